@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExampleMatchesDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Defaults(); !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("config.example.yaml drifted from Defaults():\n got %+v\nwant %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseRejectsUnknownKeys(t *testing.T) {
+	_, err := Parse([]byte("publication:\n  nmae: x\n"))
+	if err == nil || !strings.Contains(err.Error(), "nmae") || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("want an error naming the key and line, got %v", err)
+	}
+}
+
+func TestParseEmptyKeepsDefaults(t *testing.T) {
+	cfg, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, Defaults()) {
+		t.Fatal("empty file should give the defaults")
+	}
+}
+
+func TestParseBadType(t *testing.T) {
+	_, err := Parse([]byte("issue:\n  max_stories: many\n"))
+	if err == nil || !strings.Contains(err.Error(), "many") {
+		t.Fatalf("want a type error, got %v", err)
+	}
+	_, err = Parse([]byte("feed:\n  timeout: soon\n"))
+	if err == nil {
+		t.Fatal("want a duration error")
+	}
+}
+
+func TestValidateNamesTheKey(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		key    string
+	}{
+		{"no name", func(c *Config) { c.Publication.Name = " " }, "publication.name"},
+		{"name with newline", func(c *Config) { c.Publication.Name = "A\r\nBcc: x@y.z" }, "publication.name"},
+		{"website not absolute", func(c *Config) { c.Publication.WebsiteURL = "technerdo.com" }, "publication.website_url"},
+		{"no postal address", func(c *Config) { c.Publication.PostalAddress = "" }, "publication.postal_address"},
+		{"bad colour", func(c *Config) { c.Publication.AccentColor = "red" }, "publication.accent_color"},
+		{"bad from", func(c *Config) { c.Sender.FromAddress = "Weekly <w@x.com>" }, "sender.from_address"},
+		{"bad reply-to", func(c *Config) { c.Sender.ReplyTo = "nope" }, "sender.reply_to"},
+		{"bad list id", func(c *Config) { c.Sender.ListID = "weekly list" }, "sender.list_id"},
+		{"no feeds", func(c *Config) { c.Feeds = nil }, "feeds"},
+		{"ftp feed", func(c *Config) { c.Feeds = []string{"ftp://x/feed"} }, "feeds[0]"},
+		{"zero timeout", func(c *Config) { c.Feed.Timeout = 0 }, "feed.timeout"},
+		{"bad zone", func(c *Config) { c.Issue.TimeZone = "Mars/Olympus" }, "issue.timezone"},
+		{"cap zero", func(c *Config) { c.Issue.MaxStories = 0 }, "issue.max_stories"},
+		{"lookback", func(c *Config) { c.Issue.LookbackDays = 0 }, "issue.lookback_days"},
+		{"workers", func(c *Config) { c.Delivery.Workers = 0 }, "delivery.workers"},
+		{"bad smtp", func(c *Config) { c.SMTPURL = "mail.example.org:25" }, "smtp_url"},
+		{"bad addr", func(c *Config) { c.HTTPAddr = "localhost" }, "http_addr"},
+		{"bad base", func(c *Config) { c.BaseURL = "/newsletter" }, "base_url"},
+		{"short secret", func(c *Config) { c.Secret = "short" }, EnvSecret},
+		{"short admin token", func(c *Config) { c.AdminToken = "abc" }, "admin_token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Defaults()
+			tc.modify(&cfg)
+			err := cfg.Validate()
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Key != tc.key {
+				t.Fatalf("Validate() = %v, want an error for key %s", err, tc.key)
+			}
+		})
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	env := map[string]string{
+		EnvDatabase:   "/tmp/x.db",
+		EnvFeeds:      " https://a.example/feed , ,b.xml",
+		EnvSMTPURL:    "smtp://u:p@127.0.0.1:2525?tls=none",
+		EnvOutbox:     "/tmp/out",
+		EnvHTTPAddr:   ":9999",
+		EnvBaseURL:    "https://news.example.org",
+		EnvSecret:     strings.Repeat("k", 40),
+		EnvAdminToken: "",
+	}
+	cfg := Defaults()
+	cfg.AdminToken = "from-the-file-0123456789"
+	cfg.ApplyEnv(func(k string) string { return env[k] })
+	want := Defaults()
+	want.AdminToken = "from-the-file-0123456789" // empty variable leaves the file's value
+	want.Database, want.SMTPURL, want.Outbox, want.HTTPAddr, want.BaseURL = "/tmp/x.db", env[EnvSMTPURL], "/tmp/out", ":9999", "https://news.example.org"
+	want.Feeds = []string{"https://a.example/feed", "b.xml"}
+	want.Secret = env[EnvSecret]
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("ApplyEnv:\n got %+v\nwant %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(p, []byte("feeds: [a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("want error naming %s, got %v", p, err)
+	}
+}
+
+func TestDerived(t *testing.T) {
+	cfg := Defaults()
+	if got := cfg.MessageIDDomain(); got != "technerdo.com" {
+		t.Fatalf("MessageIDDomain = %q", got)
+	}
+	if cfg.Location().String() != "Europe/Istanbul" {
+		t.Fatalf("Location = %v", cfg.Location())
+	}
+}

@@ -1,0 +1,114 @@
+// Package newsletter holds the shared vocabulary of the product: stories, issues,
+// subscribers, deliveries and ISO weeks. It does no I/O.
+package newsletter
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Story is one article gathered from a feed or added by an editor.
+type Story struct {
+	ID          int64
+	GUID        string    // feed-provided identifier; falls back to URL
+	URL         string    // canonical absolute http(s) URL
+	Title       string    // plain text, no CR/LF
+	Summary     string    // plain-text dek, trimmed to a few sentences
+	ContentHTML string    // sanitised HTML body (may be empty)
+	Author      string    // plain text
+	Section     string    // first category, plain text
+	Categories  []string  // all categories
+	ImageURL    string    // absolute http(s) URL or empty
+	ImageAlt    string    // alt text for ImageURL
+	ReadMinutes int       // estimated reading time, 0 when unknown
+	Published   time.Time // UTC
+	FeedURL     string    // the source it came from
+	Pinned      bool      // editor pick: sorts first
+}
+
+// IssueStatus is where an issue is in its life.
+type IssueStatus string
+
+// Issue states.
+const (
+	IssueDraft   IssueStatus = "draft"   // built, not frozen
+	IssueSending IssueStatus = "sending" // frozen, deliveries being made
+	IssueSent    IssueStatus = "sent"    // every delivery reached a final state
+)
+
+// Issue is one weekly email: its stories and, once built, its rendered content.
+type Issue struct {
+	ID          int64
+	Week        Week
+	Subject     string
+	Preheader   string
+	WindowStart time.Time // stories published after this instant (exclusive)...
+	Cutoff      time.Time // ...and up to this instant (inclusive)
+	Stories     []Story
+	Status      IssueStatus
+	CreatedAt   time.Time
+
+	// Rendered content, frozen when the issue is saved so that resends are byte-identical.
+	// HTML and Text carry per-recipient placeholders (see package render).
+	HTML string
+	Text string
+}
+
+// SubscriberStatus is a subscriber's standing on the list.
+type SubscriberStatus string
+
+// Subscriber states.
+const (
+	StatusActive       SubscriberStatus = "active"
+	StatusPending      SubscriberStatus = "pending"
+	StatusUnsubscribed SubscriberStatus = "unsubscribed"
+	StatusBounced      SubscriberStatus = "bounced"
+)
+
+// ParseSubscriberStatus validates a status name.
+func ParseSubscriberStatus(s string) (SubscriberStatus, error) {
+	switch st := SubscriberStatus(strings.ToLower(strings.TrimSpace(s))); st {
+	case StatusActive, StatusPending, StatusUnsubscribed, StatusBounced:
+		return st, nil
+	}
+	return "", errors.New("unknown status " + `"` + s + `"` + " (want active, pending, unsubscribed or bounced)")
+}
+
+// Subscriber is one address on the list.
+type Subscriber struct {
+	ID        int64
+	Email     string // normalised: trimmed, domain lower-cased
+	Name      string // plain text, no CR/LF
+	Status    SubscriberStatus
+	Source    string // how they joined: import, cli, web
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DeliveryStatus is the state of one (issue, subscriber) row in the delivery ledger.
+type DeliveryStatus string
+
+// Delivery states.
+const (
+	DeliveryPending DeliveryStatus = "pending" // not yet attempted
+	DeliverySending DeliveryStatus = "sending" // claimed by a worker, outcome unknown
+	DeliverySent    DeliveryStatus = "sent"    // accepted by the server (or written to the outbox)
+	DeliveryFailed  DeliveryStatus = "failed"  // temporary failure; may be retried
+	DeliveryBounced DeliveryStatus = "bounced" // permanent refusal (5xx)
+	DeliverySkipped DeliveryStatus = "skipped" // subscriber left before their turn
+)
+
+// Delivery is one row of the ledger.
+type Delivery struct {
+	ID         int64
+	IssueID    int64
+	Subscriber Subscriber
+	Status     DeliveryStatus
+	Attempts   int
+	Reply      string
+	UpdatedAt  time.Time
+}
