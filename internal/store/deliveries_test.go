@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// ledgerDB returns a database with n active subscribers and one issue.
+func ledgerDB(tb testing.TB, n int) (*DB, newsletter.Issue) {
+	tb.Helper()
+	ctx := context.Background()
+	db := openTestDB(tb)
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("reader%d@example.com", i), Name: fmt.Sprintf("Reader %d", i)}
+	}
+	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+		tb.Fatal(err)
+	}
+	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: t0, CreatedAt: t0})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db, is
+}
+
+func counts(t *testing.T, db *DB, issueID int64) string {
+	t.Helper()
+	c, err := db.DeliveryCounts(context.Background(), issueID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("pending=%d sending=%d sent=%d failed=%d bounced=%d skipped=%d",
+		c[newsletter.DeliveryPending], c[newsletter.DeliverySending], c[newsletter.DeliverySent],
+		c[newsletter.DeliveryFailed], c[newsletter.DeliveryBounced], c[newsletter.DeliverySkipped])
+}
+
+func TestEnqueueDeliveries(t *testing.T) {
+	ctx := context.Background()
+	db, is := ledgerDB(t, 10)
+	if _, err := db.SetSubscriberStatus(ctx, 1, newsletter.StatusUnsubscribed, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "later@example.com", Status: newsletter.StatusPending}, t0); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := db.EnqueueDeliveries(ctx, is.ID, t0)
+	if err != nil || n != 9 {
+		t.Fatalf("first enqueue = %d, %v; want 9 (active only)", n, err)
+	}
+	n, err = db.EnqueueDeliveries(ctx, is.ID, t0)
+	if err != nil || n != 0 {
+		t.Fatalf("second enqueue = %d, %v; want 0", n, err)
+	}
+	later, err := db.SubscriberByEmail(ctx, "later@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetSubscriberStatus(ctx, later.ID, newsletter.StatusActive, t0); err != nil {
+		t.Fatal(err)
+	}
+	n, err = db.EnqueueDeliveries(ctx, is.ID, t0)
+	if err != nil || n != 1 {
+		t.Fatalf("enqueue after confirmation = %d, %v; want 1", n, err)
+	}
+	if got, want := counts(t, db, is.ID), "pending=10 sending=0 sent=0 failed=0 bounced=0 skipped=0"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+	_, err = db.EnqueueDeliveries(ctx, 999, t0)
+	errIs(t, err, newsletter.ErrNotFound)
+}
+
+func TestClaimAndRecord(t *testing.T) {
+	ctx := context.Background()
+	db, is := ledgerDB(t, 10)
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	// Subscribers 2 and 3 leave after the issue was queued, before their turn.
+	for _, id := range []int64{2, 3} {
+		if _, err := db.SetSubscriberStatus(ctx, id, newsletter.StatusUnsubscribed, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := t0.Add(time.Minute)
+	got, err := db.ClaimDeliveries(ctx, is.ID, 3, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subs []int64
+	for _, d := range got {
+		subs = append(subs, d.Subscriber.ID)
+		if d.Status != newsletter.DeliverySending || d.Attempts != 1 || d.IssueID != is.ID || !d.UpdatedAt.Equal(now) ||
+			d.Subscriber.Email == "" || d.Subscriber.Status != newsletter.StatusActive {
+			t.Fatalf("claimed %+v", d)
+		}
+	}
+	if fmt.Sprint(subs) != "[1 4 5]" {
+		t.Fatalf("claimed subscribers %v, want [1 4 5] (2 and 3 skipped)", subs)
+	}
+	if got, want := counts(t, db, is.ID), "pending=5 sending=3 sent=0 failed=0 bounced=0 skipped=2"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+
+	err = db.RecordDeliveries(ctx, []Outcome{
+		{DeliveryID: got[0].ID, Status: newsletter.DeliverySent, Reply: "250 OK"},
+		{DeliveryID: got[1].ID, Status: newsletter.DeliveryBounced, Reply: "550 no such user"},
+		{DeliveryID: got[2].ID, Status: newsletter.DeliveryFailed, Reply: "451 try later"},
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 failed=1 bounced=1 skipped=2"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+	bounced, err := db.SubscriberByID(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bounced.Status != newsletter.StatusBounced || !bounced.UpdatedAt.Equal(now) {
+		t.Fatalf("bounced subscriber: %+v", bounced)
+	}
+	var reply string
+	if err := db.db.QueryRowContext(ctx, `SELECT reply FROM deliveries WHERE id = ?`, got[1].ID).Scan(&reply); err != nil || reply != "550 no such user" {
+		t.Fatalf("reply %q, %v", reply, err)
+	}
+
+	// An unknown delivery fails the whole batch.
+	err = db.RecordDeliveries(ctx, []Outcome{
+		{DeliveryID: got[2].ID, Status: newsletter.DeliverySent},
+		{DeliveryID: 999, Status: newsletter.DeliverySent},
+	}, now)
+	errIs(t, err, newsletter.ErrNotFound)
+	if err := db.RecordDeliveries(ctx, []Outcome{{DeliveryID: got[0].ID, Status: "lost"}}, now); err == nil {
+		t.Fatal("invalid status accepted")
+	}
+	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 failed=1 bounced=1 skipped=2"; got != want {
+		t.Fatalf("after failed record: counts %s, want %s", got, want)
+	}
+
+	// A crash leaves claimed rows in sending; ResetInFlight puts them back.
+	if _, err := db.ClaimDeliveries(ctx, is.ID, 2, now); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.ResetInFlight(ctx, is.ID)
+	if err != nil || n != 2 {
+		t.Fatalf("ResetInFlight = %d, %v; want 2", n, err)
+	}
+	n, err = db.RequeueFailed(ctx, is.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("RequeueFailed = %d, %v; want 1", n, err)
+	}
+	if got, want := counts(t, db, is.ID), "pending=6 sending=0 sent=1 failed=0 bounced=1 skipped=2"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+
+	// The rest, in one claim larger than what is left; the retried row has its second attempt.
+	rest, err := db.ClaimDeliveries(ctx, is.ID, 100, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 6 {
+		t.Fatalf("claimed %d, want 6", len(rest))
+	}
+	attempts := map[int64]int{}
+	for _, d := range rest {
+		attempts[d.Subscriber.ID] = d.Attempts
+	}
+	if attempts[5] != 2 || attempts[6] != 2 || attempts[10] != 1 {
+		t.Fatalf("attempts %v, want 2 for 5 and 6 (retried, reset), 1 for 10", attempts)
+	}
+	more, err := db.ClaimDeliveries(ctx, is.ID, 100, now)
+	if err != nil || len(more) != 0 {
+		t.Fatalf("claim on an empty queue = %v, %v", more, err)
+	}
+	if more, err := db.ClaimDeliveries(ctx, is.ID, 0, now); err != nil || more != nil {
+		t.Fatalf("claim of 0 = %v, %v", more, err)
+	}
+}
+
+func TestClaimIsExclusive(t *testing.T) {
+	ctx := context.Background()
+	const subscribers, workers = 2000, 4
+	db, is := ledgerDB(t, subscribers)
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		seen = map[int64]int{}
+		wg   sync.WaitGroup
+		errs = make(chan error, workers)
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				batch, err := db.ClaimDeliveries(ctx, is.ID, 25, t0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(batch) == 0 {
+					return
+				}
+				outcomes := make([]Outcome, len(batch))
+				mu.Lock()
+				for i, d := range batch {
+					seen[d.ID]++
+					outcomes[i] = Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySent}
+				}
+				mu.Unlock()
+				if err := db.RecordDeliveries(ctx, outcomes, t0); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != subscribers {
+		t.Fatalf("claimed %d distinct rows, want %d", len(seen), subscribers)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("delivery %d claimed %d times", id, n)
+		}
+	}
+	if got, want := counts(t, db, is.ID), fmt.Sprintf("pending=0 sending=0 sent=%d failed=0 bounced=0 skipped=0", subscribers); got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+}
+
+func BenchmarkClaimRecord(b *testing.B) {
+	ctx := context.Background()
+	db, is := ledgerDB(b, 100_000)
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		b.Fatal(err)
+	}
+	outcomes := make([]Outcome, 0, 100)
+	for b.Loop() {
+		batch, err := db.ClaimDeliveries(ctx, is.ID, 100, t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(batch) == 0 {
+			// The queue ran dry: put it back so every iteration claims 100.
+			b.StopTimer()
+			if _, err := db.db.ExecContext(ctx, `UPDATE deliveries SET status = 'pending' WHERE issue_id = ?`, is.ID); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			continue
+		}
+		outcomes = outcomes[:0]
+		for _, d := range batch {
+			outcomes = append(outcomes, Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySent, Reply: "250 OK"})
+		}
+		if err := db.RecordDeliveries(ctx, outcomes, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// FeedState is what the fetcher remembers about a feed between runs, for
+// conditional GET (RFC 9110 section 13.1) and for reporting.
+type FeedState struct {
+	URL          string
+	ETag         string
+	LastModified string
+	LastError    string // empty after a successful fetch
+	FetchedAt    time.Time
+}
+
+// FeedState returns the saved state of the feed at url; ErrNotFound when it
+// has never been fetched.
+func (db *DB) FeedState(ctx context.Context, url string) (FeedState, error) {
+	st := FeedState{URL: url}
+	var fetched int64
+	err := db.db.QueryRowContext(ctx,
+		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url).
+		Scan(&st.ETag, &st.LastModified, &st.LastError, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, err)
+	}
+	st.FetchedAt = fromUnix(fetched)
+	return st, nil
+}
+
+// SaveFeedState stores st, replacing what was saved for st.URL.
+func (db *DB) SaveFeedState(ctx context.Context, st FeedState) error {
+	if st.URL == "" {
+		return errors.New("store: save feed state: empty URL")
+	}
+	_, err := db.db.ExecContext(ctx, `
+		INSERT INTO feeds (url, etag, last_modified, last_error, fetched_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET
+			etag = excluded.etag,
+			last_modified = excluded.last_modified,
+			last_error = excluded.last_error,
+			fetched_at = excluded.fetched_at`,
+		st.URL, st.ETag, st.LastModified, st.LastError, unix(st.FetchedAt))
+	if err != nil {
+		return fmt.Errorf("store: save feed %s: %w", st.URL, err)
+	}
+	return nil
+}

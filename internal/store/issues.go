@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+const issueColumns = `id, week, subject, preheader, window_start, cutoff, status, created_at`
+
+func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
+	var is newsletter.Issue
+	var week string
+	var windowStart, cutoff, created int64
+	err := r.Scan(append([]any{&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created}, dest...)...)
+	if err != nil {
+		return newsletter.Issue{}, err
+	}
+	if is.Week, err = newsletter.ParseWeek(week); err != nil {
+		return newsletter.Issue{}, fmt.Errorf("issue %d: %w", is.ID, err)
+	}
+	is.WindowStart, is.Cutoff, is.CreatedAt = fromUnix(windowStart), fromUnix(cutoff), fromUnix(created)
+	return is, nil
+}
+
+// issue loads the one issue matched by where (with its content and stories).
+// what names it in errors.
+func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsletter.Issue, error) {
+	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
+	var html, text string
+	is, err := scanIssue(row, &html, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, err)
+	}
+	is.HTML, is.Text = html, text
+	is.Stories, err = queryStories(ctx, db.db, `
+		SELECT `+storyColumns+`
+		FROM issue_stories i JOIN stories s ON s.id = i.story_id
+		WHERE i.issue_id = ?
+		ORDER BY i.position`, is.ID)
+	if err != nil {
+		return newsletter.Issue{}, fmt.Errorf("store: issue %s: stories: %w", what, err)
+	}
+	return is, nil
+}
+
+// IssueByWeek returns the issue of week, with its stories in order.
+func (db *DB) IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error) {
+	return db.issue(ctx, week.String(), `WHERE week = ?`, week.String())
+}
+
+// IssueByID returns issue id, with its stories in order.
+func (db *DB) IssueByID(ctx context.Context, id int64) (newsletter.Issue, error) {
+	return db.issue(ctx, fmt.Sprint(id), `WHERE id = ?`, id)
+}
+
+// PreviousIssue returns the issue with the latest cutoff strictly before
+// before, with its stories; ErrNotFound when there is none.
+func (db *DB) PreviousIssue(ctx context.Context, before time.Time) (newsletter.Issue, error) {
+	return db.issue(ctx, "before "+before.UTC().Format(time.RFC3339),
+		`WHERE cutoff < ? ORDER BY cutoff DESC, id DESC LIMIT 1`, unix(before))
+}
+
+// ErrIssueFrozen is returned (wrapped) by SaveIssue for an issue that is
+// already sending or sent, whose content must not change any more.
+var ErrIssueFrozen = errors.New("issue is no longer a draft")
+
+// SaveIssue stores is and its story list in one transaction and returns it
+// with its ID (and its stories' IDs). When the week already has an issue that
+// is still a draft, that issue is replaced, keeping its ID; when it is sending
+// or sent, SaveIssue refuses with ErrIssueFrozen. An empty Status means draft;
+// the send time is set by SetIssueStatus.
+// Stories must already be stored (SaveStories); one with ID 0 is looked up by
+// GUID, then URL. A story that is part of another issue is refused: a story
+// goes out once.
+func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error) {
+	if is.Week.IsZero() {
+		return newsletter.Issue{}, errors.New("store: save issue: no week")
+	}
+	week := is.Week.String()
+	if is.Status == "" {
+		is.Status = newsletter.IssueDraft
+	}
+	switch is.Status {
+	case newsletter.IssueDraft, newsletter.IssueSending, newsletter.IssueSent:
+	default:
+		return newsletter.Issue{}, fmt.Errorf("store: save issue %s: status %q is not valid", week, is.Status)
+	}
+	is.Stories = append([]newsletter.Story(nil), is.Stories...) // IDs are filled in below; leave the caller's slice alone
+
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var status newsletter.IssueStatus
+		err := tx.QueryRowContext(ctx, `SELECT id, status FROM issues WHERE week = ?`, week).Scan(&id, &status)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			err = tx.QueryRowContext(ctx, `
+				INSERT INTO issues (week, subject, preheader, window_start, cutoff, status, html, text, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				RETURNING id`,
+				week, is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
+				is.HTML, is.Text, unix(is.CreatedAt)).Scan(&id)
+			if err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case status != newsletter.IssueDraft:
+			return fmt.Errorf("issue %d is %s: %w", id, status, ErrIssueFrozen)
+		default:
+			_, err = tx.ExecContext(ctx, `
+				UPDATE issues SET subject = ?, preheader = ?, window_start = ?, cutoff = ?, status = ?,
+					html = ?, text = ?, created_at = ?
+				WHERE id = ?`,
+				is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
+				is.HTML, is.Text, unix(is.CreatedAt), id)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM issue_stories WHERE issue_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		is.ID = id
+		return saveIssueStories(ctx, tx, id, is.Stories)
+	})
+	if err != nil {
+		return newsletter.Issue{}, fmt.Errorf("store: save issue %s: %w", week, err)
+	}
+	return is, nil
+}
+
+// saveIssueStories writes the story list of issue id, filling in missing
+// story IDs in stories.
+func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsletter.Story) error {
+	find, err := tx.PrepareContext(ctx, `
+		SELECT id FROM stories WHERE guid = ?1
+		UNION ALL
+		SELECT id FROM stories WHERE url = ?2
+		LIMIT 1`)
+	if err != nil {
+		return err
+	}
+	defer find.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	for i := range stories {
+		st := &stories[i]
+		if st.ID == 0 {
+			guid := st.GUID
+			if guid == "" {
+				guid = st.URL
+			}
+			err := find.QueryRowContext(ctx, guid, st.URL).Scan(&st.ID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("story %s: %w (save it first)", st.URL, newsletter.ErrNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("story %s: %w", st.URL, err)
+			}
+		}
+		if _, err := insert.ExecContext(ctx, id, st.ID, i); err != nil {
+			var inOther int64
+			if tx.QueryRowContext(ctx, `SELECT issue_id FROM issue_stories WHERE story_id = ?`, st.ID).Scan(&inOther) == nil {
+				return fmt.Errorf("story %d (%s) is already in issue %d", st.ID, st.URL, inOther)
+			}
+			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+		}
+	}
+	return nil
+}
+
+// SetIssueStatus moves issue id to st; moving to sent records now as the
+// send time.
+func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueStatus, now time.Time) error {
+	switch st {
+	case newsletter.IssueDraft, newsletter.IssueSending, newsletter.IssueSent:
+	default:
+		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
+	}
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE issues SET status = ?1,
+			sent_at = CASE WHEN ?1 = 'sent' THEN COALESCE(sent_at, ?2) ELSE NULL END
+		WHERE id = ?3`, st, unix(now), id)
+	if err != nil {
+		return fmt.Errorf("store: issue %d: set status: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: issue %d: set status: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: issue %d: %w", id, newsletter.ErrNotFound)
+	}
+	return nil
+}
+
+// ListIssues returns every issue, newest week first, without stories or
+// rendered content.
+func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list issues: %w", err)
+	}
+	defer rows.Close()
+	var out []newsletter.Issue
+	for rows.Next() {
+		is, err := scanIssue(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list issues: %w", err)
+		}
+		out = append(out, is)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list issues: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// saveStories stores stories and returns them with their IDs, oldest first.
+func saveStories(t *testing.T, db *DB, stories ...newsletter.Story) []newsletter.Story {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.SaveStories(ctx, stories, t0); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]newsletter.Story, len(stories))
+	for i, s := range stories {
+		got, err := db.UnsentStories(ctx, s.Published.Add(-time.Second), s.Published, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got {
+			if g.URL == s.URL {
+				out[i] = g
+			}
+		}
+		if out[i].ID == 0 {
+			t.Fatalf("story %s not stored", s.URL)
+		}
+	}
+	return out
+}
+
+func TestSaveIssue(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	st := saveStories(t, db, story(1, t0), story(2, t0.Add(time.Hour)), story(3, t0.Add(2*time.Hour)))
+	week := newsletter.Week{Year: 2026, Num: 19}
+
+	draft := newsletter.Issue{
+		Week: week, Subject: "First", Preheader: "pre", WindowStart: t0.Add(-7 * 24 * time.Hour), Cutoff: t0.Add(7 * 24 * time.Hour),
+		Stories: []newsletter.Story{st[2], st[0]}, CreatedAt: t0, HTML: "<p>one</p>", Text: "one",
+	}
+	saved, err := db.SaveIssue(ctx, draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.ID == 0 || saved.Status != newsletter.IssueDraft {
+		t.Fatalf("saved %+v", saved)
+	}
+	got, err := db.IssueByWeek(ctx, week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != saved.ID || got.Subject != "First" || got.HTML != "<p>one</p>" || got.Text != "one" ||
+		!got.Cutoff.Equal(draft.Cutoff) || !got.WindowStart.Equal(draft.WindowStart) || !got.CreatedAt.Equal(t0) ||
+		titles(got.Stories) != "[Story 3 Story 1]" {
+		t.Fatalf("IssueByWeek = %+v", got)
+	}
+
+	// Replacing the draft keeps its ID and swaps the story list; a story
+	// given by GUID/URL only is found.
+	byURL := st[1]
+	byURL.ID = 0
+	draft.Subject = "Second"
+	draft.Stories = []newsletter.Story{st[0], byURL}
+	replaced, err := db.SaveIssue(ctx, draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replaced.ID != saved.ID || replaced.Stories[1].ID != st[1].ID || draft.Stories[1].ID != 0 {
+		t.Fatalf("replaced %+v", replaced)
+	}
+	got, err = db.IssueByID(ctx, saved.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Second" || titles(got.Stories) != "[Story 1 Story 2]" {
+		t.Fatalf("after replace: %q %s", got.Subject, titles(got.Stories))
+	}
+	// Story 3 left the draft, so it is unsent again.
+	unsent, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0.Add(time.Hour*3), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if titles(unsent) != "[Story 3]" {
+		t.Fatalf("unsent after replace: %s", titles(unsent))
+	}
+
+	// Another week cannot take a story that is already in an issue.
+	_, err = db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 20}, Stories: []newsletter.Story{st[0]}})
+	if err == nil {
+		t.Fatal("story saved into two issues")
+	}
+	_, err = db.IssueByWeek(ctx, newsletter.Week{Year: 2026, Num: 20})
+	errIs(t, err, newsletter.ErrNotFound)
+
+	// Unknown stories are refused.
+	_, err = db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 21}, Stories: []newsletter.Story{story(99, t0)}})
+	errIs(t, err, newsletter.ErrNotFound)
+
+	// Once sending or sent, the issue is frozen.
+	for _, status := range []newsletter.IssueStatus{newsletter.IssueSending, newsletter.IssueSent} {
+		if err := db.SetIssueStatus(ctx, saved.ID, status, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		draft.Subject = "Third"
+		_, err = db.SaveIssue(ctx, draft)
+		if !errors.Is(err, ErrIssueFrozen) {
+			t.Fatalf("replace %s issue: %v, want ErrIssueFrozen", status, err)
+		}
+	}
+	got, err = db.IssueByID(ctx, saved.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Second" || got.Status != newsletter.IssueSent {
+		t.Fatalf("frozen issue changed: %q %s", got.Subject, got.Status)
+	}
+	var sentAt int64
+	if err := db.db.QueryRowContext(ctx, `SELECT sent_at FROM issues WHERE id = ?`, saved.ID).Scan(&sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if sentAt != t0.Add(time.Hour).Unix() {
+		t.Fatalf("sent_at %d", sentAt)
+	}
+
+	errIs(t, db.SetIssueStatus(ctx, 999, newsletter.IssueSent, t0), newsletter.ErrNotFound)
+	if err := db.SetIssueStatus(ctx, saved.ID, "lost", t0); err == nil {
+		t.Fatal("invalid status accepted")
+	}
+	_, err = db.IssueByID(ctx, 999)
+	errIs(t, err, newsletter.ErrNotFound)
+	if _, err := db.SaveIssue(ctx, newsletter.Issue{}); err == nil {
+		t.Fatal("issue without week accepted")
+	}
+}
+
+func TestPreviousIssueAndList(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	_, err := db.PreviousIssue(ctx, t0)
+	errIs(t, err, newsletter.ErrNotFound)
+
+	weeks := []newsletter.Week{{Year: 2026, Num: 17}, {Year: 2026, Num: 19}, {Year: 2026, Num: 18}}
+	for _, w := range weeks {
+		cutoff := w.Start(time.UTC).Add(4 * 24 * time.Hour)
+		if _, err := db.SaveIssue(ctx, newsletter.Issue{Week: w, Cutoff: cutoff, WindowStart: cutoff.Add(-7 * 24 * time.Hour), HTML: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w18cutoff := newsletter.Week{Year: 2026, Num: 18}.Start(time.UTC).Add(4 * 24 * time.Hour)
+	tests := []struct {
+		name   string
+		before time.Time
+		want   string
+	}{
+		{"just after week 18's cutoff", w18cutoff.Add(time.Second), "2026-W18"},
+		{"at week 18's cutoff (strictly before)", w18cutoff, "2026-W17"},
+		{"far future", t0.AddDate(1, 0, 0), "2026-W19"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			is, err := db.PreviousIssue(ctx, tc.before)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if is.Week.String() != tc.want {
+				t.Fatalf("got %s, want %s", is.Week, tc.want)
+			}
+		})
+	}
+	_, err = db.PreviousIssue(ctx, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	errIs(t, err, newsletter.ErrNotFound)
+
+	list, err := db.ListIssues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, is := range list {
+		got = append(got, is.Week.String())
+		if is.HTML != "" || is.Stories != nil {
+			t.Fatalf("ListIssues returned content: %+v", is)
+		}
+	}
+	if want := "[2026-W19 2026-W18 2026-W17]"; fmt.Sprint(got) != want {
+		t.Fatalf("ListIssues = %v, want %s", got, want)
+	}
+}

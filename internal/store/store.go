@@ -1,0 +1,215 @@
+// Package store keeps the newsletter's state in SQLite: subscribers, stories, feeds, issues and the delivery ledger.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	// Registers the "sqlite3" driver; this package is the only one that knows it.
+	_ "github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is the newsletter's database. It is safe for concurrent use.
+type DB struct {
+	db *sql.DB
+}
+
+// Connection settings, applied by go-sqlite3 to every pooled connection:
+//   - WAL lets readers (the web UI, exports) run while the sender writes.
+//   - foreign_keys is off by default in SQLite and is per connection.
+//   - busy_timeout makes a writer wait for the lock instead of failing at once.
+//   - _txlock=immediate starts every transaction with BEGIN IMMEDIATE, so the
+//     write lock is taken up front; a deferred transaction that later upgrades
+//     to a writer can fail with SQLITE_BUSY without waiting, which is what
+//     would break concurrent delivery claims.
+//   - synchronous=NORMAL is durable enough under WAL (a power cut can lose the
+//     last commits, never corrupt the file) and much faster than FULL.
+const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=5000&_txlock=immediate&_synchronous=NORMAL"
+
+// Open opens (creating if needed) the SQLite database at path, creating its
+// directory, and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty database path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+		}
+	}
+	// A file: URI with the path escaped, so that a '?' or '#' in a file name
+	// cannot be mistaken for the start of the parameters.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
+	sqlDB, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{db: sqlDB}
+	// The first connection runs the pragmas: this is where a file that is not
+	// a database, or a place that cannot be written, shows up.
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database can be reached.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the number of the latest applied migration, 0 for none.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return v, nil
+}
+
+type migration struct {
+	version int
+	name    string
+}
+
+// migrations lists the embedded files in version order. Their names are
+// NNNN_description.sql; the number is the version.
+func migrations(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]migration, 0, len(names))
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", base)
+		}
+		ms = append(ms, migration{version: v, name: name})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", ms[i-1].name, ms[i].name, ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	return db.migrateFS(ctx, migrationFiles, time.Now())
+}
+
+// migrateFS applies every migration in fsys that is not yet recorded, each in
+// its own transaction together with its schema_migrations row, so a failing
+// file leaves the schema as the previous file left it.
+func (db *DB) migrateFS(ctx context.Context, fsys fs.FS, now time.Time) error {
+	_, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	ms, err := migrations(fsys)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range ms {
+		if err := db.applyMigration(ctx, fsys, m, now); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, fsys fs.FS, m migration, now time.Time) error {
+	body, err := fs.ReadFile(fsys, m.name)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Checked inside the (immediate) transaction, so two processes opening
+		// a new database at once do not both apply the same file.
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
+		if err != nil || n > 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, unix(now))
+		return err
+	})
+}
+
+// inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams), committing
+// when fn returns nil and rolling back otherwise.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Times are stored as INTEGER unix seconds. Seconds rather than nanoseconds so
+// that every time.Time, including the zero one, fits; sub-second precision is
+// dropped, and everything read back is in UTC.
+func unix(t time.Time) int64 { return t.Unix() }
+
+func fromUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// nullUnix stores the zero time as NULL, for columns that are only set once
+// something has happened (sent_at, unsubscribed_at).
+func nullUnix(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.Unix(), Valid: true}
+}
+
+// likePattern turns a search string into a LIKE pattern that matches it as a
+// substring, with % and _ taken literally (escaped with \).
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}

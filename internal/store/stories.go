@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+const storyColumns = `s.id, s.guid, s.url, s.title, s.summary, s.content_html, s.author, s.section,
+	s.categories, s.image_url, s.image_alt, s.read_minutes, s.published_at, s.feed_url, s.pinned`
+
+func scanStory(r rowScanner) (newsletter.Story, error) {
+	var st newsletter.Story
+	var categories string
+	var published int64
+	err := r.Scan(&st.ID, &st.GUID, &st.URL, &st.Title, &st.Summary, &st.ContentHTML, &st.Author, &st.Section,
+		&categories, &st.ImageURL, &st.ImageAlt, &st.ReadMinutes, &published, &st.FeedURL, &st.Pinned)
+	if err != nil {
+		return newsletter.Story{}, err
+	}
+	if err := json.Unmarshal([]byte(categories), &st.Categories); err != nil {
+		return newsletter.Story{}, fmt.Errorf("story %d: categories: %w", st.ID, err)
+	}
+	if len(st.Categories) == 0 {
+		st.Categories = nil
+	}
+	st.Published = fromUnix(published)
+	return st, nil
+}
+
+func queryStories(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]newsletter.Story, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []newsletter.Story
+	for rows.Next() {
+		st, err := scanStory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// SaveStories stores the stories that are new, in one transaction, and
+// returns how many that was. A story whose GUID or URL is already stored (from
+// any feed, in any week, or earlier in the same call) is skipped, so feeds can
+// be fetched again and again. An empty GUID falls back to the URL; the URL is
+// required. fetched_at is set to now.
+func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error) {
+	added := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO stories (guid, url, title, summary, content_html, author, section, categories,
+				image_url, image_alt, read_minutes, published_at, feed_url, pinned, fetched_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`) // any UNIQUE: guid or url
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, st := range stories {
+			if st.URL == "" {
+				return fmt.Errorf("story %q: empty URL", st.Title)
+			}
+			guid := st.GUID
+			if guid == "" {
+				guid = st.URL
+			}
+			categories := st.Categories
+			if categories == nil {
+				categories = []string{}
+			}
+			cats, err := json.Marshal(categories)
+			if err != nil {
+				return fmt.Errorf("story %s: categories: %w", st.URL, err)
+			}
+			res, err := stmt.ExecContext(ctx, guid, st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
+				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now))
+			if err != nil {
+				return fmt.Errorf("story %s: %w", st.URL, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("story %s: %w", st.URL, err)
+			}
+			added += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: save stories: %w", err)
+	}
+	return added, nil
+}
+
+// UnsentStories returns the stories published in (after, upTo] that are not
+// part of any issue other than exceptIssueID (0 for none; pass the issue being
+// rebuilt so that its own stories stay eligible). Pinned stories come first,
+// then newest first.
+func (db *DB) UnsentStories(ctx context.Context, after, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
+	stories, err := queryStories(ctx, db.db, `
+		SELECT `+storyColumns+`
+		FROM stories s
+		WHERE s.published_at > ? AND s.published_at <= ?
+		  AND NOT EXISTS (SELECT 1 FROM issue_stories i WHERE i.story_id = s.id AND i.issue_id <> ?)
+		ORDER BY s.pinned DESC, s.published_at DESC, s.id DESC`,
+		unix(after), unix(upTo), exceptIssueID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unsent stories: %w", err)
+	}
+	return stories, nil
+}

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+func story(n int, published time.Time) newsletter.Story {
+	return newsletter.Story{
+		GUID:        fmt.Sprintf("guid-%d", n),
+		URL:         fmt.Sprintf("https://example.com/posts/%d", n),
+		Title:       fmt.Sprintf("Story %d", n),
+		Summary:     "A summary.",
+		ContentHTML: "<p>Body</p>",
+		Author:      "Ada",
+		Section:     "Science",
+		Categories:  []string{"Science", "Maths, applied"},
+		ImageURL:    "https://example.com/img.png",
+		ImageAlt:    "A picture",
+		ReadMinutes: 4,
+		Published:   published,
+		FeedURL:     "https://example.com/feed.xml",
+	}
+}
+
+func TestSaveStoriesDedupes(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+
+	first := []newsletter.Story{story(1, t0), story(2, t0), story(1, t0)} // the repeat is skipped
+	n, err := db.SaveStories(ctx, first, t0)
+	if err != nil || n != 2 {
+		t.Fatalf("SaveStories = %d, %v; want 2", n, err)
+	}
+
+	sameGUID := story(3, t0)
+	sameGUID.GUID = "guid-1" // another URL, same GUID
+	sameURL := story(4, t0)
+	sameURL.URL = "https://example.com/posts/2" // another GUID, same URL (another feed)
+	sameURL.FeedURL = "https://other.example/feed"
+	noGUID := story(5, t0)
+	noGUID.GUID = ""
+	n, err = db.SaveStories(ctx, []newsletter.Story{sameGUID, sameURL, noGUID, story(6, t0)}, t0.Add(time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("second SaveStories = %d, %v; want 2 (5 and 6)", n, err)
+	}
+
+	got, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("stored %d stories, want 4", len(got))
+	}
+	for _, s := range got {
+		if s.ID == 0 {
+			t.Fatalf("story without ID: %+v", s)
+		}
+		if s.GUID == "guid-5" || (s.URL == "https://example.com/posts/5" && s.GUID != s.URL) {
+			t.Fatalf("empty GUID did not fall back to the URL: %+v", s)
+		}
+		if s.URL == "https://example.com/posts/1" {
+			want := story(1, t0)
+			want.ID = s.ID
+			if !reflect.DeepEqual(s, want) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", s, want)
+			}
+		}
+	}
+
+	if _, err := db.SaveStories(ctx, []newsletter.Story{{Title: "no url"}}, t0); err == nil {
+		t.Fatal("story without URL accepted")
+	}
+}
+
+func TestUnsentStories(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	after := t0
+	upTo := t0.Add(7 * 24 * time.Hour)
+
+	in := []newsletter.Story{
+		story(1, after),                   // on the exclusive bound: out
+		story(2, after.Add(time.Second)),  // just inside
+		story(3, upTo),                    // on the inclusive bound: in
+		story(4, upTo.Add(time.Second)),   // after: out
+		story(5, after.Add(48*time.Hour)), // pinned, older: first
+		story(6, after.Add(72*time.Hour)), // goes into another issue
+		story(7, after.Add(96*time.Hour)), // goes into the issue being rebuilt
+	}
+	in[4].Pinned = true
+	if _, err := db.SaveStories(ctx, in, t0); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.UnsentStories(ctx, after, upTo, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTitle := map[string]newsletter.Story{}
+	for _, s := range all {
+		byTitle[s.Title] = s
+	}
+	if want := "[Story 5 Story 3 Story 7 Story 6 Story 2]"; titles(all) != want {
+		t.Fatalf("window: %s, want %s", titles(all), want)
+	}
+
+	other, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 18}, Cutoff: after,
+		Stories: []newsletter.Story{byTitle["Story 6"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	this, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: upTo,
+		Stories: []newsletter.Story{byTitle["Story 7"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name   string
+		except int64
+		want   string
+	}{
+		{"none excepted", 0, "[Story 5 Story 3 Story 2]"},
+		{"rebuilding this issue", this.ID, "[Story 5 Story 3 Story 7 Story 2]"},
+		{"rebuilding the other", other.ID, "[Story 5 Story 3 Story 6 Story 2]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := db.UnsentStories(ctx, after, upTo, tc.except)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if titles(got) != tc.want {
+				t.Fatalf("got %s, want %s", titles(got), tc.want)
+			}
+		})
+	}
+}
+
+func titles(stories []newsletter.Story) string {
+	out := make([]string, len(stories))
+	for i, s := range stories {
+		out[i] = s.Title
+	}
+	return fmt.Sprint(out)
+}
+
+func TestFeedState(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	const url = "https://example.com/feed.xml"
+	_, err := db.FeedState(ctx, url)
+	if !errors.Is(err, newsletter.ErrNotFound) {
+		t.Fatalf("never fetched: %v, want ErrNotFound", err)
+	}
+	states := []FeedState{
+		{URL: url, ETag: `"abc"`, LastModified: "Mon, 04 May 2026 09:00:00 GMT", FetchedAt: t0},
+		{URL: url, LastError: "timeout", FetchedAt: t0.Add(time.Hour)},
+	}
+	for _, st := range states {
+		if err := db.SaveFeedState(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.FeedState(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != st {
+			t.Fatalf("got %+v, want %+v", got, st)
+		}
+	}
+}

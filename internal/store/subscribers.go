@@ -1,0 +1,450 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+const subscriberColumns = `id, email, name, status, source, created_at, updated_at`
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanSubscriber(r rowScanner) (newsletter.Subscriber, error) {
+	var s newsletter.Subscriber
+	var created, updated int64
+	if err := r.Scan(&s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated); err != nil {
+		return newsletter.Subscriber{}, err
+	}
+	s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
+	return s, nil
+}
+
+func validSubscriberStatus(st newsletter.SubscriberStatus) error {
+	if parsed, err := newsletter.ParseSubscriberStatus(string(st)); err != nil || parsed != st {
+		return fmt.Errorf("subscriber status %q is not valid", st)
+	}
+	return nil
+}
+
+// AddSubscriber inserts s and returns it as stored with created true. When the
+// address (compared case-insensitively) is already on the list, it returns the
+// existing subscriber unchanged and created false. An empty Status means
+// active; a zero CreatedAt means now. The address is stored as given: callers
+// normalise it first (package subscriber).
+func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
+	if s.Email == "" {
+		return newsletter.Subscriber{}, false, errors.New("store: add subscriber: empty email")
+	}
+	if s.Status == "" {
+		s.Status = newsletter.StatusActive
+	}
+	if err := validSubscriberStatus(s.Status); err != nil {
+		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	var unsubscribedAt sql.NullInt64
+	if s.Status == newsletter.StatusUnsubscribed {
+		unsubscribedAt = nullUnix(now)
+	}
+	row := db.db.QueryRowContext(ctx, `
+		INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (email) DO NOTHING
+		RETURNING `+subscriberColumns,
+		s.Email, s.Name, s.Status, s.Source, unix(s.CreatedAt), unix(now), unsubscribedAt)
+	added, err := scanSubscriber(row)
+	if err == nil {
+		return added, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
+	}
+	existing, err := db.SubscriberByEmail(ctx, s.Email)
+	if err != nil {
+		return newsletter.Subscriber{}, false, err
+	}
+	return existing, false, nil
+}
+
+// SubscriberByEmail looks a subscriber up by address, case-insensitively.
+func (db *DB) SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
+	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, email)
+	s, err := scanSubscriber(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, err)
+	}
+	return s, nil
+}
+
+// SubscriberByID looks a subscriber up by id.
+func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error) {
+	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id)
+	s, err := scanSubscriber(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// ImportOptions controls ImportSubscribers.
+type ImportOptions struct {
+	Resubscribe bool // let rows re-activate addresses that unsubscribed or bounced
+	DryRun      bool // compute the result, then roll back
+}
+
+// ImportResult counts what an import did (or, for a dry run, would do). Every
+// row is counted once.
+type ImportResult struct {
+	Added     int // new addresses
+	Updated   int // existing addresses whose name or status changed
+	Unchanged int // existing addresses the row agreed with
+	Kept      int // unsubscribed or bounced addresses not re-activated (and not otherwise touched)
+}
+
+// ImportSubscribers adds or updates rows in one transaction. New addresses get
+// the row's status (active when empty), its CreatedAt (now when zero) and its
+// Source ("import" when empty). For an existing address a non-empty name that
+// differs replaces the stored one, and the row's status replaces the stored
+// one, except that an unsubscribed or bounced address is only re-activated
+// (to active or pending) with opt.Resubscribe. A later row for the same
+// address sees the earlier one. With opt.DryRun nothing is kept.
+func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscriber, opt ImportOptions, now time.Time) (ImportResult, error) {
+	for i, r := range rows {
+		if r.Email == "" {
+			return ImportResult{}, fmt.Errorf("store: import subscribers: row %d: empty email", i+1)
+		}
+		if r.Status != "" {
+			if err := validSubscriberStatus(r.Status); err != nil {
+				return ImportResult{}, fmt.Errorf("store: import subscribers: %s: %w", r.Email, err)
+			}
+		}
+	}
+	var res ImportResult
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		imp, err := newImporter(ctx, tx, opt, now)
+		if err != nil {
+			return err
+		}
+		defer imp.close()
+		for start := 0; start < len(rows); start += importChunk {
+			if err := imp.chunk(ctx, rows[start:min(start+importChunk, len(rows))], &res); err != nil {
+				return err
+			}
+		}
+		if opt.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return ImportResult{}, fmt.Errorf("store: import subscribers: %w", err)
+	}
+	return res, nil
+}
+
+// errDryRun makes inTx roll a dry-run import back.
+var errDryRun = errors.New("dry run")
+
+// importChunk is how many addresses one lookup query asks for. Per-statement
+// overhead (cgo, database/sql) dominates SQLite's own work here, so looking
+// rows up in chunks rather than one by one is what keeps a million-row import
+// to seconds; an unchanged row then costs no statement of its own.
+const importChunk = 500
+
+type importer struct {
+	opt    ImportOptions
+	now    time.Time
+	lookup *sql.Stmt
+	insert *sql.Stmt
+	update *sql.Stmt
+	args   []any
+	known  map[string]knownSubscriber // folded address -> state, for the current chunk
+}
+
+type knownSubscriber struct {
+	id     int64
+	name   string
+	status newsletter.SubscriberStatus
+}
+
+func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Time) (*importer, error) {
+	imp := &importer{
+		opt:   opt,
+		now:   now,
+		args:  make([]any, importChunk),
+		known: make(map[string]knownSubscriber, importChunk),
+	}
+	var err error
+	// email IN (...) compares with the column's NOCASE collation and uses its index.
+	imp.lookup, err = tx.PrepareContext(ctx, `SELECT id, email, name, status FROM subscribers WHERE email IN (?`+
+		strings.Repeat(`, ?`, importChunk-1)+`)`)
+	if err == nil {
+		imp.insert, err = tx.PrepareContext(ctx, `
+			INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	}
+	if err == nil {
+		imp.update, err = tx.PrepareContext(ctx, `
+			UPDATE subscribers SET name = ?1, status = ?2, updated_at = ?3,
+				unsubscribed_at = CASE ?2
+					WHEN 'unsubscribed' THEN COALESCE(unsubscribed_at, ?3)
+					WHEN 'active' THEN NULL
+					ELSE unsubscribed_at END
+			WHERE id = ?4`)
+	}
+	if err != nil {
+		imp.close()
+		return nil, err
+	}
+	return imp, nil
+}
+
+func (imp *importer) close() {
+	for _, st := range []*sql.Stmt{imp.lookup, imp.insert, imp.update} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+}
+
+func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, res *ImportResult) error {
+	// A short last chunk repeats its last address to fill the prepared IN list.
+	for i := range imp.args {
+		imp.args[i] = rows[min(i, len(rows)-1)].Email
+	}
+	clear(imp.known)
+	found, err := imp.lookup.QueryContext(ctx, imp.args...)
+	if err != nil {
+		return err
+	}
+	defer found.Close()
+	for found.Next() {
+		var k knownSubscriber
+		var email string
+		if err := found.Scan(&k.id, &email, &k.name, &k.status); err != nil {
+			return err
+		}
+		imp.known[foldEmail(email)] = k
+	}
+	if err := found.Err(); err != nil {
+		return err
+	}
+
+	for _, r := range rows {
+		key := foldEmail(r.Email)
+		k, ok := imp.known[key]
+		if !ok {
+			id, err := imp.add(ctx, r)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.Email, err)
+			}
+			imp.known[key] = knownSubscriber{id: id, name: r.Name, status: cmp.Or(r.Status, newsletter.StatusActive)}
+			res.Added++
+			continue
+		}
+		status := k.status
+		if r.Status != "" && r.Status != k.status {
+			gone := k.status == newsletter.StatusUnsubscribed || k.status == newsletter.StatusBounced
+			back := r.Status == newsletter.StatusActive || r.Status == newsletter.StatusPending
+			if gone && back && !imp.opt.Resubscribe {
+				res.Kept++
+				continue
+			}
+			status = r.Status
+		}
+		name := cmp.Or(r.Name, k.name)
+		if name == k.name && status == k.status {
+			res.Unchanged++
+			continue
+		}
+		if _, err := imp.update.ExecContext(ctx, name, status, unix(imp.now), k.id); err != nil {
+			return fmt.Errorf("%s: %w", r.Email, err)
+		}
+		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status}
+		res.Updated++
+	}
+	return nil
+}
+
+func (imp *importer) add(ctx context.Context, r newsletter.Subscriber) (int64, error) {
+	st := cmp.Or(r.Status, newsletter.StatusActive)
+	created := r.CreatedAt
+	if created.IsZero() {
+		created = imp.now
+	}
+	var unsubscribedAt sql.NullInt64
+	if st == newsletter.StatusUnsubscribed {
+		unsubscribedAt = nullUnix(imp.now)
+	}
+	res, err := imp.insert.ExecContext(ctx, r.Email, r.Name, st, cmp.Or(r.Source, "import"), unix(created), unix(imp.now), unsubscribedAt)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// foldEmail lower-cases ASCII letters only, the way SQLite's NOCASE collation
+// on subscribers.email compares.
+func foldEmail(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// SubscriberFilter selects subscribers for ListSubscribers and EachSubscriber.
+type SubscriberFilter struct {
+	Status newsletter.SubscriberStatus // "" for all
+	Search string                      // substring of the address or name, case-insensitive (ASCII), taken literally
+	Limit  int                         // 0 for no limit
+	Offset int
+}
+
+func (f SubscriberFilter) query() (string, []any) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where = append(where, `status = ?`)
+		args = append(args, f.Status)
+	}
+	if f.Search != "" {
+		p := likePattern(f.Search)
+		where = append(where, `(email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`)
+		args = append(args, p, p)
+	}
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY id`
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := f.Limit
+		if limit <= 0 {
+			limit = -1 // SQLite: no limit
+		}
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, max(f.Offset, 0))
+	}
+	return q, args
+}
+
+// ListSubscribers returns the subscribers matching f, in id order.
+func (db *DB) ListSubscribers(ctx context.Context, f SubscriberFilter) ([]newsletter.Subscriber, error) {
+	var out []newsletter.Subscriber
+	err := db.EachSubscriber(ctx, f, func(s newsletter.Subscriber) error {
+		out = append(out, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachSubscriber calls fn for every subscriber matching f, in id order, reading
+// them one at a time so that exports of millions stay small in memory. An
+// error from fn stops the walk and is returned as is.
+func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(newsletter.Subscriber) error) error {
+	q, args := f.query()
+	rows, err := db.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: list subscribers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanSubscriber(rows)
+		if err != nil {
+			return fmt.Errorf("store: list subscribers: %w", err)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list subscribers: %w", err)
+	}
+	return nil
+}
+
+// SetSubscriberStatus moves subscriber id to st and reports whether anything
+// changed; setting the status it already has is a no-op. Moving to
+// unsubscribed records when; moving back to active clears that.
+func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
+	if err := validSubscriberStatus(st); err != nil {
+		return false, fmt.Errorf("store: subscriber %d: %w", id, err)
+	}
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE subscribers SET status = ?1, updated_at = ?2,
+			unsubscribed_at = CASE ?1
+				WHEN 'unsubscribed' THEN ?2
+				WHEN 'active' THEN NULL
+				ELSE unsubscribed_at END
+		WHERE id = ?3 AND status <> ?1`, st, unix(now), id)
+	if err != nil {
+		return false, fmt.Errorf("store: subscriber %d: set status: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: subscriber %d: set status: %w", id, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	if _, err := db.SubscriberByID(ctx, id); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// CountSubscribers returns how many subscribers have each status; every
+// status is present in the map, with 0 when there are none.
+func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error) {
+	counts := map[newsletter.SubscriberStatus]int{
+		newsletter.StatusActive:       0,
+		newsletter.StatusPending:      0,
+		newsletter.StatusUnsubscribed: 0,
+		newsletter.StatusBounced:      0,
+	}
+	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("store: count subscribers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st newsletter.SubscriberStatus
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: count subscribers: %w", err)
+		}
+		counts[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count subscribers: %w", err)
+	}
+	return counts, nil
+}

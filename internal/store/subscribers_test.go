@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+func TestAddSubscriber(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+
+	s, created, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "Ada@example.com", Name: "Ada", Source: "cli"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created || s.ID == 0 || s.Email != "Ada@example.com" || s.Status != newsletter.StatusActive ||
+		s.Source != "cli" || !s.CreatedAt.Equal(t0) || !s.UpdatedAt.Equal(t0) || s.CreatedAt.Location() != time.UTC {
+		t.Fatalf("added %+v, created %v", s, created)
+	}
+
+	tests := []struct {
+		name, email string
+	}{
+		{"same address", "Ada@example.com"},
+		{"different case", "ada@EXAMPLE.COM"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, created, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: tc.email, Name: "Other", Status: newsletter.StatusPending}, t0.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created || got != s {
+				t.Fatalf("got %+v created %v, want the existing %+v", got, created, s)
+			}
+		})
+	}
+
+	byEmail, err := db.SubscriberByEmail(ctx, "ADA@example.com")
+	if err != nil || byEmail != s {
+		t.Fatalf("SubscriberByEmail = %+v, %v", byEmail, err)
+	}
+	byID, err := db.SubscriberByID(ctx, s.ID)
+	if err != nil || byID != s {
+		t.Fatalf("SubscriberByID = %+v, %v", byID, err)
+	}
+	_, err = db.SubscriberByEmail(ctx, "nobody@example.com")
+	errIs(t, err, newsletter.ErrNotFound)
+	_, err = db.SubscriberByID(ctx, 12345)
+	errIs(t, err, newsletter.ErrNotFound)
+
+	if _, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "x@example.com", Status: "gone"}, t0); err == nil {
+		t.Fatal("invalid status accepted")
+	}
+	if _, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{}, t0); err == nil {
+		t.Fatal("empty email accepted")
+	}
+}
+
+func TestSetSubscriberStatus(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	s, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "a@example.com"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		st      newsletter.SubscriberStatus
+		changed bool
+	}{
+		{newsletter.StatusUnsubscribed, true},
+		{newsletter.StatusUnsubscribed, false},
+		{newsletter.StatusActive, true},
+		{newsletter.StatusBounced, true},
+	}
+	for i, step := range steps {
+		now := t0.Add(time.Duration(i+1) * time.Hour)
+		changed, err := db.SetSubscriberStatus(ctx, s.ID, step.st, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed != step.changed {
+			t.Fatalf("step %d (%s): changed %v, want %v", i, step.st, changed, step.changed)
+		}
+		got, err := db.SubscriberByID(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != step.st {
+			t.Fatalf("step %d: status %s, want %s", i, got.Status, step.st)
+		}
+		if step.changed && !got.UpdatedAt.Equal(now) {
+			t.Fatalf("step %d: updated_at %v, want %v", i, got.UpdatedAt, now)
+		}
+		if step.st == newsletter.StatusUnsubscribed {
+			var at int64
+			if err := db.db.QueryRowContext(ctx, `SELECT unsubscribed_at FROM subscribers WHERE id = ?`, s.ID).Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			if at != t0.Add(time.Hour).Unix() {
+				t.Fatalf("unsubscribed_at %d, want the first unsubscribe", at)
+			}
+		}
+	}
+	_, err = db.SetSubscriberStatus(ctx, 999, newsletter.StatusActive, t0)
+	errIs(t, err, newsletter.ErrNotFound)
+	if _, err := db.SetSubscriberStatus(ctx, s.ID, "Active ", t0); err == nil {
+		t.Fatal("invalid status accepted")
+	}
+}
+
+func TestImportSubscribers(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	seed := []newsletter.Subscriber{
+		{Email: "active@example.com", Name: "Active"},
+		{Email: "gone@example.com", Name: "Gone", Status: newsletter.StatusUnsubscribed},
+		{Email: "bounced@example.com", Name: "Bounced", Status: newsletter.StatusBounced},
+		{Email: "same@example.com", Name: "Same"},
+	}
+	for _, s := range seed {
+		if _, _, err := db.AddSubscriber(ctx, s, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribedAt := time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)
+	rows := []newsletter.Subscriber{
+		{Email: "new@example.com", Name: "New", Status: newsletter.StatusActive, CreatedAt: subscribedAt},
+		{Email: "new2@example.com"}, // added, active, created now
+		{Email: "ACTIVE@example.com", Name: "Active Renamed", Status: newsletter.StatusActive}, // updated
+		{Email: "gone@example.com", Name: "Gone Renamed", Status: newsletter.StatusActive},     // kept
+		{Email: "bounced@example.com", Status: newsletter.StatusPending},                       // kept
+		{Email: "same@example.com", Name: "Same", Status: newsletter.StatusActive},             // unchanged
+		{Email: "same@example.com", Status: newsletter.StatusActive},                           // unchanged: empty name keeps the stored one
+		{Email: "new@example.com", Status: newsletter.StatusUnsubscribed},                      // updated: sees the row above
+	}
+	now := t0.Add(24 * time.Hour)
+
+	before, err := db.ListSubscribers(ctx, SubscriberFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ImportResult{Added: 2, Updated: 2, Unchanged: 2, Kept: 2}
+	dry, err := db.ImportSubscribers(ctx, rows, ImportOptions{DryRun: true}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry != want {
+		t.Fatalf("dry run = %+v, want %+v", dry, want)
+	}
+	after, err := db.ListSubscribers(ctx, SubscriberFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("dry run changed the list:\n%v\n%v", before, after)
+	}
+
+	got, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("import = %+v, want %+v", got, want)
+	}
+	check := func(email, name string, st newsletter.SubscriberStatus) newsletter.Subscriber {
+		t.Helper()
+		s, err := db.SubscriberByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Name != name || s.Status != st {
+			t.Fatalf("%s = %q %s, want %q %s", email, s.Name, s.Status, name, st)
+		}
+		return s
+	}
+	n := check("new@example.com", "New", newsletter.StatusUnsubscribed)
+	if n.Source != "import" || !n.CreatedAt.Equal(subscribedAt) {
+		t.Errorf("new: source %q created %v", n.Source, n.CreatedAt)
+	}
+	if n2 := check("new2@example.com", "", newsletter.StatusActive); !n2.CreatedAt.Equal(now) {
+		t.Errorf("new2 created %v, want now", n2.CreatedAt)
+	}
+	check("active@example.com", "Active Renamed", newsletter.StatusActive)
+	check("gone@example.com", "Gone", newsletter.StatusUnsubscribed)
+	check("bounced@example.com", "Bounced", newsletter.StatusBounced)
+	if s := check("same@example.com", "Same", newsletter.StatusActive); !s.UpdatedAt.Equal(t0) {
+		t.Errorf("unchanged row touched: updated_at %v", s.UpdatedAt)
+	}
+
+	// Again, allowing re-subscription.
+	got, err = db.ImportSubscribers(ctx, rows[3:5], ImportOptions{Resubscribe: true}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ImportResult{Updated: 2}); got != want {
+		t.Fatalf("resubscribe import = %+v, want %+v", got, want)
+	}
+	check("gone@example.com", "Gone Renamed", newsletter.StatusActive)
+	check("bounced@example.com", "Bounced", newsletter.StatusPending)
+
+	// A bad row fails the whole import and keeps nothing.
+	_, err = db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "fine@example.com"}, {Email: ""}}, ImportOptions{}, now)
+	if err == nil {
+		t.Fatal("empty email accepted")
+	}
+	_, err = db.SubscriberByEmail(ctx, "fine@example.com")
+	errIs(t, err, newsletter.ErrNotFound)
+}
+
+func TestImportSubscribersAcrossChunks(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	n := importChunk*2 + 7
+	rows := make([]newsletter.Subscriber, 0, n+2)
+	for i := range n {
+		rows = append(rows, newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i), Name: "U"})
+	}
+	// Later rows for addresses first seen in an earlier chunk, in another case.
+	rows = append(rows,
+		newsletter.Subscriber{Email: "USER3@example.com", Status: newsletter.StatusUnsubscribed},
+		newsletter.Subscriber{Email: "User3@Example.com", Status: newsletter.StatusActive}, // kept: no Resubscribe
+	)
+	res, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ImportResult{Added: n, Updated: 1, Kept: 1}); res != want {
+		t.Fatalf("import = %+v, want %+v", res, want)
+	}
+	s, err := db.SubscriberByEmail(ctx, "user3@example.com")
+	if err != nil || s.Status != newsletter.StatusUnsubscribed || s.Email != "user3@example.com" {
+		t.Fatalf("user3 = %+v, %v", s, err)
+	}
+	counts, err := db.CountSubscribers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[newsletter.StatusActive] != n-1 || counts[newsletter.StatusUnsubscribed] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+	if _, err := db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "x@example.com", Status: "Active"}}, ImportOptions{}, t0); err == nil {
+		t.Fatal("status in the wrong case accepted")
+	}
+}
+
+func TestListSubscribers(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	add := []newsletter.Subscriber{
+		{Email: "ada@example.com", Name: "Ada Lovelace"},
+		{Email: "bob_smith@example.com", Name: "Bob"},
+		{Email: "bobxsmith@example.com", Name: "Bob X"},
+		{Email: "carol@example.org", Name: "Carol 100% Real", Status: newsletter.StatusUnsubscribed},
+		{Email: "dave@example.org", Name: "Dave 100 Real"},
+		{Email: "erin@example.net", Name: `Erin \ Backslash`, Status: newsletter.StatusBounced},
+	}
+	for _, s := range add {
+		if _, _, err := db.AddSubscriber(ctx, s, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		f    SubscriberFilter
+		want []string
+	}{
+		{"all", SubscriberFilter{}, []string{"ada@example.com", "bob_smith@example.com", "bobxsmith@example.com", "carol@example.org", "dave@example.org", "erin@example.net"}},
+		{"status", SubscriberFilter{Status: newsletter.StatusActive}, []string{"ada@example.com", "bob_smith@example.com", "bobxsmith@example.com", "dave@example.org"}},
+		{"search name, case-insensitive", SubscriberFilter{Search: "LOVELACE"}, []string{"ada@example.com"}},
+		{"search email", SubscriberFilter{Search: "example.org"}, []string{"carol@example.org", "dave@example.org"}},
+		{"underscore is literal", SubscriberFilter{Search: "bob_"}, []string{"bob_smith@example.com"}},
+		{"percent is literal", SubscriberFilter{Search: "100%"}, []string{"carol@example.org"}},
+		{"backslash is literal", SubscriberFilter{Search: `\`}, []string{"erin@example.net"}},
+		{"search and status", SubscriberFilter{Search: "bob", Status: newsletter.StatusActive}, []string{"bob_smith@example.com", "bobxsmith@example.com"}},
+		{"limit", SubscriberFilter{Limit: 2}, []string{"ada@example.com", "bob_smith@example.com"}},
+		{"limit and offset", SubscriberFilter{Limit: 2, Offset: 3}, []string{"carol@example.org", "dave@example.org"}},
+		{"offset only", SubscriberFilter{Offset: 5}, []string{"erin@example.net"}},
+		{"nothing", SubscriberFilter{Search: "zzz"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := db.ListSubscribers(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var emails []string
+			for _, s := range got {
+				emails = append(emails, s.Email)
+			}
+			if fmt.Sprint(emails) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v, want %v", emails, tc.want)
+			}
+		})
+	}
+
+	counts, err := db.CountSubscribers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts := map[newsletter.SubscriberStatus]int{
+		newsletter.StatusActive: 4, newsletter.StatusPending: 0, newsletter.StatusUnsubscribed: 1, newsletter.StatusBounced: 1,
+	}
+	if fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
+		t.Fatalf("counts %v, want %v", counts, wantCounts)
+	}
+}
+
+func TestEachSubscriber(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	const n = 5000
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("user%05d@example.com", i)}
+	}
+	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	var lastID int64
+	err := db.EachSubscriber(ctx, SubscriberFilter{}, func(s newsletter.Subscriber) error {
+		if s.ID <= lastID {
+			return fmt.Errorf("id %d after %d", s.ID, lastID)
+		}
+		if want := fmt.Sprintf("user%05d@example.com", seen); s.Email != want {
+			return fmt.Errorf("row %d is %s, want %s", seen, s.Email, want)
+		}
+		lastID = s.ID
+		seen++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Fatalf("saw %d, want %d", seen, n)
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	err = db.EachSubscriber(ctx, SubscriberFilter{}, func(newsletter.Subscriber) error {
+		calls++
+		if calls == 10 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 10 {
+		t.Fatalf("EachSubscriber = %v after %d calls, want stop after 10", err, calls)
+	}
+}
+
+func BenchmarkImportSubscribers(b *testing.B) {
+	const n = 100_000
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("user%d@example%d.com", i, i%100), Name: fmt.Sprintf("User %d", i)}
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		db := openTestDB(b)
+		b.StartTimer()
+		res, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0)
+		if err != nil || res.Added != n {
+			b.Fatal(res, err)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package subscriber
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// Row is one CSV line that parsed.
+type Row struct {
+	Line         int // line of the file the record starts on; the header is line 1
+	Email        string
+	Name         string
+	Status       newsletter.SubscriberStatus
+	SubscribedAt time.Time // UTC; zero when the column is absent or empty
+}
+
+// RowError is one CSV line that did not parse.
+type RowError struct {
+	Line int
+	Err  error
+}
+
+// Error implements error as "line N: reason".
+func (e RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the reason.
+func (e RowError) Unwrap() error { return e.Err }
+
+// The columns ReadCSV understands and WriteCSV writes, in WriteCSV's order.
+const (
+	colEmail        = "email"
+	colName         = "name"
+	colStatus       = "status"
+	colSubscribedAt = "subscribed_at"
+)
+
+const dateOnly = "2006-01-02"
+
+// ReadCSV reads subscribers from a CSV file whose first record is a header.
+// Columns are matched by name, in any order and any case: email (required),
+// name, status (default active) and subscribed_at (RFC 3339 or 2006-01-02);
+// others are ignored. Lines that do not parse are returned as RowErrors and do
+// not stop the read. An address that appears twice is kept once, with the
+// values of its last row. A missing email column, a malformed header or a read
+// failure is returned as err.
+func ReadCSV(r io.Reader) (rows []Row, rowErrs []RowError, err error) {
+	cr := csv.NewReader(skipBOM(r))
+	cr.FieldsPerRecord = -1 // checked here, to say which line and how
+	cr.ReuseRecord = true
+
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, errors.New("csv: empty file, want a header row with an email column")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("csv: header: %w", err)
+	}
+	cols, err := parseHeader(header)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	seen := make(map[string]int) // folded address -> index in rows
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return nil, nil, fmt.Errorf("csv: %w", err)
+			}
+			// A quoting mistake spoils one record, not the file; the reader
+			// carries on from the next line.
+			rowErrs = append(rowErrs, RowError{Line: pe.StartLine, Err: pe.Err})
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		row, err := cols.row(rec)
+		if err != nil {
+			rowErrs = append(rowErrs, RowError{Line: line, Err: err})
+			continue
+		}
+		row.Line = line
+		key := foldASCII(row.Email)
+		if i, ok := seen[key]; ok {
+			rows[i] = row
+			continue
+		}
+		seen[key] = len(rows)
+		rows = append(rows, row)
+	}
+	return rows, rowErrs, nil
+}
+
+// columns holds the index of each known column, -1 when absent.
+type columns struct {
+	n                                 int
+	email, name, status, subscribedAt int
+}
+
+func parseHeader(header []string) (columns, error) {
+	c := columns{n: len(header), email: -1, name: -1, status: -1, subscribedAt: -1}
+	for i, h := range header {
+		var dst *int
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case colEmail:
+			dst = &c.email
+		case colName:
+			dst = &c.name
+		case colStatus:
+			dst = &c.status
+		case colSubscribedAt:
+			dst = &c.subscribedAt
+		default:
+			continue
+		}
+		if *dst >= 0 {
+			return columns{}, fmt.Errorf("csv: header: column %q appears twice", strings.TrimSpace(h))
+		}
+		*dst = i
+	}
+	if c.email < 0 {
+		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, strings.Join(header, ", "))
+	}
+	return c, nil
+}
+
+func (c columns) row(rec []string) (Row, error) {
+	if len(rec) != c.n {
+		return Row{}, fmt.Errorf("has %d fields, the header has %d", len(rec), c.n)
+	}
+	email, err := NormalizeAddress(rec[c.email])
+	if err != nil {
+		return Row{}, err
+	}
+	row := Row{Email: email, Status: newsletter.StatusActive}
+	if c.name >= 0 {
+		row.Name = CleanName(rec[c.name])
+	}
+	if c.status >= 0 && strings.TrimSpace(rec[c.status]) != "" {
+		row.Status, err = newsletter.ParseSubscriberStatus(rec[c.status])
+		if err != nil {
+			return Row{}, err
+		}
+	}
+	if c.subscribedAt >= 0 {
+		row.SubscribedAt, err = parseTime(rec[c.subscribedAt])
+		if err != nil {
+			return Row{}, err
+		}
+	}
+	return row, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(dateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("subscribed_at %q: want RFC 3339 (2026-05-04T09:30:00Z) or a date (2026-05-04)", s)
+}
+
+// foldASCII lower-cases ASCII letters only, matching SQLite's NOCASE collation
+// that the store uses for uniqueness, so the file is merged the way the
+// database would merge it.
+func foldASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// skipBOM drops a UTF-8 byte order mark, which spreadsheet programs put at the
+// start of exported files and which would otherwise become part of the first
+// column's name.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && string(b) == "\uFEFF" {
+		_, _ = br.Discard(3)
+	}
+	return br
+}
+
+// CSVWriter writes subscribers in the format ReadCSV reads.
+type CSVWriter struct {
+	w   *csv.Writer
+	rec [4]string
+}
+
+// NewCSVWriter writes the header row and returns a writer for the rows.
+// Call Flush when done.
+func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
+	cw := &CSVWriter{w: csv.NewWriter(w)}
+	if err := cw.w.Write([]string{colEmail, colName, colStatus, colSubscribedAt}); err != nil {
+		return nil, fmt.Errorf("csv: header: %w", err)
+	}
+	return cw, nil
+}
+
+// Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC.
+func (cw *CSVWriter) Write(s newsletter.Subscriber) error {
+	cw.rec[0] = s.Email
+	cw.rec[1] = s.Name
+	cw.rec[2] = string(s.Status)
+	cw.rec[3] = ""
+	if !s.CreatedAt.IsZero() {
+		cw.rec[3] = s.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	if err := cw.w.Write(cw.rec[:]); err != nil {
+		return fmt.Errorf("csv: %s: %w", s.Email, err)
+	}
+	return nil
+}
+
+// Flush writes any buffered rows and reports the first write error.
+func (cw *CSVWriter) Flush() error {
+	cw.w.Flush()
+	if err := cw.w.Error(); err != nil {
+		return fmt.Errorf("csv: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package subscriber
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+func TestReadCSV(t *testing.T) {
+	may4 := time.Date(2026, time.May, 4, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		in       string
+		wantRows []Row
+		wantErrs []string // RowError.Error() prefixes, in order
+	}{
+		{
+			name: "header in another order, extra column, case",
+			in: "Subscribed_At,Notes,NAME,Status,EMAIL\n" +
+				"2026-05-04,vip,Ada,active,ada@example.com\n" +
+				"2026-05-04T11:30:00+02:00,,Bob,unsubscribed,Bob@Example.COM\n",
+			wantRows: []Row{
+				{Line: 2, Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusActive, SubscribedAt: may4},
+				{Line: 3, Email: "Bob@example.com", Name: "Bob", Status: newsletter.StatusUnsubscribed, SubscribedAt: may4.Add(9*time.Hour + 30*time.Minute)},
+			},
+		},
+		{
+			name: "email only, status defaults to active",
+			in:   "email\nada@example.com\n",
+			wantRows: []Row{
+				{Line: 2, Email: "ada@example.com", Status: newsletter.StatusActive},
+			},
+		},
+		{
+			name: "bad rows keep their line numbers",
+			in: "email,name,status,subscribed_at\n" + // 1
+				"ok1@example.com,One,,\n" + // 2
+				"not-an-address,Two,,\n" + // 3
+				"\n" + // 4: blank, skipped
+				"ok2@example.com,\"Multi\nline\",,\n" + // 5-6
+				"ok3@example.com,Three,maybe,\n" + // 7
+				"ok4@example.com,Four,,yesterday\n" + // 8
+				"ok5@example.com,Five\n" + // 9
+				"ok6@example.com,\"Six\"x,,\n" + // 10
+				"ok7@example.com,Seven,pending,\n", // 11
+			wantRows: []Row{
+				{Line: 2, Email: "ok1@example.com", Name: "One", Status: newsletter.StatusActive},
+				{Line: 5, Email: "ok2@example.com", Name: "Multi line", Status: newsletter.StatusActive},
+				{Line: 11, Email: "ok7@example.com", Name: "Seven", Status: newsletter.StatusPending},
+			},
+			wantErrs: []string{
+				`line 3: address "not-an-address": missing @`,
+				`line 7: unknown status "maybe"`,
+				`line 8: subscribed_at "yesterday"`,
+				`line 9: has 2 fields, the header has 4`,
+				`line 10: extraneous or missing " in quoted-field`,
+			},
+		},
+		{
+			name: "quoted fields with commas and quotes",
+			in:   "email,name\n\"ada@example.com\",\"Lovelace, Ada \"\"The Countess\"\"\"\n",
+			wantRows: []Row{
+				{Line: 2, Email: "ada@example.com", Name: `Lovelace, Ada "The Countess"`, Status: newsletter.StatusActive},
+			},
+		},
+		{
+			name: "byte order mark",
+			in:   "\uFEFFemail,name\r\nada@example.com,Ada\r\n",
+			wantRows: []Row{
+				{Line: 2, Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusActive},
+			},
+		},
+		{
+			name: "duplicates merged, later row wins",
+			in: "email,name,status\n" +
+				"ada@example.com,Ada,active\n" +
+				"bob@example.com,Bob,active\n" +
+				"ADA@EXAMPLE.COM,Ada L.,unsubscribed\n" +
+				" ada@Example.com ,Ada Lovelace,unsubscribed\n",
+			wantRows: []Row{
+				{Line: 5, Email: "ada@example.com", Name: "Ada Lovelace", Status: newsletter.StatusUnsubscribed},
+				{Line: 3, Email: "bob@example.com", Name: "Bob", Status: newsletter.StatusActive},
+			},
+		},
+		{
+			name: "header only",
+			in:   "email\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, rowErrs, err := ReadCSV(strings.NewReader(tc.in))
+			if err != nil {
+				t.Fatalf("ReadCSV: %v", err)
+			}
+			if len(rows) != len(tc.wantRows) {
+				t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(tc.wantRows))
+			}
+			for i := range rows {
+				got, want := rows[i], tc.wantRows[i]
+				if got.Line != want.Line || got.Email != want.Email || got.Name != want.Name ||
+					got.Status != want.Status || !got.SubscribedAt.Equal(want.SubscribedAt) {
+					t.Errorf("row %d = %+v, want %+v", i, got, want)
+				}
+				if got.SubscribedAt.Location() != time.UTC {
+					t.Errorf("row %d SubscribedAt in %v, want UTC", i, got.SubscribedAt.Location())
+				}
+			}
+			if len(rowErrs) != len(tc.wantErrs) {
+				t.Fatalf("got %d row errors %v, want %d", len(rowErrs), rowErrs, len(tc.wantErrs))
+			}
+			for i, re := range rowErrs {
+				if !strings.HasPrefix(re.Error(), tc.wantErrs[i]) {
+					t.Errorf("row error %d = %q, want prefix %q", i, re.Error(), tc.wantErrs[i])
+				}
+			}
+		})
+	}
+}
+
+func TestReadCSVFatal(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"missing email column", "name,status\nAda,active\n", `missing "email" column`},
+		{"empty file", "", "empty file"},
+		{"duplicate column", "email,Email\na@example.com,b@example.com\n", "appears twice"},
+		{"broken header", "email,\"name\n", "header"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, rowErrs, err := ReadCSV(strings.NewReader(tc.in))
+			if err == nil {
+				t.Fatalf("ReadCSV: no error, rows %v, row errors %v", rows, rowErrs)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVRoundTrip(t *testing.T) {
+	created := time.Date(2025, time.December, 31, 23, 59, 58, 0, time.FixedZone("CET", 3600))
+	subs := []newsletter.Subscriber{
+		{Email: "ada@example.com", Name: "Ada Lovelace", Status: newsletter.StatusActive, CreatedAt: created},
+		{Email: "Bob@xn--bcher-kva.de", Name: `Bob "Bobby", Jr.`, Status: newsletter.StatusUnsubscribed, CreatedAt: created.Add(time.Hour)},
+		{Email: "cy@example.org", Name: "", Status: newsletter.StatusBounced},
+		{Email: "dee@example.net", Name: "=SUM(A1)", Status: newsletter.StatusPending, CreatedAt: created},
+	}
+	var buf bytes.Buffer
+	cw, err := NewCSVWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if err := cw.Write(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "email,name,status,subscribed_at" {
+		t.Fatalf("header %q", first)
+	}
+
+	rows, rowErrs, err := ReadCSV(&buf)
+	if err != nil || len(rowErrs) > 0 {
+		t.Fatalf("ReadCSV: %v %v", err, rowErrs)
+	}
+	if len(rows) != len(subs) {
+		t.Fatalf("got %d rows, want %d", len(rows), len(subs))
+	}
+	for i, s := range subs {
+		r := rows[i]
+		if r.Line != i+2 || r.Email != s.Email || r.Name != s.Name || r.Status != s.Status || !r.SubscribedAt.Equal(s.CreatedAt) {
+			t.Errorf("row %d = %+v, want %+v", i, r, s)
+		}
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+func TestCSVWriterReportsErrors(t *testing.T) {
+	cw, err := NewCSVWriter(failWriter{})
+	if err != nil {
+		t.Fatal(err) // buffered: the failure shows at Flush
+	}
+	if err := cw.Write(newsletter.Subscriber{Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cw.Flush(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Flush error = %v, want disk full", err)
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add([]byte("email,name,status,subscribed_at\nada@example.com,Ada,active,2026-05-04\n"))
+	f.Add([]byte("\uFEFFEMAIL\r\nBOB@EXAMPLE.COM\r\nbob@example.com\r\n"))
+	f.Add([]byte("name,email\n\"x,y\",\"a@b.co\"\n\"unterminated,a@b.co\n"))
+	f.Add([]byte("email\na@b.com\r\nBcc: x@y.com\n\"a@b.com\r\nBcc: x@y.com\"\n"))
+	f.Add([]byte("email,status\nleser@bücher.de,bounced\nx@y,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, rowErrs, err := ReadCSV(bytes.NewReader(data))
+		if err != nil {
+			if len(rows) > 0 || len(rowErrs) > 0 {
+				t.Fatalf("fatal error %v with %d rows and %d row errors", err, len(rows), len(rowErrs))
+			}
+			return
+		}
+		seen := make(map[string]bool)
+		for _, r := range rows {
+			if n, err := NormalizeAddress(r.Email); err != nil || n != r.Email {
+				t.Fatalf("row email %q does not normalise to itself: %q, %v", r.Email, n, err)
+			}
+			if strings.ContainsAny(r.Name, "\r\n") {
+				t.Fatalf("name %q has a line break", r.Name)
+			}
+			if _, err := newsletter.ParseSubscriberStatus(string(r.Status)); err != nil {
+				t.Fatalf("row status: %v", err)
+			}
+			key := foldASCII(r.Email)
+			if seen[key] {
+				t.Fatalf("duplicate %q", r.Email)
+			}
+			seen[key] = true
+			if r.Line < 2 {
+				t.Fatalf("row line %d", r.Line)
+			}
+		}
+		for _, re := range rowErrs {
+			if re.Line < 2 || re.Err == nil {
+				t.Fatalf("row error %+v", re)
+			}
+		}
+	})
+}
+
+func generateCSV(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("email,name,status,subscribed_at\n")
+	statuses := []string{"active", "active", "active", "unsubscribed", "pending", ""}
+	for i := range n {
+		fmt.Fprintf(&b, "user%d@Example%d.com,\"User %d, Esq.\",%s,2026-01-%02dT10:00:00Z\n",
+			i, i%100, i, statuses[i%len(statuses)], 1+i%28)
+	}
+	return b.Bytes()
+}
+
+func BenchmarkReadCSV(b *testing.B) {
+	data := generateCSV(100_000)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		rows, rowErrs, err := ReadCSV(bytes.NewReader(data))
+		if err != nil || len(rowErrs) > 0 || len(rows) != 100_000 {
+			b.Fatalf("%d rows, %v, %v", len(rows), rowErrs, err)
+		}
+	}
+}
