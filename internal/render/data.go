@@ -1,0 +1,268 @@
+package render
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"newsletter/internal/newsletter"
+)
+
+// TemplateData is the dot of digest.html.tmpl and digest.txt.tmpl. Its fields are the contract with
+// override templates: renaming one breaks them.
+type TemplateData struct {
+	Publication    Publication     // with defaults applied
+	AccentOnDark   string          // AccentColor lightened to stay readable on a dark background
+	WebsiteHost    string          // "technerdo.com", for link text
+	AddressLines   []string        // PostalAddress split on newlines
+	Subject        string          // the final subject line
+	Preheader      string          // the inbox preview text
+	Week           string          // "2026-W19"; empty when the issue has no week
+	Date           string          // "May 4, 2026", Monday of Week in the publication's time zone
+	Stories        []TemplateStory // all stories; the first is the lead
+	Lead           TemplateStory   // Stories[0]
+	More           []TemplateStory // Stories[1:]
+	UnsubscribeURL string          // PlaceholderUnsubscribeURL, filled in per recipient
+	RecipientEmail string          // PlaceholderEmail, filled in per recipient
+}
+
+// TemplateStory is one story as the templates see it: single-line plain text and ready-made labels.
+type TemplateStory struct {
+	Lead      bool   // the top story
+	Title     string // one line
+	URL       string
+	Summary   string // the dek, one paragraph
+	Author    string
+	Section   string
+	Kicker    string // "News · AI": the section and the first other category
+	ImageURL  string // absolute http(s) URL or empty
+	ImageAlt  string // never empty when ImageURL is set (falls back to Title)
+	ReadTime  string // "5 min read", or empty when unknown
+	Byline    string // "By Omer YLD · 5 min read", or whichever part is known
+	Published string // "Apr 28, 2026" in the publication's time zone, or empty
+}
+
+// data builds the template data for an issue, with warnings about stories that could not be shown as given.
+func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string) {
+	var warnings []string
+	d := TemplateData{
+		Publication:    r.pub,
+		AccentOnDark:   lighten(r.pub.AccentColor, 0.4),
+		WebsiteHost:    siteHost(r.pub.WebsiteURL),
+		UnsubscribeURL: PlaceholderUnsubscribeURL,
+		RecipientEmail: PlaceholderEmail,
+	}
+	for _, line := range strings.Split(r.pub.PostalAddress, "\n") {
+		if line = oneLine(line); line != "" {
+			d.AddressLines = append(d.AddressLines, line)
+		}
+	}
+	if !issue.Week.IsZero() {
+		d.Week = issue.Week.String()
+		d.Date = issue.Week.Start(r.pub.TimeZone).Format("January 2, 2006")
+	}
+	for i, s := range issue.Stories {
+		ts := r.story(s)
+		ts.Lead = i == 0
+		if !isHTTPURL(ts.URL) {
+			warnings = append(warnings, fmt.Sprintf("story %d %q: link %q is not an absolute http(s) URL", i+1, ts.Title, ts.URL))
+		}
+		if s.ImageURL != "" && ts.ImageURL == "" {
+			warnings = append(warnings, fmt.Sprintf("story %d %q: image %q is not an absolute http(s) URL; left out", i+1, ts.Title, s.ImageURL))
+		}
+		d.Stories = append(d.Stories, ts)
+	}
+	d.Lead, d.More = d.Stories[0], d.Stories[1:]
+
+	d.Subject = oneLine(issue.Subject)
+	if d.Subject == "" {
+		d.Subject = r.pub.Name + ": " + d.Lead.Title
+	}
+	d.Preheader = oneLine(issue.Preheader)
+	if d.Preheader == "" {
+		d.Preheader = defaultPreheader(d.Stories, r.pub.Tagline)
+	}
+	return d, warnings
+}
+
+func (r *Renderer) story(s newsletter.Story) TemplateStory {
+	ts := TemplateStory{
+		Title:   oneLine(s.Title),
+		URL:     defuseURL(strings.TrimSpace(s.URL)),
+		Summary: oneLine(s.Summary),
+		Author:  oneLine(s.Author),
+		Section: oneLine(s.Section),
+	}
+	if ts.Title == "" {
+		ts.Title = "Untitled"
+	}
+	ts.Kicker = ts.Section
+	for _, c := range s.Categories {
+		c = oneLine(c)
+		if c == "" || strings.EqualFold(c, ts.Section) {
+			continue
+		}
+		ts.Kicker = joinDot(ts.Section, c)
+		break
+	}
+	if img := strings.TrimSpace(s.ImageURL); isHTTPURL(img) {
+		ts.ImageURL = defuseURL(img)
+		ts.ImageAlt = oneLine(s.ImageAlt)
+		if ts.ImageAlt == "" {
+			ts.ImageAlt = ts.Title
+		}
+	}
+	if s.ReadMinutes > 0 {
+		ts.ReadTime = fmt.Sprintf("%d min read", s.ReadMinutes)
+	}
+	by := ""
+	if ts.Author != "" {
+		by = "By " + ts.Author
+	}
+	ts.Byline = joinDot(by, ts.ReadTime)
+	if !s.Published.IsZero() {
+		ts.Published = s.Published.In(r.pub.TimeZone).Format("Jan 2, 2006")
+	}
+	return ts
+}
+
+// preheaderMax is the longest generated preheader, in characters; clients show 40 to 100 of them.
+const preheaderMax = 140
+
+// defaultPreheader lists the titles after the lead ("Also: A · B"); a single-story issue
+// previews its dek instead, or else the tagline.
+func defaultPreheader(stories []TemplateStory, tagline string) string {
+	if len(stories) < 2 {
+		if s := stories[0].Summary; s != "" {
+			return truncate(s, preheaderMax)
+		}
+		return oneLine(tagline)
+	}
+	p := "Also: " + stories[1].Title
+	for _, s := range stories[2:] {
+		next := p + " · " + s.Title
+		if utf8.RuneCountInString(next) > preheaderMax {
+			break
+		}
+		p = next
+	}
+	return truncate(p, preheaderMax)
+}
+
+// truncate shortens s to at most max characters, cutting at a space and adding an ellipsis.
+func truncate(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	rs := []rune(s)[:max-1]
+	if i := strings.LastIndexByte(string(rs), ' '); i > 0 {
+		return strings.TrimRight(string(rs)[:i], " ,;:·-") + "…"
+	}
+	return string(rs) + "…"
+}
+
+// oneLine collapses all whitespace and control characters (CR and LF among them) into single spaces,
+// so that nothing from a feed can break a header or the text layout, and defuses placeholders.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return defuseText(strings.Join(strings.Fields(s), " "))
+}
+
+// A story could carry a placeholder in its text or link and have Personalize put a recipient's
+// address or unsubscribe token there (in a link to someone else's site, say). Only the templates
+// may place placeholders, so any in the data is broken up before rendering.
+var (
+	textDefuser = strings.NewReplacer(placeholderPrefix, "__NL\u200b_")
+	urlDefuser  = strings.NewReplacer(placeholderPrefix, "%5F%5FNL%5F")
+)
+
+func defuseText(s string) string { return textDefuser.Replace(s) }
+func defuseURL(s string) string  { return urlDefuser.Replace(s) }
+
+// lighten mixes a validated #rgb or #rrggbb colour with white; f is the share of white.
+func lighten(hex string, f float64) string {
+	h := hex[1:]
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	var rgb [3]uint64
+	for i := range rgb {
+		rgb[i], _ = strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		rgb[i] += uint64(math.Round(float64(255-rgb[i]) * f))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2])
+}
+
+// joinDot joins the non-empty parts with " · ".
+func joinDot(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(" · ")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// wrap fills text into lines of at most width characters, breaking between words; a word longer
+// than width (a URL) gets a line of its own. Blank lines separate paragraphs and are kept.
+func wrap(width int, s string) string {
+	var b strings.Builder
+	for i, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		n := 0
+		for _, w := range strings.Fields(para) {
+			wl := utf8.RuneCountInString(w)
+			switch {
+			case n == 0:
+			case n+1+wl > width:
+				b.WriteByte('\n')
+				n = 0
+			default:
+				b.WriteByte(' ')
+				n++
+			}
+			b.WriteString(w)
+			n += wl
+		}
+	}
+	return b.String()
+}
+
+// textFuncs are the functions digest.txt.tmpl and its partials may call.
+func textFuncs() map[string]any {
+	return map[string]any{
+		"wrap":    wrap,    // {{wrap 72 .Summary}}
+		"joinDot": joinDot, // {{joinDot .Section .Author .ReadTime}}
+	}
+}
+
+// htmlFuncs are the functions digest.html.tmpl and its partials may call.
+func htmlFuncs() htmltemplate.FuncMap {
+	return htmltemplate.FuncMap{
+		"joinDot": joinDot,
+		"mso":     mso,
+	}
+}
+
+// mso wraps markup in an Outlook-only conditional comment: {{mso `<table ...><tr><td>`}}.
+// html/template drops comments written in a template, so the ghost tables Outlook needs are
+// emitted through this function. Pass it template constants only, never data: it is not escaped.
+func mso(markup string) htmltemplate.HTML {
+	return htmltemplate.HTML("<!--[if mso]>" + markup + "<![endif]-->")
+}
