@@ -1,0 +1,287 @@
+// Package mailer builds MIME email messages and delivers them over SMTP or into an
+// outbox folder; it knows nothing about newsletters.
+package mailer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	netmail "net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/wneessen/go-mail"
+)
+
+// ErrInvalidMessage is wrapped by every error of Message.Validate. Sending such a message
+// again will fail the same way.
+var ErrInvalidMessage = errors.New("mailer: invalid message")
+
+// Address is a mailbox: an optional display name and a bare address (user@example.org).
+type Address struct {
+	Name  string
+	Email string
+}
+
+// Header is an extra header field of a message.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Message is one email. Text and HTML become multipart/alternative with text/plain first and
+// text/html last (RFC 2046 §5.1.4: the preferred format goes last), both UTF-8 and
+// quoted-printable. A message with only one of them is a single part.
+type Message struct {
+	From         Address
+	To           Address
+	ReplyTo      string    // optional bare address
+	EnvelopeFrom string    // optional MAIL FROM (bounce address); default From.Email
+	Subject      string    // may hold any Unicode; encoded as RFC 2047 words when needed
+	Date         time.Time // required (the caller's clock)
+	MessageID    string    // required, without angle brackets, e.g. "2026-W19.42@news.example.org"
+	// Headers are extra fields such as List-Id, List-Unsubscribe, List-Unsubscribe-Post and
+	// Precedence. Values must be printable ASCII (encode a non-ASCII phrase with mime.QEncoding
+	// first): these are structured fields, and encoding a whole value would break them. Each
+	// name may appear once, and the fields this package writes itself (From, Subject,
+	// Content-Type, …) cannot be overridden. go-mail writes generic fields sorted by name, so
+	// the order of this slice is not kept; RFC 5322 gives these fields no meaning by order.
+	Headers  []Header
+	Text     string
+	HTML     string
+	Boundary string // optional fixed MIME boundary, for golden tests
+}
+
+// reservedHeaders are written from the Message fields or by go-mail (a second copy would
+// clash with them, and a Content-Type would replace the multipart one), or have no place in
+// a message we send (Bcc, Return-Path).
+var reservedHeaders = map[string]bool{
+	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "subject": true,
+	"date": true, "message-id": true, "mime-version": true, "content-type": true,
+	"content-transfer-encoding": true, "return-path": true,
+}
+
+// Validate rejects a message that cannot be sent safely: a missing or malformed address, a
+// missing Date or MessageID, no body, and any control character (CR and LF above all) in the
+// Subject, the names, the header names and values or the MessageID, so that no value can
+// start a header of its own. Errors wrap ErrInvalidMessage and name the field.
+func (m Message) Validate() error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, field, fmt.Sprintf(format, args...)))
+	}
+	checkAddress := func(field string, a Address) {
+		if err := checkText(a.Name); err != nil {
+			add(field+".Name", "%v", err)
+		}
+		if err := checkEmail(a.Email); err != nil {
+			add(field+".Email", "%v", err)
+		}
+	}
+	checkAddress("From", m.From)
+	checkAddress("To", m.To)
+	if m.ReplyTo != "" {
+		if err := checkEmail(m.ReplyTo); err != nil {
+			add("ReplyTo", "%v", err)
+		}
+	}
+	if m.EnvelopeFrom != "" {
+		if err := checkEmail(m.EnvelopeFrom); err != nil {
+			add("EnvelopeFrom", "%v", err)
+		}
+	}
+	if err := checkText(m.Subject); err != nil {
+		add("Subject", "%v", err)
+	}
+	if m.Date.IsZero() {
+		add("Date", "missing")
+	}
+	if err := checkMessageID(m.MessageID); err != nil {
+		add("MessageID", "%v", err)
+	}
+	seen := make(map[string]bool, len(m.Headers))
+	for i, h := range m.Headers {
+		field := fmt.Sprintf("Headers[%d]", i)
+		if err := checkHeaderName(h.Name); err != nil {
+			add(field+".Name", "%v", err)
+			continue
+		}
+		key := strings.ToLower(h.Name)
+		switch {
+		case reservedHeaders[key]:
+			add(field+".Name", "%q cannot be set as an extra header", h.Name)
+		case seen[key]:
+			add(field+".Name", "%q given twice", h.Name)
+		}
+		seen[key] = true
+		if err := checkHeaderValue(h.Value); err != nil {
+			add(field+".Value", "%s: %v", h.Name, err)
+		}
+	}
+	if m.Text == "" && m.HTML == "" {
+		add("Text/HTML", "no body")
+	}
+	if !utf8.ValidString(m.Text) {
+		add("Text", "not valid UTF-8")
+	}
+	if !utf8.ValidString(m.HTML) {
+		add("HTML", "not valid UTF-8")
+	}
+	if m.Boundary != "" {
+		if err := multipart.NewWriter(io.Discard).SetBoundary(m.Boundary); err != nil {
+			add("Boundary", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkText accepts any valid UTF-8 without control characters (C0, DEL, C1).
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("not valid UTF-8")
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("control character %U at byte %d", r, i)
+		}
+	}
+	return checkWords(s)
+}
+
+// maxWord bounds a run without spaces: go-mail folds header fields only at spaces, and
+// RFC 5322 §2.1.1 caps a line at 998 characters.
+const maxWord = 900
+
+func checkWords(s string) error {
+	for w := range strings.FieldsSeq(s) {
+		if len(w) > maxWord {
+			return fmt.Errorf("a word of %d bytes cannot be folded (max %d)", len(w), maxWord)
+		}
+	}
+	return nil
+}
+
+// checkEmail accepts a bare addr-spec (RFC 5322 §3.4.1), nothing around it.
+func checkEmail(email string) error {
+	if email == "" {
+		return errors.New("missing")
+	}
+	if err := checkText(email); err != nil {
+		return err
+	}
+	a, err := netmail.ParseAddress(email)
+	if err != nil {
+		return fmt.Errorf("%q is not an address: %v", email, err)
+	}
+	if a.Name != "" || a.Address != email {
+		return fmt.Errorf("%q is not a bare address like user@example.org", email)
+	}
+	return nil
+}
+
+// checkMessageID accepts id-left "@" id-right of printable ASCII (RFC 5322 §3.6.4), without
+// the angle brackets.
+func checkMessageID(id string) error {
+	if id == "" {
+		return errors.New("missing")
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return fmt.Errorf("byte %#02x at %d not allowed (printable ASCII without spaces or angle brackets)", c, i)
+		}
+	}
+	left, right, ok := strings.Cut(id, "@")
+	if !ok || left == "" || right == "" || strings.Contains(right, "@") {
+		return fmt.Errorf("%q is not of the form left@right", id)
+	}
+	return nil
+}
+
+// checkHeaderName accepts ftext: printable ASCII except colon (RFC 5322 §2.2).
+func checkHeaderName(name string) error {
+	if name == "" {
+		return errors.New("missing")
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f || c == ':' {
+			return fmt.Errorf("byte %#02x at %d not allowed in a header name", c, i)
+		}
+	}
+	return nil
+}
+
+// checkHeaderValue accepts printable ASCII and spaces: no CR, LF, tab or other control.
+func checkHeaderValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' || c >= 0x7f {
+			return fmt.Errorf("byte %#02x at %d not allowed (printable ASCII only)", c, i)
+		}
+	}
+	return checkWords(v)
+}
+
+// WriteTo renders the message as RFC 5322 text with CRLF line endings. It returns the
+// number of bytes written; an invalid message writes nothing.
+func (m Message) WriteTo(w io.Writer) (int64, error) {
+	msg, err := m.msg()
+	if err != nil {
+		return 0, err
+	}
+	n, err := msg.WriteTo(w)
+	if err != nil {
+		return n, fmt.Errorf("mailer: write message %s: %w", m.MessageID, err)
+	}
+	return n, nil
+}
+
+// msg converts the message into go-mail's form; WriteTo, the outbox and SMTP all use it so
+// the bytes on disk and on the wire are the same.
+func (m Message) msg() (*mail.Msg, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	opts := []mail.MsgOption{
+		// Otherwise go-mail adds "User-Agent" and "X-Mailer: go-mail v0.8.1 // https://…".
+		mail.WithNoDefaultUserAgent(),
+		mail.WithCharset(mail.CharsetUTF8),
+		mail.WithEncoding(mail.EncodingQP),
+	}
+	if m.Boundary != "" {
+		opts = append(opts, mail.WithBoundary(m.Boundary))
+	}
+	msg := mail.NewMsg(opts...)
+	// The *MailAddress setters take the address as is; the string setters re-parse it, and
+	// FromFormat does not escape quotes in the name.
+	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
+	msg.ToMailAddress(&netmail.Address{Name: m.To.Name, Address: m.To.Email})
+	if m.ReplyTo != "" {
+		msg.ReplyToMailAddress(&netmail.Address{Address: m.ReplyTo})
+	}
+	if m.EnvelopeFrom != "" {
+		msg.EnvelopeFromMailAddress(&netmail.Address{Address: m.EnvelopeFrom})
+	}
+	if m.Subject != "" {
+		msg.Subject(m.Subject)
+	}
+	msg.SetDateWithValue(m.Date)
+	msg.SetMessageIDWithValue(m.MessageID)
+	for _, h := range m.Headers {
+		// Validate allows printable ASCII only, which go-mail's RFC 2047 encoder leaves as is;
+		// SetGenHeader (unlike SetGenHeaderPreformatted) folds long values and writes in a
+		// stable order.
+		msg.SetGenHeader(mail.Header(h.Name), h.Value)
+	}
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}

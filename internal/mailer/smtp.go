@@ -1,0 +1,429 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wneessen/go-mail"
+)
+
+// TLS modes of SMTPConfig.TLS.
+const (
+	TLSNone     = "none"     // plain text; AUTH then works only towards localhost
+	TLSStartTLS = "starttls" // STARTTLS required (RFC 3207), port 587 by default
+	TLSImplicit = "tls"      // TLS from the first byte (RFC 8314), port 465 by default
+)
+
+// SMTPConfig says how to reach and log in to a relay. ParseSMTPURL fills it from a URL.
+type SMTPConfig struct {
+	Host     string
+	Port     int // 0: 587 for starttls and none, 465 for tls
+	Username string
+	Password string
+	TLS      string        // TLSNone, TLSStartTLS or TLSImplicit; "" means starttls
+	HELO     string        // name sent in EHLO; "" means the local host name
+	Timeout  time.Duration // per command; 0 means go-mail's default (15 s)
+	// Connections, Rate and Weight are not used by this package; they travel with the relay
+	// so the caller can size its worker pool and pace it.
+	Connections int     // parallel connections, default 1
+	Rate        float64 // messages per second across all connections, 0 for no limit
+	Weight      int     // share of traffic among several relays, default 1
+	// InsecureSkipVerify accepts any server certificate. Only settable from code, for tests.
+	InsecureSkipVerify bool
+}
+
+// ParseSMTPURL parses smtp://user:pass@host:port?tls=none|starttls|tls&helo=NAME. User and
+// password are URL-decoded (percent-escapes, "+" stays "+"). Further keys: connections=N,
+// rate=R (messages per second, float), weight=W and timeout=DURATION ("30s"); any other key
+// is an error. Errors name the bad part and never echo the password.
+func ParseSMTPURL(s string) (SMTPConfig, error) {
+	fail := func(format string, args ...any) (SMTPConfig, error) {
+		return SMTPConfig{}, fmt.Errorf("mailer: smtp url: "+format, args...)
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return fail("want smtp://[user:pass@]host[:port][?tls=...]")
+	}
+	if !strings.EqualFold(scheme, "smtp") {
+		if strings.ContainsFunc(scheme, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')
+		}) {
+			return fail("scheme not supported, want smtp") // not a scheme: may be anything, even a password
+		}
+		return fail("scheme %q not supported, want smtp", scheme)
+	}
+	// Split the userinfo off by hand: url.Parse quotes the whole input in its errors, and
+	// that would include the password. No valid value after the host holds an '@', so the
+	// last one ends the userinfo (an unescaped '@' in the password is thus tolerated).
+	var cfg SMTPConfig
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		userinfo := rest[:at]
+		rest = rest[at+1:]
+		if strings.ContainsAny(userinfo, "/?#") {
+			return fail("user or password holds '/', '?' or '#' (percent-encode them), or an '@' follows the host")
+		}
+		user, pass, hasPass := strings.Cut(userinfo, ":")
+		var err error
+		if cfg.Username, err = url.PathUnescape(user); err != nil {
+			return fail("user: bad %%-escape")
+		}
+		if cfg.Password, err = url.PathUnescape(pass); err != nil {
+			return fail("password: bad %%-escape")
+		}
+		if cfg.Username == "" && hasPass {
+			return fail("password given without user")
+		}
+	}
+	u, err := url.Parse("smtp://" + rest)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the input without userinfo: safe to show
+		}
+		return fail("%v", err)
+	}
+	if cfg.Host = u.Hostname(); cfg.Host == "" {
+		return fail("missing host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fail("unexpected path %q", u.Path)
+	}
+	if u.Fragment != "" {
+		return fail("unexpected fragment %q", u.Fragment)
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fail("port %q out of range 1-65535", p)
+		}
+		cfg.Port = n
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fail("query: %v", err)
+	}
+	cfg.TLS, cfg.Connections, cfg.Weight = TLSStartTLS, 1, 1
+	for _, key := range slices.Sorted(maps.Keys(query)) { // sorted: the same input, the same error
+		values := query[key]
+		if len(values) != 1 {
+			return fail("%s given %d times", key, len(values))
+		}
+		v := values[0]
+		switch key {
+		case "tls":
+			switch strings.ToLower(v) {
+			case TLSNone, TLSStartTLS, TLSImplicit:
+				cfg.TLS = strings.ToLower(v)
+			default:
+				return fail("tls=%q, want none, starttls or tls", v)
+			}
+		case "helo":
+			if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+				return fail("helo=%q is not a host name", v)
+			}
+			cfg.HELO = v
+		case "connections":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fail("connections=%q, want a whole number ≥ 1", v)
+			}
+			cfg.Connections = n
+		case "rate":
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+				return fail("rate=%q, want messages per second ≥ 0", v)
+			}
+			cfg.Rate = r
+		case "weight":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fail("weight=%q, want a whole number ≥ 1", v)
+			}
+			cfg.Weight = n
+		case "timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fail("timeout=%q, want a duration like 30s", v)
+			}
+			cfg.Timeout = d
+		default:
+			return fail("unknown query key %q", key)
+		}
+	}
+	if cfg.Port == 0 {
+		cfg.Port = defaultPort(cfg.TLS)
+	}
+	return cfg, nil
+}
+
+func defaultPort(mode string) int {
+	if mode == TLSImplicit {
+		return mail.DefaultPortSSL
+	}
+	return mail.DefaultPortTLS
+}
+
+// SMTP delivers through a relay with go-mail. Each Open dials one connection.
+type SMTP struct {
+	cfg SMTPConfig
+}
+
+// NewSMTP returns a transport for cfg; Open reports a bad configuration.
+func NewSMTP(cfg SMTPConfig) *SMTP {
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	if cfg.Port == 0 {
+		cfg.Port = defaultPort(cfg.TLS)
+	}
+	return &SMTP{cfg: cfg}
+}
+
+// String implements Transport: the URL without the password.
+func (s *SMTP) String() string {
+	u := url.URL{
+		Scheme:   "smtp",
+		Host:     net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port)),
+		RawQuery: "tls=" + s.cfg.TLS,
+	}
+	if s.cfg.Username != "" {
+		u.User = url.User(s.cfg.Username)
+	}
+	return u.String()
+}
+
+// Open dials the relay, says EHLO, does STARTTLS or implicit TLS as configured and logs in
+// when a Username is set. Cancelling ctx aborts the dial and handshake.
+//
+// The Sender reuses this one connection for every message. After a connection-level
+// failure (a dropped connection, a timeout, a 421 reply, a cancelled context) its Send
+// returns a temporary *SendError, and so does every later Send without touching the
+// network: Close it and Open a new one.
+func (s *SMTP) Open(ctx context.Context) (Sender, error) {
+	cfg := s.cfg
+	fail := func(err error) (Sender, error) {
+		return nil, fmt.Errorf("mailer: %s: %w", s, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if cfg.Host == "" {
+		return fail(errors.New("no host"))
+	}
+	tlsConfig := &tls.Config{
+		ServerName:         cfg.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, // tests only; see SMTPConfig
+	}
+	sender := &smtpSender{}
+	opts := []mail.Option{
+		mail.WithPort(cfg.Port),
+		mail.WithTLSConfig(tlsConfig),
+		mail.WithDialContextFunc(func(dctx context.Context, network, _ string) (net.Conn, error) {
+			// go-mail's own address is host + ":" + port, wrong for an IPv6 literal.
+			addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+			return sender.dial(ctx, dctx, network, addr, cfg.TLS == TLSImplicit, tlsConfig)
+		}),
+	}
+	switch cfg.TLS {
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case TLSStartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case TLSImplicit:
+		opts = append(opts, mail.WithSSL())
+	default:
+		return fail(fmt.Errorf("tls %q, want none, starttls or tls", cfg.TLS))
+	}
+	if cfg.Timeout > 0 {
+		opts = append(opts, mail.WithTimeout(cfg.Timeout))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, mail.WithHELO(cfg.HELO))
+	}
+	if cfg.Username != "" {
+		// Not SMTPAuthAutoDiscover: it only offers PLAIN and LOGIN when go-mail did the TLS
+		// itself, and here our own dialer does it (to abort on ctx). go-mail's PLAIN and
+		// LOGIN still refuse to send a password over plain text to anything but localhost.
+		opts = append(opts,
+			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1,
+				mail.SMTPAuthPlain, mail.SMTPAuthLogin),
+			mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	client, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return fail(err)
+	}
+	err = client.DialWithContext(ctx)
+	if !sender.stopDialWatch() {
+		err = errors.Join(ctx.Err(), err)
+	}
+	if err != nil {
+		sender.closeConn()
+		return fail(err)
+	}
+	sender.client = client
+	return sender, nil
+}
+
+// smtpSender is one open connection.
+type smtpSender struct {
+	mu       sync.Mutex
+	client   *mail.Client
+	raw      net.Conn    // the TCP connection under any TLS, closed to abort blocked I/O
+	dialStop func() bool // stops the ctx watch of Open
+	broken   error       // set after a connection-level failure
+	closed   bool
+}
+
+// dial connects and remembers the TCP connection, so that a cancelled ctx can close it
+// while go-mail is blocked on it. dctx is go-mail's dial context; it ends when the dial
+// function returns, so the watch uses the caller's ctx.
+func (s *smtpSender) dial(ctx, dctx context.Context, network, addr string, implicitTLS bool, tlsConfig *tls.Config) (net.Conn, error) {
+	var d net.Dialer
+	raw, err := d.DialContext(dctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	s.raw = raw
+	s.dialStop = context.AfterFunc(ctx, func() { raw.Close() })
+	if !implicitTLS {
+		return raw, nil
+	}
+	// Implicit TLS done here rather than by go-mail, which skips it when given a dialer.
+	conn := tls.Client(raw, tlsConfig)
+	if err := conn.HandshakeContext(dctx); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// stopDialWatch ends the ctx watch of Open; false means ctx was cancelled meanwhile.
+func (s *smtpSender) stopDialWatch() bool {
+	if s.dialStop == nil {
+		return true
+	}
+	return s.dialStop()
+}
+
+func (s *smtpSender) closeConn() {
+	if s.raw != nil {
+		s.raw.Close()
+	}
+}
+
+var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
+
+// Send delivers m over the open connection.
+func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return Receipt{}, &SendError{Err: errors.New("sender closed")}
+	case s.broken != nil:
+		return Receipt{}, &SendError{Err: fmt.Errorf("%w: %w", errBroken, s.broken)}
+	}
+	if err := ctx.Err(); err != nil {
+		return Receipt{}, &SendError{Err: err}
+	}
+	msg, err := m.msg()
+	if err != nil {
+		return Receipt{}, err
+	}
+	// go-mail's Send takes no context: closing the connection is the way to unblock it.
+	stop := context.AfterFunc(ctx, func() { s.raw.Close() })
+	err = s.client.Send(msg)
+	if !stop() {
+		s.broken = ctx.Err()
+		err = errors.Join(ctx.Err(), err)
+	}
+	if msg.IsDelivered() {
+		// The server took the message (250 after DATA). An error now comes from go-mail's
+		// NOOP/RSET afterwards: the message is sent, the connection is not usable.
+		if err != nil && s.broken == nil {
+			s.broken = err
+		}
+		return Receipt{Reply: "250 " + msg.ServerResponse()}, nil
+	}
+	if err == nil {
+		// Not delivered yet no error: go-mail skipped the message. Should not happen.
+		return Receipt{}, &SendError{Err: errors.New("go-mail did not deliver the message and gave no reason")}
+	}
+	se := classify(err)
+	if se.Code == 0 || se.Code == 421 {
+		// Network error, timeout or "service closing": the session is gone (RFC 5321 §3.8).
+		if s.broken == nil {
+			s.broken = err
+		}
+	}
+	return Receipt{}, se
+}
+
+// classify turns go-mail's error into a *SendError. go-mail marks an error temporary when
+// its text starts with '4', so a dropped connection comes back as IsTemp()==false with
+// ErrorCode()==0: only a 5xx reply is permanent here.
+func classify(err error) *SendError {
+	se := &SendError{Err: err}
+	var gerr *mail.SendError
+	if !errors.As(err, &gerr) {
+		return se
+	}
+	se.Code = gerr.ErrorCode()
+	se.Permanent = se.Code >= 500 && se.Code <= 599
+	if se.Code != 0 {
+		se.Reply = replyText(gerr)
+	}
+	return se
+}
+
+// replyText digs the server reply out of go-mail's error text, as its SendError has no
+// Unwrap: "<reason>: <reply>[, affected recipient(s): …][, affected message ID: …]", where
+// <reply> is a net/textproto error, `550 "5.1.1 No such user"` since Go 1.26 quotes it.
+// The result is one line: `550 5.1.1 No such user`.
+func replyText(gerr *mail.SendError) string {
+	s := strings.TrimPrefix(gerr.Error(), gerr.Reason.String()+": ")
+	if len(s) > 4 && s[3] == ' ' && s[4] == '"' {
+		if q, err := strconv.QuotedPrefix(s[4:]); err == nil {
+			if text, err := strconv.Unquote(q); err == nil {
+				return s[:4] + strings.ReplaceAll(text, "\n", " ")
+			}
+		}
+	}
+	for _, marker := range []string{", affected recipient(s): ", ", affected message ID: "} {
+		if i := strings.Index(s, marker); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+// Close says QUIT on a healthy connection and closes it in any case.
+func (s *smtpSender) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var err error
+	if s.broken == nil {
+		err = s.client.Close()
+	}
+	s.closeConn()
+	if err != nil {
+		return fmt.Errorf("mailer: smtp close: %w", err)
+	}
+	return nil
+}
