@@ -1,0 +1,449 @@
+package delivery_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter/internal/delivery"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/smtptest"
+	"newsletter/internal/store"
+	"newsletter/internal/token"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var sendTime = time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC)
+
+// ledger adapts the store to delivery.Ledger, as cmd/newsletter does.
+type ledger struct{ *store.DB }
+
+func (l ledger) RecordOutcomes(ctx context.Context, rows []newsletter.Delivery, now time.Time) error {
+	out := make([]store.Outcome, len(rows))
+	for i, d := range rows {
+		out[i] = store.Outcome{DeliveryID: d.ID, Status: d.Status, Reply: d.Reply}
+	}
+	return l.RecordDeliveries(ctx, out, now)
+}
+
+type fixture struct {
+	db     *store.DB
+	issue  newsletter.Issue
+	email  render.Email
+	subs   []newsletter.Subscriber
+	signer *token.Signer
+}
+
+func setup(t *testing.T, nSubs int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	stories := []newsletter.Story{
+		{GUID: "s1", URL: "https://technerdo.com/ai/openai-microsoft-cloud/", Title: "Microsoft and OpenAI End Exclusive Cloud Partnership: What Changes Next",
+			Summary: "Microsoft and OpenAI have ended the exclusivity around their cloud relationship. OpenAI can use more clouds, and the AI infrastructure race gets messier.",
+			Author:  "Omer YLD", Section: "AI", ImageURL: "https://images.technerdo.com/openai-cloud.jpg", ImageAlt: "Server racks in a data centre", ReadMinutes: 5,
+			Published: time.Date(2026, 4, 28, 6, 0, 0, 0, time.UTC)},
+		{GUID: "s2", URL: "https://technerdo.com/guides/home-backup/", Title: "How to Set Up a Home Backup That Survives Ransomware",
+			Summary: "Three copies, two media, one offline: a practical weekend plan for families and freelancers.", Author: "Deniz Aksoy", Section: "Guides", ReadMinutes: 8,
+			Published: time.Date(2026, 4, 30, 6, 0, 0, 0, time.UTC)},
+	}
+	if _, err := db.SaveStories(ctx, stories, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := db.UnsentStories(ctx, sendTime.AddDate(0, 0, -14), sendTime, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := render.New(render.Publication{
+		Name: "The Technerdo Weekly", Tagline: "Analysis worth reading, delivered every Monday.",
+		WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Büyükdere Cd. 185, 34394 Şişli, Istanbul, Türkiye",
+	}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, WindowStart: sendTime.AddDate(0, 0, -7), Cutoff: sendTime, Stories: saved, Status: newsletter.IssueDraft, CreatedAt: sendTime}
+	email, err := r.Issue(issue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue.Subject, issue.Preheader, issue.HTML, issue.Text = email.Subject, email.Preheader, email.HTML, email.Text
+	if issue, err = db.SaveIssue(ctx, issue); err != nil {
+		t.Fatal(err)
+	}
+	var subs []newsletter.Subscriber
+	for i := range nSubs {
+		s, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: fmt.Sprintf("reader%03d@example.com", i), Name: fmt.Sprintf("Reader %d", i), Status: newsletter.StatusActive}, sendTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, s)
+	}
+	signer, err := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{db: db, issue: issue, email: email, subs: subs, signer: signer}
+}
+
+func (f *fixture) sender(tr mailer.Transport, workers int) *delivery.Sender {
+	return delivery.New(ledger{f.db}, tr, delivery.Options{
+		Identity: delivery.Identity{
+			From:            mailer.Address{Name: "The Technerdo Weekly", Email: "weekly@technerdo.com"},
+			ListName:        "The Technerdo Weekly",
+			ListID:          "weekly.technerdo.com",
+			MessageIDDomain: "technerdo.com",
+			BaseURL:         "https://news.technerdo.com/",
+		},
+		Token:   func(s newsletter.Subscriber) string { return f.signer.Make(token.Unsubscribe, s.ID, s.Email) },
+		Workers: workers,
+		Now:     func() time.Time { return sendTime },
+	})
+}
+
+func smtpTransport(t *testing.T, srv *smtptest.Server) mailer.Transport {
+	t.Helper()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + srv.Addr() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mailer.NewSMTP(cfg)
+}
+
+func (f *fixture) counts(t *testing.T) map[newsletter.DeliveryStatus]int {
+	t.Helper()
+	c, err := f.db.DeliveryCounts(context.Background(), f.issue.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func recipients(msgs []smtptest.Received) map[string]int {
+	got := map[string]int{}
+	for _, m := range msgs {
+		for _, to := range m.To {
+			got[to]++
+		}
+	}
+	return got
+}
+
+func TestSendOverSMTPReusesConnections(t *testing.T) {
+	f := setup(t, 40)
+	srv := smtptest.Start(t)
+	rep, err := f.sender(smtpTransport(t, srv), 3).Send(context.Background(), f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 40 || rep.Enqueued != 40 || !rep.Done {
+		t.Fatalf("report %+v", rep)
+	}
+	got := recipients(srv.Messages())
+	if len(got) != 40 {
+		t.Fatalf("%d distinct recipients, want 40", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got %d copies", to, n)
+		}
+	}
+	if c := srv.Connections(); c < 1 || c > 3 {
+		t.Fatalf("%d SMTP connections for 3 workers", c)
+	}
+	is, err := f.db.IssueByID(context.Background(), f.issue.ID)
+	if err != nil || is.Status != newsletter.IssueSent {
+		t.Fatalf("issue status %s (%v), want sent", is.Status, err)
+	}
+	// A second Send is a no-op.
+	rep, err = f.sender(smtpTransport(t, srv), 3).Send(context.Background(), is, f.email)
+	if err != nil || rep.Sent != 0 || len(srv.Messages()) != 40 {
+		t.Fatalf("second send: %+v %v, server has %d", rep, err, len(srv.Messages()))
+	}
+}
+
+func TestResumeAfterCrash(t *testing.T) {
+	f := setup(t, 10)
+	ctx := context.Background()
+	// A first run: it froze the issue, made the ledger, delivered 3 rows, and died holding 2 more.
+	if err := f.db.SetIssueStatus(ctx, f.issue.ID, newsletter.IssueSending, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.EnqueueDeliveries(ctx, f.issue.ID, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	done, err := f.db.ClaimDeliveries(ctx, f.issue.ID, 3, sendTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []store.Outcome
+	for _, d := range done {
+		outcomes = append(outcomes, store.Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySent, Reply: "250 ok"})
+	}
+	if err := f.db.RecordDeliveries(ctx, outcomes, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, err := f.db.ClaimDeliveries(ctx, f.issue.ID, 2, sendTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.issue.Status = newsletter.IssueSending
+
+	srv := smtptest.Start(t)
+	rep, err := f.sender(smtpTransport(t, srv), 2).Send(ctx, f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Resumed != 2 || rep.Sent != 7 || !rep.Done {
+		t.Fatalf("report %+v, want 2 resumed and 7 sent", rep)
+	}
+	got := recipients(srv.Messages())
+	for _, d := range done {
+		if got[d.Subscriber.Email] != 0 {
+			t.Fatalf("%s was recorded as sent before the crash and got it again", d.Subscriber.Email)
+		}
+	}
+	for _, d := range inFlight {
+		if got[d.Subscriber.Email] != 1 {
+			t.Fatalf("in-flight %s got %d copies, want 1", d.Subscriber.Email, got[d.Subscriber.Email])
+		}
+	}
+}
+
+func TestBouncesAndDeferrals(t *testing.T) {
+	f := setup(t, 6)
+	srv := smtptest.Start(t)
+	srv.FailRcpt(f.subs[1].Email, 550)
+	srv.FailRcpt(f.subs[2].Email, 451)
+	srv.DropAfter(4) // the connection drops mid-run: a temporary failure, then a new connection
+	rep, err := f.sender(smtpTransport(t, srv), 1).Send(context.Background(), f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bounced != 1 || rep.Failed < 1 || rep.Done {
+		t.Fatalf("report %+v", rep)
+	}
+	sub, _ := f.db.SubscriberByID(context.Background(), f.subs[1].ID)
+	if sub.Status != newsletter.StatusBounced {
+		t.Fatalf("hard-bounced subscriber is %s", sub.Status)
+	}
+	// The next run retries only the temporary failures.
+	srv.FailRcpt(f.subs[2].Email, 0)
+	before := len(srv.Messages())
+	is, _ := f.db.IssueByID(context.Background(), f.issue.ID)
+	rep2, err := f.sender(smtpTransport(t, srv), 1).Send(context.Background(), is, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Retried != rep.Failed || rep2.Sent != rep.Failed || !rep2.Done {
+		t.Fatalf("retry report %+v after %+v", rep2, rep)
+	}
+	if len(srv.Messages())-before != rep.Failed {
+		t.Fatalf("retry delivered %d, want %d", len(srv.Messages())-before, rep.Failed)
+	}
+	if got := recipients(srv.Messages()); got[f.subs[1].Email] != 0 || got[f.subs[2].Email] != 1 {
+		t.Fatalf("bounced got %d, deferred got %d", got[f.subs[1].Email], got[f.subs[2].Email])
+	}
+}
+
+func TestUnsubscribedBeforeTheirTurnGetNothing(t *testing.T) {
+	f := setup(t, 5)
+	ctx := context.Background()
+	if _, err := f.db.EnqueueDeliveries(ctx, f.issue.ID, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SetSubscriberStatus(ctx, f.subs[3].ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t)
+	rep, err := f.sender(smtpTransport(t, srv), 2).Send(ctx, f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 4 || f.counts(t)[newsletter.DeliverySkipped] != 1 || recipients(srv.Messages())[f.subs[3].Email] != 0 {
+		t.Fatalf("report %+v, ledger %v", rep, f.counts(t))
+	}
+}
+
+func TestServerDownLosesNothing(t *testing.T) {
+	f := setup(t, 5)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	cfg, _ := mailer.ParseSMTPURL("smtp://" + addr + "?tls=none")
+	cfg.Timeout = 2 * time.Second
+	rep, err := f.sender(mailer.NewSMTP(cfg), 2).Send(context.Background(), f.issue, f.email)
+	if err == nil {
+		t.Fatal("want an error when the server is down")
+	}
+	if rep.Sent != 0 || rep.Done {
+		t.Fatalf("report %+v", rep)
+	}
+	c := f.counts(t)
+	if c[newsletter.DeliveryPending] != 5 {
+		t.Fatalf("ledger %v: every row should be pending again", c)
+	}
+}
+
+func TestCancelledRunSendsNothingNew(t *testing.T) {
+	f := setup(t, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv := smtptest.Start(t)
+	_, err := f.sender(smtpTransport(t, srv), 2).Send(ctx, f.issue, f.email)
+	if err == nil && len(srv.Messages()) != 0 {
+		t.Fatalf("a cancelled run sent %d messages", len(srv.Messages()))
+	}
+}
+
+func TestOutboxOneFilePerRecipient(t *testing.T) {
+	f := setup(t, 3)
+	dir := t.TempDir()
+	rep, err := f.sender(&mailer.Outbox{Dir: dir}, 2).Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Sent != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 3 {
+		t.Fatalf("%d files", len(files))
+	}
+}
+
+// TestMessageGolden pins the whole message one subscriber gets (fixed clock, boundary and
+// Message-ID): headers, both parts, the filled-in unsubscribe link.
+func TestMessageGolden(t *testing.T) {
+	f := setup(t, 1)
+	msg := f.sender(&mailer.Outbox{Dir: t.TempDir()}, 1).Message(f.issue, f.email, f.subs[0])
+	msg.Boundary = "technerdo-weekly-boundary"
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "message.golden.eml")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Fatalf("message differs from %s; run go test ./internal/delivery -update and review the diff", golden)
+	}
+
+	parsed, err := mail.ReadMessage(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := f.signer.Make(token.Unsubscribe, f.subs[0].ID, f.subs[0].Email)
+	wantHeaders := map[string]string{
+		"List-Unsubscribe":      "<https://news.technerdo.com/unsubscribe/" + tok + ">",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"List-Id":               "The Technerdo Weekly <weekly.technerdo.com>",
+		"Message-Id":            "<2026-W19." + strconv.FormatInt(f.issue.ID, 10) + "." + strconv.FormatInt(f.subs[0].ID, 10) + "@technerdo.com>",
+		"Date":                  "Mon, 04 May 2026 05:00:00 +0000",
+	}
+	for k, v := range wantHeaders {
+		if got := strings.Join(strings.Fields(parsed.Header.Get(k)), " "); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	body := buf.String()
+	if strings.Index(body, "text/plain") > strings.Index(body, "text/html") {
+		t.Error("text/plain must come before text/html (RFC 2046: preferred last)")
+	}
+	// The token and the postal address appear in both parts (quoted-printable may fold them).
+	unfolded := strings.ReplaceAll(body, "=\r\n", "")
+	if strings.Count(unfolded, tok) < 3 {
+		t.Errorf("unsubscribe token appears %d times, want header + text + html", strings.Count(unfolded, tok))
+	}
+}
+
+func TestListIDQuoting(t *testing.T) {
+	f := setup(t, 1)
+	s := delivery.New(ledger{f.db}, &mailer.Outbox{Dir: t.TempDir()}, delivery.Options{
+		Identity: delivery.Identity{From: mailer.Address{Email: "w@technerdo.com"}, ListName: `Nerds, Inc. "Weekly"`, ListID: "weekly.technerdo.com", MessageIDDomain: "technerdo.com", BaseURL: "https://x.example", UnsubscribeMailto: "unsub@technerdo.com"},
+		Token:    func(newsletter.Subscriber) string { return "TOKEN" },
+		Now:      func() time.Time { return sendTime },
+	})
+	m := s.Message(f.issue, f.email, f.subs[0])
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{}
+	for _, h := range m.Headers {
+		headers[h.Name] = h.Value
+	}
+	if got := headers["List-Id"]; got != `"Nerds, Inc. \"Weekly\"" <weekly.technerdo.com>` {
+		t.Errorf("List-Id = %s", got)
+	}
+	if got := headers["List-Unsubscribe"]; got != "<https://x.example/unsubscribe/TOKEN>, <mailto:unsub@technerdo.com?subject=unsubscribe+TOKEN>" {
+		t.Errorf("List-Unsubscribe = %s", got)
+	}
+
+	s = delivery.New(ledger{f.db}, &mailer.Outbox{Dir: t.TempDir()}, delivery.Options{
+		Identity: delivery.Identity{From: mailer.Address{Email: "w@technerdo.com"}, ListName: "Technerdo Haftalık", ListID: "weekly.technerdo.com", MessageIDDomain: "technerdo.com", BaseURL: "https://x.example"},
+		Token:    func(newsletter.Subscriber) string { return "TOKEN" },
+		Now:      func() time.Time { return sendTime },
+	})
+	m = s.Message(f.issue, f.email, f.subs[0])
+	if err := m.Validate(); err != nil {
+		t.Fatalf("non-ASCII list name: %v", err)
+	}
+	if got := m.Headers[0].Value; got != "=?utf-8?q?Technerdo_Haftal=C4=B1k?= <weekly.technerdo.com>" {
+		t.Errorf("List-Id = %s", got)
+	}
+}
+
+// TestSpamAssassinScore scores a real message with SpamAssassin's shipped rules (no network).
+func TestSpamAssassinScore(t *testing.T) {
+	sa, err := exec.LookPath("spamassassin")
+	if err != nil {
+		t.Skip("spamassassin is not installed (apt-get install spamassassin); .ci/run installs it")
+	}
+	f := setup(t, 1)
+	msg := f.sender(&mailer.Outbox{Dir: t.TempDir()}, 1).Message(f.issue, f.email, f.subs[0])
+	msg.Date = time.Now() // a stale Date costs points of its own
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sa, "-L", "-t")
+	cmd.Stdin = &buf
+	out, _ := cmd.Output() // exit status is non-zero for spam; the score is what we check
+	m := regexp.MustCompile(`X-Spam-Status: \w+, score=(-?[0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no X-Spam-Status in spamassassin output:\n%s", out)
+	}
+	score, _ := strconv.ParseFloat(string(m[1]), 64)
+	report := out
+	if i := bytes.Index(out, []byte("Content analysis details")); i >= 0 {
+		report = out[i:]
+	}
+	t.Logf("SpamAssassin score %.1f\n%s", score, report)
+	if score >= 1.0 {
+		t.Fatalf("SpamAssassin score %.1f, want below 1.0", score)
+	}
+}

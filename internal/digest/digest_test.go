@@ -1,0 +1,116 @@
+package digest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Skip("tzdata missing:", err)
+	}
+	return loc
+}
+
+func TestWindowFor(t *testing.T) {
+	ist := mustLoc(t, "Europe/Istanbul")
+	w19 := newsletter.Week{Year: 2026, Num: 19} // Monday 2026-05-04
+	monday := time.Date(2026, 5, 4, 0, 0, 0, 0, ist)
+	week := 7 * 24 * time.Hour
+	tests := []struct {
+		name       string
+		now        time.Time
+		prevCutoff time.Time
+		wantAfter  time.Time
+		wantCutoff time.Time
+	}{
+		{"sent on its Monday", monday.Add(8 * time.Hour), time.Time{}, monday.Add(-week), monday},
+		{"rebuilt months later gives the same window", monday.AddDate(0, 6, 0), time.Time{}, monday.Add(-week), monday},
+		{"built ahead on Friday", monday.Add(-60 * time.Hour), time.Time{}, monday.Add(-60*time.Hour - week), monday.Add(-60 * time.Hour)},
+		{"previous issue sets the start", monday.Add(time.Hour), monday.Add(-10 * 24 * time.Hour), monday.Add(-10 * 24 * time.Hour), monday},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := WindowFor(w19, ist, tc.now, tc.prevCutoff, week)
+			if !got.After.Equal(tc.wantAfter) || !got.Cutoff.Equal(tc.wantCutoff) {
+				t.Fatalf("WindowFor = %v, want %v – %v", got, tc.wantAfter, tc.wantCutoff)
+			}
+			if got.After.Location() != time.UTC {
+				t.Fatal("window should be in UTC")
+			}
+		})
+	}
+}
+
+func TestWindowContains(t *testing.T) {
+	base := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	w := Window{After: base.Add(-time.Hour), Cutoff: base}
+	for _, tc := range []struct {
+		t    time.Time
+		want bool
+	}{
+		{base.Add(-time.Hour), false}, // exclusive start
+		{base.Add(-time.Minute), true},
+		{base, true}, // inclusive end
+		{base.Add(time.Second), false},
+	} {
+		if got := w.Contains(tc.t); got != tc.want {
+			t.Errorf("Contains(%v) = %v, want %v", tc.t, got, tc.want)
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 4, d, 9, 0, 0, 0, time.UTC) }
+	stories := []newsletter.Story{
+		{URL: "https://a.example/old", Title: "Old news", Published: day(27)},
+		{URL: "https://a.example/new", Title: "New news", Published: day(30)},
+		{URL: "https://a.example/pick", Title: "Editor pick", Published: day(20), Pinned: true},
+		{URL: "https://b.example/syndicated", Title: "new NEWS!", Published: day(29)},
+		{URL: "https://a.example/new", Title: "New news (copy)", Published: day(28)},
+		{URL: "https://a.example/mid", Title: "Middle", Published: day(28)},
+	}
+	picked, decisions := Select(stories, 3)
+	var got []string
+	for _, s := range picked {
+		got = append(got, s.URL)
+	}
+	want := "https://a.example/pick https://a.example/new https://a.example/mid"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("picked %v, want %s", got, want)
+	}
+	if len(decisions) != len(stories) {
+		t.Fatalf("%d decisions for %d stories", len(decisions), len(stories))
+	}
+	reasons := map[string]string{}
+	for _, d := range decisions {
+		if !d.Included {
+			reasons[d.Story.Title] = d.Reason
+		}
+	}
+	for title, wantReason := range map[string]string{
+		"new NEWS!":       "same headline as https://a.example/new",
+		"New news (copy)": "duplicate of https://a.example/new",
+		"Old news":        "over the cap of 3 stories",
+	} {
+		if reasons[title] != wantReason {
+			t.Errorf("reason for %q = %q, want %q", title, reasons[title], wantReason)
+		}
+	}
+	// Input order must not matter.
+	rev := append([]newsletter.Story(nil), stories...)
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	picked2, _ := Select(rev, 3)
+	for i := range picked {
+		if picked[i].URL != picked2[i].URL {
+			t.Fatalf("order depends on input order: %v vs %v", picked, picked2)
+		}
+	}
+}

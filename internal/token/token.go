@@ -1,0 +1,130 @@
+// Package token signs and checks the opaque tokens in unsubscribe links: an HMAC-SHA256
+// tag over the subscriber's id and address, so a token acts for one subscriber only and
+// cannot be forged without the key.
+package token
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrInvalid is returned for a token that is malformed or whose signature does not match.
+var ErrInvalid = errors.New("token: invalid")
+
+// tagSize is the truncated HMAC length: 128 bits, as RFC 8058 §3 asks for a hard-to-forge component.
+const tagSize = 16
+
+// encodedLen is the length of an encoded token: 8 id bytes + tag, unpadded base64url.
+var encodedLen = base64.RawURLEncoding.EncodedLen(8 + tagSize)
+
+// Purpose separates token kinds so that one kind can never be replayed as another.
+type Purpose string
+
+// Token purposes.
+const (
+	Unsubscribe Purpose = "unsubscribe"
+)
+
+// Signer makes and checks tokens with one key.
+type Signer struct {
+	key []byte
+}
+
+// NewSigner returns a Signer; the key must be at least 32 bytes.
+func NewSigner(key []byte) (*Signer, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("token: key is %d bytes, need at least 32", len(key))
+	}
+	return &Signer{key: append([]byte(nil), key...)}, nil
+}
+
+// Make returns the token for one subscriber.
+func (s *Signer) Make(p Purpose, id int64, email string) string {
+	buf := make([]byte, 8, 8+tagSize)
+	binary.BigEndian.PutUint64(buf, uint64(id))
+	buf = append(buf, s.tag(p, id, email)...)
+	return base64.RawURLEncoding.EncodeToString(buf)
+}
+
+// ID extracts the subscriber id a token claims, without checking it. Callers look the
+// subscriber up and then call Check; a malformed token is ErrInvalid.
+func (s *Signer) ID(tok string) (int64, error) {
+	if len(tok) != encodedLen {
+		return 0, ErrInvalid
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) != 8+tagSize {
+		return 0, ErrInvalid
+	}
+	id := int64(binary.BigEndian.Uint64(raw[:8]))
+	if id <= 0 {
+		return 0, ErrInvalid
+	}
+	return id, nil
+}
+
+// Check reports whether tok was made for this purpose, id and address (constant time).
+func (s *Signer) Check(p Purpose, tok string, id int64, email string) bool {
+	got, err := s.ID(tok)
+	if err != nil || got != id {
+		return false
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(tok)
+	return hmac.Equal(raw[8:], s.tag(p, id, email))
+}
+
+func (s *Signer) tag(p Purpose, id int64, email string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	fmt.Fprintf(m, "%s\x00%d\x00%s", p, id, strings.ToLower(email))
+	return m.Sum(nil)[:tagSize]
+}
+
+// LoadOrCreateKey reads a hex key from path, or creates one of 32 random bytes (mode 0600)
+// when the file does not exist.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(data)))
+		if derr != nil || len(key) < 32 {
+			return nil, fmt.Errorf("token: %s does not hold a hex key of at least 32 bytes", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	// O_EXCL: if two processes race, one loses and reads the winner's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return LoadOrCreateKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,208 @@
+// Package web serves the public HTTP endpoints: the one-click unsubscribe of RFC 8058
+// (GET shows a confirmation button and changes nothing, POST acts) and the health check.
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/token"
+)
+
+// Subscribers is the part of the store the handlers need.
+type Subscribers interface {
+	SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error)
+	SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error)
+}
+
+// Page is the publication's look for the pages served here.
+type Page struct {
+	Publication string
+	WebsiteURL  string
+	Accent      string
+	Lang        string
+}
+
+// Options configure a Server.
+type Options struct {
+	Subscribers Subscribers
+	Tokens      *token.Signer
+	Templates   fs.FS // holds web/unsubscribe.html.tmpl
+	Page        Page
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	opt  Options
+	page *template.Template
+}
+
+// maxBody caps request bodies; a one-click POST is a few dozen bytes.
+const maxBody = 64 << 10
+
+// New parses the page templates and returns a Server.
+func New(opt Options) (*Server, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Page.Lang == "" {
+		opt.Page.Lang = "en"
+	}
+	page, err := template.ParseFS(opt.Templates, "web/unsubscribe.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Server{opt: opt, page: page}, nil
+}
+
+// Handler returns the route table.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /unsubscribe/{token}", s.showUnsubscribe)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.postUnsubscribe)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	return secureHeaders(mux)
+}
+
+type pageData struct {
+	Page
+	Title   string
+	State   string // confirm, unsubscribed, resubscribed, error
+	Email   string
+	Message string
+}
+
+// showUnsubscribe answers GET (and HEAD): a confirmation form, never a state change,
+// because mail scanners and previewers fetch every link in a message.
+func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
+	sub, ok := s.subscriber(w, r)
+	if !ok {
+		return
+	}
+	title, state := "Unsubscribe?", "confirm"
+	if sub.Status == newsletter.StatusUnsubscribed {
+		title, state = "You are unsubscribed", "unsubscribed"
+	}
+	s.render(w, http.StatusOK, pageData{Title: title, State: state, Email: sub.Email})
+}
+
+// postUnsubscribe acts on the RFC 8058 one-click body (List-Unsubscribe=One-Click, sent
+// urlencoded or multipart without cookies) and on the page's own buttons. It answers 200
+// without a redirect (RFC 8058 §3.1) and is idempotent.
+func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := parseForm(r); err != nil {
+		s.fail(w, http.StatusBadRequest, "The request could not be read.")
+		return
+	}
+	sub, ok := s.subscriber(w, r)
+	if !ok {
+		return
+	}
+	oneClick := r.PostForm.Get("List-Unsubscribe") == "One-Click"
+	switch action := r.PostForm.Get("action"); {
+	case oneClick || action == "unsubscribe":
+		changed, err := s.opt.Subscribers.SetSubscriberStatus(r.Context(), sub.ID, newsletter.StatusUnsubscribed, s.opt.Now())
+		if err != nil {
+			s.internal(w, "unsubscribe", err)
+			return
+		}
+		s.opt.Logger.Info("unsubscribed", "subscriber_id", sub.ID, "one_click", oneClick, "changed", changed)
+		s.render(w, http.StatusOK, pageData{Title: "You are unsubscribed", State: "unsubscribed", Email: sub.Email})
+	case action == "resubscribe":
+		// Only someone who left by choice comes back this way; a bounced address stays out.
+		if sub.Status != newsletter.StatusUnsubscribed && sub.Status != newsletter.StatusActive {
+			s.fail(w, http.StatusConflict, "This address cannot be resubscribed from here. Please sign up again on our website.")
+			return
+		}
+		if _, err := s.opt.Subscribers.SetSubscriberStatus(r.Context(), sub.ID, newsletter.StatusActive, s.opt.Now()); err != nil {
+			s.internal(w, "resubscribe", err)
+			return
+		}
+		s.opt.Logger.Info("resubscribed", "subscriber_id", sub.ID)
+		s.render(w, http.StatusOK, pageData{Title: "You are subscribed again", State: "resubscribed", Email: sub.Email})
+	default:
+		s.fail(w, http.StatusBadRequest, "Expected List-Unsubscribe=One-Click.")
+	}
+}
+
+// parseForm reads urlencoded and multipart bodies alike.
+func parseForm(r *http.Request) error {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" {
+		if err := r.ParseMultipartForm(maxBody); err != nil {
+			return err
+		}
+		return nil
+	}
+	return r.ParseForm()
+}
+
+// subscriber resolves the path token to its subscriber, answering 404 for anything that
+// does not check out, so a guessed or altered token reveals nothing and changes nothing.
+func (s *Server) subscriber(w http.ResponseWriter, r *http.Request) (newsletter.Subscriber, bool) {
+	tok := r.PathValue("token")
+	id, err := s.opt.Tokens.ID(tok)
+	if err == nil {
+		var sub newsletter.Subscriber
+		sub, err = s.opt.Subscribers.SubscriberByID(r.Context(), id)
+		if err == nil && s.opt.Tokens.Check(token.Unsubscribe, tok, sub.ID, sub.Email) {
+			return sub, true
+		}
+		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+			s.internal(w, "lookup", err)
+			return newsletter.Subscriber{}, false
+		}
+	}
+	s.fail(w, http.StatusNotFound, "This unsubscribe link is not valid. If you copied it from an email, please check that it is complete.")
+	return newsletter.Subscriber{}, false
+}
+
+func (s *Server) fail(w http.ResponseWriter, code int, msg string) {
+	s.render(w, code, pageData{Title: http.StatusText(code), State: "error", Message: msg})
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.opt.Logger.Error("web: "+what, "err", err)
+	s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
+	data.Page = s.opt.Page
+	var buf bytes.Buffer
+	if err := s.page.Execute(&buf, data); err != nil {
+		s.opt.Logger.Error("web: template", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+func secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
