@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"newsletter/internal/config"
+	"newsletter/internal/delivery"
+	"newsletter/internal/feed"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/store"
+	"newsletter/internal/token"
+	"newsletter/internal/weekly"
+)
+
+// errHelp is returned after --help printed the usage: exit 0.
+var errHelp = flag.ErrHelp
+
+// configError is a configuration problem: exit 2.
+type configError struct{ err error }
+
+func (c *configError) Error() string { return c.err.Error() }
+func (c *configError) Unwrap() error { return c.err }
+
+// flags returns a FlagSet with --config, printing usage to stdout on --help.
+func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfg := fs.String("config", "", "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: newsletter %s [flags] %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs, cfg
+}
+
+// parse parses flags, which may come before or after positional arguments, and returns the
+// positional ones. --help prints to stdout and stops with errHelp; bad flags are usage errors.
+func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return nil, errHelp
+		}
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// noArgs rejects positional arguments for commands that take none.
+func noArgs(name string, pos []string) error {
+	if len(pos) > 0 {
+		return usagef("%s takes no arguments, got %q", name, pos)
+	}
+	return nil
+}
+
+// loadConfig finds, reads, overrides from the environment and validates the configuration.
+func loadConfig(e env, path string) (config.Config, error) {
+	if path == "" {
+		path = e.getenv(config.EnvConfig)
+	}
+	if path == "" {
+		for _, candidate := range []string{"config.yaml", "config.example.yaml"} {
+			if _, err := os.Stat(candidate); err == nil {
+				path = candidate
+				break
+			}
+		}
+	}
+	cfg := config.Defaults()
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			return cfg, &configError{err}
+		}
+	}
+	cfg.ApplyEnv(e.getenv)
+	if err := cfg.Validate(); err != nil {
+		if path != "" {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return cfg, &configError{err}
+	}
+	return cfg, nil
+}
+
+// app is everything a command may need, built from the configuration.
+type app struct {
+	env
+	cfg    config.Config
+	db     *store.DB
+	logger *slog.Logger
+}
+
+func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
+	cfg, err := loadConfig(e, cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return &app{env: e, cfg: cfg, db: db, logger: logger}, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+func (a *app) signer() (*token.Signer, error) {
+	key := []byte(a.cfg.Secret)
+	if len(key) == 0 {
+		var err error
+		if key, err = token.LoadOrCreateKey(a.cfg.SecretFile); err != nil {
+			return nil, err
+		}
+	}
+	return token.NewSigner(key)
+}
+
+func (a *app) renderer() (*render.Renderer, error) {
+	p := a.cfg.Publication
+	r, err := render.New(render.Publication{
+		Name:          p.Name,
+		Tagline:       p.Tagline,
+		WebsiteURL:    p.WebsiteURL,
+		LogoURL:       p.LogoURL,
+		PostalAddress: p.PostalAddress,
+		Language:      p.Language,
+		AccentColor:   p.AccentColor,
+		WhyText:       p.WhyText,
+		TimeZone:      a.cfg.Location(),
+	}, a.cfg.TemplatesDir)
+	if err != nil {
+		return nil, &configError{fmt.Errorf("templates: %w", err)}
+	}
+	return r, nil
+}
+
+func (a *app) builder() (*weekly.Builder, error) {
+	r, err := a.renderer()
+	if err != nil {
+		return nil, err
+	}
+	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
+	return weekly.New(ledger{a.db}, f, r, weekly.Options{
+		Location:   a.cfg.Location(),
+		MaxStories: a.cfg.Issue.MaxStories,
+		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
+		Subject:    a.cfg.Issue.Subject,
+		Now:        a.now,
+		Logger:     a.logger,
+	}), nil
+}
+
+func (a *app) transport() (mailer.Transport, error) {
+	if a.cfg.SMTPURL == "" {
+		return &mailer.Outbox{Dir: a.cfg.Outbox}, nil
+	}
+	sc, err := mailer.ParseSMTPURL(a.cfg.SMTPURL)
+	if err != nil {
+		return nil, &configError{fmt.Errorf("smtp_url: %w", err)}
+	}
+	return mailer.NewSMTP(sc), nil
+}
+
+func (a *app) sender() (*delivery.Sender, error) {
+	sg, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := a.transport()
+	if err != nil {
+		return nil, err
+	}
+	s := a.cfg.Sender
+	return delivery.New(ledger{a.db}, tr, delivery.Options{
+		Identity: delivery.Identity{
+			From:              mailer.Address{Name: s.FromName, Email: s.FromAddress},
+			ReplyTo:           s.ReplyTo,
+			BounceAddress:     s.BounceAddress,
+			ListName:          a.cfg.Publication.Name,
+			ListID:            s.ListID,
+			MessageIDDomain:   a.cfg.MessageIDDomain(),
+			BaseURL:           a.cfg.BaseURL,
+			UnsubscribeMailto: s.UnsubscribeMailto,
+		},
+		Token: func(sub newsletter.Subscriber) string {
+			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
+		},
+		Workers: a.cfg.Delivery.Workers,
+		Now:     a.now,
+		Logger:  a.logger,
+	}), nil
+}
+
+// week resolves --week, defaulting to the week it is now in the configured time zone.
+func (a *app) week(flagValue string) (newsletter.Week, error) {
+	if flagValue == "" {
+		return newsletter.WeekOf(a.now().In(a.cfg.Location())), nil
+	}
+	w, err := newsletter.ParseWeek(flagValue)
+	if err != nil {
+		return w, usageError{fmt.Errorf("--week: %w", err)}
+	}
+	return w, nil
+}
+
+// printGather reports each feed on w and returns an error naming the failed ones when all failed.
+func printGather(w io.Writer, reports []weekly.FeedReport) error {
+	var failed []string
+	for _, r := range reports {
+		switch {
+		case r.Err != nil:
+			fmt.Fprintf(w, "  FAILED %s: %v\n", r.Source, r.Err)
+			failed = append(failed, r.Source)
+		case r.NotModified:
+			fmt.Fprintf(w, "  %s: not modified since the last fetch\n", r.Source)
+		default:
+			fmt.Fprintf(w, "  %s (%s): %d items, %d new\n", r.Source, r.Title, r.Items, r.New)
+		}
+	}
+	if len(failed) == len(reports) && len(reports) > 0 {
+		return fmt.Errorf("every feed failed: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// ledger adapts the store to the small interfaces of weekly and delivery.
+type ledger struct{ *store.DB }
+
+func (l ledger) FeedValidators(ctx context.Context, source string) (feed.Validators, error) {
+	st, err := l.FeedState(ctx, source)
+	if err != nil {
+		return feed.Validators{}, err
+	}
+	return feed.Validators{ETag: st.ETag, LastModified: st.LastModified}, nil
+}
+
+func (l ledger) SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error {
+	st := store.FeedState{URL: source, ETag: v.ETag, LastModified: v.LastModified, FetchedAt: now}
+	if fetchErr != nil {
+		st.LastError = fetchErr.Error()
+	}
+	return l.SaveFeedState(ctx, st)
+}
+
+func (l ledger) RecordOutcomes(ctx context.Context, rows []newsletter.Delivery, now time.Time) error {
+	out := make([]store.Outcome, len(rows))
+	for i, d := range rows {
+		out[i] = store.Outcome{DeliveryID: d.ID, Status: d.Status, Reply: d.Reply}
+	}
+	return l.RecordDeliveries(ctx, out, now)
+}

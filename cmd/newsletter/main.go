@@ -1,0 +1,114 @@
+// Command newsletter gathers a publication's feeds into a weekly issue, renders it and
+// sends it to the subscribers kept in SQLite; `newsletter serve` answers unsubscribe links.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Exit codes, part of the contract with operators' scripts.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2 // bad usage or configuration
+	exitDeferred = 3 // some deliveries failed temporarily and wait for a retry
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, time.Now)
+	stop()
+	os.Exit(code)
+}
+
+// env is what every subcommand gets from the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "gather the feeds, build this week's issue and send it to every subscriber not yet sent", cmdRun},
+		{"preview", "print this week's issue as HTML, plain text or a whole .eml", cmdPreview},
+		{"serve", "serve the unsubscribe pages (and health check) over HTTP", cmdServe},
+		{"subscribers", "manage the list: add, remove, list, import, export, stats", cmdSubscribers},
+		{"migrate", "create or upgrade the database and print its schema version", cmdMigrate},
+	}
+}
+
+// run is main without the process: testable end to end.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv, now: now}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitCode(stderr, c.run(ctx, e, args[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "newsletter: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: newsletter COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults) and --help.")
+}
+
+// usageError marks bad flags or arguments: exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// deferredError marks a run that left deliveries for a retry: exit 3.
+type deferredError struct{ msg string }
+
+func (d deferredError) Error() string { return d.msg }
+
+func exitCode(stderr io.Writer, err error) int {
+	var ue usageError
+	var de deferredError
+	var ce *configError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue), errors.As(err, &ce):
+		fmt.Fprintln(stderr, "newsletter:", err)
+		return exitUsage
+	case errors.As(err, &de):
+		fmt.Fprintln(stderr, "newsletter:", err)
+		return exitDeferred
+	default:
+		fmt.Fprintln(stderr, "newsletter:", err)
+		return exitFailure
+	}
+}

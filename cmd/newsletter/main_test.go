@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter/internal/smtptest"
+)
+
+// sampleMonday is the send time of the sample feed's issue, 2026-W19, in Istanbul.
+var sampleMonday = time.Date(2026, 5, 4, 8, 0, 0, 0, time.FixedZone("+03", 3*3600))
+
+// cli runs the program like a user would, with a private environment and clock.
+type cli struct {
+	t   *testing.T
+	dir string
+	env map[string]string
+	now time.Time
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	dir := t.TempDir()
+	feedBytes, err := os.ReadFile(filepath.Join("..", "..", "data", "sample-feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sample feed over real HTTP, plus a feed that is gone: the issue must still build.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write(feedBytes)
+	})
+	feeds := httptest.NewServer(mux)
+	t.Cleanup(feeds.Close)
+	cfg := `
+database: ` + filepath.Join(dir, "nl.db") + `
+outbox: ` + filepath.Join(dir, "outbox") + `
+secret_file: ` + filepath.Join(dir, "secret.key") + `
+base_url: https://news.example.org
+feeds:
+  - ` + feeds.URL + `/feed.xml
+  - ` + feeds.URL + `/gone.xml
+`
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &cli{t: t, dir: dir, env: map[string]string{"NEWSLETTER_CONFIG": filepath.Join(dir, "config.yaml")}, now: sampleMonday}
+}
+
+func (c *cli) run(args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, func(k string) string { return c.env[k] }, func() time.Time { return c.now })
+	return code, out.String(), errb.String()
+}
+
+func (c *cli) mustRun(args ...string) string {
+	c.t.Helper()
+	code, out, errOut := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("newsletter %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func (c *cli) importSample() {
+	c.t.Helper()
+	c.mustRun("subscribers", "import", filepath.Join("..", "..", "data", "sample-subscribers.csv"))
+}
+
+func emlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestRunEndToEndOutbox(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	out := c.mustRun("run", "--week", "2026-W19")
+	for _, want := range []string{"FAILED", "gone.xml", "404", "Built issue 2026-W19: 8 stories", "5 sent, 0 bounced, 0 failed", "outbox"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run output lacks %q:\n%s", want, out)
+		}
+	}
+	files := emlFiles(t, filepath.Join(c.dir, "outbox"))
+	if len(files) != 5 {
+		t.Fatalf("%d .eml files, want 5 (one per active subscriber)", len(files))
+	}
+	recipients := map[string]bool{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		h := msg.Header
+		to, err := mail.ParseAddress(h.Get("To"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipients[to.Address] = true
+		if h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Errorf("%s: List-Unsubscribe-Post = %q", f, h.Get("List-Unsubscribe-Post"))
+		}
+		if !regexp.MustCompile(`^<https://news\.example\.org/unsubscribe/[A-Za-z0-9_-]{32}>$`).MatchString(h.Get("List-Unsubscribe")) {
+			t.Errorf("%s: List-Unsubscribe = %q", f, h.Get("List-Unsubscribe"))
+		}
+		if !strings.HasSuffix(h.Get("Message-Id"), "@technerdo.com>") || h.Get("Date") == "" || h.Get("List-Id") == "" {
+			t.Errorf("%s: Message-ID %q, Date %q, List-Id %q", f, h.Get("Message-Id"), h.Get("Date"), h.Get("List-Id"))
+		}
+		if !strings.Contains(h.Get("Subject"), "The Technerdo Weekly") {
+			t.Errorf("%s: Subject %q", f, h.Get("Subject"))
+		}
+		if !strings.HasPrefix(h.Get("Content-Type"), "multipart/alternative") {
+			t.Errorf("%s: Content-Type %q", f, h.Get("Content-Type"))
+		}
+		if bytes.Contains(raw, []byte("__NL_")) {
+			t.Errorf("%s: an unfilled placeholder is left in the message", f)
+		}
+	}
+	if recipients["alan.turing@example.org"] || len(recipients) != 5 {
+		t.Fatalf("recipients %v: want the 5 active subscribers, not the unsubscribed one", recipients)
+	}
+
+	// Safe to run twice: nobody gets the issue again.
+	out = c.mustRun("run", "--week", "2026-W19")
+	if !strings.Contains(out, "already sent") || !strings.Contains(out, "0 sent") {
+		t.Fatalf("second run:\n%s", out)
+	}
+	if n := len(emlFiles(t, filepath.Join(c.dir, "outbox"))); n != 5 {
+		t.Fatalf("second run left %d files", n)
+	}
+
+	// A new subscriber joins: the next run sends the issue to them only.
+	c.mustRun("subscribers", "add", "new.reader@example.com", "--name", "New Reader")
+	out = c.mustRun("run", "--week", "2026-W19")
+	if !strings.Contains(out, "1 sent") {
+		t.Fatalf("run after a new subscriber:\n%s", out)
+	}
+	if n := len(emlFiles(t, filepath.Join(c.dir, "outbox"))); n != 6 {
+		t.Fatalf("%d files, want 6", n)
+	}
+}
+
+func TestRunOverSMTP(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	srv := smtptest.Start(t)
+	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
+	srv.FailRcpt("linus@example.net", 550)
+	code, out, errOut := c.run("run", "--week", "2026-W19")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "4 sent, 1 bounced") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if got := len(srv.Messages()); got != 4 {
+		t.Fatalf("server received %d messages, want 4", got)
+	}
+	list := c.mustRun("subscribers", "list", "--status", "bounced")
+	if !strings.Contains(list, "linus@example.net") {
+		t.Fatalf("bounced list:\n%s", list)
+	}
+}
+
+func TestRunDefersOnTemporaryFailure(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	srv := smtptest.Start(t)
+	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
+	srv.FailRcpt("ada.lovelace@example.com", 451)
+	code, out, _ := c.run("run", "--week", "2026-W19")
+	if code != exitDeferred || !strings.Contains(out, "4 sent, 0 bounced, 1 failed") {
+		t.Fatalf("exit %d, want %d\n%s", code, exitDeferred, out)
+	}
+	srv.FailRcpt("ada.lovelace@example.com", 0)
+	out = c.mustRun("run", "--week", "2026-W19")
+	if !strings.Contains(out, "1 sent") {
+		t.Fatalf("retry run:\n%s", out)
+	}
+	if got := len(srv.Messages()); got != 5 {
+		t.Fatalf("server received %d messages in all, want 5", got)
+	}
+}
+
+func TestRunWithoutStories(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	c.now = time.Date(2026, 7, 20, 8, 0, 0, 0, time.UTC) // Monday of 2026-W30
+	code, out, _ := c.run("run", "--week", "2026-W30")
+	if code != 0 || !strings.Contains(out, "No issue for 2026-W30") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	c := newCLI(t)
+	text := c.mustRun("preview", "--week", "2026-W19", "--format", "text")
+	if !strings.Contains(text, "Microsoft and OpenAI End Exclusive Cloud Partnership") || !strings.Contains(text, "https://news.example.org/unsubscribe/") {
+		t.Fatalf("text preview:\n%s", text)
+	}
+	html := c.mustRun("preview", "--week", "2026-W19", "--no-fetch")
+	if !strings.Contains(html, "<html") || strings.Contains(html, "__NL_") {
+		t.Fatalf("html preview is not a filled-in page")
+	}
+	eml := c.mustRun("preview", "--week", "2026-W19", "--format", "eml", "--no-fetch")
+	if _, err := mail.ReadMessage(strings.NewReader(eml)); err != nil {
+		t.Fatalf("eml preview does not parse: %v", err)
+	}
+	// The preview is a draft: nothing was sent.
+	if files := emlFiles(t, filepath.Join(c.dir, "outbox")); len(files) != 0 {
+		t.Fatalf("preview sent %d messages", len(files))
+	}
+}
+
+func TestSubscribersCommands(t *testing.T) {
+	c := newCLI(t)
+	csvPath := filepath.Join(c.dir, "subs.csv")
+	os.WriteFile(csvPath, []byte("email,name\nok@example.com,Ok\nnot-an-address,Bad\nfine@example.org,Fine\n"), 0o600)
+
+	code, _, errOut := c.run("subscribers", "import", "--strict", csvPath)
+	if code != exitFailure || !strings.Contains(errOut, "line 3") {
+		t.Fatalf("strict import: exit %d\n%s", code, errOut)
+	}
+	if list := c.mustRun("subscribers", "list"); strings.Contains(list, "ok@example.com") {
+		t.Fatal("--strict wrote rows despite a bad one")
+	}
+	code, out, errOut := c.run("subscribers", "import", csvPath)
+	if code != exitFailure || !strings.Contains(errOut, "line 3") || !strings.Contains(out, "2 added") {
+		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
+	}
+	c.mustRun("subscribers", "remove", "ok@example.com")
+	list := c.mustRun("subscribers", "list", "--status", "unsubscribed")
+	if !strings.Contains(list, "ok@example.com") || strings.Contains(list, "fine@example.org") {
+		t.Fatalf("unsubscribed list:\n%s", list)
+	}
+	// Export round-trips through import, and re-importing does not resubscribe.
+	exported := filepath.Join(c.dir, "export.csv")
+	c.mustRun("subscribers", "export", "--output", exported)
+	out = c.mustRun("subscribers", "import", exported)
+	if !strings.Contains(out, "0 added") {
+		t.Fatalf("re-import of the export:\n%s", out)
+	}
+	stats := c.mustRun("subscribers", "stats")
+	if !regexp.MustCompile(`active\s+1\n`).MatchString(stats) || !regexp.MustCompile(`unsubscribed\s+1\n`).MatchString(stats) {
+		t.Fatalf("stats:\n%s", stats)
+	}
+	if code, _, errOut := c.run("subscribers", "add", "Bob <bob@example.com>"); code != exitUsage || !strings.Contains(errOut, "bob@example.com") {
+		t.Fatalf("bad add: exit %d %s", code, errOut)
+	}
+}
+
+func TestBadUsageAndConfig(t *testing.T) {
+	c := newCLI(t)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"no command", nil, nil, exitUsage, ""},
+		{"unknown command", []string{"frobnicate"}, nil, exitUsage, "unknown command"},
+		{"bad flag", []string{"run", "--weak", "x"}, nil, exitUsage, "weak"},
+		{"bad week", []string{"run", "--week", "2026-48"}, nil, exitUsage, "--week"},
+		{"bad format", []string{"preview", "--format", "pdf"}, nil, exitUsage, "--format"},
+		{"help", []string{"run", "--help"}, nil, exitOK, ""},
+		{"bad env value", []string{"migrate"}, map[string]string{"NEWSLETTER_BASE_URL": "news.example.org"}, exitUsage, "base_url"},
+		{"missing config file", []string{"migrate", "--config", "/nonexistent.yaml"}, nil, exitUsage, "nonexistent"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := c.env
+			c.env = map[string]string{}
+			for k, v := range saved {
+				c.env[k] = v
+			}
+			for k, v := range tc.env {
+				c.env[k] = v
+			}
+			defer func() { c.env = saved }()
+			code, _, errOut := c.run(tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errOut, tc.want)
+			}
+		})
+	}
+	bad := filepath.Join(c.dir, "bad.yaml")
+	os.WriteFile(bad, []byte("issue:\n  max_storeis: 3\n"), 0o600)
+	code, _, errOut := c.run("run", "--config", bad)
+	if code != exitUsage || !strings.Contains(errOut, "max_storeis") {
+		t.Fatalf("unknown key: exit %d %s", code, errOut)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while serve writes to it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestServeUnsubscribesFromTheSentLink(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	c.mustRun("run", "--week", "2026-W19")
+	files := emlFiles(t, filepath.Join(c.dir, "outbox"))
+	raw, _ := os.ReadFile(files[0])
+	msg, _ := mail.ReadMessage(bytes.NewReader(raw))
+	to, _ := mail.ParseAddress(msg.Header.Get("To"))
+	link := strings.Trim(msg.Header.Get("List-Unsubscribe"), "<>")
+	path := strings.TrimPrefix(link, "https://news.example.org")
+
+	c.env["NEWSLETTER_HTTP_ADDR"] = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve"}, &out, &out, func(k string) string { return c.env[k] }, time.Now)
+	}()
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := regexp.MustCompile(`Listening on (http://\S+)`).FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("serve did not start:\n%s", out.String())
+	}
+	resp, err := http.PostForm(base+path, url.Values{"List-Unsubscribe": {"One-Click"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("one-click POST: %d", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d:\n%s", code, out.String())
+	}
+	list := c.mustRun("subscribers", "list", "--status", "unsubscribed")
+	if !strings.Contains(list, to.Address) {
+		t.Fatalf("%s not unsubscribed:\n%s", to.Address, list)
+	}
+	// The next send skips them.
+	out2 := c.mustRun("run", "--week", "2026-W19")
+	if !strings.Contains(out2, "0 sent") {
+		t.Fatalf("rerun:\n%s", out2)
+	}
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/store"
+)
+
+func cmdPreview(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "preview", "", "Print the week's issue as one subscriber will get it. Builds (or refreshes) the draft first;\na frozen issue is shown as it was sent.")
+	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
+	format := fs.String("format", "html", "what to print: html, text or eml (the whole message)")
+	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
+	if pos, err := parse(e, fs, args); err != nil {
+		return err
+	} else if err := noArgs("preview", pos); err != nil {
+		return err
+	}
+	switch *format {
+	case "html", "text", "eml":
+	default:
+		return usagef("--format: want html, text or eml, got %q", *format)
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	week, err := a.week(*weekFlag)
+	if err != nil {
+		return err
+	}
+	b, err := a.builder()
+	if err != nil {
+		return err
+	}
+	if !*noFetch {
+		if err := printGather(e.stderr, b.Gather(ctx, a.cfg.Feeds)); err != nil {
+			return err
+		}
+	}
+	built, err := b.Build(ctx, week)
+	if err != nil {
+		return err
+	}
+	sender, err := a.sender()
+	if err != nil {
+		return err
+	}
+	// A real subscriber makes a realistic preview; an empty list gets a stand-in.
+	sample := newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"}
+	subs, err := a.db.ListSubscribers(ctx, store.SubscriberFilter{Status: newsletter.StatusActive, Limit: 1})
+	if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+		return err
+	}
+	if len(subs) > 0 {
+		sample = subs[0]
+	}
+	msg := sender.Message(built.Issue, built.Email, sample)
+	switch *format {
+	case "html":
+		_, err = fmt.Fprint(e.stdout, msg.HTML)
+	case "text":
+		_, err = fmt.Fprint(e.stdout, msg.Text)
+	case "eml":
+		_, err = msg.WriteTo(e.stdout)
+	}
+	return err
+}
