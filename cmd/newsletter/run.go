@@ -41,7 +41,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 
 	built, err := b.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {
-		fmt.Fprintf(out, "No issue for %s: no new stories were published between %s.\n", week, built.Window)
+		fmt.Fprintf(out, "No issue for %s: no new stories were published between %s.\n", week, built.Window.In(a.cfg.Location()))
 		return gatherErr
 	}
 	if err != nil {
@@ -51,7 +51,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if built.Frozen {
 		fmt.Fprintf(out, "Issue %s is already %s; resuming its delivery.\n", is.Week, is.Status)
 	} else {
-		fmt.Fprintf(out, "Built issue %s: %d stories published %s.\n", is.Week, len(is.Stories), built.Window)
+		fmt.Fprintf(out, "Built issue %s: %d stories published %s.\n", is.Week, len(is.Stories), built.Window.In(a.cfg.Location()))
 	}
 	fmt.Fprintf(out, "  Subject: %s\n", is.Subject)
 	for _, w := range built.Email.Warnings {

@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           web.Handler(srv),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

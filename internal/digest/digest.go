@@ -40,9 +40,12 @@ func WindowFor(week newsletter.Week, loc *time.Location, now, prevCutoff time.Ti
 // Contains reports whether t falls in the window.
 func (w Window) Contains(t time.Time) bool { return t.After(w.After) && !t.After(w.Cutoff) }
 
-// String is the window for people: "Apr 27 00:00 – May 4 00:00 UTC".
-func (w Window) String() string {
-	return fmt.Sprintf("%s – %s", w.After.Format("2006-01-02 15:04"), w.Cutoff.Format("2006-01-02 15:04 MST"))
+// String is the window for people, in UTC: "2026-04-26 21:00 – 2026-05-03 21:00 UTC".
+func (w Window) String() string { return w.In(time.UTC) }
+
+// In is the window for people in loc: "2026-04-27 00:00 – 2026-05-04 00:00 (Europe/Istanbul)".
+func (w Window) In(loc *time.Location) string {
+	return fmt.Sprintf("%s – %s (%s)", w.After.In(loc).Format("2006-01-02 15:04"), w.Cutoff.In(loc).Format("2006-01-02 15:04"), loc)
 }
 
 // Decision says whether one offered story made the issue, and why not.

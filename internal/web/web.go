@@ -68,16 +68,30 @@ func New(opt Options) (*Server, error) {
 	return &Server{opt: opt, page: page}, nil
 }
 
-// Handler returns the route table.
-func (s *Server) Handler() http.Handler {
+// Registrar is a group of routes; each feature (unsubscribe, sign-up, admin, preview, archive)
+// registers its own patterns on the server's one route table.
+type Registrar interface {
+	Register(mux *http.ServeMux)
+}
+
+// Handler builds the server's route table from the groups, with /healthz, and wraps it with
+// the security headers every page gets.
+func Handler(groups ...Registrar) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /unsubscribe/{token}", s.showUnsubscribe)
-	mux.HandleFunc("POST /unsubscribe/{token}", s.postUnsubscribe)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	for _, g := range groups {
+		g.Register(mux)
+	}
 	return secureHeaders(mux)
+}
+
+// Register adds the unsubscribe routes.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /unsubscribe/{token}", s.showUnsubscribe)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.postUnsubscribe)
 }
 
 type pageData struct {

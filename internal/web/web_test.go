@@ -61,7 +61,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(web.Handler(s))
 	t.Cleanup(srv.Close)
 	return &fixture{db: db, signer: signer, srv: srv, alice: alice, bob: bob}
 }
@@ -246,5 +246,34 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/healthz", nil)
 	if code, body := do(t, req); code != http.StatusOK || body != "ok\n" {
 		t.Fatalf("healthz: %d %q", code, body)
+	}
+}
+
+func TestRequireToken(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("secret")) })
+	tests := []struct {
+		name, configured, header string
+		want                     int
+	}{
+		{"right token", "0123456789abcdef", "Bearer 0123456789abcdef", http.StatusOK},
+		{"no header", "0123456789abcdef", "", http.StatusUnauthorized},
+		{"wrong token", "0123456789abcdef", "Bearer 0123456789abcdeX", http.StatusUnauthorized},
+		{"basic instead of bearer", "0123456789abcdef", "Basic 0123456789abcdef", http.StatusUnauthorized},
+		{"prefix of the token", "0123456789abcdef", "Bearer 0123", http.StatusUnauthorized},
+		{"not configured", "", "Bearer ", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(web.RequireToken(tc.configured, ok))
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			code, body := do(t, req)
+			if code != tc.want || (code == http.StatusOK) != (body == "secret") {
+				t.Fatalf("status %d body %q, want %d", code, body, tc.want)
+			}
+		})
 	}
 }
