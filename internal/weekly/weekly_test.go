@@ -1,0 +1,165 @@
+package weekly_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"newsletter/internal/feed"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/store"
+	"newsletter/internal/weekly"
+)
+
+// storeAdapter gives the store the feed-state methods weekly needs, as cmd/newsletter does.
+type storeAdapter struct{ *store.DB }
+
+func (s storeAdapter) FeedValidators(ctx context.Context, source string) (feed.Validators, error) {
+	st, err := s.FeedState(ctx, source)
+	if err != nil {
+		return feed.Validators{}, err
+	}
+	return feed.Validators{ETag: st.ETag, LastModified: st.LastModified}, nil
+}
+
+func (s storeAdapter) SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error {
+	st := store.FeedState{URL: source, ETag: v.ETag, LastModified: v.LastModified, FetchedAt: now}
+	if fetchErr != nil {
+		st.LastError = fetchErr.Error()
+	}
+	return s.SaveFeedState(ctx, st)
+}
+
+type env struct {
+	db      *store.DB
+	builder *weekly.Builder
+	feedURL string
+	gets    *atomic.Int32
+	now     *time.Time
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ist, err := time.LoadLocation("Europe/Istanbul")
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	body, err := os.ReadFile(filepath.Join("..", "..", "data", "sample-feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		const etag = `"sample-v1"`
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul", TimeZone: ist}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, ist)
+	b := weekly.New(storeAdapter{db}, &feed.Fetcher{}, r, weekly.Options{
+		Location: ist, MaxStories: 12, Lookback: 7 * 24 * time.Hour,
+		Now: func() time.Time { return now },
+	})
+	return &env{db: db, builder: b, feedURL: srv.URL + "/feed.xml", gets: &gets, now: &now}
+}
+
+var w19 = newsletter.Week{Year: 2026, Num: 19}
+
+func TestGatherUsesConditionalGETAndSurvivesBadFeeds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reports := e.builder.Gather(ctx, []string{e.feedURL, "testdata/does-not-exist.xml"})
+	if reports[0].Err != nil || reports[0].New != 9 || reports[0].Items != 9 {
+		t.Fatalf("first gather: %+v", reports[0])
+	}
+	if reports[1].Err == nil {
+		t.Fatal("a missing feed file must be reported")
+	}
+	st, err := e.db.FeedState(ctx, "testdata/does-not-exist.xml")
+	if err != nil || st.LastError == "" {
+		t.Fatalf("the failure should be remembered: %+v %v", st, err)
+	}
+	again := e.builder.Gather(ctx, []string{e.feedURL})
+	if !again[0].NotModified || again[0].New != 0 || again[0].Err != nil {
+		t.Fatalf("second gather should be a 304: %+v", again[0])
+	}
+	if e.gets.Load() != 2 {
+		t.Fatalf("%d requests, want 2", e.gets.Load())
+	}
+}
+
+func TestBuildIsDeterministicAndWindowed(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.builder.Gather(ctx, []string{e.feedURL})
+	first, err := e.builder.Build(ctx, w19)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sample feed has 8 stories in the week before Monday 2026-05-04 and one older.
+	if n := len(first.Issue.Stories); n != 8 {
+		t.Fatalf("%d stories, want 8", n)
+	}
+	for _, s := range first.Issue.Stories {
+		if !first.Window.Contains(s.Published) {
+			t.Fatalf("story %q (%v) outside the window %v", s.Title, s.Published, first.Window)
+		}
+	}
+	// Rebuilding the draft later from the same inputs gives byte-identical output.
+	*e.now = e.now.Add(36 * time.Hour)
+	second, err := e.builder.Build(ctx, w19)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Email.HTML != first.Email.HTML || second.Email.Text != first.Email.Text || second.Email.Subject != first.Email.Subject {
+		t.Fatal("rebuilding the same issue changed its output")
+	}
+	if second.Issue.ID != first.Issue.ID {
+		t.Fatal("a rebuild must replace the draft, not add an issue")
+	}
+}
+
+func TestStoriesGoOutOnceAndFrozenIssuesStay(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.builder.Gather(ctx, []string{e.feedURL})
+	built, err := e.builder.Build(ctx, w19)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.SetIssueStatus(ctx, built.Issue.ID, newsletter.IssueSent, *e.now); err != nil {
+		t.Fatal(err)
+	}
+	// The frozen issue comes back exactly as stored.
+	again, err := e.builder.Build(ctx, w19)
+	if err != nil || !again.Frozen || again.Email.HTML != built.Email.HTML {
+		t.Fatalf("frozen rebuild: frozen=%v err=%v", again.Frozen, err)
+	}
+	// Next week: the feed still offers the same stories, but they went out already.
+	*e.now = e.now.AddDate(0, 0, 7)
+	_, err = e.builder.Build(ctx, newsletter.Week{Year: 2026, Num: 20})
+	if !errors.Is(err, weekly.ErrNoStories) {
+		t.Fatalf("week 20: %v, want ErrNoStories", err)
+	}
+}
