@@ -1,0 +1,215 @@
+package schedule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Outcome is what a job reports for its slot.
+type Outcome struct {
+	Status string // done, skipped (too few stories), held (waiting for approval)
+	Detail string
+}
+
+// Jobs are the two things the schedule triggers.
+type Jobs interface {
+	Build(ctx context.Context, slot Slot) (Outcome, error)
+	Send(ctx context.Context, slot Slot) (Outcome, error)
+}
+
+// Runs records each handled slot once; StartRun returns false when the slot is taken.
+type Runs interface {
+	StartRun(ctx context.Context, kind string, scheduledAt time.Time, week string, now time.Time) (int64, bool, error)
+	FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error
+}
+
+// Leases lets one process at a time handle slots.
+type Leases interface {
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// LeaseName is the lease that guards sending; `newsletter run` takes the same one.
+const LeaseName = "sender"
+
+// Options configure a Runner.
+type Options struct {
+	Grace    time.Duration // a send missed by more than this is marked missed, not sent
+	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3)
+	Poll     time.Duration // longest sleep between checks, so a taken-over lease catches up
+	Week     func(Slot) string
+	Now      func() time.Time
+	// Sleep waits for d or until ctx is done; tests replace it to move a fake clock.
+	Sleep  func(ctx context.Context, d time.Duration) error
+	Holder string
+	Logger *slog.Logger
+}
+
+// Runner triggers the jobs at their slots.
+type Runner struct {
+	sched  *Schedule
+	jobs   Jobs
+	runs   Runs
+	leases Leases
+	opt    Options
+}
+
+// NewRunner returns a Runner with defaults filled in: 12h grace, 30s lease, 1 min poll.
+func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
+	if opt.Grace <= 0 {
+		opt.Grace = 12 * time.Hour
+	}
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = 30 * time.Second
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Sleep == nil {
+		opt.Sleep = sleep
+	}
+	if opt.Holder == "" {
+		opt.Holder = Holder()
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Week == nil {
+		opt.Week = func(Slot) string { return "" }
+	}
+	return &Runner{sched: sched, jobs: jobs, runs: runs, leases: leases, opt: opt}
+}
+
+// Holder names this process for leases: host, pid and a random suffix.
+func Holder() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// lookback is how far back a start looks for a slot it missed: one weekly cycle.
+const lookback = 7 * 24 * time.Hour
+
+// Run handles due slots until ctx is cancelled. It returns nil on cancellation.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		next, err := r.Tick(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.opt.Logger.Error("schedule tick failed", "err", err)
+		}
+		wait := min(r.opt.Poll, max(next.Sub(r.opt.Now()), time.Second))
+		if err := r.opt.Sleep(ctx, wait); err != nil {
+			return nil
+		}
+	}
+}
+
+// Tick handles every slot that is due and not yet recorded (at most the latest of each kind
+// within the last week), and returns the time of the next slot.
+func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
+	now := r.opt.Now()
+	var errs []error
+	for _, k := range []Kind{Build, Send} {
+		if at, ok := r.sched.Last(k, now, lookback); ok {
+			if err := r.handle(ctx, Slot{Kind: k, At: at}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	next := r.sched.Next(Build, now)
+	if s := r.sched.Next(Send, now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
+		next = s
+	}
+	return next, errors.Join(errs...)
+}
+
+func (r *Runner) handle(ctx context.Context, slot Slot) error {
+	now := r.opt.Now()
+	ok, err := r.leases.AcquireLease(ctx, LeaseName, r.opt.Holder, r.opt.LeaseTTL, now)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.opt.Logger.Debug("another process holds the sender lease", "kind", slot.Kind, "slot", slot.At)
+		return nil
+	}
+	defer r.leases.ReleaseLease(context.WithoutCancel(ctx), LeaseName, r.opt.Holder)
+	week := r.opt.Week(slot)
+	id, fresh, err := r.runs.StartRun(ctx, string(slot.Kind), slot.At, week, now)
+	if err != nil || !fresh {
+		return err
+	}
+	log := r.opt.Logger.With("kind", slot.Kind, "slot", slot.At.Format(time.RFC3339), "week", week)
+	if late := now.Sub(slot.At); slot.Kind == Send && late > r.opt.Grace {
+		detail := fmt.Sprintf("the process was not running at %s; %s late is past the %s grace period, so the issue was not sent",
+			slot.At.In(r.sched.loc).Format("Mon 2006-01-02 15:04 MST"), late.Round(time.Minute), r.opt.Grace)
+		log.Warn("send missed", "detail", detail)
+		return r.runs.FinishRun(ctx, id, "missed", detail, now)
+	}
+
+	jobCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		r.renew(jobCtx, cancel)
+	}()
+	job := r.jobs.Build
+	if slot.Kind == Send {
+		job = r.jobs.Send
+	}
+	log.Info("slot started")
+	out, jobErr := job(jobCtx, slot)
+	cancel()
+	<-renewed
+	finish := context.WithoutCancel(ctx)
+	if jobErr != nil {
+		log.Error("slot failed", "err", jobErr)
+		return errors.Join(jobErr, r.runs.FinishRun(finish, id, "failed", jobErr.Error(), r.opt.Now()))
+	}
+	if out.Status == "" {
+		out.Status = "done"
+	}
+	log.Info("slot finished", "outcome", out.Status, "detail", out.Detail)
+	return r.runs.FinishRun(finish, id, out.Status, out.Detail, r.opt.Now())
+}
+
+// renew keeps the lease while the job runs; losing it cancels the job, which then stops
+// claiming new deliveries (another process may take over after the lease expires).
+func (r *Runner) renew(ctx context.Context, cancel context.CancelFunc) {
+	for {
+		if err := r.opt.Sleep(ctx, r.opt.LeaseTTL/3); err != nil {
+			return
+		}
+		ok, err := r.leases.AcquireLease(ctx, LeaseName, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now())
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil || !ok {
+			r.opt.Logger.Error("lost the sender lease; stopping the job", "err", err)
+			cancel()
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,306 @@
+package schedule_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter/internal/schedule"
+	"newsletter/internal/store"
+)
+
+func zone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	return loc
+}
+
+func TestNextAcrossDaylightSaving(t *testing.T) {
+	tests := []struct {
+		name  string
+		zone  string
+		spec  string
+		from  string // local wall clock
+		wants []string
+	}{
+		{
+			name: "Berlin spring forward: the 02:30 slot runs once, at 03:30",
+			zone: "Europe/Berlin", spec: "30 2 * * *", from: "2026-03-28 12:00",
+			wants: []string{"2026-03-29 03:30 CEST", "2026-03-30 02:30 CEST"},
+		},
+		{
+			name: "Berlin fall back: the 02:30 slot runs once",
+			zone: "Europe/Berlin", spec: "30 2 * * *", from: "2026-10-24 12:00",
+			wants: []string{"2026-10-25 02:30 CEST", "2026-10-26 02:30 CET"},
+		},
+		{
+			name: "New York spring forward",
+			zone: "America/New_York", spec: "30 2 * * *", from: "2026-03-07 12:00",
+			wants: []string{"2026-03-08 03:30 EDT", "2026-03-09 02:30 EDT"},
+		},
+		{
+			name: "New York fall back",
+			zone: "America/New_York", spec: "30 1 * * *", from: "2026-10-31 12:00",
+			wants: []string{"2026-11-01 01:30 EDT", "2026-11-02 01:30 EST"},
+		},
+		{
+			name: "weekly Monday 08:00 in Istanbul",
+			zone: "Europe/Istanbul", spec: "0 8 * * MON", from: "2026-05-01 12:00",
+			wants: []string{"2026-05-04 08:00 +03", "2026-05-11 08:00 +03"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			loc := zone(t, tc.zone)
+			s, err := schedule.Parse("0 12 * * FRI", tc.spec, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at, err := time.ParseInLocation("2006-01-02 15:04", tc.from, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.wants {
+				at = s.Next(schedule.Send, at)
+				if got := at.Format("2006-01-02 15:04 MST"); got != want {
+					t.Fatalf("Next = %s, want %s", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestParseErrorsNameTheExpression(t *testing.T) {
+	if _, err := schedule.Parse("0 12 * * FRI", "0 8 * * MONDAYS", time.UTC); err == nil {
+		t.Fatal("want an error")
+	}
+	if _, err := schedule.Parse("61 * * * *", "0 8 * * MON", time.UTC); err == nil {
+		t.Fatal("want an error")
+	}
+}
+
+func TestLast(t *testing.T) {
+	loc := zone(t, "Europe/Istanbul")
+	s, _ := schedule.Parse("0 12 * * FRI", "0 8 * * MON", loc)
+	now := time.Date(2026, 5, 6, 9, 0, 0, 0, loc) // Wednesday
+	last, ok := s.Last(schedule.Send, now, 7*24*time.Hour)
+	if !ok || !last.Equal(time.Date(2026, 5, 4, 8, 0, 0, 0, loc)) {
+		t.Fatalf("Last = %v %v", last, ok)
+	}
+	if _, ok := s.Last(schedule.Send, now, 24*time.Hour); ok {
+		t.Fatal("no send slot in the last day")
+	}
+	exact := time.Date(2026, 5, 4, 8, 0, 0, 0, loc)
+	if last, _ := s.Last(schedule.Send, exact, time.Hour); !last.Equal(exact) {
+		t.Fatalf("a slot at t counts: %v", last)
+	}
+}
+
+// clock is a fake clock moved by the runner's Sleep.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// jobs counts calls; it is the runner's own interface, so a small fake is fine here.
+type jobs struct {
+	mu     sync.Mutex
+	builds []time.Time
+	sends  []time.Time
+	out    schedule.Outcome
+}
+
+func (j *jobs) Build(_ context.Context, s schedule.Slot) (schedule.Outcome, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.builds = append(j.builds, s.At)
+	return schedule.Outcome{}, nil
+}
+
+func (j *jobs) Send(_ context.Context, s schedule.Slot) (schedule.Outcome, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.sends = append(j.sends, s.At)
+	return j.out, nil
+}
+
+func (j *jobs) counts() (int, int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.builds), len(j.sends)
+}
+
+type fixture struct {
+	db    *store.DB
+	clock *clock
+	sched *schedule.Schedule
+	loc   *time.Location
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	loc := zone(t, "Europe/Istanbul")
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := schedule.Parse("0 12 * * FRI", "0 8 * * MON", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{db: db, clock: &clock{}, sched: s, loc: loc}
+}
+
+func (f *fixture) runner(j *jobs, holder string) *schedule.Runner {
+	return schedule.NewRunner(f.sched, j, f.db, f.db, schedule.Options{
+		Grace:  12 * time.Hour,
+		Holder: holder,
+		Now:    f.clock.Now,
+		Sleep:  func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+}
+
+func TestRunnerSendsOnceOnTime(t *testing.T) {
+	f := newFixture(t)
+	j := &jobs{}
+	r := f.runner(j, "a")
+	ctx := context.Background()
+	monday := time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc)
+
+	f.clock.Set(monday.Add(-time.Minute))
+	next, err := r.Tick(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.Equal(monday) {
+		t.Fatalf("next slot %v, want %v", next, monday)
+	}
+	if b, s := j.counts(); b != 1 || s != 0 { // the Friday build before it was due
+		t.Fatalf("before Monday: %d builds, %d sends", b, s)
+	}
+	f.clock.Set(monday.Add(2 * time.Second))
+	for range 3 {
+		if _, err := r.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, s := j.counts(); b != 1 || s != 1 {
+		t.Fatalf("after Monday: %d builds, %d sends; want 1 and 1", b, s)
+	}
+	runs, _ := f.db.RecentRuns(ctx, 10)
+	if runs[0].Kind != "send" || runs[0].Outcome != "done" {
+		t.Fatalf("runs %+v", runs)
+	}
+}
+
+func TestRunnerMissedRuns(t *testing.T) {
+	monday := func(f *fixture) time.Time { return time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc) }
+	t.Run("within the grace period the missed send goes out on start", func(t *testing.T) {
+		f := newFixture(t)
+		j := &jobs{}
+		f.clock.Set(monday(f).Add(5 * time.Hour))
+		if _, err := f.runner(j, "a").Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, s := j.counts(); s != 1 {
+			t.Fatalf("%d sends, want 1", s)
+		}
+	})
+	t.Run("past the grace period it is marked missed and not sent", func(t *testing.T) {
+		f := newFixture(t)
+		j := &jobs{}
+		f.clock.Set(monday(f).Add(30 * time.Hour))
+		if _, err := f.runner(j, "a").Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, s := j.counts(); s != 0 {
+			t.Fatalf("%d sends of a stale issue", s)
+		}
+		runs, _ := f.db.RecentRuns(context.Background(), 10)
+		var found bool
+		for _, r := range runs {
+			if r.Kind == "send" && r.Outcome == "missed" && r.Detail != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no missed run recorded: %+v", runs)
+		}
+	})
+}
+
+func TestRunnerSkipAndHoldAreRecorded(t *testing.T) {
+	f := newFixture(t)
+	j := &jobs{out: schedule.Outcome{Status: "skipped", Detail: "1 new story; at least 3 needed"}}
+	f.clock.Set(time.Date(2026, 5, 4, 8, 1, 0, 0, f.loc))
+	if _, err := f.runner(j, "a").Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := f.db.RecentRuns(context.Background(), 1)
+	if runs[0].Outcome != "skipped" || runs[0].Detail != j.out.Detail {
+		t.Fatalf("run %+v", runs[0])
+	}
+}
+
+func TestTwoRunnersOneSend(t *testing.T) {
+	f := newFixture(t)
+	f.clock.Set(time.Date(2026, 5, 4, 8, 0, 30, 0, f.loc))
+	j := &jobs{}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		r := f.runner(j, string(rune('a'+i)))
+		wg.Go(func() {
+			for range 5 {
+				if _, err := r.Tick(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b, s := j.counts(); b != 1 || s != 1 {
+		t.Fatalf("%d builds and %d sends across 4 runners, want 1 and 1", b, s)
+	}
+}
+
+func TestLeaseHeldElsewhereBlocks(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 5, 4, 8, 0, 30, 0, f.loc)
+	f.clock.Set(now)
+	if ok, err := f.db.AcquireLease(context.Background(), schedule.LeaseName, "manual-run", time.Minute, now); !ok || err != nil {
+		t.Fatal("could not take the lease", err)
+	}
+	j := &jobs{}
+	if _, err := f.runner(j, "daemon").Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, s := j.counts(); b+s != 0 {
+		t.Fatalf("ran %d jobs while another process held the lease", b+s)
+	}
+	// Once the holder's lease expires, the slot is picked up (still within grace).
+	f.clock.Set(now.Add(2 * time.Minute))
+	if _, err := f.runner(j, "daemon").Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, s := j.counts(); s != 1 {
+		t.Fatalf("%d sends after the lease expired, want 1", s)
+	}
+}
