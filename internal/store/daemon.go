@@ -215,3 +215,46 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// Ready reports whether the database answers and every embedded migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	ms, err := migrations(migrationFiles)
+	if err != nil {
+		return fmt.Errorf("store: ready: %w", err)
+	}
+	have, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if want := ms[len(ms)-1].version; have != want {
+		return fmt.Errorf("store: ready: schema version %d, want %d", have, want)
+	}
+	return nil
+}
+
+// LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
+func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT status, SUM(n) FROM (
+			SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status
+			UNION ALL
+			SELECT status, SUM(count) AS n FROM issue_totals GROUP BY status
+		) GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[newsletter.DeliveryStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: ledger counts: %w", err)
+		}
+		out[newsletter.DeliveryStatus(st)] = n
+	}
+	return out, rows.Err()
+}

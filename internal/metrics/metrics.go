@@ -1,0 +1,130 @@
+// Package metrics exposes the daemon's Prometheus metrics: HTTP requests by route and
+// code, send durations and delivery outcomes, and gauges read from the database at scrape
+// time (subscribers by status, ledger rows by status).
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Source reads the current counts from the database at scrape time.
+type Source interface {
+	SubscriberCounts(ctx context.Context) (map[string]int, error)
+	DeliveryCounts(ctx context.Context) (map[string]int, error)
+}
+
+// Metrics owns one registry; nothing is registered globally.
+type Metrics struct {
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	sendDuration prometheus.Histogram
+	deliveries   *prometheus.CounterVec
+}
+
+// New registers the collectors. source may be nil (no database gauges).
+func New(source Source, logger *slog.Logger) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsletter_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		sendDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "newsletter_send_duration_seconds",
+			Help:    "Duration of one issue send run.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "newsletter_deliveries_total",
+			Help: "Delivery outcomes recorded by this process, by outcome (sent, deferred, bounced) and relay.",
+		}, []string{"outcome", "relay"}),
+	}
+	m.reg.MustRegister(m.requests, m.sendDuration, m.deliveries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if source != nil {
+		m.reg.MustRegister(&dbCollector{source: source, logger: logger})
+	}
+	return m
+}
+
+// ObserveSend records one send run: its duration and outcome counts.
+func (m *Metrics) ObserveSend(took time.Duration, relay string, sent, deferred, bounced int) {
+	m.sendDuration.Observe(took.Seconds())
+	m.deliveries.WithLabelValues("sent", relay).Add(float64(sent))
+	m.deliveries.WithLabelValues("deferred", relay).Add(float64(deferred))
+	m.deliveries.WithLabelValues("bounced", relay).Add(float64(bounced))
+}
+
+// Register adds GET /metrics to a route table (it satisfies web.Registrar).
+func (m *Metrics) Register(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// Instrument counts every request by the route pattern the mux matched (not the raw
+// path, which would leak tokens into labels and explode their number).
+func (m *Metrics) Instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+var (
+	subscribersDesc = prometheus.NewDesc("newsletter_subscribers", "Subscribers by status.", []string{"status"}, nil)
+	ledgerDesc      = prometheus.NewDesc("newsletter_ledger_rows", "Delivery ledger rows of all issues by status.", []string{"status"}, nil)
+)
+
+// dbCollector reads gauges from the database on each scrape.
+type dbCollector struct {
+	source Source
+	logger *slog.Logger
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- subscribersDesc
+	ch <- ledgerDesc
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if counts, err := c.source.SubscriberCounts(ctx); err == nil {
+		for st, n := range counts {
+			ch <- prometheus.MustNewConstMetric(subscribersDesc, prometheus.GaugeValue, float64(n), st)
+		}
+	} else if c.logger != nil {
+		c.logger.Error("metrics: subscriber counts", "err", err)
+	}
+	if counts, err := c.source.DeliveryCounts(ctx); err == nil {
+		for st, n := range counts {
+			ch <- prometheus.MustNewConstMetric(ledgerDesc, prometheus.GaugeValue, float64(n), st)
+		}
+	} else if c.logger != nil {
+		c.logger.Error("metrics: ledger counts", "err", err)
+	}
+}

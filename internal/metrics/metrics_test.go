@@ -1,0 +1,114 @@
+package metrics_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"newsletter/internal/metrics"
+)
+
+// counts is a fixed Source; the package's own interface, so a tiny fake is enough here.
+type counts struct{}
+
+func (counts) SubscriberCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"active": 5, "unsubscribed": 1}, nil
+}
+
+func (counts) DeliveryCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"sent": 4, "bounced": 1}, nil
+}
+
+func TestScrape(t *testing.T) {
+	m := metrics.New(counts{}, nil)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	m.Register(mux)
+	srv := httptest.NewServer(m.Instrument(mux))
+	defer srv.Close()
+
+	for _, req := range []struct{ method, path string }{
+		{"GET", "/unsubscribe/secret-token-1"},
+		{"GET", "/unsubscribe/secret-token-2"},
+		{"POST", "/unsubscribe/secret-token-3"},
+		{"GET", "/nowhere"},
+	} {
+		r, _ := http.NewRequest(req.method, srv.URL+req.path, nil)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	m.ObserveSend(90*time.Second, "smtp.example.org:587", 4, 0, 1)
+
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(name string, labels map[string]string) float64 {
+		t.Helper()
+		fam, ok := families[name]
+		if !ok {
+			t.Fatalf("no metric %s", name)
+		}
+	next:
+		for _, m := range fam.Metric {
+			for _, lp := range m.Label {
+				if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+		t.Fatalf("no %s with %v", name, labels)
+		return 0
+	}
+	checks := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"newsletter_http_requests_total", map[string]string{"route": "GET /unsubscribe/{token}", "code": "200"}, 2},
+		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "404"}, 1},
+		{"newsletter_http_requests_total", map[string]string{"route": "unmatched", "code": "404"}, 1},
+		{"newsletter_subscribers", map[string]string{"status": "active"}, 5},
+		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
+		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
+		{"newsletter_send_duration_seconds", nil, 1},
+	}
+	for _, c := range checks {
+		if got := value(c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	for name, fam := range families {
+		for _, m := range fam.Metric {
+			for _, lp := range m.Label {
+				if strings.Contains(lp.GetValue(), "secret-token") {
+					t.Fatalf("%s leaks a token in a label: %s", name, lp.GetValue())
+				}
+			}
+		}
+	}
+}
