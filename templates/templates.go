@@ -14,4 +14,8 @@ var (
 	// Web holds the pages `newsletter serve` renders: web/unsubscribe.html.tmpl.
 	//go:embed web
 	Web embed.FS
+
+	// Confirm holds the double opt-in message: confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl.
+	//go:embed confirm
+	Confirm embed.FS
 )

@@ -94,7 +94,9 @@ func loadConfig(e env, path string) (config.Config, error) {
 			return cfg, &configError{err}
 		}
 	}
-	cfg.ApplyEnv(e.getenv)
+	if err := cfg.ApplyEnv(e.getenv); err != nil {
+		return cfg, &configError{err}
+	}
 	if err := cfg.Validate(); err != nil {
 		if path != "" {
 			err = fmt.Errorf("%s: %w", path, err)
@@ -150,6 +152,7 @@ func (a *app) renderer() (*render.Renderer, error) {
 		AccentColor:   p.AccentColor,
 		WhyText:       p.WhyText,
 		TimeZone:      a.cfg.Location(),
+		ArchiveURL:    strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)
 	if err != nil {
 		return nil, &configError{fmt.Errorf("templates: %w", err)}
@@ -169,19 +172,20 @@ func (a *app) builder() (*weekly.Builder, error) {
 		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
 		Subject:    a.cfg.Issue.Subject,
 		Now:        a.now,
-		Logger:     a.logger,
+		// Editors' subject template; a bad one is a configuration error (checked in desk()).
+		SubjectTemplate: a.cfg.Editorial.SubjectTemplate,
+		Publication:     a.cfg.Publication.Name,
+		Logger:          a.logger,
 	}), nil
 }
 
+// transport is the first relay (DKIM-signing when configured), for single messages.
 func (a *app) transport() (mailer.Transport, error) {
-	if a.cfg.SMTPURL == "" {
-		return &mailer.Outbox{Dir: a.cfg.Outbox}, nil
-	}
-	sc, err := mailer.ParseSMTPURL(a.cfg.SMTPURL)
+	relays, err := a.relays()
 	if err != nil {
-		return nil, &configError{fmt.Errorf("smtp_url: %w", err)}
+		return nil, err
 	}
-	return mailer.NewSMTP(sc), nil
+	return relays[0].Transport, nil
 }
 
 func (a *app) sender() (*delivery.Sender, error) {
@@ -189,12 +193,12 @@ func (a *app) sender() (*delivery.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := a.transport()
+	relays, err := a.relays()
 	if err != nil {
 		return nil, err
 	}
 	s := a.cfg.Sender
-	return delivery.New(ledger{a.db}, tr, delivery.Options{
+	return delivery.New(ledger{a.db}, relays, a.deliveryOptions(delivery.Options{
 		Identity: delivery.Identity{
 			From:              mailer.Address{Name: s.FromName, Email: s.FromAddress},
 			ReplyTo:           s.ReplyTo,
@@ -208,10 +212,9 @@ func (a *app) sender() (*delivery.Sender, error) {
 		Token: func(sub newsletter.Subscriber) string {
 			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
 		},
-		Workers: a.cfg.Delivery.Workers,
-		Now:     a.now,
-		Logger:  a.logger,
-	}), nil
+		Now:    a.now,
+		Logger: a.logger,
+	})), nil
 }
 
 // week resolves --week, defaulting to the week it is now in the configured time zone.
@@ -265,10 +268,22 @@ func (l ledger) SaveFeedResult(ctx context.Context, source string, v feed.Valida
 	return l.SaveFeedState(ctx, st)
 }
 
-func (l ledger) RecordOutcomes(ctx context.Context, rows []newsletter.Delivery, now time.Time) error {
+func (l ledger) RecordOutcomes(ctx context.Context, rows []delivery.Outcome, now time.Time) error {
 	out := make([]store.Outcome, len(rows))
-	for i, d := range rows {
-		out[i] = store.Outcome{DeliveryID: d.ID, Status: d.Status, Reply: d.Reply}
+	for i, o := range rows {
+		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
 	}
 	return l.RecordDeliveries(ctx, out, now)
+}
+
+func (l ledger) RecordAndClaim(ctx context.Context, issueID int64, rows []delivery.Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
+	return l.DB.RecordAndClaim(ctx, issueID, storeOutcomes(rows), limit, now)
+}
+
+func storeOutcomes(rows []delivery.Outcome) []store.Outcome {
+	out := make([]store.Outcome, len(rows))
+	for i, o := range rows {
+		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
+	}
+	return out
 }

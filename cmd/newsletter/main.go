@@ -45,9 +45,15 @@ func commands() []command {
 	return []command{
 		{"run", "gather the feeds, build this week's issue and send it to every subscriber not yet sent", cmdRun},
 		{"preview", "print this week's issue as HTML, plain text or a whole .eml", cmdPreview},
+		{"send", "send or resume one saved issue (--issue N), or a test copy of it (--test ADDRESSES)", cmdSend},
+		{"build", "gather the feeds and create or refresh this week's draft, keeping the editors' edits", cmdBuild},
+		{"draft", "show, shape, test or approve this week's draft: show, set-subject, pin, exclude, move, add, approve, ...", cmdDraft},
 		{"serve", "serve the unsubscribe pages (and health check) over HTTP", cmdServe},
 		{"subscribers", "manage the list: add, remove, list, import, export, stats", cmdSubscribers},
 		{"migrate", "create or upgrade the database and print its schema version", cmdMigrate},
+		{"status", "show the schedule, the current issue and its delivery ledger", cmdStatus},
+		{"backup", "write a consistent copy of the database to a file, even while serving", cmdBackup},
+		{"compact", "fold old per-recipient delivery rows into per-issue totals", cmdCompact},
 	}
 }
 

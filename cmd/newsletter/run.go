@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
+	"newsletter/internal/newsletter"
 	"newsletter/internal/weekly"
 )
 
 func cmdRun(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "run", "", "Gather the feeds, build the week's issue and send it to every active subscriber who has not had it.\nSafe to run again: nobody gets an issue twice; an interrupted run resumes where it stopped.")
 	weekFlag := fs.String("week", "", "issue `WEEK` to build and send, like 2026-W48 (default: the week it is now in the configured time zone)")
+	dryRun := fs.Bool("dry-run", false, "gather and build, then print what would be sent: no SMTP, no ledger change, no approval")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
 	} else if err := noArgs("run", pos); err != nil {
@@ -54,26 +55,28 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(out, "Built issue %s: %d stories published %s.\n", is.Week, len(is.Stories), built.Window.In(a.cfg.Location()))
 	}
 	fmt.Fprintf(out, "  Subject: %s\n", is.Subject)
+	if *dryRun {
+		for _, w := range built.Email.Warnings {
+			fmt.Fprintf(out, "  Warning: %s\n", w)
+		}
+		if err := a.dryRun(ctx, out, sender, is, built.Email); err != nil {
+			return err
+		}
+		return gatherErr
+	}
+	if is.Status == newsletter.IssueDraft {
+		// An operator's explicit run is the approval that require_approval asks for.
+		if err := a.db.ApproveIssue(ctx, is.ID, "operator (newsletter run)", a.now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  Approved by this explicit run (editorial.require_approval governs scheduled sends only).\n")
+	}
 	for _, w := range built.Email.Warnings {
 		fmt.Fprintf(out, "  Warning: %s\n", w)
 	}
 
-	rep, sendErr := sender.Send(ctx, is, built.Email)
-	fmt.Fprintf(out, "Delivery of %s: %d sent, %d bounced, %d failed for now", is.Week, rep.Sent, rep.Bounced, rep.Failed)
-	if rep.Resumed > 0 {
-		fmt.Fprintf(out, ", %d resent after an interrupted run", rep.Resumed)
-	}
-	fmt.Fprintf(out, " (took %s).\n", rep.Took.Round(1e6))
-	fmt.Fprintf(out, "  Ledger: %s\n", formatCounts(rep.Ledger))
-	if a.cfg.SMTPURL == "" && rep.Sent > 0 {
-		abs, _ := filepath.Abs(a.cfg.Outbox)
-		fmt.Fprintf(out, "Messages were written to the outbox: %s\n  (one .eml file per recipient; open one in a mail client, or run `newsletter preview --week %s --format html`)\n", abs, is.Week)
-	}
-	if sendErr != nil {
-		return sendErr
-	}
-	if rep.Failed > 0 || !rep.Done {
-		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run again to retry the remaining deliveries", is.Week)}
+	if err := a.deliverIssue(ctx, out, sender, is, built.Email); err != nil {
+		return err
 	}
 	return gatherErr
 }

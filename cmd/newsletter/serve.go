@@ -28,19 +28,30 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	page := web.Page{
+		Publication: a.cfg.Publication.Name,
+		WebsiteURL:  a.cfg.Publication.WebsiteURL,
+		Accent:      a.cfg.Publication.AccentColor,
+		Lang:        a.cfg.Publication.Language,
+	}
+	// The roster service puts one-click unsubscribes on the suppression list and the consent log.
+	rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
-		Subscribers: a.db,
+		Subscribers: rs,
 		Tokens:      sg,
 		Templates:   templates.Web,
-		Page: web.Page{
-			Publication: a.cfg.Publication.Name,
-			WebsiteURL:  a.cfg.Publication.WebsiteURL,
-			Accent:      a.cfg.Publication.AccentColor,
-			Lang:        a.cfg.Publication.Language,
-		},
-		Now:    a.now,
-		Logger: a.logger,
+		Page:        page,
+		Now:         a.now,
+		Logger:      a.logger,
 	})
+	if err != nil {
+		return err
+	}
+	// The editors' preview (behind editor auth) and the public archive of sent issues.
+	editorialGroups, err := a.editorialRoutes()
 	if err != nil {
 		return err
 	}
@@ -49,7 +60,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           web.Handler(srv),
+		Handler:           web.Handler(append(append([]web.Registrar{srv}, subscriberGroups...), editorialGroups...)...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

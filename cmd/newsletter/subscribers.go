@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
 	"newsletter/internal/store"
 	"newsletter/internal/subscriber"
 )
@@ -16,17 +18,25 @@ import (
 const subscribersUsage = `Usage: newsletter subscribers SUBCOMMAND [flags]
 
 Subcommands:
-  add EMAIL [--name NAME] [--status S]   add one address (active unless --status says otherwise)
-  remove EMAIL                           unsubscribe an address (kept, so an import cannot re-add it)
-  list [--status S] [--search TEXT]      print addresses with their status
+  add EMAIL [--name NAME] [--status S] [--force]
+                                         add one address (active unless --status says otherwise;
+                                         a suppressed address only with --force)
+  remove EMAIL [--erase]                 unsubscribe an address (kept, so an import cannot re-add it);
+                                         --erase deletes it instead (GDPR), keeping only a hash
+  erase EMAIL                            the same as remove --erase
+  suppress EMAIL [--reason R]            put an address on the suppression list (complained, bounced, manual)
+  show EMAIL                             print one subscriber and their consent log
+  list [--status S] [--search TEXT] [--limit N]
+                                         print addresses with their status
   import FILE [--dry-run] [--strict] [--resubscribe]
                                          add or update from a CSV with a header row
                                          (email, name, status, subscribed_at)
   export [--status S] [--search TEXT] [--output FILE]
                                          write a CSV that import reads back
-  stats                                  count subscribers by status
+  stats [--weeks N]                      count subscribers by status, and joins and departures by week
 
-Statuses: active, pending, unsubscribed, bounced.
+Statuses: active, pending, unsubscribed, bounced; filters also take suppressed
+(unsubscribed, bounced or complained: everyone the list will not mail).
 Every subcommand takes --config FILE and --help.`
 
 func cmdSubscribers(ctx context.Context, e env, args []string) error {
@@ -52,9 +62,45 @@ func cmdSubscribers(ctx context.Context, e env, args []string) error {
 		return subscribersExport(ctx, e, rest)
 	case "stats":
 		return subscribersStats(ctx, e, rest)
+	case "erase":
+		return subscribersErase(ctx, e, rest)
+	case "suppress":
+		return subscribersSuppress(ctx, e, rest)
+	case "show":
+		return subscribersShow(ctx, e, rest)
 	}
 	fmt.Fprintln(e.stderr, subscribersUsage)
 	return usagef("subscribers: unknown subcommand %q", sub)
+}
+
+// roster builds the list service the CLI shares with the admin API.
+func (a *app) roster() (*roster.Service, error) {
+	sg, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	return roster.New(roster.Options{
+		Store:      a.db,
+		Tokens:     sg,
+		BaseURL:    a.cfg.BaseURL,
+		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL,
+		Now:        a.now,
+		Logger:     a.logger,
+	}), nil
+}
+
+// openRoster opens the app and its roster service; close the app when done.
+func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
+	a, err := openApp(ctx, e, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.roster()
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, r, nil
 }
 
 func parseStatus(s string) (newsletter.SubscriberStatus, error) {
@@ -68,31 +114,53 @@ func parseStatus(s string) (newsletter.SubscriberStatus, error) {
 	return st, nil
 }
 
+// parseFilterStatus is parseStatus for filters, which also take "suppressed".
+func parseFilterStatus(s string) (string, error) {
+	st, err := roster.ParseStatus(s)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--status: %w", err)}
+	}
+	return st, nil
+}
+
+// oneAddress checks the single EMAIL argument of a subcommand.
+func oneAddress(name string, pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", usagef("subscribers %s: want exactly one EMAIL, got %d arguments", name, len(pos))
+	}
+	addr, err := subscriber.NormalizeAddress(pos[0])
+	if err != nil {
+		return "", usagef("subscribers %s: %q: %v", name, pos[0], err)
+	}
+	return addr, nil
+}
+
 func subscribersAdd(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers add", "EMAIL", "Add one subscriber.")
 	name := fs.String("name", "", "the subscriber's `NAME`")
 	status := fs.String("status", "active", "initial `STATUS`")
+	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	pos, err := parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("subscribers add: want exactly one EMAIL, got %d arguments", len(pos))
-	}
-	addr, err := subscriber.NormalizeAddress(pos[0])
+	addr, err := oneAddress("add", pos)
 	if err != nil {
-		return usagef("subscribers add: %q: %v", pos[0], err)
+		return err
 	}
 	st, err := parseStatus(*status)
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	s, created, err := a.db.AddSubscriber(ctx, newsletter.Subscriber{Email: addr, Name: subscriber.CleanName(*name), Status: st, Source: "cli"}, a.now())
+	s, created, err := r.Add(ctx, roster.AddRequest{Email: addr, Name: *name, Status: string(st), Source: "cli", Force: *force})
+	if errors.Is(err, roster.ErrSuppressed) {
+		return fmt.Errorf("subscribers add: %w; use --force if they asked to come back", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -106,30 +174,27 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 
 func subscribersRemove(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
+	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
 	pos, err := parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("subscribers remove: want exactly one EMAIL, got %d arguments", len(pos))
-	}
-	addr, err := subscriber.NormalizeAddress(pos[0])
+	addr, err := oneAddress("remove", pos)
 	if err != nil {
-		return usagef("subscribers remove: %q: %v", pos[0], err)
+		return err
 	}
-	a, err := openApp(ctx, e, *cfgPath)
+	if *erase {
+		return eraseAddress(ctx, e, *cfgPath, addr)
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	s, err := a.db.SubscriberByEmail(ctx, addr)
+	s, changed, err := r.Remove(ctx, addr, "cli")
 	if errors.Is(err, newsletter.ErrNotFound) {
 		return fmt.Errorf("subscribers remove: %s is not on the list", addr)
 	}
-	if err != nil {
-		return err
-	}
-	changed, err := a.db.SetSubscriberStatus(ctx, s.ID, newsletter.StatusUnsubscribed, a.now())
 	if err != nil {
 		return err
 	}
@@ -141,10 +206,108 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
+func subscribersErase(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	addr, err := oneAddress("erase", pos)
+	if err != nil {
+		return err
+	}
+	return eraseAddress(ctx, e, *cfgPath, addr)
+}
+
+func eraseAddress(ctx context.Context, e env, cfgPath, addr string) error {
+	a, r, err := openRoster(ctx, e, cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	existed, err := r.Erase(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if !existed {
+		fmt.Fprintf(e.stdout, "%s was not on the list; it is now suppressed.\n", addr)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Erased %s; only a hash of the address is kept, on the suppression list.\n", addr)
+	return nil
+}
+
+func subscribersSuppress(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
+	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	addr, err := oneAddress("suppress", pos)
+	if err != nil {
+		return err
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
+		if errors.Is(err, roster.ErrBadInput) {
+			return usageError{fmt.Errorf("--reason: %w", err)}
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", addr, *reason)
+	return nil
+}
+
+func subscribersShow(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	addr, err := oneAddress("show", pos)
+	if err != nil {
+		return err
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rec, err := r.Show(ctx, addr)
+	if errors.Is(err, roster.ErrSuppressed) {
+		fmt.Fprintf(e.stdout, "%s is not on the list; its hash is on the suppression list (%s).\n", addr, rec.Suppressed)
+		return nil
+	}
+	if errors.Is(err, newsletter.ErrNotFound) {
+		return fmt.Errorf("subscribers show: %s is not on the list", addr)
+	}
+	if err != nil {
+		return err
+	}
+	s := rec.Subscriber
+	suppressed := "no"
+	if rec.Suppressed != "" {
+		suppressed = rec.Suppressed
+	}
+	fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
+		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), suppressed)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP")
+	for _, ev := range rec.Events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Event, ev.Source, ev.IP)
+	}
+	return tw.Flush()
+}
+
 func filterFlags(fs interface {
 	String(name, value, usage string) *string
 }) (status, search *string) {
-	status = fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced)")
+	status = fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
 	search = fs.String("search", "", "only addresses or names containing `TEXT`")
 	return status, search
 }
@@ -155,17 +318,17 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
-	} else if err := noArgs("subscribers add", pos); err != nil {
+	} else if err := noArgs("subscribers list", pos); err != nil {
 		return err
 	}
-	st, err := parseStatus(*status)
+	st, err := parseFilterStatus(*status)
 	if err != nil {
 		return err
 	}
 	if *limit < 0 {
 		return usagef("--limit must not be negative")
 	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -173,7 +336,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tSTATUS\tNAME\tJOINED")
 	n := 0
-	err = a.db.EachSubscriber(ctx, store.SubscriberFilter{Status: st, Search: *search, Limit: *limit}, func(s newsletter.Subscriber) error {
+	err = r.Each(ctx, roster.Filter{Status: st, Search: *search, Limit: *limit}, func(s newsletter.Subscriber) error {
 		n++
 		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Status, s.Name, s.CreatedAt.Format("2006-01-02"))
 		return err
@@ -189,10 +352,10 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers import", "FILE", "Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\nBad rows are reported with their line number; the good rows are kept unless --strict.")
+	fs, cfgPath := flags(e, "subscribers import", "FILE", "Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\nBad rows are reported with their line number; the good rows are kept unless --strict.\nRows for suppressed addresses are skipped unless --resubscribe.")
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "write nothing when any row is bad")
-	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed or bounced")
+	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
 	pos, err := parse(e, fs, args)
 	if err != nil {
 		return err
@@ -212,37 +375,32 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	rows, rowErrs, err := subscriber.ReadCSV(in)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for _, re := range rowErrs {
-		fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
-	}
-	if *strict && len(rowErrs) > 0 {
-		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, len(rowErrs))
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	subs := make([]newsletter.Subscriber, len(rows))
-	for i, r := range rows {
-		subs[i] = newsletter.Subscriber{Email: r.Email, Name: r.Name, Status: r.Status, Source: "import", CreatedAt: r.SubscribedAt}
-	}
-	res, err := a.db.ImportSubscribers(ctx, subs, store.ImportOptions{DryRun: *dryRun, Resubscribe: *resub}, a.now())
+	rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	for _, re := range rep.Errors {
+		fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
+	}
+	if *strict && len(rep.Errors) > 0 {
+		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, len(rep.Errors))
 	}
 	verb := "Imported"
 	if *dryRun {
 		verb = "Dry run, nothing written: would import"
 	}
 	fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
-		verb, name, res.Added, res.Updated, res.Unchanged, res.Kept, len(rowErrs))
-	if len(rowErrs) > 0 {
-		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, len(rowErrs))
+		verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, len(rep.Errors))
+	if rep.Suppressed > 0 {
+		fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
+	}
+	if len(rep.Errors) > 0 {
+		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, len(rep.Errors))
 	}
 	return nil
 }
@@ -253,14 +411,14 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
-	} else if err := noArgs("subscribers import", pos); err != nil {
+	} else if err := noArgs("subscribers export", pos); err != nil {
 		return err
 	}
-	st, err := parseStatus(*status)
+	st, err := parseFilterStatus(*status)
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -275,19 +433,8 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 		defer tmp.Close()
 		w = tmp
 	}
-	cw, err := subscriber.NewCSVWriter(w)
+	n, err := r.Export(ctx, w, roster.Filter{Status: st, Search: *search})
 	if err != nil {
-		return err
-	}
-	n := 0
-	err = a.db.EachSubscriber(ctx, store.SubscriberFilter{Status: st, Search: *search}, func(s newsletter.Subscriber) error {
-		n++
-		return cw.Write(s)
-	})
-	if err != nil {
-		return err
-	}
-	if err := cw.Flush(); err != nil {
 		return err
 	}
 	if tmp != nil {
@@ -312,26 +459,36 @@ func dirOf(path string) string {
 }
 
 func subscribersStats(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers stats", "", "Count subscribers by status.")
+	fs, cfgPath := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
+	weeks := fs.Int("weeks", 0, "also print the last `N` weeks' joins and departures (0: none)")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
 	} else if err := noArgs("subscribers stats", pos); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e, *cfgPath)
+	if *weeks < 0 || *weeks > 520 {
+		return usagef("--weeks must be between 0 and 520")
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	counts, err := a.db.CountSubscribers(ctx)
+	st, err := r.Stats(ctx, *weeks)
 	if err != nil {
 		return err
 	}
-	total := 0
-	for _, st := range []newsletter.SubscriberStatus{newsletter.StatusActive, newsletter.StatusPending, newsletter.StatusUnsubscribed, newsletter.StatusBounced} {
-		fmt.Fprintf(e.stdout, "%-13s %d\n", st, counts[st])
-		total += counts[st]
+	for _, s := range roster.Statuses {
+		fmt.Fprintf(e.stdout, "%-13s %d\n", s, st.ByStatus[s])
 	}
-	fmt.Fprintf(e.stdout, "%-13s %d\n", "total", total)
+	fmt.Fprintf(e.stdout, "%-13s %d\n", "total", st.Total)
+	fmt.Fprintf(e.stdout, "%-13s %d\n", "suppressed", st.Suppressed)
+	fmt.Fprintf(e.stdout, "%-13s %d\n", "erased", st.Suppression[store.SuppressErased])
+	if len(st.Weeks) > 0 {
+		fmt.Fprintf(e.stdout, "\n%-10s  %7s  %7s\n", "WEEK OF", "JOINED", "LEFT")
+		for _, w := range st.Weeks {
+			fmt.Fprintf(e.stdout, "%-10s  %7d  %7d\n", w.Start.Format("2006-01-02"), w.Joined, w.Left)
+		}
+	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -25,7 +26,9 @@ type Config struct {
 	Feeds        []string    `yaml:"feeds"`
 	Feed         Feed        `yaml:"feed"`
 	Issue        Issue       `yaml:"issue"`
+	Schedule     Schedule    `yaml:"schedule"`
 	Delivery     Delivery    `yaml:"delivery"`
+	DKIM         DKIM        `yaml:"dkim"`
 	Database     string      `yaml:"database"`
 	Outbox       string      `yaml:"outbox"`
 	SMTPURL      string      `yaml:"smtp_url"`
@@ -35,6 +38,25 @@ type Config struct {
 	Secret       string      `yaml:"-"` // only from NEWSLETTER_SECRET, never from a file that might be committed
 	AdminToken   string      `yaml:"admin_token"`
 	TemplatesDir string      `yaml:"templates_dir"`
+	Editorial    Editorial   `yaml:"editorial"`
+	Subscribe    Subscribe   `yaml:"subscribe"`
+}
+
+// Editorial configures the draft workflow, the preview and the archive.
+type Editorial struct {
+	// RequireApproval holds a scheduled send until an editor approved the issue.
+	RequireApproval bool     `yaml:"require_approval"`
+	Editors         []Editor `yaml:"editors"`
+	// EditorsEmail is told when a scheduled send is held for want of approval.
+	EditorsEmail string `yaml:"editors_email"`
+	// SubjectTemplate derives the subject (text/template: .Publication, .TopStory, .Week, .Count).
+	SubjectTemplate string `yaml:"subject_template"`
+}
+
+// Editor is one account of the preview pages.
+type Editor struct {
+	Name           string `yaml:"name"`
+	PasswordBcrypt string `yaml:"password_bcrypt"`
 }
 
 // Publication is the identity shown in every issue.
@@ -68,15 +90,93 @@ type Feed struct {
 
 // Issue shapes each weekly issue.
 type Issue struct {
-	TimeZone     string `yaml:"timezone"`
 	MaxStories   int    `yaml:"max_stories"`
 	LookbackDays int    `yaml:"lookback_days"`
 	Subject      string `yaml:"subject"`
 }
 
+// Schedule is when `newsletter serve` builds and sends, and the publication's time zone.
+type Schedule struct {
+	TimeZone   string        `yaml:"timezone"`
+	Build      string        `yaml:"build"`
+	Send       string        `yaml:"send"`
+	Grace      time.Duration `yaml:"grace"`
+	MinStories int           `yaml:"min_stories"`
+}
+
+// Subscribe tunes the public sign-up (double opt-in) and the admin import.
+type Subscribe struct {
+	// ConfirmTTL is how long a confirmation link works.
+	ConfirmTTL time.Duration `yaml:"confirm_ttl"`
+	// PerIPPerHour and PerAddressPerHour cap sign-up attempts (429 beyond); 0 turns one off.
+	PerIPPerHour      int `yaml:"per_ip_per_hour"`
+	PerAddressPerHour int `yaml:"per_address_per_hour"`
+	// MaxImportBytes caps a CSV uploaded to /admin or /api/subscribers/import.
+	MaxImportBytes int64 `yaml:"max_import_bytes"`
+}
+
 // Delivery tunes sending.
 type Delivery struct {
+	// Workers is the number of concurrent SMTP connections of a relay whose URL does not
+	// say connections=N (and of outbox writers).
 	Workers int `yaml:"workers"`
+	// Rate caps messages across all relays: "10/s", "20000/h", "0" for no limit.
+	Rate string `yaml:"rate"`
+	// DomainRate caps messages to one recipient domain, same format; "0" for no cap.
+	DomainRate string `yaml:"domain_rate"`
+	// InDoubt is what happens to messages a crash left in flight: resend or skip.
+	InDoubt string `yaml:"in_doubt"`
+	// MaxAttempts and RetryHorizon bound the retries of a temporary failure.
+	MaxAttempts  int           `yaml:"max_attempts"`
+	RetryHorizon time.Duration `yaml:"retry_horizon"`
+	// RetryBackoff is the first wait before a retry; it doubles per attempt (with jitter).
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// RetryWait is how long `run` and `send` wait for retries coming due (and for a relay
+	// that is down) before they stop with exit code 3.
+	RetryWait time.Duration `yaml:"retry_wait"`
+	// BounceLimit hard bounces suppress a subscriber (status bounced).
+	BounceLimit int `yaml:"bounce_limit"`
+}
+
+// DKIM signs outgoing mail when KeyFile is set.
+type DKIM struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	KeyFile  string `yaml:"key_file"` // PEM, RSA (PKCS#1 or #8) or Ed25519 (PKCS#8)
+}
+
+// ParseRate reads "N/s", "N/m", "N/h" or a bare N (per second) as messages per second;
+// "" and "0" mean no limit (0).
+func ParseRate(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	num, unit, _ := strings.Cut(s, "/")
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n < 0 || n != n || n > 1e9 {
+		return 0, fmt.Errorf("%q is not a rate like 10/s or 20000/h", s)
+	}
+	switch strings.TrimSpace(unit) {
+	case "", "s":
+		return n, nil
+	case "m":
+		return n / 60, nil
+	case "h":
+		return n / 3600, nil
+	}
+	return 0, fmt.Errorf("%q: unit must be /s, /m or /h", s)
+}
+
+// SMTPURLs splits smtp_url at commas: one URL per relay.
+func (c *Config) SMTPURLs() []string {
+	var out []string
+	for _, u := range strings.Split(c.SMTPURL, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // Defaults returns the embedded defaults: the sample feed, a SQLite file and an outbox under data/.
@@ -95,15 +195,23 @@ func Defaults() Config {
 			FromAddress: "weekly@technerdo.com",
 			ListID:      "weekly.technerdo.com",
 		},
-		Feeds:      []string{"data/sample-feed.xml"},
-		Feed:       Feed{Timeout: 20 * time.Second, MaxBytes: 10 << 20},
-		Issue:      Issue{TimeZone: "Europe/Istanbul", MaxStories: 12, LookbackDays: 7},
-		Delivery:   Delivery{Workers: 4},
+		Feeds:    []string{"data/sample-feed.xml"},
+		Feed:     Feed{Timeout: 20 * time.Second, MaxBytes: 10 << 20},
+		Issue:    Issue{MaxStories: 12, LookbackDays: 7},
+		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1},
+		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
+			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1},
+		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
 		Database:   "data/newsletter.db",
 		Outbox:     "data/outbox",
 		HTTPAddr:   "127.0.0.1:8080",
 		BaseURL:    "http://127.0.0.1:8080",
 		SecretFile: "data/secret.key",
+		Editorial: Editorial{
+			RequireApproval: true,
+			Editors:         []Editor{},
+			SubjectTemplate: "{{.Publication}}: {{.TopStory}}",
+		},
 	}
 }
 
@@ -151,11 +259,16 @@ const (
 	EnvBaseURL    = "NEWSLETTER_BASE_URL"
 	EnvSecret     = "NEWSLETTER_SECRET"
 	EnvAdminToken = "NEWSLETTER_ADMIN_TOKEN"
+
+	EnvScheduleBuild    = "NEWSLETTER_SCHEDULE_BUILD"
+	EnvScheduleSend     = "NEWSLETTER_SCHEDULE_SEND"
+	EnvScheduleTimeZone = "NEWSLETTER_SCHEDULE_TIMEZONE"
+	EnvRequireApproval  = "NEWSLETTER_REQUIRE_APPROVAL"
 )
 
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
-// A variable that is set but empty is ignored.
-func (c *Config) ApplyEnv(getenv func(string) string) {
+// A variable that is set but empty is ignored; one that cannot be read is an *Error.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
 	set := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			*dst = v
@@ -168,6 +281,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	set(EnvBaseURL, &c.BaseURL)
 	set(EnvSecret, &c.Secret)
 	set(EnvAdminToken, &c.AdminToken)
+	set(EnvScheduleBuild, &c.Schedule.Build)
+	set(EnvScheduleSend, &c.Schedule.Send)
+	set(EnvScheduleTimeZone, &c.Schedule.TimeZone)
 	if v := strings.TrimSpace(getenv(EnvFeeds)); v != "" {
 		c.Feeds = nil
 		for _, f := range strings.Split(v, ",") {
@@ -176,6 +292,14 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 			}
 		}
 	}
+	if v := strings.TrimSpace(getenv(EnvRequireApproval)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &Error{Key: EnvRequireApproval, Reason: fmt.Sprintf("%q is not true or false", v)}
+		}
+		c.Editorial.RequireApproval = b
+	}
+	return nil
 }
 
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
@@ -246,8 +370,20 @@ func (c *Config) Validate() error {
 	if c.Feed.MaxBytes < 1024 {
 		return bad("feed.max_bytes", "must be at least 1024")
 	}
-	if _, err := time.LoadLocation(c.Issue.TimeZone); err != nil || c.Issue.TimeZone == "" {
-		return bad("issue.timezone", "%q is not an IANA time zone like Europe/Istanbul", c.Issue.TimeZone)
+	if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil || c.Schedule.TimeZone == "" {
+		return bad("schedule.timezone", "%q is not an IANA time zone like Europe/Istanbul", c.Schedule.TimeZone)
+	}
+	if _, err := cron.ParseStandard(c.Schedule.Build); err != nil {
+		return bad("schedule.build", "%q is not a cron expression like \"0 12 * * FRI\": %v", c.Schedule.Build, err)
+	}
+	if _, err := cron.ParseStandard(c.Schedule.Send); err != nil {
+		return bad("schedule.send", "%q is not a cron expression like \"0 8 * * MON\": %v", c.Schedule.Send, err)
+	}
+	if c.Schedule.Grace < 0 {
+		return bad("schedule.grace", "must not be negative")
+	}
+	if c.Schedule.MinStories < 0 {
+		return bad("schedule.min_stories", "must not be negative")
 	}
 	if c.Issue.MaxStories < 1 || c.Issue.MaxStories > 100 {
 		return bad("issue.max_stories", "must be between 1 and 100, got %d", c.Issue.MaxStories)
@@ -258,6 +394,15 @@ func (c *Config) Validate() error {
 	if hasControl(c.Issue.Subject) {
 		return bad("issue.subject", "must not contain control characters")
 	}
+	if c.Subscribe.ConfirmTTL < time.Hour || c.Subscribe.ConfirmTTL > 30*24*time.Hour {
+		return bad("subscribe.confirm_ttl", "must be between 1h and 720h, got %s", c.Subscribe.ConfirmTTL)
+	}
+	if c.Subscribe.PerIPPerHour < 0 || c.Subscribe.PerAddressPerHour < 0 {
+		return bad("subscribe.per_ip_per_hour", "rate limits must not be negative (0 turns one off)")
+	}
+	if c.Subscribe.MaxImportBytes < 1024 {
+		return bad("subscribe.max_import_bytes", "must be at least 1024")
+	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
 		return bad("delivery.workers", "must be between 1 and 256, got %d", c.Delivery.Workers)
 	}
@@ -267,10 +412,30 @@ func (c *Config) Validate() error {
 	if c.SMTPURL == "" && strings.TrimSpace(c.Outbox) == "" {
 		return bad("outbox", "must name a directory when smtp_url is empty")
 	}
-	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-			return bad("smtp_url", "want smtp://user:pass@host:port?tls=none|starttls|tls")
+	for _, s := range c.SMTPURLs() {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return bad("smtp_url", "want smtp://user:pass@host:port?tls=none|starttls|tls (several comma-separated)")
 		}
+	}
+	for _, r := range []struct{ key, value string }{{"delivery.rate", c.Delivery.Rate}, {"delivery.domain_rate", c.Delivery.DomainRate}} {
+		if _, err := ParseRate(r.value); err != nil {
+			return bad(r.key, "%v", err)
+		}
+	}
+	if c.Delivery.InDoubt != "resend" && c.Delivery.InDoubt != "skip" {
+		return bad("delivery.in_doubt", "%q, want resend or skip", c.Delivery.InDoubt)
+	}
+	if c.Delivery.MaxAttempts < 1 || c.Delivery.MaxAttempts > 100 {
+		return bad("delivery.max_attempts", "must be between 1 and 100, got %d", c.Delivery.MaxAttempts)
+	}
+	if c.Delivery.RetryHorizon <= 0 || c.Delivery.RetryBackoff <= 0 || c.Delivery.RetryWait < 0 {
+		return bad("delivery.retry_horizon", "retry_horizon and retry_backoff must be positive, retry_wait not negative")
+	}
+	if c.Delivery.BounceLimit < 1 {
+		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
+	}
+	if c.DKIM.KeyFile != "" && (!isDomain(c.DKIM.Domain) || c.DKIM.Selector == "" || strings.ContainsAny(c.DKIM.Selector, " ;=")) {
+		return bad("dkim", "key_file needs a domain and a selector")
 	}
 	if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
 		return bad("http_addr", "%q is not host:port", c.HTTPAddr)
@@ -287,6 +452,28 @@ func (c *Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")
 	}
+	names := map[string]bool{}
+	for i, ed := range c.Editorial.Editors {
+		key := fmt.Sprintf("editorial.editors[%d]", i)
+		if strings.TrimSpace(ed.Name) == "" || strings.ContainsAny(ed.Name, ":") || hasControl(ed.Name) {
+			return bad(key+".name", "must be a non-empty name without ':' or control characters")
+		}
+		if names[ed.Name] {
+			return bad(key+".name", "%q appears twice", ed.Name)
+		}
+		names[ed.Name] = true
+		if !strings.HasPrefix(ed.PasswordBcrypt, "$2") || len(ed.PasswordBcrypt) != 60 {
+			return bad(key+".password_bcrypt", "want a bcrypt hash ($2a$/$2b$..., 60 characters; see README)")
+		}
+	}
+	if c.Editorial.EditorsEmail != "" {
+		if err := plainAddress(c.Editorial.EditorsEmail); err != nil {
+			return bad("editorial.editors_email", "%v", err)
+		}
+	}
+	if hasControl(c.Editorial.SubjectTemplate) {
+		return bad("editorial.subject_template", "must not contain control characters")
+	}
 	return nil
 }
 
@@ -301,7 +488,7 @@ func (c *Config) MessageIDDomain() string {
 
 // Location returns the configured time zone (Validate has checked it).
 func (c *Config) Location() *time.Location {
-	loc, err := time.LoadLocation(c.Issue.TimeZone)
+	loc, err := time.LoadLocation(c.Schedule.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExampleMatchesDefaults(t *testing.T) {
@@ -67,15 +68,28 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"no feeds", func(c *Config) { c.Feeds = nil }, "feeds"},
 		{"ftp feed", func(c *Config) { c.Feeds = []string{"ftp://x/feed"} }, "feeds[0]"},
 		{"zero timeout", func(c *Config) { c.Feed.Timeout = 0 }, "feed.timeout"},
-		{"bad zone", func(c *Config) { c.Issue.TimeZone = "Mars/Olympus" }, "issue.timezone"},
+		{"bad zone", func(c *Config) { c.Schedule.TimeZone = "Mars/Olympus" }, "schedule.timezone"},
+		{"bad build cron", func(c *Config) { c.Schedule.Build = "every friday" }, "schedule.build"},
+		{"bad send cron", func(c *Config) { c.Schedule.Send = "0 25 * * MON" }, "schedule.send"},
+		{"negative grace", func(c *Config) { c.Schedule.Grace = -time.Hour }, "schedule.grace"},
 		{"cap zero", func(c *Config) { c.Issue.MaxStories = 0 }, "issue.max_stories"},
 		{"lookback", func(c *Config) { c.Issue.LookbackDays = 0 }, "issue.lookback_days"},
 		{"workers", func(c *Config) { c.Delivery.Workers = 0 }, "delivery.workers"},
 		{"bad smtp", func(c *Config) { c.SMTPURL = "mail.example.org:25" }, "smtp_url"},
+		{"bad second smtp", func(c *Config) { c.SMTPURL = "smtp://a.example:25,b.example:25" }, "smtp_url"},
+		{"bad rate", func(c *Config) { c.Delivery.Rate = "fast" }, "delivery.rate"},
+		{"bad domain rate", func(c *Config) { c.Delivery.DomainRate = "5/week" }, "delivery.domain_rate"},
+		{"bad in-doubt", func(c *Config) { c.Delivery.InDoubt = "maybe" }, "delivery.in_doubt"},
+		{"no attempts", func(c *Config) { c.Delivery.MaxAttempts = 0 }, "delivery.max_attempts"},
+		{"bounce limit", func(c *Config) { c.Delivery.BounceLimit = 0 }, "delivery.bounce_limit"},
+		{"dkim without selector", func(c *Config) { c.DKIM.KeyFile, c.DKIM.Domain = "k.pem", "technerdo.com" }, "dkim"},
 		{"bad addr", func(c *Config) { c.HTTPAddr = "localhost" }, "http_addr"},
 		{"bad base", func(c *Config) { c.BaseURL = "/newsletter" }, "base_url"},
 		{"short secret", func(c *Config) { c.Secret = "short" }, EnvSecret},
 		{"short admin token", func(c *Config) { c.AdminToken = "abc" }, "admin_token"},
+		{"confirm ttl", func(c *Config) { c.Subscribe.ConfirmTTL = time.Minute }, "subscribe.confirm_ttl"},
+		{"negative rate limit", func(c *Config) { c.Subscribe.PerAddressPerHour = -1 }, "subscribe.per_ip_per_hour"},
+		{"tiny import cap", func(c *Config) { c.Subscribe.MaxImportBytes = 10 }, "subscribe.max_import_bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,20 +114,43 @@ func TestApplyEnv(t *testing.T) {
 		EnvBaseURL:    "https://news.example.org",
 		EnvSecret:     strings.Repeat("k", 40),
 		EnvAdminToken: "",
+
+		EnvScheduleBuild:    "*/5 * * * *",
+		EnvScheduleSend:     "*/10 * * * *",
+		EnvScheduleTimeZone: "America/New_York",
+		EnvRequireApproval:  "false",
 	}
 	cfg := Defaults()
 	cfg.AdminToken = "from-the-file-0123456789"
-	cfg.ApplyEnv(func(k string) string { return env[k] })
+	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
 	want := Defaults()
 	want.AdminToken = "from-the-file-0123456789" // empty variable leaves the file's value
 	want.Database, want.SMTPURL, want.Outbox, want.HTTPAddr, want.BaseURL = "/tmp/x.db", env[EnvSMTPURL], "/tmp/out", ":9999", "https://news.example.org"
 	want.Feeds = []string{"https://a.example/feed", "b.xml"}
 	want.Secret = env[EnvSecret]
+	want.Schedule.Build, want.Schedule.Send, want.Schedule.TimeZone = "*/5 * * * *", "*/10 * * * *", "America/New_York"
+	want.Editorial.RequireApproval = false
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("ApplyEnv:\n got %+v\nwant %+v", cfg, want)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestApplyEnvRejectsBadBool(t *testing.T) {
+	cfg := Defaults()
+	err := cfg.ApplyEnv(func(k string) string {
+		if k == EnvRequireApproval {
+			return "sometimes"
+		}
+		return ""
+	})
+	var cerr *Error
+	if !errors.As(err, &cerr) || cerr.Key != EnvRequireApproval {
+		t.Fatalf("want an error naming %s, got %v", EnvRequireApproval, err)
 	}
 }
 
@@ -134,5 +171,18 @@ func TestDerived(t *testing.T) {
 	}
 	if cfg.Location().String() != "Europe/Istanbul" {
 		t.Fatalf("Location = %v", cfg.Location())
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]float64{"": 0, "0": 0, "10": 10, "10/s": 10, "120/m": 2, "36000/h": 10, " 0.5/s ": 0.5} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"x", "-1/s", "5/d", "NaN"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
 	}
 }

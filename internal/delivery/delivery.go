@@ -1,6 +1,9 @@
 // Package delivery sends one saved issue to every subscriber in its delivery ledger, each
 // exactly once as far as SMTP allows: a worker claims a ledger row, sends, and records the
 // outcome before it claims the next, so a crash leaves at most one row per connection in doubt.
+// Temporary failures are retried with exponential backoff and jitter, hard bounces are
+// recorded (and suppress the address after a configured number), and the sending is paced
+// by a shared rate limit over one or more relays.
 package delivery
 
 import (
@@ -8,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"mime"
 	"net/url"
 	"strings"
@@ -26,13 +30,29 @@ type Ledger interface {
 	EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error)
 	// ResetInFlight returns rows left in sending by a crash to pending.
 	ResetInFlight(ctx context.Context, issueID int64) (int, error)
-	// RequeueFailed returns rows that failed temporarily to pending.
-	RequeueFailed(ctx context.Context, issueID int64) (int, error)
-	// ClaimDeliveries moves up to limit pending rows of the issue to sending and returns them.
+	// SkipInFlight marks rows left in sending by a crash skipped.
+	SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error)
+	// RequeueDue returns deferred rows whose retry time has come to pending.
+	RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error)
+	// NextRetry is the earliest retry time of the deferred rows; ok is false when none.
+	NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bool, err error)
+	// ClaimDeliveries moves up to limit pending rows of the issue to sending and returns
+	// them, skipping (and marking skipped) subscribers who are no longer active.
 	ClaimDeliveries(ctx context.Context, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error)
-	// RecordOutcomes stores the final (or retryable) state of claimed rows.
-	RecordOutcomes(ctx context.Context, outcomes []newsletter.Delivery, now time.Time) error
+	// RecordOutcomes stores the outcome of claimed rows.
+	RecordOutcomes(ctx context.Context, outcomes []Outcome, now time.Time) error
+	// RecordAndClaim does RecordOutcomes and ClaimDeliveries in one transaction.
+	RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error)
 	DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error)
+}
+
+// Outcome is what became of one claimed row.
+type Outcome struct {
+	ID          int64
+	Status      newsletter.DeliveryStatus
+	Reply       string
+	RetryAt     time.Time // DeliveryDeferred: not before this time
+	BounceLimit int       // DeliveryBounced: suppress the subscriber at this many hard bounces
 }
 
 // Identity is how every message of the list presents itself.
@@ -47,27 +67,68 @@ type Identity struct {
 	UnsubscribeMailto string // optional address for mailto: unsubscribes
 }
 
-// Options configure a Sender.
+// Relay is one way out: an SMTP relay (or the outbox) with its share of the traffic.
+type Relay struct {
+	Transport   mailer.Transport
+	Connections int     // concurrent sessions through it (workers); at least 1
+	Rate        float64 // messages per second through it; 0 for no limit of its own
+	Weight      int     // its share of Options.Rate among the healthy relays; at least 1
+}
+
+// In-doubt policies: what to do with rows a crash left in flight (sent or not, nobody knows).
+const (
+	InDoubtResend = "resend" // send again: a duplicate beats a loss (default)
+	InDoubtSkip   = "skip"   // mark them skipped: a loss beats a duplicate
+)
+
+// Progress hears about a send as it goes; calls come from several goroutines.
+type Progress interface {
+	// Start is called once per round with the number of rows ready to send.
+	Start(ready int)
+	// Outcome is called after each recorded outcome.
+	Outcome(st newsletter.DeliveryStatus)
+}
+
+// Options configure a Sender. Zero values take the defaults noted.
 type Options struct {
 	Identity Identity
 	// Token returns the signed unsubscribe token for a subscriber.
-	Token   func(newsletter.Subscriber) string
-	Workers int
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Token func(newsletter.Subscriber) string
+
+	Rate       float64 // messages per second across all relays and workers; 0 for no limit
+	DomainRate float64 // messages per second to one recipient domain; 0 for no limit
+	InDoubt    string  // InDoubtResend (default) or InDoubtSkip
+
+	MaxAttempts int           // attempts before a temporary failure is given up; default 8
+	Horizon     time.Duration // a row is given up this long after its first attempt; default 48h
+	RetryBase   time.Duration // first backoff, doubled each attempt; default 1m
+	RetryMax    time.Duration // backoff cap; default 1h
+	// Wait is how long Send keeps going for retries that come due, and for relays that are
+	// down, before it returns with rows still deferred. 0 returns after one pass.
+	Wait time.Duration
+	// BounceLimit hard bounces (over all issues) suppress a subscriber; default 1.
+	BounceLimit int
+	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
+	// further failure up to RelayRestMax; defaults 2s and 2m.
+	RelayRest, RelayRestMax time.Duration
+
+	Progress Progress // optional
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
-// Sender delivers issues through a transport, recording outcomes in a ledger.
+// Sender delivers issues through relays, recording outcomes in a ledger.
 type Sender struct {
-	ledger    Ledger
-	transport mailer.Transport
-	opt       Options
+	ledger Ledger
+	relays []Relay
+	opt    Options
 }
 
-// New returns a Sender.
-func New(ledger Ledger, transport mailer.Transport, opt Options) *Sender {
-	if opt.Workers < 1 {
-		opt.Workers = 1
+// New returns a Sender. It needs at least one relay.
+func New(ledger Ledger, relays []Relay, opt Options) *Sender {
+	for i := range relays {
+		relays[i].Connections = max(relays[i].Connections, 1)
+		relays[i].Weight = max(relays[i].Weight, 1)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -75,33 +136,82 @@ func New(ledger Ledger, transport mailer.Transport, opt Options) *Sender {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opt.InDoubt == "" {
+		opt.InDoubt = InDoubtResend
+	}
+	setDefault(&opt.MaxAttempts, 8)
+	setDefault(&opt.BounceLimit, 1)
+	setDefault(&opt.Horizon, 48*time.Hour)
+	setDefault(&opt.RetryBase, time.Minute)
+	setDefault(&opt.RetryMax, time.Hour)
+	setDefault(&opt.RelayRest, 2*time.Second)
+	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
-	return &Sender{ledger: ledger, transport: transport, opt: opt}
+	return &Sender{ledger: ledger, relays: relays, opt: opt}
 }
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Single is the one relay of a transport used alone with n connections.
+func Single(t mailer.Transport, n int) []Relay {
+	return []Relay{{Transport: t, Connections: n, Weight: 1}}
+}
+
+// Workers is the number of concurrent sessions a Send uses: the relays' connections.
+func (s *Sender) Workers() int {
+	n := 0
+	for _, r := range s.relays {
+		n += r.Connections
+	}
+	return n
+}
+
+// WithProgress returns a copy of s that reports to p.
+func (s *Sender) WithProgress(p Progress) *Sender {
+	c := *s
+	c.opt.Progress = p
+	return &c
+}
+
+// Relays returns the relays, for the plan printed before a send.
+func (s *Sender) Relays() []Relay { return s.relays }
 
 // Report counts what one Send did.
 type Report struct {
 	Enqueued int // ledger rows added for subscribers who had none
-	Resumed  int // rows left in flight by an earlier crash, sent again (a duplicate beats a loss)
-	Retried  int // rows that had failed temporarily before, tried again
+	InDoubt  int // rows left in flight by an earlier crash (resent or skipped by policy)
+	Retried  int // deferred rows that came due and were tried again
 	Sent     int
+	Deferred int // temporary failures during this Send (a row retried twice counts twice)
 	Bounced  int
-	Failed   int // temporary failures, left for the next run
+	Failed   int // temporary failures given up (attempts or horizon exhausted)
+	// Unreachable holds the last error of a relay that could not be reached until the
+	// wait was over; empty otherwise.
+	Unreachable string
 	// Ledger is the issue's whole ledger after the run, by status.
 	Ledger map[newsletter.DeliveryStatus]int
-	Done   bool // every row reached a final state; the issue is marked sent
-	Took   time.Duration
+	// NextRetry is when the earliest row still deferred is due; zero when none is.
+	NextRetry time.Time
+	Done      bool // every row reached a final state; the issue is marked sent
+	Took      time.Duration
 }
 
 // Send freezes the issue (no more edits once the first message may leave), adds a ledger
-// row for every active subscriber not yet in it, resumes what an earlier run left, and
-// delivers every pending row. Cancelling ctx stops new claims; messages already handed to
-// the transport are finished and recorded. A transport that cannot be opened stops the run
-// with an error and returns its claimed row to pending.
+// row for every active subscriber not yet in it, resolves rows an earlier run left in
+// flight by the in-doubt policy, and delivers every pending row, then retries deferred
+// rows as they come due until Options.Wait has passed. Cancelling ctx stops new claims;
+// messages already handed to a relay are finished and recorded. The error is for what
+// retrying cannot fix (the ledger failing, a message that cannot be built); a relay that
+// stays down shows in Report.Unreachable.
 func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.Email) (Report, error) {
 	start := s.opt.Now()
+	deadline := start.Add(s.opt.Wait)
 	var report Report
-	if issue.Status == newsletter.IssueDraft {
+	if issue.Status != newsletter.IssueSending && issue.Status != newsletter.IssueSent {
 		if err := s.ledger.SetIssueStatus(ctx, issue.ID, newsletter.IssueSending, start); err != nil {
 			return report, fmt.Errorf("delivery: freeze issue %s: %w", issue.Week, err)
 		}
@@ -110,22 +220,56 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	if report.Enqueued, err = s.ledger.EnqueueDeliveries(ctx, issue.ID, start); err != nil {
 		return report, fmt.Errorf("delivery: enqueue: %w", err)
 	}
-	if report.Resumed, err = s.ledger.ResetInFlight(ctx, issue.ID); err != nil {
-		return report, fmt.Errorf("delivery: resume: %w", err)
+	if s.opt.InDoubt == InDoubtSkip {
+		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
+	} else {
+		report.InDoubt, err = s.ledger.ResetInFlight(ctx, issue.ID)
 	}
-	if report.Resumed > 0 {
-		s.opt.Logger.Warn("resending messages whose outcome was not recorded before a crash", "issue", issue.Week.String(), "count", report.Resumed)
+	if err != nil {
+		return report, fmt.Errorf("delivery: resolve in-flight rows: %w", err)
 	}
-	if report.Retried, err = s.ledger.RequeueFailed(ctx, issue.ID); err != nil {
-		return report, fmt.Errorf("delivery: requeue: %w", err)
+	if report.InDoubt > 0 {
+		s.opt.Logger.Warn("rows were in flight when an earlier run stopped; their outcome is unknown",
+			"issue", issue.Week.String(), "in_doubt", report.InDoubt, "policy", s.opt.InDoubt)
 	}
-	sendErr := s.deliver(ctx, issue, email, &report)
-	if report.Ledger, err = s.ledger.DeliveryCounts(context.WithoutCancel(ctx), issue.ID); err != nil {
+
+	var sendErr error
+	due := start
+	for {
+		n, err := s.ledger.RequeueDue(ctx, issue.ID, due)
+		if err != nil {
+			sendErr = fmt.Errorf("delivery: requeue: %w", err)
+			break
+		}
+		report.Retried += n
+		if sendErr = s.deliver(ctx, issue, email, deadline, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
+			break
+		}
+		next, ok, err := s.ledger.NextRetry(ctx, issue.ID)
+		if err != nil {
+			sendErr = fmt.Errorf("delivery: next retry: %w", err)
+			break
+		}
+		if !ok || next.After(deadline) {
+			break
+		}
+		if !sleep(ctx, next.Sub(s.opt.Now())) {
+			break
+		}
+		// With a stopped test clock "now" never reaches next; having slept until next, it is due.
+		due = later(s.opt.Now(), next)
+	}
+
+	finish := context.WithoutCancel(ctx)
+	if report.Ledger, err = s.ledger.DeliveryCounts(finish, issue.ID); err != nil {
 		return report, errors.Join(sendErr, fmt.Errorf("delivery: counts: %w", err))
 	}
-	open := report.Ledger[newsletter.DeliveryPending] + report.Ledger[newsletter.DeliverySending] + report.Ledger[newsletter.DeliveryFailed]
+	if next, ok, err := s.ledger.NextRetry(finish, issue.ID); err == nil && ok {
+		report.NextRetry = next
+	}
+	open := report.Ledger[newsletter.DeliveryPending] + report.Ledger[newsletter.DeliverySending] + report.Ledger[newsletter.DeliveryDeferred]
 	if sendErr == nil && open == 0 {
-		if err := s.ledger.SetIssueStatus(context.WithoutCancel(ctx), issue.ID, newsletter.IssueSent, s.opt.Now()); err != nil {
+		if err := s.ledger.SetIssueStatus(finish, issue.ID, newsletter.IssueSent, s.opt.Now()); err != nil {
 			return report, fmt.Errorf("delivery: mark sent: %w", err)
 		}
 		report.Done = true
@@ -134,8 +278,36 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	return report, sendErr
 }
 
-// deliver runs the workers over the ledger's pending rows.
-func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, report *Report) error {
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// sleep waits d or until ctx ends; false when ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// deliver runs every relay's workers over the ledger's pending rows until none is left.
+func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, report *Report) error {
+	if s.opt.Progress != nil {
+		if c, err := s.ledger.DeliveryCounts(ctx, issue.ID); err == nil {
+			s.opt.Progress.Start(c[newsletter.DeliveryPending])
+		}
+	}
+	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -143,90 +315,220 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	for w := 0; w < s.opt.Workers; w++ {
-		wg.Go(func() {
-			r, err := s.work(runCtx, issue, email)
-			mu.Lock()
-			defer mu.Unlock()
-			report.Sent += r.Sent
-			report.Bounced += r.Bounced
-			report.Failed += r.Failed
-			if err != nil {
-				errs = append(errs, err)
-				stop() // one broken transport or ledger stops the others' claims too
-			}
-		})
+	unreachable := 0
+	for i := range s.relays {
+		for range s.relays[i].Connections {
+			wg.Go(func() {
+				w := &worker{s: s, relay: i, pacer: p, issue: issue, email: email, deadline: deadline, endRound: stop}
+				err := w.run(runCtx)
+				mu.Lock()
+				defer mu.Unlock()
+				if w.report.Unreachable != "" {
+					unreachable++
+				}
+				report.Sent += w.report.Sent
+				report.Deferred += w.report.Deferred
+				report.Bounced += w.report.Bounced
+				report.Failed += w.report.Failed
+				if w.report.Unreachable != "" && unreachable == s.Workers() {
+					report.Unreachable = w.report.Unreachable // every relay is down
+				}
+				if err != nil {
+					errs = append(errs, err)
+					stop() // a broken ledger or an unbuildable message stops the others' claims too
+				}
+			})
+		}
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// work is one worker: one transport session, reused for every message it sends.
-func (s *Sender) work(ctx context.Context, issue newsletter.Issue, email render.Email) (Report, error) {
-	var report Report
+// worker is one session at a time through one relay, reused for every message it sends.
+type worker struct {
+	s        *Sender
+	relay    int
+	pacer    *pacer
+	issue    newsletter.Issue
+	email    render.Email
+	deadline time.Time
+	endRound context.CancelFunc
+	report   Report
+	carry    []Outcome // the last outcome, recorded with the next claim
+}
+
+var errUnreachable = errors.New("relay unreachable")
+
+// run sends until no row is pending or ctx ends (SIGTERM, the round over, another
+// worker's fatal error).
+func (w *worker) run(ctx context.Context) error {
 	// Finish and record in-flight work even when ctx is cancelled (SIGTERM).
 	finish := context.WithoutCancel(ctx)
 	var conn mailer.Sender
-	defer func() {
-		if conn != nil {
-			conn.Close()
-		}
-	}()
+	err := w.loop(ctx, finish, &conn)
+	if conn != nil {
+		conn.Close()
+	}
+	// The last outcome, not yet recorded with a next claim.
+	return errors.Join(err, w.flush(finish))
+}
+
+// flush records the carried outcome on its own.
+func (w *worker) flush(ctx context.Context) error {
+	if len(w.carry) == 0 {
+		return nil
+	}
+	if err := w.s.ledger.RecordOutcomes(ctx, w.carry, w.s.opt.Now()); err != nil {
+		return fmt.Errorf("delivery: record %d: %w", w.carry[0].ID, err)
+	}
+	w.carry = nil
+	return nil
+}
+
+func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
+	s := w.s
 	for ctx.Err() == nil {
-		rows, err := s.ledger.ClaimDeliveries(ctx, issue.ID, 1, s.opt.Now())
+		if *conn == nil {
+			// Opening may wait out a relay's rest: record the last outcome first.
+			if err := w.flush(finish); err != nil {
+				return err
+			}
+			// A connection before a claim: a relay that is down costs no row an attempt.
+			var err error
+			if *conn, err = w.open(ctx); err != nil {
+				return nil // unreachable until the deadline (w.report says so), or the round ended
+			}
+		}
+		if w.pacer.limited(w.relay) && len(w.carry) > 0 {
+			// A paced worker may wait below: record the last outcome first, not after the wait.
+			if err := w.flush(finish); err != nil {
+				return err
+			}
+		}
+		// Pace before the claim, so a row waits in pending, not in flight.
+		if err := w.pacer.wait(ctx, w.relay); err != nil {
+			return nil
+		}
+		// The previous outcome is recorded in the same transaction as the next claim.
+		rows, err := s.ledger.RecordAndClaim(ctx, w.issue.ID, w.carry, 1, s.opt.Now())
 		if err != nil {
 			if ctx.Err() != nil {
-				return report, nil
+				return nil // run() records w.carry with finish
 			}
-			return report, fmt.Errorf("delivery: claim: %w", err)
+			return fmt.Errorf("delivery: claim: %w", err)
 		}
+		w.carry = nil
 		if len(rows) == 0 {
-			return report, nil
+			w.endRound() // nothing pending: workers waiting for a resting relay can stop
+			return nil
 		}
 		d := rows[0]
-		if conn == nil {
-			conn, err = s.transport.Open(finish)
-			if err != nil {
-				d.Status = newsletter.DeliveryPending
-				d.Reply = err.Error()
-				if rerr := s.ledger.RecordOutcomes(finish, []newsletter.Delivery{d}, s.opt.Now()); rerr != nil {
-					return report, errors.Join(err, rerr)
-				}
-				return report, fmt.Errorf("delivery: open %s: %w", s.transport, err)
-			}
+		// The per-domain cap needs the address, so it waits with the row claimed: still
+		// at most one row per connection in doubt.
+		if err := w.pacer.waitDomain(finish, d.Subscriber.Email); err != nil {
+			return err
 		}
-		receipt, err := conn.Send(finish, s.Message(issue, email, d.Subscriber))
+		receipt, err := (*conn).Send(finish, s.Message(w.issue, w.email, d.Subscriber))
 		if errors.Is(err, mailer.ErrInvalidMessage) {
 			// A message that cannot be built is a data or configuration problem, not the
 			// recipient's: stop the run and put the row back rather than retry it forever.
-			d.Status, d.Reply = newsletter.DeliveryPending, err.Error()
-			if rerr := s.ledger.RecordOutcomes(finish, []newsletter.Delivery{d}, s.opt.Now()); rerr != nil {
-				return report, errors.Join(err, rerr)
-			}
-			return report, fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
+			w.carry = []Outcome{{ID: d.ID, Status: newsletter.DeliveryPending, Reply: err.Error()}}
+			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
-		switch {
-		case err == nil:
-			d.Status, d.Reply = newsletter.DeliverySent, receipt.Reply
-			report.Sent++
-		case mailer.IsPermanent(err):
-			d.Status, d.Reply = newsletter.DeliveryBounced, err.Error()
-			report.Bounced++
-		default:
-			d.Status, d.Reply = newsletter.DeliveryFailed, err.Error()
-			report.Failed++
-			// The session may be broken (dropped connection, timeout): start a new one.
-			conn.Close()
-			conn = nil
-		}
+		out := w.outcome(d, receipt, err)
 		if err != nil {
-			s.opt.Logger.Warn("delivery failed", "issue", issue.Week.String(), "subscriber_id", d.Subscriber.ID, "status", d.Status, "err", err)
+			s.opt.Logger.Warn("delivery failed", "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
+				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts, "err", err)
 		}
-		if err := s.ledger.RecordOutcomes(finish, []newsletter.Delivery{d}, s.opt.Now()); err != nil {
-			return report, fmt.Errorf("delivery: record %d: %w", d.ID, err)
+		w.carry = []Outcome{out}
+		if s.opt.Progress != nil {
+			s.opt.Progress.Outcome(out.Status)
+		}
+		var se *mailer.SendError
+		switch {
+		case err == nil || mailer.IsPermanent(err):
+			w.pacer.ok(w.relay)
+		case errors.As(err, &se) && se.Code != 0 && se.Code != 421:
+			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
+		default:
+			// The session is broken (dropped connection, timeout, 421): start a new one.
+			w.pacer.fail(w.relay, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax)
+			(*conn).Close()
+			*conn = nil
 		}
 	}
-	return report, nil
+	return nil
+}
+
+// open opens a session through the worker's relay, waiting out its rest after failures.
+// It gives up with errUnreachable once the deadline has passed.
+func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
+	s := w.s
+	tr := s.relays[w.relay].Transport
+	for {
+		if until := w.pacer.restingUntil(w.relay); !until.IsZero() {
+			if until.After(w.deadline) {
+				w.report.Unreachable = w.pacer.lastError(w.relay)
+				return nil, errUnreachable
+			}
+			if !sleep(ctx, until.Sub(s.opt.Now())) {
+				return nil, ctx.Err()
+			}
+		}
+		conn, err := tr.Open(ctx)
+		if err == nil {
+			return conn, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// The first failure retries at once (an idle connection dropped by the relay is
+		// normal); from the second on, the relay rests, longer each time: never a spin.
+		w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax)
+		s.opt.Logger.Warn("relay failed to open a session", "relay", tr.String(), "err", err)
+	}
+}
+
+// outcome classifies one attempt.
+func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err error) Outcome {
+	s := w.s
+	now := s.opt.Now()
+	switch {
+	case err == nil:
+		w.report.Sent++
+		return Outcome{ID: d.ID, Status: newsletter.DeliverySent, Reply: receipt.Reply}
+	case mailer.IsPermanent(err):
+		w.report.Bounced++
+		return Outcome{ID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
+	}
+	first := d.FirstAttemptAt
+	if first.IsZero() {
+		first = now
+	}
+	if d.Attempts >= s.opt.MaxAttempts || now.Sub(first) >= s.opt.Horizon {
+		w.report.Failed++
+		return Outcome{ID: d.ID, Status: newsletter.DeliveryFailed,
+			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
+	}
+	w.report.Deferred++
+	return Outcome{ID: d.ID, Status: newsletter.DeliveryDeferred, Reply: err.Error(),
+		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
+}
+
+// Backoff is the wait before attempt n+1 after n failed ones: base doubled per attempt,
+// capped at limit, with "equal jitter" (half fixed, half random) so that rows deferred
+// together do not all come back in the same second.
+func Backoff(attempts int, base, limit time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + rand.N(half+1)
 }
 
 // Message builds the personalised message for one subscriber: the shared rendered body
@@ -259,6 +561,41 @@ func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newslet
 		Text:         text,
 		HTML:         html,
 	}
+}
+
+// TestResult is the outcome of one test copy.
+type TestResult struct {
+	Email string
+	Reply string
+	Err   error
+}
+
+// SendTest sends a test copy of the issue to each address through the first relay, with
+// "[TEST] " before the subject. The ledger is not touched.
+func (s *Sender) SendTest(ctx context.Context, issue newsletter.Issue, email render.Email, addrs []string) ([]TestResult, error) {
+	tr := s.relays[0].Transport
+	conn, err := tr.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: test send: %w", err)
+	}
+	defer conn.Close()
+	email.Subject = "[TEST] " + email.Subject
+	nonce := s.opt.Now().UnixNano()
+	var out []TestResult
+	for i, a := range addrs {
+		m := s.Message(issue, email, newsletter.Subscriber{Email: a})
+		// A Message-ID of its own: a test copy is not the issue's message to anyone.
+		m.MessageID = fmt.Sprintf("%s.test.%d.%d@%s", issue.Week, nonce, i, s.opt.Identity.MessageIDDomain)
+		r, err := conn.Send(ctx, m)
+		out = append(out, TestResult{Email: a, Reply: r.Reply, Err: err})
+		if err != nil && !mailer.IsPermanent(err) {
+			conn.Close()
+			if conn, err = tr.Open(ctx); err != nil {
+				return out, fmt.Errorf("delivery: test send: %w", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // listIDValue formats List-Id; the phrase is quoted when it holds specials (RFC 5322 §3.2.3)

@@ -3,6 +3,7 @@
 package mailer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -221,6 +222,34 @@ func checkHeaderValue(v string) error {
 		}
 	}
 	return checkWords(v)
+}
+
+// Signer adds a signature to a rendered message, such as a DKIM-Signature header field.
+type Signer interface {
+	// Sign returns the message with its signature; it must not change msg.
+	Sign(msg []byte) ([]byte, error)
+}
+
+// Render returns the message as WriteTo writes it, signed by signer when it is not nil:
+// the bytes the outbox stores and SMTP sends.
+func (m Message) Render(signer Signer) ([]byte, error) {
+	return m.render(signer)
+}
+
+func (m Message) render(signer Signer) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(m.HTML) + len(m.Text) + 2048)
+	if _, err := m.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	if signer == nil {
+		return buf.Bytes(), nil
+	}
+	signed, err := signer.Sign(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("mailer: sign message %s: %w", m.MessageID, err)
+	}
+	return signed, nil
 }
 
 // WriteTo renders the message as RFC 5322 text with CRLF line endings. It returns the

@@ -1,7 +1,6 @@
 package mailer
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,8 @@ import (
 // [A-Za-z0-9._@-] (other bytes become '_'), so sending the same MessageID again overwrites
 // it. Writes are atomic: a temporary file in Dir is synced and renamed.
 type Outbox struct {
-	Dir string
+	Dir    string
+	Signer Signer // optional: sign each file as SMTP would sign the message (DKIM)
 }
 
 // Open creates Dir (mode 0o750) when missing.
@@ -29,25 +29,28 @@ func (o *Outbox) Open(ctx context.Context) (Sender, error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("mailer: outbox: %w", err)
 	}
-	return outboxSender{dir: o.Dir}, nil
+	return outboxSender{dir: o.Dir, signer: o.Signer}, nil
 }
 
 // String implements Transport.
 func (o *Outbox) String() string { return "outbox " + o.Dir }
 
-type outboxSender struct{ dir string }
+type outboxSender struct {
+	dir    string
+	signer Signer
+}
 
 // Send writes the message; the receipt holds the file path.
 func (s outboxSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{Err: err}
 	}
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
+	data, err := m.render(s.signer)
+	if err != nil {
 		return Receipt{}, err
 	}
 	path := filepath.Join(s.dir, outboxName(m.MessageID))
-	if err := writeFileAtomic(s.dir, path, buf.Bytes()); err != nil {
+	if err := writeFileAtomic(s.dir, path, data); err != nil {
 		// A full disk or a permissions problem may clear up; nothing about the message is wrong.
 		return Receipt{}, &SendError{Err: fmt.Errorf("outbox: %w", err)}
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"net"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 )
 
 // TLS modes of SMTPConfig.TLS.
@@ -36,11 +38,13 @@ type SMTPConfig struct {
 	Timeout  time.Duration // per command; 0 means go-mail's default (15 s)
 	// Connections, Rate and Weight are not used by this package; they travel with the relay
 	// so the caller can size its worker pool and pace it.
-	Connections int     // parallel connections, default 1
+	Connections int     // parallel connections; 0 when the URL does not say (the caller picks)
 	Rate        float64 // messages per second across all connections, 0 for no limit
 	Weight      int     // share of traffic among several relays, default 1
 	// InsecureSkipVerify accepts any server certificate. Only settable from code, for tests.
 	InsecureSkipVerify bool
+	// Signer, when set, signs every message (DKIM) before it is sent. Only settable from code.
+	Signer Signer
 }
 
 // ParseSMTPURL parses smtp://user:pass@host:port?tls=none|starttls|tls&helo=NAME. User and
@@ -113,7 +117,7 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 	if err != nil {
 		return fail("query: %v", err)
 	}
-	cfg.TLS, cfg.Connections, cfg.Weight = TLSStartTLS, 1, 1
+	cfg.TLS, cfg.Weight = TLSStartTLS, 1
 	for _, key := range slices.Sorted(maps.Keys(query)) { // sorted: the same input, the same error
 		values := query[key]
 		if len(values) != 1 {
@@ -265,7 +269,10 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 	if err != nil {
 		return fail(err)
 	}
-	err = client.DialWithContext(ctx)
+	// go-mail dials, says EHLO, applies the TLS policy and logs in; the messages themselves
+	// go through its low-level client as bytes, so that they can be DKIM-signed first
+	// (go-mail v0.8.1's own signer folds long h= tags wrongly).
+	sc, err := client.DialToSMTPClientWithContext(ctx)
 	if !sender.stopDialWatch() {
 		err = errors.Join(ctx.Err(), err)
 	}
@@ -273,7 +280,12 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 		sender.closeConn()
 		return fail(err)
 	}
-	sender.client = client
+	sender.client, sender.sc = client, sc
+	sender.timeout = cfg.Timeout
+	if sender.timeout <= 0 {
+		sender.timeout = mail.DefaultTimeout
+	}
+	sender.signer = cfg.Signer
 	return sender, nil
 }
 
@@ -281,6 +293,9 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 type smtpSender struct {
 	mu       sync.Mutex
 	client   *mail.Client
+	sc       *smtp.Client
+	timeout  time.Duration
+	signer   Signer
 	raw      net.Conn    // the TCP connection under any TLS, closed to abort blocked I/O
 	dialStop func() bool // stops the ctx watch of Open
 	broken   error       // set after a connection-level failure
@@ -325,7 +340,8 @@ func (s *smtpSender) closeConn() {
 
 var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
 
-// Send delivers m over the open connection.
+// Send delivers m over the open connection: MAIL, RCPT, DATA with the rendered (and,
+// with a Signer, signed) bytes, then RSET for the next message.
 func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -338,31 +354,32 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{Err: err}
 	}
-	msg, err := m.msg()
+	data, err := m.render(s.signer)
 	if err != nil {
 		return Receipt{}, err
 	}
-	// go-mail's Send takes no context: closing the connection is the way to unblock it.
+	from := m.EnvelopeFrom
+	if from == "" {
+		from = m.From.Email
+	}
+	// The low-level client takes no context: closing the connection is the way to unblock it.
 	stop := context.AfterFunc(ctx, func() { s.raw.Close() })
-	err = s.client.Send(msg)
+	reply, delivered, err := s.transact(from, m.To.Email, data)
 	if !stop() {
 		s.broken = ctx.Err()
 		err = errors.Join(ctx.Err(), err)
 	}
-	if msg.IsDelivered() {
-		// The server took the message (250 after DATA). An error now comes from go-mail's
-		// NOOP/RSET afterwards: the message is sent, the connection is not usable.
+	if delivered {
+		// The server took the message (250 after DATA). An error now comes from RSET
+		// afterwards: the message is sent, the connection is not usable.
 		if err != nil && s.broken == nil {
 			s.broken = err
 		}
-		return Receipt{Reply: "250 " + msg.ServerResponse()}, nil
-	}
-	if err == nil {
-		// Not delivered yet no error: go-mail skipped the message. Should not happen.
-		return Receipt{}, &SendError{Err: errors.New("go-mail did not deliver the message and gave no reason")}
+		return Receipt{Reply: "250 " + reply}, nil
 	}
 	se := classify(err)
-	if se.Code == 0 || se.Code == 421 {
+	var re *resetError
+	if se.Code == 0 || se.Code == 421 || errors.As(err, &re) {
 		// Network error, timeout or "service closing": the session is gone (RFC 5321 §3.8).
 		if s.broken == nil {
 			s.broken = err
@@ -371,42 +388,65 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	return Receipt{}, se
 }
 
-// classify turns go-mail's error into a *SendError. go-mail marks an error temporary when
-// its text starts with '4', so a dropped connection comes back as IsTemp()==false with
-// ErrorCode()==0: only a 5xx reply is permanent here.
-func classify(err error) *SendError {
-	se := &SendError{Err: err}
-	var gerr *mail.SendError
-	if !errors.As(err, &gerr) {
-		return se
+// transact runs one mail transaction. delivered is true once the server accepted the data.
+func (s *smtpSender) transact(from, to string, data []byte) (reply string, delivered bool, err error) {
+	if err := s.sc.UpdateDeadline(s.timeout); err != nil {
+		return "", false, err
 	}
-	se.Code = gerr.ErrorCode()
-	se.Permanent = se.Code >= 500 && se.Code <= 599
-	if se.Code != 0 {
-		se.Reply = replyText(gerr)
+	if err := s.sc.Mail(from); err != nil {
+		return "", false, s.reset(err)
 	}
-	return se
+	if err := s.sc.Rcpt(to); err != nil {
+		return "", false, s.reset(err)
+	}
+	w, err := s.sc.Data()
+	if err != nil {
+		return "", false, s.reset(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return "", false, err
+	}
+	if err := w.Close(); err != nil {
+		return "", false, s.reset(err)
+	}
+	if dc, ok := w.(*smtp.DataCloser); ok {
+		reply = dc.ServerResponse()
+	}
+	return reply, true, s.sc.Reset()
 }
 
-// replyText digs the server reply out of go-mail's error text, as its SendError has no
-// Unwrap: "<reason>: <reply>[, affected recipient(s): …][, affected message ID: …]", where
-// <reply> is a net/textproto error, `550 "5.1.1 No such user"` since Go 1.26 quotes it.
-// The result is one line: `550 5.1.1 No such user`.
-func replyText(gerr *mail.SendError) string {
-	s := strings.TrimPrefix(gerr.Error(), gerr.Reason.String()+": ")
-	if len(s) > 4 && s[3] == ' ' && s[4] == '"' {
-		if q, err := strconv.QuotedPrefix(s[4:]); err == nil {
-			if text, err := strconv.Unquote(q); err == nil {
-				return s[:4] + strings.ReplaceAll(text, "\n", " ")
-			}
-		}
+// reset says RSET after a refused command so the connection can carry the next message; a
+// failing RSET joins err and so marks the connection broken.
+func (s *smtpSender) reset(err error) error {
+	var tp *textproto.Error
+	if !errors.As(err, &tp) || tp.Code == 421 {
+		return err // not a reply: the connection itself failed
 	}
-	for _, marker := range []string{", affected recipient(s): ", ", affected message ID: "} {
-		if i := strings.Index(s, marker); i >= 0 {
-			s = s[:i]
-		}
+	if rerr := s.sc.Reset(); rerr != nil {
+		return &resetError{reply: err, reset: rerr}
 	}
-	return s
+	return err
+}
+
+// resetError is a refusal followed by a failed RSET: classified by the refusal, but the
+// connection is broken.
+type resetError struct{ reply, reset error }
+
+func (e *resetError) Error() string { return e.reply.Error() + "; RSET: " + e.reset.Error() }
+func (e *resetError) Unwrap() error { return e.reply }
+
+// classify turns a low-level error into a *SendError. Only a real 5xx reply is permanent;
+// a dropped connection, a timeout or a cancelled context has code 0 and is temporary.
+func classify(err error) *SendError {
+	se := &SendError{Err: err}
+	var tp *textproto.Error
+	if !errors.As(err, &tp) {
+		return se
+	}
+	se.Code = tp.Code
+	se.Permanent = se.Code >= 500 && se.Code <= 599
+	se.Reply = strconv.Itoa(tp.Code) + " " + strings.Join(strings.Fields(tp.Msg), " ")
+	return se
 }
 
 // Close says QUIT on a healthy connection and closes it in any case.
@@ -419,7 +459,7 @@ func (s *smtpSender) Close() error {
 	s.closed = true
 	var err error
 	if s.broken == nil {
-		err = s.client.Close()
+		err = s.client.CloseWithSMTPClient(s.sc)
 	}
 	s.closeConn()
 	if err != nil {

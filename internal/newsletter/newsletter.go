@@ -35,9 +35,10 @@ type IssueStatus string
 
 // Issue states.
 const (
-	IssueDraft   IssueStatus = "draft"   // built, not frozen
-	IssueSending IssueStatus = "sending" // frozen, deliveries being made
-	IssueSent    IssueStatus = "sent"    // every delivery reached a final state
+	IssueDraft    IssueStatus = "draft"    // built, not frozen
+	IssueApproved IssueStatus = "approved" // frozen by an editor, waiting for its send time
+	IssueSending  IssueStatus = "sending"  // frozen, deliveries being made
+	IssueSent     IssueStatus = "sent"     // every delivery reached a final state
 )
 
 // Issue is one weekly email: its stories and, once built, its rendered content.
@@ -51,11 +52,35 @@ type Issue struct {
 	Stories     []Story
 	Status      IssueStatus
 	CreatedAt   time.Time
+	SentAt      time.Time // zero until the issue is sent
+
+	// Editorial additions, applied at build time and frozen into HTML and Text.
+	Intro          string // the editor's note, Markdown
+	GroupBySection bool   // "More this week" grouped under section headings
+	ApprovedBy     string // who approved the issue; empty while it is a draft
 
 	// Rendered content, frozen when the issue is saved so that resends are byte-identical.
 	// HTML and Text carry per-recipient placeholders (see package render).
 	HTML string
 	Text string
+}
+
+// Edit is one editor action on a week's draft (see package editorial for the actions).
+type Edit struct {
+	ID      int64
+	Week    Week
+	Editor  string // who: an editor account, "admin" for the bearer token, or the CLI user
+	Action  string // what: set-subject, pin, exclude, move, add, approve, ...
+	StoryID int64  // the story acted on, 0 when none
+	Value   string // the new text, position or flag
+	At      time.Time
+}
+
+// Offer is a story the feeds offered, with the week of the issue that already carries it
+// (zero when none): the raw material of an issue's inclusion report.
+type Offer struct {
+	Story     Story
+	IssueWeek Week
 }
 
 // SubscriberStatus is a subscriber's standing on the list.
@@ -94,12 +119,13 @@ type DeliveryStatus string
 
 // Delivery states.
 const (
-	DeliveryPending DeliveryStatus = "pending" // not yet attempted
-	DeliverySending DeliveryStatus = "sending" // claimed by a worker, outcome unknown
-	DeliverySent    DeliveryStatus = "sent"    // accepted by the server (or written to the outbox)
-	DeliveryFailed  DeliveryStatus = "failed"  // temporary failure; may be retried
-	DeliveryBounced DeliveryStatus = "bounced" // permanent refusal (5xx)
-	DeliverySkipped DeliveryStatus = "skipped" // subscriber left before their turn
+	DeliveryPending  DeliveryStatus = "pending"  // not yet attempted
+	DeliverySending  DeliveryStatus = "sending"  // claimed by a worker, outcome unknown
+	DeliverySent     DeliveryStatus = "sent"     // accepted by the server (or written to the outbox)
+	DeliveryDeferred DeliveryStatus = "deferred" // temporary failure (4xx, dropped connection); retried later
+	DeliveryFailed   DeliveryStatus = "failed"   // retries given up (max attempts or horizon); final
+	DeliveryBounced  DeliveryStatus = "bounced"  // permanent refusal (5xx)
+	DeliverySkipped  DeliveryStatus = "skipped"  // subscriber left before their turn, or in doubt and not resent
 )
 
 // Delivery is one row of the ledger.
@@ -111,4 +137,6 @@ type Delivery struct {
 	Attempts   int
 	Reply      string
 	UpdatedAt  time.Time
+	// FirstAttemptAt is when the row was first claimed; the retry horizon counts from it.
+	FirstAttemptAt time.Time
 }

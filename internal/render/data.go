@@ -15,19 +15,29 @@ import (
 // TemplateData is the dot of digest.html.tmpl and digest.txt.tmpl. Its fields are the contract with
 // override templates: renaming one breaks them.
 type TemplateData struct {
-	Publication    Publication     // with defaults applied
-	AccentOnDark   string          // AccentColor lightened to stay readable on a dark background
-	WebsiteHost    string          // "technerdo.com", for link text
-	AddressLines   []string        // PostalAddress split on newlines
-	Subject        string          // the final subject line
-	Preheader      string          // the inbox preview text
-	Week           string          // "2026-W19"; empty when the issue has no week
-	Date           string          // "May 4, 2026", Monday of Week in the publication's time zone
-	Stories        []TemplateStory // all stories; the first is the lead
-	Lead           TemplateStory   // Stories[0]
-	More           []TemplateStory // Stories[1:]
-	UnsubscribeURL string          // PlaceholderUnsubscribeURL, filled in per recipient
-	RecipientEmail string          // PlaceholderEmail, filled in per recipient
+	Publication    Publication       // with defaults applied
+	AccentOnDark   string            // AccentColor lightened to stay readable on a dark background
+	WebsiteHost    string            // "technerdo.com", for link text
+	AddressLines   []string          // PostalAddress split on newlines
+	Subject        string            // the final subject line
+	Preheader      string            // the inbox preview text
+	Week           string            // "2026-W19"; empty when the issue has no week
+	Date           string            // "May 4, 2026", Monday of Week in the publication's time zone
+	Stories        []TemplateStory   // all stories; the first is the lead
+	Lead           TemplateStory     // Stories[0]
+	More           []TemplateStory   // Stories[1:]
+	UnsubscribeURL string            // PlaceholderUnsubscribeURL, filled in per recipient
+	RecipientEmail string            // PlaceholderEmail, filled in per recipient
+	ViewURL        string            // the issue's public archive page, or empty
+	IntroHTML      htmltemplate.HTML // the editor's note, Markdown converted and sanitised; may be empty
+	IntroText      string            // the editor's note as written, for the plain-text part
+	Sections       []TemplateSection // More grouped by section when the editor asked for it; else nil
+}
+
+// TemplateSection is a run of stories under one section heading.
+type TemplateSection struct {
+	Name    string // "News"; "More this week" for stories without a section
+	Stories []TemplateStory
 }
 
 // TemplateStory is one story as the templates see it: single-line plain text and ready-made labels.
@@ -47,7 +57,7 @@ type TemplateStory struct {
 }
 
 // data builds the template data for an issue, with warnings about stories that could not be shown as given.
-func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string) {
+func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) {
 	var warnings []string
 	d := TemplateData{
 		Publication:    r.pub,
@@ -77,6 +87,17 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string) {
 		d.Stories = append(d.Stories, ts)
 	}
 	d.Lead, d.More = d.Stories[0], d.Stories[1:]
+	if r.pub.ArchiveURL != "" && d.Week != "" {
+		d.ViewURL = r.pub.ArchiveURL + "/" + d.Week
+	}
+	var err error
+	if d.IntroHTML, err = introHTML(issue.Intro); err != nil {
+		return d, warnings, fmt.Errorf("intro: %w", err)
+	}
+	d.IntroText = defuseText(strings.TrimSpace(strings.ReplaceAll(issue.Intro, "\r\n", "\n")))
+	if issue.GroupBySection {
+		d.Sections = sections(d.More)
+	}
 
 	d.Subject = oneLine(issue.Subject)
 	if d.Subject == "" {
@@ -86,7 +107,33 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string) {
 	if d.Preheader == "" {
 		d.Preheader = defaultPreheader(d.Stories, r.pub.Tagline)
 	}
-	return d, warnings
+	return d, warnings, nil
+}
+
+// sections groups stories by section in order of first appearance; stories without one
+// go last under "More this week".
+func sections(stories []TemplateStory) []TemplateSection {
+	var out []TemplateSection
+	index := map[string]int{}
+	var rest []TemplateStory
+	for _, s := range stories {
+		if s.Section == "" {
+			rest = append(rest, s)
+			continue
+		}
+		key := strings.ToLower(s.Section)
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, TemplateSection{Name: s.Section})
+		}
+		out[i].Stories = append(out[i].Stories, s)
+	}
+	if len(rest) > 0 {
+		out = append(out, TemplateSection{Name: "More this week", Stories: rest})
+	}
+	return out
 }
 
 func (r *Renderer) story(s newsletter.Story) TemplateStory {
@@ -249,6 +296,7 @@ func textFuncs() map[string]any {
 	return map[string]any{
 		"wrap":    wrap,    // {{wrap 72 .Summary}}
 		"joinDot": joinDot, // {{joinDot .Section .Author .ReadTime}}
+		"upper":   strings.ToUpper,
 	}
 }
 

@@ -34,6 +34,9 @@ type Publication struct {
 	AccentColor   string         // CSS hex colour (#rgb or #rrggbb), default DefaultAccentColor
 	WhyText       string         // "You get this because you subscribed to ... at technerdo.com." default derived from Name/WebsiteURL
 	TimeZone      *time.Location // for printed dates; nil = UTC
+	// ArchiveURL is the public archive ("https://news.example.org/issues"); each issue links to
+	// ARCHIVE_URL/WEEK as "View in browser". Empty: no link.
+	ArchiveURL string
 }
 
 // DefaultAccentColor is the accent used when Publication.AccentColor is empty: an editorial red.
@@ -139,6 +142,10 @@ func normalize(pub Publication) (Publication, error) {
 	if pub.WhyText == "" {
 		pub.WhyText = fmt.Sprintf("You get this because you subscribed to %s at %s.", pub.Name, siteHost(pub.WebsiteURL))
 	}
+	pub.ArchiveURL = strings.TrimRight(pub.ArchiveURL, "/")
+	if pub.ArchiveURL != "" && !isHTTPURL(pub.ArchiveURL) {
+		return pub, fmt.Errorf("render: archive URL %q: want an absolute http(s) URL", pub.ArchiveURL)
+	}
 	if pub.TimeZone == nil {
 		pub.TimeZone = time.UTC
 	}
@@ -232,7 +239,10 @@ func (r *Renderer) render(issue newsletter.Issue) (Email, error) {
 	if len(issue.Stories) == 0 {
 		return Email{}, ErrNoStories
 	}
-	data, warnings := r.data(issue)
+	data, warnings, err := r.data(issue)
+	if err != nil {
+		return Email{}, err
+	}
 
 	var buf bytes.Buffer
 	if err := r.html.ExecuteTemplate(&buf, htmlEntry, data); err != nil {

@@ -36,6 +36,7 @@ func sampleIssue() newsletter.Issue {
 		Cutoff:      published,
 		Stories:     []newsletter.Story{story("one"), story("two"), bare},
 		Status:      newsletter.IssueDraft,
+		Intro:       "A *sample* note from the editors, with [a link](https://example.com/).",
 		CreatedAt:   published,
 	}
 }

@@ -74,6 +74,7 @@ type Server struct {
 	failDataCode int
 	dropLeft     int  // messages to accept before dropping; 0 when no drop is armed
 	dropPending  bool // drop the next connection that reads
+	stall        time.Duration
 }
 
 // Start starts a server and registers t.Cleanup to stop it.
@@ -190,6 +191,15 @@ func (s *Server) DropAfter(n int) {
 	s.dropLeft, s.dropPending = n, false
 }
 
+// Stall makes every DATA wait d after the message text before it is recorded and answered,
+// like a slow or hung server; 0 ends it. A client that times out or dies meanwhile leaves
+// the message recorded anyway, as a server that had already queued it would.
+func (s *Server) Stall(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = max(d, 0)
+}
+
 // Connections is how many connections clients opened (a session that says STARTTLS and
 // EHLO again still counts once).
 func (s *Server) Connections() int {
@@ -278,6 +288,12 @@ func (se *session) Data(r io.Reader) error {
 		return err
 	}
 	s := se.s
+	s.mu.Lock()
+	stall := s.stall
+	s.mu.Unlock()
+	if stall > 0 {
+		time.Sleep(stall)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failDataN > 0 {

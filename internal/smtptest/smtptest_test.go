@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // dial opens a client session with the standard library's client.
@@ -285,5 +286,17 @@ func TestConcurrentSessions(t *testing.T) {
 	}
 	if len(s.Messages()) != n || s.Connections() != n {
 		t.Errorf("%d messages over %d connections, want %d over %d", len(s.Messages()), s.Connections(), n, n)
+	}
+}
+
+func TestStall(t *testing.T) {
+	srv := Start(t)
+	srv.Stall(50 * time.Millisecond)
+	start := time.Now()
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.org", []string{"b@example.org"}, []byte("Subject: x\r\n\r\nhi\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 50*time.Millisecond || len(srv.Messages()) != 1 {
+		t.Fatalf("stall not applied (took %v, %d messages)", time.Since(start), len(srv.Messages()))
 	}
 }

@@ -52,55 +52,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 		return nil, nil
 	}
 	var claimed []newsletter.Delivery
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		next, err := tx.PrepareContext(ctx, `
-			SELECT d.id, d.attempts, s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at
-			FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-			WHERE d.issue_id = ? AND d.status = 'pending'
-			ORDER BY d.id
-			LIMIT ?`)
-		if err != nil {
-			return err
-		}
-		defer next.Close()
-		claim, err := tx.PrepareContext(ctx, `
-			UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer claim.Close()
-		skip, err := tx.PrepareContext(ctx, `
-			UPDATE deliveries SET status = 'skipped', reply = 'subscriber is ' || ?, updated_at = ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer skip.Close()
-
-		nowUnix := unix(now)
-		// Skipped rows do not count towards limit, so keep reading until
-		// limit rows are claimed or none are pending.
-		for len(claimed) < limit {
-			batch, err := pendingBatch(ctx, next, issueID, limit-len(claimed))
-			if err != nil || len(batch) == 0 {
-				return err
-			}
-			for _, d := range batch {
-				if d.Subscriber.Status != newsletter.StatusActive {
-					if _, err := skip.ExecContext(ctx, d.Subscriber.Status, nowUnix, d.ID); err != nil {
-						return fmt.Errorf("delivery %d: %w", d.ID, err)
-					}
-					continue
-				}
-				if _, err := claim.ExecContext(ctx, nowUnix, d.ID); err != nil {
-					return fmt.Errorf("delivery %d: %w", d.ID, err)
-				}
-				d.Status = newsletter.DeliverySending
-				d.Attempts++
-				d.UpdatedAt = fromUnix(nowUnix)
-				claimed = append(claimed, d)
-			}
-		}
-		return nil
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		claimed, err = claimTx(ctx, tx, issueID, limit, now)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: issue %d: claim deliveries: %w", issueID, err)
@@ -108,10 +62,81 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 	return claimed, nil
 }
 
+// RecordAndClaim records outcomes (as RecordDeliveries) and claims up to limit rows (as
+// ClaimDeliveries) in one transaction: a worker's "done with that one, give me the next"
+// costs one commit instead of two, and a crash keeps both or neither.
+func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
+	for _, o := range outcomes {
+		if err := validDeliveryStatus(o.Status); err != nil {
+			return nil, fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
+		}
+	}
+	var claimed []newsletter.Delivery
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		if err := recordTx(ctx, tx, outcomes, now); err != nil {
+			return err
+		}
+		if limit > 0 {
+			claimed, err = claimTx(ctx, tx, issueID, limit, now)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: issue %d: record and claim: %w", issueID, err)
+	}
+	return claimed, nil
+}
+
+// claimTx claims up to limit pending rows. Statements are executed, not prepared up front:
+// with go-sqlite3 each Exec prepares anyway, and the skip is rarely needed.
+func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error) {
+	var claimed []newsletter.Delivery
+	nowUnix := unix(now)
+	// Skipped rows do not count towards limit, so keep reading until
+	// limit rows are claimed or none are pending.
+	for len(claimed) < limit {
+		batch, err := pendingBatch(ctx, tx, issueID, limit-len(claimed))
+		if err != nil || len(batch) == 0 {
+			return claimed, err
+		}
+		for _, d := range batch {
+			if d.Subscriber.Status != newsletter.StatusActive {
+				_, err := tx.ExecContext(ctx, `
+					UPDATE deliveries SET status = 'skipped', reply = 'subscriber is ' || ?, updated_at = ? WHERE id = ?`,
+					d.Subscriber.Status, nowUnix, d.ID)
+				if err != nil {
+					return nil, fmt.Errorf("delivery %d: %w", d.ID, err)
+				}
+				continue
+			}
+			_, err := tx.ExecContext(ctx, `
+				UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?1,
+					first_attempt_at = COALESCE(first_attempt_at, ?1), next_attempt_at = NULL
+				WHERE id = ?2`, nowUnix, d.ID)
+			if err != nil {
+				return nil, fmt.Errorf("delivery %d: %w", d.ID, err)
+			}
+			d.Status = newsletter.DeliverySending
+			d.Attempts++
+			d.UpdatedAt = fromUnix(nowUnix)
+			if d.FirstAttemptAt.IsZero() {
+				d.FirstAttemptAt = d.UpdatedAt
+			}
+			claimed = append(claimed, d)
+		}
+	}
+	return claimed, nil
+}
+
 // pendingBatch reads up to n pending rows; they are read in full before any of
 // them is updated.
-func pendingBatch(ctx context.Context, next *sql.Stmt, issueID int64, n int) ([]newsletter.Delivery, error) {
-	rows, err := next.QueryContext(ctx, issueID, n)
+func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]newsletter.Delivery, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT d.id, d.attempts, COALESCE(d.first_attempt_at, 0), s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at
+		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE d.issue_id = ? AND d.status = 'pending'
+		ORDER BY d.id
+		LIMIT ?`, issueID, n)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +145,14 @@ func pendingBatch(ctx context.Context, next *sql.Stmt, issueID int64, n int) ([]
 	for rows.Next() {
 		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
 		s := &d.Subscriber
-		var created, updated int64
-		if err := rows.Scan(&d.ID, &d.Attempts, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated); err != nil {
+		var first, created, updated int64
+		if err := rows.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated); err != nil {
 			return nil, err
 		}
 		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
+		if first != 0 {
+			d.FirstAttemptAt = fromUnix(first)
+		}
 		batch = append(batch, d)
 	}
 	return batch, rows.Err()
@@ -134,93 +162,131 @@ func pendingBatch(ctx context.Context, next *sql.Stmt, issueID int64, n int) ([]
 type Outcome struct {
 	DeliveryID int64
 	Status     newsletter.DeliveryStatus
-	Reply      string // the server's answer or the error, for the record
+	Reply      string    // the server's answer or the error, for the record
+	RetryAt    time.Time // DeliveryDeferred only: not before this time
+	// BounceLimit suppresses the subscriber (status bounced) once this bounce makes their
+	// hard bounces, over all issues, reach it; values below 1 mean 1.
+	BounceLimit int
 }
 
 func validDeliveryStatus(st newsletter.DeliveryStatus) error {
 	switch st {
 	case newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent,
-		newsletter.DeliveryFailed, newsletter.DeliveryBounced, newsletter.DeliverySkipped:
+		newsletter.DeliveryDeferred, newsletter.DeliveryFailed, newsletter.DeliveryBounced,
+		newsletter.DeliverySkipped:
 		return nil
 	}
 	return fmt.Errorf("delivery status %q is not valid", st)
 }
 
-// RecordDeliveries writes several outcomes in one transaction. A bounced
-// delivery also marks its subscriber bounced (when active or pending: an
-// address that unsubscribed stays unsubscribed), so later issues skip it. An
-// unknown delivery ID fails the whole call with ErrNotFound.
+// RecordDeliveries writes several outcomes in one transaction. A bounce that brings the
+// subscriber's hard bounces to the outcome's BounceLimit also marks the subscriber bounced
+// (when active or pending: an address that unsubscribed stays unsubscribed), so later
+// sends skip them. An unknown delivery ID fails the whole call with ErrNotFound.
 func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error {
 	for _, o := range outcomes {
 		if err := validDeliveryStatus(o.Status); err != nil {
 			return fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
 		}
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		record, err := tx.PrepareContext(ctx, `
-			UPDATE deliveries SET status = ?, reply = ?, updated_at = ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer record.Close()
-		bounce, err := tx.PrepareContext(ctx, `
-			UPDATE subscribers SET status = 'bounced', updated_at = ?
-			WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = ?)
-			  AND status IN ('active', 'pending')`)
-		if err != nil {
-			return err
-		}
-		defer bounce.Close()
-		nowUnix := unix(now)
-		for _, o := range outcomes {
-			res, err := record.ExecContext(ctx, o.Status, o.Reply, nowUnix, o.DeliveryID)
-			if err != nil {
-				return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err == nil {
-					err = newsletter.ErrNotFound
-				}
-				return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
-			}
-			if o.Status == newsletter.DeliveryBounced {
-				if _, err := bounce.ExecContext(ctx, nowUnix, o.DeliveryID); err != nil {
-					return fmt.Errorf("delivery %d: mark subscriber bounced: %w", o.DeliveryID, err)
-				}
-			}
-		}
-		return nil
-	})
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return recordTx(ctx, tx, outcomes, now) })
 	if err != nil {
 		return fmt.Errorf("store: record deliveries: %w", err)
 	}
 	return nil
 }
 
-// ResetInFlight moves the issue's sending rows back to pending, for use after
-// a crash left them claimed with no outcome, and returns how many it moved.
-// Their attempt counts are kept.
+func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time) error {
+	nowUnix := unix(now)
+	for _, o := range outcomes {
+		var retry sql.NullInt64
+		if o.Status == newsletter.DeliveryDeferred {
+			retry = sql.NullInt64{Int64: unix(o.RetryAt), Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE deliveries SET status = ?, reply = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
+			o.Status, o.Reply, nowUnix, retry, o.DeliveryID)
+		if err != nil {
+			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = newsletter.ErrNotFound
+			}
+			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
+		}
+		if o.Status == newsletter.DeliveryBounced {
+			_, err := tx.ExecContext(ctx, `
+				UPDATE subscribers SET status = 'bounced', updated_at = ?1
+				WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = ?2)
+				  AND status IN ('active', 'pending')
+				  AND (SELECT COUNT(*) FROM deliveries b
+				       WHERE b.subscriber_id = subscribers.id AND b.status = 'bounced') >= ?3`,
+				nowUnix, o.DeliveryID, max(o.BounceLimit, 1))
+			if err != nil {
+				return fmt.Errorf("delivery %d: mark subscriber bounced: %w", o.DeliveryID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// ResetInFlight moves the issue's sending rows back to pending, for use after a crash
+// left them claimed with no outcome (the "resend" policy: a duplicate beats a loss), and
+// returns how many it moved. Their attempt counts are kept.
 func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
-	n, err := db.moveDeliveries(ctx, issueID, newsletter.DeliverySending, newsletter.DeliveryPending)
+	res, err := db.db.ExecContext(ctx,
+		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID)
+	n, err := affected(res, err)
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: reset in-flight deliveries: %w", issueID, err)
 	}
 	return n, nil
 }
 
-// RequeueFailed moves the issue's failed rows back to pending and returns how
-// many it moved.
-func (db *DB) RequeueFailed(ctx context.Context, issueID int64) (int, error) {
-	n, err := db.moveDeliveries(ctx, issueID, newsletter.DeliveryFailed, newsletter.DeliveryPending)
+// SkipInFlight marks the issue's sending rows skipped (the "skip" policy: a loss beats a
+// duplicate) and returns how many it marked.
+func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE deliveries SET status = 'skipped', updated_at = ?,
+			reply = 'in doubt after an interrupted run; not resent (in_doubt: skip)'
+		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID)
+	n, err := affected(res, err)
 	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: requeue failed deliveries: %w", issueID, err)
+		return 0, fmt.Errorf("store: issue %d: skip in-flight deliveries: %w", issueID, err)
 	}
 	return n, nil
 }
 
-func (db *DB) moveDeliveries(ctx context.Context, issueID int64, from, to newsletter.DeliveryStatus) (int, error) {
-	res, err := db.db.ExecContext(ctx,
-		`UPDATE deliveries SET status = ? WHERE issue_id = ? AND status = ?`, to, issueID, from)
+// RequeueDue moves the issue's deferred rows whose retry time has come (at or before now)
+// back to pending and returns how many it moved.
+func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE deliveries SET status = 'pending', next_attempt_at = NULL
+		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now))
+	n, err := affected(res, err)
+	if err != nil {
+		return 0, fmt.Errorf("store: issue %d: requeue due deliveries: %w", issueID, err)
+	}
+	return n, nil
+}
+
+// NextRetry returns the earliest retry time of the issue's deferred rows; ok is false when
+// none is deferred.
+func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	err = db.db.QueryRowContext(ctx,
+		`SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND status = 'deferred'`, issueID).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: issue %d: next retry: %w", issueID, err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromUnix(next.Int64), true, nil
+}
+
+func affected(res sql.Result, err error) (int, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -232,12 +298,13 @@ func (db *DB) moveDeliveries(ctx context.Context, issueID int64, from, to newsle
 // status; every status is present in the map, with 0 when there are none.
 func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
 	counts := map[newsletter.DeliveryStatus]int{
-		newsletter.DeliveryPending: 0,
-		newsletter.DeliverySending: 0,
-		newsletter.DeliverySent:    0,
-		newsletter.DeliveryFailed:  0,
-		newsletter.DeliveryBounced: 0,
-		newsletter.DeliverySkipped: 0,
+		newsletter.DeliveryPending:  0,
+		newsletter.DeliverySending:  0,
+		newsletter.DeliverySent:     0,
+		newsletter.DeliveryDeferred: 0,
+		newsletter.DeliveryFailed:   0,
+		newsletter.DeliveryBounced:  0,
+		newsletter.DeliverySkipped:  0,
 	}
 	rows, err := db.db.QueryContext(ctx,
 		`SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)

@@ -35,9 +35,9 @@ func counts(t *testing.T, db *DB, issueID int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("pending=%d sending=%d sent=%d failed=%d bounced=%d skipped=%d",
+	return fmt.Sprintf("pending=%d sending=%d sent=%d deferred=%d failed=%d bounced=%d skipped=%d",
 		c[newsletter.DeliveryPending], c[newsletter.DeliverySending], c[newsletter.DeliverySent],
-		c[newsletter.DeliveryFailed], c[newsletter.DeliveryBounced], c[newsletter.DeliverySkipped])
+		c[newsletter.DeliveryDeferred], c[newsletter.DeliveryFailed], c[newsletter.DeliveryBounced], c[newsletter.DeliverySkipped])
 }
 
 func TestEnqueueDeliveries(t *testing.T) {
@@ -69,7 +69,7 @@ func TestEnqueueDeliveries(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("enqueue after confirmation = %d, %v; want 1", n, err)
 	}
-	if got, want := counts(t, db, is.ID), "pending=10 sending=0 sent=0 failed=0 bounced=0 skipped=0"; got != want {
+	if got, want := counts(t, db, is.ID), "pending=10 sending=0 sent=0 deferred=0 failed=0 bounced=0 skipped=0"; got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 	_, err = db.EnqueueDeliveries(ctx, 999, t0)
@@ -104,19 +104,19 @@ func TestClaimAndRecord(t *testing.T) {
 	if fmt.Sprint(subs) != "[1 4 5]" {
 		t.Fatalf("claimed subscribers %v, want [1 4 5] (2 and 3 skipped)", subs)
 	}
-	if got, want := counts(t, db, is.ID), "pending=5 sending=3 sent=0 failed=0 bounced=0 skipped=2"; got != want {
+	if got, want := counts(t, db, is.ID), "pending=5 sending=3 sent=0 deferred=0 failed=0 bounced=0 skipped=2"; got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 
 	err = db.RecordDeliveries(ctx, []Outcome{
 		{DeliveryID: got[0].ID, Status: newsletter.DeliverySent, Reply: "250 OK"},
 		{DeliveryID: got[1].ID, Status: newsletter.DeliveryBounced, Reply: "550 no such user"},
-		{DeliveryID: got[2].ID, Status: newsletter.DeliveryFailed, Reply: "451 try later"},
+		{DeliveryID: got[2].ID, Status: newsletter.DeliveryDeferred, Reply: "451 try later", RetryAt: now.Add(time.Minute)},
 	}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 failed=1 bounced=1 skipped=2"; got != want {
+	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 deferred=1 failed=0 bounced=1 skipped=2"; got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 	bounced, err := db.SubscriberByID(ctx, 4)
@@ -140,7 +140,7 @@ func TestClaimAndRecord(t *testing.T) {
 	if err := db.RecordDeliveries(ctx, []Outcome{{DeliveryID: got[0].ID, Status: "lost"}}, now); err == nil {
 		t.Fatal("invalid status accepted")
 	}
-	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 failed=1 bounced=1 skipped=2"; got != want {
+	if got, want := counts(t, db, is.ID), "pending=5 sending=0 sent=1 deferred=1 failed=0 bounced=1 skipped=2"; got != want {
 		t.Fatalf("after failed record: counts %s, want %s", got, want)
 	}
 
@@ -152,11 +152,20 @@ func TestClaimAndRecord(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("ResetInFlight = %d, %v; want 2", n, err)
 	}
-	n, err = db.RequeueFailed(ctx, is.ID)
-	if err != nil || n != 1 {
-		t.Fatalf("RequeueFailed = %d, %v; want 1", n, err)
+	if at, ok, err := db.NextRetry(ctx, is.ID); err != nil || !ok || !at.Equal(now.Add(time.Minute)) {
+		t.Fatalf("NextRetry = %v, %v, %v; want %v", at, ok, err, now.Add(time.Minute))
 	}
-	if got, want := counts(t, db, is.ID), "pending=6 sending=0 sent=1 failed=0 bounced=1 skipped=2"; got != want {
+	if n, err := db.RequeueDue(ctx, is.ID, now); err != nil || n != 0 {
+		t.Fatalf("RequeueDue before its time = %d, %v; want 0", n, err)
+	}
+	n, err = db.RequeueDue(ctx, is.ID, now.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("RequeueDue = %d, %v; want 1", n, err)
+	}
+	if _, ok, err := db.NextRetry(ctx, is.ID); err != nil || ok {
+		t.Fatalf("NextRetry with nothing deferred = %v, %v", ok, err)
+	}
+	if got, want := counts(t, db, is.ID), "pending=6 sending=0 sent=1 deferred=0 failed=0 bounced=1 skipped=2"; got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 
@@ -235,7 +244,7 @@ func TestClaimIsExclusive(t *testing.T) {
 			t.Fatalf("delivery %d claimed %d times", id, n)
 		}
 	}
-	if got, want := counts(t, db, is.ID), fmt.Sprintf("pending=0 sending=0 sent=%d failed=0 bounced=0 skipped=0", subscribers); got != want {
+	if got, want := counts(t, db, is.ID), fmt.Sprintf("pending=0 sending=0 sent=%d deferred=0 failed=0 bounced=0 skipped=0", subscribers); got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 }

@@ -10,13 +10,19 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-const issueColumns = `id, week, subject, preheader, window_start, cutoff, status, created_at`
+// issueColumns reads an issue row. A draft with an approval row reads as approved (see
+// migration 0004: the status CHECK of 0001 does not know that state).
+const issueColumns = `id, week, subject, preheader, window_start, cutoff,
+	CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
+		THEN 'approved' ELSE status END,
+	created_at, COALESCE(sent_at, 0),
+	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
 
 func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
 	var is newsletter.Issue
 	var week string
-	var windowStart, cutoff, created int64
-	err := r.Scan(append([]any{&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created}, dest...)...)
+	var windowStart, cutoff, created, sent int64
+	err := r.Scan(append([]any{&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created, &sent, &is.ApprovedBy}, dest...)...)
 	if err != nil {
 		return newsletter.Issue{}, err
 	}
@@ -24,6 +30,9 @@ func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
 		return newsletter.Issue{}, fmt.Errorf("issue %d: %w", is.ID, err)
 	}
 	is.WindowStart, is.Cutoff, is.CreatedAt = fromUnix(windowStart), fromUnix(cutoff), fromUnix(created)
+	if sent != 0 {
+		is.SentAt = fromUnix(sent)
+	}
 	return is, nil
 }
 
@@ -99,6 +108,12 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 		var id int64
 		var status newsletter.IssueStatus
 		err := tx.QueryRowContext(ctx, `SELECT id, status FROM issues WHERE week = ?`, week).Scan(&id, &status)
+		if err == nil && status == newsletter.IssueDraft {
+			var approved int
+			if err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_approvals WHERE issue_id = ?`, id).Scan(&approved); err == nil && approved > 0 {
+				status = newsletter.IssueApproved
+			}
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			err = tx.QueryRowContext(ctx, `
@@ -181,10 +196,17 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 }
 
 // SetIssueStatus moves issue id to st; moving to sent records now as the
-// send time.
+// send time. Moving to approved approves it anonymously (see ApproveIssue);
+// moving back to draft withdraws an approval.
 func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueStatus, now time.Time) error {
 	switch st {
-	case newsletter.IssueDraft, newsletter.IssueSending, newsletter.IssueSent:
+	case newsletter.IssueApproved:
+		return db.ApproveIssue(ctx, id, "", now)
+	case newsletter.IssueDraft:
+		if _, err := db.db.ExecContext(ctx, `DELETE FROM issue_approvals WHERE issue_id = ?`, id); err != nil {
+			return fmt.Errorf("store: issue %d: withdraw approval: %w", id, err)
+		}
+	case newsletter.IssueSending, newsletter.IssueSent:
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
 	}
@@ -223,6 +245,64 @@ func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list issues: %w", err)
+	}
+	return out, nil
+}
+
+// ApproveIssue freezes draft id: it reads as approved from now on, and SaveIssue
+// refuses to change it. Approving an approved issue again changes nothing; an
+// issue already sending or sent is refused with ErrIssueFrozen.
+func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Time) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var status newsletter.IssueStatus
+		err := tx.QueryRowContext(ctx, `SELECT status FROM issues WHERE id = ?`, id).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return newsletter.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if status != newsletter.IssueDraft {
+			return fmt.Errorf("it is %s: %w", status, ErrIssueFrozen)
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO issue_approvals (issue_id, approved_by, approved_at) VALUES (?, ?, ?)
+			ON CONFLICT (issue_id) DO NOTHING`, id, by, unix(now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: approve issue %d: %w", id, err)
+	}
+	return nil
+}
+
+// SentIssues returns the issues that have gone out, newest week first, with
+// their stories and rendered content: the public archive.
+func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sent issues: %w", err)
+	}
+	var weeks []string
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: sent issues: %w", err)
+		}
+		weeks = append(weeks, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sent issues: %w", err)
+	}
+	out := make([]newsletter.Issue, 0, len(weeks))
+	for _, w := range weeks {
+		is, err := db.issue(ctx, w, `WHERE week = ?`, w)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, is)
 	}
 	return out, nil
 }

@@ -41,6 +41,15 @@ func validSubscriberStatus(st newsletter.SubscriberStatus) error {
 // active; a zero CreatedAt means now. The address is stored as given: callers
 // normalise it first (package subscriber).
 func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
+	return addSubscriber(ctx, db.db, s, now)
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	if s.Email == "" {
 		return newsletter.Subscriber{}, false, errors.New("store: add subscriber: empty email")
 	}
@@ -57,7 +66,7 @@ func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now ti
 	if s.Status == newsletter.StatusUnsubscribed {
 		unsubscribedAt = nullUnix(now)
 	}
-	row := db.db.QueryRowContext(ctx, `
+	row := q.QueryRowContext(ctx, `
 		INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (email) DO NOTHING
@@ -70,9 +79,9 @@ func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now ti
 	if !errors.Is(err, sql.ErrNoRows) {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
-	existing, err := db.SubscriberByEmail(ctx, s.Email)
+	existing, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, s.Email))
 	if err != nil {
-		return newsletter.Subscriber{}, false, err
+		return newsletter.Subscriber{}, false, fmt.Errorf("store: subscriber %s: %w", s.Email, err)
 	}
 	return existing, false, nil
 }
@@ -143,6 +152,11 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscribe
 			return err
 		}
 		defer imp.close()
+		// New rows get their "joined" consent event in one statement at the end.
+		var lastID int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
+			return err
+		}
 		for start := 0; start < len(rows); start += importChunk {
 			if err := imp.chunk(ctx, rows[start:min(start+importChunk, len(rows))], &res); err != nil {
 				return err
@@ -151,7 +165,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscribe
 		if opt.DryRun {
 			return errDryRun
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, at)
+			SELECT id, 'joined', source, created_at FROM subscribers WHERE id > ?`, lastID)
+		return err
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return ImportResult{}, fmt.Errorf("store: import subscribers: %w", err)
@@ -206,7 +222,8 @@ func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Ti
 				unsubscribed_at = CASE ?2
 					WHEN 'unsubscribed' THEN COALESCE(unsubscribed_at, ?3)
 					WHEN 'active' THEN NULL
-					ELSE unsubscribed_at END
+					ELSE unsubscribed_at END,
+				suppressed = CASE WHEN ?2 IN ('active', 'pending') THEN '' ELSE suppressed END
 			WHERE id = ?4`)
 	}
 	if err != nil {
@@ -321,8 +338,11 @@ func foldEmail(s string) string {
 type SubscriberFilter struct {
 	Status newsletter.SubscriberStatus // "" for all
 	Search string                      // substring of the address or name, case-insensitive (ASCII), taken literally
-	Limit  int                         // 0 for no limit
-	Offset int
+	// Suppressed selects only addresses on the suppression list (unsubscribed,
+	// bounced, complained or suppressed by hand).
+	Suppressed bool
+	Limit      int // 0 for no limit
+	Offset     int
 }
 
 func (f SubscriberFilter) query() (string, []any) {
@@ -332,15 +352,15 @@ func (f SubscriberFilter) query() (string, []any) {
 		where = append(where, `status = ?`)
 		args = append(args, f.Status)
 	}
+	if f.Suppressed {
+		where = append(where, `(status IN ('unsubscribed', 'bounced') OR suppressed <> '')`)
+	}
 	if f.Search != "" {
 		p := likePattern(f.Search)
 		where = append(where, `(email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p)
 	}
-	q := `SELECT ` + subscriberColumns + ` FROM subscribers`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers` + f.where(where)
 	q += ` ORDER BY id`
 	if f.Limit > 0 || f.Offset > 0 {
 		limit := f.Limit
@@ -351,6 +371,24 @@ func (f SubscriberFilter) query() (string, []any) {
 		args = append(args, limit, max(f.Offset, 0))
 	}
 	return q, args
+}
+
+func (SubscriberFilter) where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `)
+}
+
+// CountMatching counts the subscribers matching f, ignoring its Limit and Offset.
+func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error) {
+	f.Limit, f.Offset = 0, 0
+	q, args := f.query()
+	var n int
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+q+`)`, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count subscribers: %w", err)
+	}
+	return n, nil
 }
 
 // ListSubscribers returns the subscribers matching f, in id order.

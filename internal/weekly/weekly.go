@@ -6,8 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 	"sync"
+	texttemplate "text/template"
 	"time"
 
 	"newsletter/internal/digest"
@@ -25,6 +28,12 @@ type Store interface {
 	PreviousIssue(ctx context.Context, before time.Time) (newsletter.Issue, error)
 	UnsentStories(ctx context.Context, after, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
 	SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error)
+	// Edits returns the editors' actions on the week's draft, oldest first.
+	Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error)
+	// StoriesByID loads the editors' manual picks.
+	StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64) ([]newsletter.Offer, error)
+	// OfferedStories lists what the feeds offered since the window opened, for the inclusion report.
+	OfferedStories(ctx context.Context, since time.Time, exceptIssueID int64) ([]newsletter.Offer, error)
 }
 
 // Fetcher reads one feed source.
@@ -42,9 +51,13 @@ type Options struct {
 	Location   *time.Location
 	MaxStories int
 	Lookback   time.Duration
-	Subject    string // fixed subject; empty lets the renderer derive one
-	Now        func() time.Time
-	Logger     *slog.Logger
+	Subject    string // fixed subject; empty uses SubjectTemplate
+	// SubjectTemplate derives the subject (text/template over SubjectData) unless an editor
+	// set one; empty lets the renderer derive it.
+	SubjectTemplate string
+	Publication     string // the publication's name, for SubjectTemplate
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // Builder runs the gather and build steps.
@@ -53,6 +66,7 @@ type Builder struct {
 	fetcher  Fetcher
 	renderer Renderer
 	opt      Options
+	subject  *texttemplate.Template // nil: no template
 }
 
 // New returns a Builder.
@@ -66,7 +80,30 @@ func New(store Store, fetcher Fetcher, renderer Renderer, opt Options) *Builder 
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Builder{store: store, fetcher: fetcher, renderer: renderer, opt: opt}
+	b := &Builder{store: store, fetcher: fetcher, renderer: renderer, opt: opt}
+	if opt.SubjectTemplate != "" {
+		// A template that does not parse is reported by CheckSubjectTemplate at start; here
+		// it falls back to the renderer's default rather than failing every build.
+		b.subject, _ = texttemplate.New("subject").Option("missingkey=error").Parse(opt.SubjectTemplate)
+	}
+	return b
+}
+
+// SubjectData is the dot of the subject template.
+type SubjectData struct {
+	Publication string // "The Technerdo Weekly"
+	TopStory    string // the lead story's title
+	Week        string // "2026-W19"
+	Count       int    // stories in the issue
+}
+
+// CheckSubjectTemplate parses and tries a subject template, so a bad one fails at start.
+func CheckSubjectTemplate(tmpl string) error {
+	t, err := texttemplate.New("subject").Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return err
+	}
+	return t.Execute(io.Discard, SubjectData{Publication: "P", TopStory: "T", Week: "2026-W01", Count: 1})
 }
 
 // FeedReport says what gathering one source did.
@@ -165,19 +202,36 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 	if err != nil {
 		return Build{}, err
 	}
-	if len(candidates) == 0 {
+	edits, err := b.store.Edits(ctx, week)
+	if err != nil {
+		return Build{}, err
+	}
+	shape := digest.Replay(edits)
+	picks, err := b.store.StoriesByID(ctx, shape.Picks, existing.ID)
+	if err != nil {
+		return Build{}, err
+	}
+	stories, decisions := digest.SelectShaped(candidates, picks, b.opt.MaxStories, shape)
+	if len(stories) == 0 {
 		return Build{Window: window}, fmt.Errorf("issue %s: %w published between %s", week, ErrNoStories, window)
 	}
-	stories, decisions := digest.Select(candidates, b.opt.MaxStories)
+	offers, err := b.store.OfferedStories(ctx, window.After, existing.ID)
+	if err != nil {
+		return Build{}, err
+	}
+	decisions = append(decisions, digest.Outside(offers, window, decisions, b.opt.Location)...)
 	issue := newsletter.Issue{
-		ID:          existing.ID,
-		Week:        week,
-		Subject:     b.opt.Subject,
-		WindowStart: window.After,
-		Cutoff:      window.Cutoff,
-		Stories:     stories,
-		Status:      newsletter.IssueDraft,
-		CreatedAt:   now.UTC(),
+		ID:             existing.ID,
+		Week:           week,
+		Subject:        b.subjectFor(shape, week, stories),
+		Preheader:      shape.Preheader,
+		WindowStart:    window.After,
+		Cutoff:         window.Cutoff,
+		Stories:        stories,
+		Status:         newsletter.IssueDraft,
+		CreatedAt:      now.UTC(),
+		Intro:          shape.Intro,
+		GroupBySection: shape.GroupBySection,
 	}
 	email, err := b.renderer.Issue(issue)
 	if err != nil {
@@ -192,6 +246,25 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		return Build{}, err
 	}
 	return Build{Issue: saved, Email: email, Window: window, Decisions: decisions}, nil
+}
+
+// subjectFor is the editor's subject, else the configured fixed one, else the template's.
+func (b *Builder) subjectFor(sh digest.Shape, week newsletter.Week, stories []newsletter.Story) string {
+	switch {
+	case sh.Subject != "":
+		return sh.Subject
+	case b.opt.Subject != "":
+		return b.opt.Subject
+	case b.subject == nil:
+		return ""
+	}
+	var buf strings.Builder
+	err := b.subject.Execute(&buf, SubjectData{Publication: b.opt.Publication, TopStory: stories[0].Title, Week: week.String(), Count: len(stories)})
+	if err != nil {
+		b.opt.Logger.Warn("subject template failed; using the default subject", "issue", week.String(), "err", err)
+		return ""
+	}
+	return buf.String()
 }
 
 // Stored returns the email frozen in a saved issue.

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"newsletter/internal/delivery"
+	"newsletter/internal/digest"
+	"newsletter/internal/editorial"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/store"
+	"newsletter/internal/web"
+	"newsletter/internal/weekly"
+	"newsletter/templates"
+)
+
+const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TEXT | --file F) | pin ID | unpin ID |
+       exclude ID | include ID | move ID POSITION | add URL --title T [--summary S] [--image URL] |
+       remove ID | group on|off | approve | test ADDRESS...`
+
+func cmdDraft(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending.")
+	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
+	as := fs.String("as", "", "editor `NAME` recorded with the edit (default $USER)")
+	file := fs.String("file", "", "read set-intro's Markdown from `FILE`")
+	title := fs.String("title", "", "add: the pick's `TITLE`")
+	summary := fs.String("summary", "", "add: the pick's `SUMMARY`")
+	image := fs.String("image", "", "add: optional image `URL`")
+	imageAlt := fs.String("image-alt", "", "add: the image's alt `TEXT`")
+	section := fs.String("section", "", "add: the pick's `SECTION`")
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("draft: which action? %s", draftUsage)
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	week, err := a.week(*weekFlag)
+	if err != nil {
+		return err
+	}
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	editor := *as
+	if editor == "" {
+		editor = "cli:" + strings.TrimSpace(e.getenv("USER"))
+	}
+	action, rest := pos[0], pos[1:]
+	storyID := func() (int64, error) {
+		if len(rest) == 0 {
+			return 0, usagef("draft %s: which story ID?", action)
+		}
+		id, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
+		if err != nil || id <= 0 {
+			return 0, usagef("draft %s: story ID %q is not a number", action, rest[0])
+		}
+		return id, nil
+	}
+	edit := newsletter.Edit{Week: week, Editor: editor, Action: action}
+	switch action {
+	case "show":
+		return showDraft(ctx, e, a, desk, week)
+	case "approve":
+		is, err := desk.Approve(ctx, week, editor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen and goes out at its send time.\n", is.Week, len(is.Stories), is.Subject)
+		return nil
+	case "test":
+		if len(rest) == 0 {
+			return usagef("draft test: to which addresses?")
+		}
+		if err := desk.SendTest(ctx, week, editor, rest); err != nil {
+			return draftErr(err)
+		}
+		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), a.transportName())
+		return nil
+	case "add":
+		if len(rest) != 1 {
+			return usagef("draft add: give one URL")
+		}
+		st, err := desk.AddPick(ctx, week, editor, editorial.Pick{URL: rest[0], Title: *title, Summary: *summary, ImageURL: *image, ImageAlt: *imageAlt, Section: *section})
+		if err != nil {
+			return draftErr(err)
+		}
+		fmt.Fprintf(e.stdout, "Added #%d %s to %s.\n", st.ID, st.Title, week)
+		return nil
+	case digest.ActionSubject, digest.ActionPreheader:
+		edit.Value = strings.Join(rest, " ")
+	case digest.ActionIntro:
+		if *file != "" {
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return err
+			}
+			edit.Value = string(b)
+		} else {
+			edit.Value = strings.Join(rest, " ")
+		}
+	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove:
+		if edit.StoryID, err = storyID(); err != nil {
+			return err
+		}
+	case digest.ActionMove:
+		if edit.StoryID, err = storyID(); err != nil {
+			return err
+		}
+		if len(rest) != 2 {
+			return usagef("draft move: give a story ID and a position (1 = lead)")
+		}
+		edit.Value = rest[1]
+	case digest.ActionGroup:
+		if len(rest) != 1 {
+			return usagef("draft group: on or off")
+		}
+		edit.Value = rest[0]
+	default:
+		return usagef("draft: unknown action %q; want %s", action, draftUsage)
+	}
+	if err := desk.Edit(ctx, edit); err != nil {
+		return draftErr(err)
+	}
+	fmt.Fprintf(e.stdout, "Recorded %s by %s on %s.\n", action, editor, week)
+	return showDraft(ctx, e, a, desk, week)
+}
+
+// draftErr turns an editor's mistake into a usage error (exit 2).
+func draftErr(err error) error {
+	if errors.Is(err, editorial.ErrInvalid) || errors.Is(err, editorial.ErrFrozen) {
+		return usageError{err}
+	}
+	return err
+}
+
+func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week newsletter.Week) error {
+	v, err := desk.Draft(ctx, week)
+	if err != nil {
+		return err
+	}
+	printBuild(e.stdout, a, weekly.Build{Issue: v.Issue, Email: v.Email, Window: v.Window, Decisions: v.Decisions, Frozen: v.Frozen})
+	fmt.Fprintln(e.stdout, "Checks:")
+	for _, c := range v.Checks {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(e.stdout, "  %s %s: %s\n", mark, c.Name, c.Detail)
+	}
+	if len(v.Edits) > 0 {
+		fmt.Fprintln(e.stdout, "Edits:")
+		for _, ed := range v.Edits {
+			fmt.Fprintf(e.stdout, "  %s %s %s", ed.At.In(a.cfg.Location()).Format("2006-01-02 15:04"), ed.Editor, ed.Action)
+			if ed.StoryID != 0 {
+				fmt.Fprintf(e.stdout, " #%d", ed.StoryID)
+			}
+			if ed.Value != "" {
+				fmt.Fprintf(e.stdout, " %q", ed.Value)
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	return nil
+}
+
+func (a *app) transportName() string {
+	tr, err := a.transport()
+	if err != nil {
+		return "?"
+	}
+	return tr.String()
+}
+
+// desk wires the editors' workflow: the builder, and messages built by the delivery sender.
+func (a *app) desk() (*editorial.Desk, error) {
+	if t := a.cfg.Editorial.SubjectTemplate; t != "" {
+		if err := weekly.CheckSubjectTemplate(t); err != nil {
+			return nil, &configError{fmt.Errorf("editorial.subject_template: %w", err)}
+		}
+	}
+	b, err := a.builder()
+	if err != nil {
+		return nil, err
+	}
+	sender, err := a.sender()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := a.transport()
+	if err != nil {
+		return nil, err
+	}
+	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender, transport: tr},
+		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
+}
+
+// deskMessages builds preview and test messages exactly as delivery does.
+type deskMessages struct {
+	db        *store.DB
+	sender    *delivery.Sender
+	transport mailer.Transport
+}
+
+// sampleSubscriber is a real active subscriber when there is one, for a realistic preview.
+func (m *deskMessages) sampleSubscriber(ctx context.Context) (newsletter.Subscriber, error) {
+	sample := newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"}
+	subs, err := m.db.ListSubscribers(ctx, store.SubscriberFilter{Status: newsletter.StatusActive, Limit: 1})
+	if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+		return sample, err
+	}
+	if len(subs) > 0 {
+		sample = subs[0]
+	}
+	return sample, nil
+}
+
+func (m *deskMessages) Sample(ctx context.Context, is newsletter.Issue, email render.Email) (editorial.Message, error) {
+	sub, err := m.sampleSubscriber(ctx)
+	if err != nil {
+		return editorial.Message{}, err
+	}
+	msg := m.sender.Message(is, email, sub)
+	var eml bytes.Buffer
+	if _, err := msg.WriteTo(&eml); err != nil {
+		return editorial.Message{}, err
+	}
+	headers, _, _ := strings.Cut(eml.String(), "\r\n\r\n")
+	unsub := ""
+	for _, h := range msg.Headers {
+		if h.Name == "List-Unsubscribe" {
+			unsub, _, _ = strings.Cut(strings.TrimPrefix(h.Value, "<"), ">")
+		}
+	}
+	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers, UnsubscribeURL: unsub}, nil
+}
+
+func (m *deskMessages) SendTest(ctx context.Context, is newsletter.Issue, email render.Email, to []string) error {
+	s, err := m.transport.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("test send: %w", err)
+	}
+	defer s.Close()
+	for _, addr := range to {
+		msg := m.sender.Message(is, email, newsletter.Subscriber{Email: addr})
+		msg.Subject = "[TEST] " + msg.Subject
+		if _, err := s.Send(ctx, msg); err != nil {
+			return fmt.Errorf("test send to %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+// editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
+func (a *app) editorialRoutes() ([]web.Registrar, error) {
+	desk, err := a.desk()
+	if err != nil {
+		return nil, err
+	}
+	page := web.Page{
+		Publication: a.cfg.Publication.Name,
+		WebsiteURL:  a.cfg.Publication.WebsiteURL,
+		Accent:      a.cfg.Publication.AccentColor,
+		Lang:        a.cfg.Publication.Language,
+	}
+	editors := map[string]string{}
+	for _, ed := range a.cfg.Editorial.Editors {
+		editors[ed.Name] = ed.PasswordBcrypt
+	}
+	preview, err := web.NewPreview(web.PreviewOptions{
+		Desk:      desk,
+		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
+		Templates: templates.Web,
+		Page:      page,
+		ThisWeek:  func() newsletter.Week { return newsletter.WeekOf(a.now().In(a.cfg.Location())) },
+		Logger:    a.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	archive, err := web.NewArchive(web.ArchiveOptions{
+		Issues:    a.db,
+		Templates: templates.Web,
+		Page:      page,
+		BaseURL:   a.cfg.BaseURL,
+		Fill:      archiveFill,
+		Logger:    a.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []web.Registrar{preview, archive}, nil
+}
+
+// archiveFill fills an issue's placeholders for the public archive: no address, and an
+// unsubscribe link that goes nowhere.
+func archiveFill(html string) string {
+	out, _ := render.Email{HTML: html}.Personalize(render.Recipient{Email: "a subscriber", UnsubscribeURL: "#"})
+	return out
+}

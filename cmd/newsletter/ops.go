@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/schedule"
+)
+
+func cmdStatus(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "status", "", "Print the schedule (next build and send, local and UTC), the current issue, its ledger and recent scheduled runs.")
+	issueFlag := fs.String("issue", "", "show this issue (id or week like 2026-W19) instead of the current ones")
+	if pos, err := parse(e, fs, args); err != nil {
+		return err
+	} else if err := noArgs("status", pos); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	sched, err := a.schedule()
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	loc := a.cfg.Location()
+	out := e.stdout
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return fmt.Sprintf("%s (%s UTC)", t.In(loc).Format("Mon 2006-01-02 15:04 MST"), t.UTC().Format("2006-01-02 15:04"))
+	}
+	nextSend := sched.Next(schedule.Send, now)
+	fmt.Fprintf(out, "Schedule (%s):\n", loc)
+	fmt.Fprintf(out, "  next build  %s  [%s]\n", when(sched.Next(schedule.Build, now)), a.cfg.Schedule.Build)
+	fmt.Fprintf(out, "  next send   %s  [%s]\n", when(nextSend), a.cfg.Schedule.Send)
+	if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil && l.ExpiresAt.After(now) {
+		fmt.Fprintf(out, "  sender lease held by %s until %s\n", l.Holder, when(l.ExpiresAt))
+	}
+
+	week := newsletter.WeekOf(nextSend.In(loc))
+	if nextSend.IsZero() {
+		week = newsletter.WeekOf(now.In(loc))
+	}
+	weeks := []newsletter.Week{prevWeek(week, loc), week}
+	if *issueFlag != "" {
+		is, err := a.issueByFlag(ctx, *issueFlag)
+		if err != nil {
+			return err
+		}
+		weeks = []newsletter.Week{is.Week}
+	}
+	for _, w := range weeks {
+		is, err := a.db.IssueByWeek(ctx, w)
+		if errors.Is(err, newsletter.ErrNotFound) {
+			fmt.Fprintf(out, "Issue %s: not built yet\n", w)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Issue %s: %s, %d stories, subject %q\n", w, is.Status, len(is.Stories), is.Subject)
+		counts, err := a.db.DeliveryCounts(ctx, is.ID)
+		if err != nil {
+			return err
+		}
+		if totals, err := a.db.IssueTotals(ctx, is.ID); err == nil {
+			for st, n := range totals {
+				counts[st] += n
+			}
+		}
+		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
+	}
+
+	runs, err := a.db.RecentRuns(ctx, 8)
+	if err != nil {
+		return err
+	}
+	if len(runs) > 0 {
+		fmt.Fprintln(out, "Recent scheduled runs:")
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		for _, r := range runs {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.ScheduledAt.In(loc).Format("2006-01-02 15:04"), r.Kind, r.Week, r.Outcome, r.Detail)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func prevWeek(w newsletter.Week, loc *time.Location) newsletter.Week {
+	return newsletter.WeekOf(w.Start(loc).AddDate(0, 0, -7))
+}
+
+func cmdBackup(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "backup", "FILE", "Write a consistent copy of the database to FILE (SQLite VACUUM INTO), safe while the daemon runs.\nRestore: stop the daemon, move FILE over the database path, start it again.")
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("backup: want exactly one FILE")
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	target, err := filepath.Abs(pos[0])
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := a.db.Backup(ctx, target); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Backed up %s to %s in %s.\n", a.cfg.Database, target, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func cmdCompact(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "compact", "", "Fold the per-recipient delivery rows of issues sent more than --weeks ago into per-issue totals.")
+	weeks := fs.Int("weeks", 8, "keep per-recipient rows of issues sent in the last `N` weeks")
+	if pos, err := parse(e, fs, args); err != nil {
+		return err
+	} else if err := noArgs("compact", pos); err != nil {
+		return err
+	}
+	if *weeks < 1 {
+		return usagef("--weeks must be at least 1")
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.db.Compact(ctx, a.now().AddDate(0, 0, -7**weeks))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Compacted %d issue(s): %d delivery rows folded into totals.\n", res.Issues, res.Rows)
+	return nil
+}
+
+// issueByFlag finds an issue by id ("7") or week ("2026-W19").
+func (a *app) issueByFlag(ctx context.Context, v string) (newsletter.Issue, error) {
+	var is newsletter.Issue
+	var err error
+	if id, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+		is, err = a.db.IssueByID(ctx, id)
+	} else if w, werr := newsletter.ParseWeek(v); werr == nil {
+		is, err = a.db.IssueByWeek(ctx, w)
+	} else {
+		return is, usagef("--issue: %q is neither an issue id nor a week like 2026-W19", v)
+	}
+	if errors.Is(err, newsletter.ErrNotFound) {
+		return is, fmt.Errorf("issue %s does not exist", v)
+	}
+	return is, err
+}
+
+// schedule parses the configured schedule (Validate has checked the expressions).
+func (a *app) schedule() (*schedule.Schedule, error) {
+	s, err := schedule.Parse(a.cfg.Schedule.Build, a.cfg.Schedule.Send, a.cfg.Location())
+	if err != nil {
+		return nil, &configError{err}
+	}
+	return s, nil
+}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"newsletter/internal/config"
+	"newsletter/internal/delivery"
+	"newsletter/internal/dkim"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/weekly"
+)
+
+func cmdSend(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "send", "", "Send (or resume) one saved issue to every active subscriber who has not had it,\nor a test copy of it to some addresses (--test; the ledger is not touched).")
+	issueFlag := fs.String("issue", "", "the issue: an id or a week like 2026-W19 (default: the latest issue)")
+	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
+	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
+	if pos, err := parse(e, fs, args); err != nil {
+		return err
+	} else if err := noArgs("send", pos); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	is, err := a.sendIssue(ctx, *issueFlag)
+	if err != nil {
+		return err
+	}
+	sender, err := a.sender()
+	if err != nil {
+		return err
+	}
+	email := weekly.Stored(is)
+	out := e.stdout
+	if *testFlag != "" {
+		var addrs []string
+		for _, s := range strings.Split(*testFlag, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				addrs = append(addrs, s)
+			}
+		}
+		if len(addrs) == 0 {
+			return usagef("--test: no address given")
+		}
+		results, err := sender.SendTest(ctx, is, email, addrs)
+		failed := 0
+		for _, r := range results {
+			if r.Err != nil {
+				failed++
+				fmt.Fprintf(out, "  %s: FAILED %v\n", r.Email, r.Err)
+			} else {
+				fmt.Fprintf(out, "  %s: %s\n", r.Email, r.Reply)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
+		}
+		fmt.Fprintf(out, "Sent %d test cop%s of %s (the ledger is unchanged).\n", len(results), plural(len(results), "y", "ies"), is.Week)
+		return nil
+	}
+	if *dryRun {
+		return a.dryRun(ctx, out, sender, is, email)
+	}
+	if is.Status == newsletter.IssueSent {
+		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
+	}
+	return a.deliverIssue(ctx, out, sender, is, email)
+}
+
+// sendIssue resolves --issue; without it, the latest issue.
+func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue, error) {
+	if flagValue != "" {
+		return a.issueByFlag(ctx, flagValue)
+	}
+	is, err := a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location())))
+	if err != nil {
+		return is, usagef("--issue is required when this week has no issue (%v)", err)
+	}
+	return is, nil
+}
+
+// relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
+// signing with DKIM when a key is configured.
+func (a *app) relays() ([]delivery.Relay, error) {
+	var signer mailer.Signer
+	if a.cfg.DKIM.KeyFile != "" {
+		key, err := dkim.LoadKey(a.cfg.DKIM.KeyFile)
+		if err != nil {
+			return nil, &configError{fmt.Errorf("dkim.key_file: %w", err)}
+		}
+		s, err := dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key})
+		if err != nil {
+			return nil, &configError{err}
+		}
+		signer = s
+	}
+	urls := a.cfg.SMTPURLs()
+	if len(urls) == 0 {
+		return delivery.Single(&mailer.Outbox{Dir: a.cfg.Outbox, Signer: signer}, a.cfg.Delivery.Workers), nil
+	}
+	var relays []delivery.Relay
+	for i, u := range urls {
+		sc, err := mailer.ParseSMTPURL(u)
+		if err != nil {
+			return nil, &configError{fmt.Errorf("smtp_url (relay %d): %w", i+1, err)}
+		}
+		sc.Signer = signer
+		conns := sc.Connections
+		if conns == 0 {
+			conns = a.cfg.Delivery.Workers
+		}
+		relays = append(relays, delivery.Relay{Transport: mailer.NewSMTP(sc), Connections: conns, Rate: sc.Rate, Weight: sc.Weight})
+	}
+	return relays, nil
+}
+
+// deliveryOptions adds the configured pacing, retry and bounce policy to o.
+func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
+	d := a.cfg.Delivery
+	if len(a.cfg.SMTPURLs()) > 0 { // the outbox is a disk, not a relay: no pacing
+		o.Rate, _ = config.ParseRate(d.Rate)
+		o.DomainRate, _ = config.ParseRate(d.DomainRate)
+	}
+	o.InDoubt = d.InDoubt
+	o.MaxAttempts = d.MaxAttempts
+	o.Horizon = d.RetryHorizon
+	o.RetryBase = d.RetryBackoff
+	o.RetryMax = max(d.RetryBackoff, time.Hour)
+	o.Wait = d.RetryWait
+	o.BounceLimit = d.BounceLimit
+	return o
+}
+
+// printPlan prints what a send is about to do: recipients, relays, rate, duration.
+func (a *app) printPlan(ctx context.Context, out io.Writer, sender *delivery.Sender, is newsletter.Issue) (int, error) {
+	n, err := a.db.DeliveryBacklog(ctx, is.ID)
+	if err != nil {
+		return 0, err
+	}
+	o := a.deliveryOptions(delivery.Options{})
+	fmt.Fprintf(out, "Plan for %s: %d recipient(s) still to send.\n", is.Week, n)
+	limit := 0.0 // messages per second; 0: no limit known
+	unlimited := false
+	for _, r := range sender.Relays() {
+		rate := "no rate limit"
+		if r.Rate > 0 {
+			rate = fmt.Sprintf("%g/s", r.Rate)
+			limit += r.Rate
+		} else {
+			unlimited = true
+		}
+		fmt.Fprintf(out, "  relay %s: %d connection(s), %s, weight %d\n", r.Transport, r.Connections, rate, r.Weight)
+	}
+	if unlimited {
+		limit = 0
+	}
+	if o.Rate > 0 {
+		fmt.Fprintf(out, "  overall rate: %g/s (%.0f/h)\n", o.Rate, o.Rate*3600)
+		if limit == 0 || o.Rate < limit {
+			limit = o.Rate
+		}
+	}
+	if o.DomainRate > 0 {
+		fmt.Fprintf(out, "  per-domain cap: %g/s\n", o.DomainRate)
+	}
+	if a.cfg.DKIM.KeyFile != "" {
+		fmt.Fprintf(out, "  DKIM: d=%s s=%s\n", a.cfg.DKIM.Domain, a.cfg.DKIM.Selector)
+	}
+	if limit > 0 && n > 0 {
+		eta := time.Duration(float64(n) / limit * float64(time.Second)).Round(time.Second)
+		fmt.Fprintf(out, "  estimated: %s, done about %s\n", eta, a.now().Add(eta).In(a.cfg.Location()).Format("Mon 15:04 MST"))
+	} else if n > 0 {
+		fmt.Fprintf(out, "  estimated: as fast as the relays accept\n")
+	}
+	return n, nil
+}
+
+// dryRun says what a send would do without touching SMTP or the ledger: the plan, and one
+// message built (and signed) in full to prove it can be.
+func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender, is newsletter.Issue, email render.Email) error {
+	n, err := a.printPlan(ctx, out, sender, is)
+	if err != nil {
+		return err
+	}
+	sample := sender.Message(is, email, newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"})
+	var signer mailer.Signer
+	if a.cfg.DKIM.KeyFile != "" {
+		key, err := dkim.LoadKey(a.cfg.DKIM.KeyFile)
+		if err != nil {
+			return &configError{err}
+		}
+		if signer, err = dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key}); err != nil {
+			return &configError{err}
+		}
+	}
+	raw, err := sample.Render(signer)
+	if err != nil {
+		return fmt.Errorf("dry run: the message cannot be built: %w", err)
+	}
+	fmt.Fprintf(out, "  message: %q, %d KB\n", sample.Subject, (len(raw)+1023)/1024)
+	fmt.Fprintf(out, "Dry run: would send issue %s to %d subscriber(s). Nothing was sent; the ledger is unchanged.\n", is.Week, n)
+	return nil
+}
+
+// deliverIssue prints the plan, sends with progress, prints the summary and maps the result
+// to the exit code: 0 done, 3 rows still deferred (or every relay down), 1 otherwise.
+func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.Sender, is newsletter.Issue, email render.Email) error {
+	if _, err := a.printPlan(ctx, out, sender, is); err != nil {
+		return err
+	}
+	prog := newProgress(out, is.Week.String())
+	sender = sender.WithProgress(prog)
+	rep, sendErr := sender.Send(ctx, is, email)
+	prog.Finish()
+	printSummary(out, a.cfg.Location(), is.Week, rep)
+	if len(a.cfg.SMTPURLs()) == 0 && rep.Sent > 0 {
+		abs, _ := filepath.Abs(a.cfg.Outbox)
+		fmt.Fprintf(out, "Messages were written to the outbox: %s\n  (one .eml file per recipient; open one in a mail client, or run `newsletter preview --week %s --format html`)\n", abs, is.Week)
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	if ctx.Err() != nil {
+		// SIGTERM/SIGINT: what was in flight is recorded; the next start resumes.
+		fmt.Fprintf(out, "Stopped on request; run again (or let serve) resume issue %s.\n", is.Week)
+		return nil
+	}
+	switch {
+	case rep.Unreachable != "":
+		return deferredError{fmt.Sprintf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
+	case !rep.Done:
+		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run again (or let serve) retry the deferred deliveries", is.Week)}
+	}
+	return nil
+}
+
+// printSummary is the one-screen result of a send.
+func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep delivery.Report) {
+	rate := 0.0
+	if rep.Took > 0 {
+		rate = float64(rep.Sent) / rep.Took.Seconds()
+	}
+	fmt.Fprintf(out, "Delivery of %s: %d sent, %d bounced, %d failed, %d deferred, %d in doubt (took %s, %.1f messages/s).\n",
+		week, rep.Sent, rep.Bounced, rep.Failed, rep.Deferred, rep.InDoubt, rep.Took.Round(time.Millisecond), rate)
+	if rep.InDoubt > 0 {
+		fmt.Fprintf(out, "  %d message(s) were in flight when an earlier run stopped: they may have arrived; see delivery.in_doubt.\n", rep.InDoubt)
+	}
+	fmt.Fprintf(out, "  Ledger: %s\n", formatCounts(rep.Ledger))
+	if n := rep.Ledger[newsletter.DeliveryDeferred]; n > 0 && !rep.NextRetry.IsZero() {
+		fmt.Fprintf(out, "  %d deferred, next retry due %s\n", n, rep.NextRetry.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+	}
+	if rep.Unreachable != "" {
+		fmt.Fprintf(out, "  Relay unreachable: %s\n", rep.Unreachable)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// progress shows a bar on a terminal and a log line every 10% otherwise.
+type progress struct {
+	mu    sync.Mutex
+	out   io.Writer
+	name  string
+	bar   *progressbar.ProgressBar
+	tty   bool
+	total int
+	done  int
+	next  int
+}
+
+func newProgress(out io.Writer, name string) *progress {
+	p := &progress{out: out, name: name}
+	if f, ok := out.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+// Start implements delivery.Progress.
+func (p *progress) Start(ready int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total, p.done, p.next = ready, 0, max(ready/10, 1)
+	if ready == 0 {
+		return
+	}
+	if p.tty {
+		if p.bar != nil {
+			p.bar.Finish()
+		}
+		p.bar = progressbar.NewOptions(ready,
+			progressbar.OptionSetWriter(p.out),
+			progressbar.OptionSetDescription("sending "+p.name),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("msg"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		return
+	}
+	fmt.Fprintf(p.out, "  sending %d message(s)…\n", ready)
+}
+
+// Outcome implements delivery.Progress.
+func (p *progress) Outcome(newsletter.DeliveryStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+		return
+	}
+	if !p.tty && p.total > 0 && (p.done >= p.next || p.done == p.total) {
+		fmt.Fprintf(p.out, "  %d/%d done\n", p.done, p.total)
+		p.next = p.done + max(p.total/10, 1)
+	}
+}
+
+// Finish ends the bar.
+func (p *progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}

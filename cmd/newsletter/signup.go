@@ -1,0 +1,76 @@
+package main
+
+import (
+	"newsletter/internal/mailer"
+	"newsletter/internal/roster"
+	"newsletter/internal/token"
+	"newsletter/internal/web"
+	"newsletter/templates"
+)
+
+// subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
+// the route groups on top of it: the public sign-up and the token-guarded admin pages and API.
+func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
+	tr, err := a.transport()
+	if err != nil {
+		return nil, nil, err
+	}
+	s := a.cfg.Sender
+	confirmations, err := roster.NewMailConfirmations(roster.MailOptions{
+		Transport:       tr,
+		From:            mailer.Address{Name: s.FromName, Email: s.FromAddress},
+		ReplyTo:         s.ReplyTo,
+		EnvelopeFrom:    s.BounceAddress,
+		MessageIDDomain: a.cfg.MessageIDDomain(),
+		Publication: roster.Publication{
+			Name:          a.cfg.Publication.Name,
+			WebsiteURL:    a.cfg.Publication.WebsiteURL,
+			PostalAddress: a.cfg.Publication.PostalAddress,
+			Accent:        a.cfg.Publication.AccentColor,
+			Lang:          a.cfg.Publication.Language,
+		},
+		Location:  a.cfg.Location(),
+		Templates: templates.Confirm,
+		Now:       a.now,
+		TTL:       a.cfg.Subscribe.ConfirmTTL,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rs := roster.New(roster.Options{
+		Store:         a.db,
+		Tokens:        sg,
+		Confirmations: confirmations,
+		BaseURL:       a.cfg.BaseURL,
+		ConfirmTTL:    a.cfg.Subscribe.ConfirmTTL,
+		Now:           a.now,
+		Logger:        a.logger,
+	})
+	signup, err := web.NewSubscribe(web.SubscribeOptions{
+		Roster:     rs,
+		Tokens:     sg,
+		Templates:  templates.Web,
+		Page:       page,
+		PerIP:      a.cfg.Subscribe.PerIPPerHour,
+		PerAddress: a.cfg.Subscribe.PerAddressPerHour,
+		Now:        a.now,
+		Logger:     a.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	admin, err := web.NewAdmin(web.AdminOptions{
+		Roster:    rs,
+		Token:     a.cfg.AdminToken,
+		Tokens:    sg,
+		Templates: templates.Web,
+		Page:      page,
+		MaxImport: a.cfg.Subscribe.MaxImportBytes,
+		Now:       a.now,
+		Logger:    a.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rs, []web.Registrar{signup, admin}, nil
+}

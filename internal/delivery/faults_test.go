@@ -1,0 +1,251 @@
+package delivery_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"newsletter/internal/delivery"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/smtptest"
+)
+
+// progressFunc adapts a function to delivery.Progress.
+type progressFunc func(newsletter.DeliveryStatus)
+
+func (progressFunc) Start(int)                              {}
+func (f progressFunc) Outcome(st newsletter.DeliveryStatus) { f(st) }
+
+func assertOnce(t *testing.T, got map[string]int, subs []newsletter.Subscriber, except map[string]bool) {
+	t.Helper()
+	for _, s := range subs {
+		if except[s.Email] {
+			continue
+		}
+		if got[s.Email] != 1 {
+			t.Errorf("%s got %d copies, want 1", s.Email, got[s.Email])
+		}
+	}
+}
+
+// TestResumeAfterSendBeforeRecord: the process died after the server accepted two messages
+// but before their outcome was recorded. Those two are the in-doubt rows: resent by the
+// default policy (two copies each), skipped by the other; everyone else gets exactly one.
+func TestResumeAfterSendBeforeRecord(t *testing.T) {
+	for _, policy := range []string{delivery.InDoubtResend, delivery.InDoubtSkip} {
+		t.Run(policy, func(t *testing.T) {
+			f := setup(t, 8)
+			ctx := context.Background()
+			srv := smtptest.Start(t)
+			if err := f.db.SetIssueStatus(ctx, f.issue.ID, newsletter.IssueSending, sendTime); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.db.EnqueueDeliveries(ctx, f.issue.ID, sendTime); err != nil {
+				t.Fatal(err)
+			}
+			inFlight, err := f.db.ClaimDeliveries(ctx, f.issue.ID, 2, sendTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := f.senderWith(delivery.Single(smtpTransport(t, srv), 2), func(o *delivery.Options) { o.InDoubt = policy })
+			conn, err := smtpTransport(t, srv).Open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doubt := map[string]bool{}
+			for _, d := range inFlight {
+				if _, err := conn.Send(ctx, s.Message(f.issue, f.email, d.Subscriber)); err != nil {
+					t.Fatal(err)
+				}
+				doubt[d.Subscriber.Email] = true
+			}
+			conn.Close()
+			f.issue.Status = newsletter.IssueSending
+
+			rep, err := s.Send(ctx, f.issue, f.email)
+			if err != nil || !rep.Done || rep.InDoubt != 2 {
+				t.Fatalf("report %+v, %v; want done with 2 in doubt", rep, err)
+			}
+			got := recipients(srv.Messages())
+			assertOnce(t, got, f.subs, doubt)
+			want := 2
+			if policy == delivery.InDoubtSkip {
+				want = 1
+			}
+			for e := range doubt {
+				if got[e] != want {
+					t.Errorf("in-doubt %s got %d copies, want %d", e, got[e], want)
+				}
+			}
+		})
+	}
+}
+
+func TestTemporaryFailureThenSuccessWithinWait(t *testing.T) {
+	f := setup(t, 4)
+	srv := smtptest.Start(t)
+	srv.FailData(451, 3) // the first three messages are refused for now
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) {
+		o.Now = time.Now // real time: the retries come due while Send waits
+		o.RetryBase = time.Millisecond
+		o.Wait = time.Minute
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || !rep.Done || rep.Sent != 4 || rep.Deferred != 3 || rep.Retried != 3 {
+		t.Fatalf("report %+v, %v; want 4 sent after 3 deferrals", rep, err)
+	}
+	assertOnce(t, recipients(srv.Messages()), f.subs, nil)
+}
+
+func TestGiveUpAfterMaxAttempts(t *testing.T) {
+	f := setup(t, 2)
+	srv := smtptest.Start(t)
+	srv.FailRcpt(f.subs[0].Email, 452)
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) {
+		o.RetryBase = time.Millisecond
+		o.MaxAttempts = 3
+		o.Wait = time.Hour
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Failed != 1 || rep.Deferred != 2 || rep.Sent != 1 || !rep.Done {
+		t.Fatalf("report %+v, %v; want 1 failed after 2 deferrals", rep, err)
+	}
+	if c := f.counts(t); c[newsletter.DeliveryFailed] != 1 {
+		t.Fatalf("ledger %v", c)
+	}
+}
+
+func TestHardBounceSuppressesAtLimit(t *testing.T) {
+	f := setup(t, 3)
+	srv := smtptest.Start(t)
+	srv.FailRcpt(f.subs[1].Email, 550)
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) { o.BounceLimit = 2 })
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Bounced != 1 || rep.Sent != 2 || !rep.Done {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	sub, _ := f.db.SubscriberByID(context.Background(), f.subs[1].ID)
+	if sub.Status != newsletter.StatusActive {
+		t.Fatalf("one bounce of two allowed: subscriber is %s", sub.Status)
+	}
+	// The next issue bounces too: now they are suppressed.
+	next, err := f.db.SaveIssue(context.Background(), newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 20}, Cutoff: sendTime.AddDate(0, 0, 7), CreatedAt: sendTime, Status: newsletter.IssueDraft})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(context.Background(), next, f.email); err != nil {
+		t.Fatal(err)
+	}
+	sub, _ = f.db.SubscriberByID(context.Background(), f.subs[1].ID)
+	if sub.Status != newsletter.StatusBounced {
+		t.Fatalf("after two hard bounces: subscriber is %s, want bounced", sub.Status)
+	}
+}
+
+func TestConnectionDropsAreRetried(t *testing.T) {
+	f := setup(t, 6)
+	srv := smtptest.Start(t)
+	srv.DropAfter(2)
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) {
+		o.RetryBase = time.Millisecond
+		o.Wait = time.Hour
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || !rep.Done || rep.Sent != 6 {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	assertOnce(t, recipients(srv.Messages()), f.subs, nil)
+	if srv.Connections() < 2 {
+		t.Fatalf("%d connections: the dropped one should have been replaced", srv.Connections())
+	}
+}
+
+func TestUnsubscribeDuringSend(t *testing.T) {
+	f := setup(t, 6)
+	srv := smtptest.Start(t)
+	last := f.subs[5]
+	var once sync.Once
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) {
+		o.Progress = progressFunc(func(newsletter.DeliveryStatus) {
+			once.Do(func() {
+				if _, err := f.db.SetSubscriberStatus(context.Background(), last.ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+					t.Error(err)
+				}
+			})
+		})
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Sent != 5 || !rep.Done {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	if n := recipients(srv.Messages())[last.Email]; n != 0 {
+		t.Fatalf("unsubscribed mid-send and still got %d", n)
+	}
+}
+
+// TestStopFinishesInFlight cancels the run (SIGTERM) mid-send: what was handed to the
+// server is recorded, nothing is left in flight, and the next run sends only the rest.
+func TestStopFinishesInFlight(t *testing.T) {
+	f := setup(t, 20)
+	srv := smtptest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32
+	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 3), func(o *delivery.Options) {
+		o.Progress = progressFunc(func(newsletter.DeliveryStatus) {
+			if n.Add(1) == 5 {
+				cancel()
+			}
+		})
+	})
+	rep, err := s.Send(ctx, f.issue, f.email)
+	if err != nil || rep.Done {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	if c := f.counts(t); c[newsletter.DeliverySending] != 0 || c[newsletter.DeliverySent] != len(srv.Messages()) {
+		t.Fatalf("ledger %v after stop, server has %d", c, len(srv.Messages()))
+	}
+	is, _ := f.db.IssueByID(context.Background(), f.issue.ID)
+	rep, err = f.sender(smtpTransport(t, srv), 3).Send(context.Background(), is, f.email)
+	if err != nil || !rep.Done || rep.InDoubt != 0 {
+		t.Fatalf("resume %+v, %v", rep, err)
+	}
+	assertOnce(t, recipients(srv.Messages()), f.subs, nil)
+}
+
+func TestFailoverToHealthyRelay(t *testing.T) {
+	f := setup(t, 10)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close()
+	cfg, _ := mailer.ParseSMTPURL("smtp://" + down + "?tls=none")
+	srv := smtptest.Start(t)
+	relays := []delivery.Relay{
+		{Transport: mailer.NewSMTP(cfg), Connections: 2, Weight: 5},
+		{Transport: smtpTransport(t, srv), Connections: 1, Weight: 1},
+	}
+	s := f.senderWith(relays, func(o *delivery.Options) { o.Rate = 1000 })
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || !rep.Done || rep.Sent != 10 || rep.Unreachable != "" {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	assertOnce(t, recipients(srv.Messages()), f.subs, nil)
+}
+
+func TestBackoffGrowsAndStaysCapped(t *testing.T) {
+	base, limit := time.Minute, time.Hour
+	for attempts, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 10: time.Hour} {
+		for range 20 {
+			d := delivery.Backoff(attempts, base, limit)
+			if d < want/2 || d > want {
+				t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", attempts, d, want/2, want)
+			}
+		}
+	}
+}

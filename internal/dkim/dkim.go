@@ -1,0 +1,149 @@
+// Package dkim signs rendered messages with DKIM (RFC 6376) using emersion/go-msgauth,
+// RSA or Ed25519, relaxed/relaxed, over the headers a newsletter needs signed.
+package dkim
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+
+	msgauth "github.com/emersion/go-msgauth/dkim"
+)
+
+// DefaultHeaders are signed when Options.Headers is empty: the identity of the message
+// plus List-Id, List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 §4 asks for the last
+// two, so that the one-click URL cannot be swapped in transit). MIME-Version and
+// Content-Type are signed so the body cannot be re-interpreted.
+var DefaultHeaders = []string{
+	"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+}
+
+// Options configure a Signer.
+type Options struct {
+	Domain   string        // d=, e.g. technerdo.com
+	Selector string        // s=, the DNS record is SELECTOR._domainkey.DOMAIN
+	Key      crypto.Signer // *rsa.PrivateKey or ed25519.PrivateKey
+	Headers  []string      // h=; empty means DefaultHeaders
+}
+
+// Signer signs messages; safe for concurrent use.
+type Signer struct {
+	opt Options
+}
+
+// New checks opt and returns a Signer.
+func New(opt Options) (*Signer, error) {
+	if opt.Domain == "" || opt.Selector == "" {
+		return nil, errors.New("dkim: domain and selector are required")
+	}
+	switch k := opt.Key.(type) {
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < 1024 {
+			return nil, fmt.Errorf("dkim: RSA key of %d bits is too short (RFC 8301 wants at least 1024, better 2048)", k.N.BitLen())
+		}
+	case ed25519.PrivateKey:
+	default:
+		return nil, fmt.Errorf("dkim: key type %T not supported, want RSA or Ed25519", opt.Key)
+	}
+	if len(opt.Headers) == 0 {
+		opt.Headers = DefaultHeaders
+	}
+	return &Signer{opt: opt}, nil
+}
+
+// Sign returns msg with a DKIM-Signature header field in front.
+func (s *Signer) Sign(msg []byte) ([]byte, error) {
+	so := &msgauth.SignOptions{
+		Domain:                 s.opt.Domain,
+		Selector:               s.opt.Selector,
+		Signer:                 s.opt.Key,
+		HeaderKeys:             s.opt.Headers,
+		HeaderCanonicalization: msgauth.CanonicalizationRelaxed,
+		BodyCanonicalization:   msgauth.CanonicalizationRelaxed,
+	}
+	ds, err := msgauth.NewSigner(so)
+	if err != nil {
+		return nil, fmt.Errorf("dkim: %w", err)
+	}
+	if _, err := ds.Write(msg); err != nil {
+		ds.Close()
+		return nil, fmt.Errorf("dkim: %w", err)
+	}
+	if err := ds.Close(); err != nil {
+		return nil, fmt.Errorf("dkim: %w", err)
+	}
+	sig := ds.Signature()
+	out := make([]byte, 0, len(sig)+len(msg))
+	out = append(out, sig...)
+	return append(out, msg...), nil
+}
+
+// String describes the signer for the plan printed before a send.
+func (s *Signer) String() string {
+	kind := "rsa"
+	if _, ok := s.opt.Key.(ed25519.PrivateKey); ok {
+		kind = "ed25519"
+	}
+	return fmt.Sprintf("DKIM %s d=%s s=%s", kind, s.opt.Domain, s.opt.Selector)
+}
+
+// LoadKey reads a PEM private key (PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY", RSA
+// or Ed25519) from path.
+func LoadKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("dkim: %w", err)
+	}
+	key, err := ParseKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("dkim: %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// ParseKey parses a PEM private key, RSA (PKCS#1 or PKCS#8) or Ed25519 (PKCS#8).
+func ParseKey(data []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		switch k := k.(type) {
+		case *rsa.PrivateKey:
+			return k, nil
+		case ed25519.PrivateKey:
+			return k, nil
+		}
+		return nil, fmt.Errorf("key type %T not supported, want RSA or Ed25519", k)
+	}
+	return nil, fmt.Errorf("PEM block %q, want RSA PRIVATE KEY or PRIVATE KEY", block.Type)
+}
+
+// TXTRecord returns the DNS TXT value to publish at SELECTOR._domainkey.DOMAIN for key.
+func TXTRecord(key crypto.Signer) (string, error) {
+	switch k := key.Public().(type) {
+	case *rsa.PublicKey:
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return "", err
+		}
+		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
+	case ed25519.PublicKey:
+		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(k), nil
+	}
+	return "", fmt.Errorf("dkim: key type %T not supported", key)
+}

@@ -1,0 +1,251 @@
+package editorial
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+
+	"newsletter/internal/newsletter"
+)
+
+// Check is one pre-send test shown red or green on the preview.
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+}
+
+// CheckInput is what the checks look at: the issue and the message a sample subscriber gets.
+type CheckInput struct {
+	Issue         newsletter.Issue
+	Message       Message
+	PostalAddress string
+	Previous      *newsletter.Issue // last week's issue, nil when there is none
+}
+
+// Limits of the checks (see notes/email-standards.md §2).
+const (
+	gmailClipBytes = 102 * 1024 // Gmail clips HTML above about 102 KB, hiding the footer
+	subjectMax     = 60         // characters most inboxes show in full
+)
+
+// Run runs every check.
+func Run(in CheckInput) []Check {
+	doc, err := html.Parse(strings.NewReader(in.Message.HTML))
+	if err != nil {
+		return []Check{{Name: "HTML parses", Detail: err.Error()}}
+	}
+	return []Check{
+		checkSize(in.Message.HTML),
+		checkCSS(doc),
+		checkAlt(doc),
+		checkLinks(doc),
+		checkUnsubscribe(doc, in.Message),
+		checkAddress(in),
+		checkSections(doc, in.Issue),
+		checkSubject(in.Message.Subject),
+		diffPrevious(in.Issue, in.Previous),
+	}
+}
+
+func checkSize(h string) Check {
+	n := len(h)
+	return Check{Name: "HTML size after inlining", OK: n <= gmailClipBytes,
+		Detail: fmt.Sprintf("%.1f KB of Gmail's 102 KB clip limit", float64(n)/1024)}
+}
+
+var mediaBlock = regexp.MustCompile(`(?s)@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}`)
+
+// checkCSS finds style rules that were not inlined: anything in <style> outside @media
+// (which must stay there) is lost in Gmail apps for non-Google accounts and Outlook.
+func checkCSS(doc *html.Node) Check {
+	var left []string
+	var links int
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch n.Data {
+		case "style":
+			if n.FirstChild != nil {
+				rest := strings.TrimSpace(mediaBlock.ReplaceAllString(n.FirstChild.Data, ""))
+				if strings.Contains(rest, "{") {
+					left = append(left, truncate(rest, 80))
+				}
+			}
+		case "link":
+			if strings.EqualFold(attr(n, "rel"), "stylesheet") {
+				links++
+			}
+		}
+	})
+	c := Check{Name: "No leftover non-inlined CSS", OK: len(left) == 0 && links == 0, Detail: "only @media rules remain in <style>"}
+	if !c.OK {
+		c.Detail = fmt.Sprintf("%d rule block(s) outside @media, %d stylesheet link(s): %s", len(left), links, strings.Join(left, "; "))
+	}
+	return c
+}
+
+func checkAlt(doc *html.Node) Check {
+	var missing []string
+	walk(doc, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "img" && strings.TrimSpace(attr(n, "alt")) == "" {
+			missing = append(missing, attr(n, "src"))
+		}
+	})
+	c := Check{Name: "Every image has alt text", OK: len(missing) == 0, Detail: "all images described"}
+	if !c.OK {
+		c.Detail = "no alt: " + strings.Join(missing, ", ")
+	}
+	return c
+}
+
+func checkLinks(doc *html.Node) Check {
+	var bad []string
+	walk(doc, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "a" {
+			if h := attr(n, "href"); !httpURL(h) && !slices.Contains(bad, h) {
+				bad = append(bad, fmt.Sprintf("%q", h))
+			}
+		}
+	})
+	c := Check{Name: "Links are absolute http(s)", OK: len(bad) == 0, Detail: "every link is absolute"}
+	if !c.OK {
+		c.Detail = "not absolute http(s): " + strings.Join(bad, ", ")
+	}
+	return c
+}
+
+func checkUnsubscribe(doc *html.Node, m Message) Check {
+	found := false
+	walk(doc, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "a" && m.UnsubscribeURL != "" && attr(n, "href") == m.UnsubscribeURL {
+			found = true
+		}
+	})
+	inText := m.UnsubscribeURL != "" && strings.Contains(m.Text, m.UnsubscribeURL)
+	c := Check{Name: "Unsubscribe link", OK: found && inText, Detail: "in the HTML and the plain text"}
+	if !c.OK {
+		c.Detail = fmt.Sprintf("working unsubscribe link: HTML %v, text %v", found, inText)
+	}
+	return c
+}
+
+func checkAddress(in CheckInput) Check {
+	var missing []string
+	for _, line := range strings.Split(in.PostalAddress, "\n") {
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		if !strings.Contains(html.UnescapeString(in.Message.HTML), line) || !strings.Contains(in.Message.Text, line) {
+			missing = append(missing, line)
+		}
+	}
+	c := Check{Name: "Postal address", OK: in.PostalAddress != "" && len(missing) == 0, Detail: "in the HTML and the plain text"}
+	if !c.OK {
+		c.Detail = "missing: " + strings.Join(missing, " / ")
+	}
+	return c
+}
+
+// checkSections counts the stories under each section heading of the rendered HTML.
+func checkSections(doc *html.Node, is newsletter.Issue) Check {
+	var empty []string
+	current, count := "", 0
+	flush := func() {
+		if current != "" && count == 0 {
+			empty = append(empty, current)
+		}
+	}
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode || n.Data != "td" {
+			return
+		}
+		cls := " " + attr(n, "class") + " "
+		switch {
+		case strings.Contains(cls, " section-head "):
+			flush()
+			current, count = strings.TrimSpace(text(n)), 0
+		case strings.Contains(cls, " story "):
+			count++
+		}
+	})
+	flush()
+	c := Check{Name: "No empty sections", OK: len(empty) == 0 && len(is.Stories) > 0, Detail: fmt.Sprintf("%d stories", len(is.Stories))}
+	if !c.OK {
+		c.Detail = fmt.Sprintf("%d stories; empty: %s", len(is.Stories), strings.Join(empty, ", "))
+	}
+	return c
+}
+
+func checkSubject(s string) Check {
+	n := utf8.RuneCountInString(s)
+	return Check{Name: "Subject length", OK: n > 0 && n <= subjectMax,
+		Detail: fmt.Sprintf("%d characters (inboxes show about %d)", n, subjectMax)}
+}
+
+// diffPrevious compares with last week's issue; it informs and never fails.
+func diffPrevious(is newsletter.Issue, prev *newsletter.Issue) Check {
+	c := Check{Name: "Compared with last week", OK: true}
+	if prev == nil {
+		c.Detail = "no earlier issue"
+		return c
+	}
+	var parts []string
+	if prev.Subject != is.Subject {
+		parts = append(parts, fmt.Sprintf("subject %q → %q", prev.Subject, is.Subject))
+	}
+	was := map[string]bool{}
+	for _, s := range prev.Stories {
+		was[s.URL] = true
+	}
+	added, kept := 0, 0
+	for _, s := range is.Stories {
+		if was[s.URL] {
+			kept++
+		} else {
+			added++
+		}
+	}
+	parts = append(parts, fmt.Sprintf("issue %s had %d stories; this one has %d (%d new, %d removed)",
+		prev.Week, len(prev.Stories), len(is.Stories), added, len(prev.Stories)-kept))
+	c.Detail = strings.Join(parts, "; ")
+	return c
+}
+
+func walk(n *html.Node, fn func(*html.Node)) {
+	fn(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, fn)
+	}
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func text(n *html.Node) string {
+	var b strings.Builder
+	walk(n, func(c *html.Node) {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	})
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

@@ -1,0 +1,132 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+)
+
+// Publication is what the confirmation message says about the sender.
+type Publication struct {
+	Name          string
+	WebsiteURL    string
+	PostalAddress string
+	Accent        string
+	Lang          string
+}
+
+// MailConfirmations sends confirmation messages through a mailer.Transport, one
+// connection per message (sign-ups are rare and must not hold a connection open).
+type MailConfirmations struct {
+	transport       mailer.Transport
+	from            mailer.Address
+	replyTo         string
+	envelopeFrom    string
+	messageIDDomain string
+	pub             Publication
+	loc             *time.Location
+	now             func() time.Time
+	ttl             time.Duration
+	text            *texttemplate.Template
+	html            *htmltemplate.Template
+}
+
+type confirmData struct {
+	Publication, WebsiteURL, PostalAddress, Accent, Lang string
+	Name, Email, Link, Expires                           string
+}
+
+// MailOptions configure NewMailConfirmations.
+type MailOptions struct {
+	Transport       mailer.Transport
+	From            mailer.Address
+	ReplyTo         string
+	EnvelopeFrom    string
+	MessageIDDomain string
+	Publication     Publication
+	Location        *time.Location // for the expiry time in the message
+	Templates       fs.FS          // holds confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl
+	Now             func() time.Time
+	TTL             time.Duration
+}
+
+// NewMailConfirmations parses the templates.
+func NewMailConfirmations(opt MailOptions) (*MailConfirmations, error) {
+	text, err := texttemplate.ParseFS(opt.Templates, "confirm/confirm.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(opt.Templates, "confirm/confirm.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	if opt.Publication.Lang == "" {
+		opt.Publication.Lang = "en"
+	}
+	return &MailConfirmations{
+		transport: opt.Transport, from: opt.From, replyTo: opt.ReplyTo, envelopeFrom: opt.EnvelopeFrom,
+		messageIDDomain: opt.MessageIDDomain, pub: opt.Publication, loc: opt.Location, now: opt.Now,
+		text: text, html: html, ttl: opt.TTL,
+	}, nil
+}
+
+// SendConfirmation implements Confirmations.
+func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
+	now := m.now()
+	ttl := m.ttl
+	if ttl <= 0 {
+		ttl = 72 * time.Hour
+	}
+	data := confirmData{
+		Publication: m.pub.Name, WebsiteURL: m.pub.WebsiteURL, PostalAddress: m.pub.PostalAddress,
+		Accent: m.pub.Accent, Lang: m.pub.Lang,
+		Name: sub.Name, Email: sub.Email, Link: link,
+		Expires: now.Add(ttl).In(m.loc).Format("Monday 2 January 2006, 15:04 MST"),
+	}
+	var text, html bytes.Buffer
+	if err := m.text.Execute(&text, data); err != nil {
+		return fmt.Errorf("roster: confirmation text: %w", err)
+	}
+	if err := m.html.Execute(&html, data); err != nil {
+		return fmt.Errorf("roster: confirmation html: %w", err)
+	}
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	msg := mailer.Message{
+		From:         m.from,
+		To:           mailer.Address{Name: sub.Name, Email: sub.Email},
+		ReplyTo:      m.replyTo,
+		EnvelopeFrom: m.envelopeFrom,
+		Subject:      "Confirm your subscription to " + m.pub.Name,
+		Date:         now,
+		MessageID:    fmt.Sprintf("confirm.%d.%s@%s", sub.ID, hex.EncodeToString(nonce[:]), m.messageIDDomain),
+		Headers:      []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
+		Text:         strings.ReplaceAll(text.String(), "\r\n", "\n"),
+		HTML:         html.String(),
+	}
+	sender, err := m.transport.Open(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = sender.Send(ctx, msg)
+	if cerr := sender.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,434 @@
+package roster_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
+	"newsletter/internal/store"
+	"newsletter/internal/token"
+)
+
+var t0 = time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// links records confirmation links instead of mailing them.
+type links struct {
+	mu   sync.Mutex
+	sent map[string][]string
+}
+
+func (l *links) SendConfirmation(_ context.Context, sub newsletter.Subscriber, link string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sent == nil {
+		l.sent = map[string][]string{}
+	}
+	l.sent[sub.Email] = append(l.sent[sub.Email], link)
+	return nil
+}
+
+func (l *links) last(t *testing.T, email string) string {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.sent[email]
+	if len(s) == 0 {
+		t.Fatalf("no confirmation for %s", email)
+	}
+	return s[len(s)-1][strings.LastIndex(s[len(s)-1], "/")+1:]
+}
+
+type fixture struct {
+	db    *store.DB
+	svc   *roster.Service
+	clock *clock
+	links *links
+	sg    *token.Signer
+}
+
+func setup(t testing.TB) *fixture {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	sg, err := token.NewSigner(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{now: t0}
+	l := &links{}
+	svc := roster.New(roster.Options{Store: db, Tokens: sg, Confirmations: l, BaseURL: "https://news.example.org/", ConfirmTTL: 72 * time.Hour, Now: c.Now})
+	return &fixture{db: db, svc: svc, clock: c, links: l, sg: sg}
+}
+
+func (f *fixture) status(t *testing.T, email string) newsletter.SubscriberStatus {
+	t.Helper()
+	s, err := f.db.SubscriberByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Status
+}
+
+func events(t *testing.T, f *fixture, email string) string {
+	t.Helper()
+	rec, err := f.svc.Show(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range rec.Events {
+		out = append(out, e.Event+"/"+e.Source+"/"+e.IP)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestDoubleOptIn(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	out, err := f.svc.SignUp(ctx, roster.SignUp{Email: "ada@Example.COM", Name: "Ada\r\nBcc: x", IP: "192.0.2.1"})
+	if err != nil || out != roster.SignUpMailed {
+		t.Fatalf("sign-up: %v %v", out, err)
+	}
+	if st := f.status(t, "ada@example.com"); st != newsletter.StatusPending {
+		t.Fatalf("status %s", st)
+	}
+	tok := f.links.last(t, "ada@example.com")
+	if !strings.HasPrefix(f.links.sent["ada@example.com"][0], "https://news.example.org/confirm/") {
+		t.Fatalf("link %s", f.links.sent["ada@example.com"][0])
+	}
+	// Checking the link (the GET page) changes nothing.
+	if _, err := f.svc.ConfirmTarget(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.status(t, "ada@example.com"); st != newsletter.StatusPending {
+		t.Fatalf("ConfirmTarget changed the status to %s", st)
+	}
+	sub, err := f.svc.Confirm(ctx, tok, "192.0.2.9")
+	if err != nil || sub.Status != newsletter.StatusActive {
+		t.Fatalf("confirm: %+v %v", sub, err)
+	}
+	if _, err := f.svc.Confirm(ctx, tok, "192.0.2.9"); err != nil {
+		t.Fatalf("second confirm: %v", err)
+	}
+	if got := events(t, f, "ada@example.com"); got != "joined/web/192.0.2.1 confirmed/web/192.0.2.9" {
+		t.Fatalf("consent log: %s", got)
+	}
+	// An active address gets no second welcome.
+	out, err = f.svc.SignUp(ctx, roster.SignUp{Email: "ada@example.com", IP: "192.0.2.1"})
+	if err != nil || out != roster.SignUpAlreadyActive || len(f.links.sent["ada@example.com"]) != 1 {
+		t.Fatalf("active sign-up: %v %v, %d mails", out, err, len(f.links.sent["ada@example.com"]))
+	}
+	// After leaving, the old link cannot bring them back.
+	if _, _, err := f.svc.Remove(ctx, "ada@example.com", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Confirm(ctx, tok, ""); !errors.Is(err, roster.ErrLinkInvalid) {
+		t.Fatalf("stale link after leaving: %v", err)
+	}
+}
+
+func TestConfirmTokensRefused(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	for _, e := range []string{"a@example.com", "b@example.com"} {
+		if _, err := f.svc.SignUp(ctx, roster.SignUp{Email: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := f.links.last(t, "a@example.com"), f.links.last(t, "b@example.com")
+	bSub, _ := f.db.SubscriberByEmail(ctx, "b@example.com")
+	aSub, _ := f.db.SubscriberByEmail(ctx, "a@example.com")
+	other, _ := token.NewSigner(bytes.Repeat([]byte("x"), 32))
+	tests := []struct {
+		name, tok string
+		want      error
+	}{
+		{"truncated", a[:len(a)-1], roster.ErrLinkInvalid},
+		{"empty", "", roster.ErrLinkInvalid},
+		{"flipped", a[:len(a)-2] + flip(a[len(a)-2]) + a[len(a)-1:], roster.ErrLinkInvalid},
+		{"other key", other.MakeExpiring(token.Confirm, aSub.ID, aSub.Email, t0.Add(time.Hour)), roster.ErrLinkInvalid},
+		{"other subscriber's address", f.sg.MakeExpiring(token.Confirm, aSub.ID, bSub.Email, t0.Add(time.Hour)), roster.ErrLinkInvalid},
+		{"unsubscribe token", f.sg.Make(token.Unsubscribe, aSub.ID, aSub.Email), roster.ErrLinkInvalid},
+		{"wrong purpose", f.sg.MakeExpiring("other", aSub.ID, aSub.Email, t0.Add(time.Hour)), roster.ErrLinkInvalid},
+		{"no such subscriber", f.sg.MakeExpiring(token.Confirm, 999, "a@example.com", t0.Add(time.Hour)), roster.ErrLinkInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := f.svc.Confirm(ctx, tt.tok, ""); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if f.status(t, "a@example.com") != newsletter.StatusPending || f.status(t, "b@example.com") != newsletter.StatusPending {
+		t.Fatal("a refused token changed a status")
+	}
+	// Cross-subscriber: a's token with b's id in it acts for nobody.
+	raw, _ := base64.RawURLEncoding.DecodeString(a)
+	binary.BigEndian.PutUint64(raw, uint64(bSub.ID))
+	if _, err := f.svc.Confirm(ctx, base64.RawURLEncoding.EncodeToString(raw), ""); !errors.Is(err, roster.ErrLinkInvalid) {
+		t.Fatalf("a's token with b's id: %v", err)
+	}
+	// b's own link still works after all that.
+	if _, err := f.svc.Confirm(ctx, b, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(72*time.Hour + time.Second)
+	if _, err := f.svc.Confirm(ctx, a, ""); !errors.Is(err, roster.ErrLinkExpired) {
+		t.Fatalf("expired: %v", err)
+	}
+}
+
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+func TestSuppressionSurvivesEraseAndImport(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	if _, _, err := f.svc.Add(ctx, roster.AddRequest{Email: "gone@example.com", Name: "Gone", Source: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	existed, err := f.svc.Erase(ctx, "Gone@example.com")
+	if err != nil || !existed {
+		t.Fatalf("erase: %v %v", existed, err)
+	}
+	if _, err := f.db.SubscriberByEmail(ctx, "gone@example.com"); !errors.Is(err, newsletter.ErrNotFound) {
+		t.Fatalf("row survived the erase: %v", err)
+	}
+	if _, err := f.svc.Show(ctx, "gone@example.com"); !errors.Is(err, roster.ErrSuppressed) {
+		t.Fatalf("show after erase: %v", err)
+	}
+	csv := "email,name\nGONE@example.com,Back Again\nnew@example.com,New\n"
+	rep, err := f.svc.Import(ctx, strings.NewReader(csv), roster.ImportOptions{})
+	if err != nil || rep.Added != 1 || rep.Suppressed != 1 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	if _, err := f.db.SubscriberByEmail(ctx, "gone@example.com"); !errors.Is(err, newsletter.ErrNotFound) {
+		t.Fatal("import re-added an erased address")
+	}
+	if _, _, err := f.svc.Add(ctx, roster.AddRequest{Email: "gone@example.com"}); !errors.Is(err, roster.ErrSuppressed) {
+		t.Fatalf("add of an erased address: %v", err)
+	}
+	// --resubscribe is the operator's explicit override.
+	rep, err = f.svc.Import(ctx, strings.NewReader(csv), roster.ImportOptions{Resubscribe: true})
+	if err != nil || rep.Added != 1 || rep.Suppressed != 0 {
+		t.Fatalf("import --resubscribe: %+v %v", rep, err)
+	}
+	// The person's own confirmed sign-up also lifts it.
+	if _, err := f.svc.Erase(ctx, "gone@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SignUp(ctx, roster.SignUp{Email: "gone@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Confirm(ctx, f.links.last(t, "gone@example.com"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.db.Suppression(ctx, f.sg.Digest("gone@example.com")); r != "" {
+		t.Fatalf("still suppressed after a confirmed sign-up: %s", r)
+	}
+}
+
+func TestRemoveSuppressesAndFilters(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		if _, _, err := f.svc.Add(ctx, roster.AddRequest{Email: e, Source: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, changed, err := f.svc.Remove(ctx, "a@example.com", "cli"); err != nil || !changed {
+		t.Fatal(changed, err)
+	}
+	if err := f.svc.Suppress(ctx, "b@example.com", store.SuppressComplained, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Suppress(ctx, "b@example.com", "nonsense", "cli"); !errors.Is(err, roster.ErrBadInput) {
+		t.Fatalf("bad reason: %v", err)
+	}
+	subs, total, err := f.svc.List(ctx, roster.Filter{Status: "suppressed"})
+	if err != nil || total != 2 || len(subs) != 2 {
+		t.Fatalf("suppressed: %d %v", total, err)
+	}
+	if _, _, err := f.svc.List(ctx, roster.Filter{Status: "gone"}); !errors.Is(err, roster.ErrBadInput) {
+		t.Fatalf("bad status: %v", err)
+	}
+	// An unsubscribed address in a later import is kept unsubscribed.
+	rep, err := f.svc.Import(ctx, strings.NewReader("email,status\na@example.com,active\n"), roster.ImportOptions{})
+	if err != nil || (rep.Kept+rep.Suppressed) != 1 || f.status(t, "a@example.com") != newsletter.StatusUnsubscribed {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	st, err := f.svc.Stats(ctx, 4)
+	if err != nil || st.Total != 3 || st.Suppressed != 2 || len(st.Weeks) != 4 || st.Weeks[3].Joined != 3 || st.Weeks[3].Left != 2 {
+		t.Fatalf("stats: %+v %v", st, err)
+	}
+	if got := events(t, f, "b@example.com"); got != "joined/cli/ complained/cli/" {
+		t.Fatalf("consent log: %s", got)
+	}
+}
+
+// TestHostileImport feeds rows an attacker or a broken spreadsheet would: each bad row
+// is reported with its line, the rest are kept.
+func TestHostileImport(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	long := strings.Repeat("a", 10<<10) + "@example.com"
+	csv := "email,name,status\n" +
+		"ok@example.com,\"Smith, Jane\",active\n" + // line 2: quoted comma
+		"crlf@example.com,\"Evil\r\nBcc: victim@example.com\",\n" + // lines 3-4: CR/LF in a name
+		long + ",Long,active\n" + // line 5: 10 KB address
+		"bad\xff@example.com,Invalid UTF-8,\n" + // line 6
+		"OK@example.com,Dupe,\n" + // line 7: same address, other case in the local part (kept apart)
+		"ok@EXAMPLE.com,Dupe Domain,\n" + // line 8: same address, domain case folded: merged with line 2
+		"\"unterminated,x\n" + // line 9: broken quoting
+		"fine@example.org,Fine,bogus\n" // line 10: bad status
+	rep, err := f.svc.Import(ctx, strings.NewReader(csv), roster.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[int]bool{}
+	for _, e := range rep.Errors {
+		lines[e.Line] = true
+	}
+	for _, want := range []int{5, 6} {
+		if !lines[want] {
+			t.Errorf("line %d not reported; errors: %v", want, rep.Errors)
+		}
+	}
+	sub, err := f.db.SubscriberByEmail(ctx, "crlf@example.com")
+	if err != nil || strings.ContainsAny(sub.Name, "\r\n") {
+		t.Fatalf("CR/LF name stored as %q (%v)", sub.Name, err)
+	}
+	sub, err = f.db.SubscriberByEmail(ctx, "ok@example.com")
+	if err != nil || sub.Name != "Dupe Domain" {
+		t.Fatalf("merged duplicate: %+v %v", sub, err)
+	}
+	if rep.Added < 2 {
+		t.Fatalf("good rows not kept: %+v", rep)
+	}
+	// Strict writes nothing.
+	f2 := setup(t)
+	rep, err = f2.svc.Import(ctx, strings.NewReader(csv), roster.ImportOptions{Strict: true})
+	if err != nil || rep.Written || len(rep.Errors) == 0 {
+		t.Fatalf("strict: %+v %v", rep, err)
+	}
+	if _, total, _ := f2.svc.List(ctx, roster.Filter{}); total != 0 {
+		t.Fatalf("strict import wrote %d rows", total)
+	}
+	// A file without an email column is refused whole.
+	if _, err := f2.svc.Import(ctx, strings.NewReader("name\nx\n"), roster.ImportOptions{}); !errors.Is(err, roster.ErrBadInput) {
+		t.Fatalf("no email column: %v", err)
+	}
+}
+
+func TestExportRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	if _, err := f.svc.Import(ctx, strings.NewReader("email,name,status\na@example.com,\"A, the first\",active\nb@example.com,B,unsubscribed\n"), roster.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n, err := f.svc.Export(ctx, &buf, roster.Filter{})
+	if err != nil || n != 2 {
+		t.Fatal(n, err)
+	}
+	g := setup(t)
+	rep, err := g.svc.Import(ctx, &buf, roster.ImportOptions{})
+	if err != nil || rep.Added != 2 || len(rep.Errors) != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if g.status(t, "b@example.com") != newsletter.StatusUnsubscribed {
+		t.Fatal("status lost in the round trip")
+	}
+}
+
+func TestMailConfirmations(t *testing.T) {
+	dir := t.TempDir()
+	m, err := roster.NewMailConfirmations(roster.MailOptions{
+		Transport:       outbox(dir),
+		From:            mailerAddress("The Weekly", "weekly@example.org"),
+		MessageIDDomain: "example.org",
+		Publication:     roster.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St", Accent: "#c8102e"},
+		Templates:       os.DirFS(filepath.Join("..", "..", "templates")),
+		Now:             func() time.Time { return t0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://news.example.org/confirm/TOKEN"
+	if err := m.SendConfirmation(context.Background(), newsletter.Subscriber{ID: 1, Email: "ada@example.com", Name: "Ada"}, link); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d messages", len(files))
+	}
+	raw, _ := os.ReadFile(files[0])
+	for _, want := range []string{"To: \"Ada\" <ada@example.com>", "Subject: Confirm your subscription to The Weekly", "text/plain", "text/html", "Auto-Submitted: auto-generated"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("message lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`confirm/TOKEN`).Match(raw) {
+		t.Error("message lacks the link")
+	}
+}
+
+func FuzzImport(f *testing.F) {
+	f.Add("email,name\na@example.com,A\n")
+	f.Add("email,name,status,subscribed_at\n\"x,y\"@example.com,\"q\"\"q\",active,2026-01-01\n")
+	f.Add("EMAIL\n\xff@example.com\nb@EXAMPLE.com\nB@example.com\n")
+	fx := setup(f)
+	f.Fuzz(func(t *testing.T, csv string) {
+		ctx := context.Background()
+		rep, err := fx.svc.Import(ctx, strings.NewReader(csv), roster.ImportOptions{DryRun: true})
+		if err != nil {
+			if !errors.Is(err, roster.ErrBadInput) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if rep.Written {
+			t.Fatal("dry run wrote")
+		}
+		for _, e := range rep.Errors {
+			if e.Line < 2 {
+				t.Fatalf("row error on line %d: %v", e.Line, e)
+			}
+		}
+		if _, total, _ := fx.svc.List(ctx, roster.Filter{}); total != 0 {
+			t.Fatal(fmt.Sprint("dry run left ", total, " rows"))
+		}
+	})
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
+	"newsletter/internal/token"
+)
+
+// AdminOptions configure the operator pages and the JSON API.
+type AdminOptions struct {
+	// Roster is the concrete service: the admin uses nearly all of it, so an interface
+	// here would only repeat its method list.
+	Roster     *roster.Service
+	Token      string        // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
+	Tokens     *token.Signer // signs the admin forms
+	Templates  fs.FS         // holds web/admin.html.tmpl
+	Page       Page
+	MaxImport  int64 // largest CSV accepted, bytes; default 64 MiB
+	TrendWeeks int   // weeks shown in the trend; default 12
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
+type Admin struct {
+	opt  AdminOptions
+	page *template.Template
+}
+
+// NewAdmin parses the admin template.
+func NewAdmin(opt AdminOptions) (*Admin, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxImport <= 0 {
+		opt.MaxImport = 64 << 20
+	}
+	if opt.TrendWeeks <= 0 {
+		opt.TrendWeeks = 12
+	}
+	page, err := template.New("admin.html.tmpl").Funcs(template.FuncMap{
+		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	}).ParseFS(opt.Templates, "web/admin.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{opt: opt, page: page}, nil
+}
+
+// Register adds /admin and /api/ routes, each behind RequireAdmin.
+func (a *Admin) Register(mux *http.ServeMux) {
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /admin":                      a.dashboard,
+		"GET /admin/subscriber":           a.subscriberPage,
+		"POST /admin/import":              a.importPage,
+		"GET /admin/export.csv":           a.apiExport,
+		"GET /api/subscribers":            a.apiList,
+		"POST /api/subscribers":           a.apiAdd,
+		"GET /api/subscribers/{email}":    a.apiShow,
+		"DELETE /api/subscribers/{email}": a.apiRemove,
+		"POST /api/subscribers/import":    a.apiImport,
+		"GET /api/subscribers/export":     a.apiExport,
+		"GET /api/stats":                  a.apiStats,
+	} {
+		mux.Handle(pattern, RequireAdmin(a.opt.Token, h))
+	}
+}
+
+// RequireAdmin is RequireToken that also takes HTTP Basic auth with the token as the
+// password (any user name), so that a browser can open the /admin pages. Both are
+// compared in constant time; an empty token turns the endpoints off (404).
+func RequireAdmin(tok string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok == "" {
+			http.NotFound(w, r)
+			return
+		}
+		_, pass, basic := r.BasicAuth()
+		if BearerMatches(r, tok) || (basic && subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("WWW-Authenticate", `Bearer realm="newsletter"`)
+		w.Header().Add("WWW-Authenticate", `Basic realm="newsletter admin", charset="UTF-8"`)
+		http.Error(w, "401 unauthorized: send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN> (or Basic auth with the token as password)", http.StatusUnauthorized)
+	})
+}
+
+const adminPageSize = 50
+
+type adminPage struct {
+	Page
+	Title     string
+	State     string // dashboard, subscriber, import, error
+	FormToken string
+	Message   string
+
+	Stats    roster.Stats
+	Statuses []newsletter.SubscriberStatus
+	Filter   roster.Filter
+	Subs     []newsletter.Subscriber
+	Total    int
+	Prev     string // query strings of the neighbouring pages, "" when none
+	Next     string
+	Export   string
+
+	Record roster.Record
+	Report roster.ImportReport
+	DryRun bool
+}
+
+func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := roster.Filter{Status: q.Get("status"), Search: q.Get("search"), Limit: adminPageSize}
+	if off := q.Get("offset"); off != "" {
+		n, err := strconv.Atoi(off)
+		if err != nil || n < 0 {
+			a.fail(w, http.StatusBadRequest, "offset must be a non-negative number")
+			return
+		}
+		f.Offset = n
+	}
+	subs, total, err := a.opt.Roster.List(r.Context(), f)
+	if err != nil {
+		a.failErr(w, err)
+		return
+	}
+	stats, err := a.opt.Roster.Stats(r.Context(), a.opt.TrendWeeks)
+	if err != nil {
+		a.failErr(w, err)
+		return
+	}
+	p := adminPage{Title: "Subscribers", State: "dashboard", Stats: stats, Statuses: roster.Statuses,
+		Filter: f, Subs: subs, Total: total, Export: pageQuery(f, -1)}
+	if f.Offset > 0 {
+		p.Prev = pageQuery(f, max(0, f.Offset-adminPageSize))
+	}
+	if f.Offset+len(subs) < total {
+		p.Next = pageQuery(f, f.Offset+adminPageSize)
+	}
+	a.render(w, http.StatusOK, p)
+}
+
+// pageQuery is the query string for f at offset (none when offset < 0).
+func pageQuery(f roster.Filter, offset int) string {
+	v := make([]string, 0, 3)
+	if f.Status != "" {
+		v = append(v, "status="+url.QueryEscape(f.Status))
+	}
+	if f.Search != "" {
+		v = append(v, "search="+url.QueryEscape(f.Search))
+	}
+	if offset > 0 {
+		v = append(v, "offset="+strconv.Itoa(offset))
+	}
+	return strings.Join(v, "&")
+}
+
+func (a *Admin) subscriberPage(w http.ResponseWriter, r *http.Request) {
+	rec, err := a.opt.Roster.Show(r.Context(), r.URL.Query().Get("email"))
+	if err != nil && !(errors.Is(err, roster.ErrSuppressed) && rec.Suppressed != "") {
+		a.failErr(w, err)
+		return
+	}
+	a.render(w, http.StatusOK, adminPage{Title: "Subscriber", State: "subscriber", Record: rec, Message: r.URL.Query().Get("email")})
+}
+
+// importPage takes a CSV upload (multipart, field "file") and shows the row report.
+// Basic-auth credentials ride along on any request a browser makes, so the form is
+// also checked for a same-origin post and a signed form token (CSRF).
+func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport+64<<10)
+	if !sameOrigin(r) {
+		a.fail(w, http.StatusForbidden, "cross-site form post refused")
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		a.fail(w, http.StatusBadRequest, "want a multipart/form-data upload with a file field")
+		return
+	}
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			a.fail(w, http.StatusBadRequest, "the upload ended without a file field (fields go before the file)")
+			return
+		}
+		name := part.FormName()
+		if name != "file" {
+			value, err := io.ReadAll(io.LimitReader(part, 4096))
+			if err != nil {
+				a.fail(w, http.StatusBadRequest, "could not read the form")
+				return
+			}
+			fields[name] = string(value)
+			continue
+		}
+		if a.opt.Tokens.CheckForm(fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
+			a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
+			return
+		}
+		opt := roster.ImportOptions{DryRun: fields["dry_run"] != "", Resubscribe: fields["resubscribe"] != "", Source: "admin"}
+		rep, err := a.opt.Roster.Import(r.Context(), part, opt)
+		if err != nil {
+			a.failErr(w, err)
+			return
+		}
+		a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", len(rep.Errors), "dry_run", opt.DryRun)
+		a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
+		return
+	}
+}
+
+func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {
+	a.render(w, code, adminPage{Title: http.StatusText(code), State: "error", Message: msg})
+}
+
+func (a *Admin) failErr(w http.ResponseWriter, err error) {
+	code, msg := errorStatus(err)
+	if code == http.StatusInternalServerError {
+		a.opt.Logger.Error("web: admin", "err", err)
+	}
+	a.fail(w, code, msg)
+}
+
+func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
+	p.Page = a.opt.Page
+	p.FormToken = a.opt.Tokens.MakeForm(a.opt.Now())
+	renderPage(w, a.page, code, p, a.opt.Logger)
+}
+
+// errorStatus maps a service error to an HTTP status and a message safe to show.
+func errorStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, roster.ErrBadInput):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, roster.ErrSuppressed):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, newsletter.ErrNotFound):
+		return http.StatusNotFound, "no such subscriber"
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)
+	}
+	return http.StatusInternalServerError, "internal error; see the server log"
+}

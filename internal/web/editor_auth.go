@@ -1,0 +1,73 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// EditorAuth guards the editors' pages: HTTP basic auth against bcrypt hashes, or the admin
+// bearer token (for scripts). With neither configured the pages are off (404).
+type EditorAuth struct {
+	Editors    map[string]string // name → bcrypt hash
+	AdminToken string
+}
+
+type editorKey struct{}
+
+// Editor returns the editor a guarded request was authenticated as.
+func Editor(r *http.Request) string {
+	name, _ := r.Context().Value(editorKey{}).(string)
+	return name
+}
+
+// Require wraps h: requests without valid credentials get 401 and nothing else. State-changing
+// requests must also come from this site (basic credentials are sent by the browser on its own,
+// so a form on another site could otherwise act as the editor).
+func (a EditorAuth) Require(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(a.Editors) == 0 && a.AdminToken == "" {
+			http.NotFound(w, r)
+			return
+		}
+		name := ""
+		if BearerMatches(r, a.AdminToken) {
+			name = "admin"
+		} else if user, pass, ok := r.BasicAuth(); ok {
+			hash, known := a.Editors[user]
+			if !known {
+				// Spend the same time on an unknown name, so names cannot be probed.
+				hash = "$2a$10$QtMu36mbX2pOvSmiFkYDx.XmRUd.9EbIvf.Eft.7a6OQogo9EBjcu"
+			}
+			if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil && known {
+				name = user
+			}
+		}
+		if name == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="newsletter editors", charset="UTF-8"`)
+			http.Error(w, "401 unauthorized: editors sign in with their name and password; scripts send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN>", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !editorSameOrigin(r) {
+			http.Error(w, "403 forbidden: cross-site request", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), editorKey{}, name)))
+	})
+}
+
+// editorSameOrigin accepts requests that browsers mark as same-origin, and those without browser
+// markers at all (scripts with the bearer token).
+func editorSameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err == nil && subtle.ConstantTimeCompare([]byte(u.Host), []byte(r.Host)) == 1
+	}
+	return true
+}

@@ -1,0 +1,297 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter/internal/editorial"
+	"newsletter/internal/feed"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/store"
+	"newsletter/internal/weekly"
+	"newsletter/templates"
+)
+
+// A bcrypt hash (cost 4, fast in tests) of "s3cret-editor".
+const testEditorHash = "$2a$04$6tm2fB8KmvJ4aSdLvCFtVOzJNwq.eQDJdUdu7cLOESgmHFHEjsPDK"
+
+const testAdminToken = "admin-token-0123456789"
+
+// deskStore adapts the store to weekly.Store (the feed methods are unused: nothing is gathered).
+type deskStore struct{ *store.DB }
+
+func (deskStore) FeedValidators(context.Context, string) (feed.Validators, error) {
+	return feed.Validators{}, newsletter.ErrNotFound
+}
+func (deskStore) SaveFeedResult(context.Context, string, feed.Validators, error, time.Time) error {
+	return nil
+}
+
+// testMessages personalises like delivery does, for a fixed sample subscriber, and records tests.
+type testMessages struct{ sent []string }
+
+func (m *testMessages) Sample(_ context.Context, is newsletter.Issue, e render.Email) (editorial.Message, error) {
+	unsub := "https://news.example.org/unsubscribe/sample-token"
+	h, txt := e.Personalize(render.Recipient{Email: "reader@example.com", UnsubscribeURL: unsub})
+	return editorial.Message{Subject: e.Subject, HTML: h, Text: txt, Headers: "Subject: " + e.Subject, UnsubscribeURL: unsub}, nil
+}
+
+func (m *testMessages) SendTest(_ context.Context, is newsletter.Issue, e render.Email, to []string) error {
+	for _, a := range to {
+		m.sent = append(m.sent, a+": [TEST] "+e.Subject)
+	}
+	return nil
+}
+
+type deskFixture struct {
+	db       *store.DB
+	srv      *httptest.Server
+	messages *testMessages
+	week     newsletter.Week
+}
+
+var testPostal = "Technerdo Media, Büyükdere Cd. 185, Istanbul"
+
+func setupDesk(t *testing.T) *deskFixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "desk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) // Monday of 2026-W19
+	var stories []newsletter.Story
+	for i, title := range []string{"Chips get faster", "A quiet week for phones", "Rust in the kernel", "Cheap laptops, reviewed"} {
+		stories = append(stories, newsletter.Story{
+			URL: "https://technerdo.com/s/" + string(rune('a'+i)), Title: title, Summary: "A short dek about " + title + ".",
+			Section: []string{"News", "Reviews"}[i%2], Published: now.Add(-time.Duration(i+1) * 24 * time.Hour),
+			ImageURL: "https://technerdo.com/img/" + string(rune('a'+i)) + ".jpg", ImageAlt: title,
+		})
+	}
+	if _, err := db.SaveStories(ctx, stories, now); err != nil {
+		t.Fatal(err)
+	}
+	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com",
+		PostalAddress: testPostal, ArchiveURL: "https://news.example.org/issues"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return now }
+	b := weekly.New(deskStore{db}, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
+		SubjectTemplate: "{{.Publication}}: {{.TopStory}}", Publication: "The Technerdo Weekly"})
+	msgs := &testMessages{}
+	desk := editorial.New(deskStore{db}, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
+	week := newsletter.Week{Year: 2026, Num: 19}
+	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
+	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, ThisWeek: func() newsletter.Week { return week },
+		Auth: EditorAuth{Editors: map[string]string{"ayse": testEditorHash}, AdminToken: testAdminToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := NewArchive(ArchiveOptions{Issues: db, Templates: templates.Web, Page: page, BaseURL: "https://news.example.org",
+		Fill: func(h string) string {
+			out, _ := render.Email{HTML: h}.Personalize(render.Recipient{Email: "a subscriber", UnsubscribeURL: "#"})
+			return out
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(preview, archive))
+	t.Cleanup(srv.Close)
+	return &deskFixture{db: db, srv: srv, messages: msgs, week: week}
+}
+
+func (f *deskFixture) do(t *testing.T, method, path string, form url.Values, auth func(*http.Request)) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if auth != nil {
+		auth(req)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func asEditor(r *http.Request) { r.SetBasicAuth("ayse", "s3cret-editor") }
+func asAdmin(r *http.Request)  { r.Header.Set("Authorization", "Bearer "+testAdminToken) }
+
+func TestPreviewAuth(t *testing.T) {
+	f := setupDesk(t)
+	tests := []struct {
+		name   string
+		method string
+		auth   func(*http.Request)
+		want   int
+	}{
+		{"no credentials", "GET", nil, http.StatusUnauthorized},
+		{"wrong password", "GET", func(r *http.Request) { r.SetBasicAuth("ayse", "nope") }, http.StatusUnauthorized},
+		{"unknown editor", "GET", func(r *http.Request) { r.SetBasicAuth("mallory", "s3cret-editor") }, http.StatusUnauthorized},
+		{"wrong token", "GET", func(r *http.Request) { r.Header.Set("Authorization", "Bearer wrong-token-000000") }, http.StatusUnauthorized},
+		{"editor", "GET", asEditor, http.StatusOK},
+		{"admin token", "GET", asAdmin, http.StatusOK},
+		{"post without credentials", "POST", nil, http.StatusUnauthorized},
+		{"cross-site post", "POST", func(r *http.Request) { asEditor(r); r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, form := "/preview/2026-W19", url.Values(nil)
+			if tt.method == "POST" {
+				path, form = "/preview/2026-W19/approve", url.Values{}
+			}
+			code, body := f.do(t, tt.method, path, form, tt.auth)
+			if code != tt.want {
+				t.Fatalf("status %d, want %d: %.200s", code, tt.want, body)
+			}
+		})
+	}
+	if is, err := f.db.IssueByWeek(context.Background(), f.week); err != nil || is.Status != newsletter.IssueDraft {
+		t.Fatalf("refused requests changed the issue: %v %v", is.Status, err)
+	}
+}
+
+func TestPreviewEditsPersistAndApproveFreezes(t *testing.T) {
+	f := setupDesk(t)
+	ctx := context.Background()
+	code, page := f.do(t, "GET", "/preview/2026-W19", nil, asEditor)
+	if code != http.StatusOK || !strings.Contains(page, "Gmail") || !strings.Contains(page, "Inclusion report") {
+		t.Fatalf("preview: %d %.300s", code, page)
+	}
+	if !strings.Contains(page, "over the cap of 3 stories") {
+		t.Errorf("inclusion report lacks the capped story")
+	}
+	is, err := f.db.IssueByWeek(ctx, f.week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := is.Stories[len(is.Stories)-1]
+	first := is.Stories[0]
+	post := func(path string, form url.Values) {
+		t.Helper()
+		code, body := f.do(t, "POST", path, form, asEditor)
+		if code != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d %.300s", path, code, body)
+		}
+	}
+	post("/preview/2026-W19/edit", url.Values{"action": {"set-subject"}, "value": {"Editors' choice"}})
+	post("/preview/2026-W19/edit", url.Values{"action": {"set-intro"}, "value": {"Hello <script>x</script> **readers**"}})
+	post("/preview/2026-W19/edit", url.Values{"action": {"move"}, "story": {itoa(last.ID)}, "value": {"1"}})
+	post("/preview/2026-W19/edit", url.Values{"action": {"exclude"}, "story": {itoa(first.ID)}})
+	post("/preview/2026-W19/add", url.Values{"url": {"https://example.org/pick"}, "title": {"An editor's pick"}, "summary": {"Worth it."}})
+	post("/preview/2026-W19/test", url.Values{"to": {"editor@example.org"}})
+	if len(f.messages.sent) != 1 || !strings.Contains(f.messages.sent[0], "[TEST] Editors' choice") {
+		t.Errorf("test sends: %q", f.messages.sent)
+	}
+
+	// A rebuild from the feeds (what `newsletter build` and the scheduler do) keeps every edit.
+	code, page = f.do(t, "GET", "/preview/2026-W19", nil, asAdmin)
+	if code != http.StatusOK {
+		t.Fatal(code)
+	}
+	is, err = f.db.IssueByWeek(ctx, f.week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Subject != "Editors' choice" {
+		t.Errorf("subject %q", is.Subject)
+	}
+	var titles []string
+	for _, s := range is.Stories {
+		titles = append(titles, s.Title)
+		if s.ID == first.ID {
+			t.Errorf("excluded story %q is in the issue", s.Title)
+		}
+	}
+	if !strings.Contains(strings.Join(titles, "|"), "An editor's pick") {
+		t.Errorf("manual pick missing: %q", titles)
+	}
+	if strings.Contains(is.HTML, "<script") || !strings.Contains(is.HTML, "<strong>readers</strong>") {
+		t.Errorf("intro not rendered safely")
+	}
+	for _, want := range []string{"excluded by ayse", "set-subject", "test-send", "editor@example.org"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+
+	post("/preview/2026-W19/approve", url.Values{})
+	is, err = f.db.IssueByWeek(ctx, f.week)
+	if err != nil || is.Status != newsletter.IssueApproved || is.ApprovedBy != "ayse" {
+		t.Fatalf("after approve: %v by %q (%v)", is.Status, is.ApprovedBy, err)
+	}
+	frozen := is.HTML
+	code, body := f.do(t, "POST", "/preview/2026-W19/edit", url.Values{"action": {"set-subject"}, "value": {"Too late"}}, asEditor)
+	if code != http.StatusSeeOther {
+		t.Fatalf("edit after approve: %d %s", code, body)
+	}
+	if is, _ = f.db.IssueByWeek(ctx, f.week); is.Subject != "Editors' choice" || is.HTML != frozen {
+		t.Errorf("an edit changed an approved issue: subject %q", is.Subject)
+	}
+	if ok, why := editorial.Ready(is, true); !ok {
+		t.Errorf("approved issue not ready: %s", why)
+	}
+}
+
+func TestArchiveShowsOnlySentIssues(t *testing.T) {
+	f := setupDesk(t)
+	ctx := context.Background()
+	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	if code, _ := f.do(t, "GET", "/issues/2026-W19", nil, nil); code != http.StatusNotFound {
+		t.Errorf("draft is public: %d", code)
+	}
+	_, index := f.do(t, "GET", "/issues", nil, nil)
+	if strings.Contains(index, "2026-W19") {
+		t.Errorf("index lists a draft")
+	}
+	is, err := f.db.IssueByWeek(ctx, f.week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetIssueStatus(ctx, is.ID, newsletter.IssueSent, time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	code, page := f.do(t, "GET", "/issues/2026-W19", nil, nil)
+	if code != http.StatusOK || !strings.Contains(page, is.Stories[0].Title) {
+		t.Fatalf("archived issue: %d", code)
+	}
+	for _, leak := range []string{render.PlaceholderEmail, render.PlaceholderUnsubscribeURL, "/unsubscribe/", "reader@example.com"} {
+		if strings.Contains(page, leak) {
+			t.Errorf("archive page contains %q", leak)
+		}
+	}
+	if _, index = f.do(t, "GET", "/issues", nil, nil); !strings.Contains(index, `href="/issues/2026-W19"`) {
+		t.Errorf("index lacks the sent issue")
+	}
+	code, atom := f.do(t, "GET", "/issues/feed.atom", nil, nil)
+	if code != http.StatusOK || !strings.Contains(atom, "https://news.example.org/issues/2026-W19") || !strings.Contains(atom, "<feed") {
+		t.Errorf("feed: %d %.300s", code, atom)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

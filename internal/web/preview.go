@@ -1,0 +1,232 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"newsletter/internal/editorial"
+	"newsletter/internal/newsletter"
+)
+
+// Desk is the editors' workflow the preview pages drive (package editorial).
+type Desk interface {
+	Draft(ctx context.Context, week newsletter.Week) (editorial.View, error)
+	Edit(ctx context.Context, e newsletter.Edit) error
+	AddPick(ctx context.Context, week newsletter.Week, editor string, p editorial.Pick) (newsletter.Story, error)
+	Approve(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error)
+	SendTest(ctx context.Context, week newsletter.Week, by string, to []string) error
+}
+
+// PreviewOptions configure the editors' preview pages.
+type PreviewOptions struct {
+	Desk      Desk
+	Auth      EditorAuth
+	Templates fs.FS // holds web/preview.html.tmpl
+	Page      Page
+	ThisWeek  func() newsletter.Week
+	Logger    *slog.Logger
+}
+
+// Preview serves /preview: the week's draft as it will be sent, its checks, its edits and
+// the forms that shape, test and approve it. Never public.
+type Preview struct {
+	opt  PreviewOptions
+	page *template.Template
+}
+
+// NewPreview parses the preview template.
+func NewPreview(opt PreviewOptions) (*Preview, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	page, err := template.New("preview.html.tmpl").Funcs(template.FuncMap{
+		"inc": func(i int) int { return i + 1 },
+	}).ParseFS(opt.Templates, "web/preview.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Preview{opt: opt, page: page}, nil
+}
+
+// Register adds the preview routes, each behind the editors' guard.
+func (p *Preview) Register(mux *http.ServeMux) {
+	g := func(h http.HandlerFunc) http.Handler { return p.opt.Auth.Require(h) }
+	mux.Handle("GET /preview", g(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/preview/"+p.opt.ThisWeek().String(), http.StatusSeeOther)
+	}))
+	mux.Handle("GET /preview/{week}", g(p.show))
+	mux.Handle("GET /preview/{week}/email.html", g(p.email))
+	mux.Handle("POST /preview/{week}/edit", g(p.edit))
+	mux.Handle("POST /preview/{week}/add", g(p.add))
+	mux.Handle("POST /preview/{week}/approve", g(p.approve))
+	mux.Handle("POST /preview/{week}/test", g(p.test))
+}
+
+// The preview frames the email from its own route: the page may frame same-origin content,
+// and the framed email may be framed by this site only. Images in emails are remote.
+const (
+	previewCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	emailCSP   = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-ancestors 'self'; base-uri 'none'"
+)
+
+type previewData struct {
+	Page
+	Week    string
+	Editor  string
+	Flash   string
+	Error   string
+	Missing string // why there is no issue to show
+	View    editorial.View
+	Failed  int // red checks
+}
+
+func (p *Preview) week(w http.ResponseWriter, r *http.Request) (newsletter.Week, bool) {
+	wk, err := newsletter.ParseWeek(r.PathValue("week"))
+	if err != nil {
+		http.Error(w, "404 page not found: no such week", http.StatusNotFound)
+		return wk, false
+	}
+	return wk, true
+}
+
+func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.week(w, r)
+	if !ok {
+		return
+	}
+	d := previewData{Page: p.opt.Page, Week: wk.String(), Editor: Editor(r), Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error")}
+	v, err := p.opt.Desk.Draft(r.Context(), wk)
+	code := http.StatusOK
+	switch {
+	case err == nil:
+		d.View = v
+		for _, c := range v.Checks {
+			if !c.OK {
+				d.Failed++
+			}
+		}
+	case errors.Is(err, newsletter.ErrNotFound), strings.Contains(err.Error(), "no new stories"):
+		d.Missing = err.Error()
+		d.View.Edits = v.Edits
+	default:
+		p.opt.Logger.Error("web: preview", "week", wk.String(), "err", err)
+		http.Error(w, "500 internal error: the draft could not be built (see the log)", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := p.page.Execute(&buf, d); err != nil {
+		p.opt.Logger.Error("web: preview template", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", previewCSP)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+// darkMedia turns the email's dark-mode rules on unconditionally, to simulate a dark client.
+var darkMedia = regexp.MustCompile(`@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)`)
+
+// email serves the sample subscriber's HTML for the preview frames (?dark=1 simulates dark mode).
+func (p *Preview) email(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.week(w, r)
+	if !ok {
+		return
+	}
+	v, err := p.opt.Desk.Draft(r.Context(), wk)
+	if err != nil {
+		http.Error(w, "404 page not found: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	body := v.Message.HTML
+	if r.URL.Query().Get("dark") == "1" {
+		body = darkMedia.ReplaceAllString(body, "@media all")
+	}
+	w.Header().Set("Content-Security-Policy", emailCSP)
+	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(body))
+}
+
+const maxForm = 64 << 10
+
+// done redirects back to the preview (POST-redirect-GET) with a message or an error.
+func (p *Preview) done(w http.ResponseWriter, r *http.Request, wk newsletter.Week, msg string, err error) {
+	target := "/preview/" + wk.String()
+	switch {
+	case err == nil:
+		target += "?done=" + url.QueryEscape(msg)
+	case errors.Is(err, editorial.ErrInvalid), errors.Is(err, editorial.ErrFrozen):
+		target += "?error=" + url.QueryEscape(err.Error())
+	default:
+		p.opt.Logger.Error("web: preview action", "week", wk.String(), "err", err)
+		target += "?error=" + url.QueryEscape("That did not work; the log says why.")
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (p *Preview) form(w http.ResponseWriter, r *http.Request) (newsletter.Week, bool) {
+	wk, ok := p.week(w, r)
+	if !ok {
+		return wk, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
+		return wk, false
+	}
+	return wk, true
+}
+
+func (p *Preview) edit(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.form(w, r)
+	if !ok {
+		return
+	}
+	e := newsletter.Edit{Week: wk, Editor: Editor(r), Action: r.PostForm.Get("action"), Value: r.PostForm.Get("value")}
+	if id := r.PostForm.Get("story"); id != "" {
+		e.StoryID, _ = strconv.ParseInt(id, 10, 64)
+	}
+	p.done(w, r, wk, "Saved: "+e.Action, p.opt.Desk.Edit(r.Context(), e))
+}
+
+func (p *Preview) add(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.form(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	st, err := p.opt.Desk.AddPick(r.Context(), wk, Editor(r), editorial.Pick{
+		URL: f.Get("url"), Title: f.Get("title"), Summary: f.Get("summary"),
+		ImageURL: f.Get("image_url"), ImageAlt: f.Get("image_alt"), Section: f.Get("section"),
+	})
+	p.done(w, r, wk, "Added: "+st.Title, err)
+}
+
+func (p *Preview) approve(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.form(w, r)
+	if !ok {
+		return
+	}
+	_, err := p.opt.Desk.Approve(r.Context(), wk, Editor(r))
+	p.done(w, r, wk, "Approved: the issue is frozen and goes out at its send time.", err)
+}
+
+func (p *Preview) test(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.form(w, r)
+	if !ok {
+		return
+	}
+	to := r.PostForm.Get("to")
+	p.done(w, r, wk, "Test sent to "+to, p.opt.Desk.SendTest(r.Context(), wk, Editor(r), []string{to}))
+}

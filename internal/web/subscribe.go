@@ -1,0 +1,252 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
+	"newsletter/internal/token"
+)
+
+// SignUps is the part of the roster service the sign-up pages need.
+type SignUps interface {
+	SignUp(ctx context.Context, req roster.SignUp) (roster.SignUpOutcome, error)
+	ConfirmTarget(ctx context.Context, tok string) (newsletter.Subscriber, error)
+	Confirm(ctx context.Context, tok, ip string) (newsletter.Subscriber, error)
+}
+
+// SubscribeOptions configure the sign-up pages.
+type SubscribeOptions struct {
+	Roster    SignUps
+	Tokens    *token.Signer // signs the form tokens
+	Templates fs.FS         // holds web/subscribe.html.tmpl
+	Page      Page
+	// Per-IP and per-address sign-up limits per hour; 0 turns one off.
+	PerIP, PerAddress int
+	FormMaxAge        time.Duration // how long a served form can be posted; default 2h
+	Now               func() time.Time
+	Logger            *slog.Logger
+}
+
+// Subscribe serves GET/POST /subscribe and GET/POST /confirm/{token}.
+type Subscribe struct {
+	opt             SubscribeOptions
+	page            *template.Template
+	perIP, perEmail *RateLimiter
+}
+
+// maxSignUpBody caps a sign-up POST: two short fields and a token.
+const maxSignUpBody = 8 << 10
+
+// NewSubscribe parses the page template.
+func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Page.Lang == "" {
+		opt.Page.Lang = "en"
+	}
+	if opt.FormMaxAge <= 0 {
+		opt.FormMaxAge = 2 * time.Hour
+	}
+	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Subscribe{
+		opt: opt, page: page,
+		perIP:    NewRateLimiter(opt.PerIP, time.Hour, opt.Now),
+		perEmail: NewRateLimiter(opt.PerAddress, time.Hour, opt.Now),
+	}, nil
+}
+
+// Register adds the sign-up routes.
+func (s *Subscribe) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /subscribe", s.showForm)
+	mux.HandleFunc("POST /subscribe", s.postForm)
+	mux.HandleFunc("GET /confirm/{token}", s.showConfirm)
+	mux.HandleFunc("POST /confirm/{token}", s.postConfirm)
+}
+
+type subscribePage struct {
+	Page
+	Title     string
+	State     string // form, sent, confirm, confirmed, error
+	Email     string
+	Name      string
+	FormToken string
+	Message   string
+}
+
+func (s *Subscribe) showForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, subscribePage{Title: "Subscribe", State: "form"})
+}
+
+// postForm stores a sign-up. Whatever the address's standing, a valid request gets the
+// same "check your inbox" page, so the form cannot be used to learn who is subscribed.
+func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignUpBody)
+	if err := parseForm(r); err != nil {
+		s.fail(w, http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
+		return
+	}
+	ip := clientIP(r)
+	if !s.perIP.Allow(ip) {
+		s.opt.Logger.Warn("sign-up rate limited", "by", "ip", "ip", ip)
+		s.tooMany(w)
+		return
+	}
+	if !sameOrigin(r) || s.opt.Tokens.CheckForm(r.PostForm.Get("form_token"), s.opt.Now(), s.opt.FormMaxAge) != nil {
+		s.fail(w, http.StatusForbidden, "This form has expired or did not come from our site. Please reload the page and try again.")
+		return
+	}
+	email, name := r.PostForm.Get("email"), r.PostForm.Get("name")
+	// The honeypot: a field people never see. Bots that fill every field get the
+	// ordinary answer and nothing happens.
+	if r.PostForm.Get("website") != "" {
+		s.opt.Logger.Info("sign-up honeypot", "ip", ip)
+		s.render(w, http.StatusOK, subscribePage{Title: "Check your inbox", State: "sent"})
+		return
+	}
+	addr, err := roster.Normalize(email)
+	if err != nil || len(name) > 1000 {
+		msg := "Please enter a valid email address, like name@example.org."
+		if err == nil {
+			msg = "That name is too long."
+		}
+		s.render(w, http.StatusBadRequest, subscribePage{Title: "Subscribe", State: "form", Email: clipField(email), Name: clipField(name), Message: msg})
+		return
+	}
+	if !s.perEmail.Allow(strings.ToLower(addr)) {
+		s.opt.Logger.Warn("sign-up rate limited", "by", "address", "ip", ip)
+		s.tooMany(w)
+		return
+	}
+	outcome, err := s.opt.Roster.SignUp(r.Context(), roster.SignUp{Email: addr, Name: name, IP: ip})
+	if err != nil {
+		s.opt.Logger.Error("web: sign-up", "err", err)
+		s.fail(w, http.StatusServiceUnavailable, "We could not send the confirmation email just now. Please try again in a few minutes.")
+		return
+	}
+	s.opt.Logger.Info("sign-up", "outcome", string(outcome), "ip", ip)
+	s.render(w, http.StatusOK, subscribePage{Title: "Check your inbox", State: "sent"})
+}
+
+// showConfirm answers GET with a button: link scanners fetch every URL in a message,
+// so a GET must never confirm anyone.
+func (s *Subscribe) showConfirm(w http.ResponseWriter, r *http.Request) {
+	sub, err := s.opt.Roster.ConfirmTarget(r.Context(), r.PathValue("token"))
+	if !s.target(w, err) {
+		return
+	}
+	if sub.Status == newsletter.StatusActive {
+		s.render(w, http.StatusOK, subscribePage{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
+		return
+	}
+	s.render(w, http.StatusOK, subscribePage{Title: "Confirm your subscription", State: "confirm", Email: sub.Email})
+}
+
+func (s *Subscribe) postConfirm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSignUpBody)
+	if err := parseForm(r); err != nil {
+		s.fail(w, http.StatusBadRequest, "The request could not be read.")
+		return
+	}
+	sub, err := s.opt.Roster.Confirm(r.Context(), r.PathValue("token"), clientIP(r))
+	if !s.target(w, err) {
+		return
+	}
+	s.opt.Logger.Info("confirmed", "subscriber_id", sub.ID)
+	s.render(w, http.StatusOK, subscribePage{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
+}
+
+// target answers a confirmation link that does not check out and reports whether it did.
+func (s *Subscribe) target(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, roster.ErrLinkExpired):
+		s.fail(w, http.StatusGone, "This confirmation link has expired. Please sign up again to get a new one.")
+	case errors.Is(err, roster.ErrLinkInvalid):
+		s.fail(w, http.StatusNotFound, "This confirmation link is not valid. If you copied it from an email, please check that it is complete.")
+	default:
+		s.opt.Logger.Error("web: confirm", "err", err)
+		s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
+	}
+	return false
+}
+
+func (s *Subscribe) tooMany(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "3600")
+	s.fail(w, http.StatusTooManyRequests, "Too many sign-up attempts. Please try again later.")
+}
+
+func (s *Subscribe) fail(w http.ResponseWriter, code int, msg string) {
+	s.render(w, code, subscribePage{Title: http.StatusText(code), State: "error", Message: msg})
+}
+
+func (s *Subscribe) render(w http.ResponseWriter, code int, data subscribePage) {
+	data.Page = s.opt.Page
+	if data.State == "form" {
+		data.FormToken = s.opt.Tokens.MakeForm(s.opt.Now())
+	}
+	renderPage(w, s.page, code, data, s.opt.Logger)
+}
+
+func renderPage(w http.ResponseWriter, t *template.Template, code int, data any, logger *slog.Logger) {
+	var buf strings.Builder
+	if err := t.Execute(&buf, data); err != nil {
+		logger.Error("web: template", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(buf.String()))
+}
+
+// clientIP is the peer address. X-Forwarded-For is not trusted: anyone can send it,
+// and trusting it would let one client pose as many to the rate limit.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// sameOrigin refuses cross-site form posts: browsers send Sec-Fetch-Site and Origin on
+// POSTs, and a page elsewhere that posts our form shows up in them.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return origin == ""
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// clipField keeps echoed form input short.
+func clipField(s string) string {
+	if len(s) > 254 {
+		return strings.ToValidUTF8(s[:254], "")
+	}
+	return strings.ToValidUTF8(s, "")
+}
