@@ -123,8 +123,20 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return &app{env: e, cfg: cfg, db: db, logger: logger}, nil
+	return &app{env: e, cfg: cfg, db: db, logger: newLogger(e)}, nil
+}
+
+// newLogger builds the one logger of the process: text for people, JSON for collectors.
+func newLogger(e env) *slog.Logger {
+	level := e.logLevel
+	if level == 0 {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if e.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
 func (a *app) Close() error { return a.db.Close() }
@@ -188,7 +200,11 @@ func (a *app) transport() (mailer.Transport, error) {
 	return relays[0].Transport, nil
 }
 
-func (a *app) sender() (*delivery.Sender, error) {
+func (a *app) sender() (*delivery.Sender, error) { return a.newSender(nil) }
+
+// newSender builds the delivery engine from the configuration; adjust, when set, changes
+// its options (the daemon sends with no retry wait: it resumes deferred rows between slots).
+func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error) {
 	sg, err := a.signer()
 	if err != nil {
 		return nil, err
@@ -198,7 +214,7 @@ func (a *app) sender() (*delivery.Sender, error) {
 		return nil, err
 	}
 	s := a.cfg.Sender
-	return delivery.New(ledger{a.db}, relays, a.deliveryOptions(delivery.Options{
+	opts := a.deliveryOptions(delivery.Options{
 		Identity: delivery.Identity{
 			From:              mailer.Address{Name: s.FromName, Email: s.FromAddress},
 			ReplyTo:           s.ReplyTo,
@@ -214,7 +230,11 @@ func (a *app) sender() (*delivery.Sender, error) {
 		},
 		Now:    a.now,
 		Logger: a.logger,
-	})), nil
+	})
+	if adjust != nil {
+		adjust(&opts)
+	}
+	return delivery.New(ledger{a.db}, relays, opts), nil
 }
 
 // week resolves --week, defaulting to the week it is now in the configured time zone.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,6 +34,10 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
+	// logFormat and logLevel shape the app's logger: text (default) or json; serve logs at
+	// info, one-shot commands at warn so their own output stays readable.
+	logFormat string
+	logLevel  slog.Level
 }
 
 type command struct {

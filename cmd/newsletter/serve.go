@@ -4,21 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
+
+	"newsletter/internal/metrics"
+	"newsletter/internal/schedule"
 
 	"newsletter/internal/web"
 	"newsletter/templates"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "serve", "", "Serve the unsubscribe pages and /healthz on http_addr until interrupted.")
+	fs, cfgPath := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
+	logFormat := fs.String("log-format", "text", "log as `text` or json")
+	noScheduler := fs.Bool("no-scheduler", false, "serve HTTP only; builds and sends stay manual")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
 	} else if err := noArgs("serve", pos); err != nil {
 		return err
 	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return usagef("--log-format: want text or json, got %q", *logFormat)
+	}
+	e.logFormat, e.logLevel = *logFormat, slog.LevelInfo
 	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
 		return err
@@ -55,12 +67,23 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New(metricsSource{a}, a.logger)
+	ops := []web.Registrar{m, web.Readiness{Check: a.db.Ready, Logger: a.logger}}
+	var runner *schedule.Runner
+	if !*noScheduler {
+		if runner, err = a.scheduler(m); err != nil {
+			return err
+		}
+	}
+	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" && len(a.cfg.SMTPURLs()) > 0 {
+		a.logger.Warn("base_url is not https: RFC 8058 one-click unsubscribe needs an https URL in production", "base_url", a.cfg.BaseURL)
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           web.Handler(append(append([]web.Registrar{srv}, subscriberGroups...), editorialGroups...)...),
+		Handler:           m.Instrument(web.Handler(slices.Concat([]web.Registrar{srv}, subscriberGroups, editorialGroups, ops)...)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
@@ -70,18 +93,36 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "Listening on http://%s (unsubscribe links use %s)\n", ln.Addr(), a.cfg.BaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// The scheduler stops claiming on SIGTERM; a send in flight records what it sent first.
+	runCtx, stopRunner := context.WithCancel(ctx)
+	defer stopRunner()
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		if runner != nil {
+			sched, _ := a.schedule()
+			a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
+				"next_build", sched.Next(schedule.Build, a.now()), "next_send", sched.Next(schedule.Send, a.now()))
+			runner.Run(runCtx)
+		}
+	}()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
+	stopRunner()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	<-schedDone
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	fmt.Fprintln(e.stdout, "Stopped.")
 	return nil

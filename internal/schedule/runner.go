@@ -23,6 +23,12 @@ type Jobs interface {
 	Send(ctx context.Context, slot Slot) (Outcome, error)
 }
 
+// Resumer is implemented by Jobs that can continue work outside any slot: an issue left
+// sending by a crash, or deferred deliveries that came due. Tick calls it under the lease.
+type Resumer interface {
+	Resume(ctx context.Context) error
+}
+
 // Runs records each handled slot once; StartRun returns false when the slot is taken.
 type Runs interface {
 	StartRun(ctx context.Context, kind string, scheduledAt time.Time, week string, now time.Time) (int64, bool, error)
@@ -75,7 +81,7 @@ func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options
 		opt.Now = time.Now
 	}
 	if opt.Sleep == nil {
-		opt.Sleep = sleep
+		opt.Sleep = sleepFor
 	}
 	if opt.Holder == "" {
 		opt.Holder = Holder()
@@ -126,6 +132,11 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 			}
 		}
 	}
+	if rj, ok := r.jobs.(Resumer); ok {
+		if err := r.resume(ctx, rj); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	next := r.sched.Next(Build, now)
 	if s := r.sched.Next(Send, now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
 		next = s
@@ -133,17 +144,29 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 	return next, errors.Join(errs...)
 }
 
-func (r *Runner) handle(ctx context.Context, slot Slot) error {
-	now := r.opt.Now()
-	ok, err := r.leases.AcquireLease(ctx, LeaseName, r.opt.Holder, r.opt.LeaseTTL, now)
+func (r *Runner) resume(ctx context.Context, rj Resumer) error {
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	if errors.Is(err, ErrLeaseHeld) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if !ok {
+	defer release()
+	return rj.Resume(held)
+}
+
+func (r *Runner) handle(ctx context.Context, slot Slot) error {
+	jobCtx, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	if errors.Is(err, ErrLeaseHeld) {
 		r.opt.Logger.Debug("another process holds the sender lease", "kind", slot.Kind, "slot", slot.At)
 		return nil
 	}
-	defer r.leases.ReleaseLease(context.WithoutCancel(ctx), LeaseName, r.opt.Holder)
+	if err != nil {
+		return err
+	}
+	defer release()
+	now := r.opt.Now()
 	week := r.opt.Week(slot)
 	id, fresh, err := r.runs.StartRun(ctx, string(slot.Kind), slot.At, week, now)
 	if err != nil || !fresh {
@@ -157,21 +180,12 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 		return r.runs.FinishRun(ctx, id, "missed", detail, now)
 	}
 
-	jobCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		r.renew(jobCtx, cancel)
-	}()
 	job := r.jobs.Build
 	if slot.Kind == Send {
 		job = r.jobs.Send
 	}
 	log.Info("slot started")
 	out, jobErr := job(jobCtx, slot)
-	cancel()
-	<-renewed
 	finish := context.WithoutCancel(ctx)
 	if jobErr != nil {
 		log.Error("slot failed", "err", jobErr)
@@ -184,26 +198,51 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	return r.runs.FinishRun(finish, id, out.Status, out.Detail, r.opt.Now())
 }
 
-// renew keeps the lease while the job runs; losing it cancels the job, which then stops
-// claiming new deliveries (another process may take over after the lease expires).
-func (r *Runner) renew(ctx context.Context, cancel context.CancelFunc) {
-	for {
-		if err := r.opt.Sleep(ctx, r.opt.LeaseTTL/3); err != nil {
-			return
-		}
-		ok, err := r.leases.AcquireLease(ctx, LeaseName, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now())
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil || !ok {
-			r.opt.Logger.Error("lost the sender lease; stopping the job", "err", err)
-			cancel()
-			return
-		}
+// ErrLeaseHeld means another process holds the sender lease.
+var ErrLeaseHeld = errors.New("another process is sending (it holds the sender lease)")
+
+// Hold takes the sender lease for holder and renews it every ttl/3 until release is called.
+// The returned context is cancelled when the lease is lost (renewal failed or was refused),
+// so a send stops claiming before another process can take over. sleep may be nil.
+func Hold(ctx context.Context, leases Leases, holder string, ttl time.Duration, now func() time.Time,
+	sleep func(context.Context, time.Duration) error, logger *slog.Logger) (context.Context, func(), error) {
+	if sleep == nil {
+		sleep = sleepFor
 	}
+	ok, err := leases.AcquireLease(ctx, LeaseName, holder, ttl, now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, ErrLeaseHeld
+	}
+	held, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for sleep(held, ttl/3) == nil {
+			ok, err := leases.AcquireLease(held, LeaseName, holder, ttl, now())
+			if held.Err() != nil {
+				return
+			}
+			if err != nil || !ok {
+				if logger != nil {
+					logger.Error("lost the sender lease; stopping", "err", err)
+				}
+				cancel()
+				return
+			}
+		}
+	}()
+	release := func() {
+		cancel()
+		<-done
+		leases.ReleaseLease(context.WithoutCancel(ctx), LeaseName, holder)
+	}
+	return held, release, nil
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+func sleepFor(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

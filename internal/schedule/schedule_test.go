@@ -174,7 +174,8 @@ func (f *fixture) runner(j *jobs, holder string) *schedule.Runner {
 		Grace:  12 * time.Hour,
 		Holder: holder,
 		Now:    f.clock.Now,
-		Sleep:  func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		// Renewals wait for the job to end: the fake clock does not move on its own.
+		Sleep: func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() },
 	})
 }
 
@@ -302,5 +303,39 @@ func TestLeaseHeldElsewhereBlocks(t *testing.T) {
 	}
 	if _, s := j.counts(); s != 1 {
 		t.Fatalf("%d sends after the lease expired, want 1", s)
+	}
+}
+
+func TestHoldCancelsWhenTheLeaseIsLost(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	f.clock.Set(now)
+	tick := make(chan struct{})
+	sleep := func(ctx context.Context, d time.Duration) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+			return nil
+		}
+	}
+	held, release, err := schedule.Hold(context.Background(), f.db, "manual", 30*time.Second, f.clock.Now, sleep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", 30*time.Second, f.clock.Now, sleep, nil); err != schedule.ErrLeaseHeld {
+		t.Fatalf("second holder: %v, want ErrLeaseHeld", err)
+	}
+	// The holder stalls past its expiry; another process takes the lease; the next renewal fails.
+	f.clock.Set(now.Add(time.Minute))
+	if ok, _ := f.db.AcquireLease(context.Background(), schedule.LeaseName, "daemon", 30*time.Second, f.clock.Now()); !ok {
+		t.Fatal("expired lease not taken over")
+	}
+	tick <- struct{}{}
+	select {
+	case <-held.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("losing the lease did not cancel the holder's context")
 	}
 }

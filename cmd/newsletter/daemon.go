@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"newsletter/internal/daemon"
+	"newsletter/internal/delivery"
+	"newsletter/internal/mailer"
+	"newsletter/internal/metrics"
+	"newsletter/internal/schedule"
+)
+
+// scheduler wires the schedule runner to the weekly build and the delivery engine.
+func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
+	sched, err := a.schedule()
+	if err != nil {
+		return nil, err
+	}
+	b, err := a.builder()
+	if err != nil {
+		return nil, err
+	}
+	// No retry wait inside a slot: Resume picks deferred rows up as they come due.
+	sender, err := a.newSender(func(o *delivery.Options) { o.Wait = 0 })
+	if err != nil {
+		return nil, err
+	}
+	relay := "outbox"
+	if urls := a.cfg.SMTPURLs(); len(urls) > 0 {
+		relay = sender.Relays()[0].Transport.String()
+	}
+	var notifier daemon.Notifier
+	if a.cfg.Editorial.EditorsEmail != "" {
+		tr, err := a.transport()
+		if err != nil {
+			return nil, err
+		}
+		notifier = &editorMail{a: a, transport: tr}
+	}
+	jobs := daemon.New(b, sender, a.db, daemon.Options{
+		Feeds:           a.cfg.Feeds,
+		Location:        a.cfg.Location(),
+		MinStories:      a.cfg.Schedule.MinStories,
+		RequireApproval: a.cfg.Editorial.RequireApproval,
+		NextSend:        func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		Notifier:        notifier,
+		Observe: func(r delivery.Report) {
+			m.ObserveSend(r.Took, relay, r.Sent, r.Deferred, r.Bounced)
+		},
+		Logger: a.logger,
+	})
+	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
+		Grace:  a.cfg.Schedule.Grace,
+		Week:   func(s schedule.Slot) string { return jobs.Week(s).String() },
+		Now:    a.now,
+		Logger: a.logger,
+	}), nil
+}
+
+// editorMail tells the editors' address that a send was held.
+type editorMail struct {
+	a         *app
+	transport mailer.Transport
+}
+
+func (n *editorMail) Notify(ctx context.Context, subject, body string) error {
+	conn, err := n.transport.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	cfg := n.a.cfg
+	now := n.a.now()
+	_, err = conn.Send(ctx, mailer.Message{
+		From:      mailer.Address{Name: cfg.Sender.FromName, Email: cfg.Sender.FromAddress},
+		To:        mailer.Address{Email: cfg.Editorial.EditorsEmail},
+		Subject:   subject,
+		Date:      now,
+		MessageID: fmt.Sprintf("notice.%d@%s", now.UnixNano(), cfg.MessageIDDomain()),
+		Headers:   []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
+		Text:      body,
+	})
+	return err
+}
+
+// metricsSource reads the database gauges for /metrics.
+type metricsSource struct{ a *app }
+
+func (s metricsSource) SubscriberCounts(ctx context.Context) (map[string]int, error) {
+	c, err := s.a.db.CountSubscribers(ctx)
+	return stringKeys(c), err
+}
+
+func (s metricsSource) DeliveryCounts(ctx context.Context) (map[string]int, error) {
+	c, err := s.a.db.LedgerCounts(ctx)
+	return stringKeys(c), err
+}
+
+func stringKeys[K ~string](m map[K]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}

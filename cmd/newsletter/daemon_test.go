@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/smtptest"
+	"newsletter/internal/store"
+)
+
+// recentFeed writes an RSS feed whose stories fall in the week before the current one, so
+// the issue a schedule sends today has something in it.
+func recentFeed(t *testing.T, dir string, loc *time.Location, n int) string {
+	t.Helper()
+	weekStart := newsletter.WeekOf(time.Now().In(loc)).Start(loc)
+	var items strings.Builder
+	for i := range n {
+		pub := weekStart.Add(-time.Duration(i+1) * 13 * time.Hour)
+		fmt.Fprintf(&items, `<item><title>Story %d of the week</title><link>https://technerdo.com/story-%d/</link><guid>story-%d</guid>
+<pubDate>%s</pubDate><description>What happened in story %d, in one line.</description><category>News</category></item>
+`, i, i, i, pub.Format(time.RFC1123Z), i)
+	}
+	path := filepath.Join(dir, "recent.xml")
+	doc := `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Technerdo</title><link>https://technerdo.com/</link>` + items.String() + `</channel></rss>`
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// serveProc is one `newsletter serve` process whose output is watched for its address.
+type serveProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  strings.Builder
+	addr chan string
+}
+
+func startDaemon(t *testing.T, b *binaryEnv, env []string) *serveProc {
+	t.Helper()
+	d := &serveProc{addr: make(chan string, 1)}
+	d.cmd = b.command("serve")
+	d.cmd.Env = env
+	pr, pw := io.Pipe()
+	d.cmd.Stdout, d.cmd.Stderr = pw, pw
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`Listening on (http://\S+)`)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.out.WriteString(sc.Text() + "\n")
+			d.mu.Unlock()
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				d.addr <- m[1]
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+		pw.Close()
+	})
+	return d
+}
+
+func (d *serveProc) output() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.out.String()
+}
+
+func (d *serveProc) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve did not exit cleanly on SIGTERM: %v\n%s", err, d.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not stop on SIGTERM:\n%s", d.output())
+	}
+}
+
+// TestTwoDaemonsSendOnce starts two real `serve` processes on one database with a send slot
+// one minute ago (so both catch it up at start, within the grace period) and checks that
+// every subscriber got exactly one message and that one send run was recorded.
+func TestTwoDaemonsSendOnce(t *testing.T) {
+	srv := smtptest.Start(t)
+	const n = 30
+	b := newBinaryEnv(t, srv, n)
+	ist, err := time.LoadLocation("Europe/Istanbul")
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	slot := time.Now().In(ist).Add(-time.Minute)
+	env := append(append([]string(nil), b.env...),
+		"NEWSLETTER_FEEDS="+recentFeed(t, b.dir, ist, 5),
+		"NEWSLETTER_SCHEDULE_TIMEZONE=Europe/Istanbul",
+		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
+		"NEWSLETTER_REQUIRE_APPROVAL=false",
+		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
+	)
+	first, second := startDaemon(t, b, env), startDaemon(t, b, env)
+
+	for deadline := time.Now().Add(60 * time.Second); len(srv.Messages()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages after 60s\nfirst:\n%s\nsecond:\n%s", len(srv.Messages()), n, first.output(), second.output())
+		}
+	}
+	// Both daemons answer HTTP: readiness and a parseable metrics page.
+	for _, d := range []*serveProc{first, second} {
+		base := <-d.addr
+		if body := httpGet(t, base+"/readyz"); body != "ready\n" {
+			t.Fatalf("readyz: %q", body)
+		}
+		if m := httpGet(t, base+"/metrics"); !strings.Contains(m, `newsletter_subscribers{status="active"} 30`) {
+			t.Fatalf("metrics lack the subscriber gauge:\n%.2000s", m)
+		}
+	}
+	time.Sleep(time.Second) // a duplicate, if any, would arrive now
+	first.stop(t)
+	second.stop(t)
+
+	for to, got := range perRecipient(srv) {
+		if got != 1 {
+			t.Errorf("%s got %d copies", to, got)
+		}
+	}
+	if len(perRecipient(srv)) != n {
+		t.Fatalf("%d recipients, want %d", len(perRecipient(srv)), n)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.dir, "nl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	runs, err := db.RecentRuns(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := 0
+	for _, r := range runs {
+		if r.Kind == "send" {
+			sends++
+			if r.Outcome != "done" {
+				t.Errorf("send run %+v", r)
+			}
+		}
+	}
+	if sends != 1 {
+		t.Fatalf("%d send runs recorded, want 1: %+v", sends, runs)
+	}
+	out, err := b.command("status").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "sent 30") || !strings.Contains(string(out), "next send") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+}
+
+func httpGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}

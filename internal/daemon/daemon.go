@@ -1,0 +1,205 @@
+// Package daemon is what the schedule triggers in `newsletter serve`: the build slot gathers
+// the feeds and refreshes the week's draft; the send slot skips a thin week, holds a draft
+// nobody approved (and tells the editors), or sends the issue; between slots it resumes
+// sends left unfinished by a crash or by deferred deliveries.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"newsletter/internal/delivery"
+	"newsletter/internal/editorial"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/schedule"
+	"newsletter/internal/weekly"
+)
+
+// Builder gathers and builds issues (weekly.Builder).
+type Builder interface {
+	Gather(ctx context.Context, sources []string) []weekly.FeedReport
+	Build(ctx context.Context, week newsletter.Week) (weekly.Build, error)
+}
+
+// Sender delivers one issue (delivery.Sender).
+type Sender interface {
+	Send(ctx context.Context, issue newsletter.Issue, email render.Email) (delivery.Report, error)
+}
+
+// Issues finds issues that still have deliveries to make.
+type Issues interface {
+	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
+	IssueByID(ctx context.Context, id int64) (newsletter.Issue, error)
+}
+
+// Notifier tells the editors something needs them (a held send).
+type Notifier interface {
+	Notify(ctx context.Context, subject, body string) error
+}
+
+// Options configure Jobs.
+type Options struct {
+	Feeds           []string
+	Location        *time.Location
+	MinStories      int
+	RequireApproval bool
+	// NextSend returns the send slot after t: a build slot prepares that slot's week.
+	NextSend func(t time.Time) time.Time
+	Notifier Notifier                // optional
+	Observe  func(r delivery.Report) // optional, e.g. metrics
+	Logger   *slog.Logger
+}
+
+// Jobs implements schedule.Jobs and schedule.Resumer.
+type Jobs struct {
+	builder Builder
+	sender  Sender
+	issues  Issues
+	opt     Options
+}
+
+var (
+	_ schedule.Jobs    = (*Jobs)(nil)
+	_ schedule.Resumer = (*Jobs)(nil)
+)
+
+// New returns Jobs.
+func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Jobs{builder: builder, sender: sender, issues: issues, opt: opt}
+}
+
+// Week names the issue a slot works on: a send slot sends the week it falls in; a build
+// slot prepares the week of the next send.
+func (j *Jobs) Week(slot schedule.Slot) newsletter.Week {
+	at := slot.At
+	if slot.Kind == schedule.Build && j.opt.NextSend != nil {
+		if next := j.opt.NextSend(slot.At); !next.IsZero() {
+			at = next
+		}
+	}
+	return newsletter.WeekOf(at.In(j.opt.Location))
+}
+
+// Build gathers the feeds and builds or refreshes the week's draft.
+func (j *Jobs) Build(ctx context.Context, slot schedule.Slot) (schedule.Outcome, error) {
+	week := j.Week(slot)
+	failed := j.gather(ctx)
+	built, err := j.builder.Build(ctx, week)
+	switch {
+	case errors.Is(err, weekly.ErrNoStories):
+		return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("no stories for %s yet%s", week, failed)}, nil
+	case err != nil:
+		return schedule.Outcome{}, err
+	case built.Frozen:
+		return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("issue %s is already %s; left as it is%s", week, built.Issue.Status, failed)}, nil
+	}
+	return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("draft %s built with %d stories%s", week, len(built.Issue.Stories), failed)}, nil
+}
+
+// Send refreshes the week's issue and sends it, unless the week is too thin or the draft
+// waits for an editor's approval.
+func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, error) {
+	week := j.Week(slot)
+	failed := j.gather(ctx)
+	built, err := j.builder.Build(ctx, week)
+	if errors.Is(err, weekly.ErrNoStories) {
+		return schedule.Outcome{Status: "skipped", Detail: fmt.Sprintf("no new stories for %s (%s)%s", week, built.Window.In(j.opt.Location), failed)}, nil
+	}
+	if err != nil {
+		return schedule.Outcome{}, err
+	}
+	is := built.Issue
+	if is.Status == newsletter.IssueDraft && len(is.Stories) < j.opt.MinStories {
+		return schedule.Outcome{Status: "skipped", Detail: fmt.Sprintf("%d new stories for %s; schedule.min_stories is %d", len(is.Stories), week, j.opt.MinStories)}, nil
+	}
+	if ok, reason := editorial.Ready(is, j.opt.RequireApproval); !ok {
+		if is.Status == newsletter.IssueSent {
+			return schedule.Outcome{Status: "done", Detail: reason}, nil
+		}
+		j.opt.Logger.Warn("send held", "issue", week.String(), "reason", reason)
+		if j.opt.Notifier != nil {
+			body := fmt.Sprintf("The scheduled send of %s was held: %s.\n\nApprove it on the preview page or with `newsletter draft approve --week %s`; it goes out at the next send slot, or at once with `newsletter send --issue %s`.\n", week, reason, week, week)
+			if err := j.opt.Notifier.Notify(ctx, "Held: issue "+week.String()+" needs approval", body); err != nil {
+				j.opt.Logger.Error("could not tell the editors about a held send", "err", err)
+			}
+		}
+		return schedule.Outcome{Status: "held", Detail: reason}, nil
+	}
+	rep, err := j.sender.Send(ctx, is, built.Email)
+	j.observe(rep)
+	if err != nil {
+		return schedule.Outcome{}, err
+	}
+	return schedule.Outcome{Status: "done", Detail: summary(week, rep) + failed}, nil
+}
+
+// Resume continues every issue still sending: after a crash, or when deferred deliveries
+// come due. Sent issues are left alone.
+func (j *Jobs) Resume(ctx context.Context) error {
+	list, err := j.issues.ListIssues(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, summary := range list {
+		if summary.Status != newsletter.IssueSending || ctx.Err() != nil {
+			continue
+		}
+		is, err := j.issues.IssueByID(ctx, summary.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rep, err := j.sender.Send(ctx, is, weekly.Stored(is))
+		j.observe(rep)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resume %s: %w", is.Week, err))
+			continue
+		}
+		if rep.Sent+rep.Bounced+rep.Failed > 0 {
+			j.opt.Logger.Info("resumed send", "issue", is.Week.String(), "sent", rep.Sent, "bounced", rep.Bounced, "deferred", rep.Deferred, "done", rep.Done)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (j *Jobs) gather(ctx context.Context) string {
+	n := 0
+	for _, r := range j.builder.Gather(ctx, j.opt.Feeds) {
+		if r.Err != nil {
+			n++
+			j.opt.Logger.Warn("feed failed", "feed", r.Source, "err", r.Err)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d of %d feeds failed", n, len(j.opt.Feeds))
+}
+
+func (j *Jobs) observe(r delivery.Report) {
+	if j.opt.Observe != nil {
+		j.opt.Observe(r)
+	}
+}
+
+func summary(week newsletter.Week, r delivery.Report) string {
+	s := fmt.Sprintf("issue %s: %d sent, %d bounced, %d deferred, %d failed", week, r.Sent, r.Bounced, r.Deferred, r.Failed)
+	if r.InDoubt > 0 {
+		s += fmt.Sprintf(", %d in doubt after a crash", r.InDoubt)
+	}
+	if !r.Done {
+		s += "; deferred deliveries are retried as they come due"
+	}
+	return s
+}
