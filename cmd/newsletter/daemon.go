@@ -49,7 +49,10 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 		Observe: func(r delivery.Report) {
 			m.ObserveSend(r.Took, relay, r.Sent, r.Deferred, r.Bounced)
 		},
-		Logger: a.logger,
+		Compactor:  ledger{a.db},
+		KeepLedger: time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
+		Now:        a.now,
+		Logger:     a.logger,
 	})
 	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
 		Grace:  a.cfg.Schedule.Grace,
@@ -104,4 +107,10 @@ func stringKeys[K ~string](m map[K]int) map[string]int {
 		out[string(k)] = v
 	}
 	return out
+}
+
+// CompactLedger adapts store.Compact to the daemon.
+func (l ledger) CompactLedger(ctx context.Context, olderThan time.Time) (int, error) {
+	res, err := l.Compact(ctx, olderThan)
+	return res.Issues, err
 }

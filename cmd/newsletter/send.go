@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/schedule"
 	"newsletter/internal/weekly"
 )
 
@@ -222,6 +224,12 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 // deliverIssue prints the plan, sends with progress, prints the summary and maps the result
 // to the exit code: 0 done, 3 rows still deferred (or every relay down), 1 otherwise.
 func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.Sender, is newsletter.Issue, email render.Email) error {
+	held, release, err := a.holdSenderLease(ctx, out, is.Week)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ctx = held
 	if _, err := a.printPlan(ctx, out, sender, is); err != nil {
 		return err
 	}
@@ -249,6 +257,38 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run again (or let serve) retry the deferred deliveries", is.Week)}
 	}
 	return nil
+}
+
+// senderLeaseTTL is how long a crashed run blocks the next one; it is renewed every third of it.
+const senderLeaseTTL = 15 * time.Second
+
+// holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
+// and `serve` never send at once. A holder that crashed frees it within senderLeaseTTL, so
+// this waits up to three times that before giving up with exit 3.
+func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
+	holder := schedule.Holder()
+	deadline := time.Now().Add(3 * senderLeaseTTL)
+	for waited := false; ; waited = true {
+		held, release, err := schedule.Hold(ctx, a.db, holder, senderLeaseTTL, a.now, nil, a.logger)
+		if !errors.Is(err, schedule.ErrLeaseHeld) {
+			return held, release, err
+		}
+		other := "another process"
+		if l, lerr := a.db.LeaseHolder(ctx, schedule.LeaseName); lerr == nil {
+			other = l.Holder
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other)}
+		}
+		if !waited {
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other, senderLeaseTTL)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // printSummary is the one-screen result of a send.

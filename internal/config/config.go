@@ -102,6 +102,9 @@ type Schedule struct {
 	Send       string        `yaml:"send"`
 	Grace      time.Duration `yaml:"grace"`
 	MinStories int           `yaml:"min_stories"`
+	// KeepLedgerWeeks: the daemon folds per-recipient delivery rows of issues sent longer ago
+	// into per-issue totals (0 keeps them all).
+	KeepLedgerWeeks int `yaml:"keep_ledger_weeks"`
 }
 
 // Subscribe tunes the public sign-up (double opt-in) and the admin import.
@@ -198,7 +201,7 @@ func Defaults() Config {
 		Feeds:    []string{"data/sample-feed.xml"},
 		Feed:     Feed{Timeout: 20 * time.Second, MaxBytes: 10 << 20},
 		Issue:    Issue{MaxStories: 12, LookbackDays: 7},
-		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1},
+		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1, KeepLedgerWeeks: 8},
 		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
@@ -384,6 +387,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Schedule.MinStories < 0 {
 		return bad("schedule.min_stories", "must not be negative")
+	}
+	if c.Schedule.KeepLedgerWeeks < 0 {
+		return bad("schedule.keep_ledger_weeks", "must not be negative")
 	}
 	if c.Issue.MaxStories < 1 || c.Issue.MaxStories > 100 {
 		return bad("issue.max_stories", "must be between 1 and 100, got %d", c.Issue.MaxStories)

@@ -36,6 +36,12 @@ type Issues interface {
 	IssueByID(ctx context.Context, id int64) (newsletter.Issue, error)
 }
 
+// Compactor folds the per-recipient ledger rows of issues sent before olderThan into
+// per-issue totals and says how many issues it folded.
+type Compactor interface {
+	CompactLedger(ctx context.Context, olderThan time.Time) (int, error)
+}
+
 // Notifier tells the editors something needs them (a held send).
 type Notifier interface {
 	Notify(ctx context.Context, subject, body string) error
@@ -51,7 +57,12 @@ type Options struct {
 	NextSend func(t time.Time) time.Time
 	Notifier Notifier                // optional
 	Observe  func(r delivery.Report) // optional, e.g. metrics
-	Logger   *slog.Logger
+	// Compactor and KeepLedger fold the ledger of issues sent longer ago than KeepLedger;
+	// optional (zero KeepLedger keeps every row).
+	Compactor  Compactor
+	KeepLedger time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Jobs implements schedule.Jobs and schedule.Resumer.
@@ -74,6 +85,9 @@ func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
 	return &Jobs{builder: builder, sender: sender, issues: issues, opt: opt}
 }
@@ -170,12 +184,21 @@ func (j *Jobs) Resume(ctx context.Context) error {
 			j.opt.Logger.Info("resumed send", "issue", is.Week.String(), "sent", rep.Sent, "bounced", rep.Bounced, "deferred", rep.Deferred, "done", rep.Done)
 		}
 	}
+	if j.opt.Compactor != nil && j.opt.KeepLedger > 0 {
+		n, err := j.opt.Compactor.CompactLedger(ctx, j.opt.Now().Add(-j.opt.KeepLedger))
+		if err != nil {
+			errs = append(errs, err)
+		} else if n > 0 {
+			j.opt.Logger.Info("ledger compacted", "issues", n)
+		}
+	}
 	return errors.Join(errs...)
 }
 
 func (j *Jobs) gather(ctx context.Context) string {
 	n := 0
-	for _, r := range j.builder.Gather(ctx, j.opt.Feeds) {
+	reports := j.builder.Gather(ctx, j.opt.Feeds)
+	for _, r := range reports {
 		if r.Err != nil {
 			n++
 			j.opt.Logger.Warn("feed failed", "feed", r.Source, "err", r.Err)
@@ -184,7 +207,7 @@ func (j *Jobs) gather(ctx context.Context) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; %d of %d feeds failed", n, len(j.opt.Feeds))
+	return fmt.Sprintf("; %d of %d feeds failed", n, len(reports))
 }
 
 func (j *Jobs) observe(r delivery.Report) {

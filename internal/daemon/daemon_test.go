@@ -1,0 +1,158 @@
+package daemon_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"newsletter/internal/daemon"
+	"newsletter/internal/delivery"
+	"newsletter/internal/digest"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+	"newsletter/internal/schedule"
+	"newsletter/internal/weekly"
+)
+
+// Fakes of the package's own small interfaces: the decisions are what is tested here;
+// cmd/newsletter's TestTwoDaemonsSendOnce runs the same jobs on the real parts.
+
+type builder struct {
+	issue  newsletter.Issue
+	err    error
+	builds []newsletter.Week
+}
+
+func (b *builder) Gather(context.Context, []string) []weekly.FeedReport {
+	return []weekly.FeedReport{{Source: "a"}, {Source: "b", Err: context.DeadlineExceeded}}
+}
+
+func (b *builder) Build(_ context.Context, w newsletter.Week) (weekly.Build, error) {
+	b.builds = append(b.builds, w)
+	return weekly.Build{Issue: b.issue, Window: digest.Window{}}, b.err
+}
+
+type sender struct{ sent []newsletter.Issue }
+
+func (s *sender) Send(_ context.Context, is newsletter.Issue, _ render.Email) (delivery.Report, error) {
+	s.sent = append(s.sent, is)
+	return delivery.Report{Sent: 3, Done: true}, nil
+}
+
+type issues struct{ list []newsletter.Issue }
+
+func (i issues) ListIssues(context.Context) ([]newsletter.Issue, error) { return i.list, nil }
+func (i issues) IssueByID(_ context.Context, id int64) (newsletter.Issue, error) {
+	for _, is := range i.list {
+		if is.ID == id {
+			return is, nil
+		}
+	}
+	return newsletter.Issue{}, newsletter.ErrNotFound
+}
+
+type notifier struct{ subjects []string }
+
+func (n *notifier) Notify(_ context.Context, subject, _ string) error {
+	n.subjects = append(n.subjects, subject)
+	return nil
+}
+
+var (
+	monday = time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC) // 08:00 in Istanbul
+	w19    = newsletter.Week{Year: 2026, Num: 19}
+)
+
+func stories(n int) []newsletter.Story { return make([]newsletter.Story, n) }
+
+func TestSendDecisions(t *testing.T) {
+	tests := []struct {
+		name            string
+		issue           newsletter.Issue
+		buildErr        error
+		requireApproval bool
+		minStories      int
+		wantStatus      string
+		wantSent        int
+		wantNotified    int
+	}{
+		{"approved issue goes out", newsletter.Issue{Week: w19, Status: newsletter.IssueApproved, Stories: stories(3)}, nil, true, 1, "done", 1, 0},
+		{"unapproved draft is held and editors told", newsletter.Issue{Week: w19, Status: newsletter.IssueDraft, Stories: stories(3)}, nil, true, 1, "held", 0, 1},
+		{"draft goes out without approval rule", newsletter.Issue{Week: w19, Status: newsletter.IssueDraft, Stories: stories(3)}, nil, false, 1, "done", 1, 0},
+		{"thin week is skipped", newsletter.Issue{Week: w19, Status: newsletter.IssueDraft, Stories: stories(2)}, nil, false, 3, "skipped", 0, 0},
+		{"an approved thin week still goes out", newsletter.Issue{Week: w19, Status: newsletter.IssueApproved, Stories: stories(2)}, nil, true, 3, "done", 1, 0},
+		{"empty week is skipped", newsletter.Issue{}, weekly.ErrNoStories, true, 1, "skipped", 0, 0},
+		{"already sent is not sent again", newsletter.Issue{Week: w19, Status: newsletter.IssueSent, Stories: stories(3)}, nil, true, 1, "done", 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &builder{issue: tc.issue, err: tc.buildErr}
+			s := &sender{}
+			n := &notifier{}
+			ist, _ := time.LoadLocation("Europe/Istanbul")
+			j := daemon.New(b, s, issues{}, daemon.Options{Location: ist, MinStories: tc.minStories, RequireApproval: tc.requireApproval, Notifier: n})
+			out, err := j.Send(context.Background(), schedule.Slot{Kind: schedule.Send, At: monday})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Status != tc.wantStatus || len(s.sent) != tc.wantSent || len(n.subjects) != tc.wantNotified {
+				t.Fatalf("outcome %+v, %d sent, %d notices; want %s, %d, %d", out, len(s.sent), len(n.subjects), tc.wantStatus, tc.wantSent, tc.wantNotified)
+			}
+			if len(b.builds) != 1 || b.builds[0] != w19 {
+				t.Fatalf("built %v, want the slot's week %v", b.builds, w19)
+			}
+			if tc.wantStatus != "held" && tc.wantStatus != "done" && out.Detail == "" {
+				t.Fatal("a skip must say why")
+			}
+		})
+	}
+}
+
+func TestBuildSlotPreparesTheNextSendsWeek(t *testing.T) {
+	ist, _ := time.LoadLocation("Europe/Istanbul")
+	sched, err := schedule.Parse("0 12 * * FRI", "0 8 * * MON", ist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{issue: newsletter.Issue{Week: w19, Status: newsletter.IssueDraft, Stories: stories(4)}}
+	j := daemon.New(b, &sender{}, issues{}, daemon.Options{Location: ist, NextSend: func(t time.Time) time.Time { return sched.Next(schedule.Send, t) }})
+	friday := time.Date(2026, 5, 1, 12, 0, 0, 0, ist) // in week 18; the Monday after is week 19
+	out, err := j.Build(context.Background(), schedule.Slot{Kind: schedule.Build, At: friday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.builds) != 1 || b.builds[0] != w19 {
+		t.Fatalf("built %v, want %v", b.builds, w19)
+	}
+	if !strings.Contains(out.Detail, "4 stories") || !strings.Contains(out.Detail, "1 of 2 feeds failed") {
+		t.Fatalf("detail %q", out.Detail)
+	}
+}
+
+type compactor struct{ before []time.Time }
+
+func (c *compactor) CompactLedger(_ context.Context, t time.Time) (int, error) {
+	c.before = append(c.before, t)
+	return 0, nil
+}
+
+func TestResumeSendsOnlyUnfinishedIssues(t *testing.T) {
+	s := &sender{}
+	c := &compactor{}
+	list := issues{list: []newsletter.Issue{
+		{ID: 3, Week: newsletter.Week{Year: 2026, Num: 20}, Status: newsletter.IssueDraft},
+		{ID: 2, Week: w19, Status: newsletter.IssueSending},
+		{ID: 1, Week: newsletter.Week{Year: 2026, Num: 18}, Status: newsletter.IssueSent},
+	}}
+	j := daemon.New(&builder{}, s, list, daemon.Options{Compactor: c, KeepLedger: 8 * 7 * 24 * time.Hour, Now: func() time.Time { return monday }})
+	if err := j.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.sent) != 1 || s.sent[0].ID != 2 {
+		t.Fatalf("resumed %v, want only the sending issue", s.sent)
+	}
+	if len(c.before) != 1 || !c.before[0].Equal(monday.AddDate(0, 0, -56)) {
+		t.Fatalf("compaction cut-off %v", c.before)
+	}
+}
