@@ -187,9 +187,14 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 
 // IssueTotals returns the folded totals of a compacted issue (empty when not compacted).
 func (db *DB) IssueTotals(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT status, count FROM issue_totals WHERE issue_id = ?`, issueID)
+	return db.statusCounts(ctx, "issue totals", `SELECT status, count FROM issue_totals WHERE issue_id = ?`, issueID)
+}
+
+// statusCounts runs a query of (status, count) rows into a map.
+func (db *DB) statusCounts(ctx context.Context, what, query string, args ...any) (map[newsletter.DeliveryStatus]int, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: issue totals: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[newsletter.DeliveryStatus]int{}
@@ -197,11 +202,14 @@ func (db *DB) IssueTotals(ctx context.Context, issueID int64) (map[newsletter.De
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: issue totals: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		out[newsletter.DeliveryStatus(st)] = n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
@@ -237,24 +245,10 @@ func (db *DB) Ready(ctx context.Context) error {
 
 // LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
 func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error) {
-	rows, err := db.db.QueryContext(ctx, `
+	return db.statusCounts(ctx, "ledger counts", `
 		SELECT status, SUM(n) FROM (
 			SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status
 			UNION ALL
 			SELECT status, SUM(count) AS n FROM issue_totals GROUP BY status
 		) GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("store: ledger counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[newsletter.DeliveryStatus]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: ledger counts: %w", err)
-		}
-		out[newsletter.DeliveryStatus(st)] = n
-	}
-	return out, rows.Err()
 }
