@@ -186,3 +186,67 @@ func httpGet(t *testing.T, u string) string {
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
 }
+
+// TestDaemonSIGTERMMidSendBackupAndRestart stops a sending daemon with SIGTERM (it must
+// exit 0 with nothing in flight), takes a backup during the send (it must open and hold
+// every row), and restarts the daemon, which finishes the issue: one copy per subscriber.
+func TestDaemonSIGTERMMidSendBackupAndRestart(t *testing.T) {
+	srv := smtptest.Start(t)
+	const n = 30
+	b := newBinaryEnv(t, srv, n)
+	ist, err := time.LoadLocation("Europe/Istanbul")
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	slot := time.Now().In(ist).Add(-time.Minute)
+	env := append(append([]string(nil), b.env...),
+		"NEWSLETTER_FEEDS="+recentFeed(t, b.dir, ist, 5),
+		"NEWSLETTER_SCHEDULE_TIMEZONE=Europe/Istanbul",
+		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
+		"NEWSLETTER_REQUIRE_APPROVAL=false",
+		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
+	)
+	srv.Stall(150 * time.Millisecond)
+	d := startDaemon(t, b, env)
+	for deadline := time.Now().Add(60 * time.Second); len(srv.Messages()) < 4; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon did not start sending:\n%s", d.output())
+		}
+	}
+	backup := filepath.Join(b.dir, "backup.db")
+	if out, err := b.command("backup", backup).CombinedOutput(); err != nil {
+		t.Fatalf("backup during a send: %v\n%s", err, out)
+	}
+	d.stop(t)
+	sentBeforeStop := len(srv.Messages())
+	if sentBeforeStop >= n {
+		t.Fatalf("the send finished before SIGTERM")
+	}
+
+	ctx := context.Background()
+	copyDB, err := store.Open(ctx, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := copyDB.CountSubscribers(ctx)
+	copyDB.Close()
+	if err != nil || counts[newsletter.StatusActive] != n {
+		t.Fatalf("backup holds %v subscribers (%v), want %d active", counts, err, n)
+	}
+
+	srv.Stall(0)
+	d2 := startDaemon(t, b, env)
+	for deadline := time.Now().Add(60 * time.Second); len(srv.Messages()) < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d after restart:\n%s", len(srv.Messages()), n, d2.output())
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	d2.stop(t)
+	got := perRecipient(srv)
+	for i := range n {
+		if addr := fmt.Sprintf("reader%03d@example.com", i); got[addr] != 1 {
+			t.Errorf("%s got %d copies", addr, got[addr])
+		}
+	}
+}
