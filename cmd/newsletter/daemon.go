@@ -27,9 +27,12 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The report counts the whole send, not each relay: with several relays the label is "all".
 	relay := "outbox"
-	if urls := a.cfg.SMTPURLs(); len(urls) > 0 {
-		relay = sender.Relays()[0].Transport.String()
+	if rs := sender.Relays(); len(rs) > 1 {
+		relay = "all"
+	} else if len(a.cfg.SMTPURLs()) == 1 {
+		relay = rs[0].Transport.String()
 	}
 	var notifier daemon.Notifier
 	if a.cfg.Editorial.EditorsEmail != "" {

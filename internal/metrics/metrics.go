@@ -27,6 +27,7 @@ type Metrics struct {
 	requests     *prometheus.CounterVec
 	sendDuration prometheus.Histogram
 	deliveries   *prometheus.CounterVec
+	unsubscribes prometheus.Counter
 }
 
 // New registers the collectors. source may be nil (no database gauges).
@@ -46,8 +47,12 @@ func New(source Source, logger *slog.Logger) *Metrics {
 			Name: "newsletter_deliveries_total",
 			Help: "Delivery outcomes recorded by this process, by outcome (sent, deferred, bounced) and relay.",
 		}, []string{"outcome", "relay"}),
+		unsubscribes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "newsletter_unsubscribes_total",
+			Help: "Unsubscribe requests answered 200 (one-click POSTs and the page's button).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.sendDuration, m.deliveries,
+	m.reg.MustRegister(m.requests, m.sendDuration, m.deliveries, m.unsubscribes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if source != nil {
 		m.reg.MustRegister(&dbCollector{source: source, logger: logger})
@@ -68,6 +73,9 @@ func (m *Metrics) Register(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 }
 
+// UnsubscribeRoute is the route pattern whose 200 answers count as unsubscribes.
+const UnsubscribeRoute = "POST /unsubscribe/{token}"
+
 // Instrument counts every request by the route pattern the mux matched (not the raw
 // path, which would leak tokens into labels and explode their number).
 func (m *Metrics) Instrument(next http.Handler) http.Handler {
@@ -79,6 +87,9 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+		if route == UnsubscribeRoute && rec.code == http.StatusOK {
+			m.unsubscribes.Inc()
+		}
 	})
 }
 

@@ -29,7 +29,11 @@ func TestScrape(t *testing.T) {
 	m := metrics.New(counts{}, nil)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	mux.HandleFunc("POST /unsubscribe/{token}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("token") != "good" {
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
 	m.Register(mux)
 	srv := httptest.NewServer(m.Instrument(mux))
 	defer srv.Close()
@@ -38,6 +42,8 @@ func TestScrape(t *testing.T) {
 		{"GET", "/unsubscribe/secret-token-1"},
 		{"GET", "/unsubscribe/secret-token-2"},
 		{"POST", "/unsubscribe/secret-token-3"},
+		{"POST", "/unsubscribe/good"},
+		{"POST", "/unsubscribe/good"},
 		{"GET", "/nowhere"},
 	} {
 		r, _ := http.NewRequest(req.method, srv.URL+req.path, nil)
@@ -92,6 +98,8 @@ func TestScrape(t *testing.T) {
 		{"newsletter_http_requests_total", map[string]string{"route": "GET /unsubscribe/{token}", "code": "200"}, 2},
 		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "404"}, 1},
 		{"newsletter_http_requests_total", map[string]string{"route": "unmatched", "code": "404"}, 1},
+		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "200"}, 2},
+		{"newsletter_unsubscribes_total", nil, 2},
 		{"newsletter_subscribers", map[string]string{"status": "active"}, 5},
 		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
