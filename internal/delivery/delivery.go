@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -308,6 +309,8 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 		}
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
+	body := prepareBody(email)
+	cl := newClaimer(s.ledger, issue.ID, s.opt.Now)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -319,7 +322,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	for i := range s.relays {
 		for range s.relays[i].Connections {
 			wg.Go(func() {
-				w := &worker{s: s, relay: i, pacer: p, issue: issue, email: email, deadline: deadline, endRound: stop}
+				w := &worker{s: s, relay: i, pacer: p, claimer: cl, issue: issue, email: email, body: body, deadline: deadline, endRound: stop}
 				err := w.run(runCtx)
 				mu.Lock()
 				defer mu.Unlock()
@@ -349,8 +352,10 @@ type worker struct {
 	s        *Sender
 	relay    int
 	pacer    *pacer
+	claimer  *claimer
 	issue    newsletter.Issue
 	email    render.Email
+	body     *mailer.Body // prepared once per round; nil: each message encoded in full
 	deadline time.Time
 	endRound context.CancelFunc
 	report   Report
@@ -410,7 +415,9 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return nil
 		}
 		// The previous outcome is recorded in the same transaction as the next claim.
-		rows, err := s.ledger.RecordAndClaim(ctx, w.issue.ID, w.carry, 1, s.opt.Now())
+		// Several workers' "record that, claim the next" share one transaction (group
+		// commit); each still holds at most one claimed row.
+		rows, err := w.claimer.recordAndClaim(ctx, w.carry)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // run() records w.carry with finish
@@ -428,7 +435,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if err := w.pacer.waitDomain(finish, d.Subscriber.Email); err != nil {
 			return err
 		}
-		receipt, err := (*conn).Send(finish, s.Message(w.issue, w.email, d.Subscriber))
+		receipt, err := (*conn).Send(finish, s.message(w.issue, w.email, w.body, d.Subscriber))
 		if errors.Is(err, mailer.ErrInvalidMessage) {
 			// A message that cannot be built is a data or configuration problem, not the
 			// recipient's: stop the run and put the row back rather than retry it forever.
@@ -535,10 +542,33 @@ func Backoff(attempts int, base, limit time.Duration) time.Duration {
 // with the subscriber's placeholders filled, and the list headers of RFC 2369, RFC 2919
 // and RFC 8058.
 func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newsletter.Subscriber) mailer.Message {
+	return s.message(issue, email, nil, sub)
+}
+
+// prepareBody encodes the issue's body once for the whole send; nil (each message then
+// encoded in full, and an unusable body reported per message) when it cannot be prepared.
+func prepareBody(email render.Email) *mailer.Body {
+	b, err := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// message is Message, with the body prepared once per send when body is not nil: the same
+// bytes, for the cost of the headers and the lines that hold fill-ins.
+func (s *Sender) message(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	id := s.opt.Identity
 	tok := s.opt.Token(sub)
 	unsubURL := id.BaseURL + "/unsubscribe/" + tok
-	html, text := email.Personalize(render.Recipient{Email: sub.Email, UnsubscribeURL: unsubURL})
+	rc := render.Recipient{Email: sub.Email, UnsubscribeURL: unsubURL}
+	var html, text string
+	var textFill, htmlFill []string
+	if body != nil {
+		textFill, htmlFill = rc.Fills()
+	} else {
+		html, text = email.Personalize(rc)
+	}
 	listUnsub := "<" + unsubURL + ">"
 	if id.UnsubscribeMailto != "" {
 		listUnsub += ", <mailto:" + id.UnsubscribeMailto + "?subject=" + url.QueryEscape("unsubscribe "+tok) + ">"
@@ -556,10 +586,13 @@ func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newslet
 		EnvelopeFrom: id.BounceAddress,
 		Subject:      email.Subject,
 		Date:         s.opt.Now(),
-		MessageID:    fmt.Sprintf("%s.%d.%d@%s", issue.Week, issue.ID, sub.ID, id.MessageIDDomain),
+		MessageID:    issue.Week.String() + "." + strconv.FormatInt(issue.ID, 10) + "." + strconv.FormatInt(sub.ID, 10) + "@" + id.MessageIDDomain,
 		Headers:      headers,
 		Text:         text,
 		HTML:         html,
+		Body:         body,
+		TextFill:     textFill,
+		HTMLFill:     htmlFill,
 	}
 }
 

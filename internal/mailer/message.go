@@ -54,6 +54,11 @@ type Message struct {
 	Text     string
 	HTML     string
 	Boundary string // optional fixed MIME boundary, for golden tests
+	// Body, when set, replaces Text and HTML (which must then be empty): a body prepared
+	// once for many messages, completed by this message's fill-ins for its slots,
+	// TextFill for the text part and HTMLFill for the HTML part (already escaped).
+	Body               *Body
+	TextFill, HTMLFill []string
 }
 
 // reservedHeaders are written from the Message fields or by go-mail (a second copy would
@@ -122,7 +127,14 @@ func (m Message) Validate() error {
 			add(field+".Value", "%s: %v", h.Name, err)
 		}
 	}
-	if m.Text == "" && m.HTML == "" {
+	switch {
+	case m.Body != nil && (m.Text != "" || m.HTML != ""):
+		add("Text/HTML", "set together with a prepared Body")
+	case m.Body != nil:
+		if err := m.Body.checkFills(m.TextFill, m.HTMLFill); err != nil {
+			errs = append(errs, err)
+		}
+	case m.Text == "" && m.HTML == "":
 		add("Text/HTML", "no body")
 	}
 	if !utf8.ValidString(m.Text) {
@@ -238,7 +250,7 @@ func (m Message) Render(signer Signer) ([]byte, error) {
 
 func (m Message) render(signer Signer) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(len(m.HTML) + len(m.Text) + 2048)
+	buf.Grow(len(m.HTML) + len(m.Text) + m.Body.size() + 2048)
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, err
 	}
@@ -255,6 +267,19 @@ func (m Message) render(signer Signer) ([]byte, error) {
 // WriteTo renders the message as RFC 5322 text with CRLF line endings. It returns the
 // number of bytes written; an invalid message writes nothing.
 func (m Message) WriteTo(w io.Writer) (int64, error) {
+	if m.Body != nil {
+		if err := m.Validate(); err != nil {
+			return 0, err
+		}
+		cw := &countWriter{w: w}
+		if err := m.writeBody(cw, false); err != nil {
+			if errors.Is(err, ErrInvalidMessage) {
+				return cw.n, err
+			}
+			return cw.n, fmt.Errorf("mailer: write message %s: %w", m.MessageID, err)
+		}
+		return cw.n, nil
+	}
 	msg, err := m.msg()
 	if err != nil {
 		return 0, err
@@ -313,4 +338,16 @@ func (m Message) msg() (*mail.Msg, error) {
 		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

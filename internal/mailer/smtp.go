@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net"
@@ -286,20 +287,32 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 		sender.timeout = mail.DefaultTimeout
 	}
 	sender.signer = cfg.Signer
+	// The MAIL parameters go-mail's client would add.
+	if ok, _ := sc.Extension("8BITMIME"); ok {
+		sender.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.Extension("SMTPUTF8"); ok {
+		sender.mailParams += " SMTPUTF8"
+	}
+	sender.pipelining, _ = sc.Extension("PIPELINING")
 	return sender, nil
 }
 
 // smtpSender is one open connection.
 type smtpSender struct {
-	mu       sync.Mutex
-	client   *mail.Client
-	sc       *smtp.Client
-	timeout  time.Duration
-	signer   Signer
-	raw      net.Conn    // the TCP connection under any TLS, closed to abort blocked I/O
-	dialStop func() bool // stops the ctx watch of Open
-	broken   error       // set after a connection-level failure
-	closed   bool
+	mu      sync.Mutex
+	client  *mail.Client
+	sc      *smtp.Client
+	timeout time.Duration
+	signer  Signer
+	// mailParams follow MAIL FROM (BODY=8BITMIME, SMTPUTF8 when offered); pipelining says
+	// the server offers PIPELINING.
+	mailParams string
+	pipelining bool
+	raw        net.Conn    // the TCP connection under any TLS, closed to abort blocked I/O
+	dialStop   func() bool // stops the ctx watch of Open
+	broken     error       // set after a connection-level failure
+	closed     bool
 }
 
 // dial connects and remembers the TCP connection, so that a cancelled ctx can close it
@@ -354,17 +367,26 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{Err: err}
 	}
-	data, err := m.render(s.signer)
-	if err != nil {
+	// With a signer the whole message is needed first (the signature covers the body);
+	// otherwise a prepared body streams straight into DATA.
+	var data []byte
+	if s.signer != nil || m.Body == nil {
+		var err error
+		if data, err = m.render(s.signer); err != nil {
+			return Receipt{}, err
+		}
+	} else if err := m.Validate(); err != nil {
 		return Receipt{}, err
 	}
-	from := m.EnvelopeFrom
-	if from == "" {
-		from = m.From.Email
-	}
-	// The low-level client takes no context: closing the connection is the way to unblock it.
+	from := m.EnvelopeFrom // The low-level client takes no context: closing the connection is the way to unblock it.
 	stop := context.AfterFunc(ctx, func() { s.raw.Close() })
-	reply, delivered, err := s.transact(from, m.To.Email, data)
+	reply, delivered, err := s.transact(from, m.To.Email, func(w io.Writer) error {
+		if data != nil {
+			_, err := w.Write(dotStuff(nil, data, true))
+			return err
+		}
+		return m.writeBody(w, true)
+	})
 	if !stop() {
 		s.broken = ctx.Err()
 		err = errors.Join(ctx.Err(), err)
@@ -389,30 +411,92 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 }
 
 // transact runs one mail transaction. delivered is true once the server accepted the data.
-func (s *smtpSender) transact(from, to string, data []byte) (reply string, delivered bool, err error) {
+// MAIL, RCPT and DATA go out in one write when the server offers PIPELINING (RFC 2920), and
+// the body is written already dot-stuffed: two round trips per message. No RSET follows a
+// delivered message: the end of DATA ends the transaction (RFC 5321 §4.1.1.4).
+func (s *smtpSender) transact(from, to string, body func(io.Writer) error) (reply string, delivered bool, err error) {
 	if err := s.sc.UpdateDeadline(s.timeout); err != nil {
 		return "", false, err
 	}
-	if err := s.sc.Mail(from); err != nil {
-		return "", false, s.reset(err)
+	text := s.sc.Text
+	cmds := [3]string{"MAIL FROM:<" + from + ">" + s.mailParams, "RCPT TO:<" + to + ">", "DATA"}
+	codes := [3]int{250, 25, 354}
+	var refused error // the first refusal; later replies of a pipelined batch are read and dropped
+	granted := false  // the server said 354
+	if s.pipelining {
+		for _, c := range cmds {
+			text.W.WriteString(c)
+			text.W.WriteString("\r\n")
+		}
+		if err := text.W.Flush(); err != nil {
+			return "", false, err
+		}
+		for i, code := range codes {
+			_, _, err := text.ReadResponse(code)
+			var tp *textproto.Error
+			switch {
+			case err == nil:
+				granted = i == 2
+			case errors.As(err, &tp):
+				if refused == nil {
+					refused = err
+				}
+			default:
+				return "", false, err
+			}
+		}
+	} else {
+		for i, c := range cmds {
+			if _, err := text.W.WriteString(c + "\r\n"); err != nil {
+				return "", false, err
+			}
+			if err := text.W.Flush(); err != nil {
+				return "", false, err
+			}
+			if _, _, err := text.ReadResponse(codes[i]); err != nil {
+				var tp *textproto.Error
+				if !errors.As(err, &tp) {
+					return "", false, err
+				}
+				refused = err
+				break
+			}
+			granted = i == 2
+		}
 	}
-	if err := s.sc.Rcpt(to); err != nil {
-		return "", false, s.reset(err)
+	if refused != nil {
+		if granted {
+			// A server that granted DATA after refusing the recipient gets an empty message
+			// ended at once, which it must refuse for want of recipients; RSET follows.
+			if _, err := text.W.WriteString(".\r\n"); err != nil {
+				return "", false, err
+			}
+			if err := text.W.Flush(); err != nil {
+				return "", false, err
+			}
+			if _, _, err := text.ReadResponse(0); err != nil {
+				var tp *textproto.Error
+				if !errors.As(err, &tp) {
+					return "", false, err
+				}
+			}
+		}
+		return "", false, s.reset(refused)
 	}
-	w, err := s.sc.Data()
+	if err := body(text.W); err != nil {
+		return "", false, err
+	}
+	if _, err := text.W.WriteString(".\r\n"); err != nil {
+		return "", false, err
+	}
+	if err := text.W.Flush(); err != nil {
+		return "", false, err
+	}
+	_, msg, err := text.ReadResponse(250)
 	if err != nil {
 		return "", false, s.reset(err)
 	}
-	if _, err := w.Write(data); err != nil {
-		return "", false, err
-	}
-	if err := w.Close(); err != nil {
-		return "", false, s.reset(err)
-	}
-	if dc, ok := w.(*smtp.DataCloser); ok {
-		reply = dc.ServerResponse()
-	}
-	return reply, true, s.sc.Reset()
+	return msg, true, nil
 }
 
 // reset says RSET after a refused command so the connection can carry the next message; a

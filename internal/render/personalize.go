@@ -49,3 +49,15 @@ func fill(s, unsubscribeURL, email string) string {
 		}
 	}
 }
+
+// Placeholders are the strings Personalize replaces, in the order of Recipient.Fills: for a
+// body prepared once per issue and completed per recipient.
+func Placeholders() []string {
+	return []string{PlaceholderUnsubscribeURL, PlaceholderEmail}
+}
+
+// Fills returns what replaces each of Placeholders for rc: raw in the text part, HTML-escaped
+// in the HTML part, as Personalize does.
+func (rc Recipient) Fills() (text, html []string) {
+	return []string{rc.UnsubscribeURL, rc.Email}, []string{escapeHTML(rc.UnsubscribeURL), escapeHTML(rc.Email)}
+}

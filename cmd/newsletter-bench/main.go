@@ -1,0 +1,402 @@
+// Command newsletter-bench measures the newsletter binary against Postfix's smtp-source on
+// loopback: the same message over the same number of connections into smtp-sink, alternated,
+// with peak memory; and the time of a subscriber import, export and an issue build. It
+// reports and never fails on a slow result.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "newsletter-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	out     io.Writer
+	n       int
+	conns   int
+	repeats int
+	size    int
+	dir     string // scratch directory
+	bin     string // the newsletter binary
+	pfx     string // unpacked postfix tools
+	week    string
+	env     []string
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("newsletter-bench", flag.ContinueOnError)
+	n := fs.Int("n", 20000, "subscribers")
+	conns := fs.Int("connections", 16, "SMTP connections (newsletter workers and smtp-source sessions)")
+	repeats := fs.Int("repeats", 3, "alternated runs of each sender")
+	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
+	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build (comma-separated)")
+	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
+	keep := fs.Bool("keep", false, "keep the scratch directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "newsletter-bench-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(dir)
+	}
+	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19"}
+	b.env = append(os.Environ(),
+		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
+		"NEWSLETTER_SECRET=bench-secret-bench-secret-bench-secret-0123",
+		"NEWSLETTER_OUTBOX="+filepath.Join(dir, "outbox"),
+		"NEWSLETTER_BASE_URL=https://news.example.org",
+	)
+	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, scratch %s\n", b.n, b.conns, b.repeats, runtimeCPUs(), dir)
+	if err := b.build(ctx); err != nil {
+		return err
+	}
+	for _, p := range strings.Split(*parts, ",") {
+		var err error
+		switch strings.TrimSpace(p) {
+		case "send":
+			err = b.send(ctx)
+		case "import":
+			err = b.importExport(ctx)
+		case "build":
+			err = b.buildIssue(ctx)
+		case "":
+		default:
+			err = fmt.Errorf("unknown part %q", p)
+		}
+		if err != nil {
+			fmt.Fprintf(out, "%s: %v\n", p, err) // report and go on: a benchmark, not a test
+		}
+	}
+	return nil
+}
+
+func runtimeCPUs() int {
+	n := 0
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "processor") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// build compiles the newsletter command and writes the configuration.
+func (b *bench) build(ctx context.Context) error {
+	root, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	b.bin = filepath.Join(b.dir, "newsletter")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/newsletter")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	feed, _ := filepath.Abs(filepath.Join(cmd.Dir, "data", "sample-feed.xml"))
+	cfg := fmt.Sprintf(`database: %s
+feeds: [%q]
+delivery:
+  workers: %d
+  rate: "0"
+  retry_wait: 0s
+`, filepath.Join(b.dir, "template.db"), feed, b.conns)
+	return os.WriteFile(filepath.Join(b.dir, "config.yaml"), []byte(cfg), 0o644)
+}
+
+// result of one process run.
+type result struct {
+	took   time.Duration
+	maxRSS int64 // KiB
+	out    string
+}
+
+func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ...string) (result, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(slices.Clone(b.env), extraEnv...)
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	err := cmd.Run()
+	r := result{took: time.Since(start), out: buf.String()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSS = ru.Maxrss
+		}
+	}
+	if err != nil {
+		return r, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(r.out))
+	}
+	return r, nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+// prepare makes template.db: the sample issue built with nobody subscribed (so it is saved
+// and sent to no one), then n subscribers imported; each send starts from a copy.
+func (b *bench) prepare(ctx context.Context, n int) (string, error) {
+	db := filepath.Join(b.dir, "template.db")
+	os.Remove(db)
+	if _, err := b.cmd(ctx, nil, b.bin, "run", "--week", b.week); err != nil {
+		return "", err
+	}
+	csv := filepath.Join(b.dir, "subscribers.csv")
+	if err := writeCSV(csv, n); err != nil {
+		return "", err
+	}
+	if _, err := b.cmd(ctx, nil, b.bin, "subscribers", "import", csv); err != nil {
+		return "", err
+	}
+	return db, nil
+}
+
+func writeCSV(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "email,name,status")
+	for i := range n {
+		fmt.Fprintf(w, "reader%07d@example.com,Reader %d,active\n", i, i)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func copyFile(dst, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o644)
+}
+
+// postfix finds smtp-sink and smtp-source, unpacking the Debian package into the cache
+// (apt-get download and dpkg-deb -x: no install, no mail server) when they are missing.
+func (b *bench) postfix(ctx context.Context) (sink, source string, env []string, err error) {
+	root := filepath.Join(b.pfx, "root")
+	sink, source = filepath.Join(root, "usr/sbin/smtp-sink"), filepath.Join(root, "usr/sbin/smtp-source")
+	env = []string{"LD_LIBRARY_PATH=" + filepath.Join(root, "usr/lib/postfix")}
+	if _, err := os.Stat(source); err == nil {
+		return sink, source, env, nil
+	}
+	if p, err := exec.LookPath("smtp-source"); err == nil {
+		s, _ := exec.LookPath("smtp-sink")
+		return s, p, nil, nil
+	}
+	if err := os.MkdirAll(b.pfx, 0o755); err != nil {
+		return "", "", nil, err
+	}
+	dl := exec.CommandContext(ctx, "apt-get", "download", "postfix")
+	dl.Dir = b.pfx
+	if out, err := dl.CombinedOutput(); err != nil {
+		return "", "", nil, fmt.Errorf("apt-get download postfix: %w\n%s", err, out)
+	}
+	debs, _ := filepath.Glob(filepath.Join(b.pfx, "postfix_*.deb"))
+	if len(debs) == 0 {
+		return "", "", nil, fmt.Errorf("no postfix .deb in %s", b.pfx)
+	}
+	if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
+		return "", "", nil, fmt.Errorf("dpkg-deb -x: %w\n%s", err, out)
+	}
+	return sink, source, env, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// send alternates newsletter send and smtp-source into one smtp-sink.
+func (b *bench) send(ctx context.Context) error {
+	sink, source, pfxEnv, err := b.postfix(ctx)
+	if err != nil {
+		return err
+	}
+	tmpl, err := b.prepare(ctx, b.n)
+	if err != nil {
+		return err
+	}
+	// The message as a subscriber gets it, for smtp-source.
+	eml, err := b.cmd(ctx, nil, b.bin, "preview", "--week", b.week, "--format", "eml", "--no-fetch")
+	if err != nil {
+		return err
+	}
+	msgFile := filepath.Join(b.dir, "message.eml")
+	if err := os.WriteFile(msgFile, []byte(eml.out), 0o644); err != nil {
+		return err
+	}
+	size := b.size
+	if size == 0 {
+		size = len(eml.out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	sinkArgs := []string{addr, "1024"}
+	if os.Geteuid() == 0 {
+		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
+	}
+	sinkCmd := exec.CommandContext(ctx, sink, sinkArgs...)
+	sinkCmd.Env = append(os.Environ(), pfxEnv...)
+	sinkCmd.Stderr = os.Stderr
+	if err := sinkCmd.Start(); err != nil {
+		return fmt.Errorf("smtp-sink: %w", err)
+	}
+	defer func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }()
+	for range 50 { // wait for the listener, at most 5 s
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// smtp-source -F sends a file as the message where supported; otherwise -l gives the size.
+	srcArgs := []string{"-d", "-s", fmt.Sprint(b.conns), "-m", fmt.Sprint(b.n), "-f", "weekly@example.org", "-t", "reader@example.com"}
+	if _, err := b.cmd(ctx, pfxEnv, source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
+		srcArgs = append(srcArgs, "-F", msgFile)
+		fmt.Fprintf(b.out, "send: smtp-source sends the newsletter message itself (-F, %d bytes)\n", size)
+	} else {
+		srcArgs = append(srcArgs, "-l", fmt.Sprint(size))
+		fmt.Fprintf(b.out, "send: smtp-source sends a generated message of the same size (-l %d)\n", size)
+	}
+	srcArgs = append(srcArgs, addr)
+	smtpURL := fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
+	var ours, theirs, ratios []float64
+	var rss []int64
+	for i := range b.repeats {
+		db := filepath.Join(b.dir, fmt.Sprintf("send%d.db", i))
+		if err := copyFile(db, tmpl); err != nil {
+			return err
+		}
+		r, err := b.cmd(ctx, []string{smtpURL, "NEWSLETTER_DATABASE=" + db}, b.bin, "send", "--issue", b.week)
+		if err != nil {
+			return err
+		}
+		os.Remove(db)
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
+		o := float64(b.n) / r.took.Seconds()
+		s, err := b.cmd(ctx, pfxEnv, source, srcArgs...)
+		if err != nil {
+			return err
+		}
+		t := float64(b.n) / s.took.Seconds()
+		ours, theirs, ratios, rss = append(ours, o), append(theirs, t), append(ratios, o/t), append(rss, r.maxRSS)
+		fmt.Fprintf(b.out, "send: run %d: newsletter %.0f msgs/s (%s, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s), ratio %.2f\n",
+			i+1, o, r.took.Round(time.Millisecond), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), o/t)
+	}
+	fmt.Fprintf(b.out, "send: n=%d connections=%d message %d bytes\n", b.n, b.conns, size)
+	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", stats(ours))
+	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", stats(theirs))
+	fmt.Fprintf(b.out, "  paired ratio     min/median/max: %s\n", statsf(ratios, "%.2f"))
+	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(slices.Max(rss))/1024)
+	return nil
+}
+
+func stats(v []float64) string { return statsf(v, "%.0f") }
+
+func statsf(v []float64, f string) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf(f+" / "+f+" / "+f, s[0], med, s[len(s)-1])
+}
+
+// importExport times a CSV import of n rows into an empty database and its export.
+func (b *bench) importExport(ctx context.Context) error {
+	csv := filepath.Join(b.dir, "import.csv")
+	if err := writeCSV(csv, b.n); err != nil {
+		return err
+	}
+	db := filepath.Join(b.dir, "import.db")
+	env := []string{"NEWSLETTER_DATABASE=" + db}
+	r, err := b.cmd(ctx, env, b.bin, "subscribers", "import", csv)
+	if err != nil {
+		return err
+	}
+	e, err := b.cmd(ctx, env, b.bin, "subscribers", "export", "--output", filepath.Join(b.dir, "export.csv"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "import: %d rows in %s (peak RSS %.1f MiB); export in %s (peak RSS %.1f MiB)\n",
+		b.n, r.took.Round(time.Millisecond), float64(r.maxRSS)/1024, e.took.Round(time.Millisecond), float64(e.maxRSS)/1024)
+	return nil
+}
+
+// buildIssue times gather and render of an issue from 10 local feeds of 50 items each
+// (run --dry-run: nothing is sent).
+func (b *bench) buildIssue(ctx context.Context) error {
+	var feeds []string
+	pub := time.Date(2026, 4, 28, 6, 0, 0, 0, time.UTC)
+	for f := range 10 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Feed %d</title><link>https://f%d.example.org/</link><description>d</description>\n", f, f)
+		for i := range 50 {
+			fmt.Fprintf(&sb, "<item><title>Story %d of feed %d</title><link>https://f%d.example.org/s/%d</link><guid>f%d-s%d</guid><pubDate>%s</pubDate><description>%s</description></item>\n",
+				i, f, f, i, f, i, pub.Add(-time.Duration(f*50+i)*time.Minute).Format(time.RFC1123Z), strings.Repeat("A summary sentence of the story. ", 6))
+		}
+		sb.WriteString("</channel></rss>\n")
+		p := filepath.Join(b.dir, fmt.Sprintf("feed%d.xml", f))
+		if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+			return err
+		}
+		feeds = append(feeds, p)
+	}
+	db := filepath.Join(b.dir, "build.db")
+	env := []string{"NEWSLETTER_DATABASE=" + db, "NEWSLETTER_FEEDS=" + strings.Join(feeds, ",")}
+	if _, err := b.cmd(ctx, env, b.bin, "migrate"); err != nil {
+		return err
+	}
+	r, err := b.cmd(ctx, env, b.bin, "run", "--dry-run", "--week", b.week)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "build: gather and render from 10 feeds x 50 items in %s (the whole process, run --dry-run)\n", r.took.Round(time.Millisecond))
+	return nil
+}

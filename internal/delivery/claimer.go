@@ -1,0 +1,92 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// claimer batches the workers' "record my last outcome, give me the next row" into one
+// ledger transaction (group commit): while one transaction runs, the requests that arrive
+// queue up and go together in the next. Each worker still asks for one row and holds at
+// most one, so a crash leaves at most one row per connection in doubt, as without batching;
+// an outcome is recorded before its worker takes another row.
+type claimer struct {
+	ledger  Ledger
+	issueID int64
+	now     func() time.Time
+
+	lead chan struct{} // a token: whoever holds it runs the next transaction
+	reqs chan *claimRequest
+}
+
+type claimRequest struct {
+	ctx      context.Context
+	outcomes []Outcome
+	done     chan struct{}
+	row      []newsletter.Delivery
+	err      error
+}
+
+func newClaimer(l Ledger, issueID int64, now func() time.Time) *claimer {
+	c := &claimer{ledger: l, issueID: issueID, now: now, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
+	c.lead <- struct{}{}
+	return c
+}
+
+// recordAndClaim records outcomes and claims up to one row, in a transaction shared with
+// the other workers' requests queued meanwhile.
+func (c *claimer) recordAndClaim(ctx context.Context, outcomes []Outcome) ([]newsletter.Delivery, error) {
+	r := &claimRequest{ctx: ctx, outcomes: outcomes, done: make(chan struct{})}
+	c.reqs <- r
+	for {
+		select {
+		case <-r.done:
+			return r.row, r.err
+		case <-c.lead:
+			c.runBatch()
+			c.lead <- struct{}{}
+		}
+	}
+}
+
+// runBatch takes every queued request (at least one is queued: the caller's, unless another
+// leader took it, in which case the batch may be empty) and serves them in one transaction.
+func (c *claimer) runBatch() {
+	var batch []*claimRequest
+	for len(batch) < cap(c.reqs) {
+		select {
+		case r := <-c.reqs:
+			if r.ctx.Err() != nil {
+				// Cancelled before its turn: nothing recorded, nothing claimed; the worker
+				// records its outcome on its own way out.
+				r.err = r.ctx.Err()
+				close(r.done)
+				continue
+			}
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return
+	}
+	var outcomes []Outcome
+	for _, r := range batch {
+		outcomes = append(outcomes, r.outcomes...)
+	}
+	// The workers share one round context, so the first request's is theirs.
+	rows, err := c.ledger.RecordAndClaim(batch[0].ctx, c.issueID, outcomes, len(batch), c.now())
+	for i, r := range batch {
+		switch {
+		case err != nil:
+			r.err = err
+		case i < len(rows):
+			r.row = rows[i : i+1]
+		}
+		close(r.done)
+	}
+}

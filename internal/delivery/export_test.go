@@ -1,0 +1,14 @@
+package delivery
+
+import (
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+	"newsletter/internal/render"
+)
+
+// PrepareBodyForTest and MessageWithBody expose the per-send fast path to the external tests.
+func PrepareBodyForTest(e render.Email) *mailer.Body { return prepareBody(e) }
+
+func (s *Sender) MessageWithBody(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
+	return s.message(issue, email, body, sub)
+}

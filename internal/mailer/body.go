@@ -1,0 +1,316 @@
+package mailer
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+	"unicode/utf8"
+)
+
+// Body is the text and HTML of many messages that differ only in a few fill-ins (an
+// unsubscribe URL, an address), quoted-printable encoded and dot-stuffed once, so that a
+// message costs its headers and the lines holding fill-ins rather than the whole body.
+//
+// Quoted-printable starts afresh after every line break (RFC 2045 §6.7: the 76-character
+// limit and the trailing-whitespace rule are per line), so a line without a slot encodes the
+// same in every message, and a line with one is encoded per message from its filled text:
+// the bytes are exactly those of encoding the filled body as a whole.
+type Body struct {
+	slots  []string
+	text   *preparedPart // nil when there is no text part
+	html   *preparedPart
+	marker string // stands in for a part while go-mail writes the headers
+}
+
+type preparedPart struct {
+	chunks   []chunk
+	size     int  // bytes of the static chunks, for sizing buffers
+	endsLine bool // the part ends with a line break, so what follows starts a line
+}
+
+// chunk is one run of whole lines: either static (encoded once) or one line with slots.
+type chunk struct {
+	encoded []byte   // static: the quoted-printable bytes, CRLF line ends
+	stuffed []byte   // static: encoded with dot-stuffing (RFC 5321 §4.5.2) for SMTP DATA
+	lits    []string // dynamic: literal text around the slots, len(slots)+1
+	slots   []int    // dynamic: index into Body.slots (and the fills) between lits
+}
+
+// PrepareBody encodes text and HTML (either may be empty, not both) for messages whose
+// fill-ins replace each occurrence of the slot strings (the fills of Message.TextFill and
+// Message.HTMLFill, in the order of slots). Slots must be non-empty and free of line breaks.
+func PrepareBody(text, html string, slots ...string) (*Body, error) {
+	if text == "" && html == "" {
+		return nil, fmt.Errorf("%w: Text/HTML: no body", ErrInvalidMessage)
+	}
+	if !utf8.ValidString(text) || !utf8.ValidString(html) {
+		return nil, fmt.Errorf("%w: Text/HTML: not valid UTF-8", ErrInvalidMessage)
+	}
+	for _, s := range slots {
+		if s == "" || strings.ContainsAny(s, "\r\n") {
+			return nil, fmt.Errorf("mailer: prepare body: slot %q must be one non-empty line", s)
+		}
+	}
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	b := &Body{slots: slots, marker: "mailerpart" + hex.EncodeToString(rnd[:])}
+	if text != "" {
+		b.text = preparePart(text, slots)
+	}
+	if html != "" {
+		b.html = preparePart(html, slots)
+	}
+	return b, nil
+}
+
+func preparePart(s string, slots []string) *preparedPart {
+	p := &preparedPart{endsLine: strings.HasSuffix(s, "\n")}
+	var static strings.Builder
+	flush := func() {
+		if static.Len() == 0 {
+			return
+		}
+		enc := encodeQP(nil, static.String())
+		p.chunks = append(p.chunks, chunk{encoded: enc, stuffed: dotStuff(nil, enc, true)})
+		p.size += len(enc)
+		static.Reset()
+	}
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line = s[:i+1]
+		}
+		s = s[len(line):]
+		c, ok := splitSlots(line, slots)
+		if !ok {
+			static.WriteString(line)
+			continue
+		}
+		flush()
+		p.chunks = append(p.chunks, c)
+	}
+	flush()
+	return p
+}
+
+// splitSlots cuts line at every occurrence of a slot, earliest first; ok is false when it
+// holds none.
+func splitSlots(line string, slots []string) (c chunk, ok bool) {
+	for {
+		at, which := -1, -1
+		for i, sl := range slots {
+			if j := strings.Index(line, sl); j >= 0 && (at < 0 || j < at) {
+				at, which = j, i
+			}
+		}
+		if at < 0 {
+			c.lits = append(c.lits, line)
+			return c, len(c.slots) > 0
+		}
+		c.lits = append(c.lits, line[:at])
+		c.slots = append(c.slots, which)
+		line = line[at+len(slots[which]):]
+	}
+}
+
+// encodeQP appends the quoted-printable form of s (as mime/quotedprintable writes it, which
+// is what go-mail uses) to dst.
+func encodeQP(dst []byte, s string) []byte {
+	buf := bytes.NewBuffer(dst)
+	w := quotedprintable.NewWriter(buf)
+	_, _ = io.WriteString(w, s) // a bytes.Buffer does not fail
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+// dotStuff appends p to dst with a '.' doubled at the start of every line, bare LF turned
+// into CRLF (as textproto's DotWriter does); bol says whether p starts a line.
+func dotStuff(dst, p []byte, bol bool) []byte {
+	for len(p) > 0 {
+		if bol && p[0] == '.' {
+			dst = append(dst, '.')
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return append(dst, p...)
+		}
+		if i == 0 || p[i-1] != '\r' {
+			dst = append(dst, p[:i]...)
+			dst = append(dst, '\r', '\n')
+		} else {
+			dst = append(dst, p[:i+1]...)
+		}
+		p = p[i+1:]
+		bol = true
+	}
+	return dst
+}
+
+// scratch holds the buffers of one message's dynamic lines, reused between them.
+type scratch struct{ enc, stuffed []byte }
+
+// write writes the part for one message: static chunks as prepared, dynamic lines filled
+// and encoded. With stuffed, the bytes are dot-stuffed for SMTP DATA (the part starts a line).
+func (p *preparedPart) write(w io.Writer, fills []string, stuffed bool, sc *scratch) error {
+	var line strings.Builder
+	for i := range p.chunks {
+		c := &p.chunks[i]
+		if c.lits == nil {
+			out := c.encoded
+			if stuffed {
+				out = c.stuffed
+			}
+			if _, err := w.Write(out); err != nil {
+				return err
+			}
+			continue
+		}
+		line.Reset()
+		for k, lit := range c.lits {
+			line.WriteString(lit)
+			if k < len(c.slots) {
+				line.WriteString(fills[c.slots[k]])
+			}
+		}
+		sc.enc = encodeQP(sc.enc[:0], line.String())
+		out := sc.enc
+		if stuffed {
+			sc.stuffed = dotStuff(sc.stuffed[:0], sc.enc, true)
+			out = sc.stuffed
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// size is the bytes of the body's static chunks; 0 for a nil Body.
+func (b *Body) size() int {
+	n := 0
+	for _, p := range []*preparedPart{b.textPart(), b.htmlPart()} {
+		if p != nil {
+			n += p.size
+		}
+	}
+	return n
+}
+
+func (b *Body) textPart() *preparedPart {
+	if b == nil {
+		return nil
+	}
+	return b.text
+}
+
+func (b *Body) htmlPart() *preparedPart {
+	if b == nil {
+		return nil
+	}
+	return b.html
+}
+
+// checkFills rejects fills that do not match the body's slots.
+func (b *Body) checkFills(text, html []string) error {
+	for name, f := range map[string][]string{"TextFill": text, "HTMLFill": html} {
+		if len(f) != len(b.slots) {
+			return fmt.Errorf("%w: %s: %d fill-ins for %d slots", ErrInvalidMessage, name, len(f), len(b.slots))
+		}
+		for i, s := range f {
+			if !utf8.ValidString(s) {
+				return fmt.Errorf("%w: %s[%d]: not valid UTF-8", ErrInvalidMessage, name, i)
+			}
+		}
+	}
+	return nil
+}
+
+// layout renders the message with the prepared parts replaced by markers (go-mail writes
+// the headers and the MIME structure, so they are as on the slow path) and returns the
+// bytes before the text part, between the parts and after the HTML part.
+func (m Message) layout() (head, mid, tail []byte, err error) {
+	b := m.Body
+	stub := m
+	stub.Body, stub.TextFill, stub.HTMLFill = nil, nil, nil
+	tm, hm := b.marker+"t", b.marker+"h"
+	if b.text != nil {
+		stub.Text = tm
+	}
+	if b.html != nil {
+		stub.HTML = hm
+	}
+	var buf bytes.Buffer
+	buf.Grow(2048)
+	if _, err := stub.WriteTo(&buf); err != nil {
+		return nil, nil, nil, err
+	}
+	out := buf.Bytes()
+	cut := func(marker string) (before, after []byte, err error) {
+		i := bytes.LastIndex(out, []byte(marker))
+		if i < 0 {
+			return nil, nil, errors.New("mailer: prepared body: part marker not found")
+		}
+		return out[:i], out[i+len(marker):], nil
+	}
+	switch {
+	case b.text != nil && b.html != nil:
+		rest, tail, err := cut(hm)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out = rest
+		head, mid, err = cut(tm)
+		return head, mid, tail, err
+	case b.text != nil:
+		head, tail, err = cut(tm)
+	default:
+		head, tail, err = cut(hm)
+	}
+	return head, nil, tail, err
+}
+
+// writeBody writes a message with a prepared Body; stuffed dot-stuffs it for SMTP DATA.
+func (m Message) writeBody(w io.Writer, stuffed bool) error {
+	head, mid, tail, err := m.layout()
+	if err != nil {
+		return err
+	}
+	var sc scratch
+	put := func(p []byte, bol bool) error {
+		if stuffed {
+			sc.stuffed = dotStuff(sc.stuffed[:0], p, bol)
+			p = sc.stuffed
+		}
+		_, err := w.Write(p)
+		return err
+	}
+	endsLine := func(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '\n' }
+	if err := put(head, true); err != nil {
+		return err
+	}
+	b := m.Body
+	// Each part follows its MIME part header and its blank line; prepared chunks start lines.
+	if !endsLine(head) || (b.text != nil && b.html != nil && !endsLine(mid)) {
+		return errors.New("mailer: prepared body: unexpected message layout")
+	}
+	if b.text != nil {
+		if err := b.text.write(w, m.TextFill, stuffed, &sc); err != nil {
+			return err
+		}
+		if b.html == nil {
+			return put(tail, b.text.endsLine)
+		}
+		if err := put(mid, b.text.endsLine); err != nil {
+			return err
+		}
+	}
+	if err := b.html.write(w, m.HTMLFill, stuffed, &sc); err != nil {
+		return err
+	}
+	return put(tail, b.html.endsLine)
+}
