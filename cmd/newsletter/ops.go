@@ -69,6 +69,11 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(out, "Issue %s: %s, %d stories, subject %q\n", w, is.Status, len(is.Stories), is.Subject)
+		if reason, err := a.db.IssueHold(ctx, is.ID); err != nil {
+			return err
+		} else if reason != "" {
+			fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
+		}
 		counts, err := a.db.DeliveryCounts(ctx, is.ID)
 		if err != nil {
 			return err

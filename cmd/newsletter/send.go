@@ -28,6 +28,7 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	issueFlag := fs.String("issue", "", "the issue: an id or a week like 2026-W19 (default: the latest issue)")
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
+	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")
 	if pos, err := parse(e, fs, args); err != nil {
 		return err
 	} else if err := noArgs("send", pos); err != nil {
@@ -79,6 +80,17 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	}
 	if *dryRun {
 		return a.dryRun(ctx, out, sender, is, email)
+	}
+	if *release {
+		released, err := a.db.ReleaseIssue(ctx, is.ID)
+		if err != nil {
+			return err
+		}
+		if released {
+			fmt.Fprintf(out, "Released the hold on %s.\n", is.Week)
+		} else {
+			fmt.Fprintf(out, "Issue %s was not held.\n", is.Week)
+		}
 	}
 	if is.Status == newsletter.IssueSent {
 		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
@@ -147,6 +159,8 @@ func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	o.RetryMax = max(d.RetryBackoff, time.Hour)
 	o.Wait = d.RetryWait
 	o.BounceLimit = d.BounceLimit
+	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
+		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate}
 	return o
 }
 
@@ -251,6 +265,8 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 		return nil
 	}
 	switch {
+	case rep.Held != "":
+		return deferredError{fmt.Sprintf("issue %s is held (%s); look into it, then `newsletter send --issue %s --release`", is.Week, rep.Held, is.Week)}
 	case rep.Unreachable != "":
 		return deferredError{fmt.Sprintf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
 	case !rep.Done:
@@ -301,6 +317,12 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 		week, rep.Sent, rep.Bounced, rep.Failed, rep.Deferred, rep.InDoubt, rep.Took.Round(time.Millisecond), rate)
 	if rep.InDoubt > 0 {
 		fmt.Fprintf(out, "  %d message(s) were in flight when an earlier run stopped: they may have arrived; see delivery.in_doubt.\n", rep.InDoubt)
+	}
+	if rep.Canary != "" {
+		fmt.Fprintf(out, "  Canary: %s\n", rep.Canary)
+	}
+	if rep.Held != "" {
+		fmt.Fprintf(out, "  HELD: %s\n", rep.Held)
 	}
 	fmt.Fprintf(out, "  Ledger: %s\n", formatCounts(rep.Ledger))
 	if n := rep.Ledger[newsletter.DeliveryDeferred]; n > 0 && !rep.NextRetry.IsZero() {

@@ -139,6 +139,18 @@ type Delivery struct {
 	RetryWait time.Duration `yaml:"retry_wait"`
 	// BounceLimit hard bounces suppress a subscriber (status bounced).
 	BounceLimit int `yaml:"bounce_limit"`
+	// Canary sends to seeds and a share of the list first and holds the issue when too
+	// much of it bounces or is deferred.
+	Canary Canary `yaml:"canary"`
+}
+
+// Canary is the safety valve before a real send; off while Seeds is empty and Share is 0.
+type Canary struct {
+	Seeds         []string      `yaml:"seeds"`
+	Share         float64       `yaml:"share"`
+	Wait          time.Duration `yaml:"wait"`
+	MaxBounceRate float64       `yaml:"max_bounce_rate"`
+	MaxDeferRate  float64       `yaml:"max_defer_rate"`
 }
 
 // DKIM signs outgoing mail when KeyFile is set.
@@ -203,7 +215,8 @@ func Defaults() Config {
 		Issue:    Issue{MaxStories: 12, LookbackDays: 7},
 		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1, KeepLedgerWeeks: 8},
 		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
-			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1},
+			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
+			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10}},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
 		Database:   "data/newsletter.db",
 		Outbox:     "data/outbox",
@@ -439,6 +452,25 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.BounceLimit < 1 {
 		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
+	}
+	for i, seed := range c.Delivery.Canary.Seeds {
+		if err := plainAddress(seed); err != nil {
+			return bad(fmt.Sprintf("delivery.canary.seeds[%d]", i), "%v", err)
+		}
+	}
+	if c.Delivery.Canary.Share < 0 || c.Delivery.Canary.Share > 0.5 {
+		return bad("delivery.canary.share", "must be between 0 and 0.5 (a share of the list), got %g", c.Delivery.Canary.Share)
+	}
+	if c.Delivery.Canary.Wait < 0 {
+		return bad("delivery.canary.wait", "must not be negative")
+	}
+	for _, r := range []struct {
+		key string
+		v   float64
+	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate}} {
+		if r.v < 0 || r.v > 1 {
+			return bad(r.key, "must be a fraction between 0 and 1, got %g", r.v)
+		}
 	}
 	if c.DKIM.KeyFile != "" && (!isDomain(c.DKIM.Domain) || c.DKIM.Selector == "" || strings.ContainsAny(c.DKIM.Selector, " ;=")) {
 		return bad("dkim", "key_file needs a domain and a selector")

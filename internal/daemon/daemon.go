@@ -141,18 +141,17 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 			return schedule.Outcome{Status: "done", Detail: reason}, nil
 		}
 		j.opt.Logger.Warn("send held", "issue", week.String(), "reason", reason)
-		if j.opt.Notifier != nil {
-			body := fmt.Sprintf("The scheduled send of %s was held: %s.\n\nApprove it on the preview page or with `newsletter draft approve --week %s`; it goes out at the next send slot, or at once with `newsletter send --issue %s`.\n", week, reason, week, week)
-			if err := j.opt.Notifier.Notify(ctx, "Held: issue "+week.String()+" needs approval", body); err != nil {
-				j.opt.Logger.Error("could not tell the editors about a held send", "err", err)
-			}
-		}
+		j.notify(ctx, "Held: issue "+week.String()+" needs approval", fmt.Sprintf("The scheduled send of %s was held: %s.\n\nApprove it on the preview page or with `newsletter draft approve --week %s`; it goes out at the next send slot, or at once with `newsletter send --issue %s`.\n", week, reason, week, week))
 		return schedule.Outcome{Status: "held", Detail: reason}, nil
 	}
 	rep, err := j.sender.Send(ctx, is, built.Email)
 	j.observe(rep)
 	if err != nil {
 		return schedule.Outcome{}, err
+	}
+	if rep.Held != "" {
+		j.notify(ctx, "Held: issue "+week.String(), fmt.Sprintf("Issue %s is held: %s.\n\n%s.\nRelease it with `newsletter send --issue %s --release`.\n", week, rep.Held, summary(week, rep), week))
+		return schedule.Outcome{Status: "held", Detail: rep.Held}, nil
 	}
 	return schedule.Outcome{Status: "done", Detail: summary(week, rep) + failed}, nil
 }
@@ -193,6 +192,16 @@ func (j *Jobs) Resume(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// notify tells the editors, when an address is configured; a failure is logged, not fatal.
+func (j *Jobs) notify(ctx context.Context, subject, body string) {
+	if j.opt.Notifier == nil {
+		return
+	}
+	if err := j.opt.Notifier.Notify(ctx, subject, body); err != nil {
+		j.opt.Logger.Error("could not tell the editors", "subject", subject, "err", err)
+	}
 }
 
 func (j *Jobs) gather(ctx context.Context) string {

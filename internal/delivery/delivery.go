@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"newsletter/internal/mailer"
@@ -45,6 +47,10 @@ type Ledger interface {
 	// RecordAndClaim does RecordOutcomes and ClaimDeliveries in one transaction.
 	RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error)
 	DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error)
+	// HoldIssue stops an issue's delivery (a failed canary) until an operator releases it;
+	// IssueHold returns the reason it is held, "" when it is not.
+	HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error
+	IssueHold(ctx context.Context, issueID int64) (string, error)
 }
 
 // Outcome is what became of one claimed row.
@@ -113,10 +119,26 @@ type Options struct {
 	// further failure up to RelayRestMax; defaults 2s and 2m.
 	RelayRest, RelayRestMax time.Duration
 
+	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
+	// waits, and goes on only while bounces and deferrals stay under its limits.
+	Canary Canary
+
 	Progress Progress // optional
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
+
+// Canary is the safety valve before a real send.
+type Canary struct {
+	Seeds         []string      // addresses that get the issue first (no ledger rows)
+	Share         float64       // fraction of the list sent first, e.g. 0.01; 0 for seeds only
+	Wait          time.Duration // pause after the canary, for late bounces and complaints
+	MaxBounceRate float64       // hold the issue when more of the canary bounced than this
+	MaxDeferRate  float64       // hold the issue when more of the canary was deferred than this
+}
+
+// Enabled reports whether a canary is configured.
+func (c Canary) Enabled() bool { return len(c.Seeds) > 0 || c.Share > 0 }
 
 // Sender delivers issues through relays, recording outcomes in a ledger.
 type Sender struct {
@@ -198,7 +220,11 @@ type Report struct {
 	// NextRetry is when the earliest row still deferred is due; zero when none is.
 	NextRetry time.Time
 	Done      bool // every row reached a final state; the issue is marked sent
-	Took      time.Duration
+	// Canary describes the canary this Send ran ("" when none); Held is why the issue is
+	// held (by this canary or an earlier one): nothing more goes out until it is released.
+	Canary string
+	Held   string
+	Took   time.Duration
 }
 
 // Send freezes the issue (no more edits once the first message may leave), adds a ledger
@@ -234,6 +260,20 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			"issue", issue.Week.String(), "in_doubt", report.InDoubt, "policy", s.opt.InDoubt)
 	}
 
+	if report.Held, err = s.ledger.IssueHold(ctx, issue.ID); err != nil {
+		return report, fmt.Errorf("delivery: hold: %w", err)
+	}
+	if report.Held == "" && s.opt.Canary.Enabled() {
+		if err := s.canary(ctx, issue, email, deadline, &report); err != nil {
+			return report, err
+		}
+	}
+	if report.Held != "" {
+		report.Ledger, err = s.ledger.DeliveryCounts(context.WithoutCancel(ctx), issue.ID)
+		report.Took = s.opt.Now().Sub(start)
+		return report, err
+	}
+
 	var sendErr error
 	due := start
 	for {
@@ -243,7 +283,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		report.Retried += n
-		if sendErr = s.deliver(ctx, issue, email, deadline, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
+		if sendErr = s.deliver(ctx, issue, email, deadline, 0, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
 			break
 		}
 		next, ok, err := s.ledger.NextRetry(ctx, issue.ID)
@@ -301,8 +341,75 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// deliver runs every relay's workers over the ledger's pending rows until none is left.
-func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, report *Report) error {
+// canary runs on a fresh issue only (every row still pending: a resumed send has had its
+// canary): seeds first, then Share of the rows, then Wait; it holds the issue when the
+// bounce or deferral rate of what it sent is over the limits.
+func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, report *Report) error {
+	c := s.opt.Canary
+	counts, err := s.ledger.DeliveryCounts(ctx, issue.ID)
+	if err != nil {
+		return fmt.Errorf("delivery: canary: %w", err)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	pending := counts[newsletter.DeliveryPending]
+	if pending == 0 || pending != total {
+		return nil
+	}
+	before := *report
+	seedsBounced := 0
+	if len(c.Seeds) > 0 {
+		results, err := s.sendCopies(ctx, issue, email, c.Seeds, "", "seed")
+		if err != nil {
+			return fmt.Errorf("delivery: canary seeds: %w", err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				seedsBounced++
+				s.opt.Logger.Warn("canary seed refused", "issue", issue.Week.String(), "seed", r.Email, "err", r.Err)
+			}
+		}
+	}
+	limit := int(math.Ceil(c.Share * float64(pending)))
+	if limit > 0 {
+		if err := s.deliver(ctx, issue, email, deadline, limit, report); err != nil {
+			return err
+		}
+	}
+	bounced := report.Bounced - before.Bounced + seedsBounced
+	deferred := report.Deferred - before.Deferred + report.Failed - before.Failed
+	tried := report.Sent - before.Sent + report.Bounced - before.Bounced + deferred + len(c.Seeds)
+	report.Canary = fmt.Sprintf("%d seed(s) and %d subscriber(s): %d bounced, %d deferred", len(c.Seeds), tried-len(c.Seeds), bounced, deferred)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if c.Wait > 0 && !sleep(ctx, c.Wait) {
+		return nil
+	}
+	var reasons []string
+	if tried > 0 && float64(bounced)/float64(tried) > c.MaxBounceRate {
+		reasons = append(reasons, fmt.Sprintf("%d of %d bounced (limit %.1f%%)", bounced, tried, 100*c.MaxBounceRate))
+	}
+	if tried > 0 && float64(deferred)/float64(tried) > c.MaxDeferRate {
+		reasons = append(reasons, fmt.Sprintf("%d of %d deferred (limit %.1f%%)", deferred, tried, 100*c.MaxDeferRate))
+	}
+	if len(reasons) == 0 {
+		s.opt.Logger.Info("canary passed", "issue", issue.Week.String(), "canary", report.Canary)
+		return nil
+	}
+	report.Held = "canary: " + strings.Join(reasons, ", ")
+	s.opt.Logger.Warn("issue held by its canary", "issue", issue.Week.String(), "reason", report.Held)
+	if err := s.ledger.HoldIssue(context.WithoutCancel(ctx), issue.ID, report.Held, s.opt.Now()); err != nil {
+		return fmt.Errorf("delivery: hold: %w", err)
+	}
+	return nil
+}
+
+// deliver runs every relay's workers over the ledger's pending rows until none is left, or
+// until limit rows were claimed when limit > 0 (a canary).
+func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, limit int, report *Report) error {
 	if s.opt.Progress != nil {
 		if c, err := s.ledger.DeliveryCounts(ctx, issue.ID); err == nil {
 			s.opt.Progress.Start(c[newsletter.DeliveryPending])
@@ -318,11 +425,16 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	var quota *atomic.Int64
+	if limit > 0 {
+		quota = new(atomic.Int64)
+		quota.Store(int64(limit))
+	}
 	unreachable := 0
 	for i := range s.relays {
 		for range s.relays[i].Connections {
 			wg.Go(func() {
-				w := &worker{s: s, relay: i, pacer: p, claimer: cl, issue: issue, email: email, body: body, deadline: deadline, endRound: stop}
+				w := &worker{s: s, relay: i, pacer: p, claimer: cl, issue: issue, email: email, body: body, deadline: deadline, endRound: stop, quota: quota}
 				err := w.run(runCtx)
 				mu.Lock()
 				defer mu.Unlock()
@@ -358,6 +470,7 @@ type worker struct {
 	body     *mailer.Body // prepared once per round; nil: each message encoded in full
 	deadline time.Time
 	endRound context.CancelFunc
+	quota    *atomic.Int64 // rows this round may still claim; nil: no limit
 	report   Report
 	carry    []Outcome // the last outcome, recorded with the next claim
 }
@@ -409,6 +522,9 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			if err := w.flush(finish); err != nil {
 				return err
 			}
+		}
+		if w.quota != nil && w.quota.Add(-1) < 0 {
+			return nil // the canary's share is claimed; run() records the last outcome
 		}
 		// Pace before the claim, so a row waits in pending, not in flight.
 		if err := w.pacer.wait(ctx, w.relay); err != nil {
@@ -606,25 +722,30 @@ type TestResult struct {
 // SendTest sends a test copy of the issue to each address through the first relay, with
 // "[TEST] " before the subject. The ledger is not touched.
 func (s *Sender) SendTest(ctx context.Context, issue newsletter.Issue, email render.Email, addrs []string) ([]TestResult, error) {
+	return s.sendCopies(ctx, issue, email, addrs, "[TEST] ", "test")
+}
+
+// sendCopies sends the issue to addresses outside the ledger (test copies, canary seeds),
+// each with a Message-ID of its own: such a copy is not the issue's message to anyone.
+func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email render.Email, addrs []string, subjectPrefix, kind string) ([]TestResult, error) {
 	tr := s.relays[0].Transport
 	conn, err := tr.Open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("delivery: test send: %w", err)
+		return nil, fmt.Errorf("delivery: %s send: %w", kind, err)
 	}
-	defer conn.Close()
-	email.Subject = "[TEST] " + email.Subject
+	defer func() { conn.Close() }()
+	email.Subject = subjectPrefix + email.Subject
 	nonce := s.opt.Now().UnixNano()
 	var out []TestResult
 	for i, a := range addrs {
 		m := s.Message(issue, email, newsletter.Subscriber{Email: a})
-		// A Message-ID of its own: a test copy is not the issue's message to anyone.
-		m.MessageID = fmt.Sprintf("%s.test.%d.%d@%s", issue.Week, nonce, i, s.opt.Identity.MessageIDDomain)
+		m.MessageID = fmt.Sprintf("%s.%s.%d.%d@%s", issue.Week, kind, nonce, i, s.opt.Identity.MessageIDDomain)
 		r, err := conn.Send(ctx, m)
 		out = append(out, TestResult{Email: a, Reply: r.Reply, Err: err})
 		if err != nil && !mailer.IsPermanent(err) {
 			conn.Close()
 			if conn, err = tr.Open(ctx); err != nil {
-				return out, fmt.Errorf("delivery: test send: %w", err)
+				return out, fmt.Errorf("delivery: %s send: %w", kind, err)
 			}
 		}
 	}
