@@ -52,10 +52,11 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 		Observe: func(r delivery.Report) {
 			m.ObserveSend(r.Took, relay, r.Sent, r.Deferred, r.Bounced)
 		},
-		Compactor:  ledger{a.db},
-		KeepLedger: time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
-		Now:        a.now,
-		Logger:     a.logger,
+		Compactor:    ledger{a.db},
+		RefreshEvery: time.Hour,
+		KeepLedger:   time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
+		Now:          a.now,
+		Logger:       a.logger,
 	})
 	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
 		Grace:  a.cfg.Schedule.Grace,

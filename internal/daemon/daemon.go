@@ -61,8 +61,11 @@ type Options struct {
 	// optional (zero KeepLedger keeps every row).
 	Compactor  Compactor
 	KeepLedger time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// RefreshEvery is how often, between slots, the coming issue's draft is rebuilt from
+	// the feeds so that editors see new stories until they approve it; 0 never.
+	RefreshEvery time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Jobs implements schedule.Jobs and schedule.Resumer.
@@ -71,6 +74,8 @@ type Jobs struct {
 	sender  Sender
 	issues  Issues
 	opt     Options
+
+	lastRefresh time.Time // of the draft, in this process
 }
 
 var (
@@ -183,6 +188,9 @@ func (j *Jobs) Resume(ctx context.Context) error {
 			j.opt.Logger.Info("resumed send", "issue", is.Week.String(), "sent", rep.Sent, "bounced", rep.Bounced, "deferred", rep.Deferred, "done", rep.Done)
 		}
 	}
+	if err := j.refresh(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if j.opt.Compactor != nil && j.opt.KeepLedger > 0 {
 		n, err := j.opt.Compactor.CompactLedger(ctx, j.opt.Now().Add(-j.opt.KeepLedger))
 		if err != nil {
@@ -192,6 +200,37 @@ func (j *Jobs) Resume(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// refresh rebuilds the draft of the next send's week every RefreshEvery, once its build
+// slot has made it: new stories join until an editor approves (a frozen issue is left as is).
+func (j *Jobs) refresh(ctx context.Context) error {
+	now := j.opt.Now()
+	if j.opt.RefreshEvery <= 0 || j.opt.NextSend == nil || now.Sub(j.lastRefresh) < j.opt.RefreshEvery {
+		return nil
+	}
+	j.lastRefresh = now
+	next := j.opt.NextSend(now)
+	if next.IsZero() {
+		return nil
+	}
+	week := newsletter.WeekOf(next.In(j.opt.Location))
+	list, err := j.issues.ListIssues(ctx)
+	if err != nil {
+		return err
+	}
+	for _, is := range list {
+		if is.Week != week || is.Status != newsletter.IssueDraft {
+			continue
+		}
+		j.gather(ctx)
+		built, err := j.builder.Build(ctx, week)
+		if err != nil && !errors.Is(err, weekly.ErrNoStories) {
+			return err
+		}
+		j.opt.Logger.Info("draft refreshed", "issue", week.String(), "stories", len(built.Issue.Stories))
+	}
+	return nil
 }
 
 // notify tells the editors, when an address is configured; a failure is logged, not fatal.

@@ -156,3 +156,35 @@ func TestResumeSendsOnlyUnfinishedIssues(t *testing.T) {
 		t.Fatalf("compaction cut-off %v", c.before)
 	}
 }
+
+func TestResumeRefreshesTheComingDraftHourly(t *testing.T) {
+	ist, _ := time.LoadLocation("Europe/Istanbul")
+	sched, _ := schedule.Parse("0 12 * * FRI", "0 8 * * MON", ist)
+	now := time.Date(2026, 5, 2, 10, 0, 0, 0, ist) // Saturday before the week-19 send
+	b := &builder{issue: newsletter.Issue{Week: w19, Status: newsletter.IssueDraft}}
+	list := issues{list: []newsletter.Issue{{ID: 1, Week: w19, Status: newsletter.IssueDraft}}}
+	j := daemon.New(b, &sender{}, list, daemon.Options{
+		Location: ist, RefreshEvery: time.Hour,
+		NextSend: func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		Now:      func() time.Time { return now },
+	})
+	for range 3 { // three ticks within the hour: one refresh
+		if err := j.Resume(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(61 * time.Minute)
+	if err := j.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.builds) != 2 || b.builds[0] != w19 {
+		t.Fatalf("builds %v, want week 19 twice", b.builds)
+	}
+	// An approved issue is not rebuilt.
+	list.list[0].Status = newsletter.IssueApproved
+	now = now.Add(2 * time.Hour)
+	j.Resume(context.Background())
+	if len(b.builds) != 2 {
+		t.Fatalf("an approved issue was rebuilt: %v", b.builds)
+	}
+}
