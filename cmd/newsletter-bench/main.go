@@ -20,6 +20,9 @@ import (
 	"time"
 )
 
+// benchSecret signs the subscribers' tokens: the wrk part signs them too, as the mail would.
+const benchSecret = "bench-secret-bench-secret-bench-secret-0123"
+
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "newsletter-bench:", err)
@@ -38,6 +41,8 @@ type bench struct {
 	pfx     string // unpacked postfix tools
 	week    string
 	env     []string
+	wrkSubs int
+	wrkDur  time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -46,7 +51,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	conns := fs.Int("connections", 16, "SMTP connections (newsletter workers and smtp-source sessions)")
 	repeats := fs.Int("repeats", 3, "alternated runs of each sender")
 	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
-	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build (comma-separated)")
+	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
+	wrkSubs := fs.Int("wrk-subscribers", 200000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
+	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
 	if err := fs.Parse(args); err != nil {
@@ -59,10 +66,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if !*keep {
 		defer os.RemoveAll(dir)
 	}
-	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19"}
+	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
-		"NEWSLETTER_SECRET=bench-secret-bench-secret-bench-secret-0123",
+		"NEWSLETTER_SECRET="+benchSecret,
 		"NEWSLETTER_OUTBOX="+filepath.Join(dir, "outbox"),
 		"NEWSLETTER_BASE_URL=https://news.example.org",
 	)
@@ -79,6 +87,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			err = b.importExport(ctx)
 		case "build":
 			err = b.buildIssue(ctx)
+		case "wrk":
+			err = b.wrk(ctx)
+		case "start":
+			err = b.start(ctx)
 		case "":
 		default:
 			err = fmt.Errorf("unknown part %q", p)
@@ -244,6 +256,43 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// startSink starts smtp-sink on a free loopback port and waits for it to listen.
+func startSink(ctx context.Context, sink string, pfxEnv []string) (addr string, stop func(), err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	sinkArgs := []string{addr, "1024"}
+	if os.Geteuid() == 0 {
+		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
+	}
+	sinkCmd := exec.CommandContext(ctx, sink, sinkArgs...)
+	sinkCmd.Env = append(os.Environ(), pfxEnv...)
+	sinkCmd.Stderr = os.Stderr
+	if err := sinkCmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("smtp-sink: %w", err)
+	}
+	if err := waitListen(addr); err != nil {
+		_ = sinkCmd.Process.Kill()
+		_ = sinkCmd.Wait()
+		return "", nil, fmt.Errorf("smtp-sink: %w", err)
+	}
+	return addr, func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }, nil
+}
+
+// waitListen waits at most 5 s for a listener on addr.
+func waitListen(addr string) error {
+	for range 50 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listens on %s after 5 s", addr)
+}
+
 // send alternates newsletter send and smtp-source into one smtp-sink.
 func (b *bench) send(ctx context.Context) error {
 	sink, source, pfxEnv, err := b.postfix(ctx)
@@ -267,29 +316,11 @@ func (b *bench) send(ctx context.Context) error {
 	if size == 0 {
 		size = len(eml.out)
 	}
-	port, err := freePort()
+	addr, stopSink, err := startSink(ctx, sink, pfxEnv)
 	if err != nil {
 		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	sinkArgs := []string{addr, "1024"}
-	if os.Geteuid() == 0 {
-		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
-	}
-	sinkCmd := exec.CommandContext(ctx, sink, sinkArgs...)
-	sinkCmd.Env = append(os.Environ(), pfxEnv...)
-	sinkCmd.Stderr = os.Stderr
-	if err := sinkCmd.Start(); err != nil {
-		return fmt.Errorf("smtp-sink: %w", err)
-	}
-	defer func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }()
-	for range 50 { // wait for the listener, at most 5 s
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	defer stopSink()
 	// smtp-source -F sends a file as the message where supported; otherwise -l gives the size.
 	srcArgs := []string{"-d", "-s", fmt.Sprint(b.conns), "-m", fmt.Sprint(b.n), "-f", "weekly@example.org", "-t", "reader@example.com"}
 	if _, err := b.cmd(ctx, pfxEnv, source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {

@@ -2,13 +2,11 @@ package mailer
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"mime/quotedprintable"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -21,10 +19,9 @@ import (
 // same in every message, and a line with one is encoded per message from its filled text:
 // the bytes are exactly those of encoding the filled body as a whole.
 type Body struct {
-	slots  []string
-	text   *preparedPart // nil when there is no text part
-	html   *preparedPart
-	marker string // stands in for a part while go-mail writes the headers
+	slots []string
+	text  *preparedPart // nil when there is no text part
+	html  *preparedPart
 }
 
 type preparedPart struct {
@@ -56,9 +53,7 @@ func PrepareBody(text, html string, slots ...string) (*Body, error) {
 			return nil, fmt.Errorf("mailer: prepare body: slot %q must be one non-empty line", s)
 		}
 	}
-	var rnd [12]byte
-	_, _ = rand.Read(rnd[:])
-	b := &Body{slots: slots, marker: "mailerpart" + hex.EncodeToString(rnd[:])}
+	b := &Body{slots: slots}
 	if text != "" {
 		b.text = preparePart(text, slots)
 	}
@@ -151,13 +146,27 @@ func dotStuff(dst, p []byte, bol bool) []byte {
 	return dst
 }
 
-// scratch holds the buffers of one message's dynamic lines, reused between them.
-type scratch struct{ enc, stuffed []byte }
+// scratch is one message's working memory: its header block, its dynamic lines before and
+// after encoding, and a quoted-printable writer; pooled, as messages are written at a rate of
+// thousands a second by a handful of workers.
+type scratch struct {
+	head    []byte
+	hdr     headerScratch
+	line    []byte
+	enc     bytes.Buffer
+	qp      *quotedprintable.Writer // writes to enc; reusable, as Close only flushes
+	stuffed []byte
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	sc := &scratch{}
+	sc.qp = quotedprintable.NewWriter(&sc.enc)
+	return sc
+}}
 
 // write writes the part for one message: static chunks as prepared, dynamic lines filled
 // and encoded. With stuffed, the bytes are dot-stuffed for SMTP DATA (the part starts a line).
 func (p *preparedPart) write(w io.Writer, fills []string, stuffed bool, sc *scratch) error {
-	var line strings.Builder
 	for i := range p.chunks {
 		c := &p.chunks[i]
 		if c.lits == nil {
@@ -170,17 +179,24 @@ func (p *preparedPart) write(w io.Writer, fills []string, stuffed bool, sc *scra
 			}
 			continue
 		}
-		line.Reset()
+		line := sc.line[:0]
 		for k, lit := range c.lits {
-			line.WriteString(lit)
+			line = append(line, lit...)
 			if k < len(c.slots) {
-				line.WriteString(fills[c.slots[k]])
+				line = append(line, fills[c.slots[k]]...)
 			}
 		}
-		sc.enc = encodeQP(sc.enc[:0], line.String())
-		out := sc.enc
+		sc.line = line
+		sc.enc.Reset()
+		_, _ = sc.qp.Write(line) // a bytes.Buffer does not fail
+		_ = sc.qp.Close()
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			// The writer would skip a '\n' that comes next as the end of this CRLF.
+			sc.qp = quotedprintable.NewWriter(&sc.enc)
+		}
+		out := sc.enc.Bytes()
 		if stuffed {
-			sc.stuffed = dotStuff(sc.stuffed[:0], sc.enc, true)
+			sc.stuffed = dotStuff(sc.stuffed[:0], out, true)
 			out = sc.stuffed
 		}
 		if _, err := w.Write(out); err != nil {
@@ -217,70 +233,32 @@ func (b *Body) htmlPart() *preparedPart {
 
 // checkFills rejects fills that do not match the body's slots.
 func (b *Body) checkFills(text, html []string) error {
-	for name, f := range map[string][]string{"TextFill": text, "HTMLFill": html} {
-		if len(f) != len(b.slots) {
-			return fmt.Errorf("%w: %s: %d fill-ins for %d slots", ErrInvalidMessage, name, len(f), len(b.slots))
-		}
-		for i, s := range f {
-			if !utf8.ValidString(s) {
-				return fmt.Errorf("%w: %s[%d]: not valid UTF-8", ErrInvalidMessage, name, i)
-			}
+	if err := b.checkFill("TextFill", text); err != nil {
+		return err
+	}
+	return b.checkFill("HTMLFill", html)
+}
+
+func (b *Body) checkFill(name string, f []string) error {
+	if len(f) != len(b.slots) {
+		return fmt.Errorf("%w: %s: %d fill-ins for %d slots", ErrInvalidMessage, name, len(f), len(b.slots))
+	}
+	for i, s := range f {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: %s[%d]: not valid UTF-8", ErrInvalidMessage, name, i)
 		}
 	}
 	return nil
 }
 
-// layout renders the message with the prepared parts replaced by markers (go-mail writes
-// the headers and the MIME structure, so they are as on the slow path) and returns the
-// bytes before the text part, between the parts and after the HTML part.
-func (m Message) layout() (head, mid, tail []byte, err error) {
-	b := m.Body
-	stub := m
-	stub.Body, stub.TextFill, stub.HTMLFill = nil, nil, nil
-	tm, hm := b.marker+"t", b.marker+"h"
-	if b.text != nil {
-		stub.Text = tm
-	}
-	if b.html != nil {
-		stub.HTML = hm
-	}
-	var buf bytes.Buffer
-	buf.Grow(2048)
-	if _, err := stub.WriteTo(&buf); err != nil {
-		return nil, nil, nil, err
-	}
-	out := buf.Bytes()
-	cut := func(marker string) (before, after []byte, err error) {
-		i := bytes.LastIndex(out, []byte(marker))
-		if i < 0 {
-			return nil, nil, errors.New("mailer: prepared body: part marker not found")
-		}
-		return out[:i], out[i+len(marker):], nil
-	}
-	switch {
-	case b.text != nil && b.html != nil:
-		rest, tail, err := cut(hm)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		out = rest
-		head, mid, err = cut(tm)
-		return head, mid, tail, err
-	case b.text != nil:
-		head, tail, err = cut(tm)
-	default:
-		head, tail, err = cut(hm)
-	}
-	return head, nil, tail, err
-}
-
-// writeBody writes a message with a prepared Body; stuffed dot-stuffs it for SMTP DATA.
-func (m Message) writeBody(w io.Writer, stuffed bool) error {
-	head, mid, tail, err := m.layout()
-	if err != nil {
-		return err
-	}
-	var sc scratch
+// writeBody writes a validated message with a prepared Body; stuffed dot-stuffs it for
+// SMTP DATA.
+func (m *Message) writeBody(w io.Writer, stuffed bool) error {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	var midAt, tailAt int
+	sc.head, midAt, tailAt = m.appendLayout(sc.head[:0], &sc.hdr)
+	head, mid, tail := sc.head[:midAt], sc.head[midAt:tailAt], sc.head[tailAt:]
 	put := func(p []byte, bol bool) error {
 		if stuffed {
 			sc.stuffed = dotStuff(sc.stuffed[:0], p, bol)
@@ -289,17 +267,13 @@ func (m Message) writeBody(w io.Writer, stuffed bool) error {
 		_, err := w.Write(p)
 		return err
 	}
-	endsLine := func(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '\n' }
 	if err := put(head, true); err != nil {
 		return err
 	}
-	b := m.Body
 	// Each part follows its MIME part header and its blank line; prepared chunks start lines.
-	if !endsLine(head) || (b.text != nil && b.html != nil && !endsLine(mid)) {
-		return errors.New("mailer: prepared body: unexpected message layout")
-	}
+	b := m.Body
 	if b.text != nil {
-		if err := b.text.write(w, m.TextFill, stuffed, &sc); err != nil {
+		if err := b.text.write(w, m.TextFill, stuffed, sc); err != nil {
 			return err
 		}
 		if b.html == nil {
@@ -309,7 +283,7 @@ func (m Message) writeBody(w io.Writer, stuffed bool) error {
 			return err
 		}
 	}
-	if err := b.html.write(w, m.HTMLFill, stuffed, &sc); err != nil {
+	if err := b.html.write(w, m.HTMLFill, stuffed, sc); err != nil {
 		return err
 	}
 	return put(tail, b.html.endsLine)

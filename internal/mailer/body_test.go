@@ -87,3 +87,31 @@ func TestPreparedBodyValidation(t *testing.T) {
 		t.Error("empty body accepted")
 	}
 }
+
+// Fill-ins are not checked for line breaks; a message whose last line ends in a bare CR must
+// not change how the next message (with the pooled quoted-printable writer) encodes an LF.
+func TestPreparedBodyBareCRBetweenMessages(t *testing.T) {
+	b, err := PrepareBody("{{E}}", "", "{{E}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fill := range []string{"a\r", "\nb", "c"} {
+		full := Message{
+			From: Address{Email: "w@example.org"}, To: Address{Email: "r@example.com"},
+			Date: time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC), MessageID: "1@example.org", Text: fill,
+		}
+		prep := full
+		prep.Text, prep.Body, prep.TextFill, prep.HTMLFill = "", b, []string{fill}, []string{fill}
+		want, err := full.Render(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := prep.Render(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("fill %q: prepared body differs:\n got %q\nwant %q", fill, got, want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime/multipart"
 	netmail "net/mail"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -64,10 +66,13 @@ type Message struct {
 // reservedHeaders are written from the Message fields or by go-mail (a second copy would
 // clash with them, and a Content-Type would replace the multipart one), or have no place in
 // a message we send (Bcc, Return-Path).
-var reservedHeaders = map[string]bool{
-	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "subject": true,
-	"date": true, "message-id": true, "mime-version": true, "content-type": true,
-	"content-transfer-encoding": true, "return-path": true,
+var reservedHeaders = []string{
+	"from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
+	"content-type", "content-transfer-encoding", "return-path",
+}
+
+func isReserved(name string) bool {
+	return slices.ContainsFunc(reservedHeaders, func(r string) bool { return strings.EqualFold(r, name) })
 }
 
 // Validate rejects a message that cannot be sent safely: a missing or malformed address, a
@@ -108,23 +113,21 @@ func (m Message) Validate() error {
 	if err := checkMessageID(m.MessageID); err != nil {
 		add("MessageID", "%v", err)
 	}
-	seen := make(map[string]bool, len(m.Headers))
 	for i, h := range m.Headers {
-		field := fmt.Sprintf("Headers[%d]", i)
+		// Field names are formatted only on failure: Validate runs once per message sent.
+		field := func() string { return "Headers[" + strconv.Itoa(i) + "]" }
 		if err := checkHeaderName(h.Name); err != nil {
-			add(field+".Name", "%v", err)
+			add(field()+".Name", "%v", err)
 			continue
 		}
-		key := strings.ToLower(h.Name)
 		switch {
-		case reservedHeaders[key]:
-			add(field+".Name", "%q cannot be set as an extra header", h.Name)
-		case seen[key]:
-			add(field+".Name", "%q given twice", h.Name)
+		case isReserved(h.Name):
+			add(field()+".Name", "%q cannot be set as an extra header", h.Name)
+		case slices.ContainsFunc(m.Headers[:i], func(o Header) bool { return strings.EqualFold(o.Name, h.Name) }):
+			add(field()+".Name", "%q given twice", h.Name)
 		}
-		seen[key] = true
 		if err := checkHeaderValue(h.Value); err != nil {
-			add(field+".Value", "%s: %v", h.Name, err)
+			add(field()+".Value", "%s: %v", h.Name, err)
 		}
 	}
 	switch {
@@ -182,6 +185,9 @@ func checkEmail(email string) error {
 	if email == "" {
 		return errors.New("missing")
 	}
+	if isSimpleEmail(email) {
+		return nil // what net/mail accepts as is; checked without allocating, once per message
+	}
 	if err := checkText(email); err != nil {
 		return err
 	}
@@ -193,6 +199,28 @@ func checkEmail(email string) error {
 		return fmt.Errorf("%q is not a bare address like user@example.org", email)
 	}
 	return nil
+}
+
+// isSimpleEmail reports an ASCII dot-atom "@" dot-atom (RFC 5322 §3.4.1) of at most maxWord
+// bytes: an address net/mail.ParseAddress returns unchanged, without a name.
+func isSimpleEmail(email string) bool {
+	if len(email) > maxWord {
+		return false
+	}
+	at := strings.IndexByte(email, '@')
+	return at >= 0 && isDotAtom(email[:at]) && isDotAtom(email[at+1:])
+}
+
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && !isASCIIAtext(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkMessageID accepts id-left "@" id-right of printable ASCII (RFC 5322 §3.6.4), without

@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -351,6 +352,10 @@ func (s *smtpSender) closeConn() {
 	}
 }
 
+// wirePool holds the buffers in which a message's DATA is gathered, one per message in
+// flight (some 30 KB for a newsletter).
+var wirePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
 
 // Send delivers m over the open connection: MAIL, RCPT, DATA with the rendered (and,
@@ -381,11 +386,20 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	from := m.EnvelopeFrom // The low-level client takes no context: closing the connection is the way to unblock it.
 	stop := context.AfterFunc(ctx, func() { s.raw.Close() })
 	reply, delivered, err := s.transact(from, m.To.Email, func(w io.Writer) error {
+		// The whole DATA, terminator included, is gathered first and goes out in one
+		// write: through the connection's 4 KiB bufio.Writer a 30 KB message took eight
+		// write calls, a good part of a send's CPU.
+		buf := wirePool.Get().(*bytes.Buffer)
+		defer wirePool.Put(buf)
+		buf.Reset()
 		if data != nil {
-			_, err := w.Write(dotStuff(nil, data, true))
+			buf.Write(dotStuff(buf.AvailableBuffer(), data, true))
+		} else if err := m.writeBody(buf, true); err != nil {
 			return err
 		}
-		return m.writeBody(w, true)
+		buf.WriteString(".\r\n")
+		_, err := w.Write(buf.Bytes())
+		return err
 	})
 	if !stop() {
 		s.broken = ctx.Err()
@@ -414,7 +428,9 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 // MAIL, RCPT and DATA go out in one write when the server offers PIPELINING (RFC 2920), and
 // the body is written already dot-stuffed: two round trips per message. No RSET follows a
 // delivered message: the end of DATA ends the transaction (RFC 5321 §4.1.1.4).
-func (s *smtpSender) transact(from, to string, body func(io.Writer) error) (reply string, delivered bool, err error) {
+//
+// data writes the message dot-stuffed (RFC 5321 §4.5.2) and its terminating ".\r\n".
+func (s *smtpSender) transact(from, to string, data func(io.Writer) error) (reply string, delivered bool, err error) {
 	if err := s.sc.UpdateDeadline(s.timeout); err != nil {
 		return "", false, err
 	}
@@ -483,10 +499,7 @@ func (s *smtpSender) transact(from, to string, body func(io.Writer) error) (repl
 		}
 		return "", false, s.reset(refused)
 	}
-	if err := body(text.W); err != nil {
-		return "", false, err
-	}
-	if _, err := text.W.WriteString(".\r\n"); err != nil {
+	if err := data(text.W); err != nil {
 		return "", false, err
 	}
 	if err := text.W.Flush(); err != nil {
