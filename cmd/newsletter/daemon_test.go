@@ -100,6 +100,25 @@ func (d *serveProc) stop(t *testing.T) {
 	}
 }
 
+// dueSendEnv is b's environment with a daily send slot one minute ago (a daemon catches
+// it up at start, within the grace period), a feed with last week's stories and no
+// approval needed.
+func dueSendEnv(t *testing.T, b *binaryEnv) []string {
+	t.Helper()
+	ist, err := time.LoadLocation("Europe/Istanbul")
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	slot := time.Now().In(ist).Add(-time.Minute)
+	return append(append([]string(nil), b.env...),
+		"NEWSLETTER_FEEDS="+recentFeed(t, b.dir, ist, 5),
+		"NEWSLETTER_SCHEDULE_TIMEZONE=Europe/Istanbul",
+		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
+		"NEWSLETTER_REQUIRE_APPROVAL=false",
+		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
+	)
+}
+
 // TestTwoDaemonsSendOnce starts two real `serve` processes on one database with a send slot
 // one minute ago (so both catch it up at start, within the grace period) and checks that
 // every subscriber got exactly one message and that one send run was recorded.
@@ -107,18 +126,7 @@ func TestTwoDaemonsSendOnce(t *testing.T) {
 	srv := smtptest.Start(t)
 	const n = 30
 	b := newBinaryEnv(t, srv, n)
-	ist, err := time.LoadLocation("Europe/Istanbul")
-	if err != nil {
-		t.Skip("tzdata:", err)
-	}
-	slot := time.Now().In(ist).Add(-time.Minute)
-	env := append(append([]string(nil), b.env...),
-		"NEWSLETTER_FEEDS="+recentFeed(t, b.dir, ist, 5),
-		"NEWSLETTER_SCHEDULE_TIMEZONE=Europe/Istanbul",
-		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
-		"NEWSLETTER_REQUIRE_APPROVAL=false",
-		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
-	)
+	env := dueSendEnv(t, b)
 	first, second := startDaemon(t, b, env), startDaemon(t, b, env)
 
 	for deadline := time.Now().Add(60 * time.Second); len(srv.Messages()) < n; time.Sleep(20 * time.Millisecond) {
@@ -194,18 +202,7 @@ func TestDaemonSIGTERMMidSendBackupAndRestart(t *testing.T) {
 	srv := smtptest.Start(t)
 	const n = 30
 	b := newBinaryEnv(t, srv, n)
-	ist, err := time.LoadLocation("Europe/Istanbul")
-	if err != nil {
-		t.Skip("tzdata:", err)
-	}
-	slot := time.Now().In(ist).Add(-time.Minute)
-	env := append(append([]string(nil), b.env...),
-		"NEWSLETTER_FEEDS="+recentFeed(t, b.dir, ist, 5),
-		"NEWSLETTER_SCHEDULE_TIMEZONE=Europe/Istanbul",
-		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
-		"NEWSLETTER_REQUIRE_APPROVAL=false",
-		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
-	)
+	env := dueSendEnv(t, b)
 	srv.Stall(150 * time.Millisecond)
 	d := startDaemon(t, b, env)
 	for deadline := time.Now().Add(60 * time.Second); len(srv.Messages()) < 4; time.Sleep(10 * time.Millisecond) {
