@@ -287,23 +287,3 @@ func (l ledger) SaveFeedResult(ctx context.Context, source string, v feed.Valida
 	}
 	return l.SaveFeedState(ctx, st)
 }
-
-func (l ledger) RecordOutcomes(ctx context.Context, rows []delivery.Outcome, now time.Time) error {
-	out := make([]store.Outcome, len(rows))
-	for i, o := range rows {
-		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
-	}
-	return l.RecordDeliveries(ctx, out, now)
-}
-
-func (l ledger) RecordAndClaim(ctx context.Context, issueID int64, rows []delivery.Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
-	return l.DB.RecordAndClaim(ctx, issueID, storeOutcomes(rows), limit, now)
-}
-
-func storeOutcomes(rows []delivery.Outcome) []store.Outcome {
-	out := make([]store.Outcome, len(rows))
-	for i, o := range rows {
-		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
-	}
-	return out
-}

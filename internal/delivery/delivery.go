@@ -42,9 +42,9 @@ type Ledger interface {
 	// ClaimDeliveries moves up to limit pending rows of the issue to sending and returns
 	// them, skipping (and marking skipped) subscribers who are no longer active.
 	ClaimDeliveries(ctx context.Context, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error)
-	// RecordOutcomes stores the outcome of claimed rows.
-	RecordOutcomes(ctx context.Context, outcomes []Outcome, now time.Time) error
-	// RecordAndClaim does RecordOutcomes and ClaimDeliveries in one transaction.
+	// RecordDeliveries stores the outcome of claimed rows.
+	RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error
+	// RecordAndClaim does RecordDeliveries and ClaimDeliveries in one transaction.
 	RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error)
 	DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error)
 	// HoldIssue stops an issue's delivery (a failed canary) until an operator releases it;
@@ -53,14 +53,8 @@ type Ledger interface {
 	IssueHold(ctx context.Context, issueID int64) (string, error)
 }
 
-// Outcome is what became of one claimed row.
-type Outcome struct {
-	ID          int64
-	Status      newsletter.DeliveryStatus
-	Reply       string
-	RetryAt     time.Time // DeliveryDeferred: not before this time
-	BounceLimit int       // DeliveryBounced: suppress the subscriber at this many hard bounces
-}
+// Outcome is what became of one claimed row (newsletter.Outcome, shared with the store).
+type Outcome = newsletter.Outcome
 
 // Identity is how every message of the list presents itself.
 type Identity struct {
@@ -496,8 +490,8 @@ func (w *worker) flush(ctx context.Context) error {
 	if len(w.carry) == 0 {
 		return nil
 	}
-	if err := w.s.ledger.RecordOutcomes(ctx, w.carry, w.s.opt.Now()); err != nil {
-		return fmt.Errorf("delivery: record %d: %w", w.carry[0].ID, err)
+	if err := w.s.ledger.RecordDeliveries(ctx, w.carry, w.s.opt.Now()); err != nil {
+		return fmt.Errorf("delivery: record %d: %w", w.carry[0].DeliveryID, err)
 	}
 	w.carry = nil
 	return nil
@@ -555,7 +549,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if errors.Is(err, mailer.ErrInvalidMessage) {
 			// A message that cannot be built is a data or configuration problem, not the
 			// recipient's: stop the run and put the row back rather than retry it forever.
-			w.carry = []Outcome{{ID: d.ID, Status: newsletter.DeliveryPending, Reply: err.Error()}}
+			w.carry = []Outcome{{DeliveryID: d.ID, Status: newsletter.DeliveryPending, Reply: err.Error()}}
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
@@ -619,10 +613,10 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 	switch {
 	case err == nil:
 		w.report.Sent++
-		return Outcome{ID: d.ID, Status: newsletter.DeliverySent, Reply: receipt.Reply}
+		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySent, Reply: receipt.Reply}
 	case mailer.IsPermanent(err):
 		w.report.Bounced++
-		return Outcome{ID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
+		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
 	}
 	first := d.FirstAttemptAt
 	if first.IsZero() {
@@ -630,11 +624,11 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 	}
 	if d.Attempts >= s.opt.MaxAttempts || now.Sub(first) >= s.opt.Horizon {
 		w.report.Failed++
-		return Outcome{ID: d.ID, Status: newsletter.DeliveryFailed,
+		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryFailed,
 			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
 	}
 	w.report.Deferred++
-	return Outcome{ID: d.ID, Status: newsletter.DeliveryDeferred, Reply: err.Error(),
+	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: err.Error(),
 		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
 }
 

@@ -30,28 +30,8 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 var sendTime = time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC)
 
-// ledger adapts the store to delivery.Ledger, as cmd/newsletter does.
+// ledger is the store as delivery.Ledger, as cmd/newsletter passes it.
 type ledger struct{ *store.DB }
-
-func (l ledger) RecordOutcomes(ctx context.Context, rows []delivery.Outcome, now time.Time) error {
-	out := make([]store.Outcome, len(rows))
-	for i, o := range rows {
-		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
-	}
-	return l.RecordDeliveries(ctx, out, now)
-}
-
-func (l ledger) RecordAndClaim(ctx context.Context, issueID int64, rows []delivery.Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
-	return l.DB.RecordAndClaim(ctx, issueID, storeOutcomes(rows), limit, now)
-}
-
-func storeOutcomes(rows []delivery.Outcome) []store.Outcome {
-	out := make([]store.Outcome, len(rows))
-	for i, o := range rows {
-		out[i] = store.Outcome{DeliveryID: o.ID, Status: o.Status, Reply: o.Reply, RetryAt: o.RetryAt, BounceLimit: o.BounceLimit}
-	}
-	return out
-}
 
 // clock is a test clock that the test moves between sends.
 type clock struct {

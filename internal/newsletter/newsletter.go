@@ -140,3 +140,14 @@ type Delivery struct {
 	// FirstAttemptAt is when the row was first claimed; the retry horizon counts from it.
 	FirstAttemptAt time.Time
 }
+
+// Outcome is what became of one claimed delivery row: what a send records in the ledger.
+type Outcome struct {
+	DeliveryID int64
+	Status     DeliveryStatus
+	Reply      string    // the server's answer or the error, for the record
+	RetryAt    time.Time // DeliveryDeferred only: not before this time
+	// BounceLimit suppresses the subscriber (status bounced) once this bounce makes their
+	// hard bounces, over all issues, reach it; values below 1 mean 1.
+	BounceLimit int
+}

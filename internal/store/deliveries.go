@@ -159,15 +159,7 @@ func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]news
 }
 
 // Outcome is the result of one delivery attempt.
-type Outcome struct {
-	DeliveryID int64
-	Status     newsletter.DeliveryStatus
-	Reply      string    // the server's answer or the error, for the record
-	RetryAt    time.Time // DeliveryDeferred only: not before this time
-	// BounceLimit suppresses the subscriber (status bounced) once this bounce makes their
-	// hard bounces, over all issues, reach it; values below 1 mean 1.
-	BounceLimit int
-}
+type Outcome = newsletter.Outcome
 
 func validDeliveryStatus(st newsletter.DeliveryStatus) error {
 	switch st {
