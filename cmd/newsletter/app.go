@@ -237,6 +237,16 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(ledger{a.db}, relays, opts), nil
 }
 
+// weekBuilder resolves --week and builds the weekly builder: what build, preview and run share.
+func (a *app) weekBuilder(weekFlag string) (newsletter.Week, *weekly.Builder, error) {
+	week, err := a.week(weekFlag)
+	if err != nil {
+		return week, nil, err
+	}
+	b, err := a.builder()
+	return week, b, err
+}
+
 // week resolves --week, defaulting to the week it is now in the configured time zone.
 func (a *app) week(flagValue string) (newsletter.Week, error) {
 	if flagValue == "" {

@@ -29,11 +29,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, err := a.week(*weekFlag)
-	if err != nil {
-		return err
-	}
-	b, err := a.builder()
+	week, b, err := a.weekBuilder(*weekFlag)
 	if err != nil {
 		return err
 	}

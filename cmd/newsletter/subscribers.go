@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -123,8 +124,12 @@ func parseFilterStatus(s string) (string, error) {
 	return st, nil
 }
 
-// oneAddress checks the single EMAIL argument of a subcommand.
-func oneAddress(name string, pos []string) (string, error) {
+// parseAddress parses a subcommand's flags and its single EMAIL argument.
+func parseAddress(e env, fs *flag.FlagSet, args []string, name string) (string, error) {
+	pos, err := parse(e, fs, args)
+	if err != nil {
+		return "", err
+	}
 	if len(pos) != 1 {
 		return "", usagef("subscribers %s: want exactly one EMAIL, got %d arguments", name, len(pos))
 	}
@@ -140,11 +145,7 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	name := fs.String("name", "", "the subscriber's `NAME`")
 	status := fs.String("status", "active", "initial `STATUS`")
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	addr, err := oneAddress("add", pos)
+	addr, err := parseAddress(e, fs, args, "add")
 	if err != nil {
 		return err
 	}
@@ -175,11 +176,7 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 func subscribersRemove(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	addr, err := oneAddress("remove", pos)
+	addr, err := parseAddress(e, fs, args, "remove")
 	if err != nil {
 		return err
 	}
@@ -208,11 +205,7 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	addr, err := oneAddress("erase", pos)
+	addr, err := parseAddress(e, fs, args, "erase")
 	if err != nil {
 		return err
 	}
@@ -240,11 +233,7 @@ func eraseAddress(ctx context.Context, e env, cfgPath, addr string) error {
 func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	addr, err := oneAddress("suppress", pos)
+	addr, err := parseAddress(e, fs, args, "suppress")
 	if err != nil {
 		return err
 	}
@@ -265,11 +254,7 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	addr, err := oneAddress("show", pos)
+	addr, err := parseAddress(e, fs, args, "show")
 	if err != nil {
 		return err
 	}
