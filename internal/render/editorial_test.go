@@ -1,8 +1,6 @@
 package render
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -24,21 +22,7 @@ func TestGoldenEdited(t *testing.T) {
 		{"digest-edited.golden.html", e.HTML},
 		{"digest-edited.golden.txt", e.Text},
 	} {
-		t.Run(g.file, func(t *testing.T) {
-			path := filepath.Join("testdata", g.file)
-			if *update {
-				if err := os.WriteFile(path, []byte(g.got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
-			}
-			if g.got != string(want) {
-				t.Errorf("%s differs from the output (go test ./internal/render -update to accept):\n%s", path, firstDiff(string(want), g.got))
-			}
-		})
+		t.Run(g.file, func(t *testing.T) { checkGolden(t, g.file, g.got) })
 	}
 	for _, want := range []string{`href="https://news.technerdo.com/issues/2026-W19"`, "<strong>Microsoft and OpenAI</strong>"} {
 		if !strings.Contains(e.HTML, want) {

@@ -155,21 +155,7 @@ func TestGolden(t *testing.T) {
 		{"digest.golden.html", e.HTML},
 		{"digest.golden.txt", e.Text},
 	} {
-		t.Run(g.file, func(t *testing.T) {
-			path := filepath.Join("testdata", g.file)
-			if *update {
-				if err := os.WriteFile(path, []byte(g.got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
-			}
-			if g.got != string(want) {
-				t.Errorf("%s differs from the output (go test ./internal/render -update to accept):\n%s", path, firstDiff(string(want), g.got))
-			}
-		})
+		t.Run(g.file, func(t *testing.T) { checkGolden(t, g.file, g.got) })
 	}
 }
 
@@ -784,5 +770,23 @@ func BenchmarkPersonalize(b *testing.B) {
 				e.Personalize(rc)
 			}
 		})
+	}
+}
+
+// checkGolden compares got with testdata/file, rewriting the file first under -update.
+func checkGolden(t *testing.T, file, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the output (go test ./internal/render -update to accept):\n%s", path, firstDiff(string(want), got))
 	}
 }
