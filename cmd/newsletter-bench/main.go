@@ -208,12 +208,25 @@ func writeCSV(path string, n int) error {
 	return f.Close()
 }
 
+// copyFile streams src to dst. It must not read the file into memory: a child started
+// while this process is large reports this process's size as its own peak RSS, because
+// Linux counts the memory a vfork-style child shares until exec in its ru_maxrss (that is
+// how a 1,000,000-subscriber send once seemed to peak at 183 MiB).
 func copyFile(dst, src string) error {
-	data, err := os.ReadFile(src)
+	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(dst, data, 0o644)
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // postfix finds smtp-sink and smtp-source, unpacking the Debian package into the cache

@@ -16,6 +16,7 @@ type claimer struct {
 	ledger  Ledger
 	issueID int64
 	now     func() time.Time
+	enq     *enqueuer // queues the next chunk when the pending rows run out; nil: none to queue
 
 	lead chan struct{} // a token: whoever holds it runs the next transaction
 	reqs chan *claimRequest
@@ -29,8 +30,8 @@ type claimRequest struct {
 	err      error
 }
 
-func newClaimer(l Ledger, issueID int64, now func() time.Time) *claimer {
-	c := &claimer{ledger: l, issueID: issueID, now: now, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
+func newClaimer(l Ledger, issueID int64, now func() time.Time, enq *enqueuer) *claimer {
+	c := &claimer{ledger: l, issueID: issueID, now: now, enq: enq, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
 	c.lead <- struct{}{}
 	return c
 }
@@ -79,7 +80,18 @@ func (c *claimer) runBatch() {
 		outcomes = append(outcomes, r.outcomes...)
 	}
 	// The workers share one round context, so the first request's is theirs.
-	rows, err := c.ledger.RecordAndClaim(batch[0].ctx, c.issueID, outcomes, len(batch), c.now())
+	ctx := batch[0].ctx
+	rows, err := c.ledger.RecordAndClaim(ctx, c.issueID, outcomes, len(batch), c.now())
+	// Short of rows: queue the next chunk of the list and claim from it. The outcomes are
+	// recorded already; only claims are left to make.
+	for err == nil && len(rows) < len(batch) && c.enq != nil && !c.enq.done {
+		if err = c.enq.next(ctx); err != nil {
+			break
+		}
+		var more []newsletter.Delivery
+		more, err = c.ledger.ClaimDeliveries(ctx, c.issueID, len(batch)-len(rows), c.now())
+		rows = append(rows, more...)
+	}
 	for i, r := range batch {
 		switch {
 		case err != nil:

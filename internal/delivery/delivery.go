@@ -29,8 +29,11 @@ import (
 // Ledger is the part of the store that delivery needs.
 type Ledger interface {
 	SetIssueStatus(ctx context.Context, issueID int64, st newsletter.IssueStatus, now time.Time) error
-	// EnqueueDeliveries adds a pending row for every active subscriber without one.
-	EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error)
+	// EnqueueDeliveriesAfter adds a pending row for each of the next limit active
+	// subscribers (id > after) without one; last is the last id looked at, 0 at the end.
+	EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error)
+	// DeliveryBacklog counts the active subscribers the issue is still owed to.
+	DeliveryBacklog(ctx context.Context, issueID int64) (int, error)
 	// ResetInFlight returns rows left in sending by a crash to pending.
 	ResetInFlight(ctx context.Context, issueID int64) (int, error)
 	// SkipInFlight marks rows left in sending by a crash skipped.
@@ -109,6 +112,9 @@ type Options struct {
 	Wait time.Duration
 	// BounceLimit hard bounces (over all issues) suppress a subscriber; default 1.
 	BounceLimit int
+	// EnqueueChunk is how many subscribers one ledger transaction queues as the send goes;
+	// default 5000 (enqueueChunk).
+	EnqueueChunk int
 	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
 	// further failure up to RelayRestMax; defaults 2s and 2m.
 	RelayRest, RelayRestMax time.Duration
@@ -158,6 +164,7 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	}
 	setDefault(&opt.MaxAttempts, 8)
 	setDefault(&opt.BounceLimit, 1)
+	setDefault(&opt.EnqueueChunk, enqueueChunk)
 	setDefault(&opt.Horizon, 48*time.Hour)
 	setDefault(&opt.RetryBase, time.Minute)
 	setDefault(&opt.RetryMax, time.Hour)
@@ -228,19 +235,18 @@ type Report struct {
 // messages already handed to a relay are finished and recorded. The error is for what
 // retrying cannot fix (the ledger failing, a message that cannot be built); a relay that
 // stays down shows in Report.Unreachable.
-func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.Email) (Report, error) {
+func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.Email) (report Report, err error) {
 	start := s.opt.Now()
 	deadline := start.Add(s.opt.Wait)
-	var report Report
 	if issue.Status != newsletter.IssueSending && issue.Status != newsletter.IssueSent {
 		if err := s.ledger.SetIssueStatus(ctx, issue.ID, newsletter.IssueSending, start); err != nil {
 			return report, fmt.Errorf("delivery: freeze issue %s: %w", issue.Week, err)
 		}
 	}
-	var err error
-	if report.Enqueued, err = s.ledger.EnqueueDeliveries(ctx, issue.ID, start); err != nil {
-		return report, fmt.Errorf("delivery: enqueue: %w", err)
-	}
+	// Ledger rows are queued a chunk at a time as the workers need them, so the first
+	// message does not wait for the whole list to be queued.
+	enq := newEnqueuer(s.ledger, issue.ID, s.opt.Now, s.opt.EnqueueChunk)
+	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
 		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
 	} else {
@@ -258,6 +264,10 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 		return report, fmt.Errorf("delivery: hold: %w", err)
 	}
 	if report.Held == "" && s.opt.Canary.Enabled() {
+		// The canary's share is of the whole list: queue it all first.
+		if err := enq.all(ctx); err != nil {
+			return report, err
+		}
 		if err := s.canary(ctx, issue, email, deadline, &report); err != nil {
 			return report, err
 		}
@@ -277,7 +287,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		report.Retried += n
-		if sendErr = s.deliver(ctx, issue, email, deadline, 0, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
+		if sendErr = s.deliver(ctx, issue, email, deadline, 0, enq, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
 			break
 		}
 		next, ok, err := s.ledger.NextRetry(ctx, issue.ID)
@@ -303,7 +313,8 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 		report.NextRetry = next
 	}
 	open := report.Ledger[newsletter.DeliveryPending] + report.Ledger[newsletter.DeliverySending] + report.Ledger[newsletter.DeliveryDeferred]
-	if sendErr == nil && open == 0 {
+	// Not done while subscribers are left unqueued (the send was stopped between chunks).
+	if sendErr == nil && open == 0 && enq.done {
 		if err := s.ledger.SetIssueStatus(finish, issue.ID, newsletter.IssueSent, s.opt.Now()); err != nil {
 			return report, fmt.Errorf("delivery: mark sent: %w", err)
 		}
@@ -368,7 +379,7 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	}
 	limit := int(math.Ceil(c.Share * float64(pending)))
 	if limit > 0 {
-		if err := s.deliver(ctx, issue, email, deadline, limit, report); err != nil {
+		if err := s.deliver(ctx, issue, email, deadline, limit, nil, report); err != nil {
 			return err
 		}
 	}
@@ -401,17 +412,22 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	return nil
 }
 
-// deliver runs every relay's workers over the ledger's pending rows until none is left, or
-// until limit rows were claimed when limit > 0 (a canary).
-func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, limit int, report *Report) error {
+// deliver runs every relay's workers over the ledger's pending rows until none is left (enq,
+// when not nil, queueing more as they run out), or until limit rows were claimed when
+// limit > 0 (a canary).
+func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, limit int, enq *enqueuer, report *Report) error {
 	if s.opt.Progress != nil {
-		if c, err := s.ledger.DeliveryCounts(ctx, issue.ID); err == nil {
+		if enq != nil && !enq.done {
+			if n, err := s.ledger.DeliveryBacklog(ctx, issue.ID); err == nil {
+				s.opt.Progress.Start(n)
+			}
+		} else if c, err := s.ledger.DeliveryCounts(ctx, issue.ID); err == nil {
 			s.opt.Progress.Start(c[newsletter.DeliveryPending])
 		}
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
 	body := prepareBody(email)
-	cl := newClaimer(s.ledger, issue.ID, s.opt.Now)
+	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq)
 	var (
 		mu   sync.Mutex
 		errs []error

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,6 +306,100 @@ func TestUnsubscribedBeforeTheirTurnGetNothing(t *testing.T) {
 	}
 }
 
+// progressLog records Progress calls and cancels a context after stopAfter outcomes.
+type progressLog struct {
+	mu        sync.Mutex
+	starts    []int
+	outcomes  int
+	stopAfter int
+	cancel    context.CancelFunc
+}
+
+func (p *progressLog) Start(ready int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starts = append(p.starts, ready)
+}
+
+func (p *progressLog) Outcome(newsletter.DeliveryStatus) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.outcomes++
+	if p.stopAfter > 0 && p.outcomes == p.stopAfter {
+		p.cancel()
+	}
+}
+
+// TestSendQueuesTheListInChunks: the ledger is filled a few rows at a time as the workers
+// run out, yet everyone gets exactly one copy, progress knows the whole list from the start,
+// and the issue is done only once the last chunk is sent.
+func TestSendQueuesTheListInChunks(t *testing.T) {
+	f := setup(t, 40)
+	// Two leave before the send: they are never queued.
+	for _, s := range f.subs[10:12] {
+		if _, err := f.db.SetSubscriberStatus(context.Background(), s.ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := smtptest.Start(t)
+	prog := &progressLog{}
+	sender := f.senderWith(delivery.Single(smtpTransport(t, srv), 3), func(o *delivery.Options) { o.EnqueueChunk = 7 })
+	rep, err := sender.WithProgress(prog).Send(context.Background(), f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 38 || rep.Enqueued != 38 || !rep.Done || rep.Ledger[newsletter.DeliverySent] != 38 {
+		t.Fatalf("report %+v", rep)
+	}
+	got := recipients(srv.Messages())
+	if len(got) != 38 || got[f.subs[10].Email] != 0 || got[f.subs[11].Email] != 0 {
+		t.Fatalf("%d distinct recipients, want 38 without the two who left: %v", len(got), got)
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got %d copies", to, n)
+		}
+	}
+	if !slices.Equal(prog.starts, []int{38}) || prog.outcomes != 38 {
+		t.Fatalf("progress started %v with %d outcomes; want [38] and 38", prog.starts, prog.outcomes)
+	}
+}
+
+// TestStopBetweenChunksIsNotDone: a send stopped before the list was all queued leaves the
+// issue sending (not sent), and the next Send mails the rest and nobody twice.
+func TestStopBetweenChunksIsNotDone(t *testing.T) {
+	f := setup(t, 30)
+	srv := smtptest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	prog := &progressLog{stopAfter: 5, cancel: cancel}
+	chunked := func(o *delivery.Options) { o.EnqueueChunk = 5 }
+	rep, err := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), chunked).WithProgress(prog).Send(ctx, f.issue, f.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Done || rep.Sent < 5 || rep.Sent >= 30 {
+		t.Fatalf("stopped send: %+v", rep)
+	}
+	is, err := f.db.IssueByID(context.Background(), f.issue.ID)
+	if err != nil || is.Status != newsletter.IssueSending {
+		t.Fatalf("issue status %s (%v), want sending", is.Status, err)
+	}
+	rep2, err := f.senderWith(delivery.Single(smtpTransport(t, srv), 2), chunked).Send(context.Background(), is, f.email)
+	if err != nil || !rep2.Done || rep.Sent+rep2.Sent != 30 {
+		t.Fatalf("resumed send: %+v %v (first sent %d)", rep2, err, rep.Sent)
+	}
+	got := recipients(srv.Messages())
+	if len(got) != 30 {
+		t.Fatalf("%d distinct recipients, want 30", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got %d copies", to, n)
+		}
+	}
+}
+
 func TestServerDownLosesNothing(t *testing.T) {
 	f := setup(t, 5)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -322,9 +417,14 @@ func TestServerDownLosesNothing(t *testing.T) {
 	if rep.Sent != 0 || rep.Done || rep.Unreachable == "" {
 		t.Fatalf("report %+v", rep)
 	}
+	// No row was taken (a connection comes before a claim): all five are still owed.
 	c := f.counts(t)
-	if c[newsletter.DeliveryPending] != 5 {
-		t.Fatalf("ledger %v: every row should be pending again", c)
+	if c[newsletter.DeliveryPending] != c[newsletter.DeliveryPending]+c[newsletter.DeliverySending]+c[newsletter.DeliverySent]+
+		c[newsletter.DeliveryDeferred]+c[newsletter.DeliveryFailed]+c[newsletter.DeliveryBounced]+c[newsletter.DeliverySkipped] {
+		t.Fatalf("ledger %v: every row should still be pending", c)
+	}
+	if n, err := f.db.DeliveryBacklog(context.Background(), f.issue.ID); err != nil || n != 5 {
+		t.Fatalf("backlog %d, %v; want all 5 still owed", n, err)
 	}
 }
 

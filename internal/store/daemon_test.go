@@ -190,4 +190,15 @@ func TestCompactAndBackup(t *testing.T) {
 	if c, _ := db.DeliveryCounts(ctx, is.ID); c[newsletter.DeliverySent] != 0 {
 		t.Fatalf("ledger rows left after compaction: %v", c)
 	}
+	// Who got a compacted issue is no longer known: resuming it must queue nobody, or every
+	// subscriber would get it twice.
+	if n, err := db.EnqueueDeliveries(ctx, is.ID, now); err != nil || n != 0 {
+		t.Fatalf("enqueue of a compacted issue = %d, %v; want 0", n, err)
+	}
+	if n, last, err := db.EnqueueDeliveriesAfter(ctx, is.ID, 0, 10, now); err != nil || n != 0 || last != 0 {
+		t.Fatalf("chunked enqueue of a compacted issue = %d, %d, %v; want 0, 0", n, last, err)
+	}
+	if n, err := db.DeliveryBacklog(ctx, is.ID); err != nil || n != 0 {
+		t.Fatalf("backlog of a compacted issue = %d, %v; want 0", n, err)
+	}
 }

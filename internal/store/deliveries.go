@@ -12,15 +12,12 @@ import (
 
 // EnqueueDeliveries adds a pending ledger row for every active subscriber
 // that has none for issue issueID yet, and returns how many it added. Calling
-// it again adds only subscribers who became active since.
+// it again adds only subscribers who became active since. It adds none to an
+// issue whose ledger was compacted.
 func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error) {
 	var added int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM issues WHERE id = ?`, issueID).Scan(&one); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return newsletter.ErrNotFound
-			}
+		if compacted, err := isCompacted(ctx, tx, issueID); err != nil || compacted {
 			return err
 		}
 		// The WHERE on the SELECT is required by SQLite's grammar to tell the
@@ -39,6 +36,52 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Tim
 		return 0, fmt.Errorf("store: issue %d: enqueue deliveries: %w", issueID, err)
 	}
 	return int(added), nil
+}
+
+// EnqueueDeliveriesAfter is EnqueueDeliveries a chunk at a time, in subscriber order: it
+// looks at up to limit active subscribers whose id is greater than after, adds a pending row
+// for each that has none for the issue, and returns how many rows it added and the id of the
+// last subscriber it looked at, to pass as after next time. last is 0 when no active
+// subscriber is left after after. A send queues its first rows in a small transaction this
+// way, instead of in one that holds the write lock for seconds on a large list.
+func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if compacted, err := isCompacted(ctx, tx, issueID); err != nil || compacted {
+			return err
+		}
+		var end sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `
+			SELECT MAX(id) FROM (SELECT id FROM subscribers WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?)`,
+			after, limit).Scan(&end); err != nil {
+			return err
+		}
+		if !end.Valid {
+			return nil
+		}
+		last = end.Int64
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO deliveries (issue_id, subscriber_id, status, attempts, reply, updated_at)
+			SELECT ?, id, 'pending', 0, '', ? FROM subscribers WHERE status = 'active' AND id > ? AND id <= ?
+			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now), after, last)
+		added, err = affected(res, err)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: issue %d: enqueue deliveries after subscriber %d: %w", issueID, after, err)
+	}
+	return added, last, nil
+}
+
+// isCompacted reports whether the issue's ledger was folded into totals (Compact): who got
+// it is no longer known, so nobody is queued for it again, or everyone would get it twice.
+func isCompacted(ctx context.Context, tx *sql.Tx, issueID int64) (bool, error) {
+	var compacted bool
+	err := tx.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = issues.id) FROM issues WHERE id = ?`, issueID).Scan(&compacted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, newsletter.ErrNotFound
+	}
+	return compacted, err
 }
 
 // ClaimDeliveries takes up to limit pending rows of issue issueID, in ledger

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -73,6 +74,52 @@ func TestEnqueueDeliveries(t *testing.T) {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
 	_, err = db.EnqueueDeliveries(ctx, 999, t0)
+	errIs(t, err, newsletter.ErrNotFound)
+}
+
+// TestEnqueueDeliveriesAfter queues the list a chunk at a time, in subscriber order, and
+// ends up with the same rows as one EnqueueDeliveries: every active subscriber once.
+func TestEnqueueDeliveriesAfter(t *testing.T) {
+	ctx := context.Background()
+	db, is := ledgerDB(t, 10)
+	for _, id := range []int64{2, 7} {
+		if _, err := db.SetSubscriberStatus(ctx, id, newsletter.StatusUnsubscribed, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Subscriber 5 already has a row (a resumed send): looked at, not added again.
+	if _, _, err := db.EnqueueDeliveriesAfter(ctx, is.ID, 4, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		added int
+		last  int64
+	}
+	var got []step
+	after := int64(0)
+	for range 10 {
+		added, last, err := db.EnqueueDeliveriesAfter(ctx, is.ID, after, 3, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, step{added, last})
+		if last == 0 {
+			break
+		}
+		after = last
+	}
+	// Active: 1 3 4 5 6 8 9 10, three at a time; 5 was queued already.
+	want := []step{{3, 4}, {2, 8}, {2, 10}, {0, 0}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("chunks %v, want %v", got, want)
+	}
+	if got, want := counts(t, db, is.ID), "pending=8 sending=0 sent=0 deferred=0 failed=0 bounced=0 skipped=0"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+	if n, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil || n != 0 {
+		t.Fatalf("full enqueue after the chunks added %d, %v; want 0", n, err)
+	}
+	_, _, err := db.EnqueueDeliveriesAfter(ctx, 999, 0, 3, t0)
 	errIs(t, err, newsletter.ErrNotFound)
 }
 
