@@ -43,6 +43,7 @@ type bench struct {
 	env     []string
 	wrkSubs int
 	wrkDur  time.Duration
+	stories int // stories in the issue; 0: the sample feed's
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
 	wrkSubs := fs.Int("wrk-subscribers", 200000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
 	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
+	stories := fs.Int("stories", 0, "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
-		wrkSubs: *wrkSubs, wrkDur: *wrkDur}
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur, stories: *stories}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
 		"NEWSLETTER_SECRET="+benchSecret,
@@ -130,14 +132,52 @@ func (b *bench) build(ctx context.Context) error {
 		return fmt.Errorf("go build: %w", err)
 	}
 	feed, _ := filepath.Abs(filepath.Join(cmd.Dir, "data", "sample-feed.xml"))
+	maxStories := 12
+	if b.stories > 0 {
+		if feed, err = b.repeatFeed(feed); err != nil {
+			return err
+		}
+		maxStories = b.stories
+	}
 	cfg := fmt.Sprintf(`database: %s
 feeds: [%q]
+issue:
+  max_stories: %d
 delivery:
   workers: %d
   rate: "0"
   retry_wait: 0s
-`, filepath.Join(b.dir, "template.db"), feed, b.conns)
+`, filepath.Join(b.dir, "template.db"), feed, maxStories, b.conns)
 	return os.WriteFile(filepath.Join(b.dir, "config.yaml"), []byte(cfg), 0o644)
+}
+
+// repeatFeed writes a copy of the sample feed with b.stories items, repeating its items
+// with new GUIDs and links, so the issue (and the message) grows.
+func (b *bench) repeatFeed(sample string) (string, error) {
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		return "", err
+	}
+	s := string(raw)
+	first, last := strings.Index(s, "<item>"), strings.LastIndex(s, "</item>")
+	if first < 0 || last < 0 {
+		return "", fmt.Errorf("%s: no <item>", sample)
+	}
+	items := strings.SplitAfter(strings.TrimSpace(s[first:last+len("</item>")]), "</item>")
+	var sb strings.Builder
+	sb.WriteString(s[:first])
+	for i := range b.stories {
+		item := strings.TrimSpace(items[i%(len(items)-1)]) // the split leaves an empty last part
+		if k := i / (len(items) - 1); k > 0 {
+			item = strings.Replace(item, "</guid>", fmt.Sprintf("-%d</guid>", k), 1)
+			item = strings.Replace(item, "/</link>", fmt.Sprintf("/%d/</link>", k), 1)
+			item = strings.Replace(item, "</title>", fmt.Sprintf(" (part %d)</title>", k+1), 1)
+		}
+		sb.WriteString(item + "\n")
+	}
+	sb.WriteString(s[last+len("</item>"):])
+	p := filepath.Join(b.dir, "feed.xml")
+	return p, os.WriteFile(p, []byte(sb.String()), 0o644)
 }
 
 // result of one process run.
@@ -152,6 +192,7 @@ func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ..
 	cmd.Env = append(slices.Clone(b.env), extraEnv...)
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
+	own := selfRSS()
 	start := time.Now()
 	err := cmd.Run()
 	r := result{took: time.Since(start), out: buf.String()}
@@ -160,10 +201,31 @@ func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ..
 			r.maxRSS = ru.Maxrss
 		}
 	}
+	if r.maxRSS > 0 && r.maxRSS <= own {
+		// See copyFile: the figure may be this process's size, not the child's.
+		fmt.Fprintf(os.Stderr, "newsletter-bench: %s's peak RSS (%d KiB) is not above the bench's own (%d KiB); it is not a measurement of the child\n",
+			filepath.Base(name), r.maxRSS, own)
+	}
 	if err != nil {
 		return r, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(r.out))
 	}
 	return r, nil
+}
+
+// selfRSS is this process's resident set in KiB (0 when unknown).
+func selfRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb
+		}
+	}
+	return 0
 }
 
 func tail(s string) string {
