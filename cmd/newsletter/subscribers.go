@@ -337,7 +337,12 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers import", "FILE", "Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\nBad rows are reported with their line number; the good rows are kept unless --strict.\nRows for suppressed addresses are skipped unless --resubscribe.")
+	fs, cfgPath := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
+		"The file is streamed into one transaction: a read failure or an interrupt writes nothing.\n"+
+		"Bad rows are reported with their line number (the first %d listed, all counted); the good rows are kept unless --strict.\n"+
+		"A row for an address an earlier row of the file wrote updates it, as for an address already on the list\n"+
+		"(an unsubscribed or bounced one stays so unless --resubscribe).\n"+
+		"Rows for suppressed addresses are skipped unless --resubscribe.", roster.MaxReportedErrors))
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
@@ -372,20 +377,23 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	for _, re := range rep.Errors {
 		fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
 	}
-	if *strict && len(rep.Errors) > 0 {
-		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, len(rep.Errors))
+	if rep.ErrorsCut() {
+		fmt.Fprintf(e.stderr, "%s: %d more bad row(s) not listed (only the first %d are)\n", name, rep.BadRows-len(rep.Errors), len(rep.Errors))
+	}
+	if *strict && rep.BadRows > 0 {
+		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, rep.BadRows)
 	}
 	verb := "Imported"
 	if *dryRun {
 		verb = "Dry run, nothing written: would import"
 	}
 	fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
-		verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, len(rep.Errors))
+		verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, rep.BadRows)
 	if rep.Suppressed > 0 {
 		fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
 	}
-	if len(rep.Errors) > 0 {
-		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, len(rep.Errors))
+	if rep.BadRows > 0 {
+		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, rep.BadRows)
 	}
 	return nil
 }

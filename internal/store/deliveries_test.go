@@ -20,7 +20,7 @@ func ledgerDB(tb testing.TB, n int) (*DB, newsletter.Issue) {
 	for i := range rows {
 		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("reader%d@example.com", i), Name: fmt.Sprintf("Reader %d", i)}
 	}
-	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+	if _, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0); err != nil {
 		tb.Fatal(err)
 	}
 	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: t0, CreatedAt: t0})

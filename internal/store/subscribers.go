@@ -127,24 +127,24 @@ type ImportResult struct {
 	Kept      int // unsubscribed or bounced addresses not re-activated (and not otherwise touched)
 }
 
-// ImportSubscribers adds or updates rows in one transaction. New addresses get
-// the row's status (active when empty), its CreatedAt (now when zero) and its
-// Source ("import" when empty). For an existing address a non-empty name that
-// differs replaces the stored one, and the row's status replaces the stored
-// one, except that an unsubscribed or bounced address is only re-activated
-// (to active or pending) with opt.Resubscribe. A later row for the same
-// address sees the earlier one. With opt.DryRun nothing is kept.
-func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscriber, opt ImportOptions, now time.Time) (ImportResult, error) {
-	for i, r := range rows {
-		if r.Email == "" {
-			return ImportResult{}, fmt.Errorf("store: import subscribers: row %d: empty email", i+1)
-		}
-		if r.Status != "" {
-			if err := validSubscriberStatus(r.Status); err != nil {
-				return ImportResult{}, fmt.Errorf("store: import subscribers: %s: %w", r.Email, err)
-			}
-		}
-	}
+// SubscriberStream hands ImportSubscribers its rows: it calls yield for each row
+// in order, stops at the first error yield returns and returns it, and returns
+// its own error when it cannot go on (a read failure, a rejected file).
+type SubscriberStream func(yield func(newsletter.Subscriber) error) error
+
+// ImportSubscribers adds or updates the rows of a stream in one transaction,
+// looking them up and writing them importChunk at a time, so that memory does
+// not grow with the stream. New addresses get the row's status (active when
+// empty), its CreatedAt (now when zero) and its Source ("import" when empty).
+// For an existing address a non-empty name that differs replaces the stored
+// one, and the row's status replaces the stored one, except that an
+// unsubscribed or bounced address is only re-activated (to active or pending)
+// with opt.Resubscribe. A later row for the same address, in the same chunk or
+// not, is an update of what the earlier one wrote, by the same rules. With
+// opt.DryRun nothing is kept. An error from rows, a bad row (empty email,
+// invalid status) or a cancelled ctx rolls the whole import back and is
+// returned, wrapped.
+func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt ImportOptions, now time.Time) (ImportResult, error) {
 	var res ImportResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		imp, err := newImporter(ctx, tx, opt, now)
@@ -157,8 +157,31 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscribe
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
 			return err
 		}
-		for start := 0; start < len(rows); start += importChunk {
-			if err := imp.chunk(ctx, rows[start:min(start+importChunk, len(rows))], &res); err != nil {
+		chunk := make([]newsletter.Subscriber, 0, importChunk)
+		n := 0
+		err = rows(func(r newsletter.Subscriber) error {
+			n++
+			if r.Email == "" {
+				return fmt.Errorf("row %d: empty email", n)
+			}
+			if r.Status != "" {
+				if err := validSubscriberStatus(r.Status); err != nil {
+					return fmt.Errorf("%s: %w", r.Email, err)
+				}
+			}
+			chunk = append(chunk, r)
+			if len(chunk) < importChunk {
+				return nil
+			}
+			err := imp.chunk(ctx, chunk, &res)
+			chunk = chunk[:0]
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(chunk) > 0 {
+			if err := imp.chunk(ctx, chunk, &res); err != nil {
 				return err
 			}
 		}
@@ -170,6 +193,12 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows []newsletter.Subscribe
 		return err
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			// database/sql rolls back a transaction whose context ends, so the
+			// statement that notices fails with "statement is closed" or the like;
+			// the cancellation is the cause worth reporting.
+			err = fmt.Errorf("%w: %w", ctxErr, err)
+		}
 		return ImportResult{}, fmt.Errorf("store: import subscribers: %w", err)
 	}
 	return res, nil
@@ -184,37 +213,58 @@ var errDryRun = errors.New("dry run")
 // to seconds; an unchanged row then costs no statement of its own.
 const importChunk = 500
 
+// maxInsertRows is the most new addresses one INSERT writes, for the same
+// reason: 128 rows of 7 values stay under 999, the smallest limit on bound
+// parameters SQLite has had.
+const maxInsertRows = 128
+
+// insertColumns are the columns an import writes for a new address, in the
+// order addArgs gives them.
+const insertColumns = `email, name, status, source, created_at, updated_at, unsubscribed_at`
+
+const insertWidth = 7 // values per row of insertColumns
+
 type importer struct {
+	tx     *sql.Tx
 	opt    ImportOptions
 	now    time.Time
 	lookup *sql.Stmt
-	insert *sql.Stmt
+	idOf   *sql.Stmt
 	update *sql.Stmt
+	insert map[int]*sql.Stmt // n-row INSERTs (n a power of two), prepared when first needed
 	args   []any
-	known  map[string]knownSubscriber // folded address -> state, for the current chunk
+	// known maps a folded address to its state, for the current chunk: the
+	// rows the lookup found, and every row of the chunk since, so that a second
+	// row for an address in the same chunk updates what the first one wrote
+	// rather than inserting it again (which the UNIQUE index would refuse).
+	known map[string]knownSubscriber
+	// added holds the chunk's new addresses not yet inserted; they are written
+	// together, before anything that needs their ids and at the end of the chunk.
+	added []newsletter.Subscriber
 }
 
 type knownSubscriber struct {
-	id     int64
+	id     int64 // 0: added by this chunk, id not yet looked up
 	name   string
 	status newsletter.SubscriberStatus
 }
 
 func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Time) (*importer, error) {
 	imp := &importer{
-		opt:   opt,
-		now:   now,
-		args:  make([]any, importChunk),
-		known: make(map[string]knownSubscriber, importChunk),
+		tx:     tx,
+		opt:    opt,
+		now:    now,
+		insert: make(map[int]*sql.Stmt),
+		args:   make([]any, max(importChunk, maxInsertRows*insertWidth)),
+		known:  make(map[string]knownSubscriber, importChunk),
+		added:  make([]newsletter.Subscriber, 0, importChunk),
 	}
 	var err error
 	// email IN (...) compares with the column's NOCASE collation and uses its index.
 	imp.lookup, err = tx.PrepareContext(ctx, `SELECT id, email, name, status FROM subscribers WHERE email IN (?`+
 		strings.Repeat(`, ?`, importChunk-1)+`)`)
 	if err == nil {
-		imp.insert, err = tx.PrepareContext(ctx, `
-			INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		imp.idOf, err = tx.PrepareContext(ctx, `SELECT id FROM subscribers WHERE email = ?`)
 	}
 	if err == nil {
 		imp.update, err = tx.PrepareContext(ctx, `
@@ -234,20 +284,23 @@ func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Ti
 }
 
 func (imp *importer) close() {
-	for _, st := range []*sql.Stmt{imp.lookup, imp.insert, imp.update} {
+	for _, st := range []*sql.Stmt{imp.lookup, imp.idOf, imp.update} {
 		if st != nil {
 			_ = st.Close()
 		}
+	}
+	for _, st := range imp.insert {
+		_ = st.Close()
 	}
 }
 
 func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, res *ImportResult) error {
 	// A short last chunk repeats its last address to fill the prepared IN list.
-	for i := range imp.args {
+	for i := range importChunk {
 		imp.args[i] = rows[min(i, len(rows)-1)].Email
 	}
 	clear(imp.known)
-	found, err := imp.lookup.QueryContext(ctx, imp.args...)
+	found, err := imp.lookup.QueryContext(ctx, imp.args[:importChunk]...)
 	if err != nil {
 		return err
 	}
@@ -268,11 +321,8 @@ func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, re
 		key := foldEmail(r.Email)
 		k, ok := imp.known[key]
 		if !ok {
-			id, err := imp.add(ctx, r)
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.Email, err)
-			}
-			imp.known[key] = knownSubscriber{id: id, name: r.Name, status: cmp.Or(r.Status, newsletter.StatusActive)}
+			imp.added = append(imp.added, r)
+			imp.known[key] = knownSubscriber{name: r.Name, status: cmp.Or(r.Status, newsletter.StatusActive)}
 			res.Added++
 			continue
 		}
@@ -291,16 +341,65 @@ func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, re
 			res.Unchanged++
 			continue
 		}
+		if k.id == 0 {
+			// A second row for an address this chunk adds, which is rare: write the
+			// adds so far and look the id up.
+			if err := imp.flush(ctx); err != nil {
+				return err
+			}
+			if err := imp.idOf.QueryRowContext(ctx, r.Email).Scan(&k.id); err != nil {
+				return fmt.Errorf("%s: %w", r.Email, err)
+			}
+		}
 		if _, err := imp.update.ExecContext(ctx, name, status, unix(imp.now), k.id); err != nil {
 			return fmt.Errorf("%s: %w", r.Email, err)
 		}
 		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status}
 		res.Updated++
 	}
+	return imp.flush(ctx)
+}
+
+// flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
+func (imp *importer) flush(ctx context.Context) error {
+	for len(imp.added) > 0 {
+		n := maxInsertRows
+		for n > len(imp.added) {
+			n /= 2
+		}
+		st, err := imp.insertStmt(ctx, n)
+		if err != nil {
+			return err
+		}
+		args := imp.args[:0]
+		for _, r := range imp.added[:n] {
+			args = imp.addArgs(args, r)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
+		}
+		imp.added = imp.added[n:]
+	}
+	imp.added = imp.added[:0:cap(imp.added)]
 	return nil
 }
 
-func (imp *importer) add(ctx context.Context, r newsletter.Subscriber) (int64, error) {
+func (imp *importer) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st, ok := imp.insert[n]; ok {
+		return st, nil
+	}
+	row := `(?` + strings.Repeat(`, ?`, insertWidth-1) + `)`
+	st, err := imp.tx.PrepareContext(ctx, `INSERT INTO subscribers (`+insertColumns+`) VALUES `+
+		row+strings.Repeat(`, `+row, n-1))
+	if err != nil {
+		return nil, err
+	}
+	imp.insert[n] = st
+	return st, nil
+}
+
+// addArgs appends the values of insertColumns for a new address.
+func (imp *importer) addArgs(args []any, r newsletter.Subscriber) []any {
 	st := cmp.Or(r.Status, newsletter.StatusActive)
 	created := r.CreatedAt
 	if created.IsZero() {
@@ -310,11 +409,7 @@ func (imp *importer) add(ctx context.Context, r newsletter.Subscriber) (int64, e
 	if st == newsletter.StatusUnsubscribed {
 		unsubscribedAt = nullUnix(imp.now)
 	}
-	res, err := imp.insert.ExecContext(ctx, r.Email, r.Name, st, cmp.Or(r.Source, "import"), unix(created), unix(imp.now), unsubscribedAt)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	return append(args, r.Email, r.Name, st, cmp.Or(r.Source, "import"), unix(created), unix(imp.now), unsubscribedAt)
 }
 
 // foldEmail lower-cases ASCII letters only, the way SQLite's NOCASE collation

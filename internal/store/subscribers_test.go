@@ -114,6 +114,18 @@ func TestSetSubscriberStatus(t *testing.T) {
 	}
 }
 
+// streamOf streams rows to ImportSubscribers.
+func streamOf(rows ...newsletter.Subscriber) SubscriberStream {
+	return func(yield func(newsletter.Subscriber) error) error {
+		for _, r := range rows {
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 func TestImportSubscribers(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
@@ -146,7 +158,7 @@ func TestImportSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ImportResult{Added: 2, Updated: 2, Unchanged: 2, Kept: 2}
-	dry, err := db.ImportSubscribers(ctx, rows, ImportOptions{DryRun: true}, now)
+	dry, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{DryRun: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +173,7 @@ func TestImportSubscribers(t *testing.T) {
 		t.Fatalf("dry run changed the list:\n%v\n%v", before, after)
 	}
 
-	got, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, now)
+	got, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +206,7 @@ func TestImportSubscribers(t *testing.T) {
 	}
 
 	// Again, allowing re-subscription.
-	got, err = db.ImportSubscribers(ctx, rows[3:5], ImportOptions{Resubscribe: true}, now)
+	got, err = db.ImportSubscribers(ctx, streamOf(rows[3:5]...), ImportOptions{Resubscribe: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +217,7 @@ func TestImportSubscribers(t *testing.T) {
 	check("bounced@example.com", "Bounced", newsletter.StatusPending)
 
 	// A bad row fails the whole import and keeps nothing.
-	_, err = db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "fine@example.com"}, {Email: ""}}, ImportOptions{}, now)
+	_, err = db.ImportSubscribers(ctx, streamOf(newsletter.Subscriber{Email: "fine@example.com"}, newsletter.Subscriber{Email: ""}), ImportOptions{}, now)
 	if err == nil {
 		t.Fatal("empty email accepted")
 	}
@@ -226,7 +238,7 @@ func TestImportSubscribersAcrossChunks(t *testing.T) {
 		newsletter.Subscriber{Email: "USER3@example.com", Status: newsletter.StatusUnsubscribed},
 		newsletter.Subscriber{Email: "User3@Example.com", Status: newsletter.StatusActive}, // kept: no Resubscribe
 	)
-	res, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0)
+	res, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +256,163 @@ func TestImportSubscribersAcrossChunks(t *testing.T) {
 	if counts[newsletter.StatusActive] != n-1 || counts[newsletter.StatusUnsubscribed] != 1 {
 		t.Fatalf("counts %v", counts)
 	}
-	if _, err := db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "x@example.com", Status: "Active"}}, ImportOptions{}, t0); err == nil {
+	if _, err := db.ImportSubscribers(ctx, streamOf(newsletter.Subscriber{Email: "x@example.com", Status: "Active"}), ImportOptions{}, t0); err == nil {
 		t.Fatal("status in the wrong case accepted")
+	}
+}
+
+// TestImportSubscribersDuplicatesInOneChunk streams several rows for one address
+// inside one chunk, which the lookup at the start of the chunk cannot see: each
+// later row must update what the earlier one wrote, by the rules for an existing
+// address, and never insert the address twice.
+func TestImportSubscribersDuplicatesInOneChunk(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		rows       []newsletter.Subscriber
+		opt        ImportOptions
+		want       ImportResult
+		wantName   string
+		wantStatus newsletter.SubscriberStatus
+	}{
+		{
+			name: "later row updates, other case in the local part",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusActive},
+				{Email: "ADA@example.com", Name: "Ada L.", Status: newsletter.StatusUnsubscribed},
+			},
+			want:     ImportResult{Added: 1, Updated: 1},
+			wantName: "Ada L.", wantStatus: newsletter.StatusUnsubscribed,
+		},
+		{
+			name: "the same row twice is unchanged the second time",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "Ada"},
+				{Email: "ada@example.com", Name: "Ada"},
+			},
+			want:     ImportResult{Added: 1, Unchanged: 1},
+			wantName: "Ada", wantStatus: newsletter.StatusActive,
+		},
+		{
+			name: "an empty name keeps the earlier row's",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "Ada"},
+				{Email: "ada@example.com", Status: newsletter.StatusPending},
+			},
+			want:     ImportResult{Added: 1, Updated: 1},
+			wantName: "Ada", wantStatus: newsletter.StatusPending,
+		},
+		{
+			name: "an unsubscribed row is not re-activated by a later one",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusUnsubscribed},
+				{Email: "ada@example.com", Name: "Ada Again", Status: newsletter.StatusActive},
+			},
+			want:     ImportResult{Added: 1, Kept: 1},
+			wantName: "Ada", wantStatus: newsletter.StatusUnsubscribed,
+		},
+		{
+			name: "with Resubscribe it is",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusUnsubscribed},
+				{Email: "ada@example.com", Name: "Ada Again", Status: newsletter.StatusActive},
+			},
+			opt:      ImportOptions{Resubscribe: true},
+			want:     ImportResult{Added: 1, Updated: 1},
+			wantName: "Ada Again", wantStatus: newsletter.StatusActive,
+		},
+		{
+			name: "three rows, each sees the one before, new addresses around them",
+			rows: []newsletter.Subscriber{
+				{Email: "ada@example.com", Name: "A"},
+				{Email: "bob@example.com"},
+				{Email: "Ada@example.com", Name: "B"},
+				{Email: "cy@example.com"},
+				{Email: "ada@example.com", Name: "C", Status: newsletter.StatusBounced},
+				{Email: "dee@example.com"},
+			},
+			want:     ImportResult{Added: 4, Updated: 2},
+			wantName: "C", wantStatus: newsletter.StatusBounced,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t)
+			got, err := db.ImportSubscribers(ctx, streamOf(tc.rows...), tc.opt, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("import = %+v, want %+v", got, tc.want)
+			}
+			s, err := db.SubscriberByEmail(ctx, "ada@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Email != tc.rows[0].Email || s.Name != tc.wantName || s.Status != tc.wantStatus {
+				t.Fatalf("stored %q %q %s, want %q %q %s", s.Email, s.Name, s.Status, tc.rows[0].Email, tc.wantName, tc.wantStatus)
+			}
+			events, err := db.ConsentLog(ctx, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 || events[0].Event != "joined" {
+				t.Fatalf("consent log %+v, want one joined", events)
+			}
+		})
+	}
+}
+
+// TestImportSubscribersRollsBack checks that an import that stops part way, after
+// some chunks were written, keeps nothing.
+func TestImportSubscribersRollsBack(t *testing.T) {
+	readFailed := errors.New("read failed")
+	rows := func(n int, last error) SubscriberStream {
+		return func(yield func(newsletter.Subscriber) error) error {
+			for i := range n {
+				if err := yield(newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i)}); err != nil {
+					return err
+				}
+			}
+			return last
+		}
+	}
+	tests := []struct {
+		name    string
+		rows    SubscriberStream
+		cancel  bool
+		wantErr error
+	}{
+		{name: "the stream fails", rows: rows(importChunk*2+3, readFailed), wantErr: readFailed},
+		{name: "context cancelled", rows: rows(importChunk*3, nil), cancel: true, wantErr: context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stream := tc.rows
+			if tc.cancel {
+				stream = func(yield func(newsletter.Subscriber) error) error {
+					n := 0
+					return tc.rows(func(s newsletter.Subscriber) error {
+						if n++; n == importChunk*2+1 {
+							cancel()
+						}
+						return yield(s)
+					})
+				}
+			}
+			_, err := db.ImportSubscribers(ctx, stream, ImportOptions{}, t0)
+			errIs(t, err, tc.wantErr)
+			counts, err := db.CountSubscribers(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[newsletter.StatusActive] != 0 {
+				t.Fatalf("a failed import kept %d rows", counts[newsletter.StatusActive])
+			}
+		})
 	}
 }
 
@@ -319,7 +486,7 @@ func TestEachSubscriber(t *testing.T) {
 	for i := range rows {
 		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("user%05d@example.com", i)}
 	}
-	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+	if _, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0); err != nil {
 		t.Fatal(err)
 	}
 	seen := 0
@@ -367,7 +534,7 @@ func BenchmarkImportSubscribers(b *testing.B) {
 		b.StopTimer()
 		db := openTestDB(b)
 		b.StartTimer()
-		res, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0)
+		res, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0)
 		if err != nil || res.Added != n {
 			b.Fatal(res, err)
 		}

@@ -33,7 +33,7 @@ func (e RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.E
 // Unwrap returns the reason.
 func (e RowError) Unwrap() error { return e.Err }
 
-// The columns ReadCSV understands and WriteCSV writes, in WriteCSV's order.
+// The columns CSVReader understands and CSVWriter writes, in CSVWriter's order.
 const (
 	colEmail        = "email"
 	colName         = "name"
@@ -43,62 +43,62 @@ const (
 
 const dateOnly = "2006-01-02"
 
-// ReadCSV reads subscribers from a CSV file whose first record is a header.
-// Columns are matched by name, in any order and any case: email (required),
-// name, status (default active) and subscribed_at (RFC 3339 or 2006-01-02);
-// others are ignored. Lines that do not parse are returned as RowErrors and do
-// not stop the read. An address that appears twice is kept once, with the
-// values of its last row. A missing email column, a malformed header or a read
-// failure is returned as err.
-func ReadCSV(r io.Reader) (rows []Row, rowErrs []RowError, err error) {
+// CSVReader reads subscribers from a CSV file whose first record is a header,
+// one row at a time, so that a file of millions of rows is never held in
+// memory. Columns are matched by name, in any order and any case: email
+// (required), name, status (default active) and subscribed_at (RFC 3339 or
+// 2006-01-02); others are ignored. Rows come out in file order, duplicates
+// included: what a second row for an address means is the importer's call.
+type CSVReader struct {
+	cr   *csv.Reader
+	cols columns
+}
+
+// NewCSVReader reads and checks the header. A missing email column, a
+// malformed header or a read failure is returned as the error.
+func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	cr := csv.NewReader(skipBOM(r))
 	cr.FieldsPerRecord = -1 // checked here, to say which line and how
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("csv: empty file, want a header row with an email column")
+		return nil, errors.New("csv: empty file, want a header row with an email column")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("csv: header: %w", err)
+		return nil, fmt.Errorf("csv: header: %w", err)
 	}
 	cols, err := parseHeader(header)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return &CSVReader{cr: cr, cols: cols}, nil
+}
 
-	seen := make(map[string]int) // folded address -> index in rows
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("csv: %w", err)
-			}
-			// A quoting mistake spoils one record, not the file; the reader
-			// carries on from the next line.
-			rowErrs = append(rowErrs, RowError{Line: pe.StartLine, Err: pe.Err})
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		row, err := cols.row(rec)
-		if err != nil {
-			rowErrs = append(rowErrs, RowError{Line: line, Err: err})
-			continue
-		}
-		row.Line = line
-		key := foldASCII(row.Email)
-		if i, ok := seen[key]; ok {
-			rows[i] = row
-			continue
-		}
-		seen[key] = len(rows)
-		rows = append(rows, row)
+// Next returns the next row. A line that does not parse is returned as a
+// RowError, after which Next carries on with the following line; io.EOF ends
+// the file; any other error is a read failure, after which the reader is done.
+func (r *CSVReader) Next() (Row, error) {
+	rec, err := r.cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Row{}, io.EOF
 	}
-	return rows, rowErrs, nil
+	if err != nil {
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			return Row{}, fmt.Errorf("csv: %w", err)
+		}
+		// A quoting mistake spoils one record, not the file; the reader
+		// carries on from the next line.
+		return Row{}, RowError{Line: pe.StartLine, Err: pe.Err}
+	}
+	line, _ := r.cr.FieldPos(0)
+	row, err := r.cols.row(rec)
+	if err != nil {
+		return Row{}, RowError{Line: line, Err: err}
+	}
+	row.Line = line
+	return row, nil
 }
 
 // columns holds the index of each known column, -1 when absent.
@@ -175,24 +175,6 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("subscribed_at %q: want RFC 3339 (2026-05-04T09:30:00Z) or a date (2026-05-04)", s)
 }
 
-// foldASCII lower-cases ASCII letters only, matching SQLite's NOCASE collation
-// that the store uses for uniqueness, so the file is merged the way the
-// database would merge it.
-func foldASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
 // skipBOM drops a UTF-8 byte order mark, which spreadsheet programs put at the
 // start of exported files and which would otherwise become part of the first
 // column's name.
@@ -204,7 +186,7 @@ func skipBOM(r io.Reader) io.Reader {
 	return br
 }
 
-// CSVWriter writes subscribers in the format ReadCSV reads.
+// CSVWriter writes subscribers in the format CSVReader reads.
 type CSVWriter struct {
 	w   *csv.Writer
 	rec [4]string

@@ -2,15 +2,43 @@ package subscriber
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"newsletter/internal/newsletter"
 )
 
-func TestReadCSV(t *testing.T) {
+// readAll drives a CSVReader to the end the way an importer does: rows and row
+// errors are collected and reading goes on; any other error stops it.
+func readAll(r io.Reader) ([]Row, []RowError, error) {
+	cr, err := NewCSVReader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []Row
+	var rowErrs []RowError
+	for {
+		row, err := cr.Next()
+		var re RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return rows, rowErrs, nil
+		case errors.As(err, &re):
+			rowErrs = append(rowErrs, re)
+		case err != nil:
+			return rows, rowErrs, err
+		default:
+			rows = append(rows, row)
+		}
+	}
+}
+
+func TestCSVReader(t *testing.T) {
 	may4 := time.Date(2026, time.May, 4, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name     string
@@ -75,15 +103,20 @@ func TestReadCSV(t *testing.T) {
 			},
 		},
 		{
-			name: "duplicates merged, later row wins",
+			// The reader streams, so it cannot merge: every row of an address comes
+			// out, normalised, in file order. The importer treats a later row as an
+			// update of the address the earlier one wrote (store.ImportSubscribers).
+			name: "duplicates come out in file order",
 			in: "email,name,status\n" +
 				"ada@example.com,Ada,active\n" +
 				"bob@example.com,Bob,active\n" +
 				"ADA@EXAMPLE.COM,Ada L.,unsubscribed\n" +
 				" ada@Example.com ,Ada Lovelace,unsubscribed\n",
 			wantRows: []Row{
-				{Line: 5, Email: "ada@example.com", Name: "Ada Lovelace", Status: newsletter.StatusUnsubscribed},
+				{Line: 2, Email: "ada@example.com", Name: "Ada", Status: newsletter.StatusActive},
 				{Line: 3, Email: "bob@example.com", Name: "Bob", Status: newsletter.StatusActive},
+				{Line: 4, Email: "ADA@example.com", Name: "Ada L.", Status: newsletter.StatusUnsubscribed},
+				{Line: 5, Email: "ada@example.com", Name: "Ada Lovelace", Status: newsletter.StatusUnsubscribed},
 			},
 		},
 		{
@@ -93,9 +126,9 @@ func TestReadCSV(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, rowErrs, err := ReadCSV(strings.NewReader(tc.in))
+			rows, rowErrs, err := readAll(strings.NewReader(tc.in))
 			if err != nil {
-				t.Fatalf("ReadCSV: %v", err)
+				t.Fatalf("read: %v", err)
 			}
 			if len(rows) != len(tc.wantRows) {
 				t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(tc.wantRows))
@@ -122,7 +155,7 @@ func TestReadCSV(t *testing.T) {
 	}
 }
 
-func TestReadCSVFatal(t *testing.T) {
+func TestCSVReaderFatal(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
@@ -133,14 +166,32 @@ func TestReadCSVFatal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, rowErrs, err := ReadCSV(strings.NewReader(tc.in))
+			rows, rowErrs, err := readAll(strings.NewReader(tc.in))
 			if err == nil {
-				t.Fatalf("ReadCSV: no error, rows %v, row errors %v", rows, rowErrs)
+				t.Fatalf("read: no error, rows %v, row errors %v", rows, rowErrs)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCSVReaderReadFailure checks that a failing reader ends the read with an
+// error that is not a RowError, after the rows that came before it.
+func TestCSVReaderReadFailure(t *testing.T) {
+	gone := errors.New("disk gone")
+	in := io.MultiReader(strings.NewReader("email\nada@example.com\nbad\n"), iotest.ErrReader(gone))
+	rows, rowErrs, err := readAll(in)
+	if !errors.Is(err, gone) {
+		t.Fatalf("error %v, want %v", err, gone)
+	}
+	var re RowError
+	if errors.As(err, &re) {
+		t.Fatalf("read failure reported as a row error: %v", err)
+	}
+	if len(rows) != 1 || rows[0].Email != "ada@example.com" || len(rowErrs) != 1 || rowErrs[0].Line != 3 {
+		t.Fatalf("before the failure: rows %+v, row errors %v", rows, rowErrs)
 	}
 }
 
@@ -169,9 +220,9 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatalf("header %q", first)
 	}
 
-	rows, rowErrs, err := ReadCSV(&buf)
+	rows, rowErrs, err := readAll(&buf)
 	if err != nil || len(rowErrs) > 0 {
-		t.Fatalf("ReadCSV: %v %v", err, rowErrs)
+		t.Fatalf("read: %v %v", err, rowErrs)
 	}
 	if len(rows) != len(subs) {
 		t.Fatalf("got %d rows, want %d", len(rows), len(subs))
@@ -201,21 +252,21 @@ func TestCSVWriterReportsErrors(t *testing.T) {
 	}
 }
 
-func FuzzReadCSV(f *testing.F) {
+func FuzzCSVReader(f *testing.F) {
 	f.Add([]byte("email,name,status,subscribed_at\nada@example.com,Ada,active,2026-05-04\n"))
 	f.Add([]byte("\uFEFFEMAIL\r\nBOB@EXAMPLE.COM\r\nbob@example.com\r\n"))
 	f.Add([]byte("name,email\n\"x,y\",\"a@b.co\"\n\"unterminated,a@b.co\n"))
 	f.Add([]byte("email\na@b.com\r\nBcc: x@y.com\n\"a@b.com\r\nBcc: x@y.com\"\n"))
 	f.Add([]byte("email,status\nleser@bücher.de,bounced\nx@y,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, rowErrs, err := ReadCSV(bytes.NewReader(data))
+		rows, rowErrs, err := readAll(bytes.NewReader(data))
 		if err != nil {
 			if len(rows) > 0 || len(rowErrs) > 0 {
 				t.Fatalf("fatal error %v with %d rows and %d row errors", err, len(rows), len(rowErrs))
 			}
 			return
 		}
-		seen := make(map[string]bool)
+		line := 1
 		for _, r := range rows {
 			if n, err := NormalizeAddress(r.Email); err != nil || n != r.Email {
 				t.Fatalf("row email %q does not normalise to itself: %q, %v", r.Email, n, err)
@@ -226,14 +277,10 @@ func FuzzReadCSV(f *testing.F) {
 			if _, err := newsletter.ParseSubscriberStatus(string(r.Status)); err != nil {
 				t.Fatalf("row status: %v", err)
 			}
-			key := foldASCII(r.Email)
-			if seen[key] {
-				t.Fatalf("duplicate %q", r.Email)
+			if r.Line <= line {
+				t.Fatalf("row line %d after line %d", r.Line, line)
 			}
-			seen[key] = true
-			if r.Line < 2 {
-				t.Fatalf("row line %d", r.Line)
-			}
+			line = r.Line
 		}
 		for _, re := range rowErrs {
 			if re.Line < 2 || re.Err == nil {
@@ -258,7 +305,7 @@ func BenchmarkReadCSV(b *testing.B) {
 	data := generateCSV(100_000)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		rows, rowErrs, err := ReadCSV(bytes.NewReader(data))
+		rows, rowErrs, err := readAll(bytes.NewReader(data))
 		if err != nil || len(rowErrs) > 0 || len(rows) != 100_000 {
 			b.Fatalf("%d rows, %v, %v", len(rows), rowErrs, err)
 		}

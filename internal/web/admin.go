@@ -223,7 +223,7 @@ func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
 			a.failErr(w, err)
 			return
 		}
-		a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", len(rep.Errors), "dry_run", opt.DryRun)
+		a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", rep.BadRows, "dry_run", opt.DryRun)
 		a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
 		return
 	}

@@ -213,13 +213,15 @@ func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 		rowErrs[i] = apiRowError{Line: e.Line, Error: e.Err.Error()}
 	}
 	code := http.StatusOK
-	if opt.Strict && len(rep.Errors) > 0 {
+	if opt.Strict && rep.BadRows > 0 {
 		code = http.StatusUnprocessableEntity
 	}
 	a.writeJSON(w, code, map[string]any{
 		"written": rep.Written, "dry_run": opt.DryRun,
 		"added": rep.Added, "updated": rep.Updated, "unchanged": rep.Unchanged,
-		"kept": rep.Kept, "suppressed": rep.Suppressed, "bad_rows": rowErrs,
+		"kept": rep.Kept, "suppressed": rep.Suppressed,
+		// bad_rows lists the first roster.MaxReportedErrors; bad_row_count counts them all.
+		"bad_rows": rowErrs, "bad_row_count": rep.BadRows, "bad_rows_truncated": rep.ErrorsCut(),
 	})
 }
 

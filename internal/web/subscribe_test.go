@@ -374,8 +374,11 @@ func TestAPI(t *testing.T) {
 		BadRows []struct {
 			Line int `json:"line"`
 		} `json:"bad_rows"`
+		BadRowCount int  `json:"bad_row_count"`
+		Truncated   bool `json:"bad_rows_truncated"`
 	}
-	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 || rep.Added != 2 || len(rep.BadRows) != 1 || rep.BadRows[0].Line != 3 {
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 || rep.Added != 2 || len(rep.BadRows) != 1 || rep.BadRows[0].Line != 3 ||
+		rep.BadRowCount != 1 || rep.Truncated {
 		t.Fatalf("import: %d %s", code, body)
 	}
 	if code, _ := f.api(t, http.MethodPost, "/api/subscribers/import?dry_run=maybe", csv, true); code != http.StatusBadRequest {
@@ -481,7 +484,7 @@ func TestAdminPages(t *testing.T) {
 		t.Fatalf("forged token upload: %d", code)
 	}
 	code, body = upload(m[1], f.srv.URL)
-	if code != 200 || !strings.Contains(body, "1 added") || !strings.Contains(body, "<td class=\"num\">3</td>") {
+	if code != 200 || !strings.Contains(body, "1 added") || !strings.Contains(body, "1 bad row(s).") || !strings.Contains(body, "<td class=\"num\">3</td>") {
 		t.Fatalf("upload: %d\n%s", code, body)
 	}
 }
