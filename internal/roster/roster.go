@@ -370,15 +370,13 @@ func (s *Service) SubscriberByID(ctx context.Context, id int64) (newsletter.Subs
 	return s.opt.Store.SubscriberByID(ctx, id)
 }
 
-// SetSubscriberStatus is the unsubscribe pages' change: leaving goes onto the
-// suppression list and the consent log; coming back (the resubscribe button, a
-// person's own click) takes the address off it.
-func (s *Service) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
-	sub, err := s.opt.Store.SubscriberByID(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	t := store.Transition{ID: id, Status: st, Hash: s.opt.Tokens.Digest(sub.Email)}
+// ChangeStatus is the unsubscribe pages' change: leaving goes onto the suppression list
+// and the consent log; coming back (the resubscribe button, a person's own click) takes
+// the address off it. sub is the subscriber as the caller looked it up: its address keys
+// the suppression list (an address never changes), and its status is read again inside
+// the transaction.
+func (s *Service) ChangeStatus(ctx context.Context, sub newsletter.Subscriber, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
+	t := store.Transition{ID: sub.ID, Status: st, Hash: s.opt.Tokens.Digest(sub.Email)}
 	switch st {
 	case newsletter.StatusUnsubscribed:
 		t.Event = store.ConsentEvent{Event: "left", Source: "web"}

@@ -41,7 +41,10 @@ type Transition struct {
 	Unsuppress bool
 }
 
-// ApplyTransition writes t and reports whether the status changed.
+// ApplyTransition writes t and reports whether the status changed. Calls that arrive
+// while another transaction of this process writes share the next transaction (group
+// commit, see transitionQueue); each returns once its own change is committed, or with its
+// own error and nothing of it written.
 func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) (bool, error) {
 	if t.Status != "" {
 		if err := validSubscriberStatus(t.Status); err != nil {
@@ -51,53 +54,74 @@ func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) 
 	if (t.Suppress != "" || t.Unsuppress) && len(t.Hash) == 0 {
 		return false, fmt.Errorf("store: subscriber %d: suppression change without a hash", t.ID)
 	}
-	changed := false
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var cur newsletter.SubscriberStatus
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM subscribers WHERE id = ?`, t.ID).Scan(&cur); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return newsletter.ErrNotFound
-			}
-			return err
-		}
-		if t.Status != "" && t.Status != cur {
-			changed = true
-			if _, err := tx.ExecContext(ctx, `
-				UPDATE subscribers SET status = ?1, updated_at = ?2,
-					unsubscribed_at = CASE ?1
-						WHEN 'unsubscribed' THEN ?2
-						WHEN 'active' THEN NULL
-						ELSE unsubscribed_at END
-				WHERE id = ?3`, t.Status, unix(now), t.ID); err != nil {
-				return err
-			}
-		}
-		switch {
-		case t.Suppress != "":
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, t.Suppress, t.ID); err != nil {
-				return err
-			}
-			if err := addSuppression(ctx, tx, t.Hash, t.Suppress, now); err != nil {
-				return err
-			}
-		case t.Unsuppress:
-			if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = '' WHERE id = ?`, t.ID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, t.Hash); err != nil {
-				return err
-			}
-		}
-		if t.Event.Event != "" && (changed || t.Status == "") {
-			return logConsent(ctx, tx, t.ID, t.Event, now)
-		}
-		return nil
-	})
-	if errors.Is(err, newsletter.ErrNotFound) {
-		return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
-	}
+	changed, err := db.transitions.apply(ctx, db, t, now)
 	if err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
+	}
+	return changed, nil
+}
+
+// transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,
+// and then nothing is written. It runs as few statements as it can, since a batch of
+// transitions holds the write lock that a sender's ledger waits for: a one-click
+// unsubscribe is one UPDATE and two INSERTs.
+func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
+	// The suppressed column's new value, NULL to keep it.
+	var suppressed sql.NullString
+	switch {
+	case t.Suppress != "":
+		suppressed = sql.NullString{String: t.Suppress, Valid: true}
+	case t.Unsuppress:
+		suppressed = sql.NullString{Valid: true}
+	}
+	changed := false
+	if t.Status != "" {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscribers SET status = ?1, updated_at = ?2,
+				unsubscribed_at = CASE ?1
+					WHEN 'unsubscribed' THEN ?2
+					WHEN 'active' THEN NULL
+					ELSE unsubscribed_at END,
+				suppressed = COALESCE(?4, suppressed)
+			WHERE id = ?3 AND status <> ?1`, t.Status, unix(now), t.ID, suppressed)
+		n, err := affected(res, err)
+		if err != nil {
+			return false, err
+		}
+		changed = n > 0
+	}
+	if !changed {
+		// The status stays (or no such subscriber): the suppression mark may still change.
+		var n int
+		if suppressed.Valid {
+			res, err := tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, suppressed.String, t.ID)
+			if n, err = affected(res, err); err != nil {
+				return false, err
+			}
+		} else {
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE id = ?`, t.ID).Scan(&n)
+			if err != nil {
+				return false, err
+			}
+		}
+		if n == 0 {
+			return false, newsletter.ErrNotFound
+		}
+	}
+	switch {
+	case t.Suppress != "":
+		if err := addSuppression(ctx, tx, t.Hash, t.Suppress, now); err != nil {
+			return false, err
+		}
+	case t.Unsuppress:
+		if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, t.Hash); err != nil {
+			return false, err
+		}
+	}
+	if t.Event.Event != "" && (changed || t.Status == "") {
+		if err := logConsent(ctx, tx, t.ID, t.Event, now); err != nil {
+			return false, err
+		}
 	}
 	return changed, nil
 }

@@ -526,32 +526,13 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 
 // SetSubscriberStatus moves subscriber id to st and reports whether anything
 // changed; setting the status it already has is a no-op. Moving to
-// unsubscribed records when; moving back to active clears that.
+// unsubscribed records when; moving back to active clears that. It is a
+// Transition of the status alone, group-committed like ApplyTransition.
 func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
 	if err := validSubscriberStatus(st); err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", id, err)
 	}
-	res, err := db.db.ExecContext(ctx, `
-		UPDATE subscribers SET status = ?1, updated_at = ?2,
-			unsubscribed_at = CASE ?1
-				WHEN 'unsubscribed' THEN ?2
-				WHEN 'active' THEN NULL
-				ELSE unsubscribed_at END
-		WHERE id = ?3 AND status <> ?1`, st, unix(now), id)
-	if err != nil {
-		return false, fmt.Errorf("store: subscriber %d: set status: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: subscriber %d: set status: %w", id, err)
-	}
-	if n > 0 {
-		return true, nil
-	}
-	if _, err := db.SubscriberByID(ctx, id); err != nil {
-		return false, err
-	}
-	return false, nil
+	return db.ApplyTransition(ctx, Transition{ID: id, Status: st}, now)
 }
 
 // CountSubscribers returns how many subscribers have each status; every

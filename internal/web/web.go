@@ -7,20 +7,24 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
 	"newsletter/internal/token"
 )
 
-// Subscribers is the part of the store the handlers need.
+// Subscribers is the part of the list the handlers need.
 type Subscribers interface {
 	SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error)
-	SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error)
+	// ChangeStatus moves sub, as SubscriberByID returned it, to st and reports whether
+	// its status changed.
+	ChangeStatus(ctx context.Context, sub newsletter.Subscriber, st newsletter.SubscriberStatus, now time.Time) (bool, error)
 }
 
 // Page is the publication's look for the pages served here.
@@ -45,6 +49,10 @@ type Options struct {
 type Server struct {
 	opt  Options
 	page *template.Template
+	// cut holds the pages that differ only by the subscriber's address, keyed by state
+	// (see addressPage), and htmlText escapes the address into them.
+	cut      map[string]addressPage
+	htmlText *strings.Replacer
 }
 
 // maxBody caps request bodies; a one-click POST is a few dozen bytes.
@@ -65,7 +73,13 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{opt: opt, page: page}, nil
+	s := &Server{opt: opt, page: page, cut: make(map[string]addressPage), htmlText: newHTMLText()}
+	for _, state := range []string{stateConfirm, stateUnsubscribed, stateResubscribed} {
+		if p, ok := s.cutPage(pageData{Title: stateTitle(state), State: state}); ok {
+			s.cut[state] = p
+		}
+	}
+	return s, nil
 }
 
 // Registrar is a group of routes; each feature (unsubscribe, sign-up, admin, preview, archive)
@@ -102,6 +116,25 @@ type pageData struct {
 	Message string
 }
 
+// The states of a subscriber's page and their titles; the error state has its own.
+const (
+	stateConfirm      = "confirm"
+	stateUnsubscribed = "unsubscribed"
+	stateResubscribed = "resubscribed"
+)
+
+func stateTitle(state string) string {
+	switch state {
+	case stateConfirm:
+		return "Unsubscribe?"
+	case stateUnsubscribed:
+		return "You are unsubscribed"
+	case stateResubscribed:
+		return "You are subscribed again"
+	}
+	return state
+}
+
 // showUnsubscribe answers GET (and HEAD): a confirmation form, never a state change,
 // because mail scanners and previewers fetch every link in a message.
 func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
@@ -109,11 +142,11 @@ func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	title, state := "Unsubscribe?", "confirm"
+	state := stateConfirm
 	if sub.Status == newsletter.StatusUnsubscribed {
-		title, state = "You are unsubscribed", "unsubscribed"
+		state = stateUnsubscribed
 	}
-	s.render(w, http.StatusOK, pageData{Title: title, State: state, Email: sub.Email})
+	s.renderState(w, state, sub.Email)
 }
 
 // postUnsubscribe acts on the RFC 8058 one-click body (List-Unsubscribe=One-Click, sent
@@ -132,25 +165,25 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	oneClick := r.PostForm.Get("List-Unsubscribe") == "One-Click"
 	switch action := r.PostForm.Get("action"); {
 	case oneClick || action == "unsubscribe":
-		changed, err := s.opt.Subscribers.SetSubscriberStatus(r.Context(), sub.ID, newsletter.StatusUnsubscribed, s.opt.Now())
+		changed, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusUnsubscribed, s.opt.Now())
 		if err != nil {
 			s.internal(w, "unsubscribe", err)
 			return
 		}
 		s.opt.Logger.Info("unsubscribed", "subscriber_id", sub.ID, "one_click", oneClick, "changed", changed)
-		s.render(w, http.StatusOK, pageData{Title: "You are unsubscribed", State: "unsubscribed", Email: sub.Email})
+		s.renderState(w, stateUnsubscribed, sub.Email)
 	case action == "resubscribe":
 		// Only someone who left by choice comes back this way; a bounced address stays out.
 		if sub.Status != newsletter.StatusUnsubscribed && sub.Status != newsletter.StatusActive {
 			s.fail(w, http.StatusConflict, "This address cannot be resubscribed from here. Please sign up again on our website.")
 			return
 		}
-		if _, err := s.opt.Subscribers.SetSubscriberStatus(r.Context(), sub.ID, newsletter.StatusActive, s.opt.Now()); err != nil {
+		if _, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusActive, s.opt.Now()); err != nil {
 			s.internal(w, "resubscribe", err)
 			return
 		}
 		s.opt.Logger.Info("resubscribed", "subscriber_id", sub.ID)
-		s.render(w, http.StatusOK, pageData{Title: "You are subscribed again", State: "resubscribed", Email: sub.Email})
+		s.renderState(w, stateResubscribed, sub.Email)
 	default:
 		s.fail(w, http.StatusBadRequest, "Expected List-Unsubscribe=One-Click.")
 	}
@@ -208,6 +241,70 @@ func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	w.Write(buf.Bytes())
+}
+
+// renderState answers 200 with the page of a subscriber's state.
+func (s *Server) renderState(w http.ResponseWriter, state, email string) {
+	p, ok := s.cut[state]
+	if !ok {
+		s.render(w, http.StatusOK, pageData{Title: stateTitle(state), State: state, Email: email})
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, p.fill(s.htmlText, email))
+}
+
+// addressPage is a page whose only varying value is the subscriber's address: the template
+// executed once, with a marker for the address, and cut where the marker came out.
+// Executing html/template for each one-click answer (a dozen escaped actions, the accent
+// colour five times into CSS) took about 57 µs and 184 allocations, a quarter of the
+// handler's CPU.
+type addressPage []string
+
+// addressMarker stands for the address: letters and digits only, so every escaper of
+// html/template leaves it as it is.
+const addressMarker = "x7q2addressmarker9k4z"
+
+// newHTMLText returns an escaper for text between tags that escapes as html/template
+// does (its htmlEscaper).
+func newHTMLText() *strings.Replacer {
+	return strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+}
+
+func (p addressPage) fill(esc *strings.Replacer, email string) string {
+	n := 0
+	for _, part := range p {
+		n += len(part) + len(email)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, part := range p {
+		if i > 0 {
+			esc.WriteString(&b, email)
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// cutPage cuts data's page for addresses. It reports false, and the page is rendered by
+// the template each time, unless the template puts the address only where s.htmlText
+// escapes it right: checked against the template with an address that needs every escape.
+func (s *Server) cutPage(data pageData) (addressPage, bool) {
+	data.Page = s.opt.Page
+	data.Email = addressMarker
+	var buf bytes.Buffer
+	if err := s.page.Execute(&buf, data); err != nil {
+		return nil, false
+	}
+	p := addressPage(strings.Split(buf.String(), addressMarker))
+	data.Email = "\x00\"'&+<>=` a@example.com"
+	buf.Reset()
+	if err := s.page.Execute(&buf, data); err != nil || p.fill(s.htmlText, data.Email) != buf.String() {
+		return nil, false
+	}
+	return p, true
 }
 
 func secureHeaders(next http.Handler) http.Handler {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
 	"newsletter/internal/store"
 	"newsletter/internal/token"
 	"newsletter/internal/web"
@@ -51,8 +52,11 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The list service, as `serve` wires it: one-click unsubscribes go onto the
+	// suppression list and the consent log.
+	rs := roster.New(roster.Options{Store: db, Tokens: signer, Now: func() time.Time { return now }})
 	s, err := web.New(web.Options{
-		Subscribers: db,
+		Subscribers: rs,
 		Tokens:      signer,
 		Templates:   os.DirFS(filepath.Join("..", "..", "templates")),
 		Page:        web.Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e"},

@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// leave is the transition of a one-click unsubscribe, as package roster builds it.
+func leave(id int64) Transition {
+	return Transition{
+		ID: id, Status: newsletter.StatusUnsubscribed,
+		Event: ConsentEvent{Event: "left", Source: "web"},
+		Hash:  fmt.Appendf(nil, "hash-of-subscriber-%d", id), Suppress: SuppressUnsubscribed,
+	}
+}
+
+// openAt opens the database at path and closes it when the test ends.
+func openAt(tb testing.TB, path string) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// addSubscribers imports n active subscribers and returns their ids.
+func addSubscribers(tb testing.TB, db *DB, prefix string, n int) []int64 {
+	tb.Helper()
+	ctx := context.Background()
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("%s%d@example.com", prefix, i)}
+	}
+	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]int64, n)
+	for i, r := range rows {
+		s, err := db.SubscriberByEmail(ctx, r.Email)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// checkLeft fails unless each subscriber is unsubscribed, suppressed, and logged as having
+// left exactly once; it reads through a handle of its own, opened after the writers closed.
+func checkLeft(t *testing.T, path string, ids []int64) {
+	t.Helper()
+	ctx := context.Background()
+	db := openAt(t, path)
+	for _, id := range ids {
+		s, err := db.SubscriberByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reason, err := db.SubscriberSuppression(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := db.Suppression(ctx, leave(id).Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.ConsentLog(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := 0
+		for _, ev := range events {
+			if ev.Event == "left" {
+				left++
+			}
+		}
+		if s.Status != newsletter.StatusUnsubscribed || reason != SuppressUnsubscribed || listed != SuppressUnsubscribed || left != 1 {
+			t.Fatalf("subscriber %d: status %s, suppressed %q, on the list as %q, %d 'left' events; want unsubscribed and recorded once",
+				id, s.Status, reason, listed, left)
+		}
+	}
+}
+
+// TestTransitionBurstBesideAnotherWriter unsubscribes 200 subscribers at once while a second
+// handle on the same file (as `newsletter send` in another process) claims and records its
+// ledger: nothing may fail or wait out the busy timeout, and every change must be there
+// when the database is opened again.
+func TestTransitionBurstBesideAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	const burst = 200
+	path := filepath.Join(t.TempDir(), "burst.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, "leaving", burst)
+	addSubscribers(t, db, "staying", 1000)
+	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: t0, CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	sender := openAt(t, path)
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, burst)
+	changed := make([]bool, burst)
+	for i, id := range ids {
+		wg.Go(func() {
+			<-start
+			changed[i], errs[i] = db.ApplyTransition(ctx, leave(id), t0)
+		})
+	}
+	var sendErr error
+	var recorded int
+	wg.Go(func() {
+		<-start
+		// One row at a time, recording each before the next claim, as a sender's worker does.
+		var outcomes []Outcome
+		for {
+			rows, err := sender.RecordAndClaim(ctx, is.ID, outcomes, 1, t0)
+			if err != nil {
+				sendErr = err
+				return
+			}
+			recorded += len(outcomes)
+			if len(rows) == 0 {
+				return
+			}
+			outcomes = []Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliverySent}}
+		}
+	})
+	close(start)
+	wg.Wait()
+
+	for i, err := range errs {
+		if err != nil || !changed[i] {
+			t.Errorf("unsubscribe %d: changed %v, %v", ids[i], changed[i], err)
+		}
+	}
+	if sendErr != nil {
+		t.Fatalf("the other writer: %v", sendErr)
+	}
+	c, err := sender.DeliveryCounts(ctx, is.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[newsletter.DeliveryPending] != 0 || c[newsletter.DeliverySending] != 0 || c[newsletter.DeliverySent] != recorded ||
+		c[newsletter.DeliverySent]+c[newsletter.DeliverySkipped] != burst+1000 {
+		t.Fatalf("ledger %v after %d recorded outcomes, want every row sent or skipped", c, recorded)
+	}
+	if err := sender.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLeft(t, path, ids)
+}
+
+// holdWriteLock takes the write lock of the database at path on a connection of its own, as
+// another process would, and returns the function that releases it.
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+		raw.Close()
+	}
+}
+
+// TestWritesWaitForAnotherWriter holds the write lock from another connection while each
+// kind of write runs: each must wait for it and then succeed, not fail with SQLITE_BUSY.
+func TestWritesWaitForAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wait.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, "reader", 10)
+	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: t0, CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		write func() error
+	}{
+		{"transition", func() error { _, err := db.ApplyTransition(ctx, leave(ids[0]), t0); return err }},
+		{"status", func() error {
+			_, err := db.SetSubscriberStatus(ctx, ids[1], newsletter.StatusBounced, t0)
+			return err
+		}},
+		{"add logged", func() error {
+			_, _, err := db.AddSubscriberLogged(ctx, newsletter.Subscriber{Email: "new@example.com"}, ConsentEvent{Event: "joined", Source: "cli"}, t0)
+			return err
+		}},
+		{"import", func() error {
+			_, err := db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "imported@example.com"}}, ImportOptions{}, t0)
+			return err
+		}},
+		{"enqueue", func() error { _, err := db.EnqueueDeliveries(ctx, is.ID, t0); return err }},
+		{"record and claim", func() error { _, err := db.RecordAndClaim(ctx, is.ID, nil, 2, t0); return err }},
+		{"single statement", func() error { _, err := db.ResetInFlight(ctx, is.ID); return err }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			release := holdWriteLock(t, path)
+			var mu sync.Mutex
+			released := false
+			done := make(chan error)
+			go func() {
+				err := tc.write()
+				mu.Lock()
+				if !released {
+					err = errors.Join(err, errors.New("finished while another connection held the write lock"))
+				}
+				mu.Unlock()
+				done <- err
+			}()
+			// Give the write time to meet the lock; the test holds however long this takes.
+			time.Sleep(100 * time.Millisecond)
+			mu.Lock()
+			released = true
+			release()
+			mu.Unlock()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	st, err := db.SubscriberByID(ctx, ids[0])
+	if err != nil || st.Status != newsletter.StatusUnsubscribed {
+		t.Fatalf("after the waits: %+v, %v", st, err)
+	}
+}
+
+// TestTransitionBatch puts transitions into one batch: the one whose subscriber is gone and
+// the one that breaks a constraint halfway fail alone, with nothing of them written, and
+// the others commit with their own results.
+func TestTransitionBatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "batch.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, "reader", 5)
+	bogus := leave(ids[4])
+	bogus.Suppress = "bogus" // passes the UPDATE, then fails the suppressions CHECK
+	tests := []struct {
+		name    string
+		t       Transition
+		changed bool
+		err     error // nil, or a sentinel the error wraps
+		fails   bool
+	}{
+		{"first", leave(ids[0]), true, nil, false},
+		{"gone", leave(99999), false, newsletter.ErrNotFound, true},
+		{"second", leave(ids[1]), true, nil, false},
+		{"again", leave(ids[0]), false, nil, false},
+		{"constraint", bogus, false, nil, true},
+		{"third", leave(ids[2]), true, nil, false},
+		{"status only", Transition{ID: ids[3], Status: newsletter.StatusBounced}, true, nil, false},
+	}
+	// Holding the leader's token while they queue makes them one batch, in this order.
+	<-db.transitions.lead
+	type result struct {
+		changed bool
+		err     error
+	}
+	results := make([]chan result, len(tests))
+	for i, tc := range tests {
+		results[i] = make(chan result, 1)
+		go func() {
+			c, err := db.ApplyTransition(ctx, tc.t, t0)
+			results[i] <- result{c, err}
+		}()
+		for len(db.transitions.reqs) < i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	db.transitions.lead <- struct{}{}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := <-results[i]
+			if r.changed != tc.changed || (r.err != nil) != tc.fails || (tc.err != nil && !errors.Is(r.err, tc.err)) {
+				t.Fatalf("changed %v, error %v; want %v, failure %v (%v)", r.changed, r.err, tc.changed, tc.fails, tc.err)
+			}
+		})
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLeft(t, path, ids[:3])
+	db = openAt(t, path)
+	s, err := db.SubscriberByID(ctx, ids[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason, err := db.SubscriberSuppression(ctx, ids[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != newsletter.StatusActive || reason != "" {
+		t.Fatalf("the failed transition left status %s, suppressed %q", s.Status, reason)
+	}
+	if s, err := db.SubscriberByID(ctx, ids[3]); err != nil || s.Status != newsletter.StatusBounced {
+		t.Fatalf("status-only transition: %+v, %v", s, err)
+	}
+}
+
+// TestTransitionCancelledBeforeItsTurn: a caller that has gone changes nothing.
+func TestTransitionCancelledBeforeItsTurn(t *testing.T) {
+	db := openTestDB(t)
+	ids := addSubscribers(t, db, "reader", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.ApplyTransition(ctx, leave(ids[0]), t0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if s, err := db.SubscriberByID(context.Background(), ids[0]); err != nil || s.Status != newsletter.StatusActive {
+		t.Fatalf("after a cancelled unsubscribe: %+v, %v", s, err)
+	}
+}
+
+// TestCloseLeavesNoWAL: after writes, Close folds the WAL into the database file and
+// removes it, so that the file alone is the whole database (the benchmark and operators
+// copy it). The checkpointer must not leave an interrupt behind that stops that.
+func TestCloseLeavesNoWAL(t *testing.T) {
+	ctx := context.Background()
+	for i := range 3 {
+		path := filepath.Join(t.TempDir(), "close.db")
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := addSubscribers(t, db, "reader", 2000)
+		for _, id := range ids[:50] {
+			if _, err := db.ApplyTransition(ctx, leave(id), t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("round %d: WAL after Close: %v", i, err)
+		}
+		checkLeft(t, path, ids[:50])
+	}
+}

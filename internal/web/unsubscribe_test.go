@@ -1,0 +1,207 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
+	"newsletter/internal/store"
+	"newsletter/internal/token"
+	"newsletter/internal/web"
+)
+
+// list is a database of n active subscribers behind the unsubscribe handler, wired as `serve`
+// wires it (the roster service, so one-click unsubscribes also go onto the suppression list
+// and the consent log), with each subscriber's unsubscribe path.
+type list struct {
+	path    string
+	db      *store.DB
+	handler http.Handler
+	paths   []string
+	ids     []int64
+}
+
+func newList(tb testing.TB, n int) *list {
+	tb.Helper()
+	ctx := context.Background()
+	path := filepath.Join(tb.TempDir(), "list.db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("reader%07d@example.com", i), Status: newsletter.StatusActive}
+	}
+	if _, err := db.ImportSubscribers(ctx, rows, store.ImportOptions{}, now); err != nil {
+		tb.Fatal(err)
+	}
+	sg, err := token.NewSigner(bytes.Repeat([]byte("s"), 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l := &list{path: path, db: db}
+	if err := db.EachSubscriber(ctx, store.SubscriberFilter{}, func(s newsletter.Subscriber) error {
+		l.paths = append(l.paths, "/unsubscribe/"+sg.Make(token.Unsubscribe, s.ID, s.Email))
+		l.ids = append(l.ids, s.ID)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	rs := roster.New(roster.Options{Store: db, Tokens: sg, Now: func() time.Time { return now }})
+	s, err := web.New(web.Options{
+		Subscribers: rs,
+		Tokens:      sg,
+		Templates:   os.DirFS(filepath.Join("..", "..", "templates")),
+		Page:        web.Page{Publication: "The Technerdo Weekly", Accent: "#c8102e"},
+		Now:         func() time.Time { return now },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.handler = web.Handler(s)
+	return l
+}
+
+func oneClick(u string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, u, strings.NewReader("List-Unsubscribe=One-Click"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+// TestOneClickBurst sends 200 one-click POSTs for 200 subscribers at once over HTTP while
+// another handle on the database file records a send's ledger, as `newsletter send` does
+// from its own process. Every POST must be answered 200, and every answered one must be
+// found recorded (unsubscribed, suppressed, in the consent log) by a fresh handle opened
+// after the server's is closed.
+func TestOneClickBurst(t *testing.T) {
+	ctx := context.Background()
+	const burst = 200
+	l := newList(t, burst+300)
+	srv := httptest.NewServer(l.handler)
+	t.Cleanup(srv.Close)
+	is, err := l.db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: time.Now(), CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.db.EnqueueDeliveries(ctx, is.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sender, err := store.Open(ctx, l.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sender.Close()
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	codes := make([]int, burst)
+	for i := range burst {
+		wg.Go(func() {
+			<-start
+			resp, err := http.Post(srv.URL+l.paths[i], "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	var sendErr error
+	wg.Go(func() {
+		<-start
+		var outcomes []store.Outcome
+		for {
+			rows, err := sender.RecordAndClaim(ctx, is.ID, outcomes, 1, time.Now())
+			if err != nil || len(rows) == 0 {
+				sendErr = err
+				return
+			}
+			outcomes = []store.Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliverySent}}
+		}
+	})
+	close(start)
+	wg.Wait()
+	if sendErr != nil {
+		t.Fatalf("the sender beside the burst: %v", sendErr)
+	}
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("POST for subscriber %d: %d", l.ids[i], code)
+		}
+	}
+	srv.Close()
+	if err := sender.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := store.Open(ctx, l.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, id := range l.ids {
+		s, err := db.SubscriberByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reason, err := db.SubscriberSuppression(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.ConsentLog(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log []string
+		for _, ev := range events {
+			log = append(log, ev.Event+"/"+ev.Source)
+		}
+		if i >= burst {
+			if s.Status != newsletter.StatusActive || reason != "" || len(log) != 1 {
+				t.Fatalf("subscriber %d, not in the burst: %s, suppressed %q, log %v", id, s.Status, reason, log)
+			}
+			continue
+		}
+		if s.Status != newsletter.StatusUnsubscribed || reason != store.SuppressUnsubscribed || !strings.Contains(strings.Join(log, " "), "left/web") {
+			t.Errorf("subscriber %d answered %d but has status %s, suppressed %q, log %v", id, codes[i], s.Status, reason, log)
+		}
+	}
+}
+
+// BenchmarkOneClickUnsubscribe runs one-click POSTs through the handler, 32 at a time as
+// the wrk bench sends them, each for a different subscriber. The database holds as many
+// subscribers as the run posts.
+func BenchmarkOneClickUnsubscribe(b *testing.B) {
+	l := newList(b, b.N)
+	var next atomic.Int64
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			l.handler.ServeHTTP(w, oneClick(l.paths[next.Add(1)-1]))
+			if w.Code != http.StatusOK {
+				b.Errorf("POST: %d", w.Code)
+			}
+		}
+	})
+}
