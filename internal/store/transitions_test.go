@@ -42,7 +42,7 @@ func addSubscribers(tb testing.TB, db *DB, prefix string, n int) []int64 {
 	for i := range rows {
 		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("%s%d@example.com", prefix, i)}
 	}
-	if _, err := db.ImportSubscribers(ctx, rows, ImportOptions{}, t0); err != nil {
+	if _, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0); err != nil {
 		tb.Fatal(err)
 	}
 	ids := make([]int64, n)
@@ -219,7 +219,7 @@ func TestWritesWaitForAnotherWriter(t *testing.T) {
 			return err
 		}},
 		{"import", func() error {
-			_, err := db.ImportSubscribers(ctx, []newsletter.Subscriber{{Email: "imported@example.com"}}, ImportOptions{}, t0)
+			_, err := db.ImportSubscribers(ctx, streamOf(newsletter.Subscriber{Email: "imported@example.com"}), ImportOptions{}, t0)
 			return err
 		}},
 		{"enqueue", func() error { _, err := db.EnqueueDeliveries(ctx, is.ID, t0); return err }},

@@ -47,7 +47,14 @@ func newList(tb testing.TB, n int) *list {
 	for i := range rows {
 		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("reader%07d@example.com", i), Status: newsletter.StatusActive}
 	}
-	if _, err := db.ImportSubscribers(ctx, rows, store.ImportOptions{}, now); err != nil {
+	if _, err := db.ImportSubscribers(ctx, func(yield func(newsletter.Subscriber) error) error {
+		for _, r := range rows {
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, store.ImportOptions{}, now); err != nil {
 		tb.Fatal(err)
 	}
 	sg, err := token.NewSigner(bytes.Repeat([]byte("s"), 32))
