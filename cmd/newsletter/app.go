@@ -128,9 +128,9 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 
 // newLogger builds the one logger of the process: text for people, JSON for collectors.
 func newLogger(e env) *slog.Logger {
-	level := e.logLevel
-	if level == 0 {
-		level = slog.LevelWarn
+	var level slog.Leveler = slog.LevelWarn
+	if e.logLevel != nil {
+		level = e.logLevel
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if e.logFormat == "json" {

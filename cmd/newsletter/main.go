@@ -35,9 +35,10 @@ type env struct {
 	getenv         func(string) string
 	now            func() time.Time
 	// logFormat and logLevel shape the app's logger: text (default) or json; serve logs at
-	// info, one-shot commands at warn so their own output stays readable.
+	// info (or its --log-level), one-shot commands at warn (nil) so their own output stays
+	// readable.
 	logFormat string
-	logLevel  slog.Level
+	logLevel  slog.Leveler
 }
 
 type command struct {

@@ -326,6 +326,10 @@ func TestBadUsageAndConfig(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "max_storeis") {
 		t.Fatalf("unknown key: exit %d %s", code, errOut)
 	}
+	code, _, errOut = c.run("serve", "--log-level", "loud")
+	if code != exitUsage || !strings.Contains(errOut, "--log-level") {
+		t.Fatalf("bad --log-level: exit %d %s", code, errOut)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe to read while serve writes to it.
@@ -382,6 +386,10 @@ func TestServeUnsubscribesFromTheSentLink(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("one-click POST: %d", resp.StatusCode)
+	}
+	// serve logs at info: the unsubscribe is in its log.
+	if !strings.Contains(out.String(), "msg=unsubscribed") {
+		t.Errorf("serve's log has no unsubscribe line:\n%s", out.String())
 	}
 	cancel()
 	if code := <-done; code != 0 {
