@@ -113,7 +113,7 @@ type Options struct {
 	// BounceLimit hard bounces (over all issues) suppress a subscriber; default 1.
 	BounceLimit int
 	// EnqueueChunk is how many subscribers one ledger transaction queues as the send goes;
-	// default 5000 (enqueueChunk).
+	// default 1000 (enqueueChunk).
 	EnqueueChunk int
 	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
 	// further failure up to RelayRestMax; defaults 2s and 2m.
