@@ -159,6 +159,16 @@ func (f *fixture) counts(t *testing.T) map[newsletter.DeliveryStatus]int {
 	return c
 }
 
+// eachOnce fails unless every recipient in got had exactly one copy.
+func eachOnce(t *testing.T, got map[string]int) {
+	t.Helper()
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got %d copies", to, n)
+		}
+	}
+}
+
 func recipients(msgs []smtptest.Received) map[string]int {
 	got := map[string]int{}
 	for _, m := range msgs {
@@ -183,11 +193,7 @@ func TestSendOverSMTPReusesConnections(t *testing.T) {
 	if len(got) != 40 {
 		t.Fatalf("%d distinct recipients, want 40", len(got))
 	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got %d copies", to, n)
-		}
-	}
+	eachOnce(t, got)
 	if c := srv.Connections(); c < 1 || c > 3 {
 		t.Fatalf("%d SMTP connections for 3 workers", c)
 	}
@@ -355,11 +361,7 @@ func TestSendQueuesTheListInChunks(t *testing.T) {
 	if len(got) != 38 || got[f.subs[10].Email] != 0 || got[f.subs[11].Email] != 0 {
 		t.Fatalf("%d distinct recipients, want 38 without the two who left: %v", len(got), got)
 	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got %d copies", to, n)
-		}
-	}
+	eachOnce(t, got)
 	if !slices.Equal(prog.starts, []int{38}) || prog.outcomes != 38 {
 		t.Fatalf("progress started %v with %d outcomes; want [38] and 38", prog.starts, prog.outcomes)
 	}
@@ -393,11 +395,7 @@ func TestStopBetweenChunksIsNotDone(t *testing.T) {
 	if len(got) != 30 {
 		t.Fatalf("%d distinct recipients, want 30", len(got))
 	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got %d copies", to, n)
-		}
-	}
+	eachOnce(t, got)
 }
 
 func TestServerDownLosesNothing(t *testing.T) {

@@ -99,7 +99,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{db: sqlDB, writer: writer, transitions: newTransitionQueue(), checkpoints: startCheckpointer(sqlDB)}
+	db := &DB{db: sqlDB, writer: writer, transitions: newTransitionQueue()}
+	db.checkpoints = startCheckpointer(sqlDB, db.finishCheckpoint)
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
 	if err := sqlDB.PingContext(ctx); err != nil {
@@ -243,6 +244,17 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	db.lastCommit = time.Now()
 	db.checkpoints.committed()
 	return nil
+}
+
+// finishCheckpoint copies what the checkpointer's pool checkpoint left (the frames committed
+// while it ran: little) on the writer connection, between two of its transactions, so that
+// its next transaction finds the WAL fully copied and SQLite starts the WAL over. It holds
+// writeMu for that short copy only.
+func (db *DB) finishCheckpoint() {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	// SQLITE_BUSY (another process checkpointing) only means the next round does it.
+	_, _ = db.writer.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
 }
 
 // Polling bounds for begin.

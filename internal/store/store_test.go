@@ -121,7 +121,7 @@ func TestPragmas(t *testing.T) {
 		busy, autockpt int
 	}{
 		{"pool", db.db, 5000, 1000},
-		{"writer", db.writer, 0, 0},
+		{"writer", db.writer, 0, writerAutoCheckpoint},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
