@@ -49,12 +49,16 @@ func (e *enqueuer) next(ctx context.Context) error {
 	return nil
 }
 
-// all queues every chunk left.
+// all queues the rest of the list.
 func (e *enqueuer) all(ctx context.Context) error {
-	for !e.done {
-		if err := e.next(ctx); err != nil {
-			return err
-		}
+	if e.done {
+		return nil
 	}
+	added, err := e.ledger.EnqueueDeliveries(ctx, e.issueID, e.now())
+	e.added += added
+	if err != nil {
+		return fmt.Errorf("delivery: enqueue: %w", err)
+	}
+	e.done = true
 	return nil
 }

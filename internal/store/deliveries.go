@@ -13,33 +13,24 @@ import (
 // EnqueueDeliveries adds a pending ledger row for every active subscriber
 // that has none for issue issueID yet, and returns how many it added. Calling
 // it again adds only subscribers who became active since. It adds none to an
-// issue whose ledger was compacted.
+// issue whose ledger was compacted. It runs EnqueueDeliveriesAfter over the
+// whole list, a transaction per enqueueAllChunk subscribers.
 func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	var added int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if compacted, err := isCompacted(ctx, tx, issueID); err != nil || compacted {
-			return err
+	total := 0
+	for after := int64(0); ; {
+		added, last, err := db.EnqueueDeliveriesAfter(ctx, issueID, after, enqueueAllChunk, now)
+		total += added
+		if err != nil || last == 0 {
+			return total, err
 		}
-		// The WHERE on the SELECT is required by SQLite's grammar to tell the
-		// upsert's ON CONFLICT from a join's ON.
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO deliveries (issue_id, subscriber_id, status, attempts, reply, updated_at)
-			SELECT ?, id, 'pending', 0, '', ? FROM subscribers WHERE status = 'active'
-			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now))
-		if err != nil {
-			return err
-		}
-		added, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: enqueue deliveries: %w", issueID, err)
+		after = last
 	}
-	return int(added), nil
 }
 
-// EnqueueDeliveriesAfter is EnqueueDeliveries a chunk at a time, in subscriber order: it
-// looks at up to limit active subscribers whose id is greater than after, adds a pending row
+// enqueueAllChunk is how many subscribers one of EnqueueDeliveries' transactions looks at.
+const enqueueAllChunk = 50000
+
+// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up to limit active subscribers whose id is greater than after, adds a pending row
 // for each that has none for the issue, and returns how many rows it added and the id of the
 // last subscriber it looked at, to pass as after next time. last is 0 when no active
 // subscriber is left after after. A send queues its first rows in a small transaction this
