@@ -137,7 +137,7 @@ func (b *bench) wrk(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("wrk: %w\n%s", err, out)
 		}
-		after, err := countUnsubscribed(ctx, db)
+		after, err := settledUnsubscribed(ctx, db)
 		if err != nil {
 			return err
 		}
@@ -235,6 +235,21 @@ func countUnsubscribed(ctx context.Context, dbPath string) (int, error) {
 		return 0, err
 	}
 	return counts[newsletter.StatusUnsubscribed], nil
+}
+
+// settledUnsubscribed counts the unsubscribed once the count holds still for 200 ms (at
+// most 10 s): serve answers a one-click POST once it is in its journal and applies the
+// journal to the database a few milliseconds later.
+func settledUnsubscribed(ctx context.Context, dbPath string) (int, error) {
+	last := -1
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		n, err := countUnsubscribed(ctx, dbPath)
+		if err != nil || n == last || time.Now().After(deadline) {
+			return n, err
+		}
+		last = n
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func countLines(path string) (int, error) {

@@ -41,6 +41,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// One-click unsubscribes are journaled and applied behind the answer (store.OpenJournal).
+	if err := a.db.OpenJournal(ctx, a.logger); err != nil {
+		a.logger.Warn("unsubscribes are written straight to the database, without the journal", "err", err)
+	}
 	sg, err := a.signer()
 	if err != nil {
 		return err

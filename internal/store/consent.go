@@ -45,20 +45,35 @@ type Transition struct {
 // while another transaction of this process writes share the next transaction (group
 // commit, see transitionQueue); each returns once its own change is committed, or with its
 // own error and nothing of it written.
+//
+// With a journal open (OpenJournal), the transitions recorded there go first, so that a
+// later change of the same subscriber is not overtaken by an earlier one.
 func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) (bool, error) {
-	if t.Status != "" {
-		if err := validSubscriberStatus(t.Status); err != nil {
-			return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
-		}
+	if err := validTransition(t); err != nil {
+		return false, err
 	}
-	if (t.Suppress != "" || t.Unsuppress) && len(t.Hash) == 0 {
-		return false, fmt.Errorf("store: subscriber %d: suppression change without a hash", t.ID)
+	if j := db.journal.Load(); j != nil {
+		if err := j.drain(ctx); err != nil {
+			return false, fmt.Errorf("store: subscriber %d: waiting for the journal: %w", t.ID, err)
+		}
 	}
 	changed, err := db.transitions.apply(ctx, db, t, now)
 	if err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
 	}
 	return changed, nil
+}
+
+func validTransition(t Transition) error {
+	if t.Status != "" {
+		if err := validSubscriberStatus(t.Status); err != nil {
+			return fmt.Errorf("store: subscriber %d: %w", t.ID, err)
+		}
+	}
+	if (t.Suppress != "" || t.Unsuppress) && len(t.Hash) == 0 {
+		return fmt.Errorf("store: subscriber %d: suppression change without a hash", t.ID)
+	}
+	return nil
 }
 
 // transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,

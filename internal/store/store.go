@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	// Registers the "sqlite3" driver; this package is the only one that knows it.
@@ -39,6 +40,10 @@ type DB struct {
 	writeMu sync.Mutex
 	// lastCommit is when this process's last write transaction committed (under writeMu).
 	lastCommit time.Time
+	// path is the database file's.
+	path string
+	// journal, once OpenJournal has run, takes this process's RecordTransition calls.
+	journal atomic.Pointer[Journal]
 	// turns lets the processes writing this database take turns at the lock.
 	turns *writerTurns
 	// transitions group-commits ApplyTransition calls (one-click unsubscribes).
@@ -99,7 +104,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{db: sqlDB, writer: writer, transitions: newTransitionQueue()}
+	db := &DB{db: sqlDB, writer: writer, path: path, transitions: newTransitionQueue()}
 	db.checkpoints = startCheckpointer(sqlDB, db.finishCheckpoint)
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
@@ -112,12 +117,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		_ = db.closeAll()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	db.replayUnownedJournal(ctx)
 	return db, nil
 }
 
 func (db *DB) closeAll() error {
+	var jerr error
+	if j := db.journal.Swap(nil); j != nil {
+		jerr = j.close()
+	}
 	db.checkpoints.stop()
-	return errors.Join(db.writer.Close(), db.db.Close(), db.turns.close())
+	return errors.Join(jerr, db.writer.Close(), db.db.Close(), db.turns.close())
 }
 
 // Close closes the database.

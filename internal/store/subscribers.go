@@ -109,6 +109,12 @@ func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscrib
 	if err != nil {
 		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
 	}
+	if j := db.journal.Load(); j != nil {
+		// A transition recorded but not applied yet is theirs already.
+		if st, ok := j.pendingStatus(id); ok {
+			s.Status = st
+		}
+	}
 	return s, nil
 }
 

@@ -1,0 +1,543 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// The transition journal is how `newsletter serve` takes a one-click unsubscribe (or the
+// page's resubscribe) without waiting for SQLite's write lock. A request appends its
+// transition to a file beside the database (PATH-transitions) and is answered; a
+// goroutine applies what the file holds to the database, hundreds of transitions to a
+// transaction, within milliseconds. The append is as durable as a commit here
+// (synchronous=NORMAL: both reach the OS, neither is synced), so an answered request is
+// never lost. What it buys:
+//   - an unsubscribe never waits behind a send's ledger commits or checkpoints, and is
+//     taken even while an import holds the write lock for seconds (it used to fail with a
+//     500 once busy_timeout ran out);
+//   - one transaction for many unsubscribes instead of one for each few, which halves the
+//     handler's CPU cost.
+//
+// The file starts with a header naming its epoch (random, new each time the file is cut
+// back); each record is a little-endian length, a CRC-32C of the payload, and the payload
+// (JSON). The transaction that applies records also stores (epoch, end offset) in
+// journal_state, so after a crash the records already in the database are skipped, not
+// applied twice. One process owns the file (an exclusive flock); any other process that
+// opens the database and finds the file unowned applies what it holds and cuts it back, so
+// a crashed `serve` leaves nothing unapplied for the next `send`.
+
+const (
+	journalSuffix    = "-transitions"
+	journalMagic     = "NLTJ1 "
+	journalHeaderLen = len(journalMagic) + 32 + 1 // magic, hex epoch, newline
+	recordHeaderLen  = 8                          // length, CRC-32C
+	journalMaxRecord = 64 << 10
+	journalBatch     = 512     // records per applying transaction
+	journalRotate    = 4 << 20 // cut the file back once it is this long and caught up
+	journalForce     = 8 * journalRotate
+	journalLockWait  = time.Second
+	journalGather    = 10 * time.Millisecond
+	journalRetryMin  = 50 * time.Millisecond
+	journalRetryMax  = 2 * time.Second
+)
+
+var (
+	errJournalLocked = errors.New("the transition journal is in use by another process")
+	crc32c           = crc32.MakeTable(crc32.Castagnoli)
+)
+
+// Journal is an open transition journal; see OpenJournal.
+type Journal struct {
+	db     *DB
+	f      *os.File
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	epoch    string
+	size     int64                   // end of the file, where the next record goes
+	pending  []journalEntry          // in the file, not yet in the database, oldest first
+	status   map[int64]pendingStatus // the status each pending transition sets, the latest
+	progress chan struct{}           // closed and replaced after each round of applying
+	closed   bool
+
+	wake chan struct{} // capacity 1: something to apply
+	quit chan struct{}
+	done chan struct{}
+}
+
+type journalEntry struct {
+	end int64 // offset just past the record
+	t   Transition
+	now time.Time
+}
+
+type pendingStatus struct {
+	status newsletter.SubscriberStatus
+	end    int64
+}
+
+// journalRecord is a record's payload.
+type journalRecord struct {
+	ID         int64  `json:"id"`
+	Status     string `json:"status,omitempty"`
+	Event      string `json:"event,omitempty"`
+	Source     string `json:"source,omitempty"`
+	IP         string `json:"ip,omitempty"`
+	EventAt    int64  `json:"event_at,omitempty"` // unix nanoseconds; 0: the zero time
+	Hash       []byte `json:"hash,omitempty"`
+	Suppress   string `json:"suppress,omitempty"`
+	Unsuppress bool   `json:"unsuppress,omitempty"`
+	At         int64  `json:"at"` // unix nanoseconds
+}
+
+func encodeRecord(t Transition, now time.Time) ([]byte, error) {
+	r := journalRecord{ID: t.ID, Status: string(t.Status), Event: t.Event.Event, Source: t.Event.Source,
+		IP: t.Event.IP, Hash: t.Hash, Suppress: t.Suppress, Unsuppress: t.Unsuppress, At: now.UnixNano()}
+	if !t.Event.At.IsZero() {
+		r.EventAt = t.Event.At.UnixNano()
+	}
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(payload) > journalMaxRecord {
+		return nil, fmt.Errorf("journal record of %d bytes", len(payload))
+	}
+	buf := make([]byte, recordHeaderLen, recordHeaderLen+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
+	binary.LittleEndian.PutUint32(buf[4:], crc32.Checksum(payload, crc32c))
+	return append(buf, payload...), nil
+}
+
+// decodeJournal reads the records of data from offset start. It stops at the first record
+// that is cut short or fails its checksum (a write torn by a power cut: the records before
+// it are whole) and reports where.
+func decodeJournal(data []byte, start int64) (entries []journalEntry, torn int64) {
+	off := start
+	for off < int64(len(data)) {
+		rest := data[off:]
+		if len(rest) < recordHeaderLen {
+			return entries, off
+		}
+		n := int64(binary.LittleEndian.Uint32(rest))
+		if n > journalMaxRecord || int64(len(rest)) < recordHeaderLen+n {
+			return entries, off
+		}
+		payload := rest[recordHeaderLen : recordHeaderLen+n]
+		if crc32.Checksum(payload, crc32c) != binary.LittleEndian.Uint32(rest[4:]) {
+			return entries, off
+		}
+		var r journalRecord
+		if err := json.Unmarshal(payload, &r); err != nil {
+			return entries, off
+		}
+		off += recordHeaderLen + n
+		e := journalEntry{end: off, now: time.Unix(0, r.At), t: Transition{ID: r.ID, Status: newsletter.SubscriberStatus(r.Status),
+			Event: ConsentEvent{Event: r.Event, Source: r.Source, IP: r.IP}, Hash: r.Hash, Suppress: r.Suppress, Unsuppress: r.Unsuppress}}
+		if r.EventAt != 0 {
+			e.t.Event.At = time.Unix(0, r.EventAt)
+		}
+		entries = append(entries, e)
+	}
+	return entries, -1
+}
+
+func newEpoch() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// readJournalHeader returns the epoch of a journal's header.
+func readJournalHeader(data []byte) (string, error) {
+	if len(data) < journalHeaderLen || !bytes.HasPrefix(data, []byte(journalMagic)) || data[journalHeaderLen-1] != '\n' {
+		return "", fmt.Errorf("not a transition journal (it starts %q)", data[:min(len(data), journalHeaderLen)])
+	}
+	epoch := string(data[len(journalMagic) : journalHeaderLen-1])
+	if _, err := hex.DecodeString(epoch); err != nil {
+		return "", fmt.Errorf("not a transition journal (epoch %q)", epoch)
+	}
+	return epoch, nil
+}
+
+// startJournal empties f and writes a header with a fresh epoch.
+func startJournal(f *os.File) (epoch string, err error) {
+	if epoch, err = newEpoch(); err != nil {
+		return "", err
+	}
+	if err := f.Truncate(0); err != nil {
+		return "", err
+	}
+	// f is opened for appending: the header lands at the start of the emptied file.
+	if _, err := f.Write([]byte(journalMagic + epoch + "\n")); err != nil {
+		return "", err
+	}
+	return epoch, nil
+}
+
+// OpenJournal makes this handle the journal's owner: from now on RecordTransition appends
+// to it and a goroutine applies it (see the top of this file), until Close. It first
+// applies what an earlier owner left. Another process owning the journal is an error after
+// waiting up to a second (or until ctx ends); so is a platform without flock.
+func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
+	if db.journal.Load() != nil {
+		return errors.New("store: the transition journal is already open")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	path := db.path + journalSuffix
+	f, err := lockJournal(ctx, path, journalLockWait)
+	if err != nil {
+		return fmt.Errorf("store: journal %s: %w", path, err)
+	}
+	fail := func(err error) error {
+		_ = unlockJournal(f)
+		return fmt.Errorf("store: journal %s: %w", path, err)
+	}
+	n, err := db.replayJournal(ctx, f, func(e journalEntry, err error) {
+		logger.Error("journal: a transition that cannot be applied is dropped", "subscriber_id", e.t.ID, "status", e.t.Status, "err", err)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if n > 0 {
+		logger.Info("journal: applied the transitions an earlier run left", "transitions", n)
+	}
+	epoch, err := startJournal(f)
+	if err != nil {
+		return fail(err)
+	}
+	j := &Journal{db: db, f: f, logger: logger, epoch: epoch, size: int64(journalHeaderLen),
+		status: map[int64]pendingStatus{}, progress: make(chan struct{}),
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	db.journal.Store(j)
+	go j.run()
+	return nil
+}
+
+// replayUnownedJournal applies what a journal nobody owns holds: a `serve` that crashed
+// left it. It is best effort, run by every Open: when the journal is owned, unreadable or
+// the database busy, it leaves the file for its owner or a later Open.
+func (db *DB) replayUnownedJournal(ctx context.Context) {
+	path := db.path + journalSuffix
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		return
+	}
+	f, err := lockJournal(ctx, path, 0)
+	if err != nil {
+		return
+	}
+	defer unlockJournal(f)
+	_, _ = db.replayJournal(ctx, f, nil)
+}
+
+// replayJournal applies the records of f that are not in the database yet, then empties
+// f. drop hears of a record that fails on its own (other than for a subscriber that is
+// gone), which is then skipped; with drop nil such a record stops the replay and f is
+// left as it is. It returns the number of records applied.
+func (db *DB) replayJournal(ctx context.Context, f *os.File, drop func(journalEntry, error)) (int, error) {
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return 0, err
+	}
+	if len(data) == 0 {
+		return 0, nil
+	}
+	epoch, err := readJournalHeader(data)
+	if err != nil {
+		return 0, err
+	}
+	start := int64(journalHeaderLen)
+	var doneEpoch string
+	var applied int64
+	err = db.db.QueryRowContext(ctx, `SELECT epoch, applied FROM journal_state WHERE id = 1`).Scan(&doneEpoch, &applied)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if doneEpoch == epoch && applied > start {
+		start = applied
+	}
+	entries, _ := decodeJournal(data, start)
+	for i := 0; i < len(entries); i += journalBatch {
+		if err := db.applyJournal(ctx, epoch, entries[i:min(i+journalBatch, len(entries))], drop); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), f.Truncate(0)
+}
+
+// recordError is a record's own failure inside a batch.
+type recordError struct {
+	entry journalEntry
+	err   error
+}
+
+func (e *recordError) Error() string { return e.err.Error() }
+
+// applyJournal applies entries in one transaction that also stores how far the journal of
+// epoch is applied. A record that fails, other than for a subscriber that is gone, rolls
+// the batch back; then each record goes alone, and one that fails alone is given to drop
+// and skipped (with drop nil, the error is returned).
+func (db *DB) applyJournal(ctx context.Context, epoch string, entries []journalEntry, drop func(journalEntry, error)) error {
+	err := db.applyJournalTx(ctx, epoch, entries, false)
+	var re *recordError
+	if !errors.As(err, &re) {
+		return err
+	}
+	for _, e := range entries {
+		err := db.applyJournalTx(ctx, epoch, []journalEntry{e}, false)
+		if errors.As(err, &re) {
+			if drop == nil {
+				return err
+			}
+			drop(e, re.err)
+			err = db.applyJournalTx(ctx, epoch, []journalEntry{e}, true)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journalEntry, skip bool) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if skip {
+				break
+			}
+			if _, err := transitionTx(ctx, tx, e.t, e.now); err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+				return &recordError{entry: e, err: fmt.Errorf("subscriber %d: %w", e.t.ID, err)}
+			}
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO journal_state (id, epoch, applied) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, applied = excluded.applied`,
+			epoch, entries[len(entries)-1].end)
+		return err
+	})
+}
+
+// RecordTransition appends t to the journal when this handle owns one (OpenJournal) and
+// reports true: t is then as safe as committed, and in the database within milliseconds;
+// SubscriberByID shows its status meanwhile. Without an open journal it writes nothing
+// and reports false, for the caller to use ApplyTransition.
+func (db *DB) RecordTransition(ctx context.Context, t Transition, now time.Time) (bool, error) {
+	j := db.journal.Load()
+	if j == nil {
+		return false, nil
+	}
+	if err := validTransition(t); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	rec, err := encodeRecord(t, now)
+	if err != nil {
+		return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
+	}
+	return j.append(t, now, rec)
+}
+
+func (j *Journal) append(t Transition, now time.Time, rec []byte) (bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return false, nil
+	}
+	if _, err := j.f.Write(rec); err != nil {
+		// Cut off what a short write left, so that later records stay readable.
+		_ = j.f.Truncate(j.size)
+		return false, fmt.Errorf("store: journal: %w", err)
+	}
+	j.size += int64(len(rec))
+	j.pending = append(j.pending, journalEntry{end: j.size, t: t, now: now})
+	if t.Status != "" {
+		j.status[t.ID] = pendingStatus{status: t.Status, end: j.size}
+	}
+	j.nudge()
+	return true, nil
+}
+
+func (j *Journal) nudge() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pendingStatus is the status a transition not yet applied gives subscriber id.
+func (j *Journal) pendingStatus(id int64) (newsletter.SubscriberStatus, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	p, ok := j.status[id]
+	return p.status, ok
+}
+
+// drain waits until every transition appended so far is in the database.
+func (j *Journal) drain(ctx context.Context) error {
+	for {
+		j.mu.Lock()
+		if len(j.pending) == 0 {
+			j.mu.Unlock()
+			return nil
+		}
+		progress := j.progress
+		j.mu.Unlock()
+		j.nudge()
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// run applies the journal as it grows, until close.
+func (j *Journal) run() {
+	defer close(j.done)
+
+	ctx := context.Background()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	wait := journalRetryMin
+	for {
+		select {
+		case <-j.wake:
+		case <-retry.C:
+		case <-j.quit:
+			j.finish(ctx)
+			return
+		}
+		// Let transitions gather: one transaction for many costs a fraction of many
+		// transactions, and nobody waits for it.
+		select {
+		case <-time.After(journalGather):
+		case <-j.quit:
+		}
+		more, err := j.applyRound(ctx)
+		if err != nil {
+			// The database is busy or failing; the transitions stay in the file and here.
+			j.logger.Warn("journal: applying transitions failed; trying again", "retry_in", wait, "err", err)
+			retry.Reset(wait)
+			wait = min(2*wait, journalRetryMax)
+			continue
+		}
+		wait = journalRetryMin
+		if more {
+			j.nudge()
+		}
+	}
+}
+
+// finish applies what is left when the journal closes, trying for up to busyTimeout.
+func (j *Journal) finish(ctx context.Context) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		more, err := j.applyRound(ctx)
+		switch {
+		case err == nil && !more:
+			return
+		case err != nil && time.Now().After(deadline):
+			j.logger.Warn("journal: transitions left in the journal for the next start", "err", err)
+			return
+		case err != nil:
+			time.Sleep(journalRetryMin)
+		}
+	}
+}
+
+// applyRound applies the oldest pending transitions, up to journalBatch, and reports
+// whether more wait. Once all are applied and the file is long, it cuts the file back to a
+// new header. A file past journalForce (a flood that never let the applier catch up) is
+// cut back by applying everything pending with appends held meanwhile.
+func (j *Journal) applyRound(ctx context.Context) (bool, error) {
+	j.mu.Lock()
+	force := j.size >= journalForce
+	n := len(j.pending)
+	if !force {
+		n = min(n, journalBatch)
+	}
+	batch, epoch := j.pending[:n:n], j.epoch
+	if !force {
+		j.mu.Unlock()
+	}
+	var err error
+	if n > 0 {
+		err = j.db.applyJournal(ctx, epoch, batch, j.dropped)
+	}
+	if !force {
+		j.mu.Lock()
+	}
+	defer j.mu.Unlock()
+	if err == nil && n > 0 {
+		j.pending = j.pending[n:]
+		if len(j.pending) == 0 {
+			j.pending = nil
+		}
+		end := batch[n-1].end
+		for id, p := range j.status {
+			if p.end <= end {
+				delete(j.status, id)
+			}
+		}
+	}
+	if err == nil && len(j.pending) == 0 && j.size >= journalRotate {
+		j.rotateLocked()
+	}
+	close(j.progress)
+	j.progress = make(chan struct{})
+	return len(j.pending) > 0, err
+}
+
+func (j *Journal) dropped(e journalEntry, err error) {
+	j.logger.Error("journal: a transition that cannot be applied is dropped", "subscriber_id", e.t.ID, "status", e.t.Status, "err", err)
+}
+
+// rotateLocked empties the file, everything in it being applied, under a new epoch.
+func (j *Journal) rotateLocked() {
+	epoch, err := startJournal(j.f)
+	if err != nil {
+		// Left as it was (or empty, which replays as nothing): appends go on after it.
+		j.logger.Warn("journal: cutting the file back failed", "err", err)
+		if st, serr := j.f.Stat(); serr == nil {
+			j.size = st.Size()
+		}
+		return
+	}
+	j.epoch, j.size = epoch, int64(journalHeaderLen)
+}
+
+// close stops appends (RecordTransition reports false from then on), applies what is
+// pending, empties the file when all of it is applied and lets the journal go.
+func (j *Journal) close() error {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	close(j.quit)
+	<-j.done
+	var err error
+	if len(j.pending) == 0 {
+		err = j.f.Truncate(0)
+	}
+	return errors.Join(err, unlockJournal(j.f))
+}
