@@ -38,6 +38,13 @@ function request()
   if i > #paths then i = ((i - 1) % #paths) + 1 end
   return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
 end
+` + wrkDone
+
+// wrkFloorScript GETs /healthz: the same server, wrk and connections, no database work.
+const wrkFloorScript = wrkDone
+
+// wrkDone prints one line for the bench to parse.
+const wrkDone = `
 function done(summary, latency, requests)
   io.write(string.format("WRK requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d connect=%d read=%d write=%d status=%d timeout=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
@@ -103,6 +110,24 @@ func (b *bench) wrk(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections, %s per run, one-click POSTs to %s\n",
 		b.wrkSubs, wrkThreads, wrkConnections, b.wrkDur, httpAddr)
+	// The floor: what this machine and this wrk shape give a handler that does nothing.
+	floorScript := filepath.Join(b.dir, "floor.lua")
+	if err := os.WriteFile(floorScript, []byte(wrkFloorScript), 0o644); err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, wrkBin, "-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(wrkConnections),
+		"-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())), "--timeout", "5s", "-s", floorScript,
+		"http://"+httpAddr+"/healthz").CombinedOutput()
+	var floor wrkResult
+	if err == nil {
+		err = floor.parse(string(out))
+	}
+	if err != nil {
+		return fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	fmt.Fprintf(b.out, "wrk %-11s %.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz, idle: the floor)\n",
+		"floor", float64(floor.requests)/floor.duration.Seconds(), floor.p50, floor.p99, floor.max, floor.requests,
+		floor.connect+floor.read+floor.write+floor.status+floor.timeout)
 	for i, phase := range []string{"idle", "during send"} {
 		var send *exec.Cmd
 		var sendOut strings.Builder
