@@ -71,7 +71,7 @@ type Journal struct {
 	epoch    string
 	size     int64                   // end of the file, where the next record goes
 	pending  []journalEntry          // in the file, not yet in the database, oldest first
-	status   map[int64]pendingStatus // the status each pending transition sets, the latest
+	status   sync.Map                // subscriber id → pendingStatus: what the latest pending transition sets
 	progress chan struct{}           // closed and replaced after each round of applying
 	closed   bool
 
@@ -226,7 +226,7 @@ func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 		return fail(err)
 	}
 	j := &Journal{db: db, f: f, logger: logger, epoch: epoch, size: int64(journalHeaderLen),
-		status: map[int64]pendingStatus{}, progress: make(chan struct{}),
+		progress: make(chan struct{}),
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	db.journal.Store(j)
 	go j.run()
@@ -372,7 +372,7 @@ func (j *Journal) append(t Transition, now time.Time, rec []byte) (bool, error) 
 	j.size += int64(len(rec))
 	j.pending = append(j.pending, journalEntry{end: j.size, t: t, now: now})
 	if t.Status != "" {
-		j.status[t.ID] = pendingStatus{status: t.Status, end: j.size}
+		j.status.Store(t.ID, pendingStatus{status: t.Status, end: j.size})
 	}
 	j.nudge()
 	return true, nil
@@ -387,10 +387,12 @@ func (j *Journal) nudge() {
 
 // pendingStatus is the status a transition not yet applied gives subscriber id.
 func (j *Journal) pendingStatus(id int64) (newsletter.SubscriberStatus, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	p, ok := j.status[id]
-	return p.status, ok
+	// A sync.Map, read without j.mu: every unsubscribe request looks here.
+	p, ok := j.status.Load(id)
+	if !ok {
+		return "", false
+	}
+	return p.(pendingStatus).status, true
 }
 
 // drain waits until every transition appended so far is in the database.
@@ -495,9 +497,9 @@ func (j *Journal) applyRound(ctx context.Context) (bool, error) {
 			j.pending = nil
 		}
 		end := batch[n-1].end
-		for id, p := range j.status {
-			if p.end <= end {
-				delete(j.status, id)
+		for _, e := range batch {
+			if p, ok := j.status.Load(e.t.ID); ok && p.(pendingStatus).end <= end {
+				j.status.CompareAndDelete(e.t.ID, p)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -95,10 +96,23 @@ func oneClick(u string) *http.Request {
 // from its own process. Every POST must be answered 200, and every answered one must be
 // found recorded (unsubscribed, suppressed, in the consent log) by a fresh handle opened
 // after the server's is closed.
+//
+// It runs with the handler writing each change itself and, as `serve` runs it, through the
+// store's transition journal.
 func TestOneClickBurst(t *testing.T) {
+	t.Run("direct", func(t *testing.T) { oneClickBurst(t, false) })
+	t.Run("journaled", func(t *testing.T) { oneClickBurst(t, true) })
+}
+
+func oneClickBurst(t *testing.T, journaled bool) {
 	ctx := context.Background()
 	const burst = 200
 	l := newList(t, burst+300)
+	if journaled {
+		if err := l.db.OpenJournal(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	srv := httptest.NewServer(l.handler)
 	t.Cleanup(srv.Close)
 	is, err := l.db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: time.Now(), CreatedAt: time.Now()})
@@ -152,6 +166,16 @@ func TestOneClickBurst(t *testing.T) {
 			t.Errorf("POST for subscriber %d: %d", l.ids[i], code)
 		}
 	}
+	// Their page says so at once, applied to the database yet or not.
+	resp, err := http.Get(srv.URL + l.paths[burst-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "You are unsubscribed") {
+		t.Errorf("the page of subscriber %d after their one-click POST:\n%s", l.ids[burst-1], page)
+	}
 	srv.Close()
 	if err := sender.Close(); err != nil {
 		t.Fatal(err)
@@ -191,6 +215,70 @@ func TestOneClickBurst(t *testing.T) {
 		if s.Status != newsletter.StatusUnsubscribed || reason != store.SuppressUnsubscribed || !strings.Contains(strings.Join(log, " "), "left/web") {
 			t.Errorf("subscriber %d answered %d but has status %s, suppressed %q, log %v", id, codes[i], s.Status, reason, log)
 		}
+	}
+}
+
+// countingList is a list of one subscriber that counts how many lookups run at once.
+type countingList struct {
+	sub     newsletter.Subscriber
+	in, max atomic.Int32
+}
+
+func (c *countingList) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error) {
+	n := c.in.Add(1)
+	for m := c.max.Load(); n > m && !c.max.CompareAndSwap(m, n); m = c.max.Load() {
+	}
+	time.Sleep(time.Millisecond) // long enough for the others to pile up behind
+	c.in.Add(-1)
+	return c.sub, nil
+}
+
+func (c *countingList) ChangeStatus(context.Context, newsletter.Subscriber, newsletter.SubscriberStatus, time.Time) (bool, error) {
+	return true, nil
+}
+
+// TestUnsubscribeRequestsTakeTurns: 24 requests at once, MaxConcurrent 2: never more than
+// two in the handler, and every one answered.
+func TestUnsubscribeRequestsTakeTurns(t *testing.T) {
+	sg, err := token.NewSigner(bytes.Repeat([]byte("s"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := &countingList{sub: newsletter.Subscriber{ID: 7, Email: "reader@example.com", Status: newsletter.StatusActive}}
+	s, err := web.New(web.Options{Subscribers: list, Tokens: sg, MaxConcurrent: 2,
+		Templates: os.DirFS(filepath.Join("..", "..", "templates"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler(s))
+	defer srv.Close()
+	u := srv.URL + "/unsubscribe/" + sg.Make(token.Unsubscribe, 7, "reader@example.com")
+	var wg sync.WaitGroup
+	codes := make([]int, 24)
+	for i := range codes {
+		wg.Go(func() {
+			req := oneClick(u)
+			req.RequestURI = ""
+			if i%2 == 1 {
+				req, _ = http.NewRequest(http.MethodGet, u, nil)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("request %d: %d", i, code)
+		}
+	}
+	if m := list.max.Load(); m > 2 {
+		t.Errorf("%d requests in the handler at once, want at most 2", m)
 	}
 }
 
