@@ -69,10 +69,10 @@ type Journal struct {
 
 	mu       sync.Mutex
 	epoch    string
-	size     int64                   // end of the file, where the next record goes
-	pending  []journalEntry          // in the file, not yet in the database, oldest first
-	status   sync.Map                // subscriber id → pendingStatus: what the latest pending transition sets
-	progress chan struct{}           // closed and replaced after each round of applying
+	size     int64          // end of the file, where the next record goes
+	pending  []journalEntry // in the file, not yet in the database, oldest first
+	status   sync.Map       // subscriber id → pendingStatus: what the latest pending transition sets
+	progress chan struct{}  // closed and replaced after each round of applying
 	closed   bool
 
 	wake chan struct{} // capacity 1: something to apply
@@ -227,7 +227,7 @@ func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 	}
 	j := &Journal{db: db, f: f, logger: logger, epoch: epoch, size: int64(journalHeaderLen),
 		progress: make(chan struct{}),
-		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		wake:     make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	db.journal.Store(j)
 	go j.run()
 	return nil
