@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +20,7 @@ import (
 	"newsletter/internal/newsletter"
 	"newsletter/internal/smtptest"
 	"newsletter/internal/store"
+	"newsletter/internal/token"
 )
 
 // binary builds the real newsletter binary once per test into t.TempDir().
@@ -225,5 +229,94 @@ func TestBinarySIGTERMFinishesInFlight(t *testing.T) {
 		if addr := fmt.Sprintf("reader%03d@example.com", i); perRecipient(srv)[addr] != 1 {
 			t.Errorf("%s got %d copies", addr, perRecipient(srv)[addr])
 		}
+	}
+}
+
+// TestBinaryKilledServeKeepsUnsubscribes: one-click unsubscribes answered by `serve` while
+// another process holds the database's write lock (so they are in its journal only) survive
+// a SIGKILL of serve: the next command to open the database applies them.
+func TestBinaryKilledServeKeepsUnsubscribes(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	b := newBinaryEnv(t, srv, 5)
+	key, err := token.LoadOrCreateKey(filepath.Join(b.dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := token.NewSigner(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(b.dir, "nl.db")
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	var subs []newsletter.Subscriber
+	err = db.EachSubscriber(ctx, store.SubscriberFilter{}, func(s newsletter.Subscriber) error {
+		paths = append(paths, "/unsubscribe/"+sg.Make(token.Unsubscribe, s.ID, s.Email))
+		subs = append(subs, s)
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := startServe(t, b, append(b.env, "NEWSLETTER_HTTP_ADDR=127.0.0.1:0"), "serve", "--no-scheduler")
+	var base string
+	select {
+	case base = <-d.addr:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start:\n%s", d.output())
+	}
+	// Another process's long transaction (an import, say) holds the write lock.
+	locker, err := sql.Open("sqlite3", "file:"+dbPath+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	conn, err := locker.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	const left = 3
+	for _, p := range paths[:left] {
+		resp, err := http.PostForm(base+p, url.Values{"List-Unsubscribe": {"One-Click"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("one-click POST with the lock held elsewhere: %d\n%s", resp.StatusCode, d.output())
+		}
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Wait()
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if st, err := os.Stat(dbPath + "-transitions"); err != nil || st.Size() == 0 {
+		t.Fatalf("serve's journal after the kill: %v; want the %d unsubscribes in it", err, left)
+	}
+
+	out, err := b.command("subscribers", "list", "--status", "unsubscribed").CombinedOutput()
+	if err != nil {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	for i, s := range subs {
+		if got := strings.Contains(string(out), s.Email); got != (i < left) {
+			t.Errorf("%s listed as unsubscribed: %v, want %v\n%s", s.Email, got, i < left, out)
+		}
+	}
+	if st, err := os.Stat(dbPath + "-transitions"); err != nil || st.Size() != 0 {
+		t.Errorf("journal after it was applied: %v, want an empty file", err)
 	}
 }

@@ -51,8 +51,14 @@ type serveProc struct {
 
 func startDaemon(t *testing.T, b *binaryEnv, env []string) *serveProc {
 	t.Helper()
+	return startServe(t, b, env, "serve")
+}
+
+// startServe starts the binary with args (a serve command) and env.
+func startServe(t *testing.T, b *binaryEnv, env []string, args ...string) *serveProc {
+	t.Helper()
 	d := &serveProc{addr: make(chan string, 1)}
-	d.cmd = b.command("serve")
+	d.cmd = b.command(args...)
 	d.cmd.Env = env
 	pr, pw := io.Pipe()
 	d.cmd.Stdout, d.cmd.Stderr = pw, pw
