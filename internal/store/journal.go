@@ -49,11 +49,13 @@ const (
 	journalMaxRecord = 64 << 10
 	journalBatch     = 1024    // records per applying transaction
 	journalRotate    = 4 << 20 // cut the file back once it is this long and caught up
-	journalForce     = 8 * journalRotate
-	journalLockWait  = time.Second
-	journalGather    = 50 * time.Millisecond
-	journalRetryMin  = 50 * time.Millisecond
-	journalRetryMax  = 2 * time.Second
+	journalFull      = 8 * journalRotate
+	// journalLockWait is how long OpenJournal waits for another process's flock: as long
+	// as that process may take to replay a journal into a busy database.
+	journalLockWait = busyTimeout + time.Second
+	journalGather   = 50 * time.Millisecond
+	journalRetryMin = 50 * time.Millisecond
+	journalRetryMax = 2 * time.Second
 )
 
 var (
@@ -73,7 +75,13 @@ type Journal struct {
 	pending  []journalEntry // in the file, not yet in the database, oldest first
 	status   sync.Map       // subscriber id → pendingStatus: what the latest pending transition sets
 	progress chan struct{}  // closed and replaced after each round of applying
-	closed   bool
+	batch    int            // records per applying transaction: journalBatch
+	// appended and applied count records since OpenJournal; drain waits for applied to
+	// reach what appended was when it began.
+	appended, applied uint64
+	// closed stops appends: the journal is closing, or its file can no longer be trusted
+	// to take them (a failed write); RecordTransition then reports false.
+	closed bool
 
 	wake chan struct{} // capacity 1: something to apply
 	quit chan struct{}
@@ -195,7 +203,7 @@ func startJournal(f *os.File) (epoch string, err error) {
 // OpenJournal makes this handle the journal's owner: from now on RecordTransition appends
 // to it and a goroutine applies it (see the top of this file), until Close. It first
 // applies what an earlier owner left. Another process owning the journal is an error after
-// waiting up to a second (or until ctx ends); so is a platform without flock.
+// waiting up to journalLockWait (or until ctx ends); so is a platform without flock.
 func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 	if db.journal.Load() != nil {
 		return errors.New("store: the transition journal is already open")
@@ -226,33 +234,42 @@ func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 		return fail(err)
 	}
 	j := &Journal{db: db, f: f, logger: logger, epoch: epoch, size: int64(journalHeaderLen),
-		progress: make(chan struct{}),
-		wake:     make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		progress: make(chan struct{}), batch: journalBatch,
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	db.journal.Store(j)
 	go j.run()
 	return nil
 }
 
 // replayUnownedJournal applies what a journal nobody owns holds: a `serve` that crashed
-// left it. It is best effort, run by every Open: when the journal is owned, unreadable or
-// the database busy, it leaves the file for its owner or a later Open.
-func (db *DB) replayUnownedJournal(ctx context.Context) {
+// left it. Every Open runs it, so no command goes on (a send, say) while answered
+// unsubscribes wait in a file. A journal owned by a live process is its owner's to apply.
+// Changes it cannot apply (the database busy, a file that is not a journal) are an error.
+func (db *DB) replayUnownedJournal(ctx context.Context) error {
 	path := db.path + journalSuffix
 	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
-		return
+		return nil
 	}
 	f, err := lockJournal(ctx, path, 0)
+	if errors.Is(err, errJournalLocked) || errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
 	if err != nil {
-		return
+		return fmt.Errorf("unsubscribe journal %s: %w", path, err)
 	}
 	defer unlockJournal(f)
-	_, _ = db.replayJournal(ctx, f, nil)
+	// A record that fails on its own is dropped, as its owner would (logging it), so that
+	// it does not stop every command.
+	if _, err := db.replayJournal(ctx, f, func(journalEntry, error) {}); err != nil {
+		return fmt.Errorf("unsubscribe journal %s holds changes a stopped `serve` left, and applying them failed: %w", path, err)
+	}
+	return nil
 }
 
 // replayJournal applies the records of f that are not in the database yet, then empties
-// f. drop hears of a record that fails on its own (other than for a subscriber that is
-// gone), which is then skipped; with drop nil such a record stops the replay and f is
-// left as it is. It returns the number of records applied.
+// f. drop hears of a record that fails on its own (see applyJournal), which is skipped. On
+// an error f is left as it is; journal_state keeps what was applied from being applied
+// again. It returns the number of records applied.
 func (db *DB) replayJournal(ctx context.Context, f *os.File, drop func(journalEntry, error)) (int, error) {
 	data, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<62))
 	if err != nil {
@@ -275,9 +292,11 @@ func (db *DB) replayJournal(ctx context.Context, f *os.File, drop func(journalEn
 	if doneEpoch == epoch && applied > start {
 		start = applied
 	}
+	// A torn or corrupt record ends what can be read: past it no record boundary can be
+	// trusted. A power cut tears only the last write; anything else is damage.
 	entries, _ := decodeJournal(data, start)
 	for i := 0; i < len(entries); i += journalBatch {
-		if err := db.applyJournal(ctx, epoch, entries[i:min(i+journalBatch, len(entries))], drop); err != nil {
+		if _, err := db.applyJournal(ctx, epoch, entries[i:min(i+journalBatch, len(entries))], drop); err != nil {
 			return 0, err
 		}
 	}
@@ -293,29 +312,30 @@ type recordError struct {
 func (e *recordError) Error() string { return e.err.Error() }
 
 // applyJournal applies entries in one transaction that also stores how far the journal of
-// epoch is applied. A record that fails, other than for a subscriber that is gone, rolls
-// the batch back; then each record goes alone, and one that fails alone is given to drop
-// and skipped (with drop nil, the error is returned).
-func (db *DB) applyJournal(ctx context.Context, epoch string, entries []journalEntry, drop func(journalEntry, error)) error {
+// epoch is applied, and returns how many of them (a prefix) are committed. A record that
+// fails a constraint (its own fault: retrying cannot help) rolls the batch back; then each
+// record goes in a transaction of its own, and one that fails alone is given to drop and
+// skipped. Any other failure (the database busy, a full disk) is returned, to try again.
+func (db *DB) applyJournal(ctx context.Context, epoch string, entries []journalEntry, drop func(journalEntry, error)) (int, error) {
 	err := db.applyJournalTx(ctx, epoch, entries, false)
 	var re *recordError
-	if !errors.As(err, &re) {
-		return err
+	if err == nil || !errors.As(err, &re) {
+		if err != nil {
+			return 0, err
+		}
+		return len(entries), nil
 	}
-	for _, e := range entries {
+	for i, e := range entries {
 		err := db.applyJournalTx(ctx, epoch, []journalEntry{e}, false)
 		if errors.As(err, &re) {
-			if drop == nil {
-				return err
-			}
 			drop(e, re.err)
 			err = db.applyJournalTx(ctx, epoch, []journalEntry{e}, true)
 		}
 		if err != nil {
-			return err
+			return i, err
 		}
 	}
-	return nil
+	return len(entries), nil
 }
 
 func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journalEntry, skip bool) error {
@@ -324,8 +344,13 @@ func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journa
 			if skip {
 				break
 			}
-			if _, err := transitionTx(ctx, tx, e.t, e.now); err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+			_, err := transitionTx(ctx, tx, e.t, e.now)
+			switch {
+			case err == nil || errors.Is(err, newsletter.ErrNotFound):
+			case isConstraint(err):
 				return &recordError{entry: e, err: fmt.Errorf("subscriber %d: %w", e.t.ID, err)}
+			default:
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `
@@ -361,15 +386,22 @@ func (db *DB) RecordTransition(ctx context.Context, t Transition, now time.Time)
 func (j *Journal) append(t Transition, now time.Time, rec []byte) (bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed {
+	if j.closed || j.size >= journalFull {
+		// Closing, broken, or so far behind (the database locked for long) that the file
+		// should not grow further: the caller writes directly, after what is pending.
 		return false, nil
 	}
 	if _, err := j.f.Write(rec); err != nil {
-		// Cut off what a short write left, so that later records stay readable.
-		_ = j.f.Truncate(j.size)
+		// Cut off what a short write left, so that later records stay readable; if even
+		// that fails, take no more records into this file.
+		if terr := j.f.Truncate(j.size); terr != nil {
+			j.closed = true
+			j.logger.Error("journal: cannot cut off a failed write; unsubscribes are written directly from now on", "err", terr)
+		}
 		return false, fmt.Errorf("store: journal: %w", err)
 	}
 	j.size += int64(len(rec))
+	j.appended++
 	j.pending = append(j.pending, journalEntry{end: j.size, t: t, now: now})
 	if t.Status != "" {
 		j.status.Store(t.ID, pendingStatus{status: t.Status, end: j.size})
@@ -395,19 +427,39 @@ func (j *Journal) pendingStatus(id int64) (newsletter.SubscriberStatus, bool) {
 	return p.(pendingStatus).status, true
 }
 
-// drain waits until every transition appended so far is in the database.
+// drain waits until every transition appended before it began is in the database (those
+// appended meanwhile may still be pending).
 func (j *Journal) drain(ctx context.Context) error {
+	return j.waitApplied(ctx, j.mark())
+}
+
+// mark is the count of records appended so far.
+func (j *Journal) mark() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.appended
+}
+
+// waitApplied waits until target records are applied.
+func (j *Journal) waitApplied(ctx context.Context, target uint64) error {
 	for {
 		j.mu.Lock()
-		if len(j.pending) == 0 {
-			j.mu.Unlock()
+		caughtUp, progress := j.applied >= target, j.progress
+		j.mu.Unlock()
+		if caughtUp {
 			return nil
 		}
-		progress := j.progress
-		j.mu.Unlock()
 		j.nudge()
 		select {
 		case <-progress:
+		case <-j.done:
+			j.mu.Lock()
+			caughtUp = j.applied >= target
+			j.mu.Unlock()
+			if caughtUp {
+				return nil
+			}
+			return errors.New("the transition journal stopped with changes not yet applied")
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -470,34 +522,28 @@ func (j *Journal) finish(ctx context.Context) {
 
 // applyRound applies the oldest pending transitions, up to journalBatch, and reports
 // whether more wait. Once all are applied and the file is long, it cuts the file back to a
-// new header. A file past journalForce (a flood that never let the applier catch up) is
-// cut back by applying everything pending with appends held meanwhile.
+// new header.
 func (j *Journal) applyRound(ctx context.Context) (bool, error) {
 	j.mu.Lock()
-	force := j.size >= journalForce
-	n := len(j.pending)
-	if !force {
-		n = min(n, journalBatch)
-	}
+	n := min(len(j.pending), j.batch)
 	batch, epoch := j.pending[:n:n], j.epoch
-	if !force {
-		j.mu.Unlock()
-	}
+	j.mu.Unlock()
+	var done int
 	var err error
 	if n > 0 {
-		err = j.db.applyJournal(ctx, epoch, batch, j.dropped)
+		done, err = j.db.applyJournal(ctx, epoch, batch, j.dropped)
 	}
-	if !force {
-		j.mu.Lock()
-	}
+	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err == nil && n > 0 {
-		j.pending = j.pending[n:]
+	if done > 0 {
+		// Even when a later record failed: those committed are never applied again.
+		j.pending = j.pending[done:]
 		if len(j.pending) == 0 {
 			j.pending = nil
 		}
-		end := batch[n-1].end
-		for _, e := range batch {
+		j.applied += uint64(done)
+		end := batch[done-1].end
+		for _, e := range batch[:done] {
 			if p, ok := j.status.Load(e.t.ID); ok && p.(pendingStatus).end <= end {
 				j.status.CompareAndDelete(e.t.ID, p)
 			}
@@ -515,22 +561,21 @@ func (j *Journal) dropped(e journalEntry, err error) {
 	j.logger.Error("journal: a transition that cannot be applied is dropped", "subscriber_id", e.t.ID, "status", e.t.Status, "err", err)
 }
 
-// rotateLocked empties the file, everything in it being applied, under a new epoch.
+// rotateLocked empties the file, everything in it being applied, under a new epoch. If that
+// fails, the file's content is no longer known: no more records go into it.
 func (j *Journal) rotateLocked() {
 	epoch, err := startJournal(j.f)
 	if err != nil {
-		// Left as it was (or empty, which replays as nothing): appends go on after it.
-		j.logger.Warn("journal: cutting the file back failed", "err", err)
-		if st, serr := j.f.Stat(); serr == nil {
-			j.size = st.Size()
-		}
+		j.closed = true
+		j.logger.Error("journal: cannot cut the file back; unsubscribes are written directly from now on", "err", err)
 		return
 	}
 	j.epoch, j.size = epoch, int64(journalHeaderLen)
 }
 
 // close stops appends (RecordTransition reports false from then on), applies what is
-// pending, empties the file when all of it is applied and lets the journal go.
+// pending, empties the file when all of it is applied and lets the journal go. What cannot
+// be applied stays in the file for the next Open.
 func (j *Journal) close() error {
 	j.mu.Lock()
 	j.closed = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,7 @@ func TestOpenReplaysWhatACrashLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []newsletter.SubscriberStatus{"unsubscribed", "unsubscribed", "active", "active", "active"}},
+		// A record damaged in the middle ends what can be trusted: the ones after it too.
 		{"bad checksum", func(t *testing.T, db *DB, jpath string, ids []int64) {
 			ends := writeJournal(t, jpath, epoch, []Transition{leave(ids[0]), leave(ids[1]), leave(ids[2])})
 			data, err := os.ReadFile(jpath)
@@ -169,6 +171,11 @@ func TestOpenReplaysWhatACrashLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []newsletter.SubscriberStatus{"unsubscribed", "active", "active", "active", "active"}},
+		{"record breaking a constraint skipped", func(t *testing.T, db *DB, jpath string, ids []int64) {
+			bad := leave(ids[1])
+			bad.Suppress = "no such reason"
+			writeJournal(t, jpath, epoch, []Transition{leave(ids[0]), bad, leave(ids[2])})
+		}, []newsletter.SubscriberStatus{"unsubscribed", "active", "unsubscribed", "active", "active"}},
 		{"gone subscriber skipped", func(t *testing.T, db *DB, jpath string, ids []int64) {
 			writeJournal(t, jpath, epoch, []Transition{leave(999999), leave(ids[4])})
 		}, []newsletter.SubscriberStatus{"active", "active", "active", "active", "unsubscribed"}},
@@ -199,7 +206,8 @@ func TestOpenReplaysWhatACrashLeft(t *testing.T) {
 }
 
 // TestJournalOfALiveOwnerIsLeftAlone: while one handle owns the journal, another opening the
-// database applies nothing of it and cannot take it over.
+// database applies nothing of it (it does not even wait for the write lock it would need)
+// and cannot take it over.
 func TestJournalOfALiveOwnerIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "n.db")
@@ -208,13 +216,20 @@ func TestJournalOfALiveOwnerIsLeftAlone(t *testing.T) {
 	if err := owner.OpenJournal(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	release := holdWriteLock(t, path)
-	if _, err := owner.RecordTransition(ctx, leave(ids[0]), t0); err != nil {
-		release()
-		t.Fatal(err)
-	}
-	release()
 	second := openAt(t, path)
+	release := holdWriteLock(t, path)
+	recorded, err := owner.RecordTransition(ctx, leave(ids[0]), t0)
+	if err != nil || !recorded {
+		release()
+		t.Fatalf("recorded=%v err=%v", recorded, err)
+	}
+	err = second.replayUnownedJournal(ctx)
+	size := journalSize(t, path)
+	st := statusOf(t, second, ids[0])
+	release()
+	if err != nil || size <= int64(journalHeaderLen) || st != newsletter.StatusActive {
+		t.Fatalf("another handle's replay of an owned journal: err %v, journal %d bytes, subscriber %s; want nil, the record still there, active", err, size, st)
+	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if err := second.OpenJournal(short, nil); !errors.Is(err, errJournalLocked) {
@@ -229,6 +244,136 @@ func TestJournalOfALiveOwnerIsLeftAlone(t *testing.T) {
 	if err := second.OpenJournal(ctx, nil); err != nil {
 		t.Fatalf("taking over a released journal: %v", err)
 	}
+}
+
+// TestJournalDrainIsNotStarved: a direct change waits only for the journal's records that came
+// before it, not for those that keep arriving after (under a steady stream of unsubscribes
+// the journal is never empty, and waiting for that starved sign-up confirmations).
+func TestJournalDrainIsNotStarved(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "n.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, "s", 12)
+	if err := db.OpenJournal(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	j := db.journal.Load()
+	j.mu.Lock()
+	j.batch = 4 // three rounds for the twelve
+	j.mu.Unlock()
+	release := holdWriteLock(t, path)
+	record := func(ids []int64) {
+		for _, id := range ids {
+			if _, err := db.RecordTransition(ctx, leave(id), t0); err != nil {
+				release()
+				t.Fatal(err)
+			}
+		}
+	}
+	record(ids[:4])
+	drained := make(chan error, 1)
+	target := j.mark() // as drain does
+	go func() { drained <- j.waitApplied(ctx, target) }()
+	record(ids[4:])
+	release()
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	applied, appended := j.applied, j.appended
+	j.mu.Unlock()
+	if applied < 4 || applied == appended {
+		t.Errorf("drain returned with %d of %d records applied: want the first 4 in, and not to have waited for all", applied, appended)
+	}
+}
+
+// TestJournalDropsARecordThatCannotBeApplied: a record that breaks a constraint is dropped
+// and the others of its batch are applied.
+func TestJournalDropsARecordThatCannotBeApplied(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "n.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ids := addSubscribers(t, db, "b", 3)
+	if err := db.OpenJournal(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := leave(ids[1])
+	bad.Suppress = "no such reason" // the suppressions table's CHECK refuses it
+	for _, tr := range []Transition{leave(ids[0]), bad, leave(ids[2])} {
+		if _, err := db.RecordTransition(ctx, tr, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.journal.Load().drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []newsletter.SubscriberStatus{"unsubscribed", "active", "unsubscribed"} {
+		if got := statusOf(t, db, ids[i]); got != want {
+			t.Errorf("subscriber #%d: %s, want %s", i, got, want)
+		}
+	}
+}
+
+// TestJournalCloseAppliesWhatIsPending: Close waits out a write lock held elsewhere and
+// applies what the journal holds before it lets go.
+func TestJournalCloseAppliesWhatIsPending(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "n.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := addSubscribers(t, db, "c", 3)
+	if err := db.OpenJournal(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriteLock(t, path)
+	for _, id := range ids {
+		if _, err := db.RecordTransition(ctx, leave(id), t0); err != nil {
+			release()
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		release()
+	}()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := journalSize(t, path); n != 0 {
+		t.Errorf("journal holds %d bytes after Close, want 0", n)
+	}
+	checkLeft(t, path, ids)
+}
+
+// TestOpenRefusesAJournalItCannotRead: a file where the journal should be that is not one
+// stops Open with an error naming it, rather than leaving what it may hold unapplied.
+func TestOpenRefusesAJournalItCannotRead(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "n.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.WriteFile(path+journalSuffix, []byte("this is not a journal at all, but long enough\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if db, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), path+journalSuffix) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("Open beside a file that is not a journal: %v, want an error naming it", err)
+	}
+	if err := os.Remove(path + journalSuffix); err != nil {
+		t.Fatal(err)
+	}
+	openAt(t, path)
 }
 
 // TestJournalGoesBeforeADirectChange: a change made directly after one journaled for the

@@ -117,14 +117,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		_ = db.closeAll()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.replayUnownedJournal(ctx)
+	if err := db.replayUnownedJournal(ctx); err != nil {
+		_ = db.closeAll()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return db, nil
 }
 
 func (db *DB) closeAll() error {
 	var jerr error
-	if j := db.journal.Swap(nil); j != nil {
+	if j := db.journal.Load(); j != nil {
+		// Closed while still in place, so that a direct change meanwhile waits for it.
 		jerr = j.close()
+		db.journal.Store(nil)
 	}
 	db.checkpoints.stop()
 	return errors.Join(jerr, db.writer.Close(), db.db.Close(), db.turns.close())
