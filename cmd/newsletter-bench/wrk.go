@@ -115,19 +115,25 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err := os.WriteFile(floorScript, []byte(wrkFloorScript), 0o644); err != nil {
 		return err
 	}
-	out, err := exec.CommandContext(ctx, wrkBin, "-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(wrkConnections),
-		"-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())), "--timeout", "5s", "-s", floorScript,
-		"http://"+httpAddr+"/healthz").CombinedOutput()
-	var floor wrkResult
-	if err == nil {
-		err = floor.parse(string(out))
+	floor := func(label string) error {
+		out, err := exec.CommandContext(ctx, wrkBin, "-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(wrkConnections),
+			"-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())), "--timeout", "5s", "-s", floorScript,
+			"http://"+httpAddr+"/healthz").CombinedOutput()
+		var r wrkResult
+		if err == nil {
+			err = r.parse(string(out))
+		}
+		if err != nil {
+			return fmt.Errorf("wrk: %w\n%s", err, out)
+		}
+		fmt.Fprintf(b.out, "wrk %-11s %.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz: the floor)\n",
+			label, float64(r.requests)/r.duration.Seconds(), r.p50, r.p99, r.max, r.requests,
+			r.connect+r.read+r.write+r.status+r.timeout)
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("wrk: %w\n%s", err, out)
+	if err := floor("floor idle"); err != nil {
+		return err
 	}
-	fmt.Fprintf(b.out, "wrk %-11s %.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz, idle: the floor)\n",
-		"floor", float64(floor.requests)/floor.duration.Seconds(), floor.p50, floor.p99, floor.max, floor.requests,
-		floor.connect+floor.read+floor.write+floor.status+floor.timeout)
 	for i, phase := range []string{"idle", "during send"} {
 		var send *exec.Cmd
 		var sendOut strings.Builder
@@ -140,6 +146,11 @@ func (b *bench) wrk(ctx context.Context) error {
 				return fmt.Errorf("send: %w", err)
 			}
 			time.Sleep(500 * time.Millisecond) // let it get going
+			if err := floor("floor send"); err != nil {
+				_ = send.Process.Signal(os.Interrupt)
+				_ = send.Wait()
+				return err
+			}
 		}
 		before, err := countUnsubscribed(ctx, db)
 		if err != nil {
