@@ -34,6 +34,19 @@ func journalSize(t *testing.T, dbPath string) int64 {
 	return st.Size()
 }
 
+// journaled opens a database at a fresh path with n subscribers, this handle owning its
+// journal.
+func journaled(t *testing.T, prefix string, n int) (*DB, string, []int64) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "n.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, prefix, n)
+	if err := db.OpenJournal(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return db, path, ids
+}
+
 // TestJournalTakesUnsubscribesWhileTheLockIsHeld holds the write lock from another
 // connection (as a long import would) while 50 one-click unsubscribes arrive: each is
 // taken at once, shows as unsubscribed to this process, and is in the database once the
@@ -210,12 +223,7 @@ func TestOpenReplaysWhatACrashLeft(t *testing.T) {
 // and cannot take it over.
 func TestJournalOfALiveOwnerIsLeftAlone(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "n.db")
-	owner := openAt(t, path)
-	ids := addSubscribers(t, owner, "o", 2)
-	if err := owner.OpenJournal(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	owner, path, ids := journaled(t, "o", 2)
 	second := openAt(t, path)
 	release := holdWriteLock(t, path)
 	recorded, err := owner.RecordTransition(ctx, leave(ids[0]), t0)
@@ -251,12 +259,7 @@ func TestJournalOfALiveOwnerIsLeftAlone(t *testing.T) {
 // the journal is never empty, and waiting for that starved sign-up confirmations).
 func TestJournalDrainIsNotStarved(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "n.db")
-	db := openAt(t, path)
-	ids := addSubscribers(t, db, "s", 12)
-	if err := db.OpenJournal(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, path, ids := journaled(t, "s", 12)
 	j := db.journal.Load()
 	j.mu.Lock()
 	j.batch = 4 // three rounds for the twelve
@@ -291,16 +294,7 @@ func TestJournalDrainIsNotStarved(t *testing.T) {
 // and the others of its batch are applied.
 func TestJournalDropsARecordThatCannotBeApplied(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "n.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := addSubscribers(t, db, "b", 3)
-	if err := db.OpenJournal(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, _, ids := journaled(t, "b", 3)
 	bad := leave(ids[1])
 	bad.Suppress = "no such reason" // the suppressions table's CHECK refuses it
 	for _, tr := range []Transition{leave(ids[0]), bad, leave(ids[2])} {
@@ -322,15 +316,7 @@ func TestJournalDropsARecordThatCannotBeApplied(t *testing.T) {
 // applies what the journal holds before it lets go.
 func TestJournalCloseAppliesWhatIsPending(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "n.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := addSubscribers(t, db, "c", 3)
-	if err := db.OpenJournal(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, path, ids := journaled(t, "c", 3)
 	release := holdWriteLock(t, path)
 	for _, id := range ids {
 		if _, err := db.RecordTransition(ctx, leave(id), t0); err != nil {
@@ -380,11 +366,7 @@ func TestOpenRefusesAJournalItCannotRead(t *testing.T) {
 // same subscriber is the one that stays.
 func TestJournalGoesBeforeADirectChange(t *testing.T) {
 	ctx := context.Background()
-	db := openTestDB(t)
-	ids := addSubscribers(t, db, "d", 1)
-	if err := db.OpenJournal(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	db, _, ids := journaled(t, "d", 1)
 	if _, err := db.RecordTransition(ctx, leave(ids[0]), t0); err != nil {
 		t.Fatal(err)
 	}
