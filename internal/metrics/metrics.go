@@ -19,6 +19,8 @@ import (
 type Source interface {
 	SubscriberCounts(ctx context.Context) (map[string]int, error)
 	DeliveryCounts(ctx context.Context) (map[string]int, error)
+	// JournalPending is how many unsubscribes are answered but not yet in the database.
+	JournalPending() int
 }
 
 // Metrics owns one registry; nothing is registered globally.
@@ -108,6 +110,8 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 var (
 	subscribersDesc = prometheus.NewDesc("newsletter_subscribers", "Subscribers by status.", []string{"status"}, nil)
 	ledgerDesc      = prometheus.NewDesc("newsletter_ledger_rows", "Delivery ledger rows of all issues by status.", []string{"status"}, nil)
+	journalDesc     = prometheus.NewDesc("newsletter_unsubscribe_journal_pending",
+		"Unsubscribes answered and in serve's journal, not yet applied to the database (normally applied within about 50 ms).", nil, nil)
 )
 
 // dbCollector reads gauges from the database on each scrape.
@@ -119,11 +123,13 @@ type dbCollector struct {
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- subscribersDesc
 	ch <- ledgerDesc
+	ch <- journalDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	ch <- prometheus.MustNewConstMetric(journalDesc, prometheus.GaugeValue, float64(c.source.JournalPending()))
 	if counts, err := c.source.SubscriberCounts(ctx); err == nil {
 		for st, n := range counts {
 			ch <- prometheus.MustNewConstMetric(subscribersDesc, prometheus.GaugeValue, float64(n), st)

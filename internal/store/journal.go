@@ -417,6 +417,18 @@ func (j *Journal) nudge() {
 	}
 }
 
+// JournalPending is how many transitions this handle's journal holds that are not in the
+// database yet; 0 without a journal.
+func (db *DB) JournalPending() int {
+	j := db.journal.Load()
+	if j == nil {
+		return 0
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.pending)
+}
+
 // pendingStatus is the status a transition not yet applied gives subscriber id.
 func (j *Journal) pendingStatus(id int64) (newsletter.SubscriberStatus, bool) {
 	// A sync.Map, read without j.mu: every unsubscribe request looks here.
