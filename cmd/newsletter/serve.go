@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -37,6 +38,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
 	}
 	e.logFormat, e.logLevel = *logFormat, level
+	tuneGC(e.getenv)
 	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
 		return err
@@ -144,4 +146,25 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "Stopped.")
 	return nil
+}
+
+// serveGCPercent and serveMemoryLimit are serve's garbage collector settings, unless GOGC or
+// GOMEMLIMIT say otherwise. Its live heap is a few MiB and each request allocates a few KiB,
+// so at Go's default (collect once the heap has doubled) it collected several times a second
+// under load, each time taking a core's share for marking. Collecting at 5× the live heap,
+// one-click unsubscribes beside a send had a p99 of 16.8–17.2 ms against 19.4–23.5 at the
+// default, and answered 3–28% more (three pairs of 6 s wrk runs, alternated). The memory limit
+// makes the collector work harder rather than let a larger live heap grow 5×.
+const (
+	serveGCPercent   = 400
+	serveMemoryLimit = 256 << 20
+)
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 }

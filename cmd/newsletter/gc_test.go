@@ -1,0 +1,27 @@
+package main
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+// TestTuneGCLeavesTheEnvironmentsSettings: serve sets its collector's pace unless GOGC or
+// GOMEMLIMIT is set, which Go itself has already applied.
+func TestTuneGCLeavesTheEnvironmentsSettings(t *testing.T) {
+	oldPercent := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(1 << 40)
+	t.Cleanup(func() {
+		debug.SetGCPercent(oldPercent)
+		debug.SetMemoryLimit(oldLimit)
+	})
+	tuneGC(func(k string) string { return map[string]string{"GOGC": "100", "GOMEMLIMIT": "1TiB"}[k] })
+	if p, l := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); p != 100 || l != 1<<40 {
+		t.Errorf("with GOGC and GOMEMLIMIT set: percent %d, limit %d; want them untouched", p, l)
+	}
+	debug.SetGCPercent(100)
+	tuneGC(func(string) string { return "" })
+	if p, l := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); p != serveGCPercent || l != serveMemoryLimit {
+		t.Errorf("without them: percent %d, limit %d; want %d and %d", p, l, serveGCPercent, serveMemoryLimit)
+	}
+	debug.SetGCPercent(serveGCPercent)
+}
