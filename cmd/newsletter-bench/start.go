@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -24,12 +23,8 @@ func (b *bench) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := b.prepare(ctx, b.n)
+	db, err := b.prepared(ctx, b.n, "start.db")
 	if err != nil {
-		return err
-	}
-	db := filepath.Join(b.dir, "start.db")
-	if err := copyFile(db, tmpl); err != nil {
 		return err
 	}
 	sinkAddr, stopSink, err := startSink(ctx, sink, pfxEnv)

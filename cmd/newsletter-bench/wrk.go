@@ -69,12 +69,8 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := b.prepare(ctx, b.wrkSubs)
+	db, err := b.prepared(ctx, b.wrkSubs, "wrk.db")
 	if err != nil {
-		return err
-	}
-	db := filepath.Join(b.dir, "wrk.db")
-	if err := copyFile(db, tmpl); err != nil {
 		return err
 	}
 	// Half the subscribers for the idle run, half for the run beside a send.
