@@ -2,10 +2,29 @@ package mailer
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
+
+// sameRendering fails unless prep, a message with a prepared body, renders byte for byte as
+// full, the same message with its body filled in, and returns the rendering.
+func sameRendering(t *testing.T, what string, full, prep Message) []byte {
+	t.Helper()
+	want, err := full.Render(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := prep.Render(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: prepared body differs:\n got %q\nwant %q", what, got, want)
+	}
+	return want
+}
 
 // A message with a prepared body must be byte for byte the message with the filled body.
 func TestPreparedBodyMatchesFull(t *testing.T) {
@@ -37,17 +56,7 @@ func TestPreparedBodyMatchesFull(t *testing.T) {
 			prep := full
 			prep.Text, prep.HTML = "", ""
 			prep.Body, prep.TextFill, prep.HTMLFill = b, tc.fills[:], tc.fills[:]
-			want, err := full.Render(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := prep.Render(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("prepared body differs:\n got %q\nwant %q", got, want)
-			}
+			want := sameRendering(t, tc.name, full, prep)
 			var stuffed bytes.Buffer
 			if err := prep.writeBody(&stuffed, true); err != nil {
 				t.Fatal(err)
@@ -102,16 +111,6 @@ func TestPreparedBodyBareCRBetweenMessages(t *testing.T) {
 		}
 		prep := full
 		prep.Text, prep.Body, prep.TextFill, prep.HTMLFill = "", b, []string{fill}, []string{fill}
-		want, err := full.Render(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := prep.Render(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("fill %q: prepared body differs:\n got %q\nwant %q", fill, got, want)
-		}
+		sameRendering(t, "fill "+strconv.Quote(fill), full, prep)
 	}
 }
