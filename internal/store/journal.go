@@ -60,6 +60,7 @@ const (
 
 var (
 	errJournalLocked = errors.New("the transition journal is in use by another process")
+	errNotJournal    = errors.New("not an unsubscribe journal")
 	crc32c           = crc32.MakeTable(crc32.Castagnoli)
 )
 
@@ -176,11 +177,11 @@ func newEpoch() (string, error) {
 // readJournalHeader returns the epoch of a journal's header.
 func readJournalHeader(data []byte) (string, error) {
 	if len(data) < journalHeaderLen || !bytes.HasPrefix(data, []byte(journalMagic)) || data[journalHeaderLen-1] != '\n' {
-		return "", fmt.Errorf("not a transition journal (it starts %q)", data[:min(len(data), journalHeaderLen)])
+		return "", fmt.Errorf("%w (it starts %q)", errNotJournal, data[:min(len(data), journalHeaderLen)])
 	}
 	epoch := string(data[len(journalMagic) : journalHeaderLen-1])
 	if _, err := hex.DecodeString(epoch); err != nil {
-		return "", fmt.Errorf("not a transition journal (epoch %q)", epoch)
+		return "", fmt.Errorf("%w (epoch %q)", errNotJournal, epoch)
 	}
 	return epoch, nil
 }
@@ -260,7 +261,11 @@ func (db *DB) replayUnownedJournal(ctx context.Context) error {
 	defer unlockJournal(f)
 	// A record that fails on its own is dropped, as its owner would (logging it), so that
 	// it does not stop every command.
-	if _, err := db.replayJournal(ctx, f, func(journalEntry, error) {}); err != nil {
+	_, err = db.replayJournal(ctx, f, func(journalEntry, error) {})
+	if errors.Is(err, errNotJournal) {
+		return fmt.Errorf("%s: %w; move it away if it is not newsletter's", path, err)
+	}
+	if err != nil {
 		return fmt.Errorf("unsubscribe journal %s holds changes a stopped `serve` left, and applying them failed: %w", path, err)
 	}
 	return nil

@@ -350,7 +350,7 @@ func TestOpenRefusesAJournalItCannotRead(t *testing.T) {
 	if err := os.WriteFile(path+journalSuffix, []byte("this is not a journal at all, but long enough\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if db, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), path+journalSuffix) {
+	if db, err := Open(ctx, path); !errors.Is(err, errNotJournal) || !strings.Contains(err.Error(), path+journalSuffix) {
 		if db != nil {
 			db.Close()
 		}
