@@ -69,6 +69,7 @@ type Journal struct {
 	db     *DB
 	f      *os.File
 	logger *slog.Logger
+	drop   func(journalEntry, error) // logs a record that cannot be applied, then dropped
 
 	mu       sync.Mutex
 	epoch    string
@@ -77,9 +78,9 @@ type Journal struct {
 	status   sync.Map       // subscriber id → pendingStatus: what the latest pending transition sets
 	progress chan struct{}  // closed and replaced after each round of applying
 	batch    int            // records per applying transaction: journalBatch
-	// appended and applied count records since OpenJournal; drain waits for applied to
-	// reach what appended was when it began.
-	appended, applied uint64
+	// appended counts records since OpenJournal; those not pending are applied (or
+	// dropped), and drain waits for that to reach what appended was when it began.
+	appended uint64
 	// closed stops appends: the journal is closing, or its file can no longer be trusted
 	// to take them (a failed write); RecordTransition then reports false.
 	closed bool
@@ -135,25 +136,25 @@ func encodeRecord(t Transition, now time.Time) ([]byte, error) {
 
 // decodeJournal reads the records of data from offset start. It stops at the first record
 // that is cut short or fails its checksum (a write torn by a power cut: the records before
-// it are whole) and reports where.
-func decodeJournal(data []byte, start int64) (entries []journalEntry, torn int64) {
+// it are whole).
+func decodeJournal(data []byte, start int64) (entries []journalEntry) {
 	off := start
 	for off < int64(len(data)) {
 		rest := data[off:]
 		if len(rest) < recordHeaderLen {
-			return entries, off
+			return entries
 		}
 		n := int64(binary.LittleEndian.Uint32(rest))
 		if n > journalMaxRecord || int64(len(rest)) < recordHeaderLen+n {
-			return entries, off
+			return entries
 		}
 		payload := rest[recordHeaderLen : recordHeaderLen+n]
 		if crc32.Checksum(payload, crc32c) != binary.LittleEndian.Uint32(rest[4:]) {
-			return entries, off
+			return entries
 		}
 		var r journalRecord
 		if err := json.Unmarshal(payload, &r); err != nil {
-			return entries, off
+			return entries
 		}
 		off += recordHeaderLen + n
 		e := journalEntry{end: off, now: time.Unix(0, r.At), t: Transition{ID: r.ID, Status: newsletter.SubscriberStatus(r.Status),
@@ -163,7 +164,7 @@ func decodeJournal(data []byte, start int64) (entries []journalEntry, torn int64
 		}
 		entries = append(entries, e)
 	}
-	return entries, -1
+	return entries
 }
 
 func newEpoch() (string, error) {
@@ -221,9 +222,10 @@ func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 		_ = unlockJournal(f)
 		return fmt.Errorf("store: journal %s: %w", path, err)
 	}
-	n, err := db.replayJournal(ctx, f, func(e journalEntry, err error) {
+	drop := func(e journalEntry, err error) {
 		logger.Error("journal: a transition that cannot be applied is dropped", "subscriber_id", e.t.ID, "status", e.t.Status, "err", err)
-	})
+	}
+	n, err := db.replayJournal(ctx, f, drop)
 	if err != nil {
 		return fail(err)
 	}
@@ -234,7 +236,7 @@ func (db *DB) OpenJournal(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fail(err)
 	}
-	j := &Journal{db: db, f: f, logger: logger, epoch: epoch, size: int64(journalHeaderLen),
+	j := &Journal{db: db, f: f, logger: logger, drop: drop, epoch: epoch, size: int64(journalHeaderLen),
 		progress: make(chan struct{}), batch: journalBatch,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	db.journal.Store(j)
@@ -299,7 +301,7 @@ func (db *DB) replayJournal(ctx context.Context, f *os.File, drop func(journalEn
 	}
 	// A torn or corrupt record ends what can be read: past it no record boundary can be
 	// trusted. A power cut tears only the last write; anything else is damage.
-	entries, _ := decodeJournal(data, start)
+	entries := decodeJournal(data, start)
 	for i := 0; i < len(entries); i += journalBatch {
 		if _, err := db.applyJournal(ctx, epoch, entries[i:min(i+journalBatch, len(entries))], drop); err != nil {
 			return 0, err
@@ -309,10 +311,7 @@ func (db *DB) replayJournal(ctx context.Context, f *os.File, drop func(journalEn
 }
 
 // recordError is a record's own failure inside a batch.
-type recordError struct {
-	entry journalEntry
-	err   error
-}
+type recordError struct{ err error }
 
 func (e *recordError) Error() string { return e.err.Error() }
 
@@ -322,19 +321,19 @@ func (e *recordError) Error() string { return e.err.Error() }
 // record goes in a transaction of its own, and one that fails alone is given to drop and
 // skipped. Any other failure (the database busy, a full disk) is returned, to try again.
 func (db *DB) applyJournal(ctx context.Context, epoch string, entries []journalEntry, drop func(journalEntry, error)) (int, error) {
-	err := db.applyJournalTx(ctx, epoch, entries, false)
-	var re *recordError
-	if err == nil || !errors.As(err, &re) {
-		if err != nil {
-			return 0, err
-		}
+	err := db.applyJournalTx(ctx, epoch, entries, entries[len(entries)-1].end)
+	if err == nil {
 		return len(entries), nil
 	}
+	var re *recordError
+	if !errors.As(err, &re) {
+		return 0, err
+	}
 	for i, e := range entries {
-		err := db.applyJournalTx(ctx, epoch, []journalEntry{e}, false)
+		err := db.applyJournalTx(ctx, epoch, []journalEntry{e}, e.end)
 		if errors.As(err, &re) {
 			drop(e, re.err)
-			err = db.applyJournalTx(ctx, epoch, []journalEntry{e}, true)
+			err = db.applyJournalTx(ctx, epoch, nil, e.end) // past it, applying nothing
 		}
 		if err != nil {
 			return i, err
@@ -343,17 +342,15 @@ func (db *DB) applyJournal(ctx context.Context, epoch string, entries []journalE
 	return len(entries), nil
 }
 
-func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journalEntry, skip bool) error {
+// applyJournalTx applies entries and records the journal of epoch as applied up to end.
+func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journalEntry, end int64) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, e := range entries {
-			if skip {
-				break
-			}
 			_, err := transitionTx(ctx, tx, e.t, e.now)
 			switch {
 			case err == nil || errors.Is(err, newsletter.ErrNotFound):
 			case isConstraint(err):
-				return &recordError{entry: e, err: fmt.Errorf("subscriber %d: %w", e.t.ID, err)}
+				return &recordError{err: fmt.Errorf("subscriber %d: %w", e.t.ID, err)}
 			default:
 				return err
 			}
@@ -361,7 +358,7 @@ func (db *DB) applyJournalTx(ctx context.Context, epoch string, entries []journa
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO journal_state (id, epoch, applied) VALUES (1, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, applied = excluded.applied`,
-			epoch, entries[len(entries)-1].end)
+			epoch, end)
 		return err
 	})
 }
@@ -457,11 +454,14 @@ func (j *Journal) mark() uint64 {
 	return j.appended
 }
 
+// appliedLocked is the count of records since OpenJournal no longer pending.
+func (j *Journal) appliedLocked() uint64 { return j.appended - uint64(len(j.pending)) }
+
 // waitApplied waits until target records are applied.
 func (j *Journal) waitApplied(ctx context.Context, target uint64) error {
 	for {
 		j.mu.Lock()
-		caughtUp, progress := j.applied >= target, j.progress
+		caughtUp, progress := j.appliedLocked() >= target, j.progress
 		j.mu.Unlock()
 		if caughtUp {
 			return nil
@@ -471,7 +471,7 @@ func (j *Journal) waitApplied(ctx context.Context, target uint64) error {
 		case <-progress:
 		case <-j.done:
 			j.mu.Lock()
-			caughtUp = j.applied >= target
+			caughtUp = j.appliedLocked() >= target
 			j.mu.Unlock()
 			if caughtUp {
 				return nil
@@ -548,7 +548,7 @@ func (j *Journal) applyRound(ctx context.Context) (bool, error) {
 	var done int
 	var err error
 	if n > 0 {
-		done, err = j.db.applyJournal(ctx, epoch, batch, j.dropped)
+		done, err = j.db.applyJournal(ctx, epoch, batch, j.drop)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -558,7 +558,6 @@ func (j *Journal) applyRound(ctx context.Context) (bool, error) {
 		if len(j.pending) == 0 {
 			j.pending = nil
 		}
-		j.applied += uint64(done)
 		end := batch[done-1].end
 		for _, e := range batch[:done] {
 			if p, ok := j.status.Load(e.t.ID); ok && p.(pendingStatus).end <= end {
@@ -572,10 +571,6 @@ func (j *Journal) applyRound(ctx context.Context) (bool, error) {
 	close(j.progress)
 	j.progress = make(chan struct{})
 	return len(j.pending) > 0, err
-}
-
-func (j *Journal) dropped(e journalEntry, err error) {
-	j.logger.Error("journal: a transition that cannot be applied is dropped", "subscriber_id", e.t.ID, "status", e.t.Status, "err", err)
 }
 
 // rotateLocked empties the file, everything in it being applied, under a new epoch. If that
