@@ -147,6 +147,7 @@ type Sender struct {
 	ledger Ledger
 	relays []Relay
 	opt    Options
+	listID string // the List-Id header's value, the same for every message
 }
 
 // New returns a Sender. It needs at least one relay.
@@ -173,7 +174,7 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	setDefault(&opt.RelayRest, 2*time.Second)
 	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
-	return &Sender{ledger: ledger, relays: relays, opt: opt}
+	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID)}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -702,7 +703,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		listUnsub += ", <mailto:" + id.UnsubscribeMailto + "?subject=" + url.QueryEscape("unsubscribe "+tok) + ">"
 	}
 	headers := []mailer.Header{
-		{Name: "List-Id", Value: listIDValue(id.ListName, id.ListID)},
+		{Name: "List-Id", Value: s.listID},
 		{Name: "List-Unsubscribe", Value: listUnsub},
 		{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
 		{Name: "Precedence", Value: "bulk"},

@@ -211,13 +211,7 @@ func (m *Message) appendLayout(dst []byte, sc *headerScratch) (out []byte, midAt
 	}
 	b := m.Body
 	if b.text == nil || b.html == nil {
-		dst = appendField(dst, "Content-Transfer-Encoding", append(sc.val[:0], "quoted-printable"...))
-		ctype := "text/plain; charset=UTF-8"
-		if b.text == nil {
-			ctype = "text/html; charset=UTF-8"
-		}
-		dst = appendField(dst, "Content-Type", append(sc.val[:0], ctype...))
-		dst = append(dst, "\r\n"...)
+		dst = append(dst, partHeader(b.text == nil)...)
 		return dst, len(dst), len(dst)
 	}
 	// The boundary is written out from the message, so as not to depend on where dst's
