@@ -155,6 +155,25 @@ func TestCSVReader(t *testing.T) {
 	}
 }
 
+// TestCSVReaderClipsLongFields: an error quoting a field quotes at most its first 100 bytes,
+// so a file of huge bad fields cannot fill the import report.
+func TestCSVReaderClipsLongFields(t *testing.T) {
+	long := strings.Repeat("z", 10000)
+	_, errs, err := readAll(strings.NewReader("email,status,subscribed_at\n" +
+		long + "@example.com,,\n" + "a@example.com," + long + ",\n" + "b@example.com,," + long + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 3 {
+		t.Fatalf("%d row errors, want 3: %v", len(errs), errs)
+	}
+	for _, e := range errs {
+		if msg := e.Error(); len(msg) > 400 || !strings.Contains(msg, "zzz...") {
+			t.Errorf("line %d: %d-byte error, want the field clipped: %.200s", e.Line, len(msg), msg)
+		}
+	}
+}
+
 func TestCSVReaderFatal(t *testing.T) {
 	tests := []struct {
 		name, in, want string
