@@ -135,7 +135,7 @@ func parseAddress(e env, fs *flag.FlagSet, args []string, name string) (string, 
 	}
 	addr, err := subscriber.NormalizeAddress(pos[0])
 	if err != nil {
-		return "", usagef("subscribers %s: %q: %v", name, pos[0], err)
+		return "", usagef("subscribers %s: %v", name, err) // the error quotes the address, clipped
 	}
 	return addr, nil
 }

@@ -39,7 +39,7 @@ func (r ImportReport) ErrorsCut() bool { return r.BadRows > len(r.Errors) }
 
 // importBatch is how many rows the reading goroutine hands the writing one at a
 // time: the store's chunk size, so a batch is one lookup query.
-const importBatch = 500
+const importBatch = store.ImportChunk
 
 // importQueue is how many batches may wait between reading and writing: enough
 // to ride out the uneven cost of chunks, small enough that memory stays flat.

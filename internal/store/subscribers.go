@@ -139,7 +139,7 @@ type ImportResult struct {
 type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 
 // ImportSubscribers adds or updates the rows of a stream in one transaction,
-// looking them up and writing them importChunk at a time, so that memory does
+// looking them up and writing them ImportChunk at a time, so that memory does
 // not grow with the stream. New addresses get the row's status (active when
 // empty), its CreatedAt (now when zero) and its Source ("import" when empty).
 // For an existing address a non-empty name that differs replaces the stored
@@ -163,7 +163,7 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
 			return err
 		}
-		chunk := make([]newsletter.Subscriber, 0, importChunk)
+		chunk := make([]newsletter.Subscriber, 0, ImportChunk)
 		n := 0
 		err = rows(func(r newsletter.Subscriber) error {
 			n++
@@ -176,7 +176,7 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 				}
 			}
 			chunk = append(chunk, r)
-			if len(chunk) < importChunk {
+			if len(chunk) < ImportChunk {
 				return nil
 			}
 			err := imp.chunk(ctx, chunk, &res)
@@ -213,11 +213,11 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 // errDryRun makes inTx roll a dry-run import back.
 var errDryRun = errors.New("dry run")
 
-// importChunk is how many addresses one lookup query asks for. Per-statement
+// ImportChunk is how many addresses one lookup query asks for. Per-statement
 // overhead (cgo, database/sql) dominates SQLite's own work here, so looking
 // rows up in chunks rather than one by one is what keeps a million-row import
 // to seconds; an unchanged row then costs no statement of its own.
-const importChunk = 500
+const ImportChunk = 500
 
 // maxInsertRows is the most new addresses one INSERT writes, for the same
 // reason: 128 rows of 7 values stay under 999, the smallest limit on bound
@@ -261,14 +261,14 @@ func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Ti
 		opt:    opt,
 		now:    now,
 		insert: make(map[int]*sql.Stmt),
-		args:   make([]any, max(importChunk, maxInsertRows*insertWidth)),
-		known:  make(map[string]knownSubscriber, importChunk),
-		added:  make([]newsletter.Subscriber, 0, importChunk),
+		args:   make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
+		known:  make(map[string]knownSubscriber, ImportChunk),
+		added:  make([]newsletter.Subscriber, 0, ImportChunk),
 	}
 	var err error
 	// email IN (...) compares with the column's NOCASE collation and uses its index.
 	imp.lookup, err = tx.PrepareContext(ctx, `SELECT id, email, name, status FROM subscribers WHERE email IN (?`+
-		strings.Repeat(`, ?`, importChunk-1)+`)`)
+		strings.Repeat(`, ?`, ImportChunk-1)+`)`)
 	if err == nil {
 		imp.idOf, err = tx.PrepareContext(ctx, `SELECT id FROM subscribers WHERE email = ?`)
 	}
@@ -302,11 +302,11 @@ func (imp *importer) close() {
 
 func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, res *ImportResult) error {
 	// A short last chunk repeats its last address to fill the prepared IN list.
-	for i := range importChunk {
+	for i := range ImportChunk {
 		imp.args[i] = rows[min(i, len(rows)-1)].Email
 	}
 	clear(imp.known)
-	found, err := imp.lookup.QueryContext(ctx, imp.args[:importChunk]...)
+	found, err := imp.lookup.QueryContext(ctx, imp.args[:ImportChunk]...)
 	if err != nil {
 		return err
 	}

@@ -228,7 +228,7 @@ func TestImportSubscribers(t *testing.T) {
 func TestImportSubscribersAcrossChunks(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
-	n := importChunk*2 + 7
+	n := ImportChunk*2 + 7
 	rows := make([]newsletter.Subscriber, 0, n+2)
 	for i := range n {
 		rows = append(rows, newsletter.Subscriber{Email: fmt.Sprintf("user%d@example.com", i), Name: "U"})
@@ -383,8 +383,8 @@ func TestImportSubscribersRollsBack(t *testing.T) {
 		cancel  bool
 		wantErr error
 	}{
-		{name: "the stream fails", rows: rows(importChunk*2+3, readFailed), wantErr: readFailed},
-		{name: "context cancelled", rows: rows(importChunk*3, nil), cancel: true, wantErr: context.Canceled},
+		{name: "the stream fails", rows: rows(ImportChunk*2+3, readFailed), wantErr: readFailed},
+		{name: "context cancelled", rows: rows(ImportChunk*3, nil), cancel: true, wantErr: context.Canceled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,7 +396,7 @@ func TestImportSubscribersRollsBack(t *testing.T) {
 				stream = func(yield func(newsletter.Subscriber) error) error {
 					n := 0
 					return tc.rows(func(s newsletter.Subscriber) error {
-						if n++; n == importChunk*2+1 {
+						if n++; n == ImportChunk*2+1 {
 							cancel()
 						}
 						return yield(s)
