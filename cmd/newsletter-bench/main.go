@@ -31,19 +31,21 @@ func main() {
 }
 
 type bench struct {
-	out     io.Writer
-	n       int
-	conns   int
-	repeats int
-	size    int
-	dir     string // scratch directory
-	bin     string // the newsletter binary
-	pfx     string // unpacked postfix tools
-	week    string
-	env     []string
-	wrkSubs int
-	wrkDur  time.Duration
-	stories int // stories in the issue; 0: the sample feed's
+	out        io.Writer
+	n          int
+	conns      int
+	repeats    int
+	size       int
+	dir        string // scratch directory
+	bin        string // the newsletter binary
+	pfx        string // unpacked postfix tools
+	week       string
+	env        []string
+	wrkSubs    int
+	wrkDur     time.Duration
+	wrkRepeats int
+	wrkRate    int // the paced runs' requests per second; 0: none
+	stories    int // stories in the issue; 0: the sample feed's
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -53,8 +55,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	repeats := fs.Int("repeats", 3, "alternated runs of each sender")
 	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
 	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
-	wrkSubs := fs.Int("wrk-subscribers", 200000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
+	wrkSubs := fs.Int("wrk-subscribers", 300000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
 	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
+	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
+	wrkRate := fs.Int("wrk-rate", 3000, "requests per second of the wrk part's paced runs; 0: closed-loop runs only")
 	stories := fs.Int("stories", 0, "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
@@ -69,7 +73,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
-		wrkSubs: *wrkSubs, wrkDur: *wrkDur, stories: *stories}
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: *wrkRate, stories: *stories}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
 		"NEWSLETTER_SECRET="+benchSecret,

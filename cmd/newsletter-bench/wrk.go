@@ -20,8 +20,50 @@ import (
 // wrkScript POSTs the RFC 8058 one-click body to one unsubscribe URL after another: thread
 // k of n takes the lines k, k+n, k+2n, … of the file given as its first argument, so every
 // request unsubscribes a different subscriber until the file runs out (then it wraps, and
-// the repeats change nothing). done prints one line for the bench to parse.
-const wrkScript = `
+// the repeats change nothing). Each connection sends its next request as soon as its answer
+// is in (a closed loop): wrk finds the most the server answers.
+const wrkScript = wrkPaths + `
+function request()
+  i = i + step
+  if i > #paths then i = ((i - 1) % #paths) + 1 end
+  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
+end
+` + wrkDone
+
+// wrkPacedScript is wrkScript sending at a fixed rate (its third argument, requests per
+// second over all threads) instead of as fast as the answers come: each thread keeps a
+// schedule of one request every threads/rate seconds, and a connection whose answer is in
+// waits for the next free slot (wrk's delay hook; LuaJIT's FFI reads the clock). Latency is
+// then the server's at that load, not the queue that a closed loop builds in front of it.
+// A slow answer holds back only its own connection's next request, so with many
+// connections a stall shows in the latency rather than as requests never sent.
+const wrkPacedScript = wrkPaths + `
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } nl_timespec;
+int clock_gettime(int clk, nl_timespec *ts);
+]]
+local ts = ffi.new("nl_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local slot = nil
+function delay()
+  local now = now_ms()
+  slot = math.max(slot or now, now - 1000) + interval_ms -- a late thread does not make up more than 1 s
+  return math.max(0, slot - now)
+end
+function request()
+  i = i + step
+  if i > #paths then i = ((i - 1) % #paths) + 1 end
+  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
+end
+` + wrkDone
+
+// wrkPaths reads the token file (first argument) and the thread count (second); the paced
+// script's rate is the third.
+const wrkPaths = `
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -32,13 +74,9 @@ function init(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   step = tonumber(args[2])
   i = tid + 1 - step
+  if args[3] then interval_ms = step * 1000 / tonumber(args[3]) end
 end
-function request()
-  i = i + step
-  if i > #paths then i = ((i - 1) % #paths) + 1 end
-  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
-end
-` + wrkDone
+`
 
 // wrkFloorScript GETs /healthz: the same server, wrk and connections, no database work.
 const wrkFloorScript = wrkDone
@@ -55,11 +93,25 @@ end
 const (
 	wrkThreads     = 2
 	wrkConnections = 32
+	// wrkPacedConnections is more than a paced run needs at once, so that a stall keeps the
+	// schedule: at 3,000 requests/s each connection sends about every 21 ms.
+	wrkPacedConnections = 64
 )
+
+// A wrkRun is one of the runs each repeat of the wrk part makes.
+type wrkRun struct {
+	label   string
+	script  string // file name in the scratch directory
+	paths   string // token file; "" for the floor
+	conns   int
+	rate    int  // the paced runs' requests per second; 0: a closed loop
+	besides bool // beside a send
+}
 
 // wrk measures the one-click unsubscribe handler of `newsletter serve` with wrk on loopback,
 // idle and while `newsletter send` runs against the same database, and checks that every
-// answered POST unsubscribed someone.
+// answered POST unsubscribed someone. Each repeat starts serve on a fresh copy of the
+// database; the summary gives each run's min, median and max over the repeats.
 func (b *bench) wrk(ctx context.Context) error {
 	wrkBin, err := exec.LookPath("wrk")
 	if err != nil {
@@ -69,139 +121,203 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := b.prepared(ctx, b.wrkSubs, "wrk.db")
+	tmpl, err := b.prepare(ctx, b.wrkSubs)
 	if err != nil {
 		return err
 	}
-	// Half the subscribers for the idle run, half for the run beside a send.
-	files := [2]string{filepath.Join(b.dir, "wrk-idle.txt"), filepath.Join(b.dir, "wrk-send.txt")}
-	if err := writeTokenPaths(ctx, db, files); err != nil {
+	runs := []wrkRun{
+		{label: "floor idle", script: "floor.lua", conns: wrkConnections},
+		{label: "idle", script: "unsubscribe.lua", paths: "wrk-idle.txt", conns: wrkConnections},
+		{label: "beside send", script: "unsubscribe.lua", paths: "wrk-send.txt", conns: wrkConnections, besides: true},
+		{label: "floor beside send", script: "floor.lua", conns: wrkConnections, besides: true},
+	}
+	// Each closed-loop run has two shares of the subscribers, each paced run one.
+	slots := []string{"wrk-idle.txt", "wrk-idle.txt", "wrk-send.txt", "wrk-send.txt"}
+	if b.wrkRate > 0 {
+		runs = slices.Insert(runs, 2, wrkRun{label: fmt.Sprintf("idle at %d/s", b.wrkRate), script: "paced.lua",
+			paths: "wrk-idle-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate})
+		runs = append(runs, wrkRun{label: fmt.Sprintf("beside send at %d/s", b.wrkRate), script: "paced.lua",
+			paths: "wrk-send-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate, besides: true})
+		slots = append(slots, "wrk-idle-paced.txt", "wrk-send-paced.txt")
+	}
+	for i := range slots {
+		slots[i] = filepath.Join(b.dir, slots[i])
+	}
+	if err := writeTokenPaths(ctx, tmpl, slots); err != nil {
 		return err
 	}
-	script := filepath.Join(b.dir, "unsubscribe.lua")
-	if err := os.WriteFile(script, []byte(wrkScript), 0o644); err != nil {
-		return err
+	for name, text := range map[string]string{"unsubscribe.lua": wrkScript, "paced.lua": wrkPacedScript, "floor.lua": wrkFloorScript} {
+		if err := os.WriteFile(filepath.Join(b.dir, name), []byte(text), 0o644); err != nil {
+			return err
+		}
 	}
 	smtpAddr, stopSink, err := startSink(ctx, sink, pfxEnv)
 	if err != nil {
 		return err
 	}
 	defer stopSink()
+	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, one-click POSTs; serve's log in %s\n",
+		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, filepath.Join(b.dir, "serve.log"))
+	results := make([][]wrkResult, len(runs))
+	for rep := range b.wrkRepeats {
+		got, err := b.wrkRepeat(ctx, wrkBin, tmpl, smtpAddr, runs, rep)
+		for i, r := range got {
+			results[i] = append(results[i], r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(b.out, "wrk: min / median / max over %d repeats\n", b.wrkRepeats)
+	for i, run := range runs {
+		var rps, p50, p99 []float64
+		for _, r := range results[i] {
+			rps = append(rps, r.rate())
+			p50 = append(p50, ms(r.p50))
+			p99 = append(p99, ms(r.p99))
+		}
+		fmt.Fprintf(b.out, "  %-22s req/s %s; p50 %s ms; p99 %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"))
+	}
+	return nil
+}
+
+// wrkRepeat starts serve on a fresh copy of tmpl and makes the runs, the idle ones first,
+// then those beside a send, which it starts for them and stops after.
+func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, runs []wrkRun, rep int) ([]wrkResult, error) {
+	db := filepath.Join(b.dir, "wrk.db")
+	for _, suffix := range []string{"", "-wal", "-shm", "-transitions", "-writers"} {
+		os.Remove(db + suffix)
+	}
+	if err := copyFile(db, tmpl); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	env := append(slices.Clone(b.env), "NEWSLETTER_DATABASE="+db, "NEWSLETTER_HTTP_ADDR="+httpAddr,
 		fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", smtpAddr, b.conns))
+	logFile, err := os.OpenFile(filepath.Join(b.dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
 	serve := exec.CommandContext(ctx, b.bin, "serve", "--no-scheduler")
 	serve.Env = env
-	serve.Stderr = os.Stderr
+	serve.Stderr = logFile
 	if err := serve.Start(); err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return nil, fmt.Errorf("serve: %w", err)
 	}
 	defer func() { _ = serve.Process.Signal(os.Interrupt); _ = serve.Wait() }()
 	if err := waitListen(httpAddr); err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return nil, fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
 	}
-	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections, %s per run, one-click POSTs to %s\n",
-		b.wrkSubs, wrkThreads, wrkConnections, b.wrkDur, httpAddr)
-	// The floor: what this machine and this wrk shape give a handler that does nothing.
-	floorScript := filepath.Join(b.dir, "floor.lua")
-	if err := os.WriteFile(floorScript, []byte(wrkFloorScript), 0o644); err != nil {
-		return err
-	}
-	floor := func(label string) error {
-		out, err := exec.CommandContext(ctx, wrkBin, "-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(wrkConnections),
-			"-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())), "--timeout", "5s", "-s", floorScript,
-			"http://"+httpAddr+"/healthz").CombinedOutput()
-		var r wrkResult
-		if err == nil {
-			err = r.parse(string(out))
+	var send *exec.Cmd
+	var sendOut strings.Builder
+	stopSend := func() {
+		if send != nil {
+			_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
+			_ = send.Wait()
+			fmt.Fprintf(b.out, "wrk %d: send beside it: %s\n", rep+1, lastLine(sendOut.String()))
+			send = nil
 		}
-		if err != nil {
-			return fmt.Errorf("wrk: %w\n%s", err, out)
-		}
-		fmt.Fprintf(b.out, "wrk %-11s %.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz: the floor)\n",
-			label, float64(r.requests)/r.duration.Seconds(), r.p50, r.p99, r.max, r.requests,
-			r.connect+r.read+r.write+r.status+r.timeout)
-		return nil
 	}
-	if err := floor("floor idle"); err != nil {
-		return err
-	}
-	for i, phase := range []string{"idle", "during send"} {
-		var send *exec.Cmd
-		var sendOut strings.Builder
-		if phase == "during send" {
+	defer stopSend()
+	var results []wrkResult
+	for _, run := range runs {
+		if run.besides && send == nil {
 			send = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
 			send.Env = env
 			send.Stdout, send.Stderr = &sendOut, &sendOut
 			send.WaitDelay = 10 * time.Second
 			if err := send.Start(); err != nil {
-				return fmt.Errorf("send: %w", err)
+				return results, fmt.Errorf("send: %w", err)
 			}
 			time.Sleep(500 * time.Millisecond) // let it get going
-			if err := floor("floor send"); err != nil {
-				_ = send.Process.Signal(os.Interrupt)
-				_ = send.Wait()
-				return err
-			}
 		}
-		before, err := countUnsubscribed(ctx, db)
+		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
 		if err != nil {
-			return err
+			return results, err
 		}
-		tokens, err := countLines(files[i])
-		if err != nil {
-			return err
-		}
-		cmd := exec.CommandContext(ctx, wrkBin, "-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(wrkConnections),
-			"-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())), "--timeout", "5s", "-s", script,
-			"http://"+httpAddr, "--", files[i], fmt.Sprint(wrkThreads))
-		out, err := cmd.CombinedOutput()
-		var sent string
-		if send != nil {
-			_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
-			_ = send.Wait()
-			sent = lastLine(sendOut.String())
-		}
-		if err != nil {
-			return fmt.Errorf("wrk: %w\n%s", err, out)
-		}
-		after, err := settledUnsubscribed(ctx, db)
-		if err != nil {
-			return err
-		}
-		var r wrkResult
-		if err := r.parse(string(out)); err != nil {
-			return fmt.Errorf("wrk: %w\n%s", err, out)
-		}
-		ok := r.requests - r.status - r.read - r.write - r.timeout
-		recorded := after - before
-		// Requests still in flight when wrk stops are answered after its count: up to one per
-		// connection may be recorded without being counted.
-		verdict := "every answered POST recorded"
-		switch {
-		case ok > tokens:
-			verdict = fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens)
-		case recorded < ok || recorded > ok+wrkConnections:
-			verdict = fmt.Sprintf("MISMATCH: %d answered, %d recorded", ok, recorded)
-		}
-		fmt.Fprintf(b.out, "wrk %-11s %.0f req/s, p50 %s, p99 %s, max %s; %d requests, errors: %d connect %d read %d write %d status %d timeout; %d unsubscribed (%s)\n",
-			phase, float64(r.requests)/r.duration.Seconds(), r.p50, r.p99, r.max, r.requests,
-			r.connect, r.read, r.write, r.status, r.timeout, recorded, verdict)
-		if send != nil {
-			fmt.Fprintf(b.out, "wrk %-11s send beside it: %s\n", "", sent)
-		}
+		results = append(results, r)
+		fmt.Fprintf(b.out, "wrk %d: %-22s %s\n", rep+1, run.label, r.line)
 	}
-	return nil
+	return results, nil
 }
+
+// wrkOnce makes one run; for the unsubscribe runs it checks that every answered POST is in
+// the database.
+func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wrkRun) (wrkResult, error) {
+	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
+		"--timeout", "5s", "-s", filepath.Join(b.dir, run.script)}
+	var r wrkResult
+	if run.paths == "" {
+		out, err := exec.CommandContext(ctx, wrkBin, append(args, "http://"+httpAddr+"/healthz")...).CombinedOutput()
+		if err == nil {
+			err = r.parse(string(out))
+		}
+		if err != nil {
+			return r, fmt.Errorf("wrk: %w\n%s", err, out)
+		}
+		r.line = fmt.Sprintf("%.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz: the floor)",
+			r.rate(), r.p50, r.p99, r.max, r.requests, r.errors())
+		return r, nil
+	}
+	paths := filepath.Join(b.dir, run.paths)
+	args = append(args, "http://"+httpAddr, "--", paths, fmt.Sprint(wrkThreads))
+	if run.rate > 0 {
+		args = append(args, fmt.Sprint(run.rate))
+	}
+	before, err := countUnsubscribed(ctx, db)
+	if err != nil {
+		return r, err
+	}
+	tokens, err := countLines(paths)
+	if err != nil {
+		return r, err
+	}
+	out, err := exec.CommandContext(ctx, wrkBin, args...).CombinedOutput()
+	if err == nil {
+		err = r.parse(string(out))
+	}
+	if err != nil {
+		return r, fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	after, err := settledUnsubscribed(ctx, db)
+	if err != nil {
+		return r, err
+	}
+	ok := r.requests - r.status - r.read - r.write - r.timeout
+	recorded := after - before
+	// Requests still in flight when wrk stops are answered after its count: up to one per
+	// connection may be recorded without being counted.
+	verdict := "every answered POST recorded"
+	switch {
+	case ok > tokens:
+		verdict = fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens)
+	case recorded < ok || recorded > ok+run.conns:
+		verdict = fmt.Sprintf("MISMATCH: %d answered, %d recorded", ok, recorded)
+	}
+	behind := ""
+	if run.rate > 0 && r.rate() < 0.98*float64(run.rate) {
+		behind = fmt.Sprintf(", BEHIND the %d/s schedule", run.rate)
+	}
+	r.line = fmt.Sprintf("%.0f req/s%s, p50 %s, p99 %s, max %s; %d requests, errors: %d connect %d read %d write %d status %d timeout; %d unsubscribed (%s)",
+		r.rate(), behind, r.p50, r.p99, r.max, r.requests, r.connect, r.read, r.write, r.status, r.timeout, recorded, verdict)
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 type wrkResult struct {
 	requests, connect, read, write, status, timeout int
 	duration, p50, p99, max                         time.Duration
+	line                                            string // as printed
 }
+
+func (r wrkResult) rate() float64 { return float64(r.requests) / r.duration.Seconds() }
+func (r wrkResult) errors() int   { return r.connect + r.read + r.write + r.status + r.timeout }
 
 func (r *wrkResult) parse(out string) error {
 	for line := range strings.Lines(out) {
@@ -219,8 +335,8 @@ func (r *wrkResult) parse(out string) error {
 }
 
 // writeTokenPaths writes the unsubscribe path of every subscriber, signed as the mail signs
-// it, alternately into the two files.
-func writeTokenPaths(ctx context.Context, dbPath string, files [2]string) error {
+// it, into the files of slots in turn (a file named twice takes twice the share).
+func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	sg, err := token.NewSigner([]byte(benchSecret))
 	if err != nil {
 		return err
@@ -230,25 +346,29 @@ func writeTokenPaths(ctx context.Context, dbPath string, files [2]string) error 
 		return err
 	}
 	defer db.Close()
-	var ws [2]*bufio.Writer
-	for i, name := range files {
-		f, err := os.Create(name)
-		if err != nil {
-			return err
+	writers := map[string]*bufio.Writer{}
+	ws := make([]*bufio.Writer, len(slots))
+	for i, name := range slots {
+		if writers[name] == nil {
+			f, err := os.Create(name)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			writers[name] = bufio.NewWriter(f)
 		}
-		defer f.Close()
-		ws[i] = bufio.NewWriter(f)
+		ws[i] = writers[name]
 	}
 	n := 0
 	err = db.EachSubscriber(ctx, store.SubscriberFilter{}, func(s newsletter.Subscriber) error {
-		_, err := fmt.Fprintf(ws[n%2], "/unsubscribe/%s\n", sg.Make(token.Unsubscribe, s.ID, s.Email))
+		_, err := fmt.Fprintf(ws[n%len(ws)], "/unsubscribe/%s\n", sg.Make(token.Unsubscribe, s.ID, s.Email))
 		n++
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, w := range ws {
+	for _, w := range writers {
 		if err := w.Flush(); err != nil {
 			return err
 		}
