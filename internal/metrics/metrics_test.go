@@ -36,6 +36,7 @@ func TestScrape(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 		}
 	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) { time.Sleep(30 * time.Millisecond) })
 	m.Register(mux)
 	srv := httptest.NewServer(m.Instrument(mux))
 	defer srv.Close()
@@ -47,6 +48,7 @@ func TestScrape(t *testing.T) {
 		{"POST", "/unsubscribe/good"},
 		{"POST", "/unsubscribe/good"},
 		{"GET", "/nowhere"},
+		{"GET", "/slow"},
 	} {
 		r, _ := http.NewRequest(req.method, srv.URL+req.path, nil)
 		resp, err := http.DefaultClient.Do(r)
@@ -107,6 +109,8 @@ func TestScrape(t *testing.T) {
 		{"newsletter_unsubscribe_journal_pending", nil, 3},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
 		{"newsletter_send_duration_seconds", nil, 1},
+		{"newsletter_http_request_duration_seconds", map[string]string{"route": "POST /unsubscribe/{token}"}, 3},
+		{"newsletter_http_request_duration_seconds", map[string]string{"route": "unmatched"}, 1},
 	}
 	for _, c := range checks {
 		if got := value(c.name, c.labels); got != c.want {
@@ -121,5 +125,17 @@ func TestScrape(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The handler that sleeps 30 ms is counted above the 20 ms bucket, not below it.
+	buckets := map[float64]uint64{}
+	for _, m := range families["newsletter_http_request_duration_seconds"].Metric {
+		if len(m.Label) == 1 && m.Label[0].GetValue() == "GET /slow" {
+			for _, b := range m.Histogram.Bucket {
+				buckets[b.GetUpperBound()] = b.GetCumulativeCount()
+			}
+		}
+	}
+	if buckets[0.02] != 0 || buckets[5] != 1 {
+		t.Errorf("GET /slow (30 ms) in buckets %v, want none up to 0.02 s and one by 5 s", buckets)
 	}
 }
