@@ -45,7 +45,9 @@ type bench struct {
 	wrkDur     time.Duration
 	wrkRepeats int
 	wrkRate    int // the paced runs' requests per second; 0: none
-	stories    int // stories in the issue; 0: the sample feed's
+	// wrkSendNice is the niceness the send beside the wrk runs starts at (nice -n).
+	wrkSendNice int
+	stories     int // stories in the issue; 0: the sample feed's
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
 	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
 	wrkRate := fs.Int("wrk-rate", 3000, "requests per second of the wrk part's paced runs; 0: closed-loop runs only")
+	wrkSendNice := fs.Int("wrk-send-nice", 0, "start the wrk part's send with nice -n this (an operator's choice for a send beside a busy serve)")
 	stories := fs.Int("stories", 0, "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
@@ -73,7 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
-		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: *wrkRate, stories: *stories}
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: *wrkRate, wrkSendNice: *wrkSendNice, stories: *stories}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
 		"NEWSLETTER_SECRET="+benchSecret,

@@ -158,8 +158,8 @@ func (b *bench) wrk(ctx context.Context) error {
 		return err
 	}
 	defer stopSink()
-	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, one-click POSTs; serve's log in %s\n",
-		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, filepath.Join(b.dir, "serve.log"))
+	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, the send at nice %d, one-click POSTs; serve's log in %s\n",
+		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, b.wrkSendNice, filepath.Join(b.dir, "serve.log"))
 	results := make([][]wrkResult, len(runs))
 	for rep := range b.wrkRepeats {
 		got, err := b.wrkRepeat(ctx, wrkBin, tmpl, smtpAddr, runs, rep)
@@ -230,6 +230,9 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 	for _, run := range runs {
 		if run.besides && send == nil {
 			send = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
+			if b.wrkSendNice != 0 {
+				send = exec.CommandContext(ctx, "nice", "-n", fmt.Sprint(b.wrkSendNice), b.bin, "send", "--issue", b.week)
+			}
 			send.Env = env
 			send.Stdout, send.Stderr = &sendOut, &sendOut
 			send.WaitDelay = 10 * time.Second
