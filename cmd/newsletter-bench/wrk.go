@@ -217,13 +217,22 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 	}
 	var send *exec.Cmd
 	var sendOut strings.Builder
+	var sendStart time.Time
 	stopSend := func() {
-		if send != nil {
-			_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
-			_ = send.Wait()
-			fmt.Fprintf(b.out, "wrk %d: send beside it: %s\n", rep+1, lastLine(sendOut.String()))
-			send = nil
+		if send == nil {
+			return
 		}
+		_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
+		_ = send.Wait()
+		took := time.Since(sendStart)
+		send = nil
+		sent, err := countSent(ctx, db)
+		if err != nil {
+			fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(sendOut.String()), err)
+			return
+		}
+		fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
+			rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(sendOut.String()))
 	}
 	defer stopSend()
 	var results []wrkResult
@@ -239,6 +248,7 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 			if err := send.Start(); err != nil {
 				return results, fmt.Errorf("send: %w", err)
 			}
+			sendStart = time.Now()
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
 		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
@@ -431,6 +441,20 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 		}
 	}
 	return nil
+}
+
+// countSent is how many messages the ledger records as sent.
+func countSent(ctx context.Context, dbPath string) (int, error) {
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	counts, err := db.LedgerCounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return counts[newsletter.DeliverySent], nil
 }
 
 func countUnsubscribed(ctx context.Context, dbPath string) (int, error) {
