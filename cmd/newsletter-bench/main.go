@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	repeats := fs.Int("repeats", 3, "alternated runs of each sender")
 	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
 	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
-	wrkSubs := fs.Int("wrk-subscribers", 300000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
+	wrkSubs := fs.Int("wrk-subscribers", 450000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
 	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
 	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
 	wrkRate := fs.Int("wrk-rate", 3000, "requests per second of the wrk part's paced runs; 0: closed-loop runs only")
@@ -154,6 +154,10 @@ delivery:
   workers: %d
   rate: "0"
   retry_wait: 0s
+# serve's scheduler (the wrk part's own send) only resumes: no slot falls in its week of lookback.
+schedule:
+  build: "0 0 1 1 *"
+  send: "0 0 1 1 *"
 `, filepath.Join(b.dir, "template.db"), feed, maxStories, b.conns)
 	return os.WriteFile(filepath.Join(b.dir, "config.yaml"), []byte(cfg), 0o644)
 }

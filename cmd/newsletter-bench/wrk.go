@@ -102,13 +102,22 @@ const (
 
 // A wrkRun is one of the runs each repeat of the wrk part makes.
 type wrkRun struct {
-	label   string
-	script  string // file name in the scratch directory
-	paths   string // token file; "" for the floor
-	conns   int
-	rate    int  // the paced runs' requests per second; 0: a closed loop
-	besides bool // beside a send
+	label  string
+	script string // file name in the scratch directory
+	paths  string // token file; "" for the floor
+	conns  int
+	rate   int // the paced runs' requests per second; 0: a closed loop
+	during sendKind
 }
+
+// sendKind is what sends while a run runs.
+type sendKind int
+
+const (
+	noSend      sendKind = iota
+	sendProcess          // `newsletter send` beside serve
+	sendInServe          // serve's scheduler, resuming the issue, in serve's own process
+)
 
 // wrk measures the one-click unsubscribe handler of `newsletter serve` with wrk on loopback,
 // idle and while `newsletter send` runs against the same database, and checks that every
@@ -127,20 +136,24 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runs := []wrkRun{
-		{label: "floor idle", script: "floor.lua", conns: wrkConnections},
-		{label: "idle", script: "unsubscribe.lua", paths: "wrk-idle.txt", conns: wrkConnections},
-		{label: "beside send", script: "unsubscribe.lua", paths: "wrk-send.txt", conns: wrkConnections, besides: true},
-		{label: "floor beside send", script: "floor.lua", conns: wrkConnections, besides: true},
-	}
-	// Each closed-loop run has two shares of the subscribers, each paced run one.
-	slots := []string{"wrk-idle.txt", "wrk-idle.txt", "wrk-send.txt", "wrk-send.txt"}
-	if b.wrkRate > 0 {
-		runs = slices.Insert(runs, 2, wrkRun{label: fmt.Sprintf("idle at %d/s", b.wrkRate), script: "paced.lua",
-			paths: "wrk-idle-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate})
-		runs = append(runs, wrkRun{label: fmt.Sprintf("beside send at %d/s", b.wrkRate), script: "paced.lua",
-			paths: "wrk-send-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate, besides: true})
-		slots = append(slots, "wrk-idle-paced.txt", "wrk-send-paced.txt")
+	// For each of idle, beside a send and during serve's own send: the floor, a closed loop
+	// and (with a rate) a paced run. Each closed-loop run has two shares of the subscribers,
+	// each paced run one.
+	var runs []wrkRun
+	var slots []string
+	for _, d := range []struct {
+		label, file string
+		during      sendKind
+	}{{"idle", "idle", noSend}, {"beside send", "send", sendProcess}, {"in serve's send", "own", sendInServe}} {
+		runs = append(runs,
+			wrkRun{label: "floor " + d.label, script: "floor.lua", conns: wrkConnections, during: d.during},
+			wrkRun{label: d.label, script: "unsubscribe.lua", paths: "wrk-" + d.file + ".txt", conns: wrkConnections, during: d.during})
+		slots = append(slots, "wrk-"+d.file+".txt", "wrk-"+d.file+".txt")
+		if b.wrkRate > 0 {
+			runs = append(runs, wrkRun{label: fmt.Sprintf("%s at %d/s", d.label, b.wrkRate), script: "paced.lua",
+				paths: "wrk-" + d.file + "-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate, during: d.during})
+			slots = append(slots, "wrk-"+d.file+"-paced.txt")
+		}
 	}
 	for i := range slots {
 		slots[i] = filepath.Join(b.dir, slots[i])
@@ -178,7 +191,7 @@ func (b *bench) wrk(ctx context.Context) error {
 			p50 = append(p50, ms(r.p50))
 			p99 = append(p99, ms(r.p99))
 		}
-		fmt.Fprintf(b.out, "  %-22s req/s %s; p50 %s ms; p99 %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"))
+		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"))
 	}
 	return nil
 }
@@ -205,15 +218,30 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 		return nil, err
 	}
 	defer logFile.Close()
-	serve := exec.CommandContext(ctx, b.bin, "serve", "--no-scheduler")
-	serve.Env = env
-	serve.Stderr = logFile
-	if err := serve.Start(); err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+	var serve *exec.Cmd
+	startServe := func(args ...string) error {
+		serve = exec.CommandContext(ctx, b.bin, append([]string{"serve"}, args...)...)
+		serve.Env = env
+		serve.Stderr = logFile
+		if err := serve.Start(); err != nil {
+			serve = nil
+			return fmt.Errorf("serve: %w", err)
+		}
+		if err := waitListen(httpAddr); err != nil {
+			return fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
+		}
+		return nil
 	}
-	defer func() { _ = serve.Process.Signal(os.Interrupt); _ = serve.Wait() }()
-	if err := waitListen(httpAddr); err != nil {
-		return nil, fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
+	stopServe := func() {
+		if serve != nil {
+			_ = serve.Process.Signal(os.Interrupt)
+			_ = serve.Wait()
+			serve = nil
+		}
+	}
+	defer stopServe()
+	if err := startServe("--no-scheduler"); err != nil {
+		return nil, err
 	}
 	var send *exec.Cmd
 	var sendOut strings.Builder
@@ -235,9 +263,39 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 			rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(sendOut.String()))
 	}
 	defer stopSend()
+	// Serve's own send: serve restarted with its scheduler, which resumes an issue marked
+	// sending (the bench's issue was sent before anyone subscribed: it now goes to everyone).
+	var ownStart time.Time
+	ownBefore := -1
+	defer func() {
+		if ownBefore < 0 {
+			return
+		}
+		took := time.Since(ownStart)
+		stopServe()
+		sent, err := countSent(ctx, db)
+		if err != nil {
+			fmt.Fprintf(b.out, "wrk %d: serve's own send: ledger: %v\n", rep+1, err)
+			return
+		}
+		fmt.Fprintf(b.out, "wrk %d: serve's own send: %d messages in %s, %.0f msgs/s\n",
+			rep+1, sent-ownBefore, took.Round(100*time.Millisecond), float64(sent-ownBefore)/took.Seconds())
+	}()
 	var results []wrkResult
 	for _, run := range runs {
-		if run.besides && send == nil {
+		if run.during == sendInServe && ownBefore < 0 {
+			stopSend()
+			stopServe()
+			if ownBefore, err = b.resumable(ctx, db); err != nil {
+				return results, err
+			}
+			if err := startServe(); err != nil {
+				return results, err
+			}
+			ownStart = time.Now()
+			time.Sleep(500 * time.Millisecond) // let it get going
+		}
+		if run.during == sendProcess && send == nil {
 			send = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
 			if b.wrkSendNice != 0 {
 				send = exec.CommandContext(ctx, "nice", "-n", fmt.Sprint(b.wrkSendNice), b.bin, "send", "--issue", b.week)
@@ -256,7 +314,7 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 			return results, err
 		}
 		results = append(results, r)
-		fmt.Fprintf(b.out, "wrk %d: %-22s %s\n", rep+1, run.label, r.line)
+		fmt.Fprintf(b.out, "wrk %d: %-26s %s\n", rep+1, run.label, r.line)
 	}
 	return results, nil
 }
@@ -441,6 +499,29 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 		}
 	}
 	return nil
+}
+
+// resumable marks the bench's issue as sending, for serve's scheduler to resume, and returns
+// how many messages the ledger records as sent so far.
+func (b *bench) resumable(ctx context.Context, dbPath string) (int, error) {
+	week, err := newsletter.ParseWeek(b.week)
+	if err != nil {
+		return 0, err
+	}
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	is, err := db.IssueByWeek(ctx, week)
+	if err != nil {
+		return 0, err
+	}
+	if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, time.Now()); err != nil {
+		return 0, err
+	}
+	counts, err := db.LedgerCounts(ctx)
+	return counts[newsletter.DeliverySent], err
 }
 
 // countSent is how many messages the ledger records as sent.
