@@ -24,13 +24,7 @@ import (
 // request unsubscribes a different subscriber until the file runs out (then it wraps, and
 // the repeats change nothing). Each connection sends its next request as soon as its answer
 // is in (a closed loop): wrk finds the most the server answers.
-const wrkScript = wrkPaths + `
-function request()
-  i = i + step
-  if i > #paths then i = ((i - 1) % #paths) + 1 end
-  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
-end
-` + wrkDone
+const wrkScript = wrkPosts + wrkDone
 
 // wrkPacedScript is wrkScript sending at a fixed rate (its third argument, requests per
 // second over all threads) instead of as fast as the answers come: each thread keeps a
@@ -39,7 +33,7 @@ end
 // then the server's at that load, not the queue that a closed loop builds in front of it.
 // A slow answer holds back only its own connection's next request, so with many
 // connections a stall shows in the latency rather than as requests never sent.
-const wrkPacedScript = wrkPaths + `
+const wrkPacedScript = wrkPosts + `
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } nl_timespec;
@@ -56,16 +50,11 @@ function delay()
   slot = math.max(slot or now, now - 1000) + interval_ms -- a late thread does not make up more than 1 s
   return math.max(0, slot - now)
 end
-function request()
-  i = i + step
-  if i > #paths then i = ((i - 1) % #paths) + 1 end
-  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
-end
 ` + wrkDone
 
-// wrkPaths reads the token file (first argument) and the thread count (second); the paced
-// script's rate is the third.
-const wrkPaths = `
+// wrkPosts reads the token file (first argument) and the thread count (second; the paced
+// script's rate is the third) and makes the POSTs.
+const wrkPosts = `
 local counter = 0
 function setup(thread)
   thread:set("tid", counter)
@@ -77,6 +66,11 @@ function init(args)
   step = tonumber(args[2])
   i = tid + 1 - step
   if args[3] then interval_ms = step * 1000 / tonumber(args[3]) end
+end
+function request()
+  i = i + step
+  if i > #paths then i = ((i - 1) % #paths) + 1 end
+  return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
 end
 `
 
@@ -508,47 +502,42 @@ func (b *bench) resumable(ctx context.Context, dbPath string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	is, err := db.IssueByWeek(ctx, week)
-	if err != nil {
-		return 0, err
-	}
-	if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, time.Now()); err != nil {
-		return 0, err
-	}
-	counts, err := db.LedgerCounts(ctx)
-	return counts[newsletter.DeliverySent], err
+	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
+		is, err := db.IssueByWeek(ctx, week)
+		if err != nil {
+			return 0, err
+		}
+		if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, time.Now()); err != nil {
+			return 0, err
+		}
+		counts, err := db.LedgerCounts(ctx)
+		return counts[newsletter.DeliverySent], err
+	})
 }
 
 // countSent is how many messages the ledger records as sent.
 func countSent(ctx context.Context, dbPath string) (int, error) {
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	counts, err := db.LedgerCounts(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return counts[newsletter.DeliverySent], nil
+	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
+		counts, err := db.LedgerCounts(ctx)
+		return counts[newsletter.DeliverySent], err
+	})
 }
 
 func countUnsubscribed(ctx context.Context, dbPath string) (int, error) {
+	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
+		counts, err := db.CountSubscribers(ctx)
+		return counts[newsletter.StatusUnsubscribed], err
+	})
+}
+
+// countIn opens the database at dbPath for count and closes it.
+func countIn(ctx context.Context, dbPath string, count func(*store.DB) (int, error)) (int, error) {
 	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
-	counts, err := db.CountSubscribers(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return counts[newsletter.StatusUnsubscribed], nil
+	return count(db)
 }
 
 // settledUnsubscribed counts the unsubscribed once the count holds still for 200 ms (at
