@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -24,4 +25,16 @@ func TestTuneGCLeavesTheEnvironmentsSettings(t *testing.T) {
 		t.Errorf("without them: percent %d, limit %d; want %d and %d", p, l, serveGCPercent, serveMemoryLimit)
 	}
 	debug.SetGCPercent(serveGCPercent)
+}
+
+// TestTuneProcs: serve runs a spare P unless GOMAXPROCS is set, and reports the cores either way.
+func TestTuneProcs(t *testing.T) {
+	old := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+	if cores := tuneProcs(func(k string) string { return map[string]string{"GOMAXPROCS": "2"}[k] }); cores != old || runtime.GOMAXPROCS(0) != old {
+		t.Errorf("with GOMAXPROCS set: cores %d, GOMAXPROCS %d; want both %d", cores, runtime.GOMAXPROCS(0), old)
+	}
+	if cores := tuneProcs(func(string) string { return "" }); cores != old || runtime.GOMAXPROCS(0) != old+serveSpareProcs {
+		t.Errorf("without it: cores %d, GOMAXPROCS %d; want %d and %d", cores, runtime.GOMAXPROCS(0), old, old+serveSpareProcs)
+	}
 }
