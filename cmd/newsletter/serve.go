@@ -166,9 +166,12 @@ const (
 // is in a cgo call is handed on only once sysmon notices, after 20 µs to 10 ms: with one P
 // per core, a write transaction of the scheduler's send or of the journal's applier (one at a
 // time in the process, under writeMu) held one of the handlers' two Ps meanwhile. A spare P
-// takes over; more than one made a send on 2 cores about 12% slower (4 Ps: 11,246–11,695
-// messages in 8 s against 12,817–13,780, three pairs) where one cost nothing measurable
-// (12,724–14,503 against 13,099–14,429).
+// takes over: on 2 cores (the bench's wrk part, two runs alternated with runs at 2 Ps) the
+// closed-loop p99 of one-click POSTs during serve's own send went from 20.6 and 20.5 ms to
+// 16.2 and 15.7, and beside a separate send from 19.9 and 20.2 to 18.3 and 16.7. More than
+// one made a send on 2 cores about 12% slower (4 Ps: 11,246–11,695 messages in 8 s against
+// 12,817–13,780, three pairs) where one cost nothing measurable (12,724–14,503 against
+// 13,099–14,429).
 const serveSpareProcs = 1
 
 // tuneProcs sets serve's GOMAXPROCS to Go's default (the cores, or a container's CPU limit)

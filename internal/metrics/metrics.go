@@ -1,6 +1,6 @@
 // Package metrics exposes the daemon's Prometheus metrics: HTTP requests by route and
-// code and their handling time by route, send durations and delivery outcomes, and gauges read from the database at scrape
-// time (subscribers by status, ledger rows by status).
+// code and their handling time by route, send durations and delivery outcomes, and gauges
+// read from the database at scrape time (subscribers by status, ledger rows by status).
 package metrics
 
 import (
