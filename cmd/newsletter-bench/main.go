@@ -154,12 +154,19 @@ delivery:
   workers: %d
   rate: "0"
   retry_wait: 0s
-# serve's scheduler (the wrk part's own send) only resumes: no slot falls in its week of lookback.
+# serve's scheduler (the wrk part's own send) only resumes: its slots are half a year away.
 schedule:
-  build: "0 0 1 1 *"
-  send: "0 0 1 1 *"
-`, filepath.Join(b.dir, "template.db"), feed, maxStories, b.conns)
+  build: %[5]q
+  send: %[5]q
+`, filepath.Join(b.dir, "template.db"), feed, maxStories, b.conns, farSlot(time.Now()))
 	return os.WriteFile(filepath.Join(b.dir, "config.yaml"), []byte(cfg), 0o644)
+}
+
+// farSlot is a cron line that fires once a year, half a year from now: serve's scheduler
+// finds no slot to build or send within its week of lookback, nor soon after.
+func farSlot(now time.Time) string {
+	at := now.AddDate(0, 6, 0)
+	return fmt.Sprintf("0 0 %d %d *", min(at.Day(), 28), int(at.Month()))
 }
 
 // repeatFeed writes a copy of the sample feed with b.stories items, repeating its items

@@ -7,12 +7,12 @@ import (
 
 func TestWrkResultParse(t *testing.T) {
 	out := "Running 10s test @ http://127.0.0.1:1\n  2 threads and 32 connections\n" +
-		"WRK requests=30000 duration_us=10000000 p50_us=650 p99_us=14250 max_us=40100 connect=0 read=1 write=2 status=3 timeout=4\n"
+		"WRK requests=30000 duration_us=10000000 p50_us=650 p99_us=14250 max_us=40100 connect=0 read=1 write=2 status=3 timeout=4 late=5\n"
 	var r wrkResult
 	if err := r.parse(out); err != nil {
 		t.Fatal(err)
 	}
-	want := wrkResult{requests: 30000, read: 1, write: 2, status: 3, timeout: 4, duration: 10 * time.Second,
+	want := wrkResult{requests: 30000, read: 1, write: 2, status: 3, timeout: 4, late: 5, duration: 10 * time.Second,
 		p50: 650 * time.Microsecond, p99: 14250 * time.Microsecond, max: 40100 * time.Microsecond}
 	if r != want {
 		t.Errorf("parse = %+v, want %+v", r, want)
@@ -50,5 +50,8 @@ func TestHandlerShare(t *testing.T) {
 	}
 	if got := handlerShare(before, before); got != "serve's handler times not found on /metrics" {
 		t.Errorf("handlerShare with no requests = %q", got)
+	}
+	if got := handlerShare(before, map[string]float64{"+Inf": 1010}); got != "serve's handler times not found on /metrics" {
+		t.Errorf("handlerShare without the 5 and 20 ms buckets = %q", got)
 	}
 }

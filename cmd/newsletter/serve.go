@@ -174,14 +174,18 @@ const (
 // 13,099–14,429).
 const serveSpareProcs = 1
 
-// tuneProcs sets serve's GOMAXPROCS to Go's default (the cores, or a container's CPU limit)
-// plus serveSpareProcs unless GOMAXPROCS is set, and returns that default.
+// startProcs is GOMAXPROCS as Go set it when the process started: the cores, a container's
+// CPU limit, or the GOMAXPROCS variable.
+var startProcs = runtime.GOMAXPROCS(0)
+
+// tuneProcs sets serve's GOMAXPROCS to startProcs plus serveSpareProcs unless the GOMAXPROCS
+// variable is set, and returns startProcs. Once set by hand, GOMAXPROCS no longer follows a
+// container's CPU limit should it change while serve runs (Go 1.25 and later do otherwise).
 func tuneProcs(getenv func(string) string) int {
-	cores := runtime.GOMAXPROCS(0)
 	if getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(cores + serveSpareProcs)
+		runtime.GOMAXPROCS(startProcs + serveSpareProcs)
 	}
-	return cores
+	return startProcs
 }
 
 func tuneGC(getenv func(string) string) {
