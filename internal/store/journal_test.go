@@ -54,11 +54,7 @@ func journaled(t *testing.T, prefix string, n int) (*DB, string, []int64) {
 func TestJournalTakesUnsubscribesWhileTheLockIsHeld(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "n.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, path)
 	ids := addSubscribers(t, db, "j", 50)
 	if recorded, err := db.RecordTransition(ctx, leave(ids[0]), t0); recorded || err != nil {
 		t.Fatalf("without a journal: recorded=%v err=%v, want false and nil", recorded, err)
@@ -196,10 +192,7 @@ func TestOpenReplaysWhatACrashLeft(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "n.db")
-			db, err := Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := openAt(t, path)
 			ids := addSubscribers(t, db, "r", 5)
 			tt.prepare(t, db, path+journalSuffix, ids)
 			if err := db.Close(); err != nil {
@@ -342,11 +335,7 @@ func TestJournalCloseAppliesWhatIsPending(t *testing.T) {
 func TestOpenRefusesAJournalItCannotRead(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "n.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	openAt(t, path).Close()
 	if err := os.WriteFile(path+journalSuffix, []byte("this is not a journal at all, but long enough\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
