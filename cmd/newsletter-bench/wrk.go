@@ -299,10 +299,11 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
 		if run.during == sendProcess && send == nil {
-			send = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
+			args := []string{b.bin, "send", "--issue", b.week}
 			if b.wrkSendNice != 0 {
-				send = exec.CommandContext(ctx, "nice", "-n", fmt.Sprint(b.wrkSendNice), b.bin, "send", "--issue", b.week)
+				args = append([]string{"nice", "-n", fmt.Sprint(b.wrkSendNice)}, args...)
 			}
+			send = exec.CommandContext(ctx, args[0], args[1:]...)
 			send.Env = env
 			send.Stdout, send.Stderr = &sendOut, &sendOut
 			send.WaitDelay = 10 * time.Second
