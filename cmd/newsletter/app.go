@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/schedule"
 	"newsletter/internal/store"
 	"newsletter/internal/token"
 	"newsletter/internal/weekly"
@@ -178,10 +180,16 @@ func (a *app) builder() (*weekly.Builder, error) {
 		return nil, err
 	}
 	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
+	sched, err := a.schedule()
+	if err != nil {
+		return nil, err
+	}
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
 		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
+		NextSend:   func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		Grace:      a.cfg.Schedule.Grace,
 		Subject:    a.cfg.Issue.Subject,
 		Now:        a.now,
 		// Editors' subject template; a bad one is a configuration error (checked in desk()).
@@ -237,26 +245,61 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(ledger{a.db}, relays, opts), nil
 }
 
-// weekBuilder resolves --week and builds the weekly builder: what build, preview and run share.
-func (a *app) weekBuilder(weekFlag string) (newsletter.Week, *weekly.Builder, error) {
-	week, err := a.week(weekFlag)
-	if err != nil {
-		return week, nil, err
-	}
+// weekBuilder builds the weekly builder and resolves --week: what build, preview and run
+// share. Without --week it is the issue that goes out next.
+func (a *app) weekBuilder(ctx context.Context, weekFlag string) (newsletter.Week, *weekly.Builder, error) {
 	b, err := a.builder()
+	if err != nil {
+		return newsletter.Week{}, nil, err
+	}
+	week, err := a.week(ctx, b, weekFlag)
 	return week, b, err
 }
 
-// week resolves --week, defaulting to the week it is now in the configured time zone.
-func (a *app) week(flagValue string) (newsletter.Week, error) {
+// week resolves --week, defaulting to the issue that goes out next (the one the scheduler
+// will send, or is sending).
+func (a *app) week(ctx context.Context, b *weekly.Builder, flagValue string) (newsletter.Week, error) {
 	if flagValue == "" {
-		return newsletter.WeekOf(a.now().In(a.cfg.Location())), nil
+		return b.Upcoming(ctx)
 	}
 	w, err := newsletter.ParseWeek(flagValue)
 	if err != nil {
 		return w, usageError{fmt.Errorf("--week: %w", err)}
 	}
 	return w, nil
+}
+
+// announce says which issue a command acts on and when it goes out, or that its send slot
+// passed and the scheduler will not send it.
+func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week) error {
+	loc := a.cfg.Location()
+	at := b.SendAt(week)
+	when := at.In(loc).Format("Mon 2006-01-02 15:04 MST")
+	status := newsletter.IssueDraft
+	switch is, err := a.db.IssueByWeek(ctx, week); {
+	case err == nil:
+		status = is.Status
+		if status == newsletter.IssueSent {
+			_, err := fmt.Fprintf(w, "Issue %s was sent %s.\n", week, is.SentAt.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+			return err
+		}
+	case !errors.Is(err, newsletter.ErrNotFound):
+		return err
+	}
+	now := a.now()
+	var err error
+	switch {
+	case status == newsletter.IssueSending:
+		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
+	case b.Missed(week, now):
+		_, err = fmt.Fprintf(w, "Issue %s: its send slot, %s, passed unsent: the scheduler will not send it (missed).\n"+
+			"  To send it anyway: newsletter run --week %s\n", week, when, week)
+	case at.After(now):
+		_, err = fmt.Fprintf(w, "Issue %s goes out %s (schedule.send).\n", week, when)
+	default:
+		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
+	}
+	return err
 }
 
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.

@@ -23,8 +23,11 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(*weekFlag)
+	week, b, err := a.weekBuilder(ctx, *weekFlag)
 	if err != nil {
+		return err
+	}
+	if err := a.announce(ctx, e.stdout, b, week); err != nil {
 		return err
 	}
 	var gatherErr error

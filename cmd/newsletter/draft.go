@@ -47,8 +47,11 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, err := a.week(*weekFlag)
+	week, b, err := a.weekBuilder(ctx, *weekFlag)
 	if err != nil {
+		return err
+	}
+	if err := a.announce(ctx, e.stdout, b, week); err != nil {
 		return err
 	}
 	desk, err := a.desk()

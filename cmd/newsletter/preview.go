@@ -29,8 +29,11 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(*weekFlag)
+	week, b, err := a.weekBuilder(ctx, *weekFlag)
 	if err != nil {
+		return err
+	}
+	if err := a.announce(ctx, e.stderr, b, week); err != nil {
 		return err
 	}
 	if !*noFetch {

@@ -12,32 +12,16 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// Window is the span an issue covers: stories published after After and up to Cutoff.
+// Window is the span an issue covers: stories published after After and up to Cutoff,
+// and those published up to Cutoff that a feed first offered after SeenAfter (late
+// arrivals that the issue before never saw).
 type Window struct {
-	After  time.Time // exclusive
-	Cutoff time.Time // inclusive
+	After     time.Time // exclusive
+	SeenAfter time.Time // exclusive
+	Cutoff    time.Time // inclusive
 }
 
-// WindowFor computes the window of the issue named by week.
-//
-// The cutoff is the start of the issue's week (Monday 00:00 in loc), so a Monday issue carries
-// the week before it and rebuilding it later gives the same window; an issue built ahead of
-// its week (a Friday draft for Monday) cuts off at now instead. The window opens at the
-// previous issue's cutoff, or lookback before the cutoff when there is no previous issue
-// (prevCutoff zero).
-func WindowFor(week newsletter.Week, loc *time.Location, now, prevCutoff time.Time, lookback time.Duration) Window {
-	cutoff := week.Start(loc)
-	if now.Before(cutoff) {
-		cutoff = now
-	}
-	after := cutoff.Add(-lookback)
-	if !prevCutoff.IsZero() {
-		after = prevCutoff
-	}
-	return Window{After: after.UTC(), Cutoff: cutoff.UTC()}
-}
-
-// Contains reports whether t falls in the window.
+// Contains reports whether a story published at t falls in the window.
 func (w Window) Contains(t time.Time) bool { return t.After(w.After) && !t.After(w.Cutoff) }
 
 // String is the window for people, in UTC: "2026-04-26 21:00 – 2026-05-03 21:00 UTC".

@@ -17,36 +17,6 @@ func mustLoc(t *testing.T, name string) *time.Location {
 	return loc
 }
 
-func TestWindowFor(t *testing.T) {
-	ist := mustLoc(t, "Europe/Istanbul")
-	w19 := newsletter.Week{Year: 2026, Num: 19} // Monday 2026-05-04
-	monday := time.Date(2026, 5, 4, 0, 0, 0, 0, ist)
-	week := 7 * 24 * time.Hour
-	tests := []struct {
-		name       string
-		now        time.Time
-		prevCutoff time.Time
-		wantAfter  time.Time
-		wantCutoff time.Time
-	}{
-		{"sent on its Monday", monday.Add(8 * time.Hour), time.Time{}, monday.Add(-week), monday},
-		{"rebuilt months later gives the same window", monday.AddDate(0, 6, 0), time.Time{}, monday.Add(-week), monday},
-		{"built ahead on Friday", monday.Add(-60 * time.Hour), time.Time{}, monday.Add(-60*time.Hour - week), monday.Add(-60 * time.Hour)},
-		{"previous issue sets the start", monday.Add(time.Hour), monday.Add(-10 * 24 * time.Hour), monday.Add(-10 * 24 * time.Hour), monday},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := WindowFor(w19, ist, tc.now, tc.prevCutoff, week)
-			if !got.After.Equal(tc.wantAfter) || !got.Cutoff.Equal(tc.wantCutoff) {
-				t.Fatalf("WindowFor = %v, want %v – %v", got, tc.wantAfter, tc.wantCutoff)
-			}
-			if got.After.Location() != time.UTC {
-				t.Fatal("window should be in UTC")
-			}
-		})
-	}
-}
-
 func TestWindowContains(t *testing.T) {
 	base := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
 	w := Window{After: base.Add(-time.Hour), Cutoff: base}

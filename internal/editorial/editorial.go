@@ -21,7 +21,7 @@ import (
 // Store is the part of the database the desk needs.
 type Store interface {
 	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
-	PreviousIssue(ctx context.Context, before time.Time) (newsletter.Issue, error)
+	PreviousIssue(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
 	AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, error)
 	Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error)
 	ApproveIssue(ctx context.Context, id int64, by string, now time.Time) error
@@ -106,7 +106,7 @@ func (d *Desk) Draft(ctx context.Context, week newsletter.Week) (View, error) {
 		return v, err
 	}
 	var prev *newsletter.Issue
-	if p, err := d.store.PreviousIssue(ctx, b.Issue.Cutoff); err == nil {
+	if p, err := d.store.PreviousIssue(ctx, week); err == nil {
 		prev = &p
 	} else if !errors.Is(err, newsletter.ErrNotFound) {
 		return v, err

@@ -25,7 +25,8 @@ type Story struct {
 	ImageURL    string    // absolute http(s) URL or empty
 	ImageAlt    string    // alt text for ImageURL
 	ReadMinutes int       // estimated reading time, 0 when unknown
-	Published   time.Time // UTC
+	Published   time.Time // UTC; an undated or future-dated item is dated when first seen
+	FirstSeen   time.Time // when a feed first offered it (set by the store)
 	FeedURL     string    // the source it came from
 	Pinned      bool      // editor pick: sorts first
 }
@@ -51,7 +52,7 @@ type Issue struct {
 	Cutoff      time.Time // ...and up to this instant (inclusive)
 	Stories     []Story
 	Status      IssueStatus
-	CreatedAt   time.Time
+	CreatedAt   time.Time // its last build: what the feeds had offered by then was considered
 	SentAt      time.Time // zero until the issue is sent
 
 	// Editorial additions, applied at build time and frozen into HTML and Text.
@@ -59,10 +60,21 @@ type Issue struct {
 	GroupBySection bool   // "More this week" grouped under section headings
 	ApprovedBy     string // who approved the issue; empty while it is a draft
 
+	// Report says, for every story the issue considered, whether it is in and why not;
+	// saved with the issue and replaced on each rebuild.
+	Report []Verdict
+
 	// Rendered content, frozen when the issue is saved so that resends are byte-identical.
 	// HTML and Text carry per-recipient placeholders (see package render).
 	HTML string
 	Text string
+}
+
+// Verdict is one line of an issue's inclusion report.
+type Verdict struct {
+	StoryID  int64
+	Included bool
+	Reason   string // why it is out; empty when included
 }
 
 // Edit is one editor action on a week's draft (see package editorial for the actions).

@@ -44,3 +44,11 @@ func (w Week) Start(loc *time.Location) time.Time {
 	offset := (int(jan4.Weekday()) + 6) % 7 // days since Monday
 	return time.Date(w.Year, time.January, 4-offset+7*(w.Num-1), 0, 0, 0, 0, loc)
 }
+
+// Next returns the week after w.
+func (w Week) Next() Week { return WeekOf(w.Start(time.UTC).AddDate(0, 0, 7)) }
+
+// Before reports whether w comes before v.
+func (w Week) Before(v Week) bool {
+	return w.Year < v.Year || (w.Year == v.Year && w.Num < v.Num)
+}

@@ -56,10 +56,11 @@ func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edi
 	return out, nil
 }
 
-// offerColumns follows storyColumns with the week of the issue (other than ?1) that carries the story.
+// offerColumns follows storyColumns with the week of the frozen issue (other than ?1) that
+// carries the story.
 const offerColumns = storyColumns + `,
 	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
-		WHERE i.story_id = s.id AND i.issue_id <> ?1), '')`
+		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
 
 func queryOffers(ctx context.Context, db *sql.DB, query string, args ...any) ([]newsletter.Offer, error) {
 	rows, err := db.QueryContext(ctx, query, args...)

@@ -70,11 +70,32 @@ func (db *DB) IssueByID(ctx context.Context, id int64) (newsletter.Issue, error)
 	return db.issue(ctx, fmt.Sprint(id), `WHERE id = ?`, id)
 }
 
-// PreviousIssue returns the issue with the latest cutoff strictly before
-// before, with its stories; ErrNotFound when there is none.
-func (db *DB) PreviousIssue(ctx context.Context, before time.Time) (newsletter.Issue, error) {
-	return db.issue(ctx, "before "+before.UTC().Format(time.RFC3339),
-		`WHERE cutoff < ? ORDER BY cutoff DESC, id DESC LIMIT 1`, unix(before))
+// PreviousIssue returns the latest issue of a week before week that is sending or sent,
+// with its stories; ErrNotFound when there is none.
+func (db *DB) PreviousIssue(ctx context.Context, week newsletter.Week) (newsletter.Issue, error) {
+	return db.issue(ctx, "before "+week.String(),
+		`WHERE week < ? AND status IN ('sending', 'sent') ORDER BY week DESC LIMIT 1`, week.String())
+}
+
+// IssueReport returns the inclusion report saved with issue id's last build.
+func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
+	}
+	defer rows.Close()
+	var out []newsletter.Verdict
+	for rows.Next() {
+		var v newsletter.Verdict
+		if err := rows.Scan(&v.StoryID, &v.Included, &v.Reason); err != nil {
+			return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
+	}
+	return out, nil
 }
 
 // ErrIssueFrozen is returned (wrapped) by SaveIssue for an issue that is
@@ -87,8 +108,9 @@ var ErrIssueFrozen = errors.New("issue is no longer a draft")
 // or sent, SaveIssue refuses with ErrIssueFrozen. An empty Status means draft;
 // the send time is set by SetIssueStatus.
 // Stories must already be stored (SaveStories); one with ID 0 is looked up by
-// GUID, then URL. A story that is part of another issue is refused: a story
-// goes out once.
+// GUID, then URL. A story that is part of another frozen (approved, sending or
+// sent) issue is refused: a story goes out once. One that another plain draft
+// holds moves to this issue. The report replaces the issue's saved one.
 func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error) {
 	if is.Week.IsZero() {
 		return newsletter.Issue{}, errors.New("store: save issue: no week")
@@ -144,7 +166,10 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 			}
 		}
 		is.ID = id
-		return saveIssueStories(ctx, tx, id, is.Stories)
+		if err := saveIssueStories(ctx, tx, id, is.Stories); err != nil {
+			return err
+		}
+		return saveIssueReport(ctx, tx, id, is.Report)
 	})
 	if err != nil {
 		return newsletter.Issue{}, fmt.Errorf("store: save issue %s: %w", week, err)
@@ -169,6 +194,13 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 		return err
 	}
 	defer insert.Close()
+	release, err := tx.PrepareContext(ctx, `
+		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
+		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT `+frozenIssue+`)`)
+	if err != nil {
+		return err
+	}
+	defer release.Close()
 	for i := range stories {
 		st := &stories[i]
 		if st.ID == 0 {
@@ -184,12 +216,38 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
 		}
+		if _, err := release.ExecContext(ctx, st.ID, id); err != nil {
+			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+		}
 		if _, err := insert.ExecContext(ctx, id, st.ID, i); err != nil {
 			var inOther int64
 			if tx.QueryRowContext(ctx, `SELECT issue_id FROM issue_stories WHERE story_id = ?`, st.ID).Scan(&inOther) == nil {
 				return fmt.Errorf("story %d (%s) is already in issue %d", st.ID, st.URL, inOther)
 			}
 			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+		}
+	}
+	return nil
+}
+
+// saveIssueReport replaces the inclusion report of issue id.
+func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newsletter.Verdict) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM issue_report WHERE issue_id = ?`, id); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	insert, err := tx.PrepareContext(ctx, `
+		INSERT INTO issue_report (issue_id, story_id, included, reason) VALUES (?, ?, ?, ?)
+		ON CONFLICT (issue_id, story_id) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer insert.Close()
+	for _, v := range report {
+		if v.StoryID == 0 {
+			continue
+		}
+		if _, err := insert.ExecContext(ctx, id, v.StoryID, v.Included, v.Reason); err != nil {
+			return fmt.Errorf("report: story %d: %w", v.StoryID, err)
 		}
 	}
 	return nil

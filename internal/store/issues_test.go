@@ -19,7 +19,7 @@ func saveStories(t *testing.T, db *DB, stories ...newsletter.Story) []newsletter
 	}
 	out := make([]newsletter.Story, len(stories))
 	for i, s := range stories {
-		got, err := db.UnsentStories(ctx, s.Published.Add(-time.Second), s.Published, 0)
+		got, err := db.UnsentStories(ctx, s.Published.Add(-time.Second), s.Published.Add(-time.Second), s.Published, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,21 +82,32 @@ func TestSaveIssue(t *testing.T) {
 	if got.Subject != "Second" || titles(got.Stories) != "[Story 1 Story 2]" {
 		t.Fatalf("after replace: %q %s", got.Subject, titles(got.Stories))
 	}
-	// Story 3 left the draft, so it is unsent again.
-	unsent, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0.Add(time.Hour*3), 0)
+	// A draft takes nothing: all three stay on offer, as they do for the draft itself.
+	unsent, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0.Add(-time.Hour), t0.Add(time.Hour*3), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if titles(unsent) != "[Story 3]" {
+	if titles(unsent) != "[Story 3 Story 2 Story 1]" {
 		t.Fatalf("unsent after replace: %s", titles(unsent))
 	}
 
-	// Another week cannot take a story that is already in an issue.
-	_, err = db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 20}, Stories: []newsletter.Story{st[0]}})
-	if err == nil {
-		t.Fatal("story saved into two issues")
+	// Another week's draft may claim a story from a plain draft: the story moves.
+	w20, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 20}, Stories: []newsletter.Story{st[1]}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err = db.IssueByWeek(ctx, newsletter.Week{Year: 2026, Num: 20})
+	if got, err := db.IssueByID(ctx, saved.ID); err != nil || titles(got.Stories) != "[Story 1]" {
+		t.Fatalf("the draft that lost Story 2: %v, %v", titles(got.Stories), err)
+	}
+	// But no issue can take a story that a frozen issue carries.
+	if err := db.ApproveIssue(ctx, w20.ID, "ed", t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 21}, Stories: []newsletter.Story{st[1]}})
+	if err == nil {
+		t.Fatal("story saved into an approved issue and another")
+	}
+	_, err = db.IssueByWeek(ctx, newsletter.Week{Year: 2026, Num: 21})
 	errIs(t, err, newsletter.ErrNotFound)
 
 	// Unknown stories are refused.
@@ -143,25 +154,30 @@ func TestSaveIssue(t *testing.T) {
 func TestPreviousIssueAndList(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
-	_, err := db.PreviousIssue(ctx, t0)
+	_, err := db.PreviousIssue(ctx, newsletter.Week{Year: 2026, Num: 20})
 	errIs(t, err, newsletter.ErrNotFound)
 
 	weeks := []newsletter.Week{{Year: 2026, Num: 17}, {Year: 2026, Num: 19}, {Year: 2026, Num: 18}}
 	for _, w := range weeks {
 		cutoff := w.Start(time.UTC).Add(4 * 24 * time.Hour)
-		if _, err := db.SaveIssue(ctx, newsletter.Issue{Week: w, Cutoff: cutoff, WindowStart: cutoff.Add(-7 * 24 * time.Hour), HTML: "x"}); err != nil {
+		is, err := db.SaveIssue(ctx, newsletter.Issue{Week: w, Cutoff: cutoff, WindowStart: cutoff.Add(-7 * 24 * time.Hour), HTML: "x"})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if w.Num != 19 { // week 19 stays a draft: only sent issues are previous issues
+			if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSent, cutoff); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	w18cutoff := newsletter.Week{Year: 2026, Num: 18}.Start(time.UTC).Add(4 * 24 * time.Hour)
 	tests := []struct {
 		name   string
-		before time.Time
+		before newsletter.Week
 		want   string
 	}{
-		{"just after week 18's cutoff", w18cutoff.Add(time.Second), "2026-W18"},
-		{"at week 18's cutoff (strictly before)", w18cutoff, "2026-W17"},
-		{"far future", t0.AddDate(1, 0, 0), "2026-W19"},
+		{"the week after a sent issue", newsletter.Week{Year: 2026, Num: 19}, "2026-W18"},
+		{"strictly before", newsletter.Week{Year: 2026, Num: 18}, "2026-W17"},
+		{"a draft in between is passed over", newsletter.Week{Year: 2027, Num: 1}, "2026-W18"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,7 +190,7 @@ func TestPreviousIssueAndList(t *testing.T) {
 			}
 		})
 	}
-	_, err = db.PreviousIssue(ctx, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	_, err = db.PreviousIssue(ctx, newsletter.Week{Year: 2026, Num: 17})
 	errIs(t, err, newsletter.ErrNotFound)
 
 	list, err := db.ListIssues(ctx)

@@ -11,14 +11,14 @@ import (
 )
 
 const storyColumns = `s.id, s.guid, s.url, s.title, s.summary, s.content_html, s.author, s.section,
-	s.categories, s.image_url, s.image_alt, s.read_minutes, s.published_at, s.feed_url, s.pinned`
+	s.categories, s.image_url, s.image_alt, s.read_minutes, s.published_at, s.feed_url, s.pinned, s.fetched_at`
 
 func scanStory(r rowScanner) (newsletter.Story, error) {
 	var st newsletter.Story
 	var categories string
-	var published int64
+	var published, seen int64
 	err := r.Scan(&st.ID, &st.GUID, &st.URL, &st.Title, &st.Summary, &st.ContentHTML, &st.Author, &st.Section,
-		&categories, &st.ImageURL, &st.ImageAlt, &st.ReadMinutes, &published, &st.FeedURL, &st.Pinned)
+		&categories, &st.ImageURL, &st.ImageAlt, &st.ReadMinutes, &published, &st.FeedURL, &st.Pinned, &seen)
 	if err != nil {
 		return newsletter.Story{}, err
 	}
@@ -28,7 +28,7 @@ func scanStory(r rowScanner) (newsletter.Story, error) {
 	if len(st.Categories) == 0 {
 		st.Categories = nil
 	}
-	st.Published = fromUnix(published)
+	st.Published, st.FirstSeen = fromUnix(published), fromUnix(seen)
 	return st, nil
 }
 
@@ -103,18 +103,24 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 	return added, nil
 }
 
-// UnsentStories returns the stories published in (after, upTo] that are not
-// part of any issue other than exceptIssueID (0 for none; pass the issue being
-// rebuilt so that its own stories stay eligible). Pinned stories come first,
-// then newest first.
-func (db *DB) UnsentStories(ctx context.Context, after, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
+// frozenIssue is true of the issue aliased o when it is approved, sending or sent: its
+// stories are taken. A plain draft takes nothing; another draft may claim its stories.
+const frozenIssue = `(o.status <> 'draft' OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = o.id))`
+
+// UnsentStories returns the stories an issue may carry: published in (after, upTo], or
+// published up to upTo but first seen after seenAfter (a story that arrived late, after the
+// previous issue was last built), and not taken by a frozen issue other than exceptIssueID
+// (0 for none; pass the issue being rebuilt so that its own stories stay eligible).
+// Pinned stories come first, then newest first.
+func (db *DB) UnsentStories(ctx context.Context, after, seenAfter, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
 	stories, err := queryStories(ctx, db.db, `
 		SELECT `+storyColumns+`
 		FROM stories s
-		WHERE s.published_at > ? AND s.published_at <= ?
-		  AND NOT EXISTS (SELECT 1 FROM issue_stories i WHERE i.story_id = s.id AND i.issue_id <> ?)
+		WHERE s.published_at <= ?3 AND (s.published_at > ?1 OR s.fetched_at > ?2)
+		  AND NOT EXISTS (SELECT 1 FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+			WHERE i.story_id = s.id AND i.issue_id <> ?4 AND `+frozenIssue+`)
 		ORDER BY s.pinned DESC, s.published_at DESC, s.id DESC`,
-		unix(after), unix(upTo), exceptIssueID)
+		unix(after), unix(seenAfter), unix(upTo), exceptIssueID)
 	if err != nil {
 		return nil, fmt.Errorf("store: unsent stories: %w", err)
 	}

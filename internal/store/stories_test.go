@@ -51,7 +51,7 @@ func TestSaveStoriesDedupes(t *testing.T) {
 		t.Fatalf("second SaveStories = %d, %v; want 2 (5 and 6)", n, err)
 	}
 
-	got, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0, 0)
+	got, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0.Add(-time.Hour), t0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestSaveStoriesDedupes(t *testing.T) {
 		}
 		if s.URL == "https://example.com/posts/1" {
 			want := story(1, t0)
-			want.ID = s.ID
+			want.ID, want.FirstSeen = s.ID, t0
 			if !reflect.DeepEqual(s, want) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", s, want)
 			}
@@ -98,7 +98,7 @@ func TestUnsentStories(t *testing.T) {
 	if _, err := db.SaveStories(ctx, in, t0); err != nil {
 		t.Fatal(err)
 	}
-	all, err := db.UnsentStories(ctx, after, upTo, 0)
+	all, err := db.UnsentStories(ctx, after, after, upTo, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +115,19 @@ func TestUnsentStories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A plain draft takes nothing: its stories stay on offer until it is frozen.
+	if got, err := db.UnsentStories(ctx, after, after, upTo, 0); err != nil || titles(got) != titles(all) {
+		t.Fatalf("with a draft holding Story 6: %s, %v; want %s", titles(got), err, titles(all))
+	}
+	if err := db.ApproveIssue(ctx, other.ID, "ed", t0); err != nil {
+		t.Fatal(err)
+	}
 	this, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: upTo,
 		Stories: []newsletter.Story{byTitle["Story 7"]}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetIssueStatus(ctx, this.ID, newsletter.IssueSending, t0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -132,7 +142,7 @@ func TestUnsentStories(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := db.UnsentStories(ctx, after, upTo, tc.except)
+			got, err := db.UnsentStories(ctx, after, after, upTo, tc.except)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,8 +25,9 @@ type Store interface {
 	SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error
 	SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error)
 	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
-	PreviousIssue(ctx context.Context, before time.Time) (newsletter.Issue, error)
-	UnsentStories(ctx context.Context, after, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
+	// ListIssues returns every issue, newest week first, without stories.
+	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
+	UnsentStories(ctx context.Context, after, seenAfter, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
 	SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error)
 	// Edits returns the editors' actions on the week's draft, oldest first.
 	Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error)
@@ -50,8 +51,16 @@ type Renderer interface {
 type Options struct {
 	Location   *time.Location
 	MaxStories int
-	Lookback   time.Duration
-	Subject    string // fixed subject; empty uses SubjectTemplate
+	// Lookback bounds how old a story may be when a feed first offers it; it also opens
+	// the first issue's window.
+	Lookback time.Duration
+	// NextSend returns the first send slot strictly after t; nil sends each issue at the
+	// start of its week (Monday 00:00 in Location).
+	NextSend func(t time.Time) time.Time
+	// Grace is how late a send slot may still be honoured; a draft whose slot passed longer
+	// ago was missed: the scheduler will not send it and its stories go to the next issue.
+	Grace   time.Duration
+	Subject string // fixed subject; empty uses SubjectTemplate
 	// SubjectTemplate derives the subject (text/template over SubjectData) unless an editor
 	// set one; empty lets the renderer derive it.
 	SubjectTemplate string
@@ -154,6 +163,13 @@ func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 		return rep
 	}
 	rep.Title, rep.Items, rep.NotModified = res.Title, len(res.Stories), res.NotModified
+	for i := range res.Stories {
+		// An undated item, or one dated in the future, is dated when it arrives; the store
+		// keeps the date a story was first seen with, so a re-dated item keeps its place.
+		if p := res.Stories[i].Published; p.IsZero() || p.After(now) {
+			res.Stories[i].Published = now.UTC()
+		}
+	}
 	if rep.New, err = b.store.SaveStories(ctx, res.Stories, now); err != nil {
 		rep.Err = err
 		return rep
@@ -178,7 +194,7 @@ type Build struct {
 }
 
 // Build builds (or rebuilds, while it is a draft) the issue named by week and saves it.
-// An issue that is already sending or sent is returned as stored, byte for byte.
+// An issue that is already approved, sending or sent is returned as stored, byte for byte.
 func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error) {
 	existing, err := b.store.IssueByWeek(ctx, week)
 	switch {
@@ -188,20 +204,15 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		return Build{}, err
 	}
 	now := b.opt.Now()
-	var prevCutoff time.Time
-	cutoff := digest.WindowFor(week, b.opt.Location, now, time.Time{}, b.opt.Lookback).Cutoff
-	prev, err := b.store.PreviousIssue(ctx, cutoff)
-	switch {
-	case err == nil:
-		prevCutoff = prev.Cutoff
-	case !errors.Is(err, newsletter.ErrNotFound):
-		return Build{}, err
-	}
-	window := digest.WindowFor(week, b.opt.Location, now, prevCutoff, b.opt.Lookback)
-	candidates, err := b.store.UnsentStories(ctx, window.After, window.Cutoff, existing.ID)
+	window, err := b.Window(ctx, week, now)
 	if err != nil {
 		return Build{}, err
 	}
+	offered, err := b.store.UnsentStories(ctx, window.After, window.SeenAfter, window.Cutoff, existing.ID)
+	if err != nil {
+		return Build{}, err
+	}
+	candidates, stale := splitStale(offered, window.Cutoff, b.opt.Lookback)
 	edits, err := b.store.Edits(ctx, week)
 	if err != nil {
 		return Build{}, err
@@ -212,8 +223,16 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		return Build{}, err
 	}
 	stories, decisions := digest.SelectShaped(candidates, picks, b.opt.MaxStories, shape)
+	for _, s := range stale {
+		decisions = append(decisions, digest.Decision{Story: s, Reason: fmt.Sprintf("too old: published %s, more than %s before a feed first offered it",
+			s.Published.In(b.opt.Location).Format("2006-01-02 15:04"), days(b.opt.Lookback))})
+	}
 	if len(stories) == 0 {
-		return Build{Window: window}, fmt.Errorf("issue %s: %w published between %s", week, ErrNoStories, window)
+		return Build{Window: window, Decisions: decisions}, fmt.Errorf("issue %s: %w published between %s", week, ErrNoStories, window)
+	}
+	report := make([]newsletter.Verdict, 0, len(decisions))
+	for _, d := range decisions {
+		report = append(report, newsletter.Verdict{StoryID: d.Story.ID, Included: d.Included, Reason: d.Reason})
 	}
 	offers, err := b.store.OfferedStories(ctx, window.After, existing.ID)
 	if err != nil {
@@ -232,6 +251,7 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		CreatedAt:      now.UTC(),
 		Intro:          shape.Intro,
 		GroupBySection: shape.GroupBySection,
+		Report:         report,
 	}
 	email, err := b.renderer.Issue(issue)
 	if err != nil {
@@ -246,6 +266,109 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		return Build{}, err
 	}
 	return Build{Issue: saved, Email: email, Window: window, Decisions: decisions}, nil
+}
+
+// splitStale separates the stories that were already older than lookback when a feed first
+// offered them (measured from the cutoff for an issue built after its week).
+func splitStale(stories []newsletter.Story, cutoff time.Time, lookback time.Duration) (fresh, stale []newsletter.Story) {
+	for _, s := range stories {
+		seen := s.FirstSeen
+		if seen.IsZero() || cutoff.Before(seen) {
+			seen = cutoff
+		}
+		if lookback > 0 && s.Published.Before(seen.Add(-lookback)) {
+			stale = append(stale, s)
+			continue
+		}
+		fresh = append(fresh, s)
+	}
+	return fresh, stale
+}
+
+func days(d time.Duration) string {
+	if n := int(d / (24 * time.Hour)); n*24*int(time.Hour) == int(d) {
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
+
+// SendAt returns when week's issue is due to go out: the first send slot of its week.
+func (b *Builder) SendAt(week newsletter.Week) time.Time {
+	start := week.Start(b.opt.Location)
+	if b.opt.NextSend == nil {
+		return start
+	}
+	at := b.opt.NextSend(start.Add(-time.Second))
+	if at.IsZero() || !at.Before(week.Next().Start(b.opt.Location)) {
+		return start
+	}
+	return at
+}
+
+// Missed reports whether week's send slot passed more than the grace period ago, so the
+// scheduler will not send it.
+func (b *Builder) Missed(week newsletter.Week, now time.Time) bool {
+	return now.Sub(b.SendAt(week)) > b.opt.Grace
+}
+
+// Window computes the span of week's issue at now. It closes at the issue's send slot, or
+// now when that is earlier, so a draft built ahead of its week grows on each rebuild, and
+// an issue frozen early ends where it froze. It opens where the issue before it closed:
+//   - an approved, sending or sent issue closed at its saved cutoff, and the stories first
+//     seen after its last build were never offered to it, so they come here;
+//   - a draft still waiting for its slot will close at that slot;
+//   - a draft whose slot was missed closes nothing: its stories come here.
+//
+// The first issue opens Lookback before it closes.
+func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Time) (digest.Window, error) {
+	cutoff := b.SendAt(week)
+	if now.Before(cutoff) {
+		cutoff = now
+	}
+	issues, err := b.store.ListIssues(ctx)
+	if err != nil {
+		return digest.Window{}, err
+	}
+	for _, is := range issues {
+		if !is.Week.Before(week) {
+			continue
+		}
+		switch {
+		case is.Status != newsletter.IssueDraft:
+			return digest.Window{After: is.Cutoff.UTC(), SeenAfter: is.CreatedAt.UTC(), Cutoff: cutoff.UTC()}, nil
+		case !b.Missed(is.Week, now):
+			at := b.SendAt(is.Week)
+			return digest.Window{After: at.UTC(), SeenAfter: at.UTC(), Cutoff: cutoff.UTC()}, nil
+		}
+	}
+	after := cutoff.Add(-b.opt.Lookback)
+	return digest.Window{After: after.UTC(), SeenAfter: after.UTC(), Cutoff: cutoff.UTC()}, nil
+}
+
+// Upcoming names the issue that goes out next: the one being sent, else the week of the
+// next send slot.
+func (b *Builder) Upcoming(ctx context.Context) (newsletter.Week, error) {
+	issues, err := b.store.ListIssues(ctx)
+	if err != nil {
+		return newsletter.Week{}, err
+	}
+	for _, is := range issues {
+		if is.Status == newsletter.IssueSending {
+			return is.Week, nil
+		}
+	}
+	now := b.opt.Now()
+	next := newsletter.WeekOf(now.In(b.opt.Location))
+	for range 3 {
+		if b.SendAt(next).After(now) {
+			return next, nil
+		}
+		next = next.Next()
+	}
+	return next, nil
 }
 
 // subjectFor is the editor's subject, else the configured fixed one, else the template's.
