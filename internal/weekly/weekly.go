@@ -322,7 +322,7 @@ func (b *Builder) Missed(week newsletter.Week, now time.Time) bool {
 //   - a draft still waiting for its slot will close at that slot;
 //   - a draft whose slot was missed closes nothing: its stories come here.
 //
-// The first issue opens Lookback before it closes.
+// The first issue opens Lookback before it closes, or earlier where a missed draft began.
 func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Time) (digest.Window, error) {
 	cutoff := b.SendAt(week)
 	if now.Before(cutoff) {
@@ -332,6 +332,7 @@ func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Tim
 	if err != nil {
 		return digest.Window{}, err
 	}
+	after := cutoff.Add(-b.opt.Lookback)
 	for _, is := range issues {
 		if !is.Week.Before(week) {
 			continue
@@ -342,9 +343,10 @@ func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Tim
 		case !b.Missed(is.Week, now):
 			at := b.SendAt(is.Week)
 			return digest.Window{After: at.UTC(), SeenAfter: at.UTC(), Cutoff: cutoff.UTC()}, nil
+		case is.WindowStart.Before(after):
+			after = is.WindowStart // a missed first issue's stories are still owed
 		}
 	}
-	after := cutoff.Add(-b.opt.Lookback)
 	return digest.Window{After: after.UTC(), SeenAfter: after.UTC(), Cutoff: cutoff.UTC()}, nil
 }
 
