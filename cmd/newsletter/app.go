@@ -270,8 +270,8 @@ func (a *app) week(ctx context.Context, b *weekly.Builder, flagValue string) (ne
 }
 
 // announce says which issue a command acts on and when it goes out, or that its send slot
-// passed and the scheduler will not send it.
-func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week) error {
+// passed and the scheduler will not send it. sendingNow is true for run, which sends it.
+func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week, sendingNow bool) error {
 	loc := a.cfg.Location()
 	at := b.SendAt(week)
 	when := at.In(loc).Format("Mon 2006-01-02 15:04 MST")
@@ -291,6 +291,10 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	switch {
 	case status == newsletter.IssueSending:
 		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
+	case sendingNow && !at.After(now):
+		_, err = fmt.Fprintf(w, "Issue %s was due %s; sending it now.\n", week, when)
+	case sendingNow:
+		_, err = fmt.Fprintf(w, "Issue %s is due %s; sending it now, ahead of its slot.\n", week, when)
 	case b.Missed(week, now):
 		_, err = fmt.Fprintf(w, "Issue %s: its send slot, %s, passed unsent: the scheduler will not send it (missed).\n"+
 			"  To send it anyway: newsletter run --week %s\n", week, when, week)

@@ -27,7 +27,7 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.announce(ctx, e.stdout, b, week); err != nil {
+	if err := a.announce(ctx, e.stdout, b, week, false); err != nil {
 		return err
 	}
 	var gatherErr error

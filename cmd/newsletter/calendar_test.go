@@ -243,7 +243,7 @@ schedule:
 	// Week 5: sent early, on Friday afternoon, by an operator's plain `run`.
 	plan = append(plan, action{at(5, -3, 15, 0), func() {
 		out := cli("run")
-		if !strings.Contains(out, "Issue "+wk(5).String()+" goes out") {
+		if !strings.Contains(out, "Issue "+wk(5).String()+" is due") {
 			t.Fatalf("run on Friday should act on next Monday's issue %s:\n%s", wk(5), out)
 		}
 	}})

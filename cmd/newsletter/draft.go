@@ -51,7 +51,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.announce(ctx, e.stdout, b, week); err != nil {
+	if err := a.announce(ctx, e.stdout, b, week, false); err != nil {
 		return err
 	}
 	desk, err := a.desk()

@@ -21,6 +21,11 @@ import (
 // sampleMonday is the send time of the sample feed's issue, 2026-W19, in Istanbul.
 var sampleMonday = time.Date(2026, 5, 4, 8, 0, 0, 0, time.FixedZone("+03", 3*3600))
 
+// sampleLater is after every story of the sample feed (its second week, 2026-W20, too), as
+// when a user runs the README's commands today: a story dated after the clock would count
+// as arriving now.
+var sampleLater = sampleMonday.AddDate(0, 0, 14)
+
 // cli runs the program like a user would, with a private environment and clock.
 type cli struct {
 	t   *testing.T
@@ -56,7 +61,7 @@ feeds:
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &cli{t: t, dir: dir, env: map[string]string{"NEWSLETTER_CONFIG": filepath.Join(dir, "config.yaml")}, now: sampleMonday}
+	return &cli{t: t, dir: dir, env: map[string]string{"NEWSLETTER_CONFIG": filepath.Join(dir, "config.yaml")}, now: sampleLater}
 }
 
 // setConfig appends YAML to the test's configuration file.

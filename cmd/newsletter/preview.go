@@ -33,7 +33,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.announce(ctx, e.stderr, b, week); err != nil {
+	if err := a.announce(ctx, e.stderr, b, week, false); err != nil {
 		return err
 	}
 	if !*noFetch {

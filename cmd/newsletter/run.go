@@ -27,7 +27,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.announce(ctx, e.stdout, b, week); err != nil {
+	if err := a.announce(ctx, e.stdout, b, week, !*dryRun); err != nil {
 		return err
 	}
 	sender, err := a.sender()
