@@ -416,3 +416,42 @@ func TestServeUnsubscribesFromTheSentLink(t *testing.T) {
 		t.Fatalf("rerun:\n%s", out2)
 	}
 }
+
+// TestReadmeEditorWalkthrough runs the README's first command and then its editors'
+// walkthrough on the sample's second week, verbatim, as a user would after cloning.
+func TestReadmeEditorWalkthrough(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "Try it on the sample's second week"
+	_, rest, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("the README has no %q section", marker)
+	}
+	_, block, _ := strings.Cut(rest, "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	c := newCLI(t)
+	c.now = time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC) // any day after the sample's weeks
+	c.importSample()
+	c.mustRun("run", "--week", "2026-W19")
+	var ran int
+	for line := range strings.Lines(block) {
+		args, ok := strings.CutPrefix(strings.TrimSpace(line), "go run ./cmd/newsletter ")
+		if !ok {
+			t.Fatalf("README walkthrough line %q is not a newsletter command", line)
+		}
+		out := c.mustRun(strings.Fields(args)...)
+		ran++
+		if strings.HasPrefix(args, "draft show") && !strings.Contains(out, "Draft 2026-W20: 5 stories") {
+			t.Fatalf("draft show:\n%s", out)
+		}
+	}
+	if ran != 5 {
+		t.Fatalf("ran %d README commands, want 5", ran)
+	}
+	out := c.mustRun("status", "--issue", "2026-W20")
+	if !strings.Contains(out, "approved") {
+		t.Fatalf("status after the walkthrough:\n%s", out)
+	}
+}
