@@ -273,6 +273,10 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := a.builder()
+	if err != nil {
+		return nil, err
+	}
 	page := web.Page{
 		Publication: a.cfg.Publication.Name,
 		WebsiteURL:  a.cfg.Publication.WebsiteURL,
@@ -288,7 +292,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
 		Templates: templates.Web,
 		Page:      page,
-		ThisWeek:  func() newsletter.Week { return newsletter.WeekOf(a.now().In(a.cfg.Location())) },
+		NextIssue: b.Upcoming,
 		Logger:    a.logger,
 	})
 	if err != nil {

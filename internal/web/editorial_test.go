@@ -63,22 +63,28 @@ var testPostal = "Technerdo Media, Büyükdere Cd. 185, Istanbul"
 
 func setupDesk(t *testing.T) *deskFixture {
 	t.Helper()
+	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) // Monday of 2026-W19
+	return setupDeskAt(t, &now)
+}
+
+// setupDeskAt is setupDesk on a clock the test may move; the stories are dated before *now.
+func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "desk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) // Monday of 2026-W19
 	var stories []newsletter.Story
 	for i, title := range []string{"Chips get faster", "A quiet week for phones", "Rust in the kernel", "Cheap laptops, reviewed"} {
 		stories = append(stories, newsletter.Story{
 			URL: "https://technerdo.com/s/" + string(rune('a'+i)), Title: title, Summary: "A short dek about " + title + ".",
-			Section: []string{"News", "Reviews"}[i%2], Published: now.Add(-time.Duration(i+1) * 24 * time.Hour),
+			Section: []string{"News", "Reviews"}[i%2], Published: now.Add(-time.Duration(i+1) * 20 * time.Hour),
 			ImageURL: "https://technerdo.com/img/" + string(rune('a'+i)) + ".jpg", ImageAlt: title,
 		})
 	}
-	if _, err := db.SaveStories(ctx, stories, now); err != nil {
+	if _, err := db.SaveStories(ctx, stories, *now); err != nil {
 		t.Fatal(err)
 	}
 	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com",
@@ -86,14 +92,14 @@ func setupDesk(t *testing.T) *deskFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := func() time.Time { return now }
+	clock := func() time.Time { return *now }
 	b := weekly.New(deskStore{db}, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
 		SubjectTemplate: "{{.Publication}}: {{.TopStory}}", Publication: "The Technerdo Weekly"})
 	msgs := &testMessages{}
 	desk := editorial.New(deskStore{db}, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
 	week := newsletter.Week{Year: 2026, Num: 19}
 	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
-	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, ThisWeek: func() newsletter.Week { return week },
+	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, NextIssue: func(context.Context) (newsletter.Week, error) { return week, nil },
 		Auth: EditorAuth{Editors: map[string]string{"ayse": testEditorHash}, AdminToken: testAdminToken}})
 	if err != nil {
 		t.Fatal(err)
@@ -295,3 +301,25 @@ func TestArchiveShowsOnlySentIssues(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPreviewOfADraftBuiltAheadOfItsWeek opens, rebuilds and approves on the preview page a
+// draft built on the Friday before its week, as the default schedule makes it.
+func TestPreviewOfADraftBuiltAheadOfItsWeek(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) // the Friday before 2026-W19
+	f := setupDeskAt(t, &now)
+	for _, step := range []time.Duration{0, time.Minute, 26 * time.Hour} {
+		now = now.Add(step)
+		code, page := f.do(t, "GET", "/preview/2026-W19", nil, asAdmin)
+		if code != http.StatusOK || !strings.Contains(page, "Chips get faster") || strings.Contains(page, "No issue to preview") {
+			t.Fatalf("%s after the first build: %d\n%.300s", step, code, page)
+		}
+	}
+	code, _ := f.do(t, "POST", "/preview/2026-W19/approve", url.Values{}, asAdmin)
+	if code != http.StatusSeeOther {
+		t.Fatalf("approve: %d", code)
+	}
+	is, err := f.db.IssueByWeek(context.Background(), f.week)
+	if err != nil || is.Status != newsletter.IssueApproved || len(is.Stories) != 3 {
+		t.Fatalf("after approve: %v, %d stories, %v", is.Status, len(is.Stories), err)
+	}
+}

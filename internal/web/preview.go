@@ -32,7 +32,8 @@ type PreviewOptions struct {
 	Auth      EditorAuth
 	Templates fs.FS // holds web/preview.html.tmpl
 	Page      Page
-	ThisWeek  func() newsletter.Week
+	// NextIssue names the issue that goes out next: what /preview without a week shows.
+	NextIssue func(ctx context.Context) (newsletter.Week, error)
 	Logger    *slog.Logger
 }
 
@@ -61,7 +62,13 @@ func NewPreview(opt PreviewOptions) (*Preview, error) {
 func (p *Preview) Register(mux *http.ServeMux) {
 	g := func(h http.HandlerFunc) http.Handler { return p.opt.Auth.Require(h) }
 	mux.Handle("GET /preview", g(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/preview/"+p.opt.ThisWeek().String(), http.StatusSeeOther)
+		wk, err := p.opt.NextIssue(r.Context())
+		if err != nil {
+			p.opt.Logger.Error("web: preview: next issue", "err", err)
+			http.Error(w, "could not tell which issue goes out next", http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, "/preview/"+wk.String(), http.StatusSeeOther)
 	}))
 	mux.Handle("GET /preview/{week}", g(p.show))
 	mux.Handle("GET /preview/{week}/email.html", g(p.email))
