@@ -126,3 +126,32 @@ func (db *DB) UnsentStories(ctx context.Context, after, seenAfter, upTo time.Tim
 	}
 	return stories, nil
 }
+
+// DraftHolds returns, for each story that a plain draft other than exceptIssueID holds,
+// that draft's week.
+func (db *DB) DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]newsletter.Week, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT i.story_id, o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+		WHERE i.issue_id <> ? AND NOT `+frozenIssue, exceptIssueID)
+	if err != nil {
+		return nil, fmt.Errorf("store: draft holds: %w", err)
+	}
+	defer rows.Close()
+	holds := map[int64]newsletter.Week{}
+	for rows.Next() {
+		var id int64
+		var week string
+		if err := rows.Scan(&id, &week); err != nil {
+			return nil, fmt.Errorf("store: draft holds: %w", err)
+		}
+		w, err := newsletter.ParseWeek(week)
+		if err != nil {
+			return nil, fmt.Errorf("store: draft holds: story %d: %w", id, err)
+		}
+		holds[id] = w
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: draft holds: %w", err)
+	}
+	return holds, nil
+}

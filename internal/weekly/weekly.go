@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -28,6 +29,8 @@ type Store interface {
 	// ListIssues returns every issue, newest week first, without stories.
 	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
 	UnsentStories(ctx context.Context, after, seenAfter, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
+	// DraftHolds maps each story another plain draft holds to that draft's week.
+	DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]newsletter.Week, error)
 	SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error)
 	// Edits returns the editors' actions on the week's draft, oldest first.
 	Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error)
@@ -212,6 +215,16 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 	if err != nil {
 		return Build{}, err
 	}
+	holds, err := b.store.DraftHolds(ctx, existing.ID)
+	if err != nil {
+		return Build{}, err
+	}
+	// A story an earlier draft still waiting for its slot holds is that issue's: taking it
+	// here could let both send it. A later draft's, or a missed one's, moves here on save.
+	offered = slices.DeleteFunc(offered, func(s newsletter.Story) bool {
+		w, held := holds[s.ID]
+		return held && w.Before(week) && !b.Missed(w, now)
+	})
 	candidates, stale := splitStale(offered, window.Cutoff, b.opt.Lookback)
 	edits, err := b.store.Edits(ctx, week)
 	if err != nil {

@@ -253,3 +253,26 @@ func TestUpcomingIsTheIssueThatGoesOutNext(t *testing.T) {
 		t.Fatalf("week 20 while 19 is sending: %v, want no stories (19 holds them)", err)
 	}
 }
+
+func TestLaterDraftLeavesAnEarlierDraftsStoriesAlone(t *testing.T) {
+	c := newCycle(t)
+	ctx := context.Background()
+	c.publish(map[string]time.Time{"a": c.at(4, 28, 10, 0)})
+	c.now = c.at(5, 1, 12, 0)
+	c.gatherAndBuild(w19)
+	// Monday 08:30: week 19's slot has passed but it is not sent yet (within the grace
+	// period). A story dated Sunday shows up only now: both windows could take it.
+	c.publish(map[string]time.Time{"a": c.at(4, 28, 10, 0), "sunday, late": c.at(5, 3, 20, 0)})
+	c.now = c.at(5, 4, 8, 30)
+	w19draft := c.gatherAndBuild(w19)
+	if got := storyTitles(w19draft.Issue.Stories); got != "a, sunday, late" {
+		t.Fatalf("week 19: %s", got)
+	}
+	c.now = c.at(5, 4, 9, 0)
+	if _, err := c.b.Build(ctx, w20); !errors.Is(err, weekly.ErrNoStories) {
+		t.Fatalf("week 20 while week 19 still holds its stories: %v, want no stories", err)
+	}
+	if is, err := c.db.IssueByWeek(ctx, w19); err != nil || storyTitles(is.Stories) != "a, sunday, late" {
+		t.Fatalf("week 19 after week 20's build: %v, %v", storyTitles(is.Stories), err)
+	}
+}
