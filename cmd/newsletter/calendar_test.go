@@ -31,6 +31,7 @@ type simStory struct {
 // simFeed is the site's RSS feed: the 40 latest items, rewritten whenever the clock moves.
 type simFeed struct {
 	path    string
+	site    string // the links' host
 	stories []simStory
 }
 
@@ -53,7 +54,7 @@ func (f *simFeed) write(t *testing.T, now time.Time) {
 		if !s.redateAt.IsZero() && !s.redateAt.After(now) {
 			date = s.redated
 		}
-		fmt.Fprintf(&b, "<item><title>Simulated story %d</title><link>https://technerdo.com/sim/%d/</link><guid>sim-%d</guid>", s.n, s.n, s.n)
+		fmt.Fprintf(&b, "<item><title>Simulated story %d</title><link>https://%s/sim/%d/</link><guid>%s-%d</guid>", s.n, f.site, s.n, f.site, s.n)
 		if !date.IsZero() {
 			fmt.Fprintf(&b, "<pubDate>%s</pubDate>", date.Format(time.RFC1123Z))
 		}
@@ -70,7 +71,7 @@ func (f *simFeed) write(t *testing.T, now time.Time) {
 // is undated, every eleventh is re-published two days later with a new date, every
 // thirteenth is dated three days in the future.
 func calendarSite(path string, start, end time.Time, loc *time.Location) *simFeed {
-	f := &simFeed{path: path}
+	f := &simFeed{path: path, site: "technerdo.com"}
 	var at []time.Time
 	for t := start; t.Before(end); t = t.Add(5 * time.Hour) {
 		at = append(at, t)
@@ -150,6 +151,15 @@ func TestCalendarTwelveWeeks(t *testing.T) {
 	simStart := first.Start(loc).AddDate(0, 0, -4) // the Thursday before the first build
 	simEnd := first.Start(loc).AddDate(0, 0, 7*weeks+1)
 	site := calendarSite(filepath.Join(dir, "feed.xml"), first.Start(loc).AddDate(0, 0, -14), simEnd, loc)
+	// A partner syndicates every ninth story under its own URL, an hour later: the same
+	// headline from two feeds goes out once.
+	partner := &simFeed{path: filepath.Join(dir, "partner.xml"), site: "partner.example"}
+	for _, st := range site.stories {
+		if st.n%9 == 0 {
+			st.appears = st.appears.Add(time.Hour)
+			partner.stories = append(partner.stories, st)
+		}
+	}
 
 	cfg := `
 database: ` + filepath.Join(dir, "nl.db") + `
@@ -158,6 +168,7 @@ base_url: https://news.example.org
 smtp_url: smtp://` + srv.Addr() + `?tls=none
 feeds:
   - ` + site.path + `
+  - ` + partner.path + `
 issue:
   max_stories: 8
 schedule:
@@ -308,6 +319,7 @@ schedule:
 	for _, step := range steps {
 		now = step
 		site.write(t, now)
+		partner.write(t, now)
 		if down(now) {
 			if !wasDown {
 				d.stop()
@@ -365,6 +377,23 @@ schedule:
 			t.Fatalf("issue %s went out empty", is.Week)
 		}
 	}
+	// The reports give every kind of reason the invariant names.
+	var reasons []string
+	for _, is := range sent {
+		report, err := db.IssueReport(ctx, is.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range report {
+			reasons = append(reasons, v.Reason)
+		}
+	}
+	for _, kind := range []string{"excluded by editor", "over the cap", "too old", "same headline as"} {
+		if !slices.ContainsFunc(reasons, func(r string) bool { return strings.Contains(r, kind) }) {
+			t.Errorf("no sent issue's report says %q", kind)
+		}
+	}
+
 	// Week 5 was sent on Friday: its window ends there, and week 6 starts where it ended.
 	w5, w6 := sent[4], sent[5] // week 2 is not among them
 	if w5.Week != wk(5) || !w5.Cutoff.Equal(at(5, -3, 15, 0).UTC()) || !w6.WindowStart.Equal(w5.Cutoff) {
