@@ -154,6 +154,14 @@ func TestPreviewAuth(t *testing.T) {
 		{"wrong token", "GET", func(r *http.Request) { r.Header.Set("Authorization", "Bearer wrong-token-000000") }, http.StatusUnauthorized},
 		{"editor", "GET", asEditor, http.StatusOK},
 		{"admin token", "GET", asAdmin, http.StatusOK},
+		{"admin token as basic password", "GET", func(r *http.Request) { r.SetBasicAuth("anyone", testAdminToken) }, http.StatusOK},
+		{"admin token as basic password, editor's name", "GET", func(r *http.Request) { r.SetBasicAuth("ayse", testAdminToken) }, http.StatusOK},
+		{"wrong basic password, no editor", "GET", func(r *http.Request) { r.SetBasicAuth("admin", "wrong-token-000000") }, http.StatusUnauthorized},
+		{"empty basic password", "GET", func(r *http.Request) { r.SetBasicAuth("admin", "") }, http.StatusUnauthorized},
+		{"admin basic cross-site post", "POST", func(r *http.Request) {
+			r.SetBasicAuth("x", testAdminToken)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}, http.StatusForbidden},
 		{"post without credentials", "POST", nil, http.StatusUnauthorized},
 		{"cross-site post", "POST", func(r *http.Request) { asEditor(r); r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
 	}
