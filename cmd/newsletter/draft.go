@@ -12,7 +12,6 @@ import (
 	"newsletter/internal/delivery"
 	"newsletter/internal/digest"
 	"newsletter/internal/editorial"
-	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
 	"newsletter/internal/store"
@@ -200,19 +199,14 @@ func (a *app) desk() (*editorial.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := a.transport()
-	if err != nil {
-		return nil, err
-	}
-	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender, transport: tr},
+	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender},
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 
 // deskMessages builds preview and test messages exactly as delivery does.
 type deskMessages struct {
-	db        *store.DB
-	sender    *delivery.Sender
-	transport mailer.Transport
+	db     *store.DB
+	sender *delivery.Sender
 }
 
 // sampleSubscriber is a real active subscriber when there is one, for a realistic preview.
@@ -248,20 +242,21 @@ func (m *deskMessages) Sample(ctx context.Context, is newsletter.Issue, email re
 	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers, UnsubscribeURL: unsub}, nil
 }
 
+// SendTest sends through the delivery engine's test path, so that each copy has a Message-ID
+// of its own: copies sharing one overwrite each other in the outbox and are dropped as
+// repeats by Gmail.
 func (m *deskMessages) SendTest(ctx context.Context, is newsletter.Issue, email render.Email, to []string) error {
-	s, err := m.transport.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("test send: %w", err)
-	}
-	defer s.Close()
-	for _, addr := range to {
-		msg := m.sender.Message(is, email, newsletter.Subscriber{Email: addr})
-		msg.Subject = "[TEST] " + msg.Subject
-		if _, err := s.Send(ctx, msg); err != nil {
-			return fmt.Errorf("test send to %s: %w", addr, err)
+	results, err := m.sender.SendTest(ctx, is, email, to)
+	var failed []error
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, fmt.Errorf("test send to %s: %w", r.Email, r.Err))
 		}
 	}
-	return nil
+	if err != nil {
+		failed = append(failed, err)
+	}
+	return errors.Join(failed...)
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
