@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -193,5 +197,148 @@ func TestServePreviewInBrowserWithAdminToken(t *testing.T) {
 	to, ids := testCopies(t, raws)
 	if want := []string{"a@example.org", "b@example.org", "c@example.org"}; !slices.Equal(to, want) || !distinct(ids) {
 		t.Fatalf("test copies to %q with Message-IDs %q, want one each to %q", to, ids, want)
+	}
+}
+
+// sentText returns the text/plain part of a sent message, decoded, its whitespace collapsed.
+func sentText(t *testing.T, raw []byte) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("no text/plain part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			var r io.Reader = p // multipart decodes quoted-printable itself
+			b, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Join(strings.Fields(string(b)), " ")
+		}
+	}
+}
+
+// listed reads the story list `draft show` prints: IDs and titles, in order.
+func listed(out string) (ids, titles []string) {
+	for _, m := range regexp.MustCompile(`(?m)^ +\d+\. #(\d+) (.+?)( \[pinned\])?$`).FindAllStringSubmatch(out, -1) {
+		ids = append(ids, m[1])
+		titles = append(titles, m[2])
+	}
+	return ids, titles
+}
+
+// An editor works a draft from the command line: unknown stories are named, picks land
+// where they are put, the order shown is the order sent, and an approval can be withdrawn
+// until the send starts.
+func TestDraftEditorsControls(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	delete(c.env, "USER") // as under cron or in a container
+	c.mustRun("build", "--week", "2026-W19")
+	draft := func(args ...string) (int, string, string) {
+		return c.run(append([]string{"draft", "--week", "2026-W19"}, args...)...)
+	}
+	for _, args := range [][]string{{"pin", "999"}, {"exclude", "#999"}, {"move", "999", "2"}, {"unpin", "999"}} {
+		code, out, errOut := draft(args...)
+		if code != 2 || !strings.Contains(errOut, "no story #999") || strings.Contains(errOut, "FOREIGN KEY") {
+			t.Errorf("draft %s: exit %d, want 2 and a message naming story #999\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+
+	ids, _ := listed(c.mustRun("draft", "--week", "2026-W19", "show"))
+	if len(ids) < 4 {
+		t.Fatalf("the sample draft lists %d stories", len(ids))
+	}
+	c.mustRun("draft", "--week", "2026-W19", "pin", ids[3])
+	c.mustRun("draft", "--week", "2026-W19", "add", "https://example.org/pick-one", "--title", "Editor pick one")
+	out := c.mustRun("draft", "--week", "2026-W19", "add", "https://example.org/pick-two", "--title", "Editor pick two", "--at", "3")
+	if code, _, errOut := draft("add", "https://example.org/pick-three", "--title", "Three", "--at", "-1"); code != 2 {
+		t.Errorf("add --at -1: exit %d, want 2\n%s", code, errOut)
+	}
+	pickIDs, titles := listed(out)
+	if len(titles) < 3 || pickIDs[0] != ids[3] || titles[1] != "Editor pick one" || titles[2] != "Editor pick two" {
+		t.Errorf("want the pinned story, the pick added without a position, then the pick placed at 3:\n%s", out)
+	}
+	// Grouped by section, the stories are listed in the order the email shows them.
+	out = c.mustRun("draft", "--week", "2026-W19", "group", "on")
+	for _, line := range regexp.MustCompile(`(?m)^  2026-\S+ \S+ .*$`).FindAllString(out, -1) {
+		if !regexp.MustCompile(`^  \S+ \S+ cli:\S+ `).MatchString(line) {
+			t.Errorf("edit recorded without an editor's name: %q", line)
+		}
+	}
+
+	c.mustRun("draft", "--week", "2026-W19", "approve")
+	if out := c.mustRun("draft", "--week", "2026-W19", "unapprove"); !strings.Contains(out, "Reopened issue 2026-W19") {
+		t.Errorf("unapprove:\n%s", out)
+	}
+	if out := c.mustRun("draft", "--week", "2026-W19", "set-subject", "Edited after reopening"); !strings.Contains(out, "unapprove") {
+		t.Errorf("the edit log lacks the unapprove:\n%s", out)
+	}
+	approved := c.mustRun("draft", "--week", "2026-W19", "approve")
+	_, shown := listed(c.mustRun("draft", "--week", "2026-W19", "show"))
+	c.mustRun("run", "--week", "2026-W19")
+
+	files := emlFiles(t, filepath.Join(c.dir, "outbox"))
+	if len(files) == 0 {
+		t.Fatalf("nothing sent; approve said:\n%s", approved)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, at := sentText(t, raw), 0
+	for _, title := range shown {
+		i := strings.Index(text[at:], strings.Join(strings.Fields(title), " "))
+		if i < 0 {
+			t.Fatalf("%q is not in the sent text after the stories before it; shown order %q\n%s", title, shown, text)
+		}
+		at += i + len(title)
+	}
+
+	code, _, errOut := draft("unapprove")
+	if code != 2 || !strings.Contains(errOut, "send has started") {
+		t.Errorf("unapprove after the send: exit %d, want 2 and a clear message\n%s", code, errOut)
+	}
+}
+
+func TestEditorName(t *testing.T) {
+	noUser := func() (*user.User, error) { return nil, errors.New("no such user") }
+	noHost := func() (string, error) { return "", errors.New("no host name") }
+	account := func() (*user.User, error) { return &user.User{Username: "ayse"}, nil }
+	host := func() (string, error) { return "desk-1", nil }
+	tests := []struct {
+		name, as, user string
+		account        func() (*user.User, error)
+		host           func() (string, error)
+		want           string
+	}{
+		{"--as wins", "Ayşe Y.", "root", account, host, "Ayşe Y."},
+		{"$USER", "", "ayse", noUser, noHost, "cli:ayse"},
+		{"empty $USER: the account", "", " ", account, host, "cli:ayse"},
+		{"no account: the host", "", "", noUser, host, "cli:editor@desk-1"},
+		{"nothing known", "", "", noUser, noHost, "cli:editor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := editorName(tt.as, func(k string) string {
+				if k == "USER" {
+					return tt.user
+				}
+				return ""
+			}, tt.account, tt.host)
+			if got != tt.want {
+				t.Errorf("editorName = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
