@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -190,6 +191,15 @@ func TestTwoDaemonsSendOnce(t *testing.T) {
 	}
 }
 
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // sendRunLine returns the send run's line from `status`.
 func sendRunLine(t *testing.T, b *binaryEnv) string {
 	t.Helper()
@@ -293,6 +303,16 @@ func TestDaemonSIGTERMMidSendBackupAndRestart(t *testing.T) {
 	// The stopped send is recorded as interrupted, not done.
 	if out := sendRunLine(t, b); !strings.Contains(out, "interrupted") || !strings.Contains(out, "shut down") {
 		t.Errorf("the send run after SIGTERM: %q, want interrupted", out)
+	}
+	// status counts what is left against the whole list, queued or not.
+	status, err := b.command("status").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := regexp.MustCompile(`ledger: .*\bsent (\d+)`).FindSubmatch(status)
+	left := regexp.MustCompile(`still to send: (\d+) of (\d+) active subscribers`).FindSubmatch(status)
+	if sent == nil || left == nil || string(left[2]) != fmt.Sprint(n) || atoi(t, string(left[1])) != n-atoi(t, string(sent[1])) {
+		t.Errorf("status after SIGTERM does not count the rest of the %d subscribers:\n%s", n, status)
 	}
 
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -19,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"newsletter/internal/newsletter"
 	"newsletter/internal/smtptest"
+	"newsletter/internal/store"
 )
 
 // testCopies returns each received test copy's To address and Message-ID.
@@ -340,5 +343,48 @@ func TestEditorName(t *testing.T) {
 				t.Errorf("editorName = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A send stopped after queueing part of the list: status counts what is left against every
+// active subscriber, not against the rows queued so far.
+func TestStatusCountsEveryActiveSubscriber(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	c.mustRun("build", "--week", "2026-W19")
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(c.dir, "nl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := db.IssueByWeek(ctx, newsletter.Week{Year: 2026, Num: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, c.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.EnqueueDeliveriesAfter(ctx, is.ID, 0, 2, c.now); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := db.ClaimDeliveries(ctx, is.ID, 1, c.now)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := db.RecordDeliveries(ctx, []newsletter.Outcome{{DeliveryID: claimed[0].ID, Status: newsletter.DeliverySent}}, c.now); err != nil {
+		t.Fatal(err)
+	}
+	active, err := db.CountSubscribers(ctx)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := active[newsletter.StatusActive]
+	out := c.mustRun("status")
+	if !strings.Contains(out, "ledger: pending 1, sent 1") {
+		t.Fatalf("status ledger:\n%s", out)
+	}
+	if want := fmt.Sprintf("still to send: %d of %d active subscribers", n-1, n); n < 3 || !strings.Contains(out, want) {
+		t.Errorf("status lacks %q:\n%s", want, out)
 	}
 }

@@ -59,6 +59,11 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		}
 		weeks = []newsletter.Week{is.Week}
 	}
+	subs, err := a.db.CountSubscribers(ctx)
+	if err != nil {
+		return err
+	}
+	active := subs[newsletter.StatusActive]
 	for _, w := range weeks {
 		is, err := a.db.IssueByWeek(ctx, w)
 		if errors.Is(err, newsletter.ErrNotFound) {
@@ -84,6 +89,15 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 		}
 		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
+		if is.Status != newsletter.IssueSent {
+			// The ledger is queued a chunk at a time as the send goes, so its rows alone
+			// undercount what is left: count against every active subscriber.
+			left, err := a.db.DeliveryBacklog(ctx, is.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
+		}
 	}
 
 	runs, err := a.db.RecentRuns(ctx, 8)
