@@ -9,36 +9,52 @@ import (
 	"newsletter/internal/delivery"
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
+	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
 )
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
 func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
-	sched, err := a.schedule()
+	jobs, sched, err := a.daemonJobs(m)
 	if err != nil {
 		return nil, err
 	}
+	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
+		Grace:  a.cfg.Schedule.Grace,
+		Week:   func(s schedule.Slot) string { return jobs.Week(s).String() },
+		Now:    a.now,
+		Logger: a.logger,
+	}), nil
+}
+
+// daemonJobs builds what the schedule triggers, counting each delivery in m as it is made.
+func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, error) {
+	sched, err := a.schedule()
+	if err != nil {
+		return nil, nil, err
+	}
 	b, err := a.builder()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// No retry wait inside a slot: Resume picks deferred rows up as they come due.
 	sender, err := a.newSender(func(o *delivery.Options) { o.Wait = 0 })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The report counts the whole send, not each relay: with several relays the label is "all".
+	// Outcomes are counted for the whole send, not each relay: with several relays the label is "all".
 	relay := "outbox"
 	if rs := sender.Relays(); len(rs) > 1 {
 		relay = "all"
 	} else if len(a.cfg.SMTPURLs()) == 1 {
 		relay = rs[0].Transport.String()
 	}
+	sender = sender.WithProgress(deliveryMetrics{m: m, relay: relay})
 	var notifier daemon.Notifier
 	if a.cfg.Editorial.EditorsEmail != "" {
 		tr, err := a.transport()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		notifier = &editorMail{a: a, transport: tr}
 	}
@@ -49,21 +65,26 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 		RequireApproval: a.cfg.Editorial.RequireApproval,
 		NextSend:        func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
 		Notifier:        notifier,
-		Observe: func(r delivery.Report) {
-			m.ObserveSend(r.Took, relay, r.Sent, r.Deferred, r.Bounced)
-		},
-		Compactor:    ledger{a.db},
-		RefreshEvery: time.Hour,
-		KeepLedger:   time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
-		Now:          a.now,
-		Logger:       a.logger,
+		Observe:         func(r delivery.Report) { m.ObserveSend(r.Took) },
+		Compactor:       ledger{a.db},
+		RefreshEvery:    time.Hour,
+		KeepLedger:      time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
+		Now:             a.now,
+		Logger:          a.logger,
 	})
-	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
-		Grace:  a.cfg.Schedule.Grace,
-		Week:   func(s schedule.Slot) string { return jobs.Week(s).String() },
-		Now:    a.now,
-		Logger: a.logger,
-	}), nil
+	return jobs, sched, nil
+}
+
+// deliveryMetrics counts each delivery outcome as the send records it (delivery.Progress).
+type deliveryMetrics struct {
+	m     *metrics.Metrics
+	relay string
+}
+
+func (deliveryMetrics) Start(int) {}
+
+func (d deliveryMetrics) Outcome(st newsletter.DeliveryStatus) {
+	d.m.ObserveDelivery(string(st), d.relay)
 }
 
 // editorMail tells the editors' address that a send was held.

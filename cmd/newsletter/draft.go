@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 
 	"newsletter/internal/delivery"
 	"newsletter/internal/digest"
 	"newsletter/internal/editorial"
-	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
 	"newsletter/internal/store"
@@ -22,19 +22,20 @@ import (
 )
 
 const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TEXT | --file F) | pin ID | unpin ID |
-       exclude ID | include ID | move ID POSITION | add URL --title T [--summary S] [--image URL] |
-       remove ID | group on|off | approve | test ADDRESS...`
+       exclude ID | include ID | move ID POSITION | add URL --title T [--summary S] [--image URL] [--at N] |
+       remove ID | group on|off | approve | unapprove | test ADDRESS...`
 
 func cmdDraft(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending.")
+	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
 	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
-	as := fs.String("as", "", "editor `NAME` recorded with the edit (default $USER)")
+	as := fs.String("as", "", "editor `NAME` recorded with the edit (default cli:$USER, else the account's or the host's name)")
 	file := fs.String("file", "", "read set-intro's Markdown from `FILE`")
 	title := fs.String("title", "", "add: the pick's `TITLE`")
 	summary := fs.String("summary", "", "add: the pick's `SUMMARY`")
 	image := fs.String("image", "", "add: optional image `URL`")
 	imageAlt := fs.String("image-alt", "", "add: the image's alt `TEXT`")
 	section := fs.String("section", "", "add: the pick's `SECTION`")
+	at := fs.Int("at", 0, "add: the pick's `POSITION`, 1 for the lead (default: after the pinned stories)")
 	pos, err := parse(e, fs, args)
 	if err != nil {
 		return err
@@ -58,10 +59,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	editor := *as
-	if editor == "" {
-		editor = "cli:" + strings.TrimSpace(e.getenv("USER"))
-	}
+	editor := editorName(*as, e.getenv, user.Current, os.Hostname)
 	action, rest := pos[0], pos[1:]
 	storyID := func() (int64, error) {
 		if len(rest) == 0 {
@@ -84,6 +82,20 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen and goes out at its send time.\n", is.Week, len(is.Stories), is.Subject)
 		return nil
+	case digest.ActionUnapprove:
+		before, err := a.db.IssueByWeek(ctx, week)
+		if err != nil {
+			return err
+		}
+		if _, err := desk.Unapprove(ctx, week, editor); err != nil {
+			return draftErr(err)
+		}
+		if before.Status == newsletter.IssueDraft {
+			fmt.Fprintf(e.stdout, "Issue %s is a draft already: nothing to reopen.\n", week)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "Reopened issue %s as a draft (it was approved by %s): edit it, then approve it again for it to go out.\n", week, before.ApprovedBy)
+		return showDraft(ctx, e, a, desk, week)
 	case "test":
 		if len(rest) == 0 {
 			return usagef("draft test: to which addresses?")
@@ -97,12 +109,15 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		if len(rest) != 1 {
 			return usagef("draft add: give one URL")
 		}
-		st, err := desk.AddPick(ctx, week, editor, editorial.Pick{URL: rest[0], Title: *title, Summary: *summary, ImageURL: *image, ImageAlt: *imageAlt, Section: *section})
+		if *at < 0 {
+			return usagef("draft add: --at %d: want 1 (the lead) or more", *at)
+		}
+		st, err := desk.AddPick(ctx, week, editor, editorial.Pick{URL: rest[0], Title: *title, Summary: *summary, ImageURL: *image, ImageAlt: *imageAlt, Section: *section, Position: *at})
 		if err != nil {
 			return draftErr(err)
 		}
 		fmt.Fprintf(e.stdout, "Added #%d %s to %s.\n", st.ID, st.Title, week)
-		return nil
+		return showDraft(ctx, e, a, desk, week)
 	case digest.ActionSubject, digest.ActionPreheader:
 		edit.Value = strings.Join(rest, " ")
 	case digest.ActionIntro:
@@ -140,6 +155,25 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Recorded %s by %s on %s.\n", action, editor, week)
 	return showDraft(ctx, e, a, desk, week)
+}
+
+// editorName names the editor of a CLI edit in the log: --as, else "cli:" and $USER, else the
+// account's name, else "cli:editor@" and the host's name (cron jobs and containers often
+// have no $USER), else "cli:editor".
+func editorName(as string, getenv func(string) string, account func() (*user.User, error), hostname func() (string, error)) string {
+	if as = strings.TrimSpace(as); as != "" {
+		return as
+	}
+	if name := strings.TrimSpace(getenv("USER")); name != "" {
+		return "cli:" + name
+	}
+	if u, err := account(); err == nil && strings.TrimSpace(u.Username) != "" {
+		return "cli:" + strings.TrimSpace(u.Username)
+	}
+	if h, err := hostname(); err == nil && strings.TrimSpace(h) != "" {
+		return "cli:editor@" + strings.TrimSpace(h)
+	}
+	return "cli:editor"
 }
 
 // draftErr turns an editor's mistake into a usage error (exit 2).
@@ -203,19 +237,14 @@ func (a *app) desk() (*editorial.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := a.transport()
-	if err != nil {
-		return nil, err
-	}
-	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender, transport: tr},
+	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender},
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 
 // deskMessages builds preview and test messages exactly as delivery does.
 type deskMessages struct {
-	db        *store.DB
-	sender    *delivery.Sender
-	transport mailer.Transport
+	db     *store.DB
+	sender *delivery.Sender
 }
 
 // sampleSubscriber is a real active subscriber when there is one, for a realistic preview.
@@ -251,20 +280,21 @@ func (m *deskMessages) Sample(ctx context.Context, is newsletter.Issue, email re
 	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers, UnsubscribeURL: unsub}, nil
 }
 
+// SendTest sends through the delivery engine's test path, so that each copy has a Message-ID
+// of its own: copies sharing one overwrite each other in the outbox and are dropped as
+// repeats by Gmail.
 func (m *deskMessages) SendTest(ctx context.Context, is newsletter.Issue, email render.Email, to []string) error {
-	s, err := m.transport.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("test send: %w", err)
-	}
-	defer s.Close()
-	for _, addr := range to {
-		msg := m.sender.Message(is, email, newsletter.Subscriber{Email: addr})
-		msg.Subject = "[TEST] " + msg.Subject
-		if _, err := s.Send(ctx, msg); err != nil {
-			return fmt.Errorf("test send to %s: %w", addr, err)
+	results, err := m.sender.SendTest(ctx, is, email, to)
+	var failed []error
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, fmt.Errorf("test send to %s: %w", r.Email, r.Err))
 		}
 	}
-	return nil
+	if err != nil {
+		failed = append(failed, err)
+	}
+	return errors.Join(failed...)
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth) and the public archive.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -52,6 +53,16 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		week = newsletter.WeekOf(now.In(loc))
 	}
 	weeks := []newsletter.Week{prevWeek(week, loc), week}
+	// An issue still being sent (say, a week sent late by hand) is shown too.
+	list, err := a.db.ListIssues(ctx)
+	if err != nil {
+		return err
+	}
+	for _, is := range list {
+		if is.Status == newsletter.IssueSending && !slices.Contains(weeks, is.Week) {
+			weeks = append([]newsletter.Week{is.Week}, weeks...)
+		}
+	}
 	if *issueFlag != "" {
 		is, err := a.issueByFlag(ctx, *issueFlag)
 		if err != nil {
@@ -59,6 +70,11 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		}
 		weeks = []newsletter.Week{is.Week}
 	}
+	subs, err := a.db.CountSubscribers(ctx)
+	if err != nil {
+		return err
+	}
+	active := subs[newsletter.StatusActive]
 	for _, w := range weeks {
 		is, err := a.db.IssueByWeek(ctx, w)
 		if errors.Is(err, newsletter.ErrNotFound) {
@@ -84,6 +100,15 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 		}
 		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
+		if is.Status != newsletter.IssueSent {
+			// The ledger is queued a chunk at a time as the send goes, so its rows alone
+			// undercount what is left: count against every active subscriber.
+			left, err := a.db.DeliveryBacklog(ctx, is.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
+		}
 	}
 
 	runs, err := a.db.RecentRuns(ctx, 8)

@@ -56,7 +56,7 @@ type Options struct {
 	// NextSend returns the send slot after t: a build slot prepares that slot's week.
 	NextSend func(t time.Time) time.Time
 	Notifier Notifier                // optional
-	Observe  func(r delivery.Report) // optional, e.g. metrics
+	Observe  func(r delivery.Report) // optional, e.g. metrics; per delivery, see delivery.Options.Progress
 	// Compactor and KeepLedger fold the ledger of issues sent longer ago than KeepLedger;
 	// optional (zero KeepLedger keeps every row).
 	Compactor  Compactor
@@ -153,6 +153,10 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 	j.observe(rep)
 	if err != nil {
 		return schedule.Outcome{}, err
+	}
+	if !rep.Done && ctx.Err() != nil {
+		// Stopped mid-send (shutdown or a lost lease): not done; Resume continues it.
+		return schedule.Outcome{Status: schedule.Interrupted, Detail: summary(week, rep)}, nil
 	}
 	if rep.Held != "" {
 		j.notify(ctx, "Held: issue "+week.String(), fmt.Sprintf("Issue %s is held: %s.\n\n%s.\nRelease it with `newsletter send --issue %s --release`.\n", week, rep.Held, summary(week, rep), week))

@@ -188,3 +188,26 @@ func TestResumeRefreshesTheComingDraftHourly(t *testing.T) {
 		t.Fatalf("an approved issue was rebuilt: %v", b.builds)
 	}
 }
+
+// stoppedSender is a send that SIGTERM stops halfway: the context is cancelled, the rows
+// in flight are recorded, and Send returns without error and without finishing.
+type stoppedSender struct{ stop func() }
+
+func (s stoppedSender) Send(context.Context, newsletter.Issue, render.Email) (delivery.Report, error) {
+	s.stop()
+	return delivery.Report{Sent: 2, Done: false}, nil
+}
+
+func TestSendStoppedMidwayIsInterrupted(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	b := &builder{issue: newsletter.Issue{Week: w19, Status: newsletter.IssueApproved, Stories: stories(3)}}
+	j := daemon.New(b, stoppedSender{stop}, issues{}, daemon.Options{RequireApproval: true})
+	out, err := j.Send(ctx, schedule.Slot{Kind: schedule.Send, At: monday})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status != schedule.Interrupted || !strings.Contains(out.Detail, "2 sent") {
+		t.Fatalf("outcome %+v, want interrupted with what was sent", out)
+	}
+}

@@ -20,15 +20,16 @@ const (
 	ActionExclude   = "exclude"       // StoryID: never in this issue
 	ActionInclude   = "include"       // StoryID: undo an exclusion
 	ActionMove      = "move"          // StoryID to position Value (1 = lead)
-	ActionAdd       = "add"           // StoryID: a manual pick, stored as a story first
+	ActionAdd       = "add"           // StoryID: a manual pick, stored as a story first; Value: its 1-based position, empty for after the pinned stories
 	ActionRemove    = "remove"        // StoryID: drop a manual pick
 	ActionGroup     = "group"         // Value "on" or "off": group by section
 	ActionApprove   = "approve"       // freezes the issue (recorded for the log; the store holds the state)
+	ActionUnapprove = "unapprove"     // reopens an approved issue as a draft (recorded for the log)
 )
 
 // Actions lists every action, for help texts and validation.
 var Actions = []string{ActionSubject, ActionPreheader, ActionIntro, ActionPin, ActionUnpin, ActionExclude,
-	ActionInclude, ActionMove, ActionAdd, ActionRemove, ActionGroup, ActionApprove}
+	ActionInclude, ActionMove, ActionAdd, ActionRemove, ActionGroup, ActionApprove, ActionUnapprove}
 
 // CheckEdit reports what is wrong with an edit before it is recorded.
 func CheckEdit(e newsletter.Edit) error {
@@ -44,9 +45,16 @@ func CheckEdit(e newsletter.Edit) error {
 		if len(e.Value) > 20000 {
 			return fmt.Errorf("%s: at most 20000 bytes", e.Action)
 		}
-	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionAdd, ActionRemove:
+	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionRemove:
 		if e.StoryID <= 0 {
 			return fmt.Errorf("%s: which story?", e.Action)
+		}
+	case ActionAdd:
+		if e.StoryID <= 0 {
+			return fmt.Errorf("%s: which story?", e.Action)
+		}
+		if n, err := strconv.Atoi(e.Value); e.Value != "" && (err != nil || n < 1) {
+			return fmt.Errorf("%s: position %q: want 1 or more", e.Action, e.Value)
 		}
 	case ActionMove:
 		if e.StoryID <= 0 {
@@ -59,7 +67,7 @@ func CheckEdit(e newsletter.Edit) error {
 		if e.Value != "on" && e.Value != "off" {
 			return fmt.Errorf("%s: want on or off, got %q", e.Action, e.Value)
 		}
-	case ActionApprove:
+	case ActionApprove, ActionUnapprove:
 	default:
 		return fmt.Errorf("unknown action %q (want one of %s)", e.Action, strings.Join(Actions, ", "))
 	}
@@ -73,6 +81,7 @@ type Shape struct {
 	Pinned                    map[int64]bool
 	Excluded                  map[int64]string // story → the editor who excluded it
 	Picks                     []int64          // manual picks, in the order they were added
+	PickAt                    map[int64]int    // a pick's 1-based position; absent: after the pinned stories
 	Moves                     []Move           // applied in order after selection
 }
 
@@ -85,7 +94,7 @@ type Move struct {
 // Replay folds a week's edits, oldest first, into its Shape. Edits that do not check out
 // are skipped, so a bad row can never break a build.
 func Replay(edits []newsletter.Edit) Shape {
-	sh := Shape{Pinned: map[int64]bool{}, Excluded: map[int64]string{}}
+	sh := Shape{Pinned: map[int64]bool{}, Excluded: map[int64]string{}, PickAt: map[int64]int{}}
 	for _, e := range edits {
 		if CheckEdit(e) != nil {
 			continue
@@ -109,11 +118,15 @@ func Replay(edits []newsletter.Edit) Shape {
 			n, _ := strconv.Atoi(e.Value)
 			sh.Moves = append(sh.Moves, Move{StoryID: e.StoryID, Position: n})
 		case ActionAdd:
-			if !slices.Contains(sh.Picks, e.StoryID) {
-				sh.Picks = append(sh.Picks, e.StoryID)
+			// Adding a pick again places it anew.
+			sh.Picks = append(slices.DeleteFunc(sh.Picks, func(id int64) bool { return id == e.StoryID }), e.StoryID)
+			delete(sh.PickAt, e.StoryID)
+			if n, _ := strconv.Atoi(e.Value); n > 0 {
+				sh.PickAt[e.StoryID] = n
 			}
 		case ActionRemove:
 			sh.Picks = slices.DeleteFunc(sh.Picks, func(id int64) bool { return id == e.StoryID })
+			delete(sh.PickAt, e.StoryID)
 		case ActionGroup:
 			sh.GroupBySection = e.Value == "on"
 		}
@@ -122,9 +135,12 @@ func Replay(edits []newsletter.Edit) Shape {
 }
 
 // SelectShaped is Select with the editors' shape applied: excluded stories are left out,
-// pinned stories and manual picks (offered in picks) come first and count towards the cap,
-// and the editors' moves reorder the result. Picks that already went out in another issue
-// are reported, not included.
+// pinned stories and manual picks (offered in picks) are always in and count towards the
+// cap. Pinned stories lead; each pick goes where the editor put it, or after the pinned
+// stories (and the picks placed there before it); then the editors' moves reorder the
+// result. When the editors group by section, the stories after the lead are grouped as the
+// email shows them, so the order returned is the order sent. Picks that already went out
+// in another issue are reported, not included.
 func SelectShaped(candidates []newsletter.Story, picks []newsletter.Offer, max int, sh Shape) ([]newsletter.Story, []Decision) {
 	var decisions []Decision
 	var pool []newsletter.Story
@@ -138,6 +154,7 @@ func SelectShaped(candidates []newsletter.Story, picks []newsletter.Offer, max i
 		case sh.Excluded[s.ID] != "":
 			decisions = append(decisions, Decision{Story: s, Reason: "excluded by " + sh.Excluded[s.ID]})
 		default:
+			// Marked pinned only so that Select keeps it under the cap; placed below.
 			s.Pinned = true
 			pool = append(pool, s)
 		}
@@ -155,7 +172,8 @@ func SelectShaped(candidates []newsletter.Story, picks []newsletter.Offer, max i
 		}
 		pool = append(pool, s)
 	}
-	picked, selected := Select(pool, max)
+	selected, report := Select(pool, max)
+	picked := placePicks(selected, sh)
 	for _, m := range sh.Moves {
 		i := slices.IndexFunc(picked, func(s newsletter.Story) bool { return s.ID == m.StoryID })
 		if i < 0 {
@@ -165,7 +183,71 @@ func SelectShaped(candidates []newsletter.Story, picks []newsletter.Offer, max i
 		picked = slices.Delete(picked, i, i+1)
 		picked = slices.Insert(picked, min(m.Position-1, len(picked)), s)
 	}
-	return picked, append(selected, decisions...)
+	if sh.GroupBySection {
+		picked = groupBySection(picked)
+	}
+	return picked, append(report, decisions...)
+}
+
+// placePicks takes the manual picks out of Select's order (where they lead, as pinned
+// stories) and puts them back where the editors placed them.
+func placePicks(selected []newsletter.Story, sh Shape) []newsletter.Story {
+	byID := map[int64]newsletter.Story{}
+	var rest []newsletter.Story
+	for _, s := range selected {
+		if slices.Contains(sh.Picks, s.ID) {
+			s.Pinned = sh.Pinned[s.ID]
+			byID[s.ID] = s
+			continue
+		}
+		rest = append(rest, s)
+	}
+	// Select sorts pinned stories first, so they are a prefix of rest.
+	after := 0
+	for after < len(rest) && rest[after].Pinned {
+		after++
+	}
+	var out []newsletter.Story
+	out = append(out, rest[:after]...)
+	for _, id := range sh.Picks {
+		if s, ok := byID[id]; ok && sh.PickAt[id] == 0 {
+			out = append(out, s)
+		}
+	}
+	out = append(out, rest[after:]...)
+	for _, id := range sh.Picks {
+		if s, ok := byID[id]; ok && sh.PickAt[id] > 0 {
+			out = slices.Insert(out, min(sh.PickAt[id]-1, len(out)), s)
+		}
+	}
+	return out
+}
+
+// groupBySection keeps the lead and groups the others by section in order of first
+// appearance, those without one last: the order in which the email shows them.
+func groupBySection(stories []newsletter.Story) []newsletter.Story {
+	if len(stories) < 2 {
+		return stories
+	}
+	var keys []string
+	groups := map[string][]newsletter.Story{}
+	var none []newsletter.Story
+	for _, s := range stories[1:] {
+		key := strings.ToLower(strings.Join(strings.Fields(s.Section), " "))
+		if key == "" {
+			none = append(none, s)
+			continue
+		}
+		if _, ok := groups[key]; !ok {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], s)
+	}
+	out := append(make([]newsletter.Story, 0, len(stories)), stories[0])
+	for _, k := range keys {
+		out = append(out, groups[k]...)
+	}
+	return append(out, none...)
 }
 
 // Outside reports the offered stories that were never candidates for the issue, and why:

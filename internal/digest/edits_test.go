@@ -2,6 +2,7 @@ package digest
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ func TestSelectShaped(t *testing.T) {
 	candidates := []newsletter.Story{story(1, "a", 1), story(2, "b", 2), story(3, "c", 3), story(4, "d", 4)}
 	pick := newsletter.Offer{Story: story(9, "pick", 100)}
 	sent := newsletter.Offer{Story: story(8, "old-pick", 100), IssueWeek: newsletter.Week{Year: 2026, Num: 17}}
+	// Picks the editor adds by hand are stored as published when added: newer than any candidate.
+	fresh := []newsletter.Offer{{Story: story(9, "pick", 0)}, {Story: story(10, "pick-two", 0)}}
 	edit := func(action string, id int64, value string) newsletter.Edit {
 		return newsletter.Edit{Editor: "ayse", Action: action, StoryID: id, Value: value}
 	}
@@ -36,11 +39,23 @@ func TestSelectShaped(t *testing.T) {
 		{"move past the end", []newsletter.Edit{edit(ActionMove, 1, "99")}, nil, 3, []int64{2, 3, 1}, nil},
 		{"manual pick first", []newsletter.Edit{edit(ActionAdd, 9, "")}, []newsletter.Offer{pick}, 3, []int64{9, 1, 2}, nil},
 		{"pick already sent", []newsletter.Edit{edit(ActionAdd, 8, "")}, []newsletter.Offer{sent}, 3, []int64{1, 2, 3}, map[int64]string{8: "manual pick already sent in issue 2026-W17"}},
-		{"bad edit ignored", []newsletter.Edit{edit(ActionMove, 3, "zero"), edit("explode", 1, "")}, nil, 3, []int64{1, 2, 3}, nil},
+		{"bad edit ignored", []newsletter.Edit{edit(ActionMove, 3, "zero"), edit("explode", 1, ""), edit(ActionAdd, 9, "0")}, fresh, 3, []int64{1, 2, 3}, nil},
+		{"pick after the pinned story", []newsletter.Edit{edit(ActionPin, 4, ""), edit(ActionAdd, 9, "")}, fresh, 3, []int64{4, 9, 1}, nil},
+		{"pinned after the pick still leads", []newsletter.Edit{edit(ActionAdd, 9, ""), edit(ActionPin, 4, "")}, fresh, 3, []int64{4, 9, 1}, nil},
+		{"picks in the order added", []newsletter.Edit{edit(ActionPin, 4, ""), edit(ActionAdd, 10, ""), edit(ActionAdd, 9, "")}, fresh, 4, []int64{4, 10, 9, 1}, nil},
+		{"pick at a position", []newsletter.Edit{edit(ActionAdd, 9, "3")}, fresh, 3, []int64{1, 2, 9}, map[int64]string{3: "over the cap of 3 stories"}},
+		{"pick at the lead, ahead of the pinned", []newsletter.Edit{edit(ActionPin, 4, ""), edit(ActionAdd, 9, "1")}, fresh, 3, []int64{9, 4, 1}, nil},
+		{"pick past the end", []newsletter.Edit{edit(ActionAdd, 9, "50")}, fresh, 3, []int64{1, 2, 9}, nil},
+		{"pick added again is placed anew", []newsletter.Edit{edit(ActionPin, 4, ""), edit(ActionAdd, 9, "3"), edit(ActionAdd, 9, "")}, fresh, 3, []int64{4, 9, 1}, nil},
+		{"pick removed", []newsletter.Edit{edit(ActionAdd, 9, "2"), edit(ActionRemove, 9, "")}, nil, 3, []int64{1, 2, 3}, nil},
+		{"pinned pick", []newsletter.Edit{edit(ActionAdd, 9, "2"), edit(ActionPin, 9, "")}, fresh, 3, []int64{1, 9, 2}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, decisions := SelectShaped(candidates, tt.picks, tt.max, Replay(tt.edits))
+			// As the builder does, offer only the picks the shape holds.
+			sh := Replay(tt.edits)
+			picks := slices.DeleteFunc(slices.Clone(tt.picks), func(o newsletter.Offer) bool { return !slices.Contains(sh.Picks, o.Story.ID) })
+			got, decisions := SelectShaped(candidates, picks, tt.max, sh)
 			var ids []int64
 			for _, s := range got {
 				ids = append(ids, s.ID)
@@ -55,6 +70,26 @@ func TestSelectShaped(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With grouping on, the email shows the lead, then the others by section in order of first
+// appearance, those without one last; the issue's story order must be that order.
+func TestSelectShapedGroupedIsTheOrderSent(t *testing.T) {
+	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	var candidates []newsletter.Story
+	for i, sec := range []string{"News", "", "Reviews", "news", "Reviews "} {
+		candidates = append(candidates, newsletter.Story{ID: int64(i + 1), URL: "https://example.com/" + strconv.Itoa(i),
+			Title: "story " + strconv.Itoa(i+1), Section: sec, Published: base.Add(-time.Duration(i) * time.Hour)})
+	}
+	grouped := Replay([]newsletter.Edit{{Action: ActionGroup, Value: "on"}})
+	got, _ := SelectShaped(candidates, nil, 5, grouped)
+	var ids []int64
+	for _, s := range got {
+		ids = append(ids, s.ID)
+	}
+	if want := []int64{1, 3, 5, 4, 2}; !slices.Equal(ids, want) {
+		t.Errorf("grouped order %v, want %v", ids, want)
 	}
 }
 

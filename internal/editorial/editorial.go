@@ -25,6 +25,8 @@ type Store interface {
 	AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, error)
 	Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error)
 	ApproveIssue(ctx context.Context, id int64, by string, now time.Time) error
+	UnapproveIssue(ctx context.Context, id int64) (bool, error)
+	StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64) ([]newsletter.Offer, error)
 	StoryByURL(ctx context.Context, url string) (newsletter.Story, error)
 	SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error)
 }
@@ -120,12 +122,26 @@ func (d *Desk) Edit(ctx context.Context, e newsletter.Edit) error {
 	if err := digest.CheckEdit(e); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if e.Action == digest.ActionApprove {
+	switch e.Action {
+	case digest.ActionApprove:
 		_, err := d.Approve(ctx, e.Week, e.Editor)
+		return err
+	case digest.ActionUnapprove:
+		_, err := d.Unapprove(ctx, e.Week, e.Editor)
 		return err
 	}
 	if err := d.editable(ctx, e.Week); err != nil {
 		return err
+	}
+	if e.StoryID != 0 {
+		// The edit log refers to stories by key: name an unknown one rather than fail on it.
+		found, err := d.store.StoriesByID(ctx, []int64{e.StoryID}, 0)
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return fmt.Errorf("%w: %s: no story #%d (story numbers are those `draft show` prints)", ErrInvalid, e.Action, e.StoryID)
+		}
 	}
 	e.At = d.opt.Now()
 	if _, err := d.store.AddEdit(ctx, e); err != nil {
@@ -155,6 +171,9 @@ func (d *Desk) editable(ctx context.Context, week newsletter.Week) error {
 // Pick is a story an editor adds by hand.
 type Pick struct {
 	URL, Title, Summary, ImageURL, ImageAlt, Section string
+	// Position is where the pick goes, 1 for the lead; 0 puts it after the pinned stories
+	// and the picks placed there before it.
+	Position int
 }
 
 // AddPick stores a manual pick (or finds the story already stored under its URL) and adds
@@ -166,6 +185,9 @@ func (d *Desk) AddPick(ctx context.Context, week newsletter.Week, editor string,
 	}
 	if p.ImageURL = strings.TrimSpace(p.ImageURL); p.ImageURL != "" && !httpURL(p.ImageURL) {
 		return newsletter.Story{}, fmt.Errorf("%w: image %q: want an absolute http(s) URL", ErrInvalid, p.ImageURL)
+	}
+	if p.Position < 0 {
+		return newsletter.Story{}, fmt.Errorf("%w: position %d: want 1 or more", ErrInvalid, p.Position)
 	}
 	if err := d.editable(ctx, week); err != nil {
 		return newsletter.Story{}, err
@@ -187,7 +209,11 @@ func (d *Desk) AddPick(ctx context.Context, week newsletter.Week, editor string,
 	if err != nil {
 		return newsletter.Story{}, err
 	}
-	return st, d.Edit(ctx, newsletter.Edit{Week: week, Editor: editor, Action: digest.ActionAdd, StoryID: st.ID})
+	add := newsletter.Edit{Week: week, Editor: editor, Action: digest.ActionAdd, StoryID: st.ID}
+	if p.Position > 0 {
+		add.Value = strconv.Itoa(p.Position)
+	}
+	return st, d.Edit(ctx, add)
 }
 
 // Approve refreshes the draft one last time and freezes it: from now on it is sent as it is.
@@ -213,6 +239,41 @@ func (d *Desk) Approve(ctx context.Context, week newsletter.Week, by string) (ne
 		return is, err
 	}
 	is.Status, is.ApprovedBy = newsletter.IssueApproved, by
+	return is, nil
+}
+
+// Unapprove reopens an approved issue as a draft, until its send starts: from then on it is
+// refused with ErrFrozen. Unapproving a draft changes nothing.
+func (d *Desk) Unapprove(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error) {
+	is, err := d.store.IssueByWeek(ctx, week)
+	if err != nil {
+		return is, err
+	}
+	switch is.Status {
+	case newsletter.IssueDraft:
+		return is, nil
+	case newsletter.IssueApproved:
+	default:
+		return is, fmt.Errorf("issue %s is %s: its send has started, so it can no longer be reopened: %w", week, is.Status, ErrFrozen)
+	}
+	reopened, err := d.store.UnapproveIssue(ctx, is.ID)
+	if err != nil {
+		return is, err
+	}
+	if !reopened {
+		// The send started (or another editor reopened it) since the issue was read.
+		if is, err = d.store.IssueByWeek(ctx, week); err != nil {
+			return is, err
+		}
+		if is.Status != newsletter.IssueDraft {
+			return is, fmt.Errorf("issue %s is %s: its send has started, so it can no longer be reopened: %w", week, is.Status, ErrFrozen)
+		}
+		return is, nil
+	}
+	if _, err := d.store.AddEdit(ctx, newsletter.Edit{Week: week, Editor: by, Action: digest.ActionUnapprove, At: d.opt.Now()}); err != nil {
+		return is, err
+	}
+	is.Status, is.ApprovedBy = newsletter.IssueDraft, ""
 	return is, nil
 }
 

@@ -54,7 +54,7 @@ func New(source Source, logger *slog.Logger) *Metrics {
 		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newsletter_deliveries_total",
-			Help: "Delivery outcomes recorded by this process, by outcome (sent, deferred, bounced) and relay.",
+			Help: "Delivery outcomes recorded by this process as they are made, by outcome (sent, deferred, bounced, failed) and relay.",
 		}, []string{"outcome", "relay"}),
 		unsubscribes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "newsletter_unsubscribes_total",
@@ -69,12 +69,15 @@ func New(source Source, logger *slog.Logger) *Metrics {
 	return m
 }
 
-// ObserveSend records one send run: its duration and outcome counts.
-func (m *Metrics) ObserveSend(took time.Duration, relay string, sent, deferred, bounced int) {
+// ObserveSend records the duration of one send run.
+func (m *Metrics) ObserveSend(took time.Duration) {
 	m.sendDuration.Observe(took.Seconds())
-	m.deliveries.WithLabelValues("sent", relay).Add(float64(sent))
-	m.deliveries.WithLabelValues("deferred", relay).Add(float64(deferred))
-	m.deliveries.WithLabelValues("bounced", relay).Add(float64(bounced))
+}
+
+// ObserveDelivery counts one delivery outcome (sent, deferred, bounced, failed) as it is
+// made, so that the counter follows a long send instead of jumping at its end.
+func (m *Metrics) ObserveDelivery(outcome, relay string) {
+	m.deliveries.WithLabelValues(outcome, relay).Inc()
 }
 
 // Register adds GET /metrics to a route table (it satisfies web.Registrar).

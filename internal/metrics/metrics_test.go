@@ -57,7 +57,10 @@ func TestScrape(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	m.ObserveSend(90*time.Second, "smtp.example.org:587", 4, 0, 1)
+	m.ObserveSend(90 * time.Second)
+	for _, outcome := range []string{"sent", "sent", "bounced", "sent", "sent"} {
+		m.ObserveDelivery(outcome, "smtp.example.org:587")
+	}
 
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
@@ -108,6 +111,7 @@ func TestScrape(t *testing.T) {
 		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
 		{"newsletter_unsubscribe_journal_pending", nil, 3},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
+		{"newsletter_deliveries_total", map[string]string{"outcome": "bounced", "relay": "smtp.example.org:587"}, 1},
 		{"newsletter_send_duration_seconds", nil, 1},
 		{"newsletter_http_request_duration_seconds", map[string]string{"route": "POST /unsubscribe/{token}"}, 3},
 		{"newsletter_http_request_duration_seconds", map[string]string{"route": "unmatched"}, 1},

@@ -13,9 +13,13 @@ import (
 
 // Outcome is what a job reports for its slot.
 type Outcome struct {
-	Status string // done, skipped (too few stories), held (waiting for approval)
+	Status string // done, skipped (too few stories), held (waiting for approval), interrupted (stopped before it finished)
 	Detail string
 }
+
+// Interrupted is the outcome of a slot whose process was stopped (SIGTERM, a lost lease) or
+// died before the job finished; an unfinished send is continued by the resume path.
+const Interrupted = "interrupted"
 
 // Jobs are the two things the schedule triggers.
 type Jobs interface {
@@ -30,9 +34,12 @@ type Resumer interface {
 }
 
 // Runs records each handled slot once; StartRun returns false when the slot is taken.
+// InterruptRuns marks the runs still "running" under another holder interrupted: called
+// under the lease, when no other process can be handling a slot.
 type Runs interface {
-	StartRun(ctx context.Context, kind string, scheduledAt time.Time, week string, now time.Time) (int64, bool, error)
+	StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error)
 	FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error
+	InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error)
 }
 
 // Leases lets one process at a time handle slots.
@@ -153,7 +160,21 @@ func (r *Runner) resume(ctx context.Context, rj Resumer) error {
 		return err
 	}
 	defer release()
+	if err := r.reap(ctx); err != nil {
+		return err
+	}
 	return rj.Resume(held)
+}
+
+// reap marks runs left "running" by a process that died as interrupted. It is called under
+// the lease: a holder that still lived would hold it (or lose its context with it).
+func (r *Runner) reap(ctx context.Context) error {
+	n, err := r.runs.InterruptRuns(ctx, r.opt.Holder,
+		"its process stopped before the slot finished (crash or kill); an unfinished send is resumed", r.opt.Now())
+	if n > 0 {
+		r.opt.Logger.Warn("runs left running by a process that is gone marked interrupted", "runs", n)
+	}
+	return err
 }
 
 func (r *Runner) handle(ctx context.Context, slot Slot) error {
@@ -166,17 +187,29 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 		return err
 	}
 	defer release()
+	if err := r.reap(ctx); err != nil {
+		return err
+	}
 	now := r.opt.Now()
 	week := r.opt.Week(slot)
-	id, fresh, err := r.runs.StartRun(ctx, string(slot.Kind), slot.At, week, now)
+	id, fresh, err := r.runs.StartRun(ctx, string(slot.Kind), slot.At, week, r.opt.Holder, now)
 	if err != nil || !fresh {
 		return err
 	}
 	log := r.opt.Logger.With("kind", slot.Kind, "slot", slot.At.Format(time.RFC3339), "week", week)
+	local := func(t time.Time) string { return t.In(r.sched.loc).Format("Mon 2006-01-02 15:04 MST") }
 	if late := now.Sub(slot.At); slot.Kind == Send && late > r.opt.Grace {
 		detail := fmt.Sprintf("the process was not running at %s; %s late is past the %s grace period, so the issue was not sent",
-			slot.At.In(r.sched.loc).Format("Mon 2006-01-02 15:04 MST"), late.Round(time.Minute), r.opt.Grace)
+			local(slot.At), late.Round(time.Minute), r.opt.Grace)
 		log.Warn("send missed", "detail", detail)
+		return r.runs.FinishRun(ctx, id, "missed", detail, now)
+	}
+	// A build prepares the next send's issue; once that send slot has passed, building it
+	// days late would only rebuild a week that is gone.
+	if send := r.sched.Next(Send, slot.At); slot.Kind == Build && !send.IsZero() && !send.After(now) {
+		detail := fmt.Sprintf("the process was not running at %s; the send slot it prepared (%s) has passed too, so it was not built",
+			local(slot.At), local(send))
+		log.Warn("build missed", "detail", detail)
 		return r.runs.FinishRun(ctx, id, "missed", detail, now)
 	}
 
@@ -187,6 +220,21 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	log.Info("slot started")
 	out, jobErr := job(jobCtx, slot)
 	finish := context.WithoutCancel(ctx)
+	if jobCtx.Err() != nil && (jobErr != nil || out.Status == Interrupted) {
+		// Stopped by shutdown or by losing the lease, not failed: say so, and let the
+		// resume path finish what the job left.
+		detail := "stopped before it finished: the sender lease was lost"
+		if ctx.Err() != nil {
+			detail = "stopped before it finished: the process was shut down"
+		}
+		if out.Detail != "" {
+			detail += ": " + out.Detail
+		} else if jobErr != nil {
+			detail += ": " + jobErr.Error()
+		}
+		log.Warn("slot interrupted", "detail", detail)
+		return r.runs.FinishRun(finish, id, Interrupted, detail, r.opt.Now())
+	}
 	if jobErr != nil {
 		log.Error("slot failed", "err", jobErr)
 		return errors.Join(jobErr, r.runs.FinishRun(finish, id, "failed", jobErr.Error(), r.opt.Now()))

@@ -2,7 +2,9 @@ package schedule_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +127,8 @@ type jobs struct {
 	builds []time.Time
 	sends  []time.Time
 	out    schedule.Outcome
+	// send, when set, is what Send does after it is counted.
+	send func(ctx context.Context) (schedule.Outcome, error)
 }
 
 func (j *jobs) Build(_ context.Context, s schedule.Slot) (schedule.Outcome, error) {
@@ -134,10 +138,13 @@ func (j *jobs) Build(_ context.Context, s schedule.Slot) (schedule.Outcome, erro
 	return schedule.Outcome{}, nil
 }
 
-func (j *jobs) Send(_ context.Context, s schedule.Slot) (schedule.Outcome, error) {
+func (j *jobs) Send(ctx context.Context, s schedule.Slot) (schedule.Outcome, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.sends = append(j.sends, s.At)
+	if j.send != nil {
+		return j.send(ctx)
+	}
 	return j.out, nil
 }
 
@@ -277,8 +284,12 @@ func TestTwoRunnersOneSend(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if b, s := j.counts(); b != 1 || s != 1 {
-		t.Fatalf("%d builds and %d sends across 4 runners, want 1 and 1", b, s)
+	// The Friday build prepared this send, whose slot has passed: it is recorded missed.
+	if b, s := j.counts(); b != 0 || s != 1 {
+		t.Fatalf("%d builds and %d sends across 4 runners, want 0 and 1", b, s)
+	}
+	if run := f.runOf(t, "build", time.Date(2026, 5, 1, 12, 0, 0, 0, f.loc)); run.Outcome != "missed" {
+		t.Fatalf("the Friday build: %+v", run)
 	}
 }
 
@@ -337,5 +348,119 @@ func TestHoldCancelsWhenTheLeaseIsLost(t *testing.T) {
 	case <-held.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("losing the lease did not cancel the holder's context")
+	}
+}
+
+// runOf returns the recorded run of kind at slot.
+func (f *fixture) runOf(t *testing.T, kind string, at time.Time) store.ScheduleRun {
+	t.Helper()
+	runs, err := f.db.RecentRuns(context.Background(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Kind == kind && r.ScheduledAt.Equal(at) {
+			return r
+		}
+	}
+	t.Fatalf("no %s run at %v in %+v", kind, at, runs)
+	return store.ScheduleRun{}
+}
+
+func TestRunnerRecordsAStoppedSendAsInterrupted(t *testing.T) {
+	monday := func(f *fixture) time.Time { return time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc) }
+	tests := []struct {
+		name string
+		// send runs inside the job; stop is what SIGTERM does: cancel the runner's context.
+		send func(ctx context.Context, stop func()) (schedule.Outcome, error)
+	}{
+		{"the job returns the context's error", func(ctx context.Context, stop func()) (schedule.Outcome, error) {
+			stop()
+			return schedule.Outcome{}, fmt.Errorf("claim deliveries: %w", ctx.Err())
+		}},
+		{"the job says it was interrupted", func(ctx context.Context, stop func()) (schedule.Outcome, error) {
+			stop()
+			return schedule.Outcome{Status: schedule.Interrupted, Detail: "issue 2026-W19: 3 sent"}, nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.clock.Set(monday(f).Add(time.Minute))
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			j := &jobs{send: func(jobCtx context.Context) (schedule.Outcome, error) { return tt.send(jobCtx, stop) }}
+			f.runner(j, "a").Tick(ctx)
+			run := f.runOf(t, "send", monday(f))
+			if run.Outcome != "interrupted" || !strings.Contains(run.Detail, "shut down") || run.FinishedAt.IsZero() {
+				t.Errorf("run %+v, want interrupted by the shutdown", run)
+			}
+		})
+	}
+}
+
+// A run whose process died stays "running" in the database; the next process to take the
+// lease marks it interrupted (its send is resumed by the resume path) and does not run the
+// slot again.
+func TestRunnerMarksADeadHoldersRunInterrupted(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	monday := time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc)
+	if _, _, err := f.db.StartRun(ctx, "send", monday, "2026-W19", "crashed", monday); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "crashed", 30*time.Second, monday); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	// While the dead holder's lease lasts nobody touches its run.
+	f.clock.Set(monday.Add(10 * time.Second))
+	j := &jobs{}
+	if _, err := f.runner(j, "b").Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if run := f.runOf(t, "send", monday); run.Outcome != "running" {
+		t.Fatalf("run of a holder whose lease is live: %s", run.Outcome)
+	}
+	f.clock.Set(monday.Add(5 * time.Minute))
+	if _, err := f.runner(j, "b").Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := f.runOf(t, "send", monday)
+	if run.Outcome != "interrupted" || run.FinishedAt.IsZero() || !strings.Contains(run.Detail, "resumed") {
+		t.Errorf("the dead holder's run: %+v, want interrupted", run)
+	}
+	if _, s := j.counts(); s != 0 {
+		t.Errorf("the slot ran again (%d sends); the resume path finishes it", s)
+	}
+}
+
+func TestRunnerMissedBuildForAWeekAlreadyPast(t *testing.T) {
+	friday := func(f *fixture) time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, f.loc) }
+	tests := []struct {
+		name   string
+		now    time.Duration // after the Friday build slot
+		builds int
+		want   string
+	}{
+		{"late, before its send slot: built", 2*24*time.Hour + 19*time.Hour, 1, "done"},  // Monday 07:00
+		{"after its send slot: missed", 2*24*time.Hour + 21*time.Hour, 0, "missed"},      // Monday 09:00
+		{"days after its send slot: missed", 5*24*time.Hour + 21*time.Hour, 0, "missed"}, // Thursday 09:00
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.clock.Set(friday(f).Add(tt.now))
+			j := &jobs{}
+			if _, err := f.runner(j, "a").Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := j.counts(); b != tt.builds {
+				t.Errorf("%d builds, want %d", b, tt.builds)
+			}
+			run := f.runOf(t, "build", friday(f))
+			if run.Outcome != tt.want || (tt.want == "missed" && !strings.Contains(run.Detail, "send slot")) {
+				t.Errorf("build run %+v, want %s", run, tt.want)
+			}
+		})
 	}
 }

@@ -75,6 +75,8 @@ type Server struct {
 	dropLeft     int  // messages to accept before dropping; 0 when no drop is armed
 	dropPending  bool // drop the next connection that reads
 	stall        time.Duration
+	pauseLeft    int           // messages to accept before pausing
+	paused       chan struct{} // closed on release; nil when no pause is armed
 }
 
 // Start starts a server and registers t.Cleanup to stop it.
@@ -200,6 +202,20 @@ func (s *Server) Stall(d time.Duration) {
 	s.stall = max(d, 0)
 }
 
+// PauseAfter accepts n more messages, then holds every DATA after them (before it is
+// recorded or answered) until release is called, so that a test can look at a client in
+// the middle of its work without a clock. The test's cleanup releases it too.
+func (s *Server) PauseAfter(n int) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.pauseLeft, s.paused = max(n, 0), ch
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	s.t.Cleanup(release)
+	return release
+}
+
 // Connections is how many connections clients opened (a session that says STARTTLS and
 // EHLO again still counts once).
 func (s *Server) Connections() int {
@@ -290,7 +306,18 @@ func (se *session) Data(r io.Reader) error {
 	s := se.s
 	s.mu.Lock()
 	stall := s.stall
+	var gate chan struct{}
+	if s.paused != nil {
+		if s.pauseLeft > 0 {
+			s.pauseLeft--
+		} else {
+			gate = s.paused
+		}
+	}
 	s.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	if stall > 0 {
 		time.Sleep(stall)
 	}

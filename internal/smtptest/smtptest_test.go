@@ -300,3 +300,30 @@ func TestStall(t *testing.T) {
 		t.Fatalf("stall not applied (took %v, %d messages)", time.Since(start), len(srv.Messages()))
 	}
 }
+
+func TestPauseAfter(t *testing.T) {
+	srv := Start(t)
+	release := srv.PauseAfter(1)
+	c := dial(t, srv)
+	if err := send(c, "a@example.org", []string{"b@example.org"}, body); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- send(c, "a@example.org", []string{"c@example.org"}, body) }()
+	// The second message waits at its DATA until released: not recorded, not answered.
+	select {
+	case err := <-done:
+		t.Fatalf("the paused message was answered (%v)", err)
+	default:
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages while paused, want 1", n)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Messages()); n != 2 {
+		t.Fatalf("%d messages after release, want 2", n)
+	}
+}

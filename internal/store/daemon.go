@@ -64,18 +64,19 @@ type ScheduleRun struct {
 	Kind        string // build or send
 	ScheduledAt time.Time
 	Week        string
-	Outcome     string // running, done, skipped, missed, held, failed
+	Outcome     string // running, done, skipped, missed, held, failed, interrupted
 	Detail      string
+	Holder      string // the process that handled it (see schedule.Holder)
 	StartedAt   time.Time
 	FinishedAt  time.Time // zero while running
 }
 
-// StartRun records that a slot is being handled. It returns false when the slot was
+// StartRun records that holder is handling a slot. It returns false when the slot was
 // already recorded (by this or another process): the caller must not run it again.
-func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week string, now time.Time) (int64, bool, error) {
+func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
 	res, err := db.db.ExecContext(ctx, `
-		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at) VALUES (?, ?, ?, 'running', ?)
-		ON CONFLICT (kind, scheduled_at) DO NOTHING`, kind, unix(scheduledAt), week, unix(now))
+		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
+		ON CONFLICT (kind, scheduled_at) DO NOTHING`, kind, unix(scheduledAt), week, unix(now), holder)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
@@ -99,10 +100,27 @@ func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, n
 	return nil
 }
 
+// InterruptRuns marks every run still "running" under another holder than holder as
+// interrupted, with detail, and returns how many. The caller holds the sender lease, so
+// no other process is handling a slot: such runs were left by a process that died.
+func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
+	if err != nil {
+		return 0, fmt.Errorf("store: interrupt runs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: interrupt runs: %w", err)
+	}
+	return int(n), nil
+}
+
 // RecentRuns returns the latest handled slots, newest first.
 func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
 	rows, err := db.db.QueryContext(ctx, `
-		SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at
+		SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
 		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: recent runs: %w", err)
@@ -113,7 +131,7 @@ func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) 
 		var r ScheduleRun
 		var sched, started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder); err != nil {
 			return nil, fmt.Errorf("store: recent runs: %w", err)
 		}
 		r.ScheduledAt, r.StartedAt = fromUnix(sched), fromUnix(started)

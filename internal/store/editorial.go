@@ -31,6 +31,28 @@ func (db *DB) AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, 
 	return e, nil
 }
 
+// UnapproveIssue withdraws the approval of issue id while its send has not started, in one
+// statement so that a send starting at the same moment either sees the approval or none.
+// It reports whether an approval was withdrawn: false when the issue had none or its send
+// has started (its status is no longer draft).
+func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM issue_approvals WHERE issue_id = ?1
+			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: unapprove issue %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // Edits returns the week's editor actions, oldest first.
 func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error) {
 	rows, err := db.db.QueryContext(ctx, `

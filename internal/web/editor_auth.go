@@ -10,7 +10,8 @@ import (
 )
 
 // EditorAuth guards the editors' pages: HTTP basic auth against bcrypt hashes, or the admin
-// bearer token (for scripts). With neither configured the pages are off (404).
+// token, as a bearer token (for scripts) or as the Basic password with any name (for a browser,
+// as /admin takes it). With neither configured the pages are off (404).
 type EditorAuth struct {
 	Editors    map[string]string // name → bcrypt hash
 	AdminToken string
@@ -34,9 +35,10 @@ func (a EditorAuth) Require(h http.Handler) http.Handler {
 			return
 		}
 		name := ""
-		if BearerMatches(r, a.AdminToken) {
+		user, pass, basic := r.BasicAuth()
+		if BearerMatches(r, a.AdminToken) || (basic && a.AdminToken != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(a.AdminToken)) == 1) {
 			name = "admin"
-		} else if user, pass, ok := r.BasicAuth(); ok {
+		} else if basic {
 			hash, known := a.Editors[user]
 			if !known {
 				// Spend the same time on an unknown name, so names cannot be probed.
@@ -48,7 +50,7 @@ func (a EditorAuth) Require(h http.Handler) http.Handler {
 		}
 		if name == "" {
 			w.Header().Set("WWW-Authenticate", `Basic realm="newsletter editors", charset="UTF-8"`)
-			http.Error(w, "401 unauthorized: editors sign in with their name and password; scripts send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN>", http.StatusUnauthorized)
+			http.Error(w, "401 unauthorized: editors sign in with their name and password (or any name and the admin token); scripts send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN>", http.StatusUnauthorized)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !editorSameOrigin(r) {

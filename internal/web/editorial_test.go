@@ -140,6 +140,9 @@ func (f *deskFixture) do(t *testing.T, method, path string, form url.Values, aut
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusSeeOther {
+		return resp.StatusCode, resp.Header.Get("Location") // where the preview reports the outcome
+	}
 	return resp.StatusCode, string(b)
 }
 
@@ -160,6 +163,14 @@ func TestPreviewAuth(t *testing.T) {
 		{"wrong token", "GET", func(r *http.Request) { r.Header.Set("Authorization", "Bearer wrong-token-000000") }, http.StatusUnauthorized},
 		{"editor", "GET", asEditor, http.StatusOK},
 		{"admin token", "GET", asAdmin, http.StatusOK},
+		{"admin token as basic password", "GET", func(r *http.Request) { r.SetBasicAuth("anyone", testAdminToken) }, http.StatusOK},
+		{"admin token as basic password, editor's name", "GET", func(r *http.Request) { r.SetBasicAuth("ayse", testAdminToken) }, http.StatusOK},
+		{"wrong basic password, no editor", "GET", func(r *http.Request) { r.SetBasicAuth("admin", "wrong-token-000000") }, http.StatusUnauthorized},
+		{"empty basic password", "GET", func(r *http.Request) { r.SetBasicAuth("admin", "") }, http.StatusUnauthorized},
+		{"admin basic cross-site post", "POST", func(r *http.Request) {
+			r.SetBasicAuth("x", testAdminToken)
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}, http.StatusForbidden},
 		{"post without credentials", "POST", nil, http.StatusUnauthorized},
 		{"cross-site post", "POST", func(r *http.Request) { asEditor(r); r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
 	}
@@ -322,4 +333,141 @@ func TestPreviewOfADraftBuiltAheadOfItsWeek(t *testing.T) {
 	if err != nil || is.Status != newsletter.IssueApproved || len(is.Stories) != 3 {
 		t.Fatalf("after approve: %v, %d stories, %v", is.Status, len(is.Stories), err)
 	}
+}
+
+func TestPreviewUnapproveReopensUntilTheSendStarts(t *testing.T) {
+	f := setupDesk(t)
+	ctx := context.Background()
+	post := func(path string, form url.Values, auth func(*http.Request)) string {
+		t.Helper()
+		code, body := f.do(t, "POST", path, form, auth)
+		if code != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d %.300s", path, code, body)
+		}
+		return body
+	}
+	status := func() newsletter.IssueStatus {
+		t.Helper()
+		is, err := f.db.IssueByWeek(ctx, f.week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return is.Status
+	}
+	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	post("/preview/2026-W19/approve", url.Values{}, asEditor)
+	_, page := f.do(t, "GET", "/preview/2026-W19", nil, asEditor)
+	if !strings.Contains(page, `action="/preview/2026-W19/unapprove"`) {
+		t.Fatalf("an approved issue's preview has no reopen button")
+	}
+
+	cross := func(r *http.Request) { asEditor(r); r.Header.Set("Sec-Fetch-Site", "cross-site") }
+	if code, _ := f.do(t, "POST", "/preview/2026-W19/unapprove", url.Values{}, cross); code != http.StatusForbidden {
+		t.Errorf("cross-site unapprove: %d, want 403", code)
+	}
+	if code, _ := f.do(t, "POST", "/preview/2026-W19/unapprove", url.Values{}, nil); code != http.StatusUnauthorized {
+		t.Errorf("unapprove without credentials: %d, want 401", code)
+	}
+	if st := status(); st != newsletter.IssueApproved {
+		t.Fatalf("refused requests reopened the issue: %s", st)
+	}
+
+	post("/preview/2026-W19/unapprove", url.Values{}, asEditor)
+	if st := status(); st != newsletter.IssueDraft {
+		t.Fatalf("after unapprove: %s, want draft", st)
+	}
+	post("/preview/2026-W19/edit", url.Values{"action": {"set-subject"}, "value": {"Reopened and edited"}}, asEditor)
+	is, err := f.db.IssueByWeek(ctx, f.week)
+	if err != nil || is.Subject != "Reopened and edited" || is.ApprovedBy != "" {
+		t.Fatalf("edit after reopening: subject %q approved by %q (%v)", is.Subject, is.ApprovedBy, err)
+	}
+	_, page = f.do(t, "GET", "/preview/2026-W19", nil, asEditor)
+	if !strings.Contains(page, "<td>unapprove</td>") {
+		t.Errorf("the edit log lacks the unapprove")
+	}
+
+	// Once the send has started, the issue stays as it goes out.
+	post("/preview/2026-W19/approve", url.Values{}, asEditor)
+	if err := f.db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	loc := post("/preview/2026-W19/unapprove", url.Values{}, asEditor)
+	if !strings.Contains(loc, "error=") || !strings.Contains(mustUnescape(t, loc), "send has started") {
+		t.Errorf("unapprove while sending redirects to %q, want an error saying the send has started", loc)
+	}
+	if st := status(); st != newsletter.IssueSending {
+		t.Errorf("unapprove while sending: %s", st)
+	}
+}
+
+func TestPreviewNamesAnUnknownStory(t *testing.T) {
+	f := setupDesk(t)
+	for _, form := range []url.Values{
+		{"action": {"pin"}, "story": {"999"}},
+		{"action": {"exclude"}, "story": {"999"}},
+		{"action": {"move"}, "story": {"999"}, "value": {"2"}},
+	} {
+		code, loc := f.do(t, "POST", "/preview/2026-W19/edit", form, asEditor)
+		if code != http.StatusSeeOther || !strings.Contains(mustUnescape(t, loc), "no story #999") {
+			t.Errorf("%s 999: %d %q, want a redirect naming story #999", form.Get("action"), code, loc)
+		}
+	}
+	edits, err := f.db.Edits(context.Background(), f.week)
+	if err != nil || len(edits) != 0 {
+		t.Errorf("edits recorded for an unknown story: %+v (%v)", edits, err)
+	}
+}
+
+func TestPreviewAddPickAtPosition(t *testing.T) {
+	f := setupDesk(t)
+	ctx := context.Background()
+	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	is, err := f.db.IssueByWeek(ctx, f.week)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := is.Stories[2]
+	for _, form := range []url.Values{
+		{"action": {"pin"}, "story": {itoa(pinned.ID)}},
+	} {
+		if code, loc := f.do(t, "POST", "/preview/2026-W19/edit", form, asEditor); code != http.StatusSeeOther || strings.Contains(loc, "error=") {
+			t.Fatalf("pin: %d %s", code, loc)
+		}
+	}
+	add := func(u, title, pos string) {
+		t.Helper()
+		code, loc := f.do(t, "POST", "/preview/2026-W19/add", url.Values{"url": {u}, "title": {title}, "position": {pos}}, asEditor)
+		if code != http.StatusSeeOther || strings.Contains(loc, "error=") {
+			t.Fatalf("add %s at %q: %d %s", title, pos, code, loc)
+		}
+	}
+	add("https://example.org/after-pinned", "After the pinned", "")
+	add("https://example.org/third", "Third", "3")
+	if code, loc := f.do(t, "POST", "/preview/2026-W19/add", url.Values{"url": {"https://example.org/x"}, "title": {"X"}, "position": {"zero"}}, asEditor); code != http.StatusSeeOther || !strings.Contains(loc, "error=") {
+		t.Errorf("a bad position: %d %s, want an error", code, loc)
+	}
+	if is, err = f.db.IssueByWeek(ctx, f.week); err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, s := range is.Stories {
+		titles = append(titles, s.Title)
+	}
+	want := []string{pinned.Title, "After the pinned", "Third"}
+	if len(titles) != 3 || titles[0] != want[0] || titles[1] != want[1] || titles[2] != want[2] {
+		t.Errorf("stories %q, want %q", titles, want)
+	}
+}
+
+func mustUnescape(t *testing.T, s string) string {
+	t.Helper()
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

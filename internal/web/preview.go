@@ -23,6 +23,7 @@ type Desk interface {
 	Edit(ctx context.Context, e newsletter.Edit) error
 	AddPick(ctx context.Context, week newsletter.Week, editor string, p editorial.Pick) (newsletter.Story, error)
 	Approve(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error)
+	Unapprove(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error)
 	SendTest(ctx context.Context, week newsletter.Week, by string, to []string) error
 }
 
@@ -75,6 +76,7 @@ func (p *Preview) Register(mux *http.ServeMux) {
 	mux.Handle("POST /preview/{week}/edit", g(p.edit))
 	mux.Handle("POST /preview/{week}/add", g(p.add))
 	mux.Handle("POST /preview/{week}/approve", g(p.approve))
+	mux.Handle("POST /preview/{week}/unapprove", g(p.unapprove))
 	mux.Handle("POST /preview/{week}/test", g(p.test))
 }
 
@@ -213,9 +215,19 @@ func (p *Preview) add(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	pos := 0
+	if v := strings.TrimSpace(f.Get("position")); v != "" {
+		n, err := editorial.ParsePosition(v)
+		if err != nil {
+			p.done(w, r, wk, "", err)
+			return
+		}
+		pos = n
+	}
 	st, err := p.opt.Desk.AddPick(r.Context(), wk, Editor(r), editorial.Pick{
 		URL: f.Get("url"), Title: f.Get("title"), Summary: f.Get("summary"),
 		ImageURL: f.Get("image_url"), ImageAlt: f.Get("image_alt"), Section: f.Get("section"),
+		Position: pos,
 	})
 	p.done(w, r, wk, "Added: "+st.Title, err)
 }
@@ -227,6 +239,15 @@ func (p *Preview) approve(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := p.opt.Desk.Approve(r.Context(), wk, Editor(r))
 	p.done(w, r, wk, "Approved: the issue is frozen and goes out at its send time.", err)
+}
+
+func (p *Preview) unapprove(w http.ResponseWriter, r *http.Request) {
+	wk, ok := p.form(w, r)
+	if !ok {
+		return
+	}
+	_, err := p.opt.Desk.Unapprove(r.Context(), wk, Editor(r))
+	p.done(w, r, wk, "Reopened: the issue is a draft again; approve it again for it to go out.", err)
 }
 
 func (p *Preview) test(w http.ResponseWriter, r *http.Request) {
