@@ -34,6 +34,9 @@ type Sender interface {
 type Issues interface {
 	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
 	IssueByID(ctx context.Context, id int64) (newsletter.Issue, error)
+	// FreezeForSend moves a draft to sending, provided it is still approved when approval
+	// is needed; false when an editor reopened it after the check.
+	FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error)
 }
 
 // Compactor folds the per-recipient ledger rows of issues sent before olderThan into
@@ -146,8 +149,19 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 			return schedule.Outcome{Status: "done", Detail: reason}, nil
 		}
 		j.opt.Logger.Warn("send held", "issue", week.String(), "reason", reason)
-		j.notify(ctx, "Held: issue "+week.String()+" needs approval", fmt.Sprintf("The scheduled send of %s was held: %s.\n\nApprove it on the preview page or with `newsletter draft approve --week %s`; it goes out at the next send slot, or at once with `newsletter send --issue %s`.\n", week, reason, week, week))
+		j.notify(ctx, "Held: issue "+week.String()+" needs approval", fmt.Sprintf("The scheduled send of %s was held: %s.\n\nThe scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, reason, week, week))
 		return schedule.Outcome{Status: "held", Detail: reason}, nil
+	}
+	if is.Status == newsletter.IssueDraft || is.Status == newsletter.IssueApproved {
+		// The check above and the freeze are apart: an editor may reopen the issue between them.
+		ok, err := j.issues.FreezeForSend(ctx, is.ID, j.opt.RequireApproval, j.opt.Now())
+		if err != nil {
+			return schedule.Outcome{}, err
+		}
+		if !ok {
+			return schedule.Outcome{Status: "held", Detail: "an editor reopened the issue just before its send"}, nil
+		}
+		is.Status = newsletter.IssueSending
 	}
 	rep, err := j.sender.Send(ctx, is, built.Email)
 	j.observe(rep)

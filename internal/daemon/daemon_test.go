@@ -43,6 +43,9 @@ func (s *sender) Send(_ context.Context, is newsletter.Issue, _ render.Email) (d
 type issues struct{ list []newsletter.Issue }
 
 func (i issues) ListIssues(context.Context) ([]newsletter.Issue, error) { return i.list, nil }
+func (i issues) FreezeForSend(context.Context, int64, bool, time.Time) (bool, error) {
+	return true, nil
+}
 func (i issues) IssueByID(_ context.Context, id int64) (newsletter.Issue, error) {
 	for _, is := range i.list {
 		if is.ID == id {

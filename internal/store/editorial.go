@@ -53,6 +53,24 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 	return n > 0, nil
 }
 
+// FreezeForSend moves draft id to sending, in one statement with the check that it is
+// still approved when needApproval; false when it is not a draft any more or an editor
+// withdrew the approval, so an unapprove either lands before the send or is refused.
+func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE issues SET status = 'sending'
+		WHERE id = ?1 AND status = 'draft'
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
+	if err != nil {
+		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // Edits returns the week's editor actions, oldest first.
 func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error) {
 	rows, err := db.db.QueryContext(ctx, `
