@@ -148,6 +148,8 @@ type Sender struct {
 	relays []Relay
 	opt    Options
 	listID string // the List-Id header's value, the same for every message
+	// feedbackTail follows the issue in Feedback-ID: ":list:publication".
+	feedbackTail string
 }
 
 // New returns a Sender. It needs at least one relay.
@@ -174,7 +176,8 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	setDefault(&opt.RelayRest, 2*time.Second)
 	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
-	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID)}
+	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
+		feedbackTail: feedbackTail(opt.Identity)}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -707,6 +710,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		{Name: "List-Unsubscribe", Value: listUnsub},
 		{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
 		{Name: "Precedence", Value: "bulk"},
+		{Name: "Feedback-ID", Value: feedbackPart(issue.Week.String()) + s.feedbackTail},
 	}
 	return mailer.Message{
 		From:         id.From,
@@ -763,6 +767,41 @@ func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email r
 		}
 	}
 	return out, nil
+}
+
+// feedbackTail is the list and publication parts of Feedback-ID, the header Gmail's
+// feedback loop groups complaints by (campaign:customer:type:sender, here
+// issue:list:publication); each part is kept to characters that cannot end the field.
+func feedbackTail(id Identity) string {
+	list := id.ListID
+	if list == "" {
+		list = id.MessageIDDomain
+	}
+	pub := feedbackPart(id.ListName)
+	if pub == "" {
+		_, pub, _ = strings.Cut(id.From.Email, "@")
+		pub = feedbackPart(pub)
+	}
+	return ":" + feedbackPart(list) + ":" + pub
+}
+
+// feedbackPart lowers s to letters, digits, dots and dashes, other runs becoming one dash.
+func feedbackPart(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+	}
+	return b.String()
 }
 
 // listIDValue formats List-Id; the phrase is quoted when it holds specials (RFC 5322 §3.2.3)
