@@ -222,6 +222,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 			ListName:          a.cfg.Publication.Name,
 			ListID:            s.ListID,
 			MessageIDDomain:   a.cfg.MessageIDDomain(),
+			InstallTag:        sg.InstallTag(),
 			BaseURL:           a.cfg.BaseURL,
 			UnsubscribeMailto: s.UnsubscribeMailto,
 		},

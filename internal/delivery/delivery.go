@@ -63,12 +63,16 @@ type Outcome = newsletter.Outcome
 
 // Identity is how every message of the list presents itself.
 type Identity struct {
-	From              mailer.Address
-	ReplyTo           string
-	BounceAddress     string // envelope sender; empty = From
-	ListName          string // phrase of List-Id
-	ListID            string // dot-atom of List-Id, e.g. weekly.technerdo.com
-	MessageIDDomain   string
+	From            mailer.Address
+	ReplyTo         string
+	BounceAddress   string // envelope sender; empty = From
+	ListName        string // phrase of List-Id
+	ListID          string // dot-atom of List-Id, e.g. weekly.technerdo.com
+	MessageIDDomain string
+	// InstallTag is fixed per install (token.Signer.InstallTag) and goes into every
+	// Message-ID, with the issue's creation time, so that a reset database, which numbers
+	// issues and subscribers from 1 again, does not repeat the Message-IDs of earlier sends.
+	InstallTag        string
 	BaseURL           string // public URL of the unsubscribe handler, no trailing slash
 	UnsubscribeMailto string // optional address for mailto: unsubscribes
 }
@@ -719,7 +723,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		EnvelopeFrom: id.BounceAddress,
 		Subject:      email.Subject,
 		Date:         s.opt.Now(),
-		MessageID:    issue.Week.String() + "." + strconv.FormatInt(issue.ID, 10) + "." + strconv.FormatInt(sub.ID, 10) + "@" + id.MessageIDDomain,
+		MessageID:    s.messageID(issue, sub),
 		Headers:      headers,
 		Text:         text,
 		HTML:         html,
@@ -727,6 +731,29 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		TextFill:     textFill,
 		HTMLFill:     htmlFill,
 	}
+}
+
+// messageID is WEEK.ISSUE.SUBSCRIBER.CREATED.INSTALL@DOMAIN (CREATED in base 36 seconds,
+// left out with the install tag when unset): the same for every resend of one issue to one
+// subscriber, and new for an issue rebuilt after a reset.
+func (s *Sender) messageID(issue newsletter.Issue, sub newsletter.Subscriber) string {
+	b := make([]byte, 0, 64)
+	b = append(b, issue.Week.String()...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, issue.ID, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, sub.ID, 10)
+	if !issue.CreatedAt.IsZero() {
+		b = append(b, '.')
+		b = strconv.AppendInt(b, issue.CreatedAt.Unix(), 36)
+	}
+	if s.opt.Identity.InstallTag != "" {
+		b = append(b, '.')
+		b = append(b, s.opt.Identity.InstallTag...)
+	}
+	b = append(b, '@')
+	b = append(b, s.opt.Identity.MessageIDDomain...)
+	return string(b)
 }
 
 // TestResult is the outcome of one test copy.
@@ -756,7 +783,7 @@ func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email r
 	var out []TestResult
 	for i, a := range addrs {
 		m := s.Message(issue, email, newsletter.Subscriber{Email: a})
-		m.MessageID = fmt.Sprintf("%s.%s.%d.%d@%s", issue.Week, kind, nonce, i, s.opt.Identity.MessageIDDomain)
+		m.MessageID = fmt.Sprintf("%s.%s.%d.%d%s@%s", issue.Week, kind, nonce, i, installSuffix(s.opt.Identity.InstallTag), s.opt.Identity.MessageIDDomain)
 		r, err := conn.Send(ctx, m)
 		out = append(out, TestResult{Email: a, Reply: r.Reply, Err: err})
 		if err != nil && !mailer.IsPermanent(err) {
@@ -767,6 +794,13 @@ func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email r
 		}
 	}
 	return out, nil
+}
+
+func installSuffix(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return "." + tag
 }
 
 // feedbackTail is the list and publication parts of Feedback-ID, the header Gmail's
