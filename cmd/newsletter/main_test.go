@@ -301,6 +301,7 @@ func TestBadUsageAndConfig(t *testing.T) {
 		{"bad format", []string{"preview", "--format", "pdf"}, nil, exitUsage, "--format"},
 		{"help", []string{"run", "--help"}, nil, exitOK, ""},
 		{"bad env value", []string{"migrate"}, map[string]string{"NEWSLETTER_BASE_URL": "news.example.org"}, exitUsage, "base_url"},
+		{"smtp with loopback links", []string{"run", "--week", "2026-W19"}, map[string]string{"NEWSLETTER_SMTP_URL": "smtp://127.0.0.1:1?tls=none", "NEWSLETTER_BASE_URL": "http://127.0.0.1:8080"}, exitUsage, "allow_insecure_links"},
 		{"missing config file", []string{"migrate", "--config", "/nonexistent.yaml"}, nil, exitUsage, "nonexistent"},
 	}
 	for _, tc := range tests {
