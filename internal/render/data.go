@@ -16,7 +16,8 @@ import (
 // override templates: renaming one breaks them.
 type TemplateData struct {
 	Publication    Publication       // with defaults applied
-	AccentOnDark   string            // AccentColor lightened to stay readable on a dark background
+	Dir            string            // "rtl" when Publication.Language is written right to left, else "ltr"
+	AccentOnDark   string            // AccentColor lightened to 4.5:1 or more on the dark background
 	WebsiteHost    string            // "technerdo.com", for link text
 	AddressLines   []string          // PostalAddress split on newlines
 	Subject        string            // the final subject line
@@ -61,7 +62,8 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	var warnings []string
 	d := TemplateData{
 		Publication:    r.pub,
-		AccentOnDark:   lighten(r.pub.AccentColor, 0.4),
+		Dir:            textDirection(r.pub.Language),
+		AccentOnDark:   onDark(r.pub.AccentColor),
 		WebsiteHost:    siteHost(r.pub.WebsiteURL),
 		UnsubscribeURL: PlaceholderUnsubscribeURL,
 		RecipientEmail: PlaceholderEmail,
@@ -249,6 +251,118 @@ func lighten(hex string, f float64) string {
 	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2])
 }
 
+// darkSurface is the darkest background text sits on in dark mode (.container).
+const darkSurface = "#1c1c1c"
+
+// onDark is the accent lightened, at least by 40% and further as needed, until it keeps
+// 4.5:1 (WCAG AA) on the dark surface.
+func onDark(accent string) string {
+	c := lighten(accent, 0.4)
+	for f := 0.45; contrast(c, darkSurface) < 4.5 && f <= 1; f += 0.05 {
+		c = lighten(accent, f)
+	}
+	return c
+}
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+func luminance(hex string) float64 {
+	var l float64
+	for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		c := float64(v) / 255
+		if c <= 0.03928 {
+			c /= 12.92
+		} else {
+			c = math.Pow((c+0.055)/1.055, 2.4)
+		}
+		l += w * c
+	}
+	return l
+}
+
+// textDirection is "rtl" for the languages written right to left (by primary subtag).
+func textDirection(lang string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch primary {
+	case "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "syr", "ug", "ur", "yi":
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// softRun is the longest run of characters soft leaves without a break opportunity: about
+// half the width of a 375 px phone at the body size.
+const softRun = 20
+
+// soft returns s with zero-width spaces in its long words (URLs, paths, addresses, German
+// compounds): after their punctuation and at least every softRun characters, so that
+// clients that ignore overflow-wrap still break a word wider than the screen. Words of
+// softRun characters or fewer are left alone.
+func soft(s string) string {
+	if !hasLongWord(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for len(s) > 0 {
+		i := strings.IndexFunc(s, unicode.IsSpace)
+		if i < 0 {
+			i = len(s)
+		}
+		word := s[:i]
+		if utf8.RuneCountInString(word) <= softRun {
+			b.WriteString(word)
+		} else {
+			run, prev := 0, rune(0)
+			for _, r := range word {
+				// Forced breaks go between letters and digits only: never inside an emoji
+				// sequence (ZWJ, modifiers, flags) or before a combining mark.
+				if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
+					b.WriteRune('\u200b')
+					run = 0
+				}
+				prev = r
+				b.WriteRune(r)
+				run++
+				if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
+					b.WriteRune('\u200b')
+					run = 0
+				}
+			}
+		}
+		s = s[i:]
+		if j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }); j >= 0 {
+			b.WriteString(s[:j])
+			s = s[j:]
+		} else {
+			b.WriteString(s)
+			s = ""
+		}
+	}
+	return b.String()
+}
+
+func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func hasLongWord(s string) bool {
+	run := 0
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			run = 0
+			continue
+		}
+		if run++; run > softRun {
+			return true
+		}
+	}
+	return false
+}
+
 // joinDot joins the non-empty parts with " · ".
 func joinDot(parts ...string) string {
 	var b strings.Builder
@@ -305,6 +419,7 @@ func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
 		"joinDot": joinDot,
 		"mso":     mso,
+		"soft":    soft, // {{soft .Title}}: break opportunities in long words
 	}
 }
 

@@ -2,7 +2,9 @@ package render
 
 import (
 	"bytes"
+	"html"
 	htmltemplate "html/template"
+	"regexp"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -26,5 +28,44 @@ func introHTML(md string) (htmltemplate.HTML, error) {
 	}
 	// goldmark's output is built from escaped text and its own tags only (see above), which is
 	// what makes this conversion to template.HTML sound.
-	return htmltemplate.HTML(strings.ReplaceAll(buf.String(), "<!-- raw HTML omitted -->", "")), nil
+	out := strings.ReplaceAll(buf.String(), "<!-- raw HTML omitted -->", "")
+	// The note sits above the lead story's h1: its own headings become bold paragraphs, so
+	// that the email's headings start at h1 and never skip a level.
+	out = introHeadingOpen.ReplaceAllString(out, "<p><strong>")
+	out = introHeadingClose.ReplaceAllString(out, "</strong></p>")
+	return htmltemplate.HTML(softHTML(out)), nil
+}
+
+var (
+	introHeadingOpen  = regexp.MustCompile(`<h[1-6][^>]*>`)
+	introHeadingClose = regexp.MustCompile(`</h[1-6]>`)
+)
+
+// softHTML applies soft to the text between the tags of trusted, well-formed HTML (goldmark's
+// output, where a "<" in text is always escaped).
+func softHTML(h string) string {
+	var b strings.Builder
+	for h != "" {
+		i := strings.IndexByte(h, '<')
+		if i < 0 {
+			i = len(h)
+		}
+		if text := h[:i]; hasLongWord(text) {
+			b.WriteString(html.EscapeString(soft(html.UnescapeString(text))))
+		} else {
+			b.WriteString(text)
+		}
+		h = h[i:]
+		if h == "" {
+			break
+		}
+		j := strings.IndexByte(h, '>')
+		if j < 0 {
+			b.WriteString(h)
+			break
+		}
+		b.WriteString(h[:j+1])
+		h = h[j+1:]
+	}
+	return b.String()
 }
