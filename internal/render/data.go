@@ -55,6 +55,9 @@ type TemplateStory struct {
 	ReadTime  string // "5 min read", or empty when unknown
 	Byline    string // "By Omer YLD · 5 min read", or whichever part is known
 	Published string // "Apr 28, 2026" in the publication's time zone, or empty
+	// Dir is "rtl" or "ltr" when the story is written in the other direction than the issue
+	// (by the first strongly directional letter of its title), else empty.
+	Dir string
 }
 
 // data builds the template data for an issue, with warnings about stories that could not be shown as given.
@@ -80,6 +83,9 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	for i, s := range issue.Stories {
 		ts := r.story(s)
 		ts.Lead = i == 0
+		if dir := strongDirection(ts.Title + " " + ts.Summary); dir != "" && dir != d.Dir {
+			ts.Dir = dir
+		}
 		if !isHTTPURL(ts.URL) {
 			warnings = append(warnings, fmt.Sprintf("story %d %q: link %q is not an absolute http(s) URL", i+1, ts.Title, ts.URL))
 		}
@@ -293,6 +299,20 @@ func textDirection(lang string) string {
 		return "rtl"
 	}
 	return "ltr"
+}
+
+// strongDirection is "rtl" or "ltr" by the first letter of s that has a strong direction
+// (the rule of dir="auto"), "" when s has none.
+func strongDirection(s string) string {
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko, unicode.Samaritan, unicode.Mandaic):
+			return "rtl"
+		case unicode.IsLetter(r):
+			return "ltr"
+		}
+	}
+	return ""
 }
 
 // softRun is the longest run of characters soft leaves without a break opportunity: about

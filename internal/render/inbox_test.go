@@ -265,7 +265,7 @@ func TestInboxInBrowser(t *testing.T) {
 					for _, l := range got.Low {
 						t.Errorf("contrast under 4.5:1: %s", l)
 					}
-					if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(90)); err == nil {
+					if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
 						writeArtifact(t, fmt.Sprintf("%s-%d-%s.png", name, width, scheme), shot)
 					}
 				})
@@ -301,6 +301,16 @@ func TestTextDirection(t *testing.T) {
 		if got := textDirection(lang); got != want {
 			t.Errorf("textDirection(%q) = %q, want %q", lang, got, want)
 		}
+	}
+	for text, want := range map[string]string{"الذكاء الاصطناعي": "rtl", "2026: מודל": "rtl", "GPT-5.5 في": "ltr", "🚀 123": "", "東京": "ltr"} {
+		if got := strongDirection(text); got != want {
+			t.Errorf("strongDirection(%q) = %q, want %q", text, got, want)
+		}
+	}
+	// In an English issue only the right-to-left stories carry dir.
+	e := mustIssue(t, mustNew(t, technerdo(), ""), feedIssue(t, filepath.Join("testdata", "harsh-feed.xml")))
+	if n := strings.Count(e.HTML, `dir="rtl"`); n != 2 {
+		t.Errorf(`%d elements with dir="rtl" in the harsh issue, want its 2 right-to-left stories`, n)
 	}
 }
 

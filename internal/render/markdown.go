@@ -30,9 +30,12 @@ func introHTML(md string) (htmltemplate.HTML, error) {
 	// what makes this conversion to template.HTML sound.
 	out := strings.ReplaceAll(buf.String(), "<!-- raw HTML omitted -->", "")
 	// The note sits above the lead story's h1: its own headings become bold paragraphs, so
-	// that the email's headings start at h1 and never skip a level.
+	// that the email's headings start at h1 and never skip a level. Paragraphs become divs
+	// spaced with padding (class intro-p): a <p> needs margin rules, which clients drop.
 	out = introHeadingOpen.ReplaceAllString(out, "<p><strong>")
 	out = introHeadingClose.ReplaceAllString(out, "</strong></p>")
+	out = strings.ReplaceAll(out, "<p>", `<div class="intro-p">`)
+	out = strings.ReplaceAll(out, "</p>", "</div>")
 	return htmltemplate.HTML(softHTML(out)), nil
 }
 
