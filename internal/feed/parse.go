@@ -118,7 +118,8 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if contentText != "" {
 		body = textToHTML(contentText)
 	}
-	if strings.TrimSpace(body) == "" {
+	full := strings.TrimSpace(body) != "" // the article itself, not only its teaser
+	if !full {
 		body = it.Description
 	}
 	content := Sanitize(body, link)
@@ -127,9 +128,14 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if dek == "" {
 		dek = plainText(content)
 	}
-	words := len(strings.Fields(plainText(content)))
-	if words == 0 {
-		words = len(strings.Fields(dek))
+	// A reading time is given only for the full text: one computed from a teaser would
+	// say "1 min read" of every story. Content no longer than the description is a teaser too.
+	words := 0
+	if full {
+		words = len(strings.Fields(plainText(content)))
+		if words <= len(strings.Fields(dek)) && it.Description != "" {
+			words = 0
+		}
 	}
 
 	s := newsletter.Story{
