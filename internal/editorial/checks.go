@@ -2,6 +2,8 @@ package editorial
 
 import (
 	"fmt"
+	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,16 +110,30 @@ func checkLinks(doc *html.Node) Check {
 	var bad []string
 	walk(doc, func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "a" {
-			if h := attr(n, "href"); !httpURL(h) && !slices.Contains(bad, h) {
+			if h := attr(n, "href"); !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, h) {
 				bad = append(bad, fmt.Sprintf("%q", h))
 			}
 		}
 	})
-	c := Check{Name: "Links are absolute http(s)", OK: len(bad) == 0, Detail: "every link is absolute"}
+	c := Check{Name: "Links are absolute http(s) or mailto:", OK: len(bad) == 0, Detail: "every link is absolute"}
 	if !c.OK {
-		c.Detail = "not absolute http(s): " + strings.Join(bad, ", ")
+		c.Detail = "not absolute http(s) or mailto: with an address: " + strings.Join(bad, ", ")
 	}
 	return c
+}
+
+// mailtoURL accepts mailto: with one or more addresses (RFC 6068), query or not.
+func mailtoURL(s string) bool {
+	if len(s) < 7 || !strings.EqualFold(s[:7], "mailto:") {
+		return false
+	}
+	to, _, _ := strings.Cut(s[7:], "?")
+	to, err := url.PathUnescape(to)
+	if err != nil || to == "" {
+		return false
+	}
+	_, err = mail.ParseAddressList(to)
+	return err == nil
 }
 
 func checkUnsubscribe(doc *html.Node, m Message) Check {

@@ -31,7 +31,7 @@ type TemplateData struct {
 	RecipientEmail string            // PlaceholderEmail, filled in per recipient
 	ViewURL        string            // the issue's public archive page, or empty
 	IntroHTML      htmltemplate.HTML // the editor's note, Markdown converted and sanitised; may be empty
-	IntroText      string            // the editor's note as written, for the plain-text part
+	IntroText      string            // the editor's note as plain text (from IntroHTML), for the plain-text part
 	Sections       []TemplateSection // More grouped by section when the editor asked for it; else nil
 }
 
@@ -98,11 +98,12 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	if r.pub.ArchiveURL != "" && d.Week != "" {
 		d.ViewURL = r.pub.ArchiveURL + "/" + d.Week
 	}
-	var err error
-	if d.IntroHTML, err = introHTML(issue.Intro); err != nil {
+	intro, err := introHTML(issue.Intro)
+	if err != nil {
 		return d, warnings, fmt.Errorf("intro: %w", err)
 	}
-	d.IntroText = defuseText(strings.TrimSpace(strings.ReplaceAll(issue.Intro, "\r\n", "\n")))
+	d.IntroHTML = htmltemplate.HTML(softHTML(string(intro)))
+	d.IntroText = introText(intro)
 	if issue.GroupBySection {
 		d.Sections = sections(d.More)
 	}
