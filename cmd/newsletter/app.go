@@ -177,7 +177,7 @@ func (a *app) builder() (*weekly.Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
+	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
@@ -258,6 +258,19 @@ func (a *app) week(flagValue string) (newsletter.Week, error) {
 		return w, usageError{fmt.Errorf("--week: %w", err)}
 	}
 	return w, nil
+}
+
+// repairNote adds to a feed's title in the gather report how many characters XML forbids
+// were taken out of it: the report has no field of its own for it, and the title is used
+// nowhere else.
+type repairNote struct{ *feed.Fetcher }
+
+func (r repairNote) Fetch(ctx context.Context, source string, prev feed.Validators) (feed.Result, error) {
+	res, err := r.Fetcher.Fetch(ctx, source, prev)
+	if err == nil && res.Removed > 0 {
+		res.Title = fmt.Sprintf("%s; %d character(s) XML forbids removed", res.Title, res.Removed)
+	}
+	return res, err
 }
 
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.

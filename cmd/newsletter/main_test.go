@@ -412,3 +412,26 @@ func TestServeUnsubscribesFromTheSentLink(t *testing.T) {
 		t.Fatalf("rerun:\n%s", out2)
 	}
 }
+
+// TestGatherReportsRemovedCharacters: a feed with a character XML forbids builds, and the
+// gather report says what was taken out.
+func TestGatherReportsRemovedCharacters(t *testing.T) {
+	c := newCLI(t)
+	feedBytes, err := os.ReadFile(filepath.Join("..", "..", "data", "sample-feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bell := strings.Replace(string(feedBytes), "<title>Technerdo</title>", "<title>Technerdo&#7;</title>", 1)
+	path := filepath.Join(c.dir, "bell.xml")
+	if err := os.WriteFile(path, []byte(bell), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.env["NEWSLETTER_FEEDS"] = path
+	code, out, errOut := c.run("build", "--week", "2026-W19")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "(Technerdo; 1 character(s) XML forbids removed): 9 items") {
+		t.Fatalf("gather report:\n%s", out)
+	}
+}
