@@ -10,9 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
+
+	"newsletter/internal/mailer"
 )
 
 // mailpitPath finds mailpit v1.33.1 on PATH or in GOPATH/bin, where .ci/run installs it.
@@ -141,6 +145,65 @@ func TestClientSupport(t *testing.T) {
 				name, hc.Total.Supported, hc.Total.Partial, hc.Total.Unsupported, hc.Total.Nodes, len(e.HTML), top)
 			if hc.Total.Supported < 95 {
 				t.Errorf("%s: caniemail support %.2f%%, want at least 95%%", name, hc.Total.Supported)
+			}
+		})
+	}
+}
+
+// TestSpamAssassinInbox scores the sample and the harsh issue, each as the full message a
+// subscriber gets, with SpamAssassin's shipped rules (no network): below 1.0 as the
+// delivery test asks of its message. It skips where spamassassin is not installed.
+func TestSpamAssassinInbox(t *testing.T) {
+	sa, err := exec.LookPath("spamassassin")
+	if err != nil {
+		t.Skip("spamassassin is not installed (apt-get install spamassassin); .ci/run installs it")
+	}
+	if testing.Short() {
+		t.Skip("spamassassin check skipped in -short mode")
+	}
+	for _, name := range []string{"sample", "harsh"} {
+		t.Run(name, func(t *testing.T) {
+			pub := technerdo()
+			pub.ArchiveURL = "https://news.technerdo.com/issues"
+			e := mustIssue(t, mustNew(t, pub, ""), inboxIssues(t)[name])
+			unsub := "https://news.technerdo.com/unsubscribe/AAAAAAAAAAHSUioVfM7-8ErTKzI28YIX"
+			html, text := e.Personalize(Recipient{Email: "ada@example.com", UnsubscribeURL: unsub})
+			m := mailer.Message{
+				From:      mailer.Address{Name: "The Technerdo Weekly", Email: "weekly@technerdo.com"},
+				To:        mailer.Address{Name: "Ada", Email: "ada@example.com"},
+				Subject:   e.Subject,
+				Date:      time.Now(), // a stale Date costs points of its own
+				MessageID: "2026-W19.1.1.tehxw0.cg6v6afo@technerdo.com",
+				Headers: []mailer.Header{
+					{Name: "List-Id", Value: "The Technerdo Weekly <weekly.technerdo.com>"},
+					{Name: "List-Unsubscribe", Value: "<" + unsub + ">"},
+					{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
+					{Name: "Precedence", Value: "bulk"},
+					{Name: "Feedback-ID", Value: "2026-w19:weekly.technerdo.com:the-technerdo-weekly"},
+				},
+				Text: text,
+				HTML: html,
+			}
+			var buf bytes.Buffer
+			if _, err := m.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			writeArtifact(t, name+".eml", buf.Bytes())
+			cmd := exec.Command(sa, "-L", "-t")
+			cmd.Stdin = &buf
+			out, _ := cmd.Output() // non-zero for spam; the score is what counts
+			sm := regexp.MustCompile(`X-Spam-Status: \w+, score=(-?[0-9.]+)`).FindSubmatch(out)
+			if sm == nil {
+				t.Fatalf("no X-Spam-Status in spamassassin output:\n%s", out)
+			}
+			score, _ := strconv.ParseFloat(string(sm[1]), 64)
+			report := out
+			if i := bytes.Index(out, []byte("Content analysis details")); i >= 0 {
+				report = out[i:]
+			}
+			t.Logf("%s: SpamAssassin score %.1f\n%s", name, score, report)
+			if score >= 1.0 {
+				t.Errorf("%s: SpamAssassin score %.1f, want below 1.0", name, score)
 			}
 		})
 	}
