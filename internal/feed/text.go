@@ -54,13 +54,12 @@ func plainText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	hidden, sep := 0, sepNone
 	mark := func(name []byte) {
-		n := string(name)
 		switch {
-		case blockElements[n]:
+		case blockElements[string(name)]:
 			sep = max(sep, sepBlock)
-		case cellElements[n]:
+		case cellElements[string(name)]:
 			sep = max(sep, sepCell)
-		case spaceElements[n]:
+		case spaceElements[string(name)]:
 			sep = max(sep, sepSpace)
 		}
 	}
