@@ -45,6 +45,7 @@ func Run(in CheckInput) []Check {
 		checkSize(in.Message.HTML),
 		checkCSS(doc),
 		checkAlt(doc),
+		checkAccessibility(doc),
 		checkLinks(doc),
 		checkUnsubscribe(doc, in.Message),
 		checkAddress(in),
@@ -104,6 +105,61 @@ func checkAlt(doc *html.Node) Check {
 		c.Detail = "no alt: " + strings.Join(missing, ", ")
 	}
 	return c
+}
+
+// checkAccessibility applies the rules the Email Markup Consortium finds broken in most
+// newsletters: lang and dir on <html>, layout tables marked role="presentation", an alt
+// attribute on every image (empty for decoration), headings from h1 without skipped levels.
+func checkAccessibility(doc *html.Node) Check {
+	var problems []string
+	tables, images, level := 0, 0, 0
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch n.Data {
+		case "html":
+			for _, a := range []string{"lang", "dir"} {
+				if strings.TrimSpace(attr(n, a)) == "" {
+					problems = append(problems, "no "+a+" on <html>")
+				}
+			}
+		case "table":
+			if attr(n, "role") != "presentation" {
+				tables++
+			}
+		case "img":
+			if _, ok := lookupAttr(n, "alt"); !ok {
+				images++
+			}
+		case "h1", "h2", "h3", "h4", "h5", "h6":
+			l := int(n.Data[1] - '0')
+			if l > level+1 {
+				problems = append(problems, fmt.Sprintf("<%s> after h%d", n.Data, level))
+			}
+			level = l
+		}
+	})
+	if tables > 0 {
+		problems = append(problems, fmt.Sprintf("%d layout table(s) without role=presentation", tables))
+	}
+	if images > 0 {
+		problems = append(problems, fmt.Sprintf("%d image(s) without an alt attribute", images))
+	}
+	c := Check{Name: "Accessible markup", OK: len(problems) == 0, Detail: "lang and dir, layout tables, alt attributes, heading order"}
+	if !c.OK {
+		c.Detail = strings.Join(problems, "; ")
+	}
+	return c
+}
+
+func lookupAttr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
 }
 
 func checkLinks(doc *html.Node) Check {
