@@ -192,6 +192,7 @@ func TestInboxInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	axe := axeSource(t)
 	pages := map[string]string{}
 	for name, issue := range inboxIssues(t) {
 		e := mustIssue(t, mustNew(t, technerdo(), ""), issue)
@@ -265,6 +266,9 @@ func TestInboxInBrowser(t *testing.T) {
 					for _, l := range got.Low {
 						t.Errorf("contrast under 4.5:1: %s", l)
 					}
+					if axe != "" {
+						checkAxe(t, tctx, axe)
+					}
 					if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
 						writeArtifact(t, fmt.Sprintf("%s-%d-%s.png", name, width, scheme), shot)
 					}
@@ -272,6 +276,52 @@ func TestInboxInBrowser(t *testing.T) {
 			}
 		}
 	}
+}
+
+// axeSource is axe-core's axe.min.js from the file $AXE_CORE_JS names (.ci/run installs
+// the npm package and sets it); empty, with a note, when there is none.
+func axeSource(t *testing.T) string {
+	path := os.Getenv("AXE_CORE_JS")
+	if path == "" {
+		t.Log("AXE_CORE_JS is not set: the axe-core accessibility check is skipped")
+		return ""
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("AXE_CORE_JS: %v", err)
+	}
+	return string(src)
+}
+
+// checkAxe runs axe-core on the loaded page and fails on serious and critical violations;
+// the others are logged, counted by impact.
+func checkAxe(t *testing.T, ctx context.Context, src string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+"\n;true")); err != nil {
+		t.Fatalf("inject axe-core: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, target: String(v.nodes[0].target), summary: v.nodes[0].failureSummary}))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe.run: %v", err)
+	}
+	var violations []struct {
+		ID, Impact, Target, Summary string
+		Nodes                       int
+	}
+	if err := json.Unmarshal([]byte(raw), &violations); err != nil {
+		t.Fatal(err)
+	}
+	byImpact := map[string]int{}
+	for _, v := range violations {
+		byImpact[v.Impact] += v.Nodes
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Errorf("axe-core %s: %s on %d node(s), first %s: %s", v.Impact, v.ID, v.Nodes, v.Target, v.Summary)
+		} else {
+			t.Logf("axe-core %s: %s on %d node(s)", v.Impact, v.ID, v.Nodes)
+		}
+	}
+	t.Logf("axe-core violations by impact: critical %d, serious %d, moderate %d, minor %d",
+		byImpact["critical"], byImpact["serious"], byImpact["moderate"], byImpact["minor"])
 }
 
 func TestSoft(t *testing.T) {

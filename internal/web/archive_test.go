@@ -207,3 +207,17 @@ func TestHome(t *testing.T) {
 		t.Errorf("GET /no-such-page: %d, want 404", resp.StatusCode)
 	}
 }
+
+func TestAccentOnDark(t *testing.T) {
+	bg, _ := parseHex(darkPage)
+	for _, accent := range []string{"#c8102e", "#00008b", "#000", "#ffcc00", "#1a73e8"} {
+		got := Page{Accent: accent}.AccentOnDark()
+		c, ok := parseHex(got)
+		if !ok || contrast(c, bg) < 4.5 {
+			t.Errorf("accent %s: %s on %s is under 4.5:1", accent, got, darkPage)
+		}
+	}
+	if got := (Page{Accent: "red"}).AccentOnDark(); got != "red" {
+		t.Errorf("a named colour is changed to %q", got)
+	}
+}
