@@ -131,7 +131,7 @@ func TestClientSupport(t *testing.T) {
 	base := startMailpit(t, exe)
 	for _, name := range []string{"sample", "harsh"} {
 		t.Run(name, func(t *testing.T) {
-			e := mustIssue(t, mustNew(t, technerdo(), ""), inboxIssues(t)[name])
+			e := mustIssue(t, mustNew(t, inboxPublication(), ""), inboxIssues(t)[name])
 			hc := caniemail(t, base, e)
 			sort.Slice(hc.Warnings, func(i, j int) bool {
 				wi, wj := hc.Warnings[i], hc.Warnings[j]
@@ -163,9 +163,7 @@ func TestSpamAssassinInbox(t *testing.T) {
 	}
 	for _, name := range []string{"sample", "harsh"} {
 		t.Run(name, func(t *testing.T) {
-			pub := technerdo()
-			pub.ArchiveURL = "https://news.technerdo.com/issues"
-			e := mustIssue(t, mustNew(t, pub, ""), inboxIssues(t)[name])
+			e := mustIssue(t, mustNew(t, inboxPublication(), ""), inboxIssues(t)[name])
 			unsub := "https://news.technerdo.com/unsubscribe/AAAAAAAAAAHSUioVfM7-8ErTKzI28YIX"
 			html, text := e.Personalize(Recipient{Email: "ada@example.com", UnsubscribeURL: unsub})
 			m := mailer.Message{

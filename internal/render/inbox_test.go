@@ -33,6 +33,14 @@ func inboxIssues(t testing.TB) map[string]newsletter.Issue {
 	}
 }
 
+// inboxPublication is the golden publication with an archive, so that the email carries
+// its "View in browser" line.
+func inboxPublication() Publication {
+	pub := technerdo()
+	pub.ArchiveURL = "https://news.technerdo.com/issues"
+	return pub
+}
+
 // feedIssue parses a feed file with the real parser and makes an issue of its first 12 stories.
 func feedIssue(t testing.TB, path string) newsletter.Issue {
 	t.Helper()
@@ -195,7 +203,7 @@ func TestInboxInBrowser(t *testing.T) {
 	axe := axeSource(t)
 	pages := map[string]string{}
 	for name, issue := range inboxIssues(t) {
-		e := mustIssue(t, mustNew(t, technerdo(), ""), issue)
+		e := mustIssue(t, mustNew(t, inboxPublication(), ""), issue)
 		pages["/"+name] = e.HTML
 		writeArtifact(t, name+".html", []byte(e.HTML))
 	}
