@@ -475,7 +475,7 @@ func TestPlainText(t *testing.T) {
 		{"table cells and rows", "<table><tr><th>Model</th><th>Params</th></tr><tr><td>Qwen 3</td><td>8B</td></tr></table><p>Fast.</p>", "Model · Params. Qwen 3 · 8B. Fast."},
 		{"list items", "<ul><li>Back up</li><li>Read the notes</li></ul>Then upgrade", "Back up. Read the notes. Then upgrade"},
 		{"code block", "<p>The fix:</p><pre><code>os.Exit(1)</code></pre><p>Done</p>", "The fix: os.Exit(1) Done"},
-		{"CJK full stop", "<p>東京の新しい</p><p>次へ</p>", "東京の新しい。 次へ"},
+		{"CJK full stop", "<p>東京の新しい</p><p>次へ</p>", "東京の新しい。次へ"},
 		{"inline tags join", "Java<em>Script</em>", "JavaScript"},
 		{"script and style hidden", "A<script>alert(1)</script>B<style>p{}</style>C", "ABC"},
 		{"CR LF", "Subject\r\nBcc: x@example.com", "Subject Bcc: x@example.com"},

@@ -78,7 +78,11 @@ func plainText(s string) string {
 			if len(b) > 0 {
 				switch sep {
 				case sepBlock:
-					b = append(endSentence(b), ' ')
+					b = endSentence(b)
+					// CJK sentences follow each other without a space.
+					if r, _ := utf8.DecodeLastRune(b); r != '。' {
+						b = append(b, ' ')
+					}
 				case sepCell:
 					b = append(b, " · "...)
 				case sepSpace:

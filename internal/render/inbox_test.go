@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
@@ -393,4 +395,33 @@ func TestIntroHeadingsDoNotOutrankTheLead(t *testing.T) {
 	if !strings.Contains(e.HTML, "<strong>A big heading</strong>") || strings.Contains(e.HTML, "<h3>A small one") {
 		t.Error("the intro's headings are not bold paragraphs")
 	}
+}
+
+func FuzzSoft(f *testing.F) {
+	for _, s := range []string{"https://example.org/" + strings.Repeat("a-b/", 20), strings.Repeat("👨‍👩‍👧‍👦", 9), "東京の新しいデータセンター、年内に稼働へ人工知能の需要に対応", "a  b\t" + strings.Repeat("x", 50)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, '\u200b') || !utf8.ValidString(s) {
+			return
+		}
+		got := soft(s)
+		if strings.ReplaceAll(got, "\u200b", "") != s {
+			t.Fatalf("soft(%q) changed the text: %q", s, got)
+		}
+		run := 0
+		for _, r := range got {
+			switch {
+			case r == '\u200b' || unicode.IsSpace(r):
+				run = 0
+			case isLetterOrDigit(r):
+				run++
+			default:
+				run = 0 // symbols and marks may hold a run together; only letters are bounded
+			}
+			if run > 2*softRun {
+				t.Fatalf("soft(%q) leaves %d letters without a break", s, run)
+			}
+		}
+	})
 }

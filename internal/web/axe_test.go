@@ -22,9 +22,10 @@ import (
 )
 
 // TestPublicPagesAxe runs axe-core (the file $AXE_CORE_JS names; .ci/run installs the npm
-// package) in headless chromium over the public pages: home, subscribe, confirm,
+// package) in headless chromium over the public pages at 375 px: home, subscribe, confirm,
 // unsubscribe, the archive and an archived issue, in light and dark mode. Serious and
-// critical violations fail; the others are logged, counted by impact.
+// critical violations fail, and so does a page wider than the phone; the other violations
+// are logged, counted by impact.
 func TestPublicPagesAxe(t *testing.T) {
 	exe := chromiumPath()
 	if exe == "" {
@@ -124,6 +125,13 @@ func TestPublicPagesAxe(t *testing.T) {
 				if err := chromedp.Do(tctx, chromedp.EmulateViewport(375, 800), chromedp.Navigate(srv.URL+pg.path),
 					chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 					t.Fatalf("load %s: %v", pg.path, err)
+				}
+				width, err := chromedp.Run(tctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth - window.innerWidth`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if width > 0 {
+					t.Errorf("%s is %d px wider than a 375 px phone", pg.path, width)
 				}
 				// The pages' CSP allows no script from the page; the DevTools protocol is not
 				// bound by it.
