@@ -179,7 +179,7 @@ func (a *app) builder() (*weekly.Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
+	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
 	sched, err := a.schedule()
 	if err != nil {
 		return nil, err
@@ -230,6 +230,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 			ListName:          a.cfg.Publication.Name,
 			ListID:            s.ListID,
 			MessageIDDomain:   a.cfg.MessageIDDomain(),
+			InstallTag:        sg.InstallTag(),
 			BaseURL:           a.cfg.BaseURL,
 			UnsubscribeMailto: s.UnsubscribeMailto,
 		},
@@ -304,6 +305,19 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
 	}
 	return err
+}
+
+// repairNote adds to a feed's title in the gather report how many characters XML forbids
+// were taken out of it: the report has no field of its own for it, and the title is used
+// nowhere else.
+type repairNote struct{ *feed.Fetcher }
+
+func (r repairNote) Fetch(ctx context.Context, source string, prev feed.Validators) (feed.Result, error) {
+	res, err := r.Fetcher.Fetch(ctx, source, prev)
+	if err == nil && res.Removed > 0 {
+		res.Title = fmt.Sprintf("%s; %d character(s) XML forbids removed", res.Title, res.Removed)
+	}
+	return res, err
 }
 
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.

@@ -306,6 +306,7 @@ func TestBadUsageAndConfig(t *testing.T) {
 		{"bad format", []string{"preview", "--format", "pdf"}, nil, exitUsage, "--format"},
 		{"help", []string{"run", "--help"}, nil, exitOK, ""},
 		{"bad env value", []string{"migrate"}, map[string]string{"NEWSLETTER_BASE_URL": "news.example.org"}, exitUsage, "base_url"},
+		{"smtp with loopback links", []string{"run", "--week", "2026-W19"}, map[string]string{"NEWSLETTER_SMTP_URL": "smtp://127.0.0.1:1?tls=none", "NEWSLETTER_BASE_URL": "http://127.0.0.1:8080"}, exitUsage, "allow_insecure_links"},
 		{"missing config file", []string{"migrate", "--config", "/nonexistent.yaml"}, nil, exitUsage, "nonexistent"},
 	}
 	for _, tc := range tests {
@@ -453,5 +454,28 @@ func TestReadmeEditorWalkthrough(t *testing.T) {
 	out := c.mustRun("status", "--issue", "2026-W20")
 	if !strings.Contains(out, "approved") {
 		t.Fatalf("status after the walkthrough:\n%s", out)
+	}
+}
+
+// TestGatherReportsRemovedCharacters: a feed with a character XML forbids builds, and the
+// gather report says what was taken out.
+func TestGatherReportsRemovedCharacters(t *testing.T) {
+	c := newCLI(t)
+	feedBytes, err := os.ReadFile(filepath.Join("..", "..", "data", "sample-feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bell := strings.Replace(string(feedBytes), "<title>Technerdo</title>", "<title>Technerdo&#7;</title>", 1)
+	path := filepath.Join(c.dir, "bell.xml")
+	if err := os.WriteFile(path, []byte(bell), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.env["NEWSLETTER_FEEDS"] = path
+	code, out, errOut := c.run("build", "--week", "2026-W19")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "(Technerdo; 1 character(s) XML forbids removed): 14 items") {
+		t.Fatalf("gather report:\n%s", out)
 	}
 }

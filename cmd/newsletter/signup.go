@@ -9,7 +9,8 @@ import (
 )
 
 // subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
-// the route groups on top of it: the public sign-up and the token-guarded admin pages and API.
+// the route groups on top of it: the public sign-up and home page, and the token-guarded
+// admin pages and API.
 func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
 	tr, err := a.transport()
 	if err != nil {
@@ -72,5 +73,12 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	return rs, []web.Registrar{signup, admin}, nil
+	home, err := web.NewHome(web.HomeOptions{
+		Issues: a.db, Tokens: sg, Templates: templates.Web, Page: page,
+		Tagline: a.cfg.Publication.Tagline, Now: a.now, Logger: a.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rs, []web.Registrar{signup, admin, home}, nil
 }

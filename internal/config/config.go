@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -80,6 +81,9 @@ type Sender struct {
 	MessageIDDomain   string `yaml:"message_id_domain"`
 	ListID            string `yaml:"list_id"`
 	UnsubscribeMailto string `yaml:"unsubscribe_mailto"`
+	// AllowInsecureLinks lets mail go out over SMTP with a base_url that is not https or
+	// points at this machine (a test relay, a staging list); without it such a send is refused.
+	AllowInsecureLinks bool `yaml:"allow_insecure_links"`
 }
 
 // Feed tunes the fetcher.
@@ -280,6 +284,7 @@ const (
 	EnvScheduleSend     = "NEWSLETTER_SCHEDULE_SEND"
 	EnvScheduleTimeZone = "NEWSLETTER_SCHEDULE_TIMEZONE"
 	EnvRequireApproval  = "NEWSLETTER_REQUIRE_APPROVAL"
+	EnvAllowInsecure    = "NEWSLETTER_ALLOW_INSECURE_LINKS"
 )
 
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
@@ -308,12 +313,17 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			}
 		}
 	}
-	if v := strings.TrimSpace(getenv(EnvRequireApproval)); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return &Error{Key: EnvRequireApproval, Reason: fmt.Sprintf("%q is not true or false", v)}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{EnvRequireApproval, &c.Editorial.RequireApproval}, {EnvAllowInsecure, &c.Sender.AllowInsecureLinks}} {
+		if v := strings.TrimSpace(getenv(b.name)); v != "" {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return &Error{Key: b.name, Reason: fmt.Sprintf("%q is not true or false", v)}
+			}
+			*b.dst = x
 		}
-		c.Editorial.RequireApproval = b
 	}
 	return nil
 }
@@ -481,6 +491,13 @@ func (c *Config) Validate() error {
 	if err := absoluteHTTP(c.BaseURL); err != nil {
 		return bad("base_url", "%v", err)
 	}
+	if len(c.SMTPURLs()) > 0 && !c.Sender.AllowInsecureLinks {
+		if err := publicHTTPS(c.BaseURL); err != nil {
+			return bad("base_url", "%v: mail sent over SMTP would carry unsubscribe links readers cannot use "+
+				"(RFC 8058 one-click needs https); set a public https base_url, or sender.allow_insecure_links: true "+
+				"(%s=true) for a test relay", err, EnvAllowInsecure)
+		}
+	}
 	if c.Secret == "" && strings.TrimSpace(c.SecretFile) == "" {
 		return bad("secret_file", "must name a file when NEWSLETTER_SECRET is not set")
 	}
@@ -549,6 +566,26 @@ func absoluteHTTP(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	return nil
+}
+
+// publicHTTPS accepts an https URL whose host is not this machine: not localhost, not a
+// loopback or unspecified address.
+func publicHTTPS(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", s)
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("%q is not https", s)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return fmt.Errorf("%q points at this machine", s)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		return fmt.Errorf("%q points at this machine", s)
 	}
 	return nil
 }

@@ -186,3 +186,55 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+// TestSMTPNeedsPublicHTTPSLinks: over SMTP, a base_url that is not https or points at this
+// machine is refused, naming base_url and the option that allows it; the outbox keeps the
+// loopback default, and sender.allow_insecure_links (or its variable) lets a test relay through.
+func TestSMTPNeedsPublicHTTPSLinks(t *testing.T) {
+	tests := []struct {
+		name, smtp, base string
+		allow, ok        bool
+	}{
+		{"outbox with the default", "", "http://127.0.0.1:8080", false, true},
+		{"smtp with the default", "smtp://mail.example.org:587", "http://127.0.0.1:8080", false, false},
+		{"smtp over http", "smtp://mail.example.org:587", "http://news.example.org", false, false},
+		{"smtp to localhost", "smtp://mail.example.org:587", "https://localhost:8443", false, false},
+		{"smtp to a .localhost name", "smtp://mail.example.org:587", "https://news.localhost", false, false},
+		{"smtp to ::1", "smtp://mail.example.org:587", "https://[::1]:8443", false, false},
+		{"smtp to a mapped loopback", "smtp://mail.example.org:587", "https://[::ffff:127.0.0.2]/", false, false},
+		{"smtp to 0.0.0.0", "smtp://mail.example.org:587", "https://0.0.0.0/", false, false},
+		{"second relay counts too", "smtp://a.example.org:587,smtp://b.example.org:587", "http://127.0.0.1:8080", false, false},
+		{"smtp to a public https URL", "smtp://mail.example.org:587", "https://news.example.org/", false, true},
+		{"smtp to a private address over https", "smtp://mail.example.org:587", "https://10.0.0.5/", false, true},
+		{"allowed explicitly", "smtp://127.0.0.1:2525?tls=none", "http://127.0.0.1:8080", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Defaults()
+			cfg.SMTPURL, cfg.BaseURL, cfg.Sender.AllowInsecureLinks = tc.smtp, tc.base, tc.allow
+			err := cfg.Validate()
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Key != "base_url" || !strings.Contains(cerr.Reason, "allow_insecure_links") {
+				t.Fatalf("Validate() = %v, want a base_url error naming allow_insecure_links", err)
+			}
+		})
+	}
+
+	cfg := Defaults()
+	cfg.SMTPURL = "smtp://127.0.0.1:2525?tls=none"
+	if err := cfg.ApplyEnv(func(k string) string { return map[string]string{EnvAllowInsecure: "true"}[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("%s=true: %v", EnvAllowInsecure, err)
+	}
+	if err := cfg.ApplyEnv(func(k string) string { return map[string]string{EnvAllowInsecure: "perhaps"}[k] }); err == nil {
+		t.Fatalf("%s=perhaps accepted", EnvAllowInsecure)
+	}
+}

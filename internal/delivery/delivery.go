@@ -63,12 +63,16 @@ type Outcome = newsletter.Outcome
 
 // Identity is how every message of the list presents itself.
 type Identity struct {
-	From              mailer.Address
-	ReplyTo           string
-	BounceAddress     string // envelope sender; empty = From
-	ListName          string // phrase of List-Id
-	ListID            string // dot-atom of List-Id, e.g. weekly.technerdo.com
-	MessageIDDomain   string
+	From            mailer.Address
+	ReplyTo         string
+	BounceAddress   string // envelope sender; empty = From
+	ListName        string // phrase of List-Id
+	ListID          string // dot-atom of List-Id, e.g. weekly.technerdo.com
+	MessageIDDomain string
+	// InstallTag is fixed per install (token.Signer.InstallTag) and goes into every
+	// Message-ID, with the issue's creation time, so that a reset database, which numbers
+	// issues and subscribers from 1 again, does not repeat the Message-IDs of earlier sends.
+	InstallTag        string
 	BaseURL           string // public URL of the unsubscribe handler, no trailing slash
 	UnsubscribeMailto string // optional address for mailto: unsubscribes
 }
@@ -148,6 +152,8 @@ type Sender struct {
 	relays []Relay
 	opt    Options
 	listID string // the List-Id header's value, the same for every message
+	// feedbackTail follows the issue in Feedback-ID: ":list:publication".
+	feedbackTail string
 }
 
 // New returns a Sender. It needs at least one relay.
@@ -174,7 +180,8 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	setDefault(&opt.RelayRest, 2*time.Second)
 	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
-	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID)}
+	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
+		feedbackTail: feedbackTail(opt.Identity)}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -707,6 +714,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		{Name: "List-Unsubscribe", Value: listUnsub},
 		{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
 		{Name: "Precedence", Value: "bulk"},
+		{Name: "Feedback-ID", Value: feedbackPart(issue.Week.String()) + s.feedbackTail},
 	}
 	return mailer.Message{
 		From:         id.From,
@@ -715,7 +723,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		EnvelopeFrom: id.BounceAddress,
 		Subject:      email.Subject,
 		Date:         s.opt.Now(),
-		MessageID:    issue.Week.String() + "." + strconv.FormatInt(issue.ID, 10) + "." + strconv.FormatInt(sub.ID, 10) + "@" + id.MessageIDDomain,
+		MessageID:    s.messageID(issue, sub),
 		Headers:      headers,
 		Text:         text,
 		HTML:         html,
@@ -723,6 +731,29 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		TextFill:     textFill,
 		HTMLFill:     htmlFill,
 	}
+}
+
+// messageID is WEEK.ISSUE.SUBSCRIBER.CREATED.INSTALL@DOMAIN (CREATED in base 36 seconds,
+// left out with the install tag when unset): the same for every resend of one issue to one
+// subscriber, and new for an issue rebuilt after a reset.
+func (s *Sender) messageID(issue newsletter.Issue, sub newsletter.Subscriber) string {
+	b := make([]byte, 0, 64)
+	b = append(b, issue.Week.String()...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, issue.ID, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, sub.ID, 10)
+	if !issue.CreatedAt.IsZero() {
+		b = append(b, '.')
+		b = strconv.AppendInt(b, issue.CreatedAt.Unix(), 36)
+	}
+	if s.opt.Identity.InstallTag != "" {
+		b = append(b, '.')
+		b = append(b, s.opt.Identity.InstallTag...)
+	}
+	b = append(b, '@')
+	b = append(b, s.opt.Identity.MessageIDDomain...)
+	return string(b)
 }
 
 // TestResult is the outcome of one test copy.
@@ -752,7 +783,7 @@ func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email r
 	var out []TestResult
 	for i, a := range addrs {
 		m := s.Message(issue, email, newsletter.Subscriber{Email: a})
-		m.MessageID = fmt.Sprintf("%s.%s.%d.%d@%s", issue.Week, kind, nonce, i, s.opt.Identity.MessageIDDomain)
+		m.MessageID = fmt.Sprintf("%s.%s.%d.%d%s@%s", issue.Week, kind, nonce, i, installSuffix(s.opt.Identity.InstallTag), s.opt.Identity.MessageIDDomain)
 		r, err := conn.Send(ctx, m)
 		out = append(out, TestResult{Email: a, Reply: r.Reply, Err: err})
 		if err != nil && !mailer.IsPermanent(err) {
@@ -763,6 +794,48 @@ func (s *Sender) sendCopies(ctx context.Context, issue newsletter.Issue, email r
 		}
 	}
 	return out, nil
+}
+
+func installSuffix(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return "." + tag
+}
+
+// feedbackTail is the list and publication parts of Feedback-ID, the header Gmail's
+// feedback loop groups complaints by (campaign:customer:type:sender, here
+// issue:list:publication); each part is kept to characters that cannot end the field.
+func feedbackTail(id Identity) string {
+	list := id.ListID
+	if list == "" {
+		list = id.MessageIDDomain
+	}
+	pub := feedbackPart(id.ListName)
+	if pub == "" {
+		_, pub, _ = strings.Cut(id.From.Email, "@")
+		pub = feedbackPart(pub)
+	}
+	return ":" + feedbackPart(list) + ":" + pub
+}
+
+// feedbackPart lowers s to letters, digits, dots and dashes, other runs becoming one dash.
+func feedbackPart(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+	}
+	return b.String()
 }
 
 // listIDValue formats List-Id; the phrase is quoted when it holds specials (RFC 5322 §3.2.3)

@@ -127,6 +127,7 @@ func (f *fixture) options() delivery.Options {
 			ListName:        "The Technerdo Weekly",
 			ListID:          "weekly.technerdo.com",
 			MessageIDDomain: "technerdo.com",
+			InstallTag:      f.signer.InstallTag(),
 			BaseURL:         "https://news.technerdo.com/",
 		},
 		Token:     func(s newsletter.Subscriber) string { return f.signer.Make(token.Unsubscribe, s.ID, s.Email) },
@@ -483,7 +484,7 @@ func TestMessageGolden(t *testing.T) {
 		"List-Unsubscribe":      "<https://news.technerdo.com/unsubscribe/" + tok + ">",
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		"List-Id":               "The Technerdo Weekly <weekly.technerdo.com>",
-		"Message-Id":            "<2026-W19." + strconv.FormatInt(f.issue.ID, 10) + "." + strconv.FormatInt(f.subs[0].ID, 10) + "@technerdo.com>",
+		"Message-Id":            "<2026-W19." + strconv.FormatInt(f.issue.ID, 10) + "." + strconv.FormatInt(f.subs[0].ID, 10) + "." + strconv.FormatInt(f.issue.CreatedAt.Unix(), 36) + "." + f.signer.InstallTag() + "@technerdo.com>",
 		"Date":                  "Mon, 04 May 2026 05:00:00 +0000",
 	}
 	for k, v := range wantHeaders {
@@ -499,6 +500,42 @@ func TestMessageGolden(t *testing.T) {
 	unfolded := strings.ReplaceAll(body, "=\r\n", "")
 	if strings.Count(unfolded, tok) < 3 {
 		t.Errorf("unsubscribe token appears %d times, want header + text + html", strings.Count(unfolded, tok))
+	}
+}
+
+// TestMessageIDs: one issue to one subscriber keeps its Message-ID across resends, while
+// another install, or the same install after a reset database rebuilt the issue (the same
+// week, issue and subscriber numbers, a later creation time), gives a new one.
+func TestMessageIDs(t *testing.T) {
+	f := setup(t, 1)
+	sub := f.subs[0]
+	id := func(opt delivery.Options, is newsletter.Issue) string {
+		m := delivery.New(ledger{f.db}, delivery.Single(&mailer.Outbox{Dir: t.TempDir()}, 1), opt).Message(is, f.email, sub)
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return m.MessageID
+	}
+	first := id(f.options(), f.issue)
+	if want := regexp.MustCompile(`^2026-W19\.` + strconv.FormatInt(f.issue.ID, 10) + `\.` + strconv.FormatInt(sub.ID, 10) + `\.[0-9a-z]+\.[a-z2-7]{8}@technerdo\.com$`); !want.MatchString(first) {
+		t.Fatalf("Message-ID %q does not match %s", first, want)
+	}
+	if again := id(f.options(), f.issue); again != first {
+		t.Errorf("a resend changed the Message-ID: %q, then %q", first, again)
+	}
+	other := f.options()
+	otherKey, err := token.NewSigner(bytes.Repeat([]byte("o"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Identity.InstallTag = otherKey.InstallTag()
+	if got := id(other, f.issue); got == first {
+		t.Errorf("another install repeats Message-ID %q", got)
+	}
+	rebuilt := f.issue
+	rebuilt.CreatedAt = f.issue.CreatedAt.Add(90 * 24 * time.Hour)
+	if got := id(f.options(), rebuilt); got == first {
+		t.Errorf("the issue rebuilt after a reset repeats Message-ID %q", got)
 	}
 }
 

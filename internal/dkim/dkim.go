@@ -1,8 +1,9 @@
 // Package dkim signs rendered messages with DKIM (RFC 6376) using emersion/go-msgauth,
-// RSA or Ed25519, relaxed/relaxed, over the headers a newsletter needs signed.
+// RSA or Ed25519, relaxed/relaxed, over the headers a newsletter needs signed, oversigned.
 package dkim
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	msgauth "github.com/emersion/go-msgauth/dkim"
 )
@@ -25,12 +27,19 @@ var DefaultHeaders = []string{
 	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
 }
 
+// DefaultOptionalHeaders are signed, oversigned, when the message has them; a message
+// without them does not name them in h=, so a list that later adds a Reply-To keeps the
+// signature valid.
+var DefaultOptionalHeaders = []string{"Reply-To", "Feedback-ID"}
+
 // Options configure a Signer.
 type Options struct {
 	Domain   string        // d=, e.g. technerdo.com
 	Selector string        // s=, the DNS record is SELECTOR._domainkey.DOMAIN
 	Key      crypto.Signer // *rsa.PrivateKey or ed25519.PrivateKey
-	Headers  []string      // h=; empty means DefaultHeaders
+	Headers  []string      // always signed; empty means DefaultHeaders
+	// Optional are signed only when present; nil means DefaultOptionalHeaders.
+	Optional []string
 }
 
 // Signer signs messages; safe for concurrent use.
@@ -55,6 +64,9 @@ func New(opt Options) (*Signer, error) {
 	if len(opt.Headers) == 0 {
 		opt.Headers = DefaultHeaders
 	}
+	if opt.Optional == nil {
+		opt.Optional = DefaultOptionalHeaders
+	}
 	return &Signer{opt: opt}, nil
 }
 
@@ -64,7 +76,7 @@ func (s *Signer) Sign(msg []byte) ([]byte, error) {
 		Domain:                 s.opt.Domain,
 		Selector:               s.opt.Selector,
 		Signer:                 s.opt.Key,
-		HeaderKeys:             s.opt.Headers,
+		HeaderKeys:             s.headerKeys(msg),
 		HeaderCanonicalization: msgauth.CanonicalizationRelaxed,
 		BodyCanonicalization:   msgauth.CanonicalizationRelaxed,
 	}
@@ -83,6 +95,53 @@ func (s *Signer) Sign(msg []byte) ([]byte, error) {
 	out := make([]byte, 0, len(sig)+len(msg))
 	out = append(out, sig...)
 	return append(out, msg...), nil
+}
+
+// headerKeys is the h= list for msg, oversigned: each header named once more than msg has
+// it (RFC 6376 §8.15), so that a copy prepended in transit (a second Subject or
+// List-Unsubscribe, which most clients would show instead) breaks the signature; the
+// verifier matches the extra name against a field that must not exist.
+func (s *Signer) headerKeys(msg []byte) []string {
+	count := fieldCounts(msg)
+	keys := make([]string, 0, 2*(len(s.opt.Headers)+len(s.opt.Optional)))
+	add := func(name string, n int) {
+		for range n + 1 {
+			keys = append(keys, name)
+		}
+	}
+	for _, h := range s.opt.Headers {
+		add(h, count[strings.ToLower(h)])
+	}
+	for _, h := range s.opt.Optional {
+		if n := count[strings.ToLower(h)]; n > 0 {
+			add(h, n)
+		}
+	}
+	return keys
+}
+
+// fieldCounts counts the header fields of msg by lower-case name, up to the blank line.
+func fieldCounts(msg []byte) map[string]int {
+	count := map[string]int{}
+	for len(msg) > 0 {
+		line := msg
+		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+			line, msg = msg[:i], msg[i+1:]
+		} else {
+			msg = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // a folded continuation
+		}
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok {
+			count[strings.ToLower(string(bytes.TrimSpace(name)))]++
+		}
+	}
+	return count
 }
 
 // String describes the signer for the plan printed before a send.

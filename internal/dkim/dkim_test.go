@@ -199,3 +199,64 @@ func TestSMTPSendsSignedBytes(t *testing.T) {
 		t.Fatalf("message as received: %+v", v)
 	}
 }
+
+// TestOversigning: h= names each signed header once more than the message has it, so a
+// forwarder that prepends a second Subject or List-Unsubscribe (which clients would show
+// in place of the signed one) breaks the signature, while the message as sent verifies.
+func TestOversigning(t *testing.T) {
+	key := keys(t)["ed25519"]
+	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s2026", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := message()
+	msg.ReplyTo = "editors@technerdo.com"
+	msg.Headers = append(msg.Headers, mailer.Header{Name: "Feedback-ID", Value: "2026-w19:weekly.technerdo.com:technerdo"})
+	raw, err := msg.Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verify(t, raw, key)
+	if len(v) != 1 || v[0].Err != nil {
+		t.Fatalf("untouched message: %+v", v)
+	}
+	count := map[string]int{}
+	for _, k := range v[0].HeaderKeys {
+		count[strings.ToLower(k)]++
+	}
+	for _, h := range []string{"from", "to", "subject", "date", "message-id", "list-id", "list-unsubscribe", "list-unsubscribe-post", "reply-to", "feedback-id"} {
+		if count[h] != 2 {
+			t.Errorf("h= names %s %d times, want 2 (one field, oversigned once): %v", h, count[h], v[0].HeaderKeys)
+		}
+	}
+
+	for _, tc := range []struct{ name, field string }{
+		{"second Subject", "Subject: You won a prize\r\n"},
+		{"second List-Unsubscribe", "List-Unsubscribe: <https://evil.example.net/u/1>\r\n"},
+		{"second From", "From: Bank <security@bank.example>\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A forwarder adds fields at the top, above the DKIM-Signature.
+			forged := append([]byte(tc.field), raw...)
+			if v := verify(t, forged, key); len(v) != 1 || v[0].Err == nil {
+				t.Fatalf("a prepended %q still verifies", strings.TrimSpace(tc.field))
+			}
+		})
+	}
+
+	// Without the optional fields h= does not name them: a Reply-To added by a list later
+	// leaves the signature valid.
+	raw, err = message().Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = verify(t, raw, key)
+	if len(v) != 1 || v[0].Err != nil {
+		t.Fatalf("message without Reply-To: %+v", v)
+	}
+	for _, k := range v[0].HeaderKeys {
+		if strings.EqualFold(k, "reply-to") || strings.EqualFold(k, "feedback-id") {
+			t.Errorf("h= names %s, which the message does not have", k)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package editorial
 
 import (
 	"fmt"
+	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,6 +45,7 @@ func Run(in CheckInput) []Check {
 		checkSize(in.Message.HTML),
 		checkCSS(doc),
 		checkAlt(doc),
+		checkAccessibility(doc),
 		checkLinks(doc),
 		checkUnsubscribe(doc, in.Message),
 		checkAddress(in),
@@ -104,20 +107,89 @@ func checkAlt(doc *html.Node) Check {
 	return c
 }
 
+// checkAccessibility applies the rules the Email Markup Consortium finds broken in most
+// newsletters: lang and dir on <html>, layout tables marked role="presentation", an alt
+// attribute on every image (empty for decoration), headings from h1 without skipped levels.
+func checkAccessibility(doc *html.Node) Check {
+	var problems []string
+	tables, images, level := 0, 0, 0
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch n.Data {
+		case "html":
+			for _, a := range []string{"lang", "dir"} {
+				if strings.TrimSpace(attr(n, a)) == "" {
+					problems = append(problems, "no "+a+" on <html>")
+				}
+			}
+		case "table":
+			if attr(n, "role") != "presentation" {
+				tables++
+			}
+		case "img":
+			if _, ok := lookupAttr(n, "alt"); !ok {
+				images++
+			}
+		case "h1", "h2", "h3", "h4", "h5", "h6":
+			l := int(n.Data[1] - '0')
+			if l > level+1 {
+				problems = append(problems, fmt.Sprintf("<%s> after h%d", n.Data, level))
+			}
+			level = l
+		}
+	})
+	if tables > 0 {
+		problems = append(problems, fmt.Sprintf("%d layout table(s) without role=presentation", tables))
+	}
+	if images > 0 {
+		problems = append(problems, fmt.Sprintf("%d image(s) without an alt attribute", images))
+	}
+	c := Check{Name: "Accessible markup", OK: len(problems) == 0, Detail: "lang and dir, layout tables, alt attributes, heading order"}
+	if !c.OK {
+		c.Detail = strings.Join(problems, "; ")
+	}
+	return c
+}
+
+func lookupAttr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
 func checkLinks(doc *html.Node) Check {
 	var bad []string
 	walk(doc, func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "a" {
-			if h := attr(n, "href"); !httpURL(h) && !slices.Contains(bad, h) {
+			if h := attr(n, "href"); !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, h) {
 				bad = append(bad, fmt.Sprintf("%q", h))
 			}
 		}
 	})
-	c := Check{Name: "Links are absolute http(s)", OK: len(bad) == 0, Detail: "every link is absolute"}
+	c := Check{Name: "Links are absolute http(s) or mailto:", OK: len(bad) == 0, Detail: "every link is absolute"}
 	if !c.OK {
-		c.Detail = "not absolute http(s): " + strings.Join(bad, ", ")
+		c.Detail = "not absolute http(s) or mailto: with an address: " + strings.Join(bad, ", ")
 	}
 	return c
+}
+
+// mailtoURL accepts mailto: with one or more addresses (RFC 6068), query or not.
+func mailtoURL(s string) bool {
+	if len(s) < 7 || !strings.EqualFold(s[:7], "mailto:") {
+		return false
+	}
+	to, _, _ := strings.Cut(s[7:], "?")
+	to, err := url.PathUnescape(to)
+	if err != nil || to == "" {
+		return false
+	}
+	_, err = mail.ParseAddressList(to)
+	return err == nil
 }
 
 func checkUnsubscribe(doc *html.Node, m Message) Check {

@@ -47,6 +47,9 @@ type Result struct {
 	Stories     []newsletter.Story // in feed order
 	Validators  Validators         // to remember for the next fetch (http sources only)
 	NotModified bool               // server answered 304: Stories is empty
+	// Removed counts the characters XML forbids (raw control characters, references to
+	// them) taken out before parsing, which would otherwise have rejected the whole feed.
+	Removed int
 }
 
 // Fetcher reads feeds over HTTP or from local files. The zero value is ready to use;
@@ -157,11 +160,11 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		return Result{}, requestError(ctx, timeout, err)
 	}
 	// The final URL, after redirects, is the base for relative links (RFC 3986 5.1.3).
-	title, stories, err := Parse(bytes.NewReader(body), resp.Request.URL)
+	title, stories, removed, err := parse(bytes.NewReader(body), resp.Request.URL)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Title: title, Stories: stories, Validators: got}, nil
+	return Result{Title: title, Stories: stories, Validators: got, Removed: removed}, nil
 }
 
 func (f *Fetcher) fetchFile(path string) (Result, error) {
@@ -180,11 +183,11 @@ func (f *Fetcher) fetchFile(path string) (Result, error) {
 	}
 	// No base: a file path says nothing about where the site lives, so relative links
 	// resolve against the feed's own link.
-	title, stories, err := Parse(bytes.NewReader(body), nil)
+	title, stories, removed, err := parse(bytes.NewReader(body), nil)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Title: title, Stories: stories}, nil
+	return Result{Title: title, Stories: stories, Removed: removed}, nil
 }
 
 // readCapped reads all of r, failing with ErrTooLarge past MaxBytes. size is the

@@ -97,3 +97,31 @@ func containsHandler(lower string) bool {
 		rest = rest[start+end+1:]
 	}
 }
+
+func FuzzStripForbiddenXML(f *testing.F) {
+	for _, s := range []string{"<t>a&#7;b\x01c&#x1F600;&#xD800;&#9;</t>", "&#0;", "&#99999999;", "\xfe\xff\x00\x07"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out, n := stripForbiddenXML(doc)
+		if n == 0 && !bytes.Equal(out, doc) {
+			t.Fatalf("nothing counted but the document changed")
+		}
+		if n > 0 && len(out) >= len(doc) {
+			t.Fatalf("%d removed but the document did not shrink", n)
+		}
+		if bytes.HasPrefix(doc, []byte{0xfe, 0xff}) || bytes.HasPrefix(doc, []byte{0xff, 0xfe}) {
+			return
+		}
+		for _, c := range out {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				t.Fatalf("control byte %#x left in %q", c, out)
+			}
+		}
+		for _, m := range charRef.FindAll(out, -1) {
+			if again, k := stripForbiddenXML(m); k != 0 || !bytes.Equal(again, m) {
+				t.Fatalf("forbidden reference %q left", m)
+			}
+		}
+	})
+}

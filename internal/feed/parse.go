@@ -9,6 +9,8 @@ import (
 	"math"
 	"net/url"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/mmcdole/gofeed"
@@ -36,13 +38,22 @@ const (
 // in feed order. base resolves relative links; when nil the feed's own link is used.
 // Stories without a usable http(s) link are skipped. FeedURL is left empty.
 func Parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, err error) {
+	title, stories, _, err = parse(r, base)
+	return title, stories, err
+}
+
+// parse is Parse, also counting the characters XML forbids that it removed first.
+func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, removed int, err error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return "", nil, fmt.Errorf("read: %w", err)
+		return "", nil, 0, fmt.Errorf("read: %w", err)
 	}
 	kind := gofeed.DetectFeedType(bytes.NewReader(data))
 	if kind == gofeed.FeedTypeUnknown {
-		return "", nil, notFeed(data)
+		return "", nil, 0, notFeed(data)
+	}
+	if kind != gofeed.FeedTypeJSON {
+		data, removed = stripForbiddenXML(data)
 	}
 
 	p := gofeed.NewParser()
@@ -52,11 +63,11 @@ func Parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 	p.KeepOriginalFeed = true // for JSON Feed's version and content_text
 	f, err := p.Parse(bytes.NewReader(data))
 	if err != nil {
-		return "", nil, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
+		return "", nil, removed, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
 	}
 	jf, _ := f.OriginalFeed().(*jsonfeed.Feed)
 	if kind == gofeed.FeedTypeJSON && (jf == nil || !strings.Contains(jf.Version, "jsonfeed.org/version/")) {
-		return "", nil, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
+		return "", nil, removed, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
 	}
 
 	feedBase := base
@@ -74,7 +85,63 @@ func Parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 			stories = append(stories, s)
 		}
 	}
-	return truncate(plainText(f.Title), maxTitle), stories, nil
+	return truncate(plainText(f.Title), maxTitle), stories, removed, nil
+}
+
+// charRef matches a numeric character reference.
+var charRef = regexp.MustCompile(`&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});`)
+
+// stripForbiddenXML removes what XML 1.0 forbids in a document (§2.2): raw control
+// characters other than tab, LF and CR, and character references to them or to
+// surrogates, U+FFFE, U+FFFF and beyond U+10FFFF. One "&#7;" would otherwise reject the
+// whole feed ("illegal character code U+0007") and lose its good stories; lenient readers
+// drop such characters the same way. It returns the data and how many it removed;
+// UTF-16 documents (a byte-order mark) are left alone.
+func stripForbiddenXML(data []byte) ([]byte, int) {
+	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
+		return data, 0
+	}
+	removed := 0
+	out := data
+	if bytes.IndexFunc(data, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }) >= 0 {
+		out = make([]byte, 0, len(data))
+		for _, c := range data {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				removed++
+				continue
+			}
+			out = append(out, c)
+		}
+	}
+	if bytes.Contains(out, []byte("&#")) {
+		out = charRef.ReplaceAllFunc(out, func(ref []byte) []byte {
+			num := string(ref[2 : len(ref)-1])
+			base := 10
+			if num[0] == 'x' || num[0] == 'X' {
+				num, base = num[1:], 16
+			}
+			n, err := strconv.ParseUint(num, base, 32)
+			if err != nil || !xmlChar(rune(n)) || n > 0x10ffff {
+				removed++
+				return nil
+			}
+			return ref
+		})
+	}
+	return out, removed
+}
+
+// xmlChar reports a character XML 1.0 allows (the Char production).
+func xmlChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20:
+		return false
+	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
+		return false
+	}
+	return r <= 0x10ffff
 }
 
 func kindName(kind gofeed.FeedType) string {
@@ -118,7 +185,8 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if contentText != "" {
 		body = textToHTML(contentText)
 	}
-	if strings.TrimSpace(body) == "" {
+	full := strings.TrimSpace(body) != "" // the article itself, not only its teaser
+	if !full {
 		body = it.Description
 	}
 	content := Sanitize(body, link)
@@ -127,9 +195,14 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if dek == "" {
 		dek = plainText(content)
 	}
-	words := len(strings.Fields(plainText(content)))
-	if words == 0 {
-		words = len(strings.Fields(dek))
+	// A reading time is given only for the full text: one computed from a teaser would
+	// say "1 min read" of every story. Content no longer than the description is a teaser too.
+	words := 0
+	if full {
+		words = len(strings.Fields(plainText(content)))
+		if words <= len(strings.Fields(dek)) && it.Description != "" {
+			words = 0
+		}
 	}
 
 	s := newsletter.Story{

@@ -101,7 +101,7 @@ func TestParse(t *testing.T) {
 				Categories:  []string{"Cloud"},
 				ImageURL:    "https://cdn.stackpulse.example/img/k8s-136.jpg",
 				ImageAlt:    "Kubernetes 1.36 Drops the Last In-Tree Cloud Provider",
-				ReadMinutes: 1,
+				ReadMinutes: 0, // a teaser only: no reading time
 				Published:   date("2026-04-27T13:00:00Z"),
 			}, {
 				GUID:        "https://stackpulse.example/?p=4490",
@@ -140,8 +140,8 @@ func TestParse(t *testing.T) {
 				Title:       "Profiling Go Services With Continuous pprof",
 				Summary:     "Sampling profiles every minute costs under 1% CPU and answers what changed? after every deploy.",
 				ContentHTML: "<p>Sampling profiles every minute costs under 1% CPU and answers what changed? after every deploy.</p>",
-				Author:      "Latency Lab Team", // inherited from the feed
-				ReadMinutes: 1,
+				Author:      "Latency Lab Team",           // inherited from the feed
+				ReadMinutes: 0,                            // a teaser only: no reading time
 				Published:   date("2026-04-27T08:00:00Z"), // only <updated>
 			}},
 		},
@@ -188,7 +188,7 @@ func TestParse(t *testing.T) {
 				Author:      "Renée Lefèvre",
 				Section:     "Ordinateurs portables",
 				Categories:  []string{"Ordinateurs portables"},
-				ReadMinutes: 1,
+				ReadMinutes: 0, // a teaser only: no reading time
 				Published:   date("2026-04-30T06:00:00Z"),
 			}},
 		},
@@ -201,7 +201,7 @@ func TestParse(t *testing.T) {
 				Title:       "The €199 Earbuds That Beat the €279 Ones — Mostly",
 				Summary:     "Noise cancelling that’s “good enough”… and a case that doesn’t scratch.",
 				ContentHTML: "Noise cancelling that’s “good enough”… and a case that doesn’t scratch.",
-				ReadMinutes: 1,
+				ReadMinutes: 0, // a teaser only: no reading time
 				Published:   date("2026-05-01T10:00:00Z"),
 			}},
 		},
@@ -230,7 +230,7 @@ func TestParse(t *testing.T) {
 				Title:       hugeTitle,
 				Summary:     "Short dek.",
 				ContentHTML: "Short dek.",
-				ReadMinutes: 1,
+				ReadMinutes: 0, // a teaser only: no reading time
 				Published:   date("2026-04-15T09:00:00Z"),
 			}},
 		},
@@ -470,7 +470,12 @@ func TestPlainText(t *testing.T) {
 		{"plain", "Hello, world", "Hello, world"},
 		{"entities", "AT&amp;T &#8217;s &lt;b&gt; plan &eacute;", "AT&T ’s <b> plan é"},
 		{"tags", "<b>Bold</b> <i>move</i>", "Bold move"},
-		{"blocks are spaces", "<p>One</p><p>Two</p>line<br>break", "One Two line break"},
+		{"blocks end sentences", "<p>One</p><p>Two</p>line<br>break", "One. Two. line break"},
+		{"punctuation kept", "<p>Why?</p><p>Because: </p><p>yes.</p>", "Why? Because: yes."},
+		{"table cells and rows", "<table><tr><th>Model</th><th>Params</th></tr><tr><td>Qwen 3</td><td>8B</td></tr></table><p>Fast.</p>", "Model · Params. Qwen 3 · 8B. Fast."},
+		{"list items", "<ul><li>Back up</li><li>Read the notes</li></ul>Then upgrade", "Back up. Read the notes. Then upgrade"},
+		{"code block", "<p>The fix:</p><pre><code>os.Exit(1)</code></pre><p>Done</p>", "The fix: os.Exit(1) Done"},
+		{"CJK full stop", "<p>東京の新しい</p><p>次へ</p>", "東京の新しい。次へ"},
 		{"inline tags join", "Java<em>Script</em>", "JavaScript"},
 		{"script and style hidden", "A<script>alert(1)</script>B<style>p{}</style>C", "ABC"},
 		{"CR LF", "Subject\r\nBcc: x@example.com", "Subject Bcc: x@example.com"},
@@ -502,6 +507,10 @@ func TestTruncate(t *testing.T) {
 		{"trailing punctuation", "One, two, three, four", 15, "One, two…"},
 		{"no space", strings.Repeat("x", 30), 10, "xxxxxxxxx…"},
 		{"runes not bytes", "éééé éééé éééé", 10, "éééé éééé…"},
+		{"never inside a URL", "Read the source at https://example.org/a/very/long/path/that/goes/on before it moves", 40, "Read the source at…"},
+		{"a long word goes whole", "A word " + strings.Repeat("z", 30) + " ends", 20, "A word…"},
+		{"CJK cuts between ideographs", "日本最大級のデータセンターが東京湾岸に完成する", 10, "日本最大級のデータ…"},
+		{"the space after the cut", "The quick brown fox jumps", 20, "The quick brown fox…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -556,8 +565,8 @@ func TestReadMinutes(t *testing.T) {
 	if got := stories[0].ReadMinutes; got != 4 { // 700 words of content
 		t.Errorf("from content: %d minutes, want 4", got)
 	}
-	if got := stories[1].ReadMinutes; got != 2 { // 300 words of description, no content
-		t.Errorf("from description: %d minutes, want 2", got)
+	if got := stories[1].ReadMinutes; got != 0 { // 300 words of description, no content
+		t.Errorf("from description: %d minutes, want 0 (unknown: the description is a teaser)", got)
 	}
 }
 

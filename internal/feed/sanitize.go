@@ -120,7 +120,7 @@ func cleanElement(c *html.Node, base *url.URL) {
 	}
 	clean(c, base)
 	if !kept[name] {
-		unwrap(c, blockElements[name])
+		unwrap(c, separates(name))
 		return
 	}
 	switch name {

@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 	"unicode"
@@ -16,56 +17,116 @@ var hiddenText = map[string]bool{
 	"select": true,
 }
 
-// blockElements end a run of words: their tags become spaces so "<p>a</p><p>b</p>" reads "a b".
-var blockElements = map[string]bool{
-	"address": true, "article": true, "aside": true, "blockquote": true, "br": true, "dd": true,
-	"div": true, "dl": true, "dt": true, "figcaption": true, "figure": true, "footer": true,
-	"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "header": true,
-	"hr": true, "li": true, "main": true, "nav": true, "ol": true, "p": true, "pre": true,
-	"section": true, "table": true, "td": true, "th": true, "tr": true, "ul": true, "img": true,
-}
+// Tags that end a run of words, by how the text around them is joined. Blocks end a
+// sentence ("<p>a</p><p>b</p>" reads "a. b"), so that tables, lists and code do not run
+// together; cells are joined with " · " ("Model · Params. Qwen 3 · 8B"); breaks and
+// images are a space.
+var (
+	blockElements = map[string]bool{
+		"address": true, "article": true, "aside": true, "blockquote": true, "caption": true, "dd": true,
+		"div": true, "dl": true, "dt": true, "figcaption": true, "figure": true, "footer": true,
+		"h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "header": true,
+		"hr": true, "li": true, "main": true, "nav": true, "ol": true, "p": true, "pre": true,
+		"section": true, "table": true, "tr": true, "ul": true, "thead": true, "tbody": true, "tfoot": true,
+	}
+	cellElements  = map[string]bool{"td": true, "th": true}
+	spaceElements = map[string]bool{"br": true, "img": true, "wbr": true}
+)
+
+// Separators pending between two runs of text, the strongest kept.
+const (
+	sepNone = iota
+	sepSpace
+	sepCell
+	sepBlock
+)
 
 // plainText returns the visible text of an HTML fragment on one line: tags dropped,
-// entities decoded, control characters removed and white space collapsed. Feed titles,
-// names and categories all go through it; the single line is what keeps them safe in
-// an email header (no CR/LF can survive).
+// entities decoded, control characters removed and white space collapsed, block
+// elements kept apart (see blockElements). Feed titles, names and categories all go
+// through it; the single line is what keeps them safe in an email header (no CR/LF can
+// survive).
 func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return oneLine(s)
 	}
-	var b strings.Builder
+	var b []byte
 	z := html.NewTokenizer(strings.NewReader(s))
-	hidden := 0
+	hidden, sep := 0, sepNone
+	mark := func(name []byte) {
+		switch {
+		case blockElements[string(name)]:
+			sep = max(sep, sepBlock)
+		case cellElements[string(name)]:
+			sep = max(sep, sepCell)
+		case spaceElements[string(name)]:
+			sep = max(sep, sepSpace)
+		}
+	}
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return oneLine(b.String())
+			return oneLine(string(b))
 		case html.TextToken:
-			if hidden == 0 {
-				b.Write(z.Text())
+			text := z.Text()
+			if hidden > 0 || len(bytes.TrimSpace(text)) == 0 {
+				if hidden == 0 && len(text) > 0 {
+					sep = max(sep, sepSpace)
+				}
+				continue
 			}
+			if len(b) > 0 {
+				switch sep {
+				case sepBlock:
+					b = endSentence(b)
+					// CJK sentences follow each other without a space.
+					if r, _ := utf8.DecodeLastRune(b); r != '。' {
+						b = append(b, ' ')
+					}
+				case sepCell:
+					b = append(b, " · "...)
+				case sepSpace:
+					b = append(b, ' ')
+				}
+			}
+			sep = sepNone
+			b = append(b, text...)
 		case html.StartTagToken:
 			name, _ := z.TagName()
 			if hiddenText[string(name)] {
 				hidden++
 			}
-			if blockElements[string(name)] {
-				b.WriteByte(' ')
-			}
+			mark(name)
 		case html.EndTagToken:
 			name, _ := z.TagName()
 			if hiddenText[string(name)] && hidden > 0 {
 				hidden--
 			}
-			if blockElements[string(name)] {
-				b.WriteByte(' ')
-			}
+			mark(name)
 		case html.SelfClosingTagToken:
-			if name, _ := z.TagName(); blockElements[string(name)] {
-				b.WriteByte(' ')
-			}
+			name, _ := z.TagName()
+			mark(name)
 		}
 	}
+}
+
+// endSentence ends the text in b with a full stop when it ends in a letter or digit (an
+// ideographic one after CJK), so that the next block reads as a new sentence.
+func endSentence(b []byte) []byte {
+	b = bytes.TrimRightFunc(b, unicode.IsSpace)
+	r, _ := utf8.DecodeLastRune(b)
+	switch {
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+		return append(b, "。"...)
+	case unicode.IsLetter(r) || unicode.IsDigit(r):
+		return append(b, '.')
+	}
+	return b
+}
+
+// separates reports an element whose text does not run into its neighbours'.
+func separates(name string) bool {
+	return blockElements[name] || cellElements[name] || spaceElements[name]
 }
 
 // oneLine collapses white space (CR and LF included) to single spaces, removes other
@@ -92,8 +153,10 @@ func oneLine(s string) string {
 	return b.String()
 }
 
-// truncate cuts s to at most max runes, at a word boundary when there is one, and
-// marks the cut with "…".
+// truncate cuts s to at most max runes and marks the cut with "…". The cut falls at a
+// word boundary: between ideographs in CJK text, else at the last space, so never inside
+// a URL (one that does not fit is left out whole); only a text that is a single word
+// longer than max is cut inside it.
 func truncate(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
@@ -101,16 +164,26 @@ func truncate(s string, max int) string {
 	all := []rune(s)
 	r := all[:max-1] // room for the ellipsis
 	cut := len(r)
-	if all[cut] != ' ' {
-		for i := len(r) - 1; i > len(r)/2; i-- {
-			if r[i] == ' ' {
-				cut = i
-				break
-			}
+	if all[cut] != ' ' && !isIdeograph(r[cut-1]) && !isIdeograph(all[cut]) {
+		if sp := lastSpace(r); sp > 0 {
+			cut = sp // before the word that does not fit, a URL included
 		}
 	}
-	out := strings.TrimRight(string(r[:cut]), " ,;:.-–—")
+	out := strings.TrimRight(string(r[:cut]), " ,;:.-–—·")
 	return out + "…"
+}
+
+func lastSpace(r []rune) int {
+	for i := len(r) - 1; i > 0; i-- {
+		if r[i] == ' ' {
+			return i
+		}
+	}
+	return 0
+}
+
+func isIdeograph(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
 }
 
 // absoluteURL resolves ref against base and returns it when it is an absolute http(s)

@@ -16,7 +16,8 @@ import (
 // override templates: renaming one breaks them.
 type TemplateData struct {
 	Publication    Publication       // with defaults applied
-	AccentOnDark   string            // AccentColor lightened to stay readable on a dark background
+	Dir            string            // "rtl" when Publication.Language is written right to left, else "ltr"
+	AccentOnDark   string            // AccentColor lightened to 4.5:1 or more on the dark background
 	WebsiteHost    string            // "technerdo.com", for link text
 	AddressLines   []string          // PostalAddress split on newlines
 	Subject        string            // the final subject line
@@ -30,7 +31,7 @@ type TemplateData struct {
 	RecipientEmail string            // PlaceholderEmail, filled in per recipient
 	ViewURL        string            // the issue's public archive page, or empty
 	IntroHTML      htmltemplate.HTML // the editor's note, Markdown converted and sanitised; may be empty
-	IntroText      string            // the editor's note as written, for the plain-text part
+	IntroText      string            // the editor's note as plain text (from IntroHTML), for the plain-text part
 	Sections       []TemplateSection // More grouped by section when the editor asked for it; else nil
 }
 
@@ -54,6 +55,9 @@ type TemplateStory struct {
 	ReadTime  string // "5 min read", or empty when unknown
 	Byline    string // "By Omer YLD · 5 min read", or whichever part is known
 	Published string // "Apr 28, 2026" in the publication's time zone, or empty
+	// Dir is "rtl" or "ltr" when the story is written in the other direction than the issue
+	// (by the first strongly directional letter of its title), else empty.
+	Dir string
 }
 
 // data builds the template data for an issue, with warnings about stories that could not be shown as given.
@@ -61,7 +65,8 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	var warnings []string
 	d := TemplateData{
 		Publication:    r.pub,
-		AccentOnDark:   lighten(r.pub.AccentColor, 0.4),
+		Dir:            textDirection(r.pub.Language),
+		AccentOnDark:   onDark(r.pub.AccentColor),
 		WebsiteHost:    siteHost(r.pub.WebsiteURL),
 		UnsubscribeURL: PlaceholderUnsubscribeURL,
 		RecipientEmail: PlaceholderEmail,
@@ -78,6 +83,9 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	for i, s := range issue.Stories {
 		ts := r.story(s)
 		ts.Lead = i == 0
+		if dir := strongDirection(ts.Title + " " + ts.Summary); dir != "" && dir != d.Dir {
+			ts.Dir = dir
+		}
 		if !isHTTPURL(ts.URL) {
 			warnings = append(warnings, fmt.Sprintf("story %d %q: link %q is not an absolute http(s) URL", i+1, ts.Title, ts.URL))
 		}
@@ -90,11 +98,12 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 	if r.pub.ArchiveURL != "" && d.Week != "" {
 		d.ViewURL = r.pub.ArchiveURL + "/" + d.Week
 	}
-	var err error
-	if d.IntroHTML, err = introHTML(issue.Intro); err != nil {
+	intro, err := introHTML(issue.Intro)
+	if err != nil {
 		return d, warnings, fmt.Errorf("intro: %w", err)
 	}
-	d.IntroText = defuseText(strings.TrimSpace(strings.ReplaceAll(issue.Intro, "\r\n", "\n")))
+	d.IntroHTML = htmltemplate.HTML(softHTML(string(intro)))
+	d.IntroText = introText(intro)
 	if issue.GroupBySection {
 		d.Sections = sections(d.More)
 	}
@@ -249,6 +258,132 @@ func lighten(hex string, f float64) string {
 	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2])
 }
 
+// darkSurface is the darkest background text sits on in dark mode (.container).
+const darkSurface = "#1c1c1c"
+
+// onDark is the accent lightened, at least by 40% and further as needed, until it keeps
+// 4.5:1 (WCAG AA) on the dark surface.
+func onDark(accent string) string {
+	c := lighten(accent, 0.4)
+	for f := 0.45; contrast(c, darkSurface) < 4.5 && f <= 1; f += 0.05 {
+		c = lighten(accent, f)
+	}
+	return c
+}
+
+// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
+func contrast(a, b string) float64 {
+	la, lb := luminance(a), luminance(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+func luminance(hex string) float64 {
+	var l float64
+	for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+		v, _ := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		c := float64(v) / 255
+		if c <= 0.03928 {
+			c /= 12.92
+		} else {
+			c = math.Pow((c+0.055)/1.055, 2.4)
+		}
+		l += w * c
+	}
+	return l
+}
+
+// textDirection is "rtl" for the languages written right to left (by primary subtag).
+func textDirection(lang string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch primary {
+	case "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "syr", "ug", "ur", "yi":
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// strongDirection is "rtl" or "ltr" by the first letter of s that has a strong direction
+// (the rule of dir="auto"), "" when s has none.
+func strongDirection(s string) string {
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko, unicode.Samaritan, unicode.Mandaic):
+			return "rtl"
+		case unicode.IsLetter(r):
+			return "ltr"
+		}
+	}
+	return ""
+}
+
+// softRun is the longest run of characters soft leaves without a break opportunity: about
+// half the width of a 375 px phone at the body size.
+const softRun = 20
+
+// soft returns s with zero-width spaces in its long words (URLs, paths, addresses, German
+// compounds): after their punctuation and at least every softRun characters, so that
+// clients that ignore overflow-wrap still break a word wider than the screen. Words of
+// softRun characters or fewer are left alone.
+func soft(s string) string {
+	if !hasLongWord(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for len(s) > 0 {
+		i := strings.IndexFunc(s, unicode.IsSpace)
+		if i < 0 {
+			i = len(s)
+		}
+		word := s[:i]
+		if utf8.RuneCountInString(word) <= softRun {
+			b.WriteString(word)
+		} else {
+			run, prev := 0, rune(0)
+			for _, r := range word {
+				// Forced breaks go between letters and digits only: never inside an emoji
+				// sequence (ZWJ, modifiers, flags) or before a combining mark.
+				if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
+					b.WriteRune('\u200b')
+					run = 0
+				}
+				prev = r
+				b.WriteRune(r)
+				run++
+				if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
+					b.WriteRune('\u200b')
+					run = 0
+				}
+			}
+		}
+		s = s[i:]
+		if j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }); j >= 0 {
+			b.WriteString(s[:j])
+			s = s[j:]
+		} else {
+			b.WriteString(s)
+			s = ""
+		}
+	}
+	return b.String()
+}
+
+func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func hasLongWord(s string) bool {
+	run := 0
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			run = 0
+			continue
+		}
+		if run++; run > softRun {
+			return true
+		}
+	}
+	return false
+}
+
 // joinDot joins the non-empty parts with " · ".
 func joinDot(parts ...string) string {
 	var b strings.Builder
@@ -305,6 +440,7 @@ func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
 		"joinDot": joinDot,
 		"mso":     mso,
+		"soft":    soft, // {{soft .Title}}: break opportunities in long words
 	}
 }
 

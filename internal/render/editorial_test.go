@@ -60,3 +60,73 @@ func TestIntroIsSanitised(t *testing.T) {
 		})
 	}
 }
+
+// TestIntroLinksAndText: an unsafe link keeps its text and loses the link, mailto: links
+// stay, hidden elements disappear with their content, and the plain-text part gets the
+// note as text (no Markdown, no tags), links as "text (address)".
+func TestIntroLinksAndText(t *testing.T) {
+	r := mustNew(t, technerdo(), "")
+	tests := []struct {
+		name, intro   string
+		html, notHTML []string
+		text, notText []string
+	}{
+		{
+			name:    "javascript link keeps its text",
+			intro:   "Please [click here](javascript:alert(1)) now.",
+			html:    []string{"Please click here now."},
+			notHTML: []string{`href=""`, "javascript:"},
+			text:    []string{"Please click here now."},
+			notText: []string{"javascript:", "[click here]"},
+		},
+		{
+			name:    "mailto stays a link",
+			intro:   "Write to [the editors](mailto:editors@technerdo.com) or <tips@technerdo.com>.",
+			html:    []string{`href="mailto:editors@technerdo.com"`, `href="mailto:tips@technerdo.com"`},
+			text:    []string{"the editors (mailto:editors@technerdo.com)", "tips@technerdo.com."},
+			notText: []string{"(mailto:tips@technerdo.com)"},
+		},
+		{
+			name:    "script and its text are gone",
+			intro:   "Hi <script>alert('x')</script>there <STYLE>p{}</STYLE>friend <iframe src=x>inside</iframe>",
+			html:    []string{"Hi there friend"},
+			notHTML: []string{"alert", "p{}", "inside"},
+			text:    []string{"Hi there friend"},
+			notText: []string{"<script", "alert", "inside"},
+		},
+		{
+			name:    "markdown becomes text",
+			intro:   "# Note\n\nSome **bold** and _em_, a [link](https://technerdo.com/a).\n\n- one\n- two",
+			text:    []string{"Note\n\nSome bold and em, a link (https://technerdo.com/a).\n\n- one\n\n- two"},
+			notText: []string{"**", "_em_", "](", "<"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			issue := goldenIssue()
+			issue.Intro = tt.intro
+			e := mustIssue(t, r, issue)
+			body := e.HTML[strings.Index(e.HTML, "<body"):]
+			for _, s := range tt.html {
+				if !strings.Contains(body, s) {
+					t.Errorf("HTML lacks %q", s)
+				}
+			}
+			for _, s := range tt.notHTML {
+				if strings.Contains(body, s) {
+					t.Errorf("HTML contains %q", s)
+				}
+			}
+			for _, s := range tt.text {
+				if !strings.Contains(e.Text, s) {
+					t.Errorf("text lacks %q:\n%s", s, e.Text)
+				}
+			}
+			for _, s := range tt.notText {
+				if strings.Contains(e.Text, s) {
+					t.Errorf("text contains %q", s)
+				}
+			}
+		})
+	}
+}

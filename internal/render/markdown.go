@@ -2,11 +2,14 @@ package render
 
 import (
 	"bytes"
+	"html"
 	htmltemplate "html/template"
+	"regexp"
 	"strings"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	xhtml "golang.org/x/net/html"
 )
 
 // intro is the Markdown converter of editors' notes. goldmark's defaults are the sanitiser:
@@ -16,7 +19,7 @@ var intro = goldmark.New(goldmark.WithExtensions(extension.Linkify, extension.St
 
 // introHTML converts an editor's Markdown note to safe HTML; empty in, empty out.
 func introHTML(md string) (htmltemplate.HTML, error) {
-	md = strings.TrimSpace(defuseText(md))
+	md = strings.TrimSpace(stripHidden(defuseText(md)))
 	if md == "" {
 		return "", nil
 	}
@@ -26,5 +29,164 @@ func introHTML(md string) (htmltemplate.HTML, error) {
 	}
 	// goldmark's output is built from escaped text and its own tags only (see above), which is
 	// what makes this conversion to template.HTML sound.
-	return htmltemplate.HTML(strings.ReplaceAll(buf.String(), "<!-- raw HTML omitted -->", "")), nil
+	out := strings.ReplaceAll(buf.String(), "<!-- raw HTML omitted -->", "")
+	// A link goldmark judged unsafe (javascript:, data:, ...) is left as <a href="">, which
+	// goes nowhere and fails the draft's link check: its text stays, the link goes.
+	out = emptyLink.ReplaceAllString(out, "$1")
+	// The note sits above the lead story's h1: its own headings become bold paragraphs, so
+	// that the email's headings start at h1 and never skip a level. Paragraphs become divs
+	// spaced with padding (class intro-p): a <p> needs margin rules, which clients drop.
+	out = introHeadingOpen.ReplaceAllString(out, "<p><strong>")
+	out = introHeadingClose.ReplaceAllString(out, "</strong></p>")
+	out = strings.ReplaceAll(out, "<p>", `<div class="intro-p">`)
+	out = strings.ReplaceAll(out, "</p>", "</div>")
+	return htmltemplate.HTML(out), nil
+}
+
+var (
+	emptyLink         = regexp.MustCompile(`<a href=""(?: title="[^"]*")?>(.*?)</a>`)
+	introHeadingOpen  = regexp.MustCompile(`<h[1-6][^>]*>`)
+	introHeadingClose = regexp.MustCompile(`</h[1-6]>`)
+)
+
+// softHTML applies soft to the text between the tags of trusted, well-formed HTML (goldmark's
+// output, where a "<" in text is always escaped).
+func softHTML(h string) string {
+	var b strings.Builder
+	for h != "" {
+		i := strings.IndexByte(h, '<')
+		if i < 0 {
+			i = len(h)
+		}
+		if text := h[:i]; hasLongWord(text) {
+			b.WriteString(html.EscapeString(soft(html.UnescapeString(text))))
+		} else {
+			b.WriteString(text)
+		}
+		h = h[i:]
+		if h == "" {
+			break
+		}
+		j := strings.IndexByte(h, '>')
+		if j < 0 {
+			b.WriteString(h)
+			break
+		}
+		b.WriteString(h[:j+1])
+		h = h[j+1:]
+	}
+	return b.String()
+}
+
+// hiddenElements are raw HTML elements whose content a reader never sees; goldmark drops
+// their tags but would print what is between them ("alert(1)").
+var hiddenElements = []string{"script", "style", "iframe", "object", "template", "noscript", "textarea", "title", "svg", "math"}
+
+// stripHidden removes those elements from Markdown source, content and all; one left open
+// runs to the end.
+func stripHidden(md string) string {
+	lower := strings.ToLower(md)
+	for _, name := range hiddenElements {
+		for {
+			i := indexTag(lower, "<"+name)
+			if i < 0 {
+				break
+			}
+			end := len(md)
+			if j := strings.Index(lower[i:], "</"+name); j >= 0 {
+				end = i + j
+				if k := strings.IndexByte(lower[end:], '>'); k >= 0 {
+					end += k + 1
+				} else {
+					end = len(md)
+				}
+			}
+			md, lower = md[:i]+md[end:], lower[:i]+lower[end:]
+		}
+	}
+	return md
+}
+
+// indexTag finds an opening tag: the name followed by white space, "/" or ">".
+func indexTag(s, open string) int {
+	for off := 0; ; {
+		i := strings.Index(s[off:], open)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		if j := i + len(open); j == len(s) || strings.ContainsRune(" \t\r\n/>", rune(s[j])) {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+// introText is the plain-text form of the rendered note: paragraphs and list items
+// separated by blank lines, a link's address after its text when they differ, no markup.
+func introText(h htmltemplate.HTML) string {
+	var b strings.Builder
+	var href string
+	linkStart := 0
+	z := xhtml.NewTokenizer(strings.NewReader(string(h)))
+	for {
+		tt := z.Next()
+		switch tt {
+		case xhtml.ErrorToken:
+			return tidyText(b.String())
+		case xhtml.TextToken:
+			b.Write(z.Text())
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "a":
+				href = ""
+				for hasAttr {
+					var k, v []byte
+					k, v, hasAttr = z.TagAttr()
+					if string(k) == "href" {
+						href = string(v)
+					}
+				}
+				linkStart = b.Len()
+			case "li":
+				b.WriteString("\n\n- ")
+			case "br":
+				b.WriteString("\n")
+			case "div", "p", "pre", "blockquote", "ul", "ol":
+				b.WriteString("\n\n")
+			}
+		case xhtml.EndTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "a":
+				text := b.String()[linkStart:]
+				if href != "" && href != text && strings.TrimPrefix(href, "mailto:") != text {
+					b.WriteString(" (" + href + ")")
+				}
+				href = ""
+			case "div", "p", "pre", "blockquote", "ul", "ol", "li":
+				b.WriteString("\n\n")
+			}
+		}
+	}
+}
+
+// tidyText trims each line and keeps at most one blank line between paragraphs.
+func tidyText(s string) string {
+	var out []string
+	blank := false
+	for line := range strings.SplitSeq(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			blank = len(out) > 0
+			continue
+		}
+		if blank {
+			out = append(out, "")
+			blank = false
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

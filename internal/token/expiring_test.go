@@ -3,6 +3,8 @@ package token
 import (
 	"bytes"
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,4 +108,18 @@ func FuzzParseExpiring(f *testing.F) {
 		}
 		_ = s.CheckForm(tok, t0, time.Hour)
 	})
+}
+
+func TestInstallTag(t *testing.T) {
+	a := newSigner(t, strings.Repeat("a", 32))
+	b := newSigner(t, strings.Repeat("b", 32))
+	if a.InstallTag() != newSigner(t, strings.Repeat("a", 32)).InstallTag() {
+		t.Fatal("the tag changes for the same key")
+	}
+	if a.InstallTag() == b.InstallTag() {
+		t.Fatal("two keys give the same tag")
+	}
+	if !regexp.MustCompile(`^[a-z2-7]{8}$`).MatchString(a.InstallTag()) {
+		t.Fatalf("tag %q: want 8 characters of lower-case base32 (atext, safe in a Message-ID)", a.InstallTag())
+	}
 }

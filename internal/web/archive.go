@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -11,9 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/feeds"
-
 	"newsletter/internal/newsletter"
+	"newsletter/internal/token"
 )
 
 // ArchiveStore is the part of the store the public archive reads.
@@ -34,7 +35,8 @@ type ArchiveOptions struct {
 	Logger *slog.Logger
 }
 
-// Archive serves the public pages of sent issues: /issues, /issues/{week}, /issues/feed.atom.
+// Archive serves the public pages of sent issues: /issues, /issues/{week}, and the feeds
+// /issues/feed.atom and /issues/feed.json.
 type Archive struct {
 	opt   ArchiveOptions
 	index *template.Template
@@ -56,7 +58,8 @@ func NewArchive(opt ArchiveOptions) (*Archive, error) {
 // Register adds the archive routes; they are public.
 func (a *Archive) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /issues", a.list)
-	mux.HandleFunc("GET /issues/feed.atom", a.feed)
+	mux.HandleFunc("GET /issues/feed.atom", a.atom)
+	mux.HandleFunc("GET /issues/feed.json", a.jsonFeed)
 	mux.HandleFunc("GET /issues/{week}", a.issue)
 }
 
@@ -117,45 +120,126 @@ func (a *Archive) issue(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", archiveCSP)
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(a.opt.Fill(is.HTML)))
+	w.Write([]byte(withBanner(a.opt.Fill(is.HTML), a.banner())))
 }
 
-func (a *Archive) feed(w http.ResponseWriter, r *http.Request) {
+// banner is the strip above an archived issue: the way to the archive and to subscribing,
+// which a reader who came from a link has no other way to find.
+func (a *Archive) banner() string {
+	name := template.HTMLEscapeString(a.opt.Page.Publication)
+	return `<div class="archive-banner" style="padding:10px 16px;background-color:#141414;color:#f2f2f2;font:14px/20px -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;text-align:center">` +
+		`<a href="/issues" style="color:#f2f2f2">` + name + `: past issues</a> · ` +
+		`<a href="/subscribe" style="color:#ffffff;font-weight:700">Subscribe</a> to get each issue by email</div>`
+}
+
+// withBanner puts banner first in the body of an email's HTML (at the top when it has no
+// <body> tag).
+func withBanner(page, banner string) string {
+	lower := strings.ToLower(page)
+	i := strings.Index(lower, "<body")
+	if i < 0 {
+		return banner + page
+	}
+	j := strings.IndexByte(page[i:], '>')
+	if j < 0 {
+		return banner + page
+	}
+	at := i + j + 1
+	return page[:at] + banner + page[at:]
+}
+
+// The Atom feed of the archive (RFC 4287), written out here for the parts a reader needs:
+// a self link, an author, an entry per sent issue.
+type atomFeed struct {
+	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang     string      `xml:"xml:lang,attr,omitempty"`
+	Title    string      `xml:"title"`
+	Subtitle string      `xml:"subtitle"`
+	ID       string      `xml:"id"`
+	Links    []atomLink  `xml:"link"`
+	Updated  string      `xml:"updated"`
+	Author   atomAuthor  `xml:"author"`
+	Entries  []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomAuthor struct {
+	Name string `xml:"name"`
+	URI  string `xml:"uri,omitempty"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Text string `xml:",chardata"`
+}
+
+type atomEntry struct {
+	ID        string   `xml:"id"`
+	Title     string   `xml:"title"`
+	Link      atomLink `xml:"link"`
+	Published string   `xml:"published"`
+	Updated   string   `xml:"updated"`
+	Summary   string   `xml:"summary,omitempty"`
+	Content   atomText `xml:"content"`
+}
+
+// storyTitles lists an issue's stories on one line, for the feeds' entries.
+func storyTitles(is newsletter.Issue) string {
+	titles := make([]string, 0, len(is.Stories))
+	for _, s := range is.Stories {
+		titles = append(titles, s.Title)
+	}
+	return strings.Join(titles, " · ")
+}
+
+// sentIssues loads the archive for a feed, answering 500 itself on failure.
+func (a *Archive) sentIssues(w http.ResponseWriter, r *http.Request) ([]newsletter.Issue, bool) {
 	issues, err := a.opt.Issues.SentIssues(r.Context())
 	if err != nil {
 		a.opt.Logger.Error("web: archive feed", "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	return issues, true
+}
+
+func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
+	issues, ok := a.sentIssues(w, r)
+	if !ok {
 		return
 	}
-	f := &feeds.Feed{
-		Title:       a.opt.Page.Publication,
-		Link:        &feeds.Link{Href: a.opt.BaseURL + "/issues"},
-		Description: "Past issues of " + a.opt.Page.Publication,
-		Id:          a.opt.BaseURL + "/issues",
+	pub := a.opt.Page.Publication
+	f := atomFeed{
+		Lang:     a.opt.Page.Lang,
+		Title:    pub,
+		Subtitle: "Past issues of " + pub,
+		ID:       a.opt.BaseURL + "/issues",
+		Links: []atomLink{
+			{Rel: "alternate", Type: "text/html", Href: a.opt.BaseURL + "/issues"},
+			{Rel: "self", Type: "application/atom+xml", Href: a.opt.BaseURL + "/issues/feed.atom"},
+		},
+		Author: atomAuthor{Name: pub, URI: a.opt.Page.WebsiteURL},
 	}
+	updated := time.Unix(0, 0).UTC()
 	for _, is := range issues {
 		link := a.opt.BaseURL + "/issues/" + is.Week.String()
-		var titles []string
-		for _, s := range is.Stories {
-			titles = append(titles, s.Title)
-		}
-		f.Items = append(f.Items, &feeds.Item{
-			Id:          link,
-			Title:       is.Subject,
-			Link:        &feeds.Link{Href: link},
-			Description: is.Preheader,
-			Content:     template.HTMLEscapeString(strings.Join(titles, " · ")),
-			Created:     is.SentAt,
-			Updated:     is.SentAt,
+		at := is.SentAt.UTC().Format(time.RFC3339)
+		f.Entries = append(f.Entries, atomEntry{
+			ID: link, Title: is.Subject, Link: atomLink{Rel: "alternate", Type: "text/html", Href: link},
+			Published: at, Updated: at, Summary: is.Preheader,
+			Content: atomText{Type: "text", Text: storyTitles(is)},
 		})
-		if f.Updated.Before(is.SentAt) {
-			f.Updated = is.SentAt
+		if is.SentAt.After(updated) {
+			updated = is.SentAt
 		}
 	}
-	if f.Updated.IsZero() {
-		f.Updated = time.Unix(0, 0).UTC()
-	}
-	atom, err := f.ToAtom()
+	f.Updated = updated.UTC().Format(time.RFC3339)
+	out, err := xml.MarshalIndent(f, "", "  ")
 	if err != nil {
 		a.opt.Logger.Error("web: archive feed", "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
@@ -163,5 +247,136 @@ func (a *Archive) feed(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	w.Write([]byte(atom))
+	w.Write([]byte(xml.Header))
+	w.Write(out)
+}
+
+// The JSON Feed of the archive (https://jsonfeed.org/version/1.1).
+type jsonFeed struct {
+	Version     string       `json:"version"`
+	Title       string       `json:"title"`
+	HomePageURL string       `json:"home_page_url"`
+	FeedURL     string       `json:"feed_url"`
+	Description string       `json:"description"`
+	Language    string       `json:"language,omitempty"`
+	Authors     []jsonAuthor `json:"authors"`
+	Items       []jsonItem   `json:"items"`
+}
+
+type jsonAuthor struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+type jsonItem struct {
+	ID            string `json:"id"`
+	URL           string `json:"url"`
+	Title         string `json:"title"`
+	Summary       string `json:"summary,omitempty"`
+	ContentText   string `json:"content_text"`
+	DatePublished string `json:"date_published"`
+}
+
+func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
+	issues, ok := a.sentIssues(w, r)
+	if !ok {
+		return
+	}
+	pub := a.opt.Page.Publication
+	f := jsonFeed{
+		Version:     "https://jsonfeed.org/version/1.1",
+		Title:       pub,
+		HomePageURL: a.opt.BaseURL + "/issues",
+		FeedURL:     a.opt.BaseURL + "/issues/feed.json",
+		Description: "Past issues of " + pub,
+		Language:    a.opt.Page.Lang,
+		Authors:     []jsonAuthor{{Name: pub, URL: a.opt.Page.WebsiteURL}},
+		Items:       []jsonItem{},
+	}
+	for _, is := range issues {
+		link := a.opt.BaseURL + "/issues/" + is.Week.String()
+		f.Items = append(f.Items, jsonItem{ID: link, URL: link, Title: is.Subject, Summary: is.Preheader,
+			ContentText: storyTitles(is), DatePublished: is.SentAt.UTC().Format(time.RFC3339)})
+	}
+	out, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		a.opt.Logger.Error("web: archive feed", "err", err)
+		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/feed+json; charset=utf-8")
+	w.Write(out)
+}
+
+// HomeOptions configure the publication's home page.
+type HomeOptions struct {
+	Issues    ArchiveStore
+	Tokens    *token.Signer // signs the sign-up form, as on /subscribe
+	Templates fs.FS         // holds web/home.html.tmpl
+	Page      Page
+	Tagline   string
+	Latest    int // issues listed; default 5
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Home serves GET /: the publication's name and tagline, its latest issues and the sign-up
+// form, which posts to /subscribe.
+type Home struct {
+	opt  HomeOptions
+	page *template.Template
+}
+
+// NewHome parses the home page template.
+func NewHome(opt HomeOptions) (*Home, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Latest <= 0 {
+		opt.Latest = 5
+	}
+	if opt.Page.Lang == "" {
+		opt.Page.Lang = "en"
+	}
+	page, err := template.ParseFS(opt.Templates, "web/home.html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Home{opt: opt, page: page}, nil
+}
+
+// Register adds GET / (the root only; other unknown paths stay 404).
+func (h *Home) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", h.serve)
+}
+
+type homeData struct {
+	Page
+	Tagline   string
+	Issues    []archiveEntry
+	More      bool // older issues than those listed
+	FormToken string
+}
+
+func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
+	issues, err := h.opt.Issues.SentIssues(r.Context())
+	if err != nil {
+		h.opt.Logger.Error("web: home", "err", err)
+		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return
+	}
+	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(h.opt.Now())}
+	for i, is := range issues {
+		if i == h.opt.Latest {
+			d.More = true
+			break
+		}
+		d.Issues = append(d.Issues, archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
+			Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)})
+	}
+	renderPage(w, h.page, http.StatusOK, d, h.opt.Logger)
 }

@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +36,67 @@ type Page struct {
 	WebsiteURL  string
 	Accent      string
 	Lang        string
+}
+
+// darkPage is the background of the pages' content in dark mode (main).
+const darkPage = "#1e1e1e"
+
+// AccentOnDark is Accent lightened until it keeps 4.5:1 (WCAG AA) on the dark page, for
+// links and labels in dark mode; Accent itself when it is not a #rgb or #rrggbb colour.
+func (p Page) AccentOnDark() string {
+	rgb, ok := parseHex(p.Accent)
+	if !ok {
+		return p.Accent
+	}
+	bg, _ := parseHex(darkPage)
+	for f := 0.0; f <= 1; f += 0.05 {
+		var c [3]float64
+		for i := range c {
+			c[i] = rgb[i] + (255-rgb[i])*f
+		}
+		if contrast(c, bg) >= 4.5 || f >= 0.999 {
+			return fmt.Sprintf("#%02x%02x%02x", int(math.Round(c[0])), int(math.Round(c[1])), int(math.Round(c[2])))
+		}
+	}
+	return "#ffffff"
+}
+
+func parseHex(s string) ([3]float64, bool) {
+	var rgb [3]float64
+	h := strings.TrimPrefix(s, "#")
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	if len(h) != 6 || !strings.HasPrefix(s, "#") {
+		return rgb, false
+	}
+	for i := range rgb {
+		v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return rgb, false
+		}
+		rgb[i] = float64(v)
+	}
+	return rgb, true
+}
+
+// contrast is the WCAG 2 contrast ratio of two colours.
+func contrast(a, b [3]float64) float64 {
+	lum := func(c [3]float64) float64 {
+		var l float64
+		for i, w := range []float64{0.2126, 0.7152, 0.0722} {
+			v := c[i] / 255
+			if v <= 0.03928 {
+				v /= 12.92
+			} else {
+				v = math.Pow((v+0.055)/1.055, 2.4)
+			}
+			l += w * v
+		}
+		return l
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
 // Options configure a Server.
