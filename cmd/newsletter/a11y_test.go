@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"newsletter/internal/browsertest"
 )
 
@@ -25,6 +28,9 @@ import (
 func TestPagesPassAxe(t *testing.T) {
 	bctx := browsertest.Start(t)
 	axe := browsertest.AxeScript(t)
+	if axe == "" {
+		t.Skip("axe-core is not installed")
+	}
 	c := newCLI(t)
 	c.importSample()
 	c.mustRun("run", "--week", "2026-W19")
@@ -82,17 +88,12 @@ func TestPagesPassAxe(t *testing.T) {
 	}
 	for _, p := range pages {
 		for _, width := range []int64{375, 1024} {
-			found, err := browsertest.Audit(bctx, axe, p.url, width)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range found {
-				if v.Impact == "serious" || v.Impact == "critical" {
-					t.Errorf("%s at %dpx: %s (%s): %s at %v", p.name, width, v.ID, v.Impact, v.Help, v.Targets)
-				} else {
-					t.Logf("%s at %dpx: %s (%s): %s", p.name, width, v.ID, v.Impact, v.Help)
+			t.Run(fmt.Sprintf("%s-%d", p.name, width), func(t *testing.T) {
+				if err := chromedp.Do(bctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(p.url)); err != nil {
+					t.Fatal(err)
 				}
-			}
+				browsertest.CheckAxe(t, bctx, axe)
+			})
 		}
 	}
 }

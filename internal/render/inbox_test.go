@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 
+	"newsletter/internal/browsertest"
 	"newsletter/internal/feed"
 	"newsletter/internal/newsletter"
 )
@@ -143,18 +143,6 @@ func TestAccessibleMarkup(t *testing.T) {
 }
 
 // chromium finds Debian's chromium (.ci/run installs it).
-func chromium() string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	return ""
-}
-
 // inspectJS measures the page: its width, and every piece of visible text (an element's own
 // text, or the alt text of an image that did not load) whose contrast with the background
 // behind it is under 4.5:1 (WCAG 2 AA for body text).
@@ -195,14 +183,8 @@ const inspectJS = `(() => {
 // (as a client that does not load images shows it): nothing may widen the page past the
 // viewport, and every text and alt text must keep 4.5:1 contrast.
 func TestInboxInBrowser(t *testing.T) {
-	exe := chromium()
-	if exe == "" {
-		t.Skip("chromium is not installed (apt-get install chromium; .ci/run does): inbox browser test skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	axe := axeSource(t)
+	bctx := browsertest.Start(t)
+	axe := browsertest.AxeScript(t)
 	pages := map[string]string{}
 	for name, issue := range inboxIssues(t) {
 		e := mustIssue(t, mustNew(t, inboxPublication(), ""), issue)
@@ -220,21 +202,6 @@ func TestInboxInBrowser(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if _, err := chromedp.Call(bctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	// Only the test server answers: images and anything else elsewhere are blocked, which is
 	// also how a client with images off shows the email.
 	if _, err := chromedp.Call(bctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
@@ -277,7 +244,7 @@ func TestInboxInBrowser(t *testing.T) {
 						t.Errorf("contrast under 4.5:1: %s", l)
 					}
 					if axe != "" {
-						checkAxe(t, tctx, axe)
+						browsertest.CheckAxe(t, tctx, axe)
 					}
 					if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
 						writeArtifact(t, fmt.Sprintf("%s-%d-%s.png", name, width, scheme), shot)
@@ -286,52 +253,6 @@ func TestInboxInBrowser(t *testing.T) {
 			}
 		}
 	}
-}
-
-// axeSource is axe-core's axe.min.js from the file $AXE_CORE_JS names (.ci/run installs
-// the npm package and sets it); empty, with a note, when there is none.
-func axeSource(t *testing.T) string {
-	path := os.Getenv("AXE_CORE_JS")
-	if path == "" {
-		t.Log("AXE_CORE_JS is not set: the axe-core accessibility check is skipped")
-		return ""
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("AXE_CORE_JS: %v", err)
-	}
-	return string(src)
-}
-
-// checkAxe runs axe-core on the loaded page and fails on serious and critical violations;
-// the others are logged, counted by impact.
-func checkAxe(t *testing.T, ctx context.Context, src string) {
-	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+"\n;true")); err != nil {
-		t.Fatalf("inject axe-core: %v", err)
-	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, target: String(v.nodes[0].target), summary: v.nodes[0].failureSummary}))))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("axe.run: %v", err)
-	}
-	var violations []struct {
-		ID, Impact, Target, Summary string
-		Nodes                       int
-	}
-	if err := json.Unmarshal([]byte(raw), &violations); err != nil {
-		t.Fatal(err)
-	}
-	byImpact := map[string]int{}
-	for _, v := range violations {
-		byImpact[v.Impact] += v.Nodes
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Errorf("axe-core %s: %s on %d node(s), first %s: %s", v.Impact, v.ID, v.Nodes, v.Target, v.Summary)
-		} else {
-			t.Logf("axe-core %s: %s on %d node(s)", v.Impact, v.ID, v.Nodes)
-		}
-	}
-	t.Logf("axe-core violations by impact: critical %d, serious %d, moderate %d, minor %d",
-		byImpact["critical"], byImpact["serious"], byImpact["moderate"], byImpact["minor"])
 }
 
 func TestSoft(t *testing.T) {

@@ -3,10 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"newsletter/internal/browsertest"
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
@@ -27,20 +25,10 @@ import (
 // critical violations fail, and so does a page wider than the phone; the other violations
 // are logged, counted by impact.
 func TestPublicPagesAxe(t *testing.T) {
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("chromium is not installed (apt-get install chromium; .ci/run does): axe-core test skipped")
-	}
-	axePath := os.Getenv("AXE_CORE_JS")
-	if axePath == "" {
-		t.Skip("AXE_CORE_JS is not set (npm install axe-core; .ci/run does): axe-core test skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	axe, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Fatal(err)
+	bctx := browsertest.Start(t)
+	axe := browsertest.AxeScript(t)
+	if axe == "" {
+		t.Skip("axe-core is not installed")
 	}
 
 	f := setupDesk(t)
@@ -100,19 +88,6 @@ func TestPublicPagesAxe(t *testing.T) {
 		{"archived-issue", "/issues/2026-W19"},
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	for _, pg := range pages {
 		for _, scheme := range []string{"light", "dark"} {
 			t.Run(pg.name+"-"+scheme, func(t *testing.T) {
@@ -133,34 +108,7 @@ func TestPublicPagesAxe(t *testing.T) {
 				if width > 0 {
 					t.Errorf("%s is %d px wider than a 375 px phone", pg.path, width)
 				}
-				// The pages' CSP allows no script from the page; the DevTools protocol is not
-				// bound by it.
-				if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](string(axe)+"\n;true")); err != nil {
-					t.Fatalf("inject axe-core: %v", err)
-				}
-				raw, err := chromedp.Run(tctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, target: String(v.nodes[0].target), summary: v.nodes[0].failureSummary}))))`, chromedp.EvalAwaitPromise))
-				if err != nil {
-					t.Fatalf("axe.run: %v", err)
-				}
-				var violations []struct {
-					ID, Impact, Target, Summary string
-					Nodes                       int
-				}
-				if err := json.Unmarshal([]byte(raw), &violations); err != nil {
-					t.Fatal(err)
-				}
-				byImpact := map[string]int{}
-				for _, v := range violations {
-					byImpact[v.Impact] += v.Nodes
-					msg := fmt.Sprintf("axe-core %s: %s on %d node(s), first %s: %s", v.Impact, v.ID, v.Nodes, v.Target, v.Summary)
-					if v.Impact == "serious" || v.Impact == "critical" {
-						t.Error(msg)
-					} else {
-						t.Log(msg)
-					}
-				}
-				t.Logf("%s %s: critical %d, serious %d, moderate %d, minor %d", pg.path, scheme,
-					byImpact["critical"], byImpact["serious"], byImpact["moderate"], byImpact["minor"])
+				browsertest.CheckAxe(t, tctx, axe)
 			})
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,21 +11,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"newsletter/internal/browsertest"
 	"newsletter/internal/newsletter"
 )
-
-// chromiumPath finds Debian's chromium (.ci/run installs it).
-func chromiumPath() string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	return ""
-}
 
 // artifactDir is $TEST_ARTIFACTS/browser when set (CI keeps it), else a temporary directory.
 func artifactDir(t *testing.T) string {
@@ -44,13 +31,7 @@ func artifactDir(t *testing.T) string {
 // phone's and the email's width: nothing may overflow sideways at 375px, and the main parts
 // must be visible. Screenshots are saved as artifacts.
 func TestBrowserLayout(t *testing.T) {
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("chromium is not installed (apt-get install chromium; .ci/run does): browser layout test skipped")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
+	bctx := browsertest.Start(t)
 	f := setupDesk(t)
 	ctx := context.Background()
 	// Build the week's draft, then mark it sent so the archive has it; the preview shows a
@@ -67,27 +48,6 @@ func TestBrowserLayout(t *testing.T) {
 	}
 	dir := artifactDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	// The first call starts the browser and must not carry a timeout (it would stop the browser).
-	bctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if _, err := chromedp.Call(bctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
 	if _, err := chromedp.Call(bctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
 		Headers: network.Headers{"Authorization": "Bearer " + testAdminToken}}); err != nil {
 		t.Fatalf("set headers: %v", err)
