@@ -39,20 +39,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	e.logFormat, e.logLevel = *logFormat, level
 	tuneGC(e.getenv)
-	cores := tuneProcs(e.getenv)
+	tuneProcs(e.getenv)
 	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	// One-click unsubscribes are journaled and applied behind the answer (store.OpenJournal);
-	// the handler is then CPU and an append, and requests take turns at it (web.Options).
-	maxConcurrent := 0
-	if err := a.db.OpenJournal(ctx, a.logger); err != nil {
-		a.logger.Warn("unsubscribes are written straight to the database, without the journal", "err", err)
-	} else {
-		maxConcurrent = max(1, cores/2)
-	}
 	sg, err := a.signer()
 	if err != nil {
 		return err
@@ -75,10 +67,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Page:        page,
 		Now:         a.now,
 		Logger:      a.logger,
-		// Half the cores, the rest left to net/http, the journal and a send: on 2 cores one
-		// at a time gave a p99 of 15.8–18.5 ms idle and 19.9–22.4 beside a send, two at a
-		// time 19.2–22.2 and 24.7–26.8 (wrk -t2 -c32, three pairs alternated).
-		MaxConcurrent: maxConcurrent,
 	})
 	if err != nil {
 		return err

@@ -109,12 +109,6 @@ func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscrib
 	if err != nil {
 		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
 	}
-	if j := db.journal.Load(); j != nil {
-		// A transition recorded but not applied yet is theirs already.
-		if st, ok := j.pendingStatus(id); ok {
-			s.Status = st
-		}
-	}
 	return s, nil
 }
 
@@ -533,7 +527,7 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 // SetSubscriberStatus moves subscriber id to st and reports whether anything
 // changed; setting the status it already has is a no-op. Moving to
 // unsubscribed records when; moving back to active clears that. It is a
-// Transition of the status alone, group-committed like ApplyTransition.
+// Transition of the status alone.
 func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
 	if err := validSubscriberStatus(st); err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", id, err)
