@@ -28,6 +28,8 @@ var migrationFiles embed.FS
 // DB is the newsletter's database. It is safe for concurrent use.
 type DB struct {
 	db *sql.DB
+	// legacy is what Open found of an older version's unsubscribe journal (upgrade.go).
+	legacy LegacyJournal
 }
 
 // Connection settings, applied by go-sqlite3 to every pooled connection:
@@ -86,6 +88,10 @@ func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) 
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := db.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
