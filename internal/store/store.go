@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,7 +28,15 @@ var migrationFiles embed.FS
 
 // DB is the newsletter's database. It is safe for concurrent use.
 type DB struct {
+	// db is the pool: reads, and single-statement writes, which wait for the write lock in
+	// SQLite's busy handler (busy_timeout).
 	db *sql.DB
+	// writer is the one connection that runs this process's write transactions (inTx). It
+	// has no busy handler: begin polls for the lock, see there.
+	writer *sql.DB
+	// writing lets one write transaction of this process run at a time, in arrival order.
+	writing chan struct{}
+	timeout time.Duration // how long a write waits for the lock
 	// legacy is what Open found of an older version's unsubscribe journal (upgrade.go).
 	legacy LegacyJournal
 }
@@ -70,9 +79,8 @@ func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) 
 	}
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams +
-		fmt.Sprintf("&_busy_timeout=%d", timeout.Milliseconds())
-	sqlDB, err := sql.Open("sqlite3", dsn)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
+	sqlDB, err := sql.Open("sqlite3", dsn+fmt.Sprintf("&_busy_timeout=%d", timeout.Milliseconds()))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -80,19 +88,28 @@ func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) 
 	// concurrent requests that meant opening connections all the time, each running
 	// the pragmas above and starting with an empty statement cache.
 	sqlDB.SetMaxIdleConns(8)
-	db := &DB{db: sqlDB}
+	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// One connection, kept open, so its prepared statements stay cached.
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	db := &DB{db: sqlDB, writer: writer, writing: make(chan struct{}, 1), timeout: timeout}
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
 	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := db.migrate(ctx); err != nil {
-		_ = sqlDB.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
-		_ = sqlDB.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
@@ -100,7 +117,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) 
 
 // Close closes the database.
 func (db *DB) Close() error {
-	if err := db.db.Close(); err != nil {
+	if err := errors.Join(db.writer.Close(), db.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -203,11 +220,23 @@ func (db *DB) applyMigration(ctx context.Context, fsys fs.FS, m migration, now t
 	})
 }
 
-// inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams), committing when fn
-// returns nil and rolling back otherwise. A write lock not had within busyTimeout is
-// newsletter.ErrBusy.
+// inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams) on the writer
+// connection, committing when fn returns nil and rolling back otherwise. A write lock not
+// had within the busy timeout (waiting for this process's other writes, then for other
+// processes') is newsletter.ErrBusy.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	deadline := time.Now().Add(db.timeout)
+	wait := time.NewTimer(db.timeout)
+	defer wait.Stop()
+	select {
+	case db.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return fmt.Errorf("%w: this process's other writes took the whole %s", newsletter.ErrBusy, db.timeout)
+	}
+	defer func() { <-db.writing }()
+	tx, err := db.begin(ctx, deadline)
 	if err != nil {
 		return busy(err)
 	}
@@ -216,6 +245,35 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return busy(err)
 	}
 	return busy(tx.Commit())
+}
+
+// Polling bounds for begin.
+const (
+	lockPollMin = 100 * time.Microsecond
+	lockPollMax = 500 * time.Microsecond
+)
+
+// begin starts a write transaction on the writer connection, trying until deadline while
+// another process holds the write lock. It polls every 0.1 to 0.5 ms instead of leaving the
+// wait to SQLite's busy handler, which sleeps 1, 2, 5, 10, … and then 100 ms between tries:
+// beside a send or an import, which commit and begin again at once, those sleeps kept
+// missing the moments the lock was free.
+func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
+	poll := lockPollMin
+	for {
+		tx, err := db.writer.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return tx, err
+		}
+		// Up to poll, at random, so that two processes polling do not keep meeting.
+		d := poll/2 + rand.N(poll/2+1)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(d):
+		}
+		poll = min(2*poll, lockPollMax)
+	}
 }
 
 // busy marks SQLite's "database is locked" with newsletter.ErrBusy, for callers that
