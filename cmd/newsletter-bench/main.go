@@ -44,10 +44,10 @@ type bench struct {
 	wrkSubs    int
 	wrkDur     time.Duration
 	wrkRepeats int
-	wrkRate    int // the paced runs' requests per second; 0: none
-	// wrkSendNice is the niceness the send beside the wrk runs starts at (nice -n).
-	wrkSendNice int
-	stories     int // stories in the issue; 0: the sample feed's
+	wrkRate    int // the paced runs' requests per second
+	// wrkImportRows is the size of the import beside the wrk part's last run.
+	wrkImportRows int
+	stories       int // stories in the issue; 0: the sample feed's
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -57,11 +57,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	repeats := fs.Int("repeats", 3, "alternated runs of each sender")
 	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
 	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
-	wrkSubs := fs.Int("wrk-subscribers", 450000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
+	wrkSubs := fs.Int("wrk-subscribers", 100000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
 	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
 	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
-	wrkRate := fs.Int("wrk-rate", 3000, "requests per second of the wrk part's paced runs; 0: closed-loop runs only")
-	wrkSendNice := fs.Int("wrk-send-nice", 0, "start the wrk part's send with nice -n this (an operator's choice for a send beside a busy serve)")
+	wrkRate := fs.Int("wrk-rate", 500, "requests per second of the wrk part's paced runs (beside a send, beside an import)")
+	wrkImportRows := fs.Int("wrk-import-rows", 1000000, "rows of the import beside the wrk part's last run")
 	stories := fs.Int("stories", 0, "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
-		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: *wrkRate, wrkSendNice: *wrkSendNice, stories: *stories}
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: max(1, *wrkRate), wrkImportRows: *wrkImportRows, stories: *stories}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
 		"NEWSLETTER_SECRET="+benchSecret,
@@ -272,7 +272,7 @@ func (b *bench) prepare(ctx context.Context, n int) (string, error) {
 		return "", err
 	}
 	csv := filepath.Join(b.dir, "subscribers.csv")
-	if err := writeCSV(csv, n); err != nil {
+	if err := writeCSV(csv, "reader", n); err != nil {
 		return "", err
 	}
 	if _, err := b.cmd(ctx, nil, b.bin, "subscribers", "import", csv); err != nil {
@@ -281,7 +281,8 @@ func (b *bench) prepare(ctx context.Context, n int) (string, error) {
 	return db, nil
 }
 
-func writeCSV(path string, n int) error {
+// writeCSV writes n active subscribers, PREFIX0000000@example.com and on.
+func writeCSV(path, prefix string, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -289,7 +290,7 @@ func writeCSV(path string, n int) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintln(w, "email,name,status")
 	for i := range n {
-		fmt.Fprintf(w, "reader%07d@example.com,Reader %d,active\n", i, i)
+		fmt.Fprintf(w, "%s%07d@example.com,Reader %d,active\n", prefix, i, i)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
@@ -485,7 +486,7 @@ func statsf(v []float64, f string) string {
 // importExport times a CSV import of n rows into an empty database and its export.
 func (b *bench) importExport(ctx context.Context) error {
 	csv := filepath.Join(b.dir, "import.csv")
-	if err := writeCSV(csv, b.n); err != nil {
+	if err := writeCSV(csv, "reader", b.n); err != nil {
 		return err
 	}
 	db := filepath.Join(b.dir, "import.db")

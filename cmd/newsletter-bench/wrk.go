@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,21 +17,20 @@ import (
 	"newsletter/internal/token"
 )
 
-// wrkScript POSTs the RFC 8058 one-click body to one unsubscribe URL after another: thread
-// k of n takes the lines k, k+n, k+2n, … of the file given as its first argument, so every
-// request unsubscribes a different subscriber until the file runs out (then it wraps, and
-// the repeats change nothing). Each connection sends its next request as soon as its answer
-// is in (a closed loop): wrk finds the most the server answers.
-const wrkScript = wrkPosts + wrkDone
+// wrkScript requests one unsubscribe URL after another: thread k of n takes the lines k,
+// k+n, k+2n, … of the file given as its first argument, so every POST unsubscribes a
+// different subscriber until the file runs out (then it wraps, and the repeats change
+// nothing). Its fourth argument is the method: POST sends the RFC 8058 one-click body, GET
+// fetches the page a link scanner sees. Each connection sends its next request as soon as
+// its answer is in (a closed loop): wrk finds the most the server answers.
+const wrkScript = wrkRequests + wrkDone
 
 // wrkPacedScript is wrkScript sending at a fixed rate (its third argument, requests per
 // second over all threads) instead of as fast as the answers come: each thread keeps a
 // schedule of one request every threads/rate seconds, and a connection whose answer is in
 // waits for the next free slot (wrk's delay hook; LuaJIT's FFI reads the clock). Latency is
 // then the server's at that load, not the queue that a closed loop builds in front of it.
-// A slow answer holds back only its own connection's next request, so with many
-// connections a stall shows in the latency rather than as requests never sent.
-const wrkPacedScript = wrkPosts + `
+const wrkPacedScript = wrkRequests + `
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } nl_timespec;
@@ -56,9 +53,9 @@ function delay()
 end
 ` + wrkDone
 
-// wrkPosts reads the token file (first argument) and the thread count (second; the paced
-// script's rate is the third) and makes the POSTs.
-const wrkPosts = `
+// wrkRequests reads the token file (first argument), the thread count (second), the paced
+// script's rate (third, 0 for none) and the method (fourth), and makes the requests.
+const wrkRequests = `
 local counter = 0
 threads = {}
 function setup(thread)
@@ -71,17 +68,16 @@ function init(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   step = tonumber(args[2])
   i = tid + 1 - step
-  if args[3] then interval_ms = step * 1000 / tonumber(args[3]) end
+  if tonumber(args[3]) > 0 then interval_ms = step * 1000 / tonumber(args[3]) end
+  method = args[4]
 end
 function request()
   i = i + step
   if i > #paths then i = ((i - 1) % #paths) + 1 end
+  if method == "GET" then return wrk.format("GET", paths[i]) end
   return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded"}, "List-Unsubscribe=One-Click")
 end
 `
-
-// wrkFloorScript GETs /healthz: the same server, wrk and connections, no database work.
-const wrkFloorScript = wrkDone
 
 // wrkDone prints one line for the bench to parse.
 const wrkDone = `
@@ -98,33 +94,38 @@ const (
 	wrkThreads     = 2
 	wrkConnections = 32
 	// wrkPacedConnections is more than a paced run needs at once, so that a stall keeps the
-	// schedule: at 3,000 requests/s each connection sends about every 21 ms.
+	// schedule.
 	wrkPacedConnections = 64
 )
 
-// A wrkRun is one of the runs each repeat of the wrk part makes.
+// A wrkRun is one of the runs each repeat of the wrk part makes, with its target.
 type wrkRun struct {
 	label  string
-	script string // file name in the scratch directory
-	paths  string // token file; "" for the floor
+	method string // POST (one-click) or GET (the page)
+	paths  string // token file in the scratch directory
 	conns  int
 	rate   int // the paced runs' requests per second; 0: a closed loop
-	during sendKind
+	during busyKind
+	// The target: at least minRate requests a second (closed loops), a p99 under maxP99
+	// (paced runs); no errors either way.
+	minRate float64
+	maxP99  time.Duration
 }
 
-// sendKind is what sends while a run runs.
-type sendKind int
+// busyKind is what else writes to the database while a run runs.
+type busyKind int
 
 const (
-	noSend      sendKind = iota
-	sendProcess          // `newsletter send` beside serve
-	sendInServe          // serve's scheduler, resuming the issue, in serve's own process
+	idle         busyKind = iota
+	sendBeside            // `newsletter send` in its own process
+	importBeside          // `newsletter subscribers import` of wrkImportRows new addresses
 )
 
-// wrk measures the one-click unsubscribe handler of `newsletter serve` with wrk on loopback,
-// idle and while `newsletter send` runs against the same database, and checks that every
-// answered POST unsubscribed someone. Each repeat starts serve on a fresh copy of the
-// database; the summary gives each run's min, median and max over the repeats.
+// wrk measures `newsletter serve`'s unsubscribe endpoints with wrk on loopback: one-click
+// POSTs and the page's GET idle in a closed loop, and POSTs at a fixed rate beside a send
+// and beside a large import. It checks that every answered POST is in the database when
+// wrk returns, and says whether each run meets its target. Each repeat starts serve on a
+// fresh copy of the database; the summary gives each run's min, median and max.
 func (b *bench) wrk(ctx context.Context) error {
 	wrkBin, err := exec.LookPath("wrk")
 	if err != nil {
@@ -138,32 +139,27 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// For each of idle, beside a send and during serve's own send: the floor, a closed loop
-	// and (with a rate) a paced run. Each closed-loop run has two shares of the subscribers,
-	// each paced run one.
-	var runs []wrkRun
-	var slots []string
-	for _, d := range []struct {
-		label, file string
-		during      sendKind
-	}{{"idle", "idle", noSend}, {"beside send", "send", sendProcess}, {"in serve's send", "own", sendInServe}} {
-		runs = append(runs,
-			wrkRun{label: "floor " + d.label, script: "floor.lua", conns: wrkConnections, during: d.during},
-			wrkRun{label: d.label, script: "unsubscribe.lua", paths: "wrk-" + d.file + ".txt", conns: wrkConnections, during: d.during})
-		slots = append(slots, "wrk-"+d.file+".txt", "wrk-"+d.file+".txt")
-		if b.wrkRate > 0 {
-			runs = append(runs, wrkRun{label: fmt.Sprintf("%s at %d/s", d.label, b.wrkRate), script: "paced.lua",
-				paths: "wrk-" + d.file + "-paced.txt", conns: wrkPacedConnections, rate: b.wrkRate, during: d.during})
-			slots = append(slots, "wrk-"+d.file+"-paced.txt")
-		}
+	importCSV := filepath.Join(b.dir, "wrk-import.csv")
+	if err := writeCSV(importCSV, "import", b.wrkImportRows); err != nil {
+		return err
 	}
+	runs := []wrkRun{
+		{label: "POST idle", method: "POST", paths: "wrk-post.txt", conns: wrkConnections, minRate: 1500},
+		{label: "GET idle", method: "GET", paths: "wrk-get.txt", conns: wrkConnections, minRate: 3000},
+		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", conns: wrkPacedConnections,
+			rate: b.wrkRate, during: sendBeside, maxP99: 100 * time.Millisecond},
+		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", conns: wrkPacedConnections,
+			rate: b.wrkRate, during: importBeside, maxP99: 100 * time.Millisecond},
+	}
+	// The closed-loop POSTs get three shares of the subscribers, the others one each.
+	slots := []string{"wrk-post.txt", "wrk-post.txt", "wrk-post.txt", "wrk-get.txt", "wrk-send.txt", "wrk-import.txt"}
 	for i := range slots {
 		slots[i] = filepath.Join(b.dir, slots[i])
 	}
 	if err := writeTokenPaths(ctx, tmpl, slots); err != nil {
 		return err
 	}
-	for name, text := range map[string]string{"unsubscribe.lua": wrkScript, "paced.lua": wrkPacedScript, "floor.lua": wrkFloorScript} {
+	for name, text := range map[string]string{"closed.lua": wrkScript, "paced.lua": wrkPacedScript} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), []byte(text), 0o644); err != nil {
 			return err
 		}
@@ -173,11 +169,11 @@ func (b *bench) wrk(ctx context.Context) error {
 		return err
 	}
 	defer stopSink()
-	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, the send at nice %d, one-click POSTs; serve's log in %s\n",
-		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, b.wrkSendNice, filepath.Join(b.dir, "serve.log"))
+	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, an import of %d rows; serve's log in %s\n",
+		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, b.wrkImportRows, filepath.Join(b.dir, "serve.log"))
 	results := make([][]wrkResult, len(runs))
 	for rep := range b.wrkRepeats {
-		got, err := b.wrkRepeat(ctx, wrkBin, tmpl, smtpAddr, runs, rep)
+		got, err := b.wrkRepeat(ctx, wrkBin, tmpl, importCSV, smtpAddr, runs, rep)
 		for i, r := range got {
 			results[i] = append(results[i], r)
 		}
@@ -187,22 +183,23 @@ func (b *bench) wrk(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "wrk: min / median / max over %d repeats\n", b.wrkRepeats)
 	for i, run := range runs {
-		var rps, p50, p99 []float64
+		var rps, p50, p99, mx []float64
 		for _, r := range results[i] {
 			rps = append(rps, r.rate())
 			p50 = append(p50, ms(r.p50))
 			p99 = append(p99, ms(r.p99))
+			mx = append(mx, ms(r.max))
 		}
-		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"))
+		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms; max %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"), statsf(mx, "%.0f"))
 	}
 	return nil
 }
 
-// wrkRepeat starts serve on a fresh copy of tmpl and makes the runs, the idle ones first,
-// then those beside a send, which it starts for them and stops after.
-func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, runs []wrkRun, rep int) ([]wrkResult, error) {
+// wrkRepeat starts serve on a fresh copy of tmpl and makes the runs, starting the send or
+// the import a run is beside before it and stopping it after.
+func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr string, runs []wrkRun, rep int) ([]wrkResult, error) {
 	db := filepath.Join(b.dir, "wrk.db")
-	for _, suffix := range []string{"", "-wal", "-shm", "-transitions", "-writers"} {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(db + suffix)
 	}
 	if err := copyFile(db, tmpl); err != nil {
@@ -220,100 +217,44 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 		return nil, err
 	}
 	defer logFile.Close()
-	var serve *exec.Cmd
-	startServe := func(args ...string) error {
-		serve = exec.CommandContext(ctx, b.bin, append([]string{"serve"}, args...)...)
-		serve.Env = env
-		serve.Stderr = logFile
-		if err := serve.Start(); err != nil {
-			serve = nil
-			return fmt.Errorf("serve: %w", err)
-		}
-		if err := waitListen(httpAddr); err != nil {
-			return fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
-		}
-		return nil
+	serve := exec.CommandContext(ctx, b.bin, "serve", "--no-scheduler")
+	serve.Env = env
+	serve.Stderr = logFile
+	if err := serve.Start(); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
-	stopServe := func() {
-		if serve != nil {
-			_ = serve.Process.Signal(os.Interrupt)
-			_ = serve.Wait()
-			serve = nil
-		}
-	}
-	defer stopServe()
-	if err := startServe("--no-scheduler"); err != nil {
-		return nil, err
-	}
-	var send *exec.Cmd
-	var sendOut strings.Builder
-	var sendStart time.Time
-	stopSend := func() {
-		if send == nil {
-			return
-		}
-		_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
-		_ = send.Wait()
-		took := time.Since(sendStart)
-		send = nil
-		sent, err := countSent(ctx, db)
-		if err != nil {
-			fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(sendOut.String()), err)
-			return
-		}
-		fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
-			rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(sendOut.String()))
-	}
-	defer stopSend()
-	// Serve's own send: serve restarted with its scheduler, which resumes an issue marked
-	// sending (the bench's issue was sent before anyone subscribed: it now goes to everyone).
-	var ownStart time.Time
-	ownBefore := -1
 	defer func() {
-		if ownBefore < 0 {
-			return
-		}
-		took := time.Since(ownStart)
-		stopServe()
-		sent, err := countSent(ctx, db)
-		if err != nil {
-			fmt.Fprintf(b.out, "wrk %d: serve's own send: ledger: %v\n", rep+1, err)
-			return
-		}
-		fmt.Fprintf(b.out, "wrk %d: serve's own send: %d messages in %s, %.0f msgs/s\n",
-			rep+1, sent-ownBefore, took.Round(100*time.Millisecond), float64(sent-ownBefore)/took.Seconds())
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
 	}()
+	if err := waitListen(httpAddr); err != nil {
+		return nil, fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
+	}
 	var results []wrkResult
 	for _, run := range runs {
-		if run.during == sendInServe && ownBefore < 0 {
-			stopSend()
-			stopServe()
-			before, err := b.resumable(ctx, db)
-			if err != nil {
-				return results, err
-			}
-			if err := startServe(); err != nil {
-				return results, err
-			}
-			ownBefore, ownStart = before, time.Now()
-			time.Sleep(500 * time.Millisecond) // let it get going
+		var beside *exec.Cmd
+		var besideOut strings.Builder
+		switch run.during {
+		case sendBeside:
+			beside = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
+		case importBeside:
+			beside = exec.CommandContext(ctx, b.bin, "subscribers", "import", importCSV)
 		}
-		if run.during == sendProcess && send == nil {
-			args := []string{b.bin, "send", "--issue", b.week}
-			if b.wrkSendNice != 0 {
-				args = append([]string{"nice", "-n", fmt.Sprint(b.wrkSendNice)}, args...)
+		var besideStart time.Time
+		if beside != nil {
+			beside.Env = env
+			beside.Stdout, beside.Stderr = &besideOut, &besideOut
+			beside.WaitDelay = 10 * time.Second
+			if err := beside.Start(); err != nil {
+				return results, fmt.Errorf("%s: %w", run.label, err)
 			}
-			send = exec.CommandContext(ctx, args[0], args[1:]...)
-			send.Env = env
-			send.Stdout, send.Stderr = &sendOut, &sendOut
-			send.WaitDelay = 10 * time.Second
-			if err := send.Start(); err != nil {
-				return results, fmt.Errorf("send: %w", err)
-			}
-			sendStart = time.Now()
+			besideStart = time.Now()
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
 		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
+		if beside != nil {
+			b.stopBeside(ctx, rep, run, beside, besideStart, &besideOut, db)
+		}
 		if err != nil {
 			return results, err
 		}
@@ -323,38 +264,44 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, smtpAddr string, ru
 	return results, nil
 }
 
-// wrkOnce makes one run; for the unsubscribe runs it checks that every answered POST is in
-// the database.
+// stopBeside ends what ran beside a run and reports how far it got: a send is interrupted
+// (the database is a throwaway), an import is waited for.
+func (b *bench) stopBeside(ctx context.Context, rep int, run wrkRun, cmd *exec.Cmd, start time.Time, out *strings.Builder, db string) {
+	if run.during == sendBeside {
+		_ = cmd.Process.Signal(os.Interrupt)
+	}
+	err := cmd.Wait()
+	took := time.Since(start)
+	if run.during == importBeside {
+		fmt.Fprintf(b.out, "wrk %d: import beside it: %d rows in %s, %.0f rows/s, exit %v (%s)\n",
+			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), err, lastLine(out.String()))
+		return
+	}
+	sent, cerr := countSent(ctx, db)
+	if cerr != nil {
+		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(out.String()), cerr)
+		return
+	}
+	fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
+		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(out.String()))
+}
+
+// wrkOnce makes one run; for POSTs it checks that every answered one is in the database
+// when wrk returns.
 func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wrkRun) (wrkResult, error) {
-	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
-		"--timeout", "5s", "-s", filepath.Join(b.dir, run.script)}
-	var r wrkResult
-	if run.paths == "" {
-		out, err := exec.CommandContext(ctx, wrkBin, append(args, "http://"+httpAddr+"/healthz")...).CombinedOutput()
-		if err == nil {
-			err = r.parse(string(out))
-		}
-		if err != nil {
-			return r, fmt.Errorf("wrk: %w\n%s", err, out)
-		}
-		r.line = fmt.Sprintf("%.0f req/s, p50 %s, p99 %s, max %s; %d requests, %d errors (GET /healthz: the floor)",
-			r.rate(), r.p50, r.p99, r.max, r.requests, r.errors())
-		return r, nil
+	script := "closed.lua"
+	if run.rate > 0 {
+		script = "paced.lua"
 	}
 	paths := filepath.Join(b.dir, run.paths)
-	args = append(args, "http://"+httpAddr, "--", paths, fmt.Sprint(wrkThreads))
-	if run.rate > 0 {
-		args = append(args, fmt.Sprint(run.rate))
-	}
+	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
+		"--timeout", "5s", "-s", filepath.Join(b.dir, script), "http://" + httpAddr, "--", paths, fmt.Sprint(wrkThreads), fmt.Sprint(run.rate), run.method}
+	var r wrkResult
 	before, err := countUnsubscribed(ctx, db)
 	if err != nil {
 		return r, err
 	}
 	tokens, err := countLines(paths)
-	if err != nil {
-		return r, err
-	}
-	bucketsBefore, err := handlerBuckets(ctx, httpAddr)
 	if err != nil {
 		return r, err
 	}
@@ -365,91 +312,61 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 	if err != nil {
 		return r, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
-	bucketsAfter, err := handlerBuckets(ctx, httpAddr)
+	after, err := countUnsubscribed(ctx, db)
 	if err != nil {
 		return r, err
 	}
-	after, err := settledUnsubscribed(ctx, db)
-	if err != nil {
-		return r, err
-	}
-	// wrk counts in requests every answer, late ones (its timeouts) included; read and write
-	// errors are connections that failed, not answers.
-	ok := r.requests - r.status
-	recorded := after - before
-	// Requests still in flight when wrk stops are answered after its count: up to one per
-	// connection may be recorded without being counted.
-	verdict := "every answered POST recorded"
-	switch {
-	case ok > tokens:
-		verdict = fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens)
-	case recorded < ok || recorded > ok+run.conns:
-		verdict = fmt.Sprintf("MISMATCH: %d answered, %d recorded", ok, recorded)
-	}
-	behind := ""
-	if run.rate > 0 && r.rate() < 0.98*float64(run.rate) {
-		behind = fmt.Sprintf(", BEHIND the %d/s schedule", run.rate)
-	}
-	if run.rate > 0 {
-		// Sent late, a request's wait for a free connection is not in its latency: past 1% of
-		// them the p99 may be too low.
-		behind += fmt.Sprintf(", %d sent over 5 ms after their slot", r.late)
-		if r.late*100 > r.requests {
-			behind += " (OVER 1%: the p99 may understate stalls)"
+	var notes []string
+	if run.method == "POST" {
+		// wrk counts in requests every answer, late ones (its timeouts) included; read and
+		// write errors are connections that failed, not answers. Requests still in flight
+		// when wrk stops are answered after its count: up to one per connection may be
+		// recorded without being counted.
+		ok := r.requests - r.status
+		recorded := after - before
+		switch {
+		case ok > tokens:
+			notes = append(notes, fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens))
+		case recorded < ok || recorded > ok+run.conns:
+			notes = append(notes, fmt.Sprintf("MISMATCH: %d answered, %d in the database", ok, recorded))
+		default:
+			notes = append(notes, fmt.Sprintf("%d in the database at once, every answered POST", recorded))
 		}
 	}
-	r.line = fmt.Sprintf("%.0f req/s%s, p50 %s, p99 %s, max %s; %d requests, errors: %d connect %d read %d write %d status %d timeout; %d unsubscribed (%s); %s",
-		r.rate(), behind, r.p50, r.p99, r.max, r.requests, r.connect, r.read, r.write, r.status, r.timeout, recorded, verdict,
-		handlerShare(bucketsBefore, bucketsAfter))
+	if run.rate > 0 {
+		if r.rate() < 0.98*float64(run.rate) {
+			notes = append(notes, fmt.Sprintf("BEHIND the %d/s schedule", run.rate))
+		}
+		// Sent late, a request's wait for a free connection is not in its latency: past 1% of
+		// them the p99 may be too low.
+		late := fmt.Sprintf("%d sent over 5 ms after their slot", r.late)
+		if r.late*100 > r.requests {
+			late += " (OVER 1%: the p99 may understate stalls)"
+		}
+		notes = append(notes, late)
+	}
+	notes = append(notes, r.verdict(run))
+	r.line = fmt.Sprintf("%.0f req/s, p50 %s, p99 %s, max %s; %d requests, errors: %d connect %d read %d write %d status %d timeout; %s",
+		r.rate(), r.p50, r.p99, r.max, r.requests, r.connect, r.read, r.write, r.status, r.timeout, strings.Join(notes, "; "))
 	return r, nil
 }
 
-// handlerBuckets reads serve's histogram of the one-click route's handling time from
-// /metrics: the cumulative count by bucket edge ("+Inf" included).
-func handlerBuckets(ctx context.Context, httpAddr string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
-	if err != nil {
-		return nil, err
+// verdict says whether r meets run's target.
+func (r wrkResult) verdict(run wrkRun) string {
+	var missed []string
+	if r.errors() > 0 {
+		missed = append(missed, fmt.Sprintf("%d errors", r.errors()))
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("serve's /metrics: %w", err)
+	if run.minRate > 0 && r.rate() < run.minRate {
+		missed = append(missed, fmt.Sprintf("under %.0f req/s", run.minRate))
 	}
-	defer resp.Body.Close()
-	const prefix = `newsletter_http_request_duration_seconds_bucket{route="POST /unsubscribe/{token}",le="`
-	buckets := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		tail, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
-		}
-		le, rest, ok := strings.Cut(tail, `"} `)
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(rest, 64); err == nil {
-			buckets[le] = v
-		}
+	if run.maxP99 > 0 && r.p99 >= run.maxP99 {
+		missed = append(missed, fmt.Sprintf("p99 not under %s", run.maxP99))
 	}
-	return buckets, sc.Err()
-}
-
-// handlerShare says how many of the POSTs between two readings serve's handler answered
-// within 5 and 20 ms, which splits wrk's latency into serve's part and the rest (the
-// kernel, the scheduler, wrk itself).
-func handlerShare(before, after map[string]float64) string {
-	n := after["+Inf"] - before["+Inf"]
-	for _, le := range []string{"0.005", "0.02"} {
-		if _, ok := after[le]; !ok {
-			n = 0
-		}
+	if len(missed) > 0 {
+		return "target MISSED: " + strings.Join(missed, ", ")
 	}
-	if n <= 0 {
-		return "serve's handler times not found on /metrics"
-	}
-	share := func(le string) float64 { return 100 * (after[le] - before[le]) / n }
-	return fmt.Sprintf("serve's handler took at most 5 ms for %.2f%% of them, 20 ms for %.2f%%", share("0.005"), share("0.02"))
+	return "target met"
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -521,26 +438,6 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	return nil
 }
 
-// resumable marks the bench's issue as sending, for serve's scheduler to resume, and returns
-// how many messages the ledger records as sent so far.
-func (b *bench) resumable(ctx context.Context, dbPath string) (int, error) {
-	week, err := newsletter.ParseWeek(b.week)
-	if err != nil {
-		return 0, err
-	}
-	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
-		is, err := db.IssueByWeek(ctx, week)
-		if err != nil {
-			return 0, err
-		}
-		if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSending, time.Now()); err != nil {
-			return 0, err
-		}
-		counts, err := db.LedgerCounts(ctx)
-		return counts[newsletter.DeliverySent], err
-	})
-}
-
 // countSent is how many messages the ledger records as sent.
 func countSent(ctx context.Context, dbPath string) (int, error) {
 	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
@@ -564,21 +461,6 @@ func countIn(ctx context.Context, dbPath string, count func(*store.DB) (int, err
 	}
 	defer db.Close()
 	return count(db)
-}
-
-// settledUnsubscribed counts the unsubscribed once the count holds still for 200 ms (at
-// most 10 s): serve answers a one-click POST once it is in its journal and applies the
-// journal to the database a few milliseconds later.
-func settledUnsubscribed(ctx context.Context, dbPath string) (int, error) {
-	last := -1
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		n, err := countUnsubscribed(ctx, dbPath)
-		if err != nil || n == last || time.Now().After(deadline) {
-			return n, err
-		}
-		last = n
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 func countLines(path string) (int, error) {

@@ -40,18 +40,3 @@ func TestStats(t *testing.T) {
 		}
 	}
 }
-
-func TestHandlerShare(t *testing.T) {
-	before := map[string]float64{"0.005": 10, "0.02": 10, "+Inf": 10}
-	after := map[string]float64{"0.005": 910, "0.02": 1000, "+Inf": 1010}
-	want := "serve's handler took at most 5 ms for 90.00% of them, 20 ms for 99.00%"
-	if got := handlerShare(before, after); got != want {
-		t.Errorf("handlerShare = %q, want %q", got, want)
-	}
-	if got := handlerShare(before, before); got != "serve's handler times not found on /metrics" {
-		t.Errorf("handlerShare with no requests = %q", got)
-	}
-	if got := handlerShare(before, map[string]float64{"+Inf": 1010}); got != "serve's handler times not found on /metrics" {
-		t.Errorf("handlerShare without the 5 and 20 ms buckets = %q", got)
-	}
-}

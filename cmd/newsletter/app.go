@@ -125,7 +125,14 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{env: e, cfg: cfg, db: db, logger: newLogger(e)}, nil
+	a := &app{env: e, cfg: cfg, db: db, logger: newLogger(e)}
+	if lj := db.LegacyJournal(); lj.Applied > 0 {
+		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
+	}
+	if lj := db.LegacyJournal(); len(lj.Damaged) > 0 {
+		a.logger.Error(lj.Error() + ". " + damagedJournalHint)
+	}
+	return a, nil
 }
 
 // newLogger builds the one logger of the process: text for people, JSON for collectors.

@@ -126,8 +126,6 @@ func (s metricsSource) DeliveryCounts(ctx context.Context) (map[string]int, erro
 	return stringKeys(c), err
 }
 
-func (s metricsSource) JournalPending() int { return s.a.db.JournalPending() }
-
 func stringKeys[K ~string](m map[K]int) map[string]int {
 	out := make(map[string]int, len(m))
 	for k, v := range m {

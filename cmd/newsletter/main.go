@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"newsletter/internal/store"
 )
 
 // Exit codes, part of the contract with operators' scripts.
@@ -121,6 +123,14 @@ func exitCode(stderr io.Writer, err error) int {
 		return exitDeferred
 	default:
 		fmt.Fprintln(stderr, "newsletter:", err)
+		if errors.Is(err, store.ErrJournalDamaged) {
+			fmt.Fprintln(stderr, damagedJournalHint)
+		}
 		return exitFailure
 	}
 }
+
+// damagedJournalHint tells the operator how to get past store.ErrJournalDamaged.
+const damagedJournalHint = "Check the subscribers the damaged records may name (the bytes are JSON with an \"id\"), " +
+	"unsubscribe them by hand if need be (newsletter subscribers remove ADDRESS), then run " +
+	"`newsletter migrate --drop-damaged-transitions` to remove the file and send again."

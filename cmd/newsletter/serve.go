@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -38,21 +36,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
 	}
 	e.logFormat, e.logLevel = *logFormat, level
-	tuneGC(e.getenv)
-	cores := tuneProcs(e.getenv)
 	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	// One-click unsubscribes are journaled and applied behind the answer (store.OpenJournal);
-	// the handler is then CPU and an append, and requests take turns at it (web.Options).
-	maxConcurrent := 0
-	if err := a.db.OpenJournal(ctx, a.logger); err != nil {
-		a.logger.Warn("unsubscribes are written straight to the database, without the journal", "err", err)
-	} else {
-		maxConcurrent = max(1, cores/2)
-	}
 	sg, err := a.signer()
 	if err != nil {
 		return err
@@ -75,10 +63,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		Page:        page,
 		Now:         a.now,
 		Logger:      a.logger,
-		// Half the cores, the rest left to net/http, the journal and a send: on 2 cores one
-		// at a time gave a p99 of 15.8–18.5 ms idle and 19.9–22.4 beside a send, two at a
-		// time 19.2–22.2 and 24.7–26.8 (wrk -t2 -c32, three pairs alternated).
-		MaxConcurrent: maxConcurrent,
 	})
 	if err != nil {
 		return err
@@ -147,52 +131,4 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "Stopped.")
 	return nil
-}
-
-// serveGCPercent and serveMemoryLimit are serve's garbage collector settings, unless GOGC or
-// GOMEMLIMIT say otherwise. Its live heap is a few MiB and each request allocates a few KiB,
-// so at Go's default (collect once the heap has doubled) it collected several times a second
-// under load, each time taking a core's share for marking. Collecting at 5× the live heap,
-// one-click unsubscribes beside a send had a p99 of 16.8–17.2 ms against 19.4–23.5 at the
-// default, and answered 3–28% more (three pairs of 6 s wrk runs, alternated). The memory limit
-// makes the collector work harder rather than let a larger live heap grow 5×.
-const (
-	serveGCPercent   = 400
-	serveMemoryLimit = 256 << 20
-)
-
-// serveSpareProcs is how many Ps serve runs beyond Go's default of one per core. Its
-// goroutines spend much of their time in SQLite (cgo) and system calls, and a P whose thread
-// is in a cgo call is handed on only once sysmon notices, after 20 µs to 10 ms: with one P
-// per core, a write transaction of the scheduler's send or of the journal's applier (one at a
-// time in the process, under writeMu) held one of the handlers' two Ps meanwhile. A spare P
-// takes over: on 2 cores (the bench's wrk part, two runs alternated with runs at 2 Ps) the
-// closed-loop p99 of one-click POSTs during serve's own send went from 20.6 and 20.5 ms to
-// 16.2 and 15.7, and beside a separate send from 19.9 and 20.2 to 18.3 and 16.7. More than
-// one made a send on 2 cores about 12% slower (4 Ps: 11,246–11,695 messages in 8 s against
-// 12,817–13,780, three pairs) where one cost nothing measurable (12,724–14,503 against
-// 13,099–14,429).
-const serveSpareProcs = 1
-
-// startProcs is GOMAXPROCS as Go set it when the process started: the cores, a container's
-// CPU limit, or the GOMAXPROCS variable.
-var startProcs = runtime.GOMAXPROCS(0)
-
-// tuneProcs sets serve's GOMAXPROCS to startProcs plus serveSpareProcs unless the GOMAXPROCS
-// variable is set, and returns startProcs. Once set by hand, GOMAXPROCS no longer follows a
-// container's CPU limit should it change while serve runs (Go 1.25 and later do otherwise).
-func tuneProcs(getenv func(string) string) int {
-	if getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(startProcs + serveSpareProcs)
-	}
-	return startProcs
-}
-
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveMemoryLimit)
-	}
 }

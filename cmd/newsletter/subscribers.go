@@ -338,13 +338,14 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
-		"The file is streamed into one transaction: a read failure or an interrupt writes nothing.\n"+
+		"The file is written %d rows to a transaction; an import that stops part way (an interrupt, a read failure) keeps\n"+
+		"the rows it wrote, says how many, and can be run again. --strict checks the whole file before writing.\n"+
 		"Bad rows are reported with their line number (the first %d listed, all counted); the good rows are kept unless --strict.\n"+
 		"A row for an address an earlier row of the file wrote updates it, as for an address already on the list\n"+
 		"(an unsubscribed or bounced one stays so unless --resubscribe).\n"+
-		"Rows for suppressed addresses are skipped unless --resubscribe.", roster.MaxReportedErrors))
+		"Rows for suppressed addresses are skipped unless --resubscribe.", store.ImportChunk, roster.MaxReportedErrors))
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
-	strict := fs.Bool("strict", false, "write nothing when any row is bad")
+	strict := fs.Bool("strict", false, "check the whole file first and write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
 	pos, err := parse(e, fs, args)
 	if err != nil {

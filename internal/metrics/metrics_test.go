@@ -25,8 +25,6 @@ func (counts) DeliveryCounts(context.Context) (map[string]int, error) {
 	return map[string]int{"sent": 4, "bounced": 1}, nil
 }
 
-func (counts) JournalPending() int { return 3 }
-
 func TestScrape(t *testing.T) {
 	m := metrics.New(counts{}, nil)
 	mux := http.NewServeMux()
@@ -109,7 +107,6 @@ func TestScrape(t *testing.T) {
 		{"newsletter_unsubscribes_total", nil, 2},
 		{"newsletter_subscribers", map[string]string{"status": "active"}, 5},
 		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
-		{"newsletter_unsubscribe_journal_pending", nil, 3},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "bounced", "relay": "smtp.example.org:587"}, 1},
 		{"newsletter_send_duration_seconds", nil, 1},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"newsletter/internal/newsletter"
 	"newsletter/internal/store"
@@ -45,20 +46,30 @@ const importBatch = store.ImportChunk
 // to ride out the uneven cost of chunks, small enough that memory stays flat.
 const importQueue = 4
 
-// errStrictBadRows rolls back a strict import that met a bad row.
-var errStrictBadRows = errors.New("bad rows in a strict import")
-
 // Import reads a CSV (header row; email, name, status, subscribed_at) and adds or
-// updates the good rows in one transaction, streaming: the file is read and
-// checked in one goroutine while the rows are written in another, and memory does
-// not grow with the file. Bad rows are reported and skipped (with Strict, nothing
-// is written). A row for an address an earlier row of the file wrote is an update
-// of it, by the same rules as for an address already on the list (see
-// store.ImportSubscribers). A row for a suppressed address is skipped unless
-// Resubscribe, which also takes it off the suppression list. A malformed file (no
-// header, no email column) or a read failure part way is ErrBadInput and writes
-// nothing.
+// updates the good rows, streaming: the file is read and checked in one goroutine
+// while the rows are written in another, a chunk to a transaction (see
+// store.ImportSubscribers), and memory does not grow with the file. Bad rows are
+// reported and skipped. With Strict the whole file is checked first, and a file with
+// any bad row writes nothing. A row for an address an earlier row of the file wrote is
+// an update of it, by the same rules as for an address already on the list. A row for
+// a suppressed address is skipped unless Resubscribe, which also takes it off the
+// suppression list. A malformed file (no header, no email column) is ErrBadInput and
+// writes nothing. An import that stops part way (a read failure, a cancelled ctx, the
+// database) keeps the chunks it wrote, says how many rows that was, and can be run
+// again: what it wrote then changes nothing more.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
+	if opt.Strict {
+		rewound, bad, done, err := checkWholeFile(r)
+		if err != nil {
+			return ImportReport{}, err
+		}
+		defer done()
+		if bad.BadRows > 0 {
+			return bad, nil
+		}
+		r = rewound
+	}
 	cr, err := subscriber.NewCSVReader(r)
 	if err != nil {
 		return ImportReport{}, fmt.Errorf("%w: %v", ErrBadInput, err)
@@ -80,15 +91,16 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 	// The stream, if the store got as far as running it, has waited for the reading
 	// goroutine: rd's fields are settled.
 	rep := rd.rep
-	switch {
-	case rd.readErr != nil && errors.Is(err, rd.readErr):
-		return ImportReport{}, fmt.Errorf("%w: %v", ErrBadInput, rd.readErr)
-	case errors.Is(err, errStrictBadRows):
-		return ImportReport{BadRows: rep.BadRows, Errors: rep.Errors}, nil
-	case err != nil:
-		return ImportReport{}, err
-	}
 	rep.ImportResult = res
+	if err != nil {
+		if rd.readErr != nil && errors.Is(err, rd.readErr) {
+			err = fmt.Errorf("%w: %v", ErrBadInput, rd.readErr)
+		}
+		if opt.DryRun || res.Rows() == 0 {
+			return rep, fmt.Errorf("import stopped, nothing written: %w", err)
+		}
+		return rep, fmt.Errorf("import stopped after writing %d rows (the first ones of the file, in whole chunks; running it again is harmless): %w", res.Rows(), err)
+	}
 	if !opt.DryRun {
 		// After the rows: a failure here leaves addresses both imported and suppressed,
 		// the safe side (they are not mailed) and fixed by running the import again.
@@ -98,6 +110,65 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		rep.Written = true
 	}
 	return rep, nil
+}
+
+// checkWholeFile reads all of r and reports its bad rows; a file that cannot be read
+// (no header, a read failure) is ErrBadInput. It returns a reader of the same bytes from
+// the start: r itself, rewound, when it can seek, or else a temporary copy made while
+// reading, which done removes.
+func checkWholeFile(r io.Reader) (again io.Reader, bad ImportReport, done func(), err error) {
+	done = func() {}
+	src := r
+	start := int64(-1)
+	if sk, ok := r.(io.Seeker); ok {
+		if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
+			start = off
+		}
+	}
+	var spool *os.File
+	if start < 0 {
+		if spool, err = os.CreateTemp("", "newsletter-import-*.csv"); err != nil {
+			return nil, bad, done, err
+		}
+		done = func() {
+			spool.Close()
+			os.Remove(spool.Name())
+		}
+		src = io.TeeReader(r, spool)
+	}
+	fail := func(err error) (io.Reader, ImportReport, func(), error) {
+		done()
+		return nil, ImportReport{}, func() {}, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	cr, err := subscriber.NewCSVReader(src)
+	if err != nil {
+		return fail(err)
+	}
+	for {
+		_, err := cr.Next()
+		var re subscriber.RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			if spool != nil {
+				_, err = spool.Seek(0, io.SeekStart)
+				again = spool
+			} else {
+				_, err = r.(io.Seeker).Seek(start, io.SeekStart)
+				again = r
+			}
+			if err != nil {
+				return fail(err)
+			}
+			return again, bad, done, nil
+		case errors.As(err, &re):
+			bad.BadRows++
+			if len(bad.Errors) < MaxReportedErrors {
+				bad.Errors = append(bad.Errors, re)
+			}
+		case err != nil:
+			return fail(err)
+		}
+	}
 }
 
 // importReader reads and checks the CSV in its own goroutine and hands the good
@@ -115,7 +186,7 @@ type importReader struct {
 
 	rep     ImportReport // Suppressed, BadRows, Errors
 	lift    [][]byte     // suppression hashes to lift after the import (Resubscribe)
-	readErr error        // a read failure; the import is rolled back
+	readErr error        // a read failure; the import stops
 	atEOF   bool         // the whole file was read
 }
 
@@ -136,10 +207,8 @@ func (rd *importReader) stream(ctx context.Context) store.SubscriberStream {
 			return rd.readErr
 		case !rd.atEOF:
 			// The reader stopped early, and only a cancelled ctx makes it do that
-			// when the writing side did not fail; never commit part of a file.
+			// when the writing side did not fail.
 			return fmt.Errorf("import stopped before the end of the file: %w", context.Cause(ctx))
-		case rd.opt.Strict && rd.rep.BadRows > 0:
-			return errStrictBadRows
 		}
 		return nil
 	}
@@ -206,9 +275,6 @@ func (rd *importReader) read(ctx context.Context) {
 		case err != nil:
 			rd.readErr = err
 			return
-		}
-		if rd.opt.Strict && rd.rep.BadRows > 0 {
-			continue // it will all be rolled back; read on only to report every bad row
 		}
 		if rd.skipSuppressed(row.Email) {
 			continue

@@ -374,11 +374,7 @@ func (s *Service) SubscriberByID(ctx context.Context, id int64) (newsletter.Subs
 // and the consent log; coming back (the resubscribe button, a person's own click) takes
 // the address off it. sub is the subscriber as the caller looked it up: its address keys
 // the suppression list (an address never changes), and its status is read again inside
-// the transaction.
-//
-// In `newsletter serve` the change goes through the store's transition journal: it is
-// recorded at once and applied within milliseconds, and what it reports is whether sub's
-// status, as looked up, differs from st.
+// the transaction. When it returns nil the change is committed.
 func (s *Service) ChangeStatus(ctx context.Context, sub newsletter.Subscriber, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
 	t := store.Transition{ID: sub.ID, Status: st, Hash: s.opt.Tokens.Digest(sub.Email)}
 	switch st {
@@ -388,9 +384,6 @@ func (s *Service) ChangeStatus(ctx context.Context, sub newsletter.Subscriber, s
 	case newsletter.StatusActive:
 		t.Event = store.ConsentEvent{Event: "resubscribed", Source: "web"}
 		t.Unsuppress = true
-	}
-	if recorded, err := s.opt.Store.RecordTransition(ctx, t, now); recorded || err != nil {
-		return recorded && sub.Status != st, err
 	}
 	return s.opt.Store.ApplyTransition(ctx, t, now)
 }

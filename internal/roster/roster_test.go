@@ -361,10 +361,11 @@ func TestHostileImport(t *testing.T) {
 	}
 }
 
-// TestImportAllOrNothing checks that an import that cannot finish, or that --strict
-// refuses, leaves the list as it was, even after many rows were written, and that
-// a dry run does too.
-func TestImportAllOrNothing(t *testing.T) {
+// TestImportStops checks that an import that cannot finish keeps whole chunks, says how
+// many rows it wrote and can be run again to the same end as one that did not stop;
+// that a strict import with a bad row anywhere, read whole first, writes nothing; and
+// that a dry run writes nothing.
+func TestImportStops(t *testing.T) {
 	good := bigCSV(2_500, "")
 	gone := errors.New("connection reset")
 	tests := []struct {
@@ -426,10 +427,58 @@ func TestImportAllOrNothing(t *testing.T) {
 					t.Fatalf("report %+v, want %+v", rep, tc.wantRep)
 				}
 			}
-			if _, total, _ := f.svc.List(context.Background(), roster.Filter{}); total != 0 {
-				t.Fatalf("%d rows kept", total)
+			_, total, _ := f.svc.List(context.Background(), roster.Filter{})
+			if tc.wantErr == nil {
+				if total != 0 {
+					t.Fatalf("%d rows kept", total)
+				}
+				noReader(t)
+				return
+			}
+			said := fmt.Sprintf("writing %d rows", total)
+			if total == 0 {
+				said = "nothing written"
+			}
+			if total%store.ImportChunk != 0 || rep.Rows() != total || !strings.Contains(err.Error(), said) {
+				t.Fatalf("%d rows kept, %d reported, error %q; want whole chunks, all reported", total, rep.Rows(), err)
 			}
 			noReader(t)
+			again, err := f.svc.Import(context.Background(), strings.NewReader(good), roster.ImportOptions{})
+			if err != nil || again.Added != 2_500-total || again.Unchanged != total || again.Updated != 0 {
+				t.Fatalf("running it again: %+v, %v; want the rest added and the %d kept unchanged", again.ImportResult, err, total)
+			}
+		})
+	}
+}
+
+// TestStrictImportOfAStream: a strict import of a reader that cannot seek (standard
+// input, an HTTP body) checks the whole of it first from a temporary copy, which it
+// removes, and then writes it, or nothing when a row is bad.
+func TestStrictImportOfAStream(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	good := bigCSV(1_200, "")
+	tests := []struct {
+		name  string
+		in    string
+		added int
+	}{
+		{"good", good, 1_200},
+		{"a bad row at the end", good + "not-an-address\n", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			rep, err := f.svc.Import(context.Background(), io.MultiReader(strings.NewReader(tc.in)), roster.ImportOptions{Strict: true})
+			if err != nil || rep.Added != tc.added || rep.Written != (tc.added > 0) {
+				t.Fatalf("report %+v, %v; want %d added", rep, err, tc.added)
+			}
+			if _, total, _ := f.svc.List(context.Background(), roster.Filter{}); total != tc.added {
+				t.Fatalf("%d rows on the list, want %d", total, tc.added)
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "newsletter-import-*")); len(left) != 0 {
+				t.Fatalf("left in the temporary directory: %v", left)
+			}
 		})
 	}
 }

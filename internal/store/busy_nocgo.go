@@ -4,6 +4,3 @@ package store
 
 // isBusy is false without cgo, where go-sqlite3 is a stand-in that opens no database.
 func isBusy(error) bool { return false }
-
-// isConstraint is false without cgo, as isBusy.
-func isConstraint(error) bool { return false }

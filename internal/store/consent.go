@@ -41,23 +41,17 @@ type Transition struct {
 	Unsuppress bool
 }
 
-// ApplyTransition writes t and reports whether the status changed. Calls that arrive
-// while another transaction of this process writes share the next transaction (group
-// commit, see transitionQueue); each returns once its own change is committed, or with its
-// own error and nothing of it written.
-//
-// With a journal open (OpenJournal), the transitions recorded there go first, so that a
-// later change of the same subscriber is not overtaken by an earlier one.
+// ApplyTransition writes t in a transaction of its own and reports whether the status
+// changed; when it returns nil, the change is committed.
 func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) (bool, error) {
 	if err := validTransition(t); err != nil {
 		return false, err
 	}
-	if j := db.journal.Load(); j != nil {
-		if err := j.drain(ctx); err != nil {
-			return false, fmt.Errorf("store: subscriber %d: waiting for the journal: %w", t.ID, err)
-		}
-	}
-	changed, err := db.transitions.apply(ctx, db, t, now)
+	var changed bool
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		changed, err = transitionTx(ctx, tx, t, now)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", t.ID, err)
 	}
@@ -77,9 +71,9 @@ func validTransition(t Transition) error {
 }
 
 // transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,
-// and then nothing is written. It runs as few statements as it can, since a batch of
-// transitions holds the write lock that a sender's ledger waits for: a one-click
-// unsubscribe is one UPDATE and two INSERTs.
+// and then nothing is written. It runs as few statements as it can, since it holds the
+// write lock that a sender's ledger waits for: a one-click unsubscribe is one UPDATE and
+// two INSERTs.
 func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
 	// The suppressed column's new value, NULL to keep it.
 	var suppressed sql.NullString

@@ -85,6 +85,9 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 	if limit <= 0 {
 		return nil, nil
 	}
+	if err := db.deliverable(); err != nil {
+		return nil, fmt.Errorf("store: issue %d: claim deliveries: %w", issueID, err)
+	}
 	var claimed []newsletter.Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		claimed, err = claimTx(ctx, tx, issueID, limit, now)
@@ -105,16 +108,21 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 			return nil, fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
 		}
 	}
+	// The outcomes are recorded even when no more rows may be claimed.
+	refused := db.deliverable()
 	var claimed []newsletter.Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		if err := recordTx(ctx, tx, outcomes, now); err != nil {
 			return err
 		}
-		if limit > 0 {
+		if limit > 0 && refused == nil {
 			claimed, err = claimTx(ctx, tx, issueID, limit, now)
 		}
 		return err
 	})
+	if err == nil && limit > 0 {
+		err = refused
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: issue %d: record and claim: %w", issueID, err)
 	}

@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"newsletter/internal/newsletter"
 
 	// Registers the "sqlite3" driver; this package is the only one that knows it.
 	_ "github.com/mattn/go-sqlite3"
@@ -28,35 +28,25 @@ var migrationFiles embed.FS
 
 // DB is the newsletter's database. It is safe for concurrent use.
 type DB struct {
-	// db is the pool: reads, and the single-statement writes, which wait for the
-	// write lock in SQLite's busy handler (busy_timeout).
+	// db is the pool: reads, and single-statement writes, which wait for the write lock in
+	// SQLite's busy handler (busy_timeout).
 	db *sql.DB
-	// writer is the one connection that runs this process's write transactions
-	// (inTx). It has no busy handler: begin polls for the write lock itself, see there.
+	// writer is the one connection that runs this process's write transactions (inTx). It
+	// has no busy handler: begin polls for the lock, see there.
 	writer *sql.DB
-	// writeMu lets one transaction of this process write at a time. SQLite allows one
-	// writer anyway; without this, concurrent BEGIN IMMEDIATEs collide and the losers
-	// wait for the lock instead of queueing here.
-	writeMu sync.Mutex
-	// lastCommit is when this process's last write transaction committed (under writeMu).
-	lastCommit time.Time
-	// path is the database file's.
-	path string
-	// journal, once OpenJournal has run, takes this process's RecordTransition calls.
-	journal atomic.Pointer[Journal]
-	// turns lets the processes writing this database take turns at the lock.
-	turns *writerTurns
-	// transitions group-commits ApplyTransition calls (one-click unsubscribes).
-	transitions transitionQueue
-	// checkpoints copies the WAL into the database file, off the writer's path.
-	checkpoints *checkpointer
+	// writing lets one write transaction of this process run at a time, in arrival order.
+	writing chan struct{}
+	timeout time.Duration // how long a write waits for the lock
+	// legacy is what Open found of an older version's unsubscribe journal (upgrade.go).
+	legacy LegacyJournal
 }
 
 // Connection settings, applied by go-sqlite3 to every pooled connection:
 //   - WAL lets readers (the web UI, exports) run while the sender writes.
 //   - foreign_keys is off by default in SQLite and is per connection.
-//   - busy_timeout makes a writer wait for the lock instead of failing at once
-//     (the pool's single statements; the writer connection waits in begin).
+//   - busy_timeout makes a writer wait for the lock (another connection's or process's
+//     transaction) instead of failing at once; every write transaction is short, so the
+//     wait is too.
 //   - _txlock=immediate starts every transaction with BEGIN IMMEDIATE, so the
 //     write lock is taken up front; a deferred transaction that later upgrades
 //     to a writer can fail with SQLITE_BUSY without waiting, which is what
@@ -64,18 +54,21 @@ type DB struct {
 //   - synchronous=NORMAL is durable enough under WAL (a power cut can lose the
 //     last commits, never corrupt the file) and much faster than FULL.
 //   - _stmt_cache_size keeps each connection's prepared statements: the ledger and
-//     unsubscribe transactions run the same few statements thousands of times, and
-//     re-parsing them was a quarter of a send's CPU.
+//     unsubscribe transactions run the same few statements thousands of times.
 const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64"
 
-// busyTimeout is how long a write waits for another connection's (or process's) write
-// transaction to end before it fails with SQLITE_BUSY: the pool's busy_timeout and
-// begin's deadline alike.
+// busyTimeout is how long a write waits for the write lock before it fails with
+// newsletter.ErrBusy.
 const busyTimeout = 5 * time.Second
 
 // Open opens (creating if needed) the SQLite database at path, creating its
 // directory, and brings its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, busyTimeout)
+}
+
+// open is Open with the busy timeout given.
+func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
@@ -87,57 +80,44 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
-	sqlDB, err := sql.Open("sqlite3", dsn+fmt.Sprintf("&_busy_timeout=%d", busyTimeout.Milliseconds()))
+	sqlDB, err := sql.Open("sqlite3", dsn+fmt.Sprintf("&_busy_timeout=%d", timeout.Milliseconds()))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// database/sql keeps 2 idle connections by default and closes the rest; under
-	// concurrent requests (the unsubscribe page looks its subscriber up) that meant
-	// opening connections all the time, each running the pragmas above and starting
-	// with an empty statement cache.
+	// concurrent requests that meant opening connections all the time, each running
+	// the pragmas above and starting with an empty statement cache.
 	sqlDB.SetMaxIdleConns(8)
-	// busy_timeout=0 removes SQLite's busy handler from the writer: begin waits instead.
-	writer := sql.OpenDB(newWriterConnector(dsn + "&_busy_timeout=0"))
-	// One connection, kept open: its prepared statements stay cached, and there is
-	// nothing for a second one to do while writeMu serialises the transactions.
+	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// One connection, kept open, so its prepared statements stay cached.
 	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	db := &DB{db: sqlDB, writer: writer, path: path, transitions: newTransitionQueue()}
-	db.checkpoints = startCheckpointer(sqlDB, db.finishCheckpoint)
+	db := &DB{db: sqlDB, writer: writer, writing: make(chan struct{}, 1), timeout: timeout}
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
 	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = db.closeAll()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.turns = openWriterTurns(path)
 	if err := db.migrate(ctx); err != nil {
-		_ = db.closeAll()
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := db.replayUnownedJournal(ctx); err != nil {
-		_ = db.closeAll()
+	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
+		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
 }
 
-func (db *DB) closeAll() error {
-	var jerr error
-	if j := db.journal.Load(); j != nil {
-		// Closed while still in place, so that a direct change meanwhile waits for it.
-		jerr = j.close()
-		db.journal.Store(nil)
-	}
-	db.checkpoints.stop()
-	return errors.Join(jerr, db.writer.Close(), db.db.Close(), db.turns.close())
-}
-
 // Close closes the database.
 func (db *DB) Close() error {
-	if err := db.closeAll(); err != nil {
+	if err := errors.Join(db.writer.Close(), db.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
@@ -241,99 +221,68 @@ func (db *DB) applyMigration(ctx context.Context, fsys fs.FS, m migration, now t
 }
 
 // inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams) on the writer
-// connection, committing when fn returns nil and rolling back otherwise.
+// connection, committing when fn returns nil and rolling back otherwise. A write lock not
+// had within the busy timeout (waiting for this process's other writes, then for other
+// processes') is newsletter.ErrBusy.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	db.writeMu.Lock()
-	defer db.writeMu.Unlock()
-	tx, err := db.begin(ctx)
+	deadline := time.Now().Add(db.timeout)
+	wait := time.NewTimer(db.timeout)
+	defer wait.Stop()
+	select {
+	case db.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return fmt.Errorf("%w: this process's other writes took the whole %s", newsletter.ErrBusy, db.timeout)
+	}
+	defer func() { <-db.writing }()
+	tx, err := db.begin(ctx, deadline)
 	if err != nil {
-		return err
+		return busy(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return busy(err)
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	db.lastCommit = time.Now()
-	db.checkpoints.committed()
-	return nil
-}
-
-// finishCheckpoint copies what the checkpointer's pool checkpoint left (the frames committed
-// while it ran: little) on the writer connection, between two of its transactions, so that
-// its next transaction finds the WAL fully copied and SQLite starts the WAL over. It holds
-// writeMu for that short copy only.
-func (db *DB) finishCheckpoint() {
-	db.writeMu.Lock()
-	defer db.writeMu.Unlock()
-	// SQLITE_BUSY (another process checkpointing) only means the next round does it.
-	_, _ = db.writer.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+	return busy(tx.Commit())
 }
 
 // Polling bounds for begin.
 const (
 	lockPollMin = 100 * time.Microsecond
 	lockPollMax = 500 * time.Microsecond
-	// How long begin lets another process's waiting writer go first, and how often it
-	// looks whether that one is in.
-	yieldMax  = 2 * time.Millisecond
-	yieldPoll = 50 * time.Microsecond
 )
 
-// begin starts a write transaction on the writer connection, waiting up to busyTimeout
-// for the write lock. It polls for the lock itself instead of leaving that to SQLite's
-// busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms
-// between tries: beside a `newsletter send` committing its ledger hundreds of times a
-// second, a writer kept missing the gaps and waited tens of milliseconds after the lock
-// was free (a 151 ms p99 for one-click unsubscribes). Polling every 0.1 to 0.5 ms finds
-// the lock soon after it is released. And since a process with work queued commits and
-// begins again at once, keeping the lock from a poller, a process that waits says so
-// (writerTurns) and one that has just committed lets it in first.
-func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
-	if time.Since(db.lastCommit) < lockPollMax {
-		// Right after our own commit: a process waiting for the lock goes first.
-		for start := time.Now(); db.turns.othersWaiting() && time.Since(start) < yieldMax; {
-			time.Sleep(yieldPoll)
-		}
-	}
-	deadline := time.Now().Add(busyTimeout)
-	wait := lockPollMin
-	var timer *time.Timer
-	waiting := false
-	defer func() {
-		if waiting {
-			db.turns.wait(false)
-		}
-	}()
+// begin starts a write transaction on the writer connection, trying until deadline while
+// another process holds the write lock. It polls every 0.1 to 0.5 ms instead of leaving the
+// wait to SQLite's busy handler, which sleeps 1, 2, 5, 10, … and then 100 ms between tries:
+// beside a send or an import, which commit and begin again at once, those sleeps kept
+// missing the moments the lock was free.
+func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
+	poll := lockPollMin
 	for {
 		tx, err := db.writer.BeginTx(ctx, nil)
 		if err == nil || !isBusy(err) || time.Now().After(deadline) {
-			if timer != nil {
-				timer.Stop()
-			}
 			return tx, err
 		}
-		if !waiting {
-			db.turns.wait(true)
-			waiting = true
-		}
-		// Up to wait, at random, so that two processes polling do not keep meeting.
-		d := wait/2 + rand.N(wait/2+1)
-		if timer == nil {
-			timer = time.NewTimer(d)
-		} else {
-			timer.Reset(d)
-		}
+		// Up to poll, at random, so that two processes polling do not keep meeting.
+		d := poll/2 + rand.N(poll/2+1)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return nil, ctx.Err()
-		case <-timer.C:
+		case <-time.After(d):
 		}
-		wait = min(2*wait, lockPollMax)
+		poll = min(2*poll, lockPollMax)
 	}
+}
+
+// busy marks SQLite's "database is locked" with newsletter.ErrBusy, for callers that
+// answer "try again later" to it.
+func busy(err error) error {
+	if err != nil && isBusy(err) {
+		return fmt.Errorf("%w: %w", newsletter.ErrBusy, err)
+	}
+	return err
 }
 
 // Times are stored as INTEGER unix seconds. Seconds rather than nanoseconds so

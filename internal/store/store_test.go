@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -112,39 +111,6 @@ func TestPragmas(t *testing.T) {
 	}
 	for _, c := range conns {
 		_ = c.Close()
-	}
-	// The writer waits for the lock in begin, not in SQLite's busy handler, and leaves
-	// checkpoints to the checkpointer; the pool keeps SQLite's own.
-	tests := []struct {
-		name           string
-		pool           *sql.DB
-		busy, autockpt int
-	}{
-		{"pool", db.db, 5000, 1000},
-		{"writer", db.writer, 0, writerAutoCheckpoint},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := tc.pool.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			var journal string
-			var fk, busy, sync, autockpt int
-			for q, dst := range map[string]any{
-				`PRAGMA journal_mode`: &journal, `PRAGMA foreign_keys`: &fk, `PRAGMA busy_timeout`: &busy,
-				`PRAGMA synchronous`: &sync, `PRAGMA wal_autocheckpoint`: &autockpt,
-			} {
-				if err := c.QueryRowContext(ctx, q).Scan(dst); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if journal != "wal" || fk != 1 || busy != tc.busy || sync != 1 || autockpt != tc.autockpt {
-				t.Errorf("journal_mode=%s foreign_keys=%d busy_timeout=%d synchronous=%d wal_autocheckpoint=%d, want wal 1 %d 1 %d",
-					journal, fk, busy, sync, autockpt, tc.busy, tc.autockpt)
-			}
-		})
 	}
 	// And the foreign keys are enforced, not just reported.
 	_, err := db.db.ExecContext(ctx, `INSERT INTO deliveries (issue_id, subscriber_id, status, updated_at) VALUES (999, 999, 'pending', 0)`)

@@ -109,19 +109,16 @@ func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscrib
 	if err != nil {
 		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
 	}
-	if j := db.journal.Load(); j != nil {
-		// A transition recorded but not applied yet is theirs already.
-		if st, ok := j.pendingStatus(id); ok {
-			s.Status = st
-		}
-	}
 	return s, nil
 }
 
 // ImportOptions controls ImportSubscribers.
 type ImportOptions struct {
 	Resubscribe bool // let rows re-activate addresses that unsubscribed or bounced
-	DryRun      bool // compute the result, then roll back
+	// DryRun computes the result chunk by chunk, rolling each chunk back. A row repeating
+	// an address of an earlier chunk is counted against the list as it is, not as the
+	// earlier row would have left it.
+	DryRun bool
 }
 
 // ImportResult counts what an import did (or, for a dry run, would do). Every
@@ -133,90 +130,97 @@ type ImportResult struct {
 	Kept      int // unsubscribed or bounced addresses not re-activated (and not otherwise touched)
 }
 
+// Rows is how many rows the result counts.
+func (r ImportResult) Rows() int { return r.Added + r.Updated + r.Unchanged + r.Kept }
+
+func (r *ImportResult) add(o ImportResult) {
+	r.Added += o.Added
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Kept += o.Kept
+}
+
 // SubscriberStream hands ImportSubscribers its rows: it calls yield for each row
 // in order, stops at the first error yield returns and returns it, and returns
 // its own error when it cannot go on (a read failure, a rejected file).
 type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 
-// ImportSubscribers adds or updates the rows of a stream in one transaction,
-// looking them up and writing them ImportChunk at a time, so that memory does
-// not grow with the stream. New addresses get the row's status (active when
-// empty), its CreatedAt (now when zero) and its Source ("import" when empty).
-// For an existing address a non-empty name that differs replaces the stored
-// one, and the row's status replaces the stored one, except that an
-// unsubscribed or bounced address is only re-activated (to active or pending)
-// with opt.Resubscribe. A later row for the same address, in the same chunk or
-// not, is an update of what the earlier one wrote, by the same rules. With
-// opt.DryRun nothing is kept. An error from rows, a bad row (empty email,
-// invalid status) or a cancelled ctx rolls the whole import back and is
-// returned, wrapped.
+// ImportSubscribers adds or updates the rows of a stream, ImportChunk rows to a
+// transaction, so that no transaction holds the write lock for long and memory does
+// not grow with the stream. New addresses get the row's status (active when empty),
+// its CreatedAt (now when zero) and its Source ("import" when empty), and a "joined"
+// consent event. For an existing address a non-empty name that differs replaces the
+// stored one, and the row's status replaces the stored one, except that an
+// unsubscribed or bounced address is only re-activated (to active or pending) with
+// opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
+// update of what the earlier one wrote, by the same rules, so running an import again
+// changes nothing more. An error from rows, a bad row (empty email, invalid status)
+// or a cancelled ctx stops the import: the chunks before it are committed and counted
+// in the result returned with the error; the one it was in is not.
 func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt ImportOptions, now time.Time) (ImportResult, error) {
 	var res ImportResult
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		imp, err := newImporter(ctx, tx, opt, now)
-		if err != nil {
-			return err
-		}
-		defer imp.close()
-		// New rows get their "joined" consent event in one statement at the end.
-		var lastID int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
-			return err
-		}
-		chunk := make([]newsletter.Subscriber, 0, ImportChunk)
-		n := 0
-		err = rows(func(r newsletter.Subscriber) error {
-			n++
-			if r.Email == "" {
-				return fmt.Errorf("row %d: empty email", n)
-			}
-			if r.Status != "" {
-				if err := validSubscriberStatus(r.Status); err != nil {
-					return fmt.Errorf("%s: %w", r.Email, err)
-				}
-			}
-			chunk = append(chunk, r)
-			if len(chunk) < ImportChunk {
-				return nil
-			}
-			err := imp.chunk(ctx, chunk, &res)
-			chunk = chunk[:0]
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if len(chunk) > 0 {
-			if err := imp.chunk(ctx, chunk, &res); err != nil {
+	imp := newImporter(opt, now)
+	chunk := make([]newsletter.Subscriber, 0, ImportChunk)
+	flush := func() error {
+		var part ImportResult
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			part = ImportResult{}
+			if err := imp.chunk(ctx, tx, chunk, &part); err != nil {
 				return err
 			}
+			if opt.DryRun {
+				return errDryRun
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errDryRun) {
+			return err
 		}
-		if opt.DryRun {
-			return errDryRun
+		res.add(part)
+		chunk = chunk[:0]
+		return nil
+	}
+	n := 0
+	err := rows(func(r newsletter.Subscriber) error {
+		n++
+		if r.Email == "" {
+			return fmt.Errorf("row %d: empty email", n)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, at)
-			SELECT id, 'joined', source, created_at FROM subscribers WHERE id > ?`, lastID)
-		return err
+		if r.Status != "" {
+			if err := validSubscriberStatus(r.Status); err != nil {
+				return fmt.Errorf("%s: %w", r.Email, err)
+			}
+		}
+		chunk = append(chunk, r)
+		if len(chunk) < ImportChunk {
+			return nil
+		}
+		return flush()
 	})
-	if err != nil && !errors.Is(err, errDryRun) {
+	if err == nil && len(chunk) > 0 {
+		err = flush()
+	}
+	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			// database/sql rolls back a transaction whose context ends, so the
 			// statement that notices fails with "statement is closed" or the like;
 			// the cancellation is the cause worth reporting.
 			err = fmt.Errorf("%w: %w", ctxErr, err)
 		}
-		return ImportResult{}, fmt.Errorf("store: import subscribers: %w", err)
+		return res, fmt.Errorf("store: import subscribers: %w", err)
 	}
 	return res, nil
 }
 
-// errDryRun makes inTx roll a dry-run import back.
+// errDryRun makes inTx roll a dry-run chunk back.
 var errDryRun = errors.New("dry run")
 
-// ImportChunk is how many addresses one lookup query asks for. Per-statement
-// overhead (cgo, database/sql) dominates SQLite's own work here, so looking
-// rows up in chunks rather than one by one is what keeps a million-row import
-// to seconds; an unchanged row then costs no statement of its own.
+// ImportChunk is how many rows one import transaction writes, and how many
+// addresses its one lookup query asks for. Per-statement overhead (cgo,
+// database/sql) dominates SQLite's own work here, so looking rows up in chunks
+// rather than one by one is what keeps a million-row import to seconds; an
+// unchanged row then costs no statement of its own. A chunk's transaction takes
+// milliseconds.
 const ImportChunk = 500
 
 // maxInsertRows is the most new addresses one INSERT writes, for the same
@@ -230,15 +234,12 @@ const insertColumns = `email, name, status, source, created_at, updated_at, unsu
 
 const insertWidth = 7 // values per row of insertColumns
 
+// importer writes an import's chunks, each in a transaction of its own (chunk).
 type importer struct {
-	tx     *sql.Tx
-	opt    ImportOptions
-	now    time.Time
-	lookup *sql.Stmt
-	idOf   *sql.Stmt
-	update *sql.Stmt
-	insert map[int]*sql.Stmt // n-row INSERTs (n a power of two), prepared when first needed
-	args   []any
+	opt  ImportOptions
+	now  time.Time
+	tx   *sql.Tx // the current chunk's
+	args []any
 	// known maps a folded address to its state, for the current chunk: the
 	// rows the lookup found, and every row of the chunk since, so that a second
 	// row for an address in the same chunk updates what the first one wrote
@@ -255,58 +256,46 @@ type knownSubscriber struct {
 	status newsletter.SubscriberStatus
 }
 
-func newImporter(ctx context.Context, tx *sql.Tx, opt ImportOptions, now time.Time) (*importer, error) {
-	imp := &importer{
-		tx:     tx,
-		opt:    opt,
-		now:    now,
-		insert: make(map[int]*sql.Stmt),
-		args:   make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
-		known:  make(map[string]knownSubscriber, ImportChunk),
-		added:  make([]newsletter.Subscriber, 0, ImportChunk),
-	}
-	var err error
-	// email IN (...) compares with the column's NOCASE collation and uses its index.
-	imp.lookup, err = tx.PrepareContext(ctx, `SELECT id, email, name, status FROM subscribers WHERE email IN (?`+
-		strings.Repeat(`, ?`, ImportChunk-1)+`)`)
-	if err == nil {
-		imp.idOf, err = tx.PrepareContext(ctx, `SELECT id FROM subscribers WHERE email = ?`)
-	}
-	if err == nil {
-		imp.update, err = tx.PrepareContext(ctx, `
-			UPDATE subscribers SET name = ?1, status = ?2, updated_at = ?3,
-				unsubscribed_at = CASE ?2
-					WHEN 'unsubscribed' THEN COALESCE(unsubscribed_at, ?3)
-					WHEN 'active' THEN NULL
-					ELSE unsubscribed_at END,
-				suppressed = CASE WHEN ?2 IN ('active', 'pending') THEN '' ELSE suppressed END
-			WHERE id = ?4`)
-	}
-	if err != nil {
-		imp.close()
-		return nil, err
-	}
-	return imp, nil
-}
-
-func (imp *importer) close() {
-	for _, st := range []*sql.Stmt{imp.lookup, imp.idOf, imp.update} {
-		if st != nil {
-			_ = st.Close()
-		}
-	}
-	for _, st := range imp.insert {
-		_ = st.Close()
+func newImporter(opt ImportOptions, now time.Time) *importer {
+	return &importer{
+		opt:   opt,
+		now:   now,
+		args:  make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
+		known: make(map[string]knownSubscriber, ImportChunk),
+		added: make([]newsletter.Subscriber, 0, ImportChunk),
 	}
 }
 
-func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, res *ImportResult) error {
-	// A short last chunk repeats its last address to fill the prepared IN list.
+// The statements of a chunk. email IN (...) compares with the column's NOCASE collation
+// and uses its index.
+var (
+	importLookup = `SELECT id, email, name, status FROM subscribers WHERE email IN (?` +
+		strings.Repeat(`, ?`, ImportChunk-1) + `)`
+	importUpdate = `
+		UPDATE subscribers SET name = ?1, status = ?2, updated_at = ?3,
+			unsubscribed_at = CASE ?2
+				WHEN 'unsubscribed' THEN COALESCE(unsubscribed_at, ?3)
+				WHEN 'active' THEN NULL
+				ELSE unsubscribed_at END,
+			suppressed = CASE WHEN ?2 IN ('active', 'pending') THEN '' ELSE suppressed END
+		WHERE id = ?4`
+)
+
+// chunk writes rows in tx and counts them in res; the new addresses get their "joined"
+// consent event in one statement at the end.
+func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
+	imp.tx = tx
+	imp.added = imp.added[:0]
+	var lastID int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
+		return err
+	}
+	// A short last chunk repeats its last address to fill the IN list.
 	for i := range ImportChunk {
 		imp.args[i] = rows[min(i, len(rows)-1)].Email
 	}
 	clear(imp.known)
-	found, err := imp.lookup.QueryContext(ctx, imp.args[:ImportChunk]...)
+	found, err := tx.QueryContext(ctx, importLookup, imp.args[:ImportChunk]...)
 	if err != nil {
 		return err
 	}
@@ -320,6 +309,9 @@ func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, re
 		imp.known[foldEmail(email)] = k
 	}
 	if err := found.Err(); err != nil {
+		return err
+	}
+	if err := found.Close(); err != nil {
 		return err
 	}
 
@@ -353,17 +345,22 @@ func (imp *importer) chunk(ctx context.Context, rows []newsletter.Subscriber, re
 			if err := imp.flush(ctx); err != nil {
 				return err
 			}
-			if err := imp.idOf.QueryRowContext(ctx, r.Email).Scan(&k.id); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM subscribers WHERE email = ?`, r.Email).Scan(&k.id); err != nil {
 				return fmt.Errorf("%s: %w", r.Email, err)
 			}
 		}
-		if _, err := imp.update.ExecContext(ctx, name, status, unix(imp.now), k.id); err != nil {
+		if _, err := tx.ExecContext(ctx, importUpdate, name, status, unix(imp.now), k.id); err != nil {
 			return fmt.Errorf("%s: %w", r.Email, err)
 		}
 		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status}
 		res.Updated++
 	}
-	return imp.flush(ctx)
+	if err := imp.flush(ctx); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, at)
+		SELECT id, 'joined', source, created_at FROM subscribers WHERE id > ?`, lastID)
+	return err
 }
 
 // flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
@@ -373,15 +370,11 @@ func (imp *importer) flush(ctx context.Context) error {
 		for n > len(imp.added) {
 			n /= 2
 		}
-		st, err := imp.insertStmt(ctx, n)
-		if err != nil {
-			return err
-		}
 		args := imp.args[:0]
 		for _, r := range imp.added[:n] {
 			args = imp.addArgs(args, r)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		if _, err := imp.tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
 			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
 		}
 		imp.added = imp.added[n:]
@@ -390,18 +383,11 @@ func (imp *importer) flush(ctx context.Context) error {
 	return nil
 }
 
-func (imp *importer) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st, ok := imp.insert[n]; ok {
-		return st, nil
-	}
+// insertStatement is the INSERT of n new addresses (n a power of two up to maxInsertRows,
+// so that each connection's statement cache keeps the few there are).
+func insertStatement(n int) string {
 	row := `(?` + strings.Repeat(`, ?`, insertWidth-1) + `)`
-	st, err := imp.tx.PrepareContext(ctx, `INSERT INTO subscribers (`+insertColumns+`) VALUES `+
-		row+strings.Repeat(`, `+row, n-1))
-	if err != nil {
-		return nil, err
-	}
-	imp.insert[n] = st
-	return st, nil
+	return `INSERT INTO subscribers (` + insertColumns + `) VALUES ` + row + strings.Repeat(`, `+row, n-1)
 }
 
 // addArgs appends the values of insertColumns for a new address.
@@ -533,7 +519,7 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 // SetSubscriberStatus moves subscriber id to st and reports whether anything
 // changed; setting the status it already has is a no-op. Moving to
 // unsubscribed records when; moving back to active clears that. It is a
-// Transition of the status alone, group-committed like ApplyTransition.
+// Transition of the status alone.
 func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
 	if err := validSubscriberStatus(st); err != nil {
 		return false, fmt.Errorf("store: subscriber %d: %w", id, err)

@@ -363,9 +363,10 @@ func TestImportSubscribersDuplicatesInOneChunk(t *testing.T) {
 	}
 }
 
-// TestImportSubscribersRollsBack checks that an import that stops part way, after
-// some chunks were written, keeps nothing.
-func TestImportSubscribersRollsBack(t *testing.T) {
+// TestImportSubscribersStopsAtAChunk checks that an import that stops part way keeps the
+// whole chunks before it and says how many rows they were, and that running the whole
+// import again adds the rest and changes nothing of what was written.
+func TestImportSubscribersStopsAtAChunk(t *testing.T) {
 	readFailed := errors.New("read failed")
 	rows := func(n int, last error) SubscriberStream {
 		return func(yield func(newsletter.Subscriber) error) error {
@@ -403,14 +404,25 @@ func TestImportSubscribersRollsBack(t *testing.T) {
 					})
 				}
 			}
-			_, err := db.ImportSubscribers(ctx, stream, ImportOptions{}, t0)
+			res, err := db.ImportSubscribers(ctx, stream, ImportOptions{}, t0)
 			errIs(t, err, tc.wantErr)
 			counts, err := db.CountSubscribers(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if counts[newsletter.StatusActive] != 0 {
-				t.Fatalf("a failed import kept %d rows", counts[newsletter.StatusActive])
+			if kept := counts[newsletter.StatusActive]; kept != ImportChunk*2 || res.Rows() != kept {
+				t.Fatalf("the stopped import kept %d rows and reports %d, want the two whole chunks before the failure", kept, res.Rows())
+			}
+			again, err := db.ImportSubscribers(context.Background(), rows(ImportChunk*3, nil), ImportOptions{}, t0)
+			if err != nil || again.Added != ImportChunk || again.Unchanged != ImportChunk*2 || again.Updated != 0 {
+				t.Fatalf("running it again: %+v, %v; want the last chunk added and the rest unchanged", again, err)
+			}
+			var joined int
+			if err := db.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM consent_events WHERE event = 'joined'`).Scan(&joined); err != nil {
+				t.Fatal(err)
+			}
+			if joined != ImportChunk*3 {
+				t.Fatalf("%d joined events for %d subscribers", joined, ImportChunk*3)
 			}
 		})
 	}

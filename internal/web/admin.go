@@ -234,6 +234,7 @@ func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {
 }
 
 func (a *Admin) failErr(w http.ResponseWriter, err error) {
+	busy(w, err)
 	code, msg := errorStatus(err)
 	if code == http.StatusInternalServerError {
 		a.opt.Logger.Error("web: admin", "err", err)
@@ -256,6 +257,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, newsletter.ErrNotFound):
 		return http.StatusNotFound, "no such subscriber"
+	case errors.Is(err, newsletter.ErrBusy):
+		return http.StatusServiceUnavailable, "the database is busy and nothing was changed; try again in a moment"
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -42,6 +42,7 @@ func (a *Admin) writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (a *Admin) apiError(w http.ResponseWriter, err error) {
+	busy(w, err)
 	code, msg := errorStatus(err)
 	if code == http.StatusInternalServerError {
 		a.opt.Logger.Error("web: api", "err", err)

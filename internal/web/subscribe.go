@@ -137,6 +137,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 	outcome, err := s.opt.Roster.SignUp(r.Context(), roster.SignUp{Email: addr, Name: name, IP: ip})
 	if err != nil {
 		s.opt.Logger.Error("web: sign-up", "err", err)
+		busy(w, err)
 		s.fail(w, http.StatusServiceUnavailable, "We could not send the confirmation email just now. Please try again in a few minutes.")
 		return
 	}
@@ -181,6 +182,9 @@ func (s *Subscribe) target(w http.ResponseWriter, err error) bool {
 		s.fail(w, http.StatusGone, "This confirmation link has expired. Please sign up again to get a new one.")
 	case errors.Is(err, roster.ErrLinkInvalid):
 		s.fail(w, http.StatusNotFound, "This confirmation link is not valid. If you copied it from an email, please check that it is complete.")
+	case busy(w, err):
+		s.opt.Logger.Warn("web: confirm: database busy", "err", err)
+		s.fail(w, http.StatusServiceUnavailable, busyMessage)
 	default:
 		s.opt.Logger.Error("web: confirm", "err", err)
 		s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")

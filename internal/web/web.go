@@ -107,20 +107,12 @@ type Options struct {
 	Page        Page
 	Now         func() time.Time
 	Logger      *slog.Logger
-	// MaxConcurrent, when above 0, is how many unsubscribe requests are handled at once;
-	// the others wait their turn in the order they came. Only for Subscribers whose
-	// ChangeStatus does not wait for the database's write lock (the store's journal):
-	// where it does, requests waiting together share a transaction, and taking turns
-	// would give each its own.
-	MaxConcurrent int
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	opt Options
-	// turns admits MaxConcurrent requests at a time (see admitted); nil: no limit.
-	turns chan struct{}
-	page  *template.Template
+	opt  Options
+	page *template.Template
 	// cut holds the pages that differ only by the subscriber's address, keyed by state
 	// (see addressPage), and htmlText escapes the address into them.
 	cut      map[string]addressPage
@@ -146,9 +138,6 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opt: opt, page: page, cut: make(map[string]addressPage), htmlText: newHTMLText()}
-	if opt.MaxConcurrent > 0 {
-		s.turns = make(chan struct{}, opt.MaxConcurrent)
-	}
 	for _, state := range []string{stateConfirm, stateUnsubscribed, stateResubscribed} {
 		if p, ok := s.cutPage(pageData{Title: stateTitle(state), State: state}); ok {
 			s.cut[state] = p
@@ -179,31 +168,8 @@ func Handler(groups ...Registrar) http.Handler {
 
 // Register adds the unsubscribe routes.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /unsubscribe/{token}", s.admitted(s.showUnsubscribe))
-	mux.HandleFunc("POST /unsubscribe/{token}", s.admitted(s.postUnsubscribe))
-}
-
-// admitted runs h for at most MaxConcurrent requests at a time, the others waiting in the
-// order they came (a full channel hands its free slot to the sender that has waited longest).
-// When the handler is CPU and a short append, more at once only adds contention: running
-// every request at once, they overtook each other at the journal's lock and the database
-// pool. Under wrk's 32 connections on 2 cores (three pairs of 6 s runs, alternated) two at a
-// time gave a p99 of 17.5–19.7 ms idle against 22.1–25.7 with no limit, and 20.7–24.0 ms
-// beside a send against 24.1–26.1, at the same rate; one at a time, what serve uses on 2
-// cores, did better still (see cmdServe).
-func (s *Server) admitted(h http.HandlerFunc) http.HandlerFunc {
-	if s.turns == nil {
-		return h
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case s.turns <- struct{}{}:
-		case <-r.Context().Done():
-			return // the client is gone
-		}
-		defer func() { <-s.turns }()
-		h(w, r)
-	}
+	mux.HandleFunc("GET /unsubscribe/{token}", s.showUnsubscribe)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.postUnsubscribe)
 }
 
 type pageData struct {
@@ -324,8 +290,26 @@ func (s *Server) fail(w http.ResponseWriter, code int, msg string) {
 }
 
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	if busy(w, err) {
+		s.opt.Logger.Warn("web: "+what+": database busy", "err", err)
+		s.fail(w, http.StatusServiceUnavailable, busyMessage)
+		return
+	}
 	s.opt.Logger.Error("web: "+what, "err", err)
 	s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
+}
+
+// busyMessage is the page's text for a 503 from a busy database.
+const busyMessage = "We are busy just now and nothing was changed. Please try again in a moment."
+
+// busy reports whether err is a write that did not get the database's lock in time (nothing
+// was written) and, if so, sets the Retry-After header of the 503 the caller answers.
+func busy(w http.ResponseWriter, err error) bool {
+	if !errors.Is(err, newsletter.ErrBusy) {
+		return false
+	}
+	w.Header().Set("Retry-After", "1")
+	return true
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, data pageData) {

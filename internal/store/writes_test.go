@@ -258,12 +258,11 @@ func TestWritesWaitForAnotherWriter(t *testing.T) {
 	}
 }
 
-// TestTransitionBatch puts transitions into one batch: the one whose subscriber is gone and
-// the one that breaks a constraint halfway fail alone, with nothing of them written, and
-// the others commit with their own results.
-func TestTransitionBatch(t *testing.T) {
+// TestApplyTransition: each transition commits on its own, with its own outcome; one whose
+// subscriber is gone or that breaks a constraint halfway writes nothing.
+func TestApplyTransition(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "batch.db")
+	path := filepath.Join(t.TempDir(), "apply.db")
 	db := openAt(t, path)
 	ids := addSubscribers(t, db, "reader", 5)
 	bogus := leave(ids[4])
@@ -283,29 +282,11 @@ func TestTransitionBatch(t *testing.T) {
 		{"third", leave(ids[2]), true, nil, false},
 		{"status only", Transition{ID: ids[3], Status: newsletter.StatusBounced}, true, nil, false},
 	}
-	// Holding the leader's token while they queue makes them one batch, in this order.
-	<-db.transitions.lead
-	type result struct {
-		changed bool
-		err     error
-	}
-	results := make([]chan result, len(tests))
-	for i, tc := range tests {
-		results[i] = make(chan result, 1)
-		go func() {
-			c, err := db.ApplyTransition(ctx, tc.t, t0)
-			results[i] <- result{c, err}
-		}()
-		for len(db.transitions.reqs) < i+1 {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	db.transitions.lead <- struct{}{}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := <-results[i]
-			if r.changed != tc.changed || (r.err != nil) != tc.fails || (tc.err != nil && !errors.Is(r.err, tc.err)) {
-				t.Fatalf("changed %v, error %v; want %v, failure %v (%v)", r.changed, r.err, tc.changed, tc.fails, tc.err)
+			changed, err := db.ApplyTransition(ctx, tc.t, t0)
+			if changed != tc.changed || (err != nil) != tc.fails || (tc.err != nil && !errors.Is(err, tc.err)) {
+				t.Fatalf("changed %v, error %v; want %v, failure %v (%v)", changed, err, tc.changed, tc.fails, tc.err)
 			}
 		})
 	}
@@ -330,8 +311,8 @@ func TestTransitionBatch(t *testing.T) {
 	}
 }
 
-// TestTransitionCancelledBeforeItsTurn: a caller that has gone changes nothing.
-func TestTransitionCancelledBeforeItsTurn(t *testing.T) {
+// TestTransitionCancelled: a caller that has gone changes nothing.
+func TestTransitionCancelled(t *testing.T) {
 	db := openTestDB(t)
 	ids := addSubscribers(t, db, "reader", 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -344,9 +325,49 @@ func TestTransitionCancelledBeforeItsTurn(t *testing.T) {
 	}
 }
 
+// TestTransitionVisibleAtOnce: a change ApplyTransition has returned is what another
+// handle on the file (another process) reads next.
+func TestTransitionVisibleAtOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "visible.db")
+	db := openAt(t, path)
+	ids := addSubscribers(t, db, "reader", 20)
+	other := openAt(t, path)
+	for _, id := range ids {
+		if _, err := db.ApplyTransition(ctx, leave(id), t0); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := other.SubscriberByID(ctx, id); err != nil || s.Status != newsletter.StatusUnsubscribed {
+			t.Fatalf("the other handle right after the change: %+v, %v", s, err)
+		}
+	}
+}
+
+// TestWriteBusyPastTheTimeout: a write that does not get the lock within the busy timeout
+// fails with newsletter.ErrBusy and writes nothing.
+func TestWriteBusyPastTheTimeout(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "busy.db")
+	db, err := open(ctx, path, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ids := addSubscribers(t, db, "reader", 1)
+	release := holdWriteLock(t, path)
+	_, err = db.ApplyTransition(ctx, leave(ids[0]), t0)
+	release()
+	if !errors.Is(err, newsletter.ErrBusy) {
+		t.Fatalf("error %v, want newsletter.ErrBusy", err)
+	}
+	if s, err := db.SubscriberByID(ctx, ids[0]); err != nil || s.Status != newsletter.StatusActive {
+		t.Fatalf("after the busy write: %+v, %v", s, err)
+	}
+}
+
 // TestCloseLeavesNoWAL: after writes, Close folds the WAL into the database file and
 // removes it, so that the file alone is the whole database (the benchmark and operators
-// copy it). The checkpointer must not leave an interrupt behind that stops that.
+// copy it).
 func TestCloseLeavesNoWAL(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {

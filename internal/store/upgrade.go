@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// Versions before this one answered one-click unsubscribes from a file beside the
+// database, PATH-transitions, and applied it to the database later; a crash could leave
+// answered unsubscribes in it. Open applies what such a file holds, once (journal_state
+// records how far, as the old version did), and removes it. A damaged record cannot be
+// applied: the file then stays, for the operator to look at, and deliveries are refused
+// (ErrJournalDamaged) until DropLegacyJournal removes it.
+//
+// The file: a header "NLTJ1 " + 32 hex digits (its epoch) + "\n", then records, each a
+// little-endian uint32 length, a little-endian CRC-32C of the payload, and the payload,
+// one JSON object.
+const (
+	legacySuffix    = "-transitions"
+	legacyMagic     = "NLTJ1 "
+	legacyHeaderLen = len(legacyMagic) + 32 + 1
+	legacyRecHeader = 8
+	legacyMaxRecord = 64 << 10
+	legacyBatch     = 1000 // records per transaction
+)
+
+var legacyCRC = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrJournalDamaged is wrapped by the error of a delivery claim while an older version's
+// journal with damaged records is beside the database.
+var ErrJournalDamaged = errors.New("an older version's unsubscribe journal is damaged")
+
+// JournalDamage is a stretch of an old journal that could not be applied.
+type JournalDamage struct {
+	Offset int64 // bytes from the start of the file
+	Length int64
+	Reason string
+}
+
+// LegacyJournal is what Open found of an older version's journal.
+type LegacyJournal struct {
+	Path    string // "" when there was none
+	Applied int    // records this Open applied
+	Damaged []JournalDamage
+}
+
+// Error describes the damage, naming the file and where in it.
+func (j LegacyJournal) Error() string {
+	parts := make([]string, 0, len(j.Damaged))
+	for _, d := range j.Damaged {
+		parts = append(parts, fmt.Sprintf("offset %d, %d bytes: %s", d.Offset, d.Length, d.Reason))
+	}
+	return fmt.Sprintf("%s: %s (%s): the unsubscribes in those bytes could not be applied, "+
+		"so nothing is sent until the file is removed", j.Path, ErrJournalDamaged, strings.Join(parts, "; "))
+}
+
+func (j LegacyJournal) Unwrap() error { return ErrJournalDamaged }
+
+// LegacyJournal reports what Open found of an older version's journal, and whether damage
+// in it still blocks deliveries (the file is still there).
+func (db *DB) LegacyJournal() LegacyJournal {
+	return db.legacy
+}
+
+// DropLegacyJournal removes an older version's journal whose damaged records the operator
+// has dealt with (its intact ones are applied already), which lets deliveries go on.
+func (db *DB) DropLegacyJournal() error {
+	if db.legacy.Path == "" {
+		return nil
+	}
+	if err := os.Remove(db.legacy.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %w", err)
+	}
+	db.legacy.Damaged = nil
+	return nil
+}
+
+// deliverable is nil unless a damaged old journal is still beside the database.
+func (db *DB) deliverable() error {
+	if len(db.legacy.Damaged) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(db.legacy.Path); errors.Is(err, fs.ErrNotExist) {
+		return nil // removed meanwhile, by another process
+	}
+	return db.legacy
+}
+
+// legacyRecord is an old journal record's payload.
+type legacyRecord struct {
+	ID         int64  `json:"id"`
+	Status     string `json:"status,omitempty"`
+	Event      string `json:"event,omitempty"`
+	Source     string `json:"source,omitempty"`
+	IP         string `json:"ip,omitempty"`
+	EventAt    int64  `json:"event_at,omitempty"` // unix nanoseconds
+	Hash       []byte `json:"hash,omitempty"`
+	Suppress   string `json:"suppress,omitempty"`
+	Unsuppress bool   `json:"unsuppress,omitempty"`
+	At         int64  `json:"at"` // unix nanoseconds
+}
+
+type legacyEntry struct {
+	end int64 // offset just past the record
+	t   Transition
+	now time.Time
+}
+
+// applyLegacyJournal applies the journal an older version left beside the database at
+// dbPath, if any, and removes it unless part of it is damaged.
+func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJournal, error) {
+	// The old version's lock file for taking turns at the write lock holds no data.
+	_ = os.Remove(dbPath + "-writers")
+	path := dbPath + legacySuffix
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return LegacyJournal{}, nil
+	}
+	if err != nil {
+		return LegacyJournal{}, fmt.Errorf("unsubscribe journal of an older version: %w", err)
+	}
+	lj := LegacyJournal{Path: path}
+	epoch, entries, damaged := decodeLegacy(data)
+	lj.Damaged = damaged
+	for i := 0; i < len(entries); i += legacyBatch {
+		n, err := db.applyLegacy(ctx, epoch, entries[i:min(i+legacyBatch, len(entries))])
+		lj.Applied += n
+		if err != nil {
+			return lj, fmt.Errorf("unsubscribe journal of an older version, %s: %w", path, err)
+		}
+	}
+	if len(damaged) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return lj, fmt.Errorf("unsubscribe journal of an older version: %w", err)
+		}
+	}
+	return lj, nil
+}
+
+// applyLegacy applies the entries not yet applied (journal_state, read inside the
+// transaction, so two processes opening the database at once apply each record once) and
+// returns how many it applied.
+func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEntry) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		var doneEpoch string
+		var applied int64
+		err := tx.QueryRowContext(ctx, `SELECT epoch, applied FROM journal_state WHERE id = 1`).Scan(&doneEpoch, &applied)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if doneEpoch != epoch {
+			applied = 0
+		}
+		for _, e := range entries {
+			if e.end <= applied {
+				continue
+			}
+			// A subscriber erased since is nothing to apply.
+			if _, err := transitionTx(ctx, tx, e.t, e.now); err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+				return fmt.Errorf("record ending at offset %d: %w", e.end, err)
+			}
+			n++
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO journal_state (id, epoch, applied) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, applied = excluded.applied`,
+			epoch, max(applied, entries[len(entries)-1].end))
+		return err
+	})
+	return n, err
+}
+
+// decodeLegacy reads an old journal: its epoch, the intact records in order, and the
+// stretches that are not intact records. Past a damaged stretch it looks for the next
+// intact record byte by byte: a length and a CRC-32C that match a JSON payload do not
+// happen by chance.
+func decodeLegacy(data []byte) (epoch string, entries []legacyEntry, damaged []JournalDamage) {
+	if len(data) == 0 {
+		return "", nil, nil
+	}
+	if len(data) < legacyHeaderLen || string(data[:len(legacyMagic)]) != legacyMagic || data[legacyHeaderLen-1] != '\n' {
+		return "", nil, []JournalDamage{{Offset: 0, Length: int64(len(data)), Reason: "not an unsubscribe journal (bad header)"}}
+	}
+	epoch = string(data[len(legacyMagic) : legacyHeaderLen-1])
+	if _, err := hex.DecodeString(epoch); err != nil {
+		return "", nil, []JournalDamage{{Offset: 0, Length: int64(len(data)), Reason: "not an unsubscribe journal (bad epoch)"}}
+	}
+	bad := int64(-1) // start of the damaged stretch being skipped, -1 for none
+	var badReason string
+	closeBad := func(end int64) {
+		if bad >= 0 {
+			damaged = append(damaged, JournalDamage{Offset: bad, Length: end - bad, Reason: badReason})
+			bad = -1
+		}
+	}
+	for off := int64(legacyHeaderLen); off < int64(len(data)); {
+		e, n, reason := readLegacyRecord(data[off:])
+		switch {
+		case n > 0 && reason == "":
+			closeBad(off)
+			e.end = off + n
+			entries = append(entries, e)
+			off += n
+		case n > 0:
+			// Intact but not a change that can be applied.
+			closeBad(off)
+			damaged = append(damaged, JournalDamage{Offset: off, Length: n, Reason: reason})
+			off += n
+		default:
+			if bad < 0 {
+				bad, badReason = off, reason
+			}
+			off++
+		}
+	}
+	closeBad(int64(len(data)))
+	return epoch, entries, damaged
+}
+
+// readLegacyRecord reads the record at the start of b. n is its length when it is intact
+// (then reason, if any, says why it cannot be applied), 0 when it is not (reason says why).
+func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
+	if len(b) < legacyRecHeader {
+		return e, 0, "cut short"
+	}
+	size := int64(binary.LittleEndian.Uint32(b))
+	if size > legacyMaxRecord || int64(len(b)) < legacyRecHeader+size {
+		return e, 0, "cut short or bad length"
+	}
+	payload := b[legacyRecHeader : legacyRecHeader+size]
+	if size == 0 || payload[0] != '{' || crc32.Checksum(payload, legacyCRC) != binary.LittleEndian.Uint32(b[4:]) {
+		return e, 0, "checksum mismatch"
+	}
+	var r legacyRecord
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return e, 0, "unreadable record"
+	}
+	n = legacyRecHeader + size
+	e.now = time.Unix(0, r.At)
+	e.t = Transition{ID: r.ID, Status: newsletter.SubscriberStatus(r.Status),
+		Event: ConsentEvent{Event: r.Event, Source: r.Source, IP: r.IP}, Hash: r.Hash, Suppress: r.Suppress, Unsuppress: r.Unsuppress}
+	if r.EventAt != 0 {
+		e.t.Event.At = time.Unix(0, r.EventAt)
+	}
+	if err := validTransition(e.t); err != nil {
+		return e, n, err.Error()
+	}
+	switch r.Suppress {
+	case "", SuppressUnsubscribed, SuppressBounced, SuppressComplained, SuppressManual, SuppressErased:
+	default:
+		return e, n, fmt.Sprintf("subscriber %d: unknown suppression reason %q", r.ID, r.Suppress)
+	}
+	return e, n, ""
+}
