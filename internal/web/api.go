@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"time"
@@ -184,7 +186,25 @@ type apiRowError struct {
 	Error string `json:"error"`
 }
 
-// apiImport takes a CSV body (header row; email, name, status, subscribed_at) with
+// filePart is the part named "file" of r's multipart body, the fields before it skipped.
+func filePart(r *http.Request) (*multipart.Part, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errors.New("body: want a multipart/form-data upload with a file field")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, errors.New("body: the upload has no file field")
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+	}
+}
+
+// apiImport takes a CSV body (header row; email, name, status, subscribed_at), as text/csv
+// or as the file field of a multipart/form-data upload, with
 // ?dry_run, ?strict and ?resubscribe, and answers with the row report.
 func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport)
@@ -203,7 +223,16 @@ func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 			*p.dst = b
 		}
 	}
-	rep, err := a.opt.Roster.Import(r.Context(), r.Body, opt)
+	body := io.Reader(r.Body)
+	if bodyTypeIn(r, []string{typeMultipart}) {
+		part, err := filePart(r)
+		if err != nil {
+			a.apiBad(w, err.Error())
+			return
+		}
+		body = part
+	}
+	rep, err := a.opt.Roster.Import(r.Context(), body, opt)
 	if err != nil {
 		a.apiError(w, err)
 		return

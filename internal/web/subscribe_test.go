@@ -78,7 +78,8 @@ func setupSignup(t *testing.T, perIP, perAddress int) *signupFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page, MaxImport: 1 << 20, Now: clk.Now})
+	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page,
+		BaseURL: "https://news.example.org/letters", MaxImport: 1 << 20, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +326,10 @@ func (f *signupFixture) api(t *testing.T, method, path, body string, auth bool) 
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 	}
-	if strings.HasPrefix(body, "{") {
+	switch {
+	case strings.HasPrefix(path, "/api/subscribers/import"):
+		req.Header.Set("Content-Type", "text/csv")
+	case body != "":
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return do(t, req)
