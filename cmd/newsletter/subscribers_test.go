@@ -218,3 +218,26 @@ func TestImportMillionRows(t *testing.T) {
 		t.Fatalf("import:\n%s", out)
 	}
 }
+
+// TestSubscribersExportNeutralisesFormulas: `subscribers export` writes a formula-looking
+// name with the leading apostrophe, and `subscribers import` of that file into a fresh
+// database gives the name back as it was.
+func TestSubscribersExportNeutralisesFormulas(t *testing.T) {
+	c := newCLI(t)
+	name := "@SUM(1+1)*cmd|' /C calc'!A0"
+	c.mustRun("subscribers", "add", "=1+2@example.com", "--name", name)
+	out := filepath.Join(c.dir, "export.csv")
+	c.mustRun("subscribers", "export", "--output", out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "'=1+2@example.com,'" + name + ","; !strings.Contains(string(data), want) {
+		t.Fatalf("export lacks %q:\n%s", want, data)
+	}
+	d := newCLI(t)
+	d.mustRun("subscribers", "import", out)
+	if show := d.mustRun("subscribers", "show", "=1+2@example.com"); !strings.Contains(show, name) {
+		t.Fatalf("after the round trip:\n%s", show)
+	}
+}

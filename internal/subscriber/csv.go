@@ -138,6 +138,11 @@ func (c columns) row(rec []string) (Row, error) {
 	if len(rec) != c.n {
 		return Row{}, fmt.Errorf("has %d fields, the header has %d", len(rec), c.n)
 	}
+	for _, i := range [...]int{c.email, c.name, c.status, c.subscribedAt} {
+		if i >= 0 {
+			rec[i] = restoreCell(rec[i])
+		}
+	}
 	email, err := NormalizeAddress(rec[c.email])
 	if err != nil {
 		return Row{}, err
@@ -204,11 +209,12 @@ func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 	return cw, nil
 }
 
-// Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC.
+// Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC. A cell a
+// spreadsheet would take for a formula is neutralised (see neutralCell).
 func (cw *CSVWriter) Write(s newsletter.Subscriber) error {
-	cw.rec[0] = s.Email
-	cw.rec[1] = s.Name
-	cw.rec[2] = string(s.Status)
+	cw.rec[0] = neutralCell(s.Email)
+	cw.rec[1] = neutralCell(s.Name)
+	cw.rec[2] = neutralCell(string(s.Status))
 	cw.rec[3] = ""
 	if !s.CreatedAt.IsZero() {
 		cw.rec[3] = s.CreatedAt.UTC().Format(time.RFC3339)
@@ -226,4 +232,42 @@ func (cw *CSVWriter) Flush() error {
 		return fmt.Errorf("csv: %w", err)
 	}
 	return nil
+}
+
+// formulaStart reports whether a spreadsheet opening the CSV would read a cell that
+// begins with c as a formula (or, for tab and CR, strip them and then do so).
+func formulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// neutralCell puts an apostrophe, which spreadsheets take as "this is text" and do not
+// show, in front of a cell that would start a formula, so that a sign-up named
+// =HYPERLINK(...) cannot run in the operator's spreadsheet. Cells that already begin
+// with apostrophes before such a character get one more, so that restoreCell, which
+// takes one off exactly those, gives back every value as it was.
+func neutralCell(s string) string {
+	rest := strings.TrimLeft(s, "'")
+	if rest != "" && formulaStart(rest[0]) {
+		return "'" + s
+	}
+	return s
+}
+
+// restoreCell undoes neutralCell: one apostrophe comes off a cell that begins with
+// apostrophes followed by a formula's first character, and nothing else changes. An
+// export saved back by a spreadsheet, which drops the apostrophe it showed as text,
+// reads the same too.
+func restoreCell(s string) string {
+	if !strings.HasPrefix(s, "'") {
+		return s
+	}
+	rest := strings.TrimLeft(s, "'")
+	if rest != "" && formulaStart(rest[0]) {
+		return s[1:]
+	}
+	return s
 }

