@@ -51,19 +51,29 @@ const dateOnly = "2006-01-02"
 // included: what a second row for an address means is the importer's call.
 type CSVReader struct {
 	cr   *csv.Reader
+	cap  *recordCap
 	cols columns
 }
 
 // NewCSVReader reads and checks the header. A missing email column, a
-// malformed header or a read failure is returned as the error.
+// malformed header or a read failure is returned as the error. A record longer
+// than MaxRecord is a bad row, read past without being held in memory.
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
-	cr := csv.NewReader(skipBOM(r))
+	return newCSVReader(r, MaxRecord)
+}
+
+func newCSVReader(r io.Reader, maxRecord int) (*CSVReader, error) {
+	rc := newRecordCap(skipBOM(r), maxRecord)
+	cr := csv.NewReader(rc)
 	cr.FieldsPerRecord = -1 // checked here, to say which line and how
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("csv: empty file, want a header row with an email column")
+	}
+	if rc.wasCut(1) {
+		return nil, fmt.Errorf("csv: header: %w", errLong(maxRecord))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("csv: header: %w", err)
@@ -72,8 +82,13 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CSVReader{cr: cr, cols: cols}, nil
+	return &CSVReader{cr: cr, cap: rc, cols: cols}, nil
 }
+
+// errLong is the error of a record over MaxRecord.
+type errLong int
+
+func (e errLong) Error() string { return fmt.Sprintf("longer than %d bytes", int(e)) }
 
 // Next returns the next row. A line that does not parse is returned as a
 // RowError, after which Next carries on with the following line; io.EOF ends
@@ -88,11 +103,18 @@ func (r *CSVReader) Next() (Row, error) {
 		if !errors.As(err, &pe) {
 			return Row{}, fmt.Errorf("csv: %w", err)
 		}
+		if r.cap.wasCut(pe.StartLine) {
+			return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: errLong(r.cap.max)}
+		}
 		// A quoting mistake spoils one record, not the file; the reader
 		// carries on from the next line.
-		return Row{}, RowError{Line: pe.StartLine, Err: pe.Err}
+		return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: pe.Err}
 	}
 	line, _ := r.cr.FieldPos(0)
+	if r.cap.wasCut(line) {
+		return Row{}, RowError{Line: r.cap.fileLine(line), Err: errLong(r.cap.max)}
+	}
+	line = r.cap.fileLine(line)
 	row, err := r.cols.row(rec)
 	if err != nil {
 		return Row{}, RowError{Line: line, Err: err}
@@ -124,12 +146,12 @@ func parseHeader(header []string) (columns, error) {
 			continue
 		}
 		if *dst >= 0 {
-			return columns{}, fmt.Errorf("csv: header: column %q appears twice", strings.TrimSpace(h))
+			return columns{}, fmt.Errorf("csv: header: column %q appears twice", clip(strings.TrimSpace(h)))
 		}
 		*dst = i
 	}
 	if c.email < 0 {
-		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, strings.Join(header, ", "))
+		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, clip(strings.Join(header, ", ")))
 	}
 	return c, nil
 }

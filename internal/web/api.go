@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -49,6 +50,16 @@ func (a *Admin) apiError(w http.ResponseWriter, err error) {
 		a.opt.Logger.Error("web: api", "err", err)
 	}
 	a.writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// clipQuote shortens an error message that may quote the request (a JSON decoder's names
+// an unknown field) to about 100 bytes of it.
+func clipQuote(msg string) string {
+	const keep = 120
+	if len(msg) <= keep {
+		return msg
+	}
+	return strings.ToValidUTF8(msg[:keep], "") + "..."
 }
 
 func (a *Admin) apiBad(w http.ResponseWriter, msg string) {
@@ -112,7 +123,7 @@ func (a *Admin) apiAdd(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+err.Error())
+		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clipQuote(err.Error()))
 		return
 	}
 	if dec.More() {

@@ -147,3 +147,37 @@ func TestExportsNeutraliseFormulas(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIErrorsQuoteLittle sends the API input of many megabytes where a short value
+// belongs: the answer quotes at most about 100 bytes of it.
+func TestAPIErrorsQuoteLittle(t *testing.T) {
+	f := setupSignupImport(t, 100, 100, 64<<20)
+	huge := strings.Repeat("z", 10<<20)
+	tests := []struct {
+		name, method, path, body string
+		want                     int
+		wantIn                   string
+	}{
+		{"a CSV of one 10 MB field", http.MethodPost, "/api/subscribers/import", huge, http.StatusBadRequest, "longer than 65536 bytes"},
+		{"a 10 MB field in a row", http.MethodPost, "/api/subscribers/import", "email,name\na@example.com,A\nb@example.com," + huge + "\nc@example.com,C\n", http.StatusOK, `"line": 3`},
+		{"a 10 MB address in a row", http.MethodPost, "/api/subscribers/import", "email\n" + huge + "\nd@example.com\n", http.StatusOK, `"line": 2`},
+		{"a 60 KB unknown JSON field", http.MethodPost, "/api/subscribers", `{"` + huge[:60<<10] + `":1}`, http.StatusBadRequest, "unknown field"},
+		{"a 10 KB status filter", http.MethodGet, "/api/subscribers?status=" + huge[:10<<10], "", http.StatusBadRequest, "unknown status"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := f.api(t, tt.method, tt.path, tt.body, true)
+			if code != tt.want || !strings.Contains(body, tt.wantIn) {
+				t.Fatalf("%d, want %d with %q\n%.500s", code, tt.want, tt.wantIn, body)
+			}
+			if n := strings.Count(body, "z"); n > 110 {
+				t.Errorf("the answer quotes %d bytes of the input:\n%.500s", n, body)
+			}
+		})
+	}
+	// The rows around the long ones went in.
+	subs, _, err := f.svc.List(context.Background(), roster.Filter{})
+	if err != nil || len(subs) != 3 {
+		t.Fatalf("%d subscribers after the imports, want a, c and d: %v", len(subs), err)
+	}
+}

@@ -49,6 +49,12 @@ type signupFixture struct {
 
 func setupSignup(t *testing.T, perIP, perAddress int) *signupFixture {
 	t.Helper()
+	return setupSignupImport(t, perIP, perAddress, 1<<20)
+}
+
+// setupSignupImport is setupSignup with imports of up to maxImport bytes.
+func setupSignupImport(t *testing.T, perIP, perAddress int, maxImport int64) *signupFixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := store.Open(ctx, filepath.Join(dir, "web.db"))
@@ -79,7 +85,7 @@ func setupSignup(t *testing.T, perIP, perAddress int) *signupFixture {
 		t.Fatal(err)
 	}
 	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page,
-		BaseURL: "https://news.example.org/letters", MaxImport: 1 << 20, Now: clk.Now})
+		BaseURL: "https://news.example.org/letters", MaxImport: maxImport, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
