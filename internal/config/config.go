@@ -40,6 +40,13 @@ type Config struct {
 	TemplatesDir string      `yaml:"templates_dir"`
 	Editorial    Editorial   `yaml:"editorial"`
 	Subscribe    Subscribe   `yaml:"subscribe"`
+	Metrics      Metrics     `yaml:"metrics"`
+}
+
+// Metrics configures serve's GET /metrics.
+type Metrics struct {
+	// Public serves /metrics without the admin token; its subscriber counts are business data.
+	Public bool `yaml:"public"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.

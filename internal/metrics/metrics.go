@@ -77,9 +77,17 @@ func (m *Metrics) ObserveSend(took time.Duration, relay string, sent, deferred, 
 	m.deliveries.WithLabelValues("bounced", relay).Add(float64(bounced))
 }
 
-// Register adds GET /metrics to a route table (it satisfies web.Registrar).
+// Register adds GET /metrics, open to all, to a route table (it satisfies web.Registrar).
 func (m *Metrics) Register(mux *http.ServeMux) {
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle(Route, m.Handler())
+}
+
+// Route is the pattern of the metrics page.
+const Route = "GET /metrics"
+
+// Handler serves the metrics page, for a caller that puts it behind authentication.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // UnsubscribeRoute is the route pattern whose 200 answers count as unsubscribes.
