@@ -84,6 +84,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
 		}
 	}
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
