@@ -241,3 +241,30 @@ func TestSubscribersExportNeutralisesFormulas(t *testing.T) {
 		t.Fatalf("after the round trip:\n%s", show)
 	}
 }
+
+// TestSubscribersEraseLeavesNoTrace: after `subscribers erase`, neither the address nor the
+// name is anywhere in the database's files.
+func TestSubscribersEraseLeavesNoTrace(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	const email, name = "erase-me.7f3a@example.com", "Eraseme Quixotic"
+	c.mustRun("subscribers", "add", email, "--name", name)
+	c.mustRun("subscribers", "remove", email)
+	c.mustRun("run", "--week", "2026-W19")
+	c.mustRun("subscribers", "erase", email)
+	files, err := filepath.Glob(filepath.Join(c.dir, "nl.db*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no database files: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{email, name} {
+			if strings.Contains(string(data), s) {
+				t.Errorf("%s holds %q after the erase", filepath.Base(f), s)
+			}
+		}
+	}
+}

@@ -66,7 +66,9 @@ type DB struct {
 //   - _stmt_cache_size keeps each connection's prepared statements: the ledger and
 //     unsubscribe transactions run the same few statements thousands of times, and
 //     re-parsing them was a quarter of a send's CPU.
-const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64"
+//   - secure_delete overwrites deleted rows and freed pages with zeros, so that an erased
+//     subscriber's address does not stay readable in the file (see EraseSubscriber).
+const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64&_secure_delete=on"
 
 // busyTimeout is how long a write waits for another connection's (or process's) write
 // transaction to end before it fails with SQLITE_BUSY: the pool's busy_timeout and
