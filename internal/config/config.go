@@ -3,13 +3,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/mail"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -238,22 +237,43 @@ func Defaults() Config {
 	}
 }
 
-// Error is a configuration error tied to one key.
+// Error is a configuration error tied to one key, the key's path like delivery.workers.
 type Error struct {
 	Key    string
 	Reason string
+	File   string // the file it is in, when it came from one
+	Line   int    // its line in the file, when known
 }
 
-func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Reason }
+// Error reads "FILE:LINE: key: reason" when the place is known, else "config: key: reason".
+func (e *Error) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Reason)
+	case e.Line > 0:
+		return fmt.Sprintf("config: line %d: %s: %s", e.Line, e.Key, e.Reason)
+	}
+	return "config: " + e.Key + ": " + e.Reason
+}
 
-// Parse reads YAML over the defaults. Unknown keys are errors.
+// Parse reads YAML over the defaults. Unknown keys and values of the wrong kind are
+// *Errors naming the key's path and line.
 func Parse(data []byte) (Config, error) {
 	cfg := Defaults()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	// An empty file (io.EOF) leaves the defaults in place.
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	// An empty file, or one of comments only, leaves the defaults in place.
+	if len(doc.Content) == 0 {
+		return cfg, nil
+	}
+	var leaves []leaf
+	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), "", &leaves); err != nil {
+		return Config{}, err
+	}
+	if err := doc.Content[0].Decode(&cfg); err != nil {
+		return Config{}, explain(err, leaves)
 	}
 	return cfg, nil
 }
@@ -265,6 +285,11 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg, err := Parse(data)
+	var ce *Error
+	if errors.As(err, &ce) && ce.Line > 0 {
+		ce.File = path
+		return Config{}, ce
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
