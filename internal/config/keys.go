@@ -168,3 +168,30 @@ func want(l leaf) string {
 	}
 	return "cannot be read as " + l.typ.String() + ": " + got
 }
+
+// LineOf is the line of key (a path like delivery.workers) in the YAML of data, 0 when it
+// is not there; for errors found after parsing, in the values as a whole.
+func LineOf(data []byte, key string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	n := doc.Content[0]
+	line := 0
+	for part := range strings.SplitSeq(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return 0
+		}
+	}
+	return line
+}

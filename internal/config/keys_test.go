@@ -42,3 +42,12 @@ func TestLoadNamesFileAndLine(t *testing.T) {
 		t.Fatalf("error %v, want %s", err, want)
 	}
 }
+
+func TestLineOf(t *testing.T) {
+	data := []byte("# x\npublication:\n  name: A\ndelivery:\n  workers: 0\nsmtp_url: smtp://h\n")
+	for key, want := range map[string]int{"publication.name": 3, "delivery.workers": 5, "smtp_url": 6, "delivery.rate": 0, "publication.name.x": 0} {
+		if got := LineOf(data, key); got != want {
+			t.Errorf("LineOf(%s) = %d, want %d", key, got, want)
+		}
+	}
+}
