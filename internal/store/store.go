@@ -77,7 +77,12 @@ const busyTimeout = 5 * time.Second
 
 // Open opens (creating if needed) the SQLite database at path, creating its
 // directory, and brings its schema up to date.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string) (_ *DB, err error) {
+	defer func() {
+		if err != nil && path != "" {
+			err = explainOpen(path, err)
+		}
+	}()
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
