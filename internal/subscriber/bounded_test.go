@@ -112,6 +112,16 @@ func TestCSVReaderLongRecords(t *testing.T) {
 	}
 }
 
+// TestCSVReaderLongHeaderAfterEmptyLines: the header's record is checked where it starts,
+// though it holds the email column within the part passed on.
+func TestCSVReaderLongHeaderAfterEmptyLines(t *testing.T) {
+	in := "\n\nemail," + strings.Repeat("x", 2*MaxRecord) + "\na@example.com,A\n"
+	_, _, err := readAll(strings.NewReader(in))
+	if err == nil || !strings.Contains(err.Error(), "header: longer than 65536 bytes") {
+		t.Fatalf("error %.300v", err)
+	}
+}
+
 // TestCSVReaderLongHeader: a file that is one 10 MB field is refused with a short error,
 // read without holding the field.
 func TestCSVReaderLongHeader(t *testing.T) {

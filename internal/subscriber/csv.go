@@ -72,7 +72,14 @@ func newCSVReader(r io.Reader, maxRecord int) (*CSVReader, error) {
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("csv: empty file, want a header row with an email column")
 	}
-	if rc.wasCut(1) {
+	// Empty lines before the header are skipped: it starts where csv says.
+	start := 1
+	if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+		start = pe.StartLine
+	} else if err == nil {
+		start, _ = cr.FieldPos(0)
+	}
+	if rc.wasCut(start) {
 		return nil, fmt.Errorf("csv: header: %w", errLong(maxRecord))
 	}
 	if err != nil {
