@@ -154,6 +154,9 @@ delivery:
   workers: %d
   rate: "0"
   retry_wait: 0s
+# The wrk part reads serve's handler times from /metrics.
+metrics:
+  public: true
 # serve's scheduler (the wrk part's own send) only resumes: its slots are half a year away.
 schedule:
   build: %[5]q

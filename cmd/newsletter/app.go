@@ -54,10 +54,13 @@ func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, errHelp
 		}
 	}
+	// The flag package would print the error and the usage itself; the error is printed
+	// once, where every other is, with a pointer to --help.
+	fs.SetOutput(io.Discard)
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err}
+			return nil, usagef("%s: %v (see newsletter %s --help)", fs.Name(), err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -99,13 +102,53 @@ func loadConfig(e env, path string) (config.Config, error) {
 	if err := cfg.ApplyEnv(e.getenv); err != nil {
 		return cfg, &configError{err}
 	}
-	if err := cfg.Validate(); err != nil {
-		if path != "" {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-		return cfg, &configError{err}
+	err := checkSMTPURLs(e, cfg)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return cfg, &configError{placed(path, err)}
 	}
 	return cfg, nil
+}
+
+// checkSMTPURLs parses every relay URL as the sender will, so that a bad one is named
+// with the part that is wrong (scheme, host, port, tls=, ...) before anything runs.
+func checkSMTPURLs(e env, cfg config.Config) error {
+	key := "smtp_url"
+	if e.getenv(config.EnvSMTPURL) != "" {
+		key = config.EnvSMTPURL
+	}
+	urls := cfg.SMTPURLs()
+	for i, u := range urls {
+		if _, err := mailer.ParseSMTPURL(u); err != nil {
+			k := key
+			if len(urls) > 1 {
+				k = fmt.Sprintf("%s (relay %d of %d)", key, i+1, len(urls))
+			}
+			return &config.Error{Key: k, Reason: strings.TrimPrefix(err.Error(), "mailer: smtp url: ")}
+		}
+	}
+	return nil
+}
+
+// placed adds the file, and the key's line in it, to a configuration error found after
+// parsing.
+func placed(path string, err error) error {
+	ce, ok := err.(*config.Error)
+	if path == "" {
+		return err
+	}
+	if ok && !strings.HasPrefix(ce.Key, "NEWSLETTER_") {
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			base, _, _ := strings.Cut(ce.Key, " ")
+			if line := config.LineOf(data, base); line > 0 {
+				ce.File, ce.Line = path, line
+				return ce
+			}
+		}
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // app is everything a command may need, built from the configuration.

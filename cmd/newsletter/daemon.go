@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"newsletter/internal/daemon"
@@ -11,6 +12,7 @@ import (
 	"newsletter/internal/metrics"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
+	"newsletter/internal/web"
 )
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
@@ -138,4 +140,22 @@ func stringKeys[K ~string](m map[K]int) map[string]int {
 func (l ledger) CompactLedger(ctx context.Context, olderThan time.Time) (int, error) {
 	res, err := l.Compact(ctx, olderThan)
 	return res.Issues, err
+}
+
+// metricsRoute is GET /metrics behind the admin token, or open with metrics.public: its
+// subscriber counts are business data.
+func (a *app) metricsRoute(m *metrics.Metrics) web.Registrar {
+	if a.cfg.Metrics.Public {
+		return m
+	}
+	return guardedMetrics{m: m, token: a.cfg.AdminToken}
+}
+
+type guardedMetrics struct {
+	m     *metrics.Metrics
+	token string
+}
+
+func (g guardedMetrics) Register(mux *http.ServeMux) {
+	mux.Handle(metrics.Route, web.RequireAdmin(g.token, g.m.Handler()))
 }

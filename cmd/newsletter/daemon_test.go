@@ -123,8 +123,12 @@ func dueSendEnv(t *testing.T, b *binaryEnv) []string {
 		fmt.Sprintf("NEWSLETTER_SCHEDULE_SEND=%d %d * * *", slot.Minute(), slot.Hour()),
 		"NEWSLETTER_REQUIRE_APPROVAL=false",
 		"NEWSLETTER_HTTP_ADDR=127.0.0.1:0",
+		"NEWSLETTER_ADMIN_TOKEN="+daemonToken,
 	)
 }
+
+// daemonToken is the admin token of the daemons started with dueSendEnv.
+const daemonToken = "admin-token-0123456789"
 
 // TestTwoDaemonsSendOnce starts two real `serve` processes on one database with a send slot
 // one minute ago (so both catch it up at start, within the grace period) and checks that
@@ -147,7 +151,7 @@ func TestTwoDaemonsSendOnce(t *testing.T) {
 		if body := httpGet(t, base+"/readyz"); body != "ready\n" {
 			t.Fatalf("readyz: %q", body)
 		}
-		if m := httpGet(t, base+"/metrics"); !strings.Contains(m, `newsletter_subscribers{status="active"} 30`) {
+		if m := httpGetToken(t, base+"/metrics", daemonToken); !strings.Contains(m, `newsletter_subscribers{status="active"} 30`) {
 			t.Fatalf("metrics lack the subscriber gauge:\n%.2000s", m)
 		}
 	}
@@ -267,7 +271,20 @@ func TestDaemonKilledMidSendIsInterruptedAndResumed(t *testing.T) {
 
 func httpGet(t *testing.T, u string) string {
 	t.Helper()
-	resp, err := http.Get(u)
+	return httpGetToken(t, u, "")
+}
+
+// httpGetToken is httpGet with the bearer token, when not "".
+func httpGetToken(t *testing.T, u, token string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -68,6 +71,14 @@ func commands() []command {
 // run is main without the process: testable end to end.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	e := env{stdout: stdout, stderr: stderr, getenv: getenv, now: now}
+	args, err := globalFlags(args)
+	if err != nil {
+		return exitCode(stderr, err)
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, version())
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -85,12 +96,66 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitUsage
 }
 
+// globalFlags moves --config FILE, given before the command as in
+// `newsletter --config FILE status`, behind it, where every command reads it.
+func globalFlags(args []string) ([]string, error) {
+	var moved []string
+	for len(args) > 0 {
+		a := args[0]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			break
+		}
+		if !hasValue {
+			if len(args) < 2 {
+				return nil, usagef("%s needs a FILE", a)
+			}
+			value, args = args[1], args[1:]
+		}
+		moved = append(moved, "--config="+value)
+		args = args[1:]
+	}
+	if len(moved) == 0 || len(args) == 0 {
+		return args, nil
+	}
+	// After the command's own arguments, but before a "--" that ends its flags.
+	out := append([]string{}, args...)
+	end := slices.Index(out, "--")
+	if end < 0 {
+		end = len(out)
+	}
+	return slices.Concat(out[:end], moved, out[end:]), nil
+}
+
+// version is the module version and the commit the binary was built from, as Go recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "newsletter (unknown version)"
+	}
+	v := "newsletter " + bi.Main.Version
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		v += " " + rev[:min(12, len(rev))]
+		if settings["vcs.modified"] == "true" {
+			v += "+modified"
+		}
+		if t := settings["vcs.time"]; t != "" {
+			v += " " + t
+		}
+	}
+	return v + " " + bi.GoVersion
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: newsletter COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults) and --help.")
+	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults), before or after it, and --help.\nnewsletter --version prints the version.")
 }
 
 // usageError marks bad flags or arguments: exit 2.

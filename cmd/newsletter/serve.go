@@ -73,7 +73,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	m := metrics.New(metricsSource{a}, a.logger)
-	ops := []web.Registrar{m, web.Readiness{Check: a.db.Ready, Logger: a.logger}}
+	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Logger: a.logger}}
 	var runner *schedule.Runner
 	if !*noScheduler {
 		if runner, err = a.scheduler(m); err != nil {

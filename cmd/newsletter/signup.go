@@ -66,6 +66,7 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		Tokens:    sg,
 		Templates: templates.Web,
 		Page:      page,
+		BaseURL:   a.cfg.BaseURL,
 		MaxImport: a.cfg.Subscribe.MaxImportBytes,
 		Now:       a.now,
 		Logger:    a.logger,

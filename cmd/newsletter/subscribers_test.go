@@ -218,3 +218,53 @@ func TestImportMillionRows(t *testing.T) {
 		t.Fatalf("import:\n%s", out)
 	}
 }
+
+// TestSubscribersExportNeutralisesFormulas: `subscribers export` writes a formula-looking
+// name with the leading apostrophe, and `subscribers import` of that file into a fresh
+// database gives the name back as it was.
+func TestSubscribersExportNeutralisesFormulas(t *testing.T) {
+	c := newCLI(t)
+	name := "@SUM(1+1)*cmd|' /C calc'!A0"
+	c.mustRun("subscribers", "add", "=1+2@example.com", "--name", name)
+	out := filepath.Join(c.dir, "export.csv")
+	c.mustRun("subscribers", "export", "--output", out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "'=1+2@example.com,'" + name + ","; !strings.Contains(string(data), want) {
+		t.Fatalf("export lacks %q:\n%s", want, data)
+	}
+	d := newCLI(t)
+	d.mustRun("subscribers", "import", out)
+	if show := d.mustRun("subscribers", "show", "=1+2@example.com"); !strings.Contains(show, name) {
+		t.Fatalf("after the round trip:\n%s", show)
+	}
+}
+
+// TestSubscribersEraseLeavesNoTrace: after `subscribers erase`, neither the address nor the
+// name is anywhere in the database's files.
+func TestSubscribersEraseLeavesNoTrace(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	const email, name = "erase-me.7f3a@example.com", "Eraseme Quixotic"
+	c.mustRun("subscribers", "add", email, "--name", name)
+	c.mustRun("subscribers", "remove", email)
+	c.mustRun("run", "--week", "2026-W19")
+	c.mustRun("subscribers", "erase", email)
+	files, err := filepath.Glob(filepath.Join(c.dir, "nl.db*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no database files: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{email, name} {
+			if strings.Contains(string(data), s) {
+				t.Errorf("%s holds %q after the erase", filepath.Base(f), s)
+			}
+		}
+	}
+}

@@ -3,14 +3,13 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,6 +40,13 @@ type Config struct {
 	TemplatesDir string      `yaml:"templates_dir"`
 	Editorial    Editorial   `yaml:"editorial"`
 	Subscribe    Subscribe   `yaml:"subscribe"`
+	Metrics      Metrics     `yaml:"metrics"`
+}
+
+// Metrics configures serve's GET /metrics.
+type Metrics struct {
+	// Public serves /metrics without the admin token; its subscriber counts are business data.
+	Public bool `yaml:"public"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.
@@ -235,22 +241,43 @@ func Defaults() Config {
 	}
 }
 
-// Error is a configuration error tied to one key.
+// Error is a configuration error tied to one key, the key's path like delivery.workers.
 type Error struct {
 	Key    string
 	Reason string
+	File   string // the file it is in, when it came from one
+	Line   int    // its line in the file, when known
 }
 
-func (e *Error) Error() string { return "config: " + e.Key + ": " + e.Reason }
+// Error reads "FILE:LINE: key: reason" when the place is known, else "config: key: reason".
+func (e *Error) Error() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Reason)
+	case e.Line > 0:
+		return fmt.Sprintf("config: line %d: %s: %s", e.Line, e.Key, e.Reason)
+	}
+	return "config: " + e.Key + ": " + e.Reason
+}
 
-// Parse reads YAML over the defaults. Unknown keys are errors.
+// Parse reads YAML over the defaults. Unknown keys and values of the wrong kind are
+// *Errors naming the key's path and line.
 func Parse(data []byte) (Config, error) {
 	cfg := Defaults()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	// An empty file (io.EOF) leaves the defaults in place.
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	// An empty file, or one of comments only, leaves the defaults in place.
+	if len(doc.Content) == 0 {
+		return cfg, nil
+	}
+	var leaves []leaf
+	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), "", &leaves); err != nil {
+		return Config{}, err
+	}
+	if err := doc.Content[0].Decode(&cfg); err != nil {
+		return Config{}, explain(err, leaves)
 	}
 	return cfg, nil
 }
@@ -262,6 +289,11 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg, err := Parse(data)
+	var ce *Error
+	if errors.As(err, &ce) && ce.Line > 0 {
+		ce.File = path
+		return Config{}, ce
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}

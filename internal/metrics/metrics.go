@@ -78,9 +78,17 @@ func (m *Metrics) ObserveDelivery(outcome, relay string) {
 	m.deliveries.WithLabelValues(outcome, relay).Inc()
 }
 
-// Register adds GET /metrics to a route table (it satisfies web.Registrar).
+// Register adds GET /metrics, open to all, to a route table (it satisfies web.Registrar).
 func (m *Metrics) Register(mux *http.ServeMux) {
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle(Route, m.Handler())
+}
+
+// Route is the pattern of the metrics page.
+const Route = "GET /metrics"
+
+// Handler serves the metrics page, for a caller that puts it behind authentication.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // UnsubscribeRoute is the route pattern whose 200 answers count as unsubscribes.

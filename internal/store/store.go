@@ -55,7 +55,9 @@ type DB struct {
 //     last commits, never corrupt the file) and much faster than FULL.
 //   - _stmt_cache_size keeps each connection's prepared statements: the ledger and
 //     unsubscribe transactions run the same few statements thousands of times.
-const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64"
+//   - secure_delete overwrites deleted rows and freed pages with zeros, so that an erased
+//     subscriber's address does not stay readable in the file (see EraseSubscriber).
+const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64&_secure_delete=on"
 
 // busyTimeout is how long a write waits for the write lock before it fails with
 // newsletter.ErrBusy.
@@ -68,7 +70,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // open is Open with the busy timeout given.
-func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) {
+func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err error) {
+	defer func() {
+		if err != nil && path != "" {
+			err = explainOpen(path, err)
+		}
+	}()
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
@@ -76,6 +83,9 @@ func open(ctx context.Context, path string, timeout time.Duration) (*DB, error) 
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
 		}
+	}
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.

@@ -34,6 +34,9 @@ func NormalizeAddress(s string) (string, error) {
 	return addr, nil
 }
 
+// Clip shortens hostile input quoted in an error message to its first 100 bytes.
+func Clip(s string) string { return clip(s) }
+
 // clip shortens hostile input quoted in an error message.
 func clip(s string) string {
 	const keep = 100

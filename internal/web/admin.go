@@ -23,11 +23,14 @@ import (
 type AdminOptions struct {
 	// Roster is the concrete service: the admin uses nearly all of it, so an interface
 	// here would only repeat its method list.
-	Roster     *roster.Service
-	Token      string        // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
-	Tokens     *token.Signer // signs the admin forms
-	Templates  fs.FS         // holds web/admin.html.tmpl
-	Page       Page
+	Roster    *roster.Service
+	Token     string        // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
+	Tokens    *token.Signer // signs the admin forms
+	Templates fs.FS         // holds web/admin.html.tmpl
+	Page      Page
+	// BaseURL is the address the pages are served at (base_url); a browser's Origin may
+	// name it when a proxy in front rewrites the Host header.
+	BaseURL    string
 	MaxImport  int64 // largest CSV accepted, bytes; default 64 MiB
 	TrendWeeks int   // weeks shown in the trend; default 12
 	Now        func() time.Time
@@ -36,8 +39,9 @@ type AdminOptions struct {
 
 // Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
 type Admin struct {
-	opt  AdminOptions
-	page *template.Template
+	opt    AdminOptions
+	page   *template.Template
+	origin string // BaseURL's origin
 }
 
 // NewAdmin parses the admin template.
@@ -61,23 +65,24 @@ func NewAdmin(opt AdminOptions) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Admin{opt: opt, page: page}, nil
+	return &Admin{opt: opt, page: page, origin: origin(opt.BaseURL)}, nil
 }
 
-// Register adds /admin and /api/ routes, each behind RequireAdmin.
+// Register adds /admin and /api/ routes, each behind RequireAdmin. The API and the
+// admin's POST are also guarded against other sites and bodies of the wrong type.
 func (a *Admin) Register(mux *http.ServeMux) {
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /admin":                      a.dashboard,
 		"GET /admin/subscriber":           a.subscriberPage,
 		"POST /admin/import":              a.importPage,
 		"GET /admin/export.csv":           a.apiExport,
-		"GET /api/subscribers":            a.apiList,
-		"POST /api/subscribers":           a.apiAdd,
-		"GET /api/subscribers/{email}":    a.apiShow,
-		"DELETE /api/subscribers/{email}": a.apiRemove,
-		"POST /api/subscribers/import":    a.apiImport,
-		"GET /api/subscribers/export":     a.apiExport,
-		"GET /api/stats":                  a.apiStats,
+		"GET /api/subscribers":            a.guarded(a.apiList),
+		"POST /api/subscribers":           a.guarded(a.apiAdd, typeJSON),
+		"GET /api/subscribers/{email}":    a.guarded(a.apiShow),
+		"DELETE /api/subscribers/{email}": a.guarded(a.apiRemove),
+		"POST /api/subscribers/import":    a.guarded(a.apiImport, typeCSV, typeMultipart),
+		"GET /api/subscribers/export":     a.guarded(a.apiExport),
+		"GET /api/stats":                  a.guarded(a.apiStats),
 	} {
 		mux.Handle(pattern, RequireAdmin(a.opt.Token, h))
 	}
@@ -187,8 +192,12 @@ func (a *Admin) subscriberPage(w http.ResponseWriter, r *http.Request) {
 // also checked for a same-origin post and a signed form token (CSRF).
 func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport+64<<10)
-	if !sameOrigin(r) {
+	if !sameOrigin(r, a.origin) {
 		a.fail(w, http.StatusForbidden, "cross-site form post refused")
+		return
+	}
+	if !bodyTypeIn(r, []string{typeMultipart}) {
+		a.fail(w, http.StatusUnsupportedMediaType, "want a multipart/form-data upload with a file field")
 		return
 	}
 	mr, err := r.MultipartReader()

@@ -3,8 +3,11 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -48,6 +51,16 @@ func (a *Admin) apiError(w http.ResponseWriter, err error) {
 		a.opt.Logger.Error("web: api", "err", err)
 	}
 	a.writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// clipQuote shortens an error message that may quote the request (a JSON decoder's names
+// an unknown field) to about 100 bytes of it.
+func clipQuote(msg string) string {
+	const keep = 120
+	if len(msg) <= keep {
+		return msg
+	}
+	return strings.ToValidUTF8(msg[:keep], "") + "..."
 }
 
 func (a *Admin) apiBad(w http.ResponseWriter, msg string) {
@@ -111,7 +124,7 @@ func (a *Admin) apiAdd(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+err.Error())
+		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clipQuote(err.Error()))
 		return
 	}
 	if dec.More() {
@@ -185,7 +198,25 @@ type apiRowError struct {
 	Error string `json:"error"`
 }
 
-// apiImport takes a CSV body (header row; email, name, status, subscribed_at) with
+// filePart is the part named "file" of r's multipart body, the fields before it skipped.
+func filePart(r *http.Request) (*multipart.Part, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errors.New("body: want a multipart/form-data upload with a file field")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, errors.New("body: the upload has no file field")
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+	}
+}
+
+// apiImport takes a CSV body (header row; email, name, status, subscribed_at), as text/csv
+// or as the file field of a multipart/form-data upload, with
 // ?dry_run, ?strict and ?resubscribe, and answers with the row report.
 func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport)
@@ -204,7 +235,16 @@ func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 			*p.dst = b
 		}
 	}
-	rep, err := a.opt.Roster.Import(r.Context(), r.Body, opt)
+	body := io.Reader(r.Body)
+	if bodyTypeIn(r, []string{typeMultipart}) {
+		part, err := filePart(r)
+		if err != nil {
+			a.apiBad(w, err.Error())
+			return
+		}
+		body = part
+	}
+	rep, err := a.opt.Roster.Import(r.Context(), body, opt)
 	if err != nil {
 		a.apiError(w, err)
 		return

@@ -49,6 +49,12 @@ type signupFixture struct {
 
 func setupSignup(t *testing.T, perIP, perAddress int) *signupFixture {
 	t.Helper()
+	return setupSignupImport(t, perIP, perAddress, 1<<20)
+}
+
+// setupSignupImport is setupSignup with imports of up to maxImport bytes.
+func setupSignupImport(t *testing.T, perIP, perAddress int, maxImport int64) *signupFixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := store.Open(ctx, filepath.Join(dir, "web.db"))
@@ -78,7 +84,8 @@ func setupSignup(t *testing.T, perIP, perAddress int) *signupFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page, MaxImport: 1 << 20, Now: clk.Now})
+	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page,
+		BaseURL: "https://news.example.org/letters", MaxImport: maxImport, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +332,10 @@ func (f *signupFixture) api(t *testing.T, method, path, body string, auth bool) 
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 	}
-	if strings.HasPrefix(body, "{") {
+	switch {
+	case strings.HasPrefix(path, "/api/subscribers/import"):
+		req.Header.Set("Content-Type", "text/csv")
+	case body != "":
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return do(t, req)

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestUnknownFlagReportedOnce(t *testing.T) {
+	c := newCLI(t)
+	code, out, errOut := c.run("status", "--bogus")
+	if code != exitUsage || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if want := "newsletter: status: flag provided but not defined: -bogus (see newsletter status --help)\n"; errOut != want {
+		t.Fatalf("stderr\n%q\nwant\n%q", errOut, want)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	c := newCLI(t)
+	for _, arg := range []string{"--version", "version"} {
+		code, out, errOut := c.run(arg)
+		if code != exitOK || !strings.HasPrefix(out, "newsletter ") || !strings.Contains(out, "go1.") || errOut != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, code, out, errOut)
+		}
+	}
+}
+
+// TestConfigBeforeCommand: --config goes before the command as users type it, and wins
+// over $NEWSLETTER_CONFIG as it does after the command.
+func TestConfigBeforeCommand(t *testing.T) {
+	c := newCLI(t)
+	good := c.env["NEWSLETTER_CONFIG"]
+	broken := filepath.Join(c.dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("nonsense: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.env["NEWSLETTER_CONFIG"] = broken
+	for _, args := range [][]string{
+		{"--config", good, "status"},
+		{"--config=" + good, "status"},
+		{"-config", good, "subscribers", "add", "ada@example.com"},
+		{"--config", good, "subscribers", "list", "--search", "ada"},
+	} {
+		code, out, errOut := c.run(args...)
+		if code != exitOK {
+			t.Errorf("%q: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	if code, _, errOut := c.run("--config"); code != exitUsage || !strings.Contains(errOut, "--config needs a FILE") {
+		t.Errorf("--config alone: exit %d, %q", code, errOut)
+	}
+}
+
+// TestConfigErrorsNameKeyAndLine runs a command on broken configurations: each error names
+// the file, the line, the key's path and what is wrong, on one line.
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "publication:\n  nam: x\n", "FILE:2: publication.nam: unknown key"},
+		{"not a number", "delivery:\n  workers: many\n", `FILE:2: delivery.workers: not a number: "many"`},
+		{"out of range", "\ndelivery:\n  workers: 0\n", "FILE:3: delivery.workers: must be between 1 and 256, got 0"},
+		{"smtp scheme", "smtp_url: smtpx://relay.example:25\n", `FILE:1: smtp_url: scheme "smtpx" not supported, want smtp`},
+		{"smtp port", "smtp_url: smtp://relay.example:99999\n", `FILE:1: smtp_url: port "99999" out of range 1-65535`},
+		{"smtp tls", "smtp_url: smtp://relay.example:25?tls=maybe\n", `FILE:1: smtp_url: tls="maybe", want none, starttls or tls`},
+		{"second relay", "smtp_url: smtp://a.example,smtp://b.example:0\n", `FILE:1: smtp_url (relay 2 of 2): port "0" out of range 1-65535`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t)
+			c.env["NEWSLETTER_DATABASE"] = filepath.Join(c.dir, "nl.db")
+			path := filepath.Join(c.dir, "bad.yaml")
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := c.run("status", "--config", path)
+			want := "newsletter: " + strings.Replace(tt.want, "FILE:", path+":", 1) + "\n"
+			if code != exitUsage || errOut != want {
+				t.Fatalf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,206 @@
+package subscriber
+
+import "io"
+
+// MaxRecord caps one CSV record, its final line break aside: a line, or the lines of a
+// quoted field that spans several. encoding/csv holds a whole record in memory however
+// long it is.
+const MaxRecord = 64 << 10
+
+// recordCap sits between the file and encoding/csv. It passes records of up to max bytes
+// through unchanged; of a longer one it passes the first max bytes and an end of record,
+// drops the rest unread by csv, and notes where the record started so that the reader
+// reports it as a bad row. It finds the ends of records as encoding/csv does: a quoted
+// field may hold line breaks, and a quoting error ends the record with its line.
+type recordCap struct {
+	r   io.Reader
+	max int
+	buf []byte
+	pos int
+	end int
+	err error
+
+	st       csvState
+	n        int    // bytes of the current record passed through
+	lines    int    // line breaks passed through: csv is on line lines+1
+	recStart int    // csv's line of the current record's first line
+	inject   []byte // the end of record that stands for a cut record's dropped rest
+	dropping bool
+	dropped  int // line breaks dropped of the record being cut
+
+	cut   []int       // csv's line of each cut record's first line, in order
+	shift []lineShift // where csv's lines and the file's part, in order
+}
+
+// lineShift says that csv's lines from line from on are by lines further down the file:
+// the line breaks inside the dropped rests of cut records.
+type lineShift struct{ from, by int }
+
+// csvState is where a byte falls in a record, as encoding/csv (without LazyQuotes) reads it.
+type csvState uint8
+
+const (
+	stFieldStart csvState = iota
+	stUnquoted
+	stQuoted
+	stQuote   // a quote inside a quoted field: its end, or the first of an escaped pair
+	stQuoteCR // a CR after that quote, which ends the record if LF follows
+	stBadLine // after a quoting error csv drops the rest of the line
+)
+
+// special marks the bytes that can change csvState or the line count.
+var special = [256]bool{'"': true, ',': true, '\n': true, '\r': true}
+
+func newRecordCap(r io.Reader, max int) *recordCap {
+	return &recordCap{r: r, max: max, buf: make([]byte, 32<<10), recStart: 1}
+}
+
+// Read implements io.Reader.
+func (c *recordCap) Read(p []byte) (int, error) {
+	out := 0
+	for out == 0 && len(p) > 0 {
+		if len(c.inject) > 0 {
+			n := copy(p, c.inject)
+			c.inject = c.inject[n:]
+			return n, nil
+		}
+		if c.pos == c.end {
+			if c.err != nil {
+				return 0, c.err
+			}
+			c.pos = 0
+			c.end, c.err = c.r.Read(c.buf)
+			continue
+		}
+		for c.pos < c.end && out < len(p) {
+			if !c.dropping && (c.st == stUnquoted || c.st == stQuoted) {
+				// Inside a field only a few bytes matter: copy the run up to the next.
+				lim := min(c.end-c.pos, len(p)-out, c.max-c.n)
+				j := 0
+				for j < lim && !special[c.buf[c.pos+j]] {
+					j++
+				}
+				if j > 0 {
+					copy(p[out:], c.buf[c.pos:c.pos+j])
+					out, c.pos, c.n = out+j, c.pos+j, c.n+j
+					continue
+				}
+			}
+			b := c.buf[c.pos]
+			c.pos++
+			if c.dropping {
+				c.drop(b)
+				continue
+			}
+			if c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
+				c.startCut()
+				c.drop(b)
+				break // the end of record goes out before anything that follows
+			}
+			p[out] = b
+			out++
+			c.n++
+			if b == '\n' {
+				c.lines++
+			}
+			if c.step(b) {
+				c.n, c.st, c.recStart = 0, stFieldStart, c.lines+1
+			}
+		}
+	}
+	return out, nil
+}
+
+// step moves the state on by b and reports whether b ended the record.
+func (c *recordCap) step(b byte) bool {
+	switch c.st {
+	case stFieldStart, stUnquoted:
+		switch {
+		case b == '\n':
+			return true
+		case b == ',':
+			c.st = stFieldStart
+		case b == '"' && c.st == stFieldStart:
+			c.st = stQuoted
+		case b == '"':
+			c.st = stBadLine
+		default:
+			c.st = stUnquoted
+		}
+	case stQuoted:
+		if b == '"' {
+			c.st = stQuote
+		}
+	case stQuote:
+		switch b {
+		case '"':
+			c.st = stQuoted
+		case ',':
+			c.st = stFieldStart
+		case '\n':
+			return true
+		case '\r':
+			c.st = stQuoteCR
+		default:
+			c.st = stBadLine
+		}
+	case stQuoteCR:
+		if b == '\n' {
+			return true
+		}
+		c.st = stBadLine
+	case stBadLine:
+		return b == '\n'
+	}
+	return false
+}
+
+// startCut ends the current record for csv where it stands and starts dropping its rest.
+func (c *recordCap) startCut() {
+	c.cut = append(c.cut, c.recStart)
+	c.inject = []byte("\n")
+	if c.st == stQuoted {
+		c.inject = []byte("\"\n")
+	}
+	c.lines++
+	c.dropping, c.dropped = true, 0
+}
+
+// drop follows the record being cut to its end.
+func (c *recordCap) drop(b byte) {
+	if b == '\n' {
+		c.dropped++
+	}
+	if !c.step(b) {
+		return
+	}
+	// The injected line break stands for the record's last.
+	if c.dropped > 1 {
+		by := c.dropped - 1
+		if len(c.shift) > 0 {
+			by += c.shift[len(c.shift)-1].by
+		}
+		c.shift = append(c.shift, lineShift{from: c.lines + 1, by: by})
+	}
+	c.dropping, c.n, c.st, c.recStart = false, 0, stFieldStart, c.lines+1
+}
+
+// fileLine is the file's line for csv's line l. Calls come with l never decreasing.
+func (c *recordCap) fileLine(l int) int {
+	for len(c.shift) > 1 && c.shift[1].from <= l {
+		c.shift = c.shift[1:]
+	}
+	if len(c.shift) > 0 && c.shift[0].from <= l {
+		return l + c.shift[0].by
+	}
+	return l
+}
+
+// wasCut reports whether the record starting on csv's line l was cut. Calls come with l
+// never decreasing.
+func (c *recordCap) wasCut(l int) bool {
+	for len(c.cut) > 0 && c.cut[0] < l {
+		c.cut = c.cut[1:]
+	}
+	return len(c.cut) > 0 && c.cut[0] == l
+}
