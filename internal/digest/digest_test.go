@@ -8,15 +8,6 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-func mustLoc(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Skip("tzdata missing:", err)
-	}
-	return loc
-}
-
 func TestWindowContains(t *testing.T) {
 	base := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
 	w := Window{After: base.Add(-time.Hour), Cutoff: base}
