@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -386,5 +387,39 @@ func TestStatusCountsEveryActiveSubscriber(t *testing.T) {
 	}
 	if want := fmt.Sprintf("still to send: %d of %d active subscribers", n-1, n); n < 3 || !strings.Contains(out, want) {
 		t.Errorf("status lacks %q:\n%s", want, out)
+	}
+}
+
+// TestPreviewNamesNoSubscriber: the preview's headers pane is addressed to a stand-in, not to
+// someone on the list, and its unsubscribe link, followed by an editor, changes nobody.
+func TestPreviewNamesNoSubscriber(t *testing.T) {
+	c := newCLI(t)
+	c.env["NEWSLETTER_ADMIN_TOKEN"] = e2eAdminToken
+	c.importSample()
+	c.mustRun("build", "--week", "2026-W19")
+	base := c.serve()
+	code, page := browser(t, "GET", base+"/preview/2026-W19", "admin", e2eAdminToken, nil)
+	if code != http.StatusOK {
+		t.Fatalf("preview: %d", code)
+	}
+	page = html.UnescapeString(page)
+	if strings.Contains(page, "ada.lovelace@example.com") || !strings.Contains(page, "reader@example.com") {
+		t.Fatalf("the preview should be addressed to the stand-in reader@example.com:\n%.2000s", page)
+	}
+	m := regexp.MustCompile(`https://news\.example\.org(/unsubscribe/[A-Za-z0-9_\-]+)`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no unsubscribe link in the preview")
+	}
+	before := c.mustRun("subscribers", "list")
+	resp, err := http.PostForm(base+m[1], url.Values{"List-Unsubscribe": {"One-Click"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("the preview's one-click link answered 200")
+	}
+	if after := c.mustRun("subscribers", "list"); after != before {
+		t.Fatalf("following the preview's link changed the list:\nbefore\n%s\nafter\n%s", before, after)
 	}
 }

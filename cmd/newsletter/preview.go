@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"newsletter/internal/newsletter"
-	"newsletter/internal/store"
 )
 
 func cmdPreview(ctx context.Context, e env, args []string) error {
@@ -49,16 +45,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// A real subscriber makes a realistic preview; an empty list gets a stand-in.
-	sample := newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"}
-	subs, err := a.db.ListSubscribers(ctx, store.SubscriberFilter{Status: newsletter.StatusActive, Limit: 1})
-	if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
-		return err
-	}
-	if len(subs) > 0 {
-		sample = subs[0]
-	}
-	msg := sender.Message(built.Issue, built.Email, sample)
+	msg := sender.Message(built.Issue, built.Email, previewReader())
 	switch *format {
 	case "html":
 		_, err = fmt.Fprint(e.stdout, msg.HTML)
