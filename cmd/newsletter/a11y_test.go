@@ -65,7 +65,7 @@ func TestPagesPassAxe(t *testing.T) {
 	}
 	resp.Body.Close()
 	var confirm string
-	for _, f := range emlFiles(t, outbox) {
+	for _, f := range awaitMail(t, outbox, len(sent)+1) {
 		if slices.Contains(sent, f) {
 			continue
 		}

@@ -18,6 +18,9 @@ import (
 	"newsletter/templates"
 )
 
+// confirmPoll is how often serve looks for confirmation mails to retry.
+const confirmPoll = 30 * time.Second
+
 func cmdServe(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
 	logFormat := fs.String("log-format", "text", "log as `text` or json")
@@ -101,6 +104,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// The scheduler stops claiming on SIGTERM; a send in flight records what it sent first.
 	runCtx, stopRunner := context.WithCancel(ctx)
 	defer stopRunner()
+	// Sign-ups are answered at once; their confirmation mails go out from the queue here.
+	confirmDone := make(chan struct{})
+	go func() {
+		defer close(confirmDone)
+		rs.RunConfirmations(runCtx, confirmPoll)
+	}()
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
@@ -123,6 +132,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-schedDone
+	<-confirmDone
 	if serveErr == nil {
 		serveErr = <-errc
 	}

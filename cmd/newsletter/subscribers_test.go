@@ -131,10 +131,7 @@ func TestServeSignUp(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-up: %d", resp.StatusCode)
 	}
-	files := emlFiles(t, filepath.Join(c.dir, "outbox"))
-	if len(files) != 1 {
-		t.Fatalf("%d confirmation mails", len(files))
-	}
+	files := awaitMail(t, filepath.Join(c.dir, "outbox"), 1)
 	raw, _ := os.ReadFile(files[0])
 	lm := regexp.MustCompile(`https://news\.example\.org(/confirm/[A-Za-z0-9_\-]+)`).FindStringSubmatch(strings.ReplaceAll(string(raw), "=\r\n", ""))
 	if lm == nil {
@@ -267,4 +264,21 @@ func TestSubscribersEraseLeavesNoTrace(t *testing.T) {
 			}
 		}
 	}
+}
+
+// awaitMail waits until the outbox holds n messages, as serve's confirmation queue writes
+// them just after the sign-up is answered, and returns them.
+func awaitMail(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	var files []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.eml"))
+		if len(files) >= n {
+			break
+		}
+	}
+	if len(files) != n {
+		t.Fatalf("%d mails in the outbox, want %d", len(files), n)
+	}
+	return emlFiles(t, dir)
 }

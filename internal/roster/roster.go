@@ -48,6 +48,8 @@ type Options struct {
 // Service is the list's rules.
 type Service struct {
 	opt Options
+	// queued wakes RunConfirmations when a sign-up queued a confirmation.
+	queued chan struct{}
 }
 
 // New returns a Service.
@@ -62,7 +64,7 @@ func New(opt Options) *Service {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
-	return &Service{opt: opt}
+	return &Service{opt: opt, queued: make(chan struct{}, 1)}
 }
 
 func badInput(format string, args ...any) error {

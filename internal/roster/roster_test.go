@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,16 @@ func setup(t testing.TB) *fixture {
 	return &fixture{db: db, svc: svc, clock: c, links: l, sg: sg}
 }
 
+// lastLink sends the queued confirmations, as serve does after a sign-up, and returns the
+// token of the latest link mailed to email.
+func (f *fixture) lastLink(t *testing.T, email string) string {
+	t.Helper()
+	if _, err := f.svc.SendQueuedConfirmations(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f.links.last(t, email)
+}
+
 func (f *fixture) status(t *testing.T, email string) newsletter.SubscriberStatus {
 	t.Helper()
 	s, err := f.db.SubscriberByEmail(context.Background(), email)
@@ -123,7 +134,7 @@ func TestDoubleOptIn(t *testing.T) {
 	if st := f.status(t, "ada@example.com"); st != newsletter.StatusPending {
 		t.Fatalf("status %s", st)
 	}
-	tok := f.links.last(t, "ada@example.com")
+	tok := f.lastLink(t, "ada@example.com")
 	if !strings.HasPrefix(f.links.sent["ada@example.com"][0], "https://news.example.org/confirm/") {
 		t.Fatalf("link %s", f.links.sent["ada@example.com"][0])
 	}
@@ -146,6 +157,9 @@ func TestDoubleOptIn(t *testing.T) {
 	}
 	// An active address gets no second welcome.
 	out, err = f.svc.SignUp(ctx, roster.SignUp{Email: "ada@example.com", IP: "192.0.2.1"})
+	if _, serr := f.svc.SendQueuedConfirmations(ctx); serr != nil {
+		t.Fatal(serr)
+	}
 	if err != nil || out != roster.SignUpAlreadyActive || len(f.links.sent["ada@example.com"]) != 1 {
 		t.Fatalf("active sign-up: %v %v, %d mails", out, err, len(f.links.sent["ada@example.com"]))
 	}
@@ -166,7 +180,7 @@ func TestConfirmTokensRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, b := f.links.last(t, "a@example.com"), f.links.last(t, "b@example.com")
+	a, b := f.lastLink(t, "a@example.com"), f.lastLink(t, "b@example.com")
 	bSub, _ := f.db.SubscriberByEmail(ctx, "b@example.com")
 	aSub, _ := f.db.SubscriberByEmail(ctx, "a@example.com")
 	other, _ := token.NewSigner(bytes.Repeat([]byte("x"), 32))
@@ -255,7 +269,7 @@ func TestSuppressionSurvivesEraseAndImport(t *testing.T) {
 	if _, err := f.svc.SignUp(ctx, roster.SignUp{Email: "gone@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Confirm(ctx, f.links.last(t, "gone@example.com"), ""); err != nil {
+	if _, err := f.svc.Confirm(ctx, f.lastLink(t, "gone@example.com"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := f.db.Suppression(ctx, f.sg.Digest("gone@example.com")); r != "" {
@@ -712,5 +726,77 @@ func TestExportRoundTripHostile(t *testing.T) {
 	}
 	if first.String() != second.String() {
 		t.Errorf("export after the round trip differs:\n%s\nwant\n%s", second.String(), first.String())
+	}
+}
+
+// relay is a confirmation mailer that can be down, counting what it was asked to send.
+type relay struct {
+	mu    sync.Mutex
+	down  bool
+	calls int
+	sent  []string
+}
+
+func (r *relay) SendConfirmation(_ context.Context, sub newsletter.Subscriber, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if r.down {
+		return errors.New("451 relay unavailable")
+	}
+	r.sent = append(r.sent, sub.Email)
+	return nil
+}
+
+// TestSignUpMailsOutsideTheRequest: whatever the address's standing, a sign-up takes the same
+// path (a pending row and a queued confirmation) and sends no mail itself, so its answer
+// cannot tell who is subscribed; the queue then mails the ones that are pending, retries
+// while the relay is down, and drops the active one.
+func TestSignUpMailsOutsideTheRequest(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	r := &relay{down: true}
+	svc := roster.New(roster.Options{Store: f.db, Tokens: f.sg, Confirmations: r, BaseURL: "https://news.example.org", Now: f.clock.Now})
+	for _, s := range []newsletter.Subscriber{
+		{Email: "active@example.com", Status: newsletter.StatusActive},
+		{Email: "left@example.com", Status: newsletter.StatusUnsubscribed},
+		{Email: "waiting@example.com", Status: newsletter.StatusPending},
+	} {
+		if _, _, err := f.db.AddSubscriber(ctx, s, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, addr := range []string{"new@example.com", "waiting@example.com", "left@example.com", "active@example.com"} {
+		if _, err := svc.SignUp(ctx, roster.SignUp{Email: addr, IP: "192.0.2.1"}); err != nil {
+			t.Fatalf("sign-up %s: %v", addr, err)
+		}
+		if r.calls != 0 {
+			t.Fatalf("sign-up of %s mailed inside the request", addr)
+		}
+	}
+	due, err := f.db.DueConfirmations(ctx, f.clock.Now(), 10)
+	if err != nil || len(due) != 4 {
+		t.Fatalf("queued %d confirmations, %v; want one per sign-up", len(due), err)
+	}
+	// The relay is down: nothing is lost, the queue tries again later.
+	if n, err := svc.SendQueuedConfirmations(ctx); err != nil || n != 0 {
+		t.Fatalf("with the relay down: %d sent, %v", n, err)
+	}
+	if due, _ := f.db.DueConfirmations(ctx, f.clock.Now(), 10); len(due) != 0 {
+		t.Fatalf("%d confirmations due again at once; want them put off", len(due))
+	}
+	f.clock.Add(time.Minute)
+	r.mu.Lock()
+	r.down = false
+	r.mu.Unlock()
+	if n, err := svc.SendQueuedConfirmations(ctx); err != nil || n != 3 {
+		t.Fatalf("with the relay back: %d sent, %v; want 3", n, err)
+	}
+	slices.Sort(r.sent)
+	if want := []string{"left@example.com", "new@example.com", "waiting@example.com"}; !slices.Equal(r.sent, want) {
+		t.Fatalf("mailed %v, want %v (no second welcome for the active one)", r.sent, want)
+	}
+	if due, _ := f.db.DueConfirmations(ctx, f.clock.Now().Add(24*time.Hour), 10); len(due) != 0 {
+		t.Fatalf("%d confirmations still queued", len(due))
 	}
 }

@@ -3,7 +3,7 @@ package roster
 import (
 	"context"
 	"errors"
-	"fmt"
+	"time"
 
 	"newsletter/internal/newsletter"
 	"newsletter/internal/store"
@@ -35,8 +35,10 @@ const (
 	SignUpAlreadyActive SignUpOutcome = "already_active" // nothing sent: no second welcome
 )
 
-// SignUp stores the address as pending and mails a confirmation link. An active
-// address gets nothing. Someone who left, bounced or was erased may come back this way:
+// SignUp stores the address as pending and queues its confirmation mail, which
+// RunConfirmations sends outside the request. An active address is queued too, so that
+// every sign-up takes the same path and time whoever asks; its mail is dropped, not sent
+// (no second welcome). Someone who left, bounced or was erased may come back this way:
 // only their own click on the link activates them (and takes them off the suppression
 // list).
 func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error) {
@@ -51,10 +53,11 @@ func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error)
 	if err != nil {
 		return "", err
 	}
+	outcome := SignUpMailed
 	if !created {
 		switch sub.Status {
 		case newsletter.StatusActive:
-			return SignUpAlreadyActive, nil
+			outcome = SignUpAlreadyActive
 		case newsletter.StatusPending:
 			// Mail the link again (the rate limit keeps this from becoming a mail cannon).
 		default:
@@ -64,18 +67,93 @@ func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error)
 			}, now); err != nil {
 				return "", err
 			}
-			sub.Status = newsletter.StatusPending
 		}
 	}
-	link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, now.Add(s.opt.ConfirmTTL))
+	if err := s.opt.Store.QueueConfirmation(ctx, sub.ID, now); err != nil {
+		return "", err
+	}
+	select {
+	case s.queued <- struct{}{}:
+	default:
+	}
+	return outcome, nil
+}
+
+// confirmBatch is how many queued confirmations one pass sends at most.
+const confirmBatch = 50
+
+// confirmAttempts is how many times a confirmation is tried before it is given up: with the
+// backoff of confirmRetry, about a day.
+const confirmAttempts = 12
+
+// confirmRetry is the wait after the nth failed try: a minute, doubling, at most two hours.
+func confirmRetry(n int) time.Duration {
+	return min(time.Minute<<min(n-1, 7), 2*time.Hour)
+}
+
+// SendQueuedConfirmations mails the confirmations that are due and says how many went out.
+// One that fails is tried again later; one whose subscriber is no longer pending is dropped.
+func (s *Service) SendQueuedConfirmations(ctx context.Context) (int, error) {
 	if s.opt.Confirmations == nil {
-		s.opt.Logger.Warn("sign-up stored but no confirmation mailer configured", "subscriber_id", sub.ID)
-		return SignUpMailed, nil
+		return 0, nil
 	}
-	if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link); err != nil {
-		return "", fmt.Errorf("roster: confirmation for subscriber %d: %w", sub.ID, err)
+	now := s.opt.Now()
+	due, err := s.opt.Store.DueConfirmations(ctx, now, confirmBatch)
+	if err != nil {
+		return 0, err
 	}
-	return SignUpMailed, nil
+	sent := 0
+	for _, q := range due {
+		sub, err := s.opt.Store.SubscriberByID(ctx, q.SubscriberID)
+		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+			return sent, err
+		}
+		if err != nil || sub.Status != newsletter.StatusPending {
+			if err := s.opt.Store.ConfirmationDone(ctx, q.SubscriberID); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, now.Add(s.opt.ConfirmTTL))
+		if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link); err != nil {
+			n := q.Attempts + 1
+			if n >= confirmAttempts {
+				s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", err)
+				if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
+					return sent, err
+				}
+				continue
+			}
+			s.opt.Logger.Warn("confirmation failed; will retry", "subscriber_id", sub.ID, "attempts", n, "retry_in", confirmRetry(n), "err", err)
+			if err := s.opt.Store.ConfirmationFailed(ctx, sub.ID, n, now.Add(confirmRetry(n)), err.Error()); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
+			return sent, err
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// RunConfirmations sends queued confirmations until ctx is done: at once after a sign-up,
+// and every poll for retries.
+func (s *Service) RunConfirmations(ctx context.Context, poll time.Duration) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := s.SendQueuedConfirmations(ctx); err != nil && ctx.Err() == nil {
+			s.opt.Logger.Error("sending confirmations", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.queued:
+		case <-t.C:
+		}
+	}
 }
 
 // ConfirmTarget checks a confirmation link without acting on it (the GET page).

@@ -121,8 +121,13 @@ func (f *signupFixture) signUp(t *testing.T, form url.Values) (int, string) {
 	return postForm(t, f.srv.URL+"/subscribe", form)
 }
 
+// mails sends the queued confirmations, as serve does after a sign-up, and returns every
+// mail in the outbox.
 func (f *signupFixture) mails(t *testing.T) []string {
 	t.Helper()
+	if _, err := f.svc.SendQueuedConfirmations(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob(filepath.Join(f.outbox, "*.eml"))
 	var out []string
 	for _, p := range files {

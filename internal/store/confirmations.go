@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// QueuedConfirmation is a confirmation mail waiting to go out.
+type QueuedConfirmation struct {
+	SubscriberID int64
+	Attempts     int // tries that failed so far
+}
+
+// QueueConfirmation asks for subscriber id's confirmation mail to go out from now on; asking
+// again before it went out starts its tries over.
+func (db *DB) QueueConfirmation(ctx context.Context, id int64, now time.Time) error {
+	_, err := db.db.ExecContext(ctx, `
+		INSERT INTO confirmation_queue (subscriber_id, due_at) VALUES (?, ?)
+		ON CONFLICT (subscriber_id) DO UPDATE SET due_at = excluded.due_at, attempts = 0, last_error = ''`,
+		id, unix(now))
+	if err != nil {
+		return fmt.Errorf("store: queue confirmation for subscriber %d: %w", id, busy(err))
+	}
+	return nil
+}
+
+// DueConfirmations returns up to limit queued confirmations due by now, oldest first.
+func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([]QueuedConfirmation, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT subscriber_id, attempts FROM confirmation_queue WHERE due_at <= ? ORDER BY due_at, subscriber_id LIMIT ?`,
+		unix(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due confirmations: %w", err)
+	}
+	defer rows.Close()
+	var out []QueuedConfirmation
+	for rows.Next() {
+		var q QueuedConfirmation
+		if err := rows.Scan(&q.SubscriberID, &q.Attempts); err != nil {
+			return nil, fmt.Errorf("store: due confirmations: %w", err)
+		}
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due confirmations: %w", err)
+	}
+	return out, nil
+}
+
+// ConfirmationDone takes subscriber id's confirmation off the queue: sent, or no longer wanted.
+func (db *DB) ConfirmationDone(ctx context.Context, id int64) error {
+	if _, err := db.db.ExecContext(ctx, `DELETE FROM confirmation_queue WHERE subscriber_id = ?`, id); err != nil {
+		return fmt.Errorf("store: confirmation for subscriber %d done: %w", id, busy(err))
+	}
+	return nil
+}
+
+// ConfirmationFailed records a failed try of subscriber id's confirmation and when to try again.
+func (db *DB) ConfirmationFailed(ctx context.Context, id int64, attempts int, retryAt time.Time, reason string) error {
+	_, err := db.db.ExecContext(ctx, `
+		UPDATE confirmation_queue SET attempts = ?, due_at = ?, last_error = ? WHERE subscriber_id = ?`,
+		attempts, unix(retryAt), reason, id)
+	if err != nil {
+		return fmt.Errorf("store: confirmation for subscriber %d failed: %w", id, busy(err))
+	}
+	return nil
+}
