@@ -40,6 +40,16 @@ type Config struct {
 	TemplatesDir string      `yaml:"templates_dir"`
 	Editorial    Editorial   `yaml:"editorial"`
 	Subscribe    Subscribe   `yaml:"subscribe"`
+	Bounces      Bounces     `yaml:"bounces"`
+}
+
+// Bounces tunes how bounces and complaints that arrive after the send are counted.
+type Bounces struct {
+	// SoftLimit soft bounces (4.x.x, delayed) within SoftWindow suppress a subscriber.
+	SoftLimit  int           `yaml:"soft_limit"`
+	SoftWindow time.Duration `yaml:"soft_window"`
+	// MaxMessageBytes caps one report read by `bounces process`.
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.
@@ -80,6 +90,9 @@ type Sender struct {
 	MessageIDDomain   string `yaml:"message_id_domain"`
 	ListID            string `yaml:"list_id"`
 	UnsubscribeMailto string `yaml:"unsubscribe_mailto"`
+	// VERP makes each message's envelope sender BounceAddress with a signed token after a
+	// "+" (bounces+TOKEN@example.com), naming the issue and the subscriber.
+	VERP bool `yaml:"verp"`
 }
 
 // Feed tunes the fetcher.
@@ -218,6 +231,7 @@ func Defaults() Config {
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
 			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10}},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
+		Bounces:    Bounces{SoftLimit: 5, SoftWindow: 30 * 24 * time.Hour, MaxMessageBytes: 10 << 20},
 		Database:   "data/newsletter.db",
 		Outbox:     "data/outbox",
 		HTTPAddr:   "127.0.0.1:8080",
@@ -359,6 +373,12 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.Sender.VERP {
+		local, _, _ := strings.Cut(c.Sender.BounceAddress, "@")
+		if c.Sender.BounceAddress == "" || strings.Contains(local, "+") || len(local) > 30 {
+			return bad("sender.verp", "needs sender.bounce_address, a plain address whose local part has no \"+\" and at most 30 characters (the token is added after a \"+\")")
+		}
+	}
 	if c.Sender.MessageIDDomain != "" && !isDomain(c.Sender.MessageIDDomain) {
 		return bad("sender.message_id_domain", "%q is not a domain name", c.Sender.MessageIDDomain)
 	}
@@ -452,6 +472,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.BounceLimit < 1 {
 		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
+	}
+	if c.Bounces.SoftLimit < 1 {
+		return bad("bounces.soft_limit", "must be at least 1, got %d", c.Bounces.SoftLimit)
+	}
+	if c.Bounces.SoftWindow <= 0 {
+		return bad("bounces.soft_window", "must be positive, e.g. 720h")
+	}
+	if c.Bounces.MaxMessageBytes < 1<<10 {
+		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
 	}
 	for i, seed := range c.Delivery.Canary.Seeds {
 		if err := plainAddress(seed); err != nil {

@@ -100,6 +100,10 @@ type Options struct {
 	Identity Identity
 	// Token returns the signed unsubscribe token for a subscriber.
 	Token func(newsletter.Subscriber) string
+	// EnvelopeFrom, when set, returns the envelope sender of one issue's message to one
+	// subscriber (VERP: bounces+TOKEN@example.com); nil, or a copy outside the ledger,
+	// uses Identity.BounceAddress.
+	EnvelopeFrom func(issue newsletter.Issue, sub newsletter.Subscriber) string
 
 	Rate       float64 // messages per second across all relays and workers; 0 for no limit
 	DomainRate float64 // messages per second to one recipient domain; 0 for no limit
@@ -712,7 +716,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		From:         id.From,
 		To:           mailer.Address{Name: sub.Name, Email: sub.Email},
 		ReplyTo:      id.ReplyTo,
-		EnvelopeFrom: id.BounceAddress,
+		EnvelopeFrom: s.envelopeFrom(issue, sub),
 		Subject:      email.Subject,
 		Date:         s.opt.Now(),
 		MessageID:    issue.Week.String() + "." + strconv.FormatInt(issue.ID, 10) + "." + strconv.FormatInt(sub.ID, 10) + "@" + id.MessageIDDomain,
@@ -723,6 +727,13 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		TextFill:     textFill,
 		HTMLFill:     htmlFill,
 	}
+}
+
+func (s *Sender) envelopeFrom(issue newsletter.Issue, sub newsletter.Subscriber) string {
+	if s.opt.EnvelopeFrom == nil || sub.ID <= 0 {
+		return s.opt.Identity.BounceAddress
+	}
+	return s.opt.EnvelopeFrom(issue, sub)
 }
 
 // TestResult is the outcome of one test copy.
