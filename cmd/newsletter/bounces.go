@@ -20,7 +20,8 @@ import (
 const bouncesUsage = `Usage: newsletter bounces SUBCOMMAND [flags]
 
 Subcommands:
-  process [FILE]    read bounce reports (DSNs) and spam complaints (ARF) and apply them:
+  process [FILE]    read bounce reports (DSNs), spam complaints (ARF) and messages to
+                    sender.unsubscribe_mailto, and apply them:
                     one message from FILE, or from standard input when FILE is absent
                     (a Postfix pipe transport or an aliases entry), or every message of
                     an mbox file or a Maildir directory given as FILE.
@@ -62,7 +63,8 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	}
 	defer a.Close()
 	p := &bounceRun{ctx: ctx, a: a, r: r, out: e.stdout,
-		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress},
+		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
+			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
 		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), BounceRules: store.BounceRules{
 			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
 	}
@@ -237,7 +239,8 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 }
 
 func (p *bounceRun) describe(rep bounce.Report, out roster.BounceOutcome) string {
-	what := map[bounce.Kind]string{bounce.Hard: "hard bounce", bounce.Soft: "soft bounce", bounce.Complaint: "complaint"}[rep.Kind]
+	what := map[bounce.Kind]string{bounce.Hard: "hard bounce", bounce.Soft: "soft bounce", bounce.Complaint: "complaint",
+		bounce.Unsubscribe: "mailto unsubscribe"}[rep.Kind]
 	if rep.Kind == bounce.Irrelevant {
 		return "irrelevant: " + out.Skipped
 	}
@@ -262,6 +265,8 @@ func (p *bounceRun) describe(rep bounce.Report, out roster.BounceOutcome) string
 	switch {
 	case res.Suppressed == store.SuppressComplained:
 		effect = "suppressed (complained), status " + string(res.Status)
+	case res.Suppressed == store.SuppressUnsubscribed:
+		effect = "unsubscribed"
 	case res.Suppressed != "":
 		effect = "suppressed (bounced), status " + string(res.Status)
 	case rep.Kind == bounce.Hard:

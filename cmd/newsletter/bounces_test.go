@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +148,7 @@ sender:
   bounce_address: bounces@example.org
   message_id_domain: example.org
   list_id: weekly.example.org
+  unsubscribe_mailto: unsubscribe@example.org
   verp: true
 bounces:
   soft_limit: 2
@@ -227,6 +230,38 @@ bounces:
 		t.Fatalf("Maildir: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// A mail to the List-Unsubscribe mailto: address of grace's message, as a mail client
+	// writes it from the URL; then the same with the token altered.
+	mailtoMsg := func(m sent, from string, alter bool) string {
+		parsed, err := mail.ReadMessage(strings.NewReader(m.header + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(parsed.Header.Get("List-Unsubscribe"), "<mailto:")
+		u, err := url.Parse("mailto:" + strings.TrimSuffix(rest, ">"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		subject := u.Query().Get("subject")
+		if alter {
+			i := len(subject) - 10
+			c := byte('A')
+			if subject[i] == 'A' {
+				c = 'B'
+			}
+			subject = subject[:i] + string(c) + subject[i+1:]
+		}
+		return "From: " + from + "\nTo: " + u.Opaque + "\nSubject: " + subject + "\nDate: " + reported.Format(time.RFC1123Z) + "\n\nunsubscribe\n"
+	}
+	code, out, errOut = c.bouncesStdin(strings.NewReader(mailtoMsg(grace, "grace.hopper@example.org", true)))
+	if code != 0 || !strings.Contains(out, "stdin: mailto unsubscribe: the unsubscribe token is forged") {
+		t.Fatalf("forged mailto: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = c.bouncesStdin(strings.NewReader(mailtoMsg(grace, "grace.hopper@example.org", false)))
+	if code != 0 || !strings.Contains(out, "stdin: mailto unsubscribe for grace.hopper@example.org (by list-unsubscribe): unsubscribed") {
+		t.Fatalf("mailto: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// Too large on standard input: exit 1, nothing changed.
 	big := "From: MAILER-DAEMON@relay.example.org\nSubject: Undelivered Mail\n\n" + strings.Repeat("550 5.1.1 grace.hopper@example.org\n", 60000)
 	code, out, errOut = c.bouncesStdin(strings.NewReader(big))
@@ -246,19 +281,20 @@ bounces:
 		}
 	}
 	for addr, want := range map[string][]string{
-		"ada.lovelace@example.com":      {"Status:      bounced", "Suppressed:  bounced", "bounced  dsn", "5.1.1 550 5.1.1 user unknown (1 of 1)"},
-		"linus@example.net":             {"Status:      unsubscribed", "Suppressed:  complained", "complained  arf", "feedback-type abuse (reported by Yahoo!-Mail-Feedback/2.0)"},
-		"margaret.hamilton@example.com": {"Status:      active", "Suppressed:  no", "soft-bounce  dsn", "4.2.2 452 4.2.2 mailbox full (1 of 2)"},
-		"grace.hopper@example.org":      {"Status:      active", "Suppressed:  no"},
-		"tim@example.net":               {"Status:      bounced", "Suppressed:  bounced"},
+		"ada.lovelace@example.com":      {"Status: bounced", "Suppressed: bounced", "bounced dsn", "5.1.1 550 5.1.1 user unknown (1 of 1)"},
+		"linus@example.net":             {"Status: unsubscribed", "Suppressed: complained", "complained arf", "feedback-type abuse (reported by Yahoo!-Mail-Feedback/2.0)"},
+		"margaret.hamilton@example.com": {"Status: active", "Suppressed: no", "soft-bounce dsn", "4.2.2 452 4.2.2 mailbox full (1 of 2)"},
+		"grace.hopper@example.org":      {"Status: unsubscribed", "Suppressed: unsubscribed", "left mailto", "mailto unsubscribe from grace.hopper@example.org"},
+		"tim@example.net":               {"Status: bounced", "Suppressed: bounced"},
 	} {
-		show := c.mustRun("subscribers", "show", addr)
+		// Columns are aligned with runs of spaces: compare words.
+		show := strings.Join(strings.Fields(c.mustRun("subscribers", "show", addr)), " ")
 		for _, w := range want {
 			if !strings.Contains(show, w) {
 				t.Errorf("subscribers show %s lacks %q:\n%s", addr, w, show)
 			}
 		}
-		if addr == "ada.lovelace@example.com" && !strings.Contains(show, reported.UTC().Format(time.RFC3339)+"  bounced") {
+		if addr == "ada.lovelace@example.com" && !strings.Contains(show, reported.UTC().Format(time.RFC3339)+" bounced") {
 			t.Errorf("the consent event is not dated by the report (%s):\n%s", reported.UTC().Format(time.RFC3339), show)
 		}
 	}

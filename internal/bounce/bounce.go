@@ -25,17 +25,21 @@ type Kind string
 
 // Kinds of report.
 const (
-	Hard       Kind = "hard"       // permanent failure: the address does not take mail
-	Soft       Kind = "soft"       // temporary failure or delay
-	Complaint  Kind = "complaint"  // the recipient marked the message as spam (or fraud)
-	Irrelevant Kind = "irrelevant" // not a bounce or complaint (an auto-reply, a success notice, other mail)
+	Hard      Kind = "hard"      // permanent failure: the address does not take mail
+	Soft      Kind = "soft"      // temporary failure or delay
+	Complaint Kind = "complaint" // the recipient marked the message as spam (or fraud)
+	// Unsubscribe is a message to the List-Unsubscribe mailto: address (RFC 2369, RFC 8058);
+	// UnsubscribeToken says who sent it, when they did not tamper with it.
+	Unsubscribe Kind = "unsubscribe"
+	Irrelevant  Kind = "irrelevant" // not a bounce or complaint (an auto-reply, a success notice, other mail)
 )
 
 // Formats a report came in, for the consent log's source.
 const (
-	FormatDSN   = "dsn" // RFC 3464, or a plain-text bounce
-	FormatARF   = "arf" // RFC 5965
-	FormatOther = ""
+	FormatDSN    = "dsn" // RFC 3464, or a plain-text bounce
+	FormatARF    = "arf" // RFC 5965
+	FormatMailto = "mailto"
+	FormatOther  = ""
 )
 
 // DefaultMaxBytes caps how much of a message Parse reads.
@@ -71,6 +75,9 @@ type Options struct {
 	// BounceAddress is the configured bounce address (bounces@example.com); the report's
 	// recipient bounces+TOKEN@example.com yields VERPToken.
 	BounceAddress string
+	// UnsubscribeAddress is the List-Unsubscribe mailto: address; a message to it (or to
+	// its local+TOKEN@ form) is an unsubscribe request. Empty: none is recognised.
+	UnsubscribeAddress string
 }
 
 // Parse reads one message from r. A message that is readable but reports nothing is a
@@ -298,8 +305,55 @@ func (p *parser) finish(top message.Header) {
 		p.rep.Kind = Irrelevant
 		p.rep.Reason = "delivery status notification without a recipient's Action (truncated?)"
 	default:
-		p.plainText(top)
+		if !p.mailto(top) {
+			p.plainText(top)
+		}
 	}
+}
+
+// mailto recognises a message to the unsubscribe address: the token is in the address
+// (unsubscribe+TOKEN@) or in the subject the mailto: URL set ("unsubscribe TOKEN").
+func (p *parser) mailto(top message.Header) bool {
+	if p.opt.UnsubscribeAddress == "" {
+		return false
+	}
+	tok, found := "", false
+	for _, k := range []string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To", "Cc"} {
+		for _, v := range top.Values(k) {
+			for part := range strings.SplitSeq(v, ",") {
+				if t, ok := plusToken(p.opt.UnsubscribeAddress, bareAddress(part)); ok {
+					found = true
+					if tok == "" {
+						tok = t
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		return false
+	}
+	if tok == "" {
+		// Clients keep the "+" of our mailto: subject=unsubscribe+TOKEN literally (RFC 6068
+		// has no "+" for space); a token never holds one.
+		f := strings.Fields(strings.ReplaceAll(decodeWord(top.Get("Subject")), "+", " "))
+		if len(f) == 2 && strings.EqualFold(f[0], "unsubscribe") {
+			tok = f[1]
+		}
+	}
+	p.rep.Format = FormatMailto
+	if tok == "" {
+		p.rep.Kind = Irrelevant
+		p.rep.Reason = "a message to the unsubscribe address without a token"
+		return true
+	}
+	p.rep.Kind = Unsubscribe
+	p.rep.UnsubscribeToken = tok
+	p.rep.Reason = "mailto unsubscribe"
+	if from := bareAddress(top.Get("From")); from != "" {
+		p.rep.Reason += " from " + from
+	}
+	return true
 }
 
 func (p *parser) dsnKind() {
@@ -523,20 +577,26 @@ func (p *parser) verpFrom(h message.Header) string {
 
 // verpToken returns TOKEN when addr is local+TOKEN@domain of the bounce address.
 func (p *parser) verpToken(addr string) string {
-	at := strings.LastIndexByte(p.opt.BounceAddress, '@')
-	if at <= 0 || addr == "" {
-		return ""
-	}
-	local, domain := p.opt.BounceAddress[:at], p.opt.BounceAddress[at+1:]
+	tok, _ := plusToken(p.opt.BounceAddress, addr)
+	return tok
+}
+
+// plusToken reports whether addr is base or base's local+TOKEN@domain form, and TOKEN.
+func plusToken(base, addr string) (tok string, ok bool) {
+	at := strings.LastIndexByte(base, '@')
 	i := strings.LastIndexByte(addr, '@')
-	if i <= 0 || !strings.EqualFold(addr[i+1:], domain) {
-		return ""
+	if at <= 0 || i <= 0 || !strings.EqualFold(addr[i+1:], base[at+1:]) {
+		return "", false
+	}
+	local := base[:at]
+	if strings.EqualFold(addr[:i], local) {
+		return "", true
 	}
 	prefix := local + "+"
 	if len(addr[:i]) <= len(prefix) || !strings.EqualFold(addr[:len(prefix)], prefix) {
-		return ""
+		return "", false
 	}
-	return addr[len(prefix):i]
+	return addr[len(prefix):i], true
 }
 
 // bareAddress is the address in a field value: "Name <a@b>", "<a@b>" or "a@b".

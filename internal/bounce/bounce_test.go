@@ -153,6 +153,38 @@ func TestVERPOnlyForOurBounceAddress(t *testing.T) {
 	}
 }
 
+func TestParseMailto(t *testing.T) {
+	opt := Options{BounceAddress: bounceAddr, UnsubscribeAddress: "unsubscribe@news.example.org"}
+	tests := []struct {
+		name, msg string
+		kind      Kind
+		token     string
+	}{
+		{"token in the subject", "From: Carol <carol@example.net>\nTo: unsubscribe@news.example.org\nSubject: unsubscribe AAAAAAAAAAMxq0l2\nDate: Tue, 12 May 2026 10:00:00 +0000\n\n", Unsubscribe, "AAAAAAAAAAMxq0l2"},
+		{"token in the address", "From: carol@example.net\nDelivered-To: Unsubscribe+TOK123@news.example.org\nTo: x@news.example.org\nSubject: please remove me\n\n", Unsubscribe, "TOK123"},
+		{"encoded subject", "From: carol@example.net\nTo: <unsubscribe@news.example.org>\nSubject: =?utf-8?q?unsubscribe_TOK9?=\n\n", Unsubscribe, "TOK9"},
+		{"plus kept from the mailto: URL", "From: carol@example.net\nTo: unsubscribe@news.example.org\nSubject: unsubscribe+TOK-_7\n\n", Unsubscribe, "TOK-_7"},
+		{"no token", "From: carol@example.net\nTo: unsubscribe@news.example.org\nSubject: stop\n\n", Irrelevant, ""},
+		{"not to the unsubscribe address", "From: carol@example.net\nTo: editor@news.example.org\nSubject: unsubscribe TOK\n\n", Irrelevant, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(strings.NewReader(tt.msg), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Kind != tt.kind || got.UnsubscribeToken != tt.token {
+				t.Fatalf("Parse = %+v, want kind %s token %q", got, tt.kind, tt.token)
+			}
+		})
+	}
+	// The same message is not an unsubscribe when no mailto: address is configured.
+	got, _ := Parse(strings.NewReader(tests[0].msg), Options{BounceAddress: bounceAddr})
+	if got.Kind != Irrelevant {
+		t.Fatalf("without UnsubscribeAddress: %+v", got)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.eml")
 	for _, name := range files {
@@ -164,7 +196,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("From: a@b\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rep, err := Parse(bytes.NewReader(data), Options{BounceAddress: bounceAddr, MaxBytes: 1 << 20})
+		rep, err := Parse(bytes.NewReader(data), Options{BounceAddress: bounceAddr, UnsubscribeAddress: "unsubscribe@news.example.org", MaxBytes: 1 << 20})
 		if err != nil {
 			if rep != (Report{}) {
 				t.Fatalf("error %v with a non-empty report %+v", err, rep)
@@ -172,7 +204,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		switch rep.Kind {
-		case Hard, Soft, Complaint, Irrelevant:
+		case Hard, Soft, Complaint, Unsubscribe, Irrelevant:
 		default:
 			t.Fatalf("kind %q", rep.Kind)
 		}

@@ -54,6 +54,8 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 		kind = store.BounceSoft
 	case bounce.Complaint:
 		kind = store.BounceComplaint
+	case bounce.Unsubscribe:
+		return s.mailtoUnsubscribe(ctx, rep)
 	default:
 		out.Skipped = rep.Reason
 		return out, nil
@@ -86,6 +88,47 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 	if res.Duplicate {
 		out.Skipped = "already recorded"
 	}
+	return out, nil
+}
+
+// mailtoUnsubscribe unsubscribes the subscriber whose List-Unsubscribe token a message
+// to the mailto: address carries (RFC 8058 asks senders to honour it as they honour the
+// one-click POST). A forged or unknown token changes nothing; so does a request from an
+// address that is no longer subscribed (a bounce or complaint keeps its reason).
+func (s *Service) mailtoUnsubscribe(ctx context.Context, rep bounce.Report) (BounceOutcome, error) {
+	var out BounceOutcome
+	id, err := s.opt.Tokens.ID(rep.UnsubscribeToken)
+	if err != nil {
+		out.Skipped = "the unsubscribe token is malformed or forged: nothing changed"
+		return out, nil
+	}
+	sub, err := s.opt.Store.SubscriberByID(ctx, id)
+	if errors.Is(err, newsletter.ErrNotFound) || err == nil && !s.opt.Tokens.Check(token.Unsubscribe, rep.UnsubscribeToken, id, sub.Email) {
+		out.Skipped = "the unsubscribe token is forged or names nobody on the list: nothing changed"
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Subscriber, out.By = sub, ByUnsubscribe
+	if sub.Status != newsletter.StatusActive && sub.Status != newsletter.StatusPending {
+		out.Skipped = "not subscribed (status " + string(sub.Status) + ")"
+		return out, nil
+	}
+	changed, err := s.opt.Store.ApplyTransition(ctx, store.Transition{
+		ID: sub.ID, Status: newsletter.StatusUnsubscribed,
+		Event: store.ConsentEvent{Event: "left", Source: bounce.FormatMailto, At: rep.Date, Detail: rep.Reason},
+		Hash:  s.opt.Tokens.Digest(sub.Email), Suppress: store.SuppressUnsubscribed,
+	}, s.opt.Now())
+	if err != nil {
+		return out, err
+	}
+	if !changed {
+		out.Skipped = "already unsubscribed"
+		return out, nil
+	}
+	out.Recorded = true
+	out.Result = store.BounceResult{Suppressed: store.SuppressUnsubscribed, Status: newsletter.StatusUnsubscribed}
 	return out, nil
 }
 

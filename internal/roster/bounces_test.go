@@ -95,7 +95,7 @@ func TestApplyReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.listState(t)
+			before := f.listState(t, 8)
 			out, err := f.svc.ApplyReport(ctx, tt.rep, rules)
 			if err != nil {
 				t.Fatal(err)
@@ -104,7 +104,7 @@ func TestApplyReport(t *testing.T) {
 				if out.Recorded || !strings.Contains(out.Skipped, tt.skipped) {
 					t.Fatalf("outcome %+v, want nothing recorded because %q", out, tt.skipped)
 				}
-				if after := f.listState(t); after != before {
+				if after := f.listState(t, 8); after != before {
 					t.Fatalf("the list changed:\n%s\nto\n%s", before, after)
 				}
 				return
@@ -142,12 +142,12 @@ func TestApplyReport(t *testing.T) {
 	}
 }
 
-// listState is every subscriber's status and suppression, and the consent log's length.
-func (f *fixture) listState(t *testing.T) string {
+// listState is the status, suppression and consent log length of sentIssue's first n subscribers.
+func (f *fixture) listState(t *testing.T, n int) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	for i := range 8 {
+	for i := range n {
 		s, err := f.db.SubscriberByEmail(ctx, fmt.Sprintf("s%d@example.com", i))
 		if err != nil {
 			t.Fatal(err)
@@ -157,4 +157,61 @@ func (f *fixture) listState(t *testing.T) string {
 		fmt.Fprintf(&b, "%s %s %q %d\n", s.Email, s.Status, supp, len(log))
 	}
 	return b.String()
+}
+
+func TestMailtoUnsubscribe(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	_, subs := sentIssue(t, f, 3)
+	other, _ := token.NewSigner(bytes.Repeat([]byte("o"), 32))
+	rules := roster.BounceRules{BounceRules: store.BounceRules{HardLimit: 1, SoftLimit: 1, SoftWindow: time.Hour}}
+	if err := f.svc.Suppress(ctx, subs[2].Email, store.SuppressComplained, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	reported := t0.Add(time.Hour)
+	mailto := func(tok string) bounce.Report {
+		return bounce.Report{Kind: bounce.Unsubscribe, Format: bounce.FormatMailto, UnsubscribeToken: tok, Reason: "mailto unsubscribe", Date: reported}
+	}
+	tests := []struct {
+		name     string
+		rep      bounce.Report
+		recorded bool
+		skipped  string
+	}{
+		{"forged token", mailto(other.Make(token.Unsubscribe, subs[0].ID, subs[0].Email)), false, "forged"},
+		{"malformed token", mailto("not-a-token"), false, "malformed"},
+		{"another subscriber's token", mailto(f.sg.Make(token.Unsubscribe, subs[1].ID, subs[0].Email)), false, "forged"},
+		{"good token", mailto(f.sg.Make(token.Unsubscribe, subs[0].ID, subs[0].Email)), true, ""},
+		{"again", mailto(f.sg.Make(token.Unsubscribe, subs[0].ID, subs[0].Email)), false, "not subscribed"},
+		{"a complaint keeps its reason", mailto(f.sg.Make(token.Unsubscribe, subs[2].ID, subs[2].Email)), false, "not subscribed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.listState(t, 3)
+			out, err := f.svc.ApplyReport(ctx, tt.rep, rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Recorded != tt.recorded || !strings.Contains(out.Skipped, tt.skipped) {
+				t.Fatalf("outcome %+v, want recorded %v, skipped %q", out, tt.recorded, tt.skipped)
+			}
+			if !tt.recorded && f.listState(t, 3) != before {
+				t.Fatalf("the list changed:\n%s\nto\n%s", before, f.listState(t, 3))
+			}
+		})
+	}
+	if got := f.status(t, subs[0].Email); got != newsletter.StatusUnsubscribed {
+		t.Fatalf("status %s, want unsubscribed", got)
+	}
+	if r, _ := f.db.Suppression(ctx, f.sg.Digest(subs[0].Email)); r != store.SuppressUnsubscribed {
+		t.Fatalf("suppression %q", r)
+	}
+	if r, _ := f.db.Suppression(ctx, f.sg.Digest(subs[2].Email)); r != store.SuppressComplained {
+		t.Fatalf("complaint's suppression became %q", r)
+	}
+	log, _ := f.db.ConsentLog(ctx, subs[0].ID)
+	last := log[len(log)-1]
+	if last.Event != "left" || last.Source != "mailto" || !last.At.Equal(reported) || last.Detail != "mailto unsubscribe" {
+		t.Fatalf("consent event %+v", last)
+	}
 }
