@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"newsletter/internal/bounce"
+	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
 )
@@ -275,4 +276,32 @@ func (p *bounceRun) describe(rep bounce.Report, out roster.BounceOutcome) string
 		effect = fmt.Sprintf("%d of %d soft bounces within %s (bounces.soft_limit)", res.Soft, res.Limit, p.rules.SoftWindow)
 	}
 	return fmt.Sprintf("%s for %s: %s", what, who, effect)
+}
+
+// complaintAlarm is the share of an issue's delivered messages whose complaints `status`
+// warns about: Gmail and Yahoo ask senders to stay under 0.3% and aim under 0.1%.
+const complaintAlarm = 0.001
+
+// printIssueReports prints, for status, the bounces and complaints that came back after an
+// issue was sent; nothing when none did.
+func printIssueReports(ctx context.Context, w io.Writer, db *store.DB, issueID int64, counts map[newsletter.DeliveryStatus]int) error {
+	r, err := db.IssueBounces(ctx, issueID)
+	if err != nil {
+		return err
+	}
+	if r == (store.IssueReports{}) {
+		return nil
+	}
+	// Delivered: what the relays accepted, the bounces reported later included.
+	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
+	rate := 0.0
+	if delivered > 0 {
+		rate = float64(r.Complaints) / float64(delivered)
+	}
+	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
+		r.Hard, r.Soft, r.Complaints, 100*rate, delivered)
+	if r.Complaints > 0 && rate > complaintAlarm {
+		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*complaintAlarm)
+	}
+	return nil
 }

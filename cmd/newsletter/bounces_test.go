@@ -301,6 +301,17 @@ bounces:
 	if strings.Contains(c.mustRun("subscribers", "show", "grace.hopper@example.org"), "dsn") {
 		t.Error("the forged report reached grace's consent log")
 	}
+	// status --issue counts what came back after the send: ada (by file) and tim (mbox)
+	// hard, margaret soft, linus's complaint: 1 of 5 delivered is over 0.1%.
+	status := c.mustRun("status", "--issue", "2026-W19")
+	for _, want := range []string{
+		"after the send: 2 hard bounce(s), 1 soft bounce(s), 1 complaint(s) (20.00% of 5 delivered)",
+		"COMPLAINTS over 0.1% of delivered messages",
+	} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status lacks %q:\n%s", want, status)
+		}
+	}
 	// A complaint is never mailed again, re-import included.
 	out = c.mustRun("subscribers", "import", "--resubscribe", filepath.Join("..", "..", "data", "sample-subscribers.csv"))
 	if show := c.mustRun("subscribers", "show", "linus@example.net"); !strings.Contains(show, "Status:      unsubscribed") {

@@ -84,6 +84,9 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 		}
 		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
+		if err := printIssueReports(ctx, out, a.db, is.ID, counts); err != nil {
+			return err
+		}
 	}
 
 	runs, err := a.db.RecentRuns(ctx, 8)

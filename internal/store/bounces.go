@@ -190,25 +190,24 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	return res, nil
 }
 
-// IssueBounces counts an issue's bounce and complaint reports by kind (hard, soft,
-// complaint); hard bounces at SMTP time are in the delivery ledger, not here.
-func (db *DB) IssueBounces(ctx context.Context, issueID int64) (map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM bounce_events WHERE issue_id = ? GROUP BY kind`, issueID)
+// IssueReports counts the bounce and complaint reports about one issue's messages.
+type IssueReports struct {
+	Hard, Soft, Complaints int
+	// HardInLedger is how many of Hard turned a sent delivery row to bounced: messages the
+	// relay accepted, which the ledger now counts as bounced.
+	HardInLedger int
+}
+
+// IssueBounces counts an issue's bounce and complaint reports; hard bounces at SMTP time
+// are in the delivery ledger, not here.
+func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, error) {
+	var r IssueReports
+	err := db.db.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(kind = 'hard'), 0), COALESCE(SUM(kind = 'soft'), 0),
+		COALESCE(SUM(kind = 'complaint'), 0), COALESCE(SUM(kind = 'hard' AND ledger = 1), 0)
+		FROM bounce_events WHERE issue_id = ?`, issueID).Scan(&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger)
 	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
+		return IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
-		}
-		out[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
-	}
-	return out, nil
+	return r, nil
 }

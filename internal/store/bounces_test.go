@@ -132,7 +132,7 @@ func TestRecordBounce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got) != "map[complaint:1 hard:2 soft:1]" {
+	if got != (IssueReports{Hard: 2, Soft: 1, Complaints: 1, HardInLedger: 2}) {
 		t.Errorf("IssueBounces = %v", got)
 	}
 	if _, err := db.DeliveryStatus(ctx, is.ID, 99); !errors.Is(err, newsletter.ErrNotFound) {
