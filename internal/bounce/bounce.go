@@ -417,13 +417,13 @@ func (p *parser) plainText(top message.Header) {
 	p.rep.Format = FormatDSN
 	if failed != "" {
 		p.rep.FinalRecipient = bareAddress(strings.Split(failed, ",")[0])
-	} else if m := emailInText.FindString(expl); m != "" {
-		p.rep.FinalRecipient = m
+	} else {
+		p.rep.FinalRecipient = p.recipientInText(expl)
 	}
 	var class string
-	if m := enhanced.FindStringSubmatch(expl); m != nil {
-		p.rep.Status = m[0]
-		class = m[1]
+	if code := failureStatus(expl); code != "" {
+		p.rep.Status = code
+		class = code[:1]
 	} else if m := basicReply.FindStringSubmatch(expl); m != nil {
 		class = m[1][:1]
 		p.rep.Status = class + ".0.0"
@@ -447,6 +447,43 @@ func (p *parser) plainText(top message.Header) {
 	}
 }
 
+// recipientInText is the first address in a plain-text bounce's explanation that is not
+// the bounce address itself or a mail system's own.
+func (p *parser) recipientInText(expl string) string {
+	for _, m := range emailInText.FindAllString(expl, 20) {
+		if _, ours := plusToken(p.opt.BounceAddress, m); ours {
+			continue
+		}
+		local, _, _ := strings.Cut(strings.ToLower(m), "@")
+		if local == "mailer-daemon" || local == "postmaster" {
+			continue
+		}
+		return m
+	}
+	return ""
+}
+
+// failureStatus is the first 4.x.x or 5.x.x enhanced status code in text that is not part
+// of a longer dotted number (an IP address such as 10.4.5.6).
+func failureStatus(text string) string {
+	for _, loc := range enhanced.FindAllStringSubmatchIndex(text, -1) {
+		start, end := loc[0], loc[1]
+		if start > 0 && (text[start-1] == '.' || text[start-1] >= '0' && text[start-1] <= '9') {
+			continue
+		}
+		if end+1 < len(text) && text[end] == '.' && text[end+1] >= '0' && text[end+1] <= '9' {
+			continue
+		}
+		if c := text[start]; c == '4' || c == '5' {
+			return text[start:end]
+		}
+	}
+	return ""
+}
+
+// replyStart opens a line that quotes an SMTP reply ("550 5.1.1 ...", "452-4.2.2 ...").
+var replyStart = regexp.MustCompile(`^[45]\d\d[ -]`)
+
 // replyLine is the line of the explanation that quotes the remote server, or its first
 // non-empty line.
 func replyLine(expl string) string {
@@ -459,7 +496,7 @@ func replyLine(expl string) string {
 		if first == "" {
 			first = l
 		}
-		if basicReply.MatchString(l+" ") && enhanced.MatchString(l) || strings.HasPrefix(l, "5") || strings.HasPrefix(l, "4") && basicReply.MatchString(l+" ") {
+		if replyStart.MatchString(l) || failureStatus(l) != "" {
 			return oneLine(l)
 		}
 	}
