@@ -44,6 +44,13 @@ func TestParseSamples(t *testing.T) {
 			Reason: "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. For more information, go to https://suppor…",
 			Date:   time.Date(2026, 5, 12, 10, 30, 12, 0, time.UTC),
 		}},
+		{"qmail-hard.eml", Report{
+			Kind: Hard, Format: FormatDSN, VERPToken: "gggq2abcdefghijklmno",
+			MessageID: "2026-W20.7.9@news.example.org", UnsubscribeToken: "AAAAAAAAAAkq8wE3rTy6uIo9pAs2dFg1",
+			FinalRecipient: "heidi@example.biz", Status: "5.1.1",
+			Reason: "Remote host said: 550 5.1.1 <heidi@example.biz>... User unknown",
+			Date:   time.Date(2026, 5, 12, 10, 40, 2, 0, time.UTC),
+		}},
 		{"yahoo-arf.eml", Report{
 			Kind: Complaint, Format: FormatARF, VERPToken: "eeeq2abcdefghijklmno",
 			MessageID: "2026-W20.7.8@news.example.org", UnsubscribeToken: "AAAAAAAAAAg9zXk4qWe7rTy2uIo0pAs3",
