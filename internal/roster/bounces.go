@@ -148,7 +148,7 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 			return sub, 0, "", "", err
 		}
 		if !s.opt.Tokens.CheckVERP(rep.VERPToken, is, id, sub.Email) {
-			return newsletter.Subscriber{}, 0, "", "VERP token is forged: nothing changed", nil
+			return newsletter.Subscriber{}, 0, "", "VERP token is forged (or its subscriber was erased and the id reused): nothing changed", nil
 		}
 		return sub, is, ByVERP, "", nil
 	}
