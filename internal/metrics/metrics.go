@@ -21,6 +21,9 @@ type Source interface {
 	DeliveryCounts(ctx context.Context) (map[string]int, error)
 	// JournalPending is how many unsubscribes are answered but not yet in the database.
 	JournalPending() int
+	// BounceCounts counts the bounce and complaint reports recorded after sends, by kind
+	// (hard, soft, complaint).
+	BounceCounts(ctx context.Context) (map[string]int, error)
 }
 
 // Metrics owns one registry; nothing is registered globally.
@@ -122,6 +125,10 @@ var (
 	ledgerDesc      = prometheus.NewDesc("newsletter_ledger_rows", "Delivery ledger rows of all issues by status.", []string{"status"}, nil)
 	journalDesc     = prometheus.NewDesc("newsletter_unsubscribe_journal_pending",
 		"Unsubscribes answered and in serve's journal, not yet applied to the database (normally applied within about 50 ms).", nil, nil)
+	bouncesDesc = prometheus.NewDesc("newsletter_bounces_total",
+		"Bounce reports that arrived after the send (DSNs), by kind (hard, soft), as recorded in the database.", []string{"kind"}, nil)
+	complaintsDesc = prometheus.NewDesc("newsletter_complaints_total",
+		"Spam complaints (ARF reports) recorded in the database.", nil, nil)
 )
 
 // dbCollector reads gauges from the database on each scrape.
@@ -134,6 +141,8 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- subscribersDesc
 	ch <- ledgerDesc
 	ch <- journalDesc
+	ch <- bouncesDesc
+	ch <- complaintsDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -153,5 +162,14 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	} else if c.logger != nil {
 		c.logger.Error("metrics: ledger counts", "err", err)
+	}
+	// Counters read from the database: `bounces process` records them in another process.
+	if counts, err := c.source.BounceCounts(ctx); err == nil {
+		for _, kind := range []string{"hard", "soft"} {
+			ch <- prometheus.MustNewConstMetric(bouncesDesc, prometheus.CounterValue, float64(counts[kind]), kind)
+		}
+		ch <- prometheus.MustNewConstMetric(complaintsDesc, prometheus.CounterValue, float64(counts["complaint"]))
+	} else if c.logger != nil {
+		c.logger.Error("metrics: bounce counts", "err", err)
 	}
 }

@@ -211,3 +211,25 @@ func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, er
 	}
 	return r, nil
 }
+
+// BounceCounts counts every recorded bounce and complaint report by kind.
+func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("store: bounce counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("store: bounce counts: %w", err)
+		}
+		out[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: bounce counts: %w", err)
+	}
+	return out, nil
+}

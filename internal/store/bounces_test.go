@@ -135,6 +135,10 @@ func TestRecordBounce(t *testing.T) {
 	if got != (IssueReports{Hard: 2, Soft: 1, Complaints: 1, HardInLedger: 2}) {
 		t.Errorf("IssueBounces = %v", got)
 	}
+	totals, err := db.BounceCounts(ctx)
+	if err != nil || fmt.Sprint(totals) != "map[complaint:1 hard:3 soft:4]" {
+		t.Errorf("BounceCounts = %v, %v", totals, err)
+	}
 	if _, err := db.DeliveryStatus(ctx, is.ID, 99); !errors.Is(err, newsletter.ErrNotFound) {
 		t.Errorf("DeliveryStatus of no row: %v, want ErrNotFound", err)
 	}
