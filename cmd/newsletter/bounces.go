@@ -69,6 +69,13 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), BounceRules: store.BounceRules{
 			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
 	}
+	if a.cfg.Editorial.EditorsEmail != "" {
+		tr, err := a.transport()
+		if err != nil {
+			return err
+		}
+		p.editors = &editorMail{a: a, transport: tr}
+	}
 	if len(pos) == 0 {
 		err = p.one("stdin", stdin)
 	} else {
@@ -91,6 +98,7 @@ type bounceRun struct {
 	out              io.Writer
 	parse            bounce.Options
 	rules            roster.BounceRules
+	editors          *editorMail // nil when editorial.editors_email is not set
 	seen, unreadable int
 }
 
@@ -236,6 +244,53 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 		return fmt.Errorf("bounces process: %s: %w", label, err)
 	}
 	fmt.Fprintf(p.out, "%s: %s\n", label, p.describe(rep, out))
+	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
+		return p.complaintAlarm(out.IssueID)
+	}
+	return nil
+}
+
+// complaintAlarm tells the editors, once per issue, when a complaint takes the issue's
+// complaints past complaintAlarm of its delivered messages.
+func (p *bounceRun) complaintAlarm(issueID int64) error {
+	counts, err := p.a.db.DeliveryCounts(p.ctx, issueID)
+	if err != nil {
+		return err
+	}
+	if totals, err := p.a.db.IssueTotals(p.ctx, issueID); err == nil {
+		for st, n := range totals {
+			counts[st] += n
+		}
+	}
+	r, err := p.a.db.IssueBounces(p.ctx, issueID)
+	if err != nil {
+		return err
+	}
+	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
+	over := func(complaints int) bool { return float64(complaints) > complaintAlarm*float64(delivered) }
+	// Only the complaint that crosses the line tells the editors: one mail per issue.
+	if delivered == 0 || !over(r.Complaints) || over(r.Complaints-1) {
+		return nil
+	}
+	is, err := p.a.db.IssueByID(p.ctx, issueID)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Issue %s: %d complaint(s) of %d delivered messages (%.2f%%), over %.1f%%.",
+		is.Week, r.Complaints, delivered, 100*float64(r.Complaints)/float64(delivered), 100*complaintAlarm)
+	if p.editors == nil {
+		fmt.Fprintf(p.out, "  %s (set editorial.editors_email to be told by mail)\n", msg)
+		return nil
+	}
+	body := msg + "\n\nGmail and Yahoo count spam complaints against the sender: keep them under 0.3%, aim under 0.1%.\n" +
+		"Complaining subscribers are suppressed already; look at what this issue did differently\n" +
+		"(subject, content, who was added to the list) before the next one goes out.\n\n" +
+		"  newsletter status --issue " + is.Week.String() + "\n"
+	if err := p.editors.Notify(p.ctx, "Complaints over 0.1%: issue "+is.Week.String(), body); err != nil {
+		fmt.Fprintf(p.out, "  %s Could not tell the editors: %v\n", msg, err)
+		return nil
+	}
+	fmt.Fprintf(p.out, "  %s Told the editors (%s).\n", msg, p.a.cfg.Editorial.EditorsEmail)
 	return nil
 }
 

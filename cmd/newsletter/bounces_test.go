@@ -150,6 +150,8 @@ sender:
   list_id: weekly.example.org
   unsubscribe_mailto: unsubscribe@example.org
   verp: true
+editorial:
+  editors_email: editors@example.org
 bounces:
   soft_limit: 2
   soft_window: 720h
@@ -205,29 +207,13 @@ bounces:
 	out = c.mustRun("bounces", "process", mbox)
 	for _, want := range []string{
 		"bounces.mbox#1: complaint for linus@example.net (by message-id, issue 2026-W19): suppressed (complained), status unsubscribed",
+		"  Issue 2026-W19: 1 complaint(s) of 5 delivered messages (20.00%), over 0.1%. Told the editors (editors@example.org).",
 		"bounces.mbox#2: soft bounce 4.2.2 for margaret.hamilton@example.com (by verp, issue 2026-W19): 1 of 2 soft bounces",
 		"bounces.mbox#3: hard bounce 5.2.1 for tim@example.net (by message-id, issue 2026-W19): suppressed (bounced), status bounced",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("mbox output lacks %q:\n%s", want, out)
 		}
-	}
-
-	// A Maildir: the same delay warning again (counted once), an auto-reply, a file that is
-	// not mail (exit 1, the rest still handled).
-	md := filepath.Join(dir, "Maildir")
-	writeFile(t, filepath.Join(md, "new", "1.a"), dsn(margaret.envelopeFrom, margaret, "margaret.hamilton@example.com", "delayed", "4.2.2", "452 4.2.2 mailbox full", reported.Add(time.Hour)))
-	writeFile(t, filepath.Join(md, "new", "2.b"), "From: Ada <ada.lovelace@example.com>\nSubject: Out of office\nDate: "+reported.Format(time.RFC1123Z)+"\n\nAway.\n")
-	writeFile(t, filepath.Join(md, "cur", "3.c:2,S"), "\x00\x01 not mail at all")
-	if err := os.MkdirAll(filepath.Join(md, "tmp"), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut = c.run("bounces", "process", md)
-	if code != 1 || !strings.Contains(errOut, "1 of 3 message(s) could not be read") ||
-		!strings.Contains(out, "already recorded; nothing changed") ||
-		!strings.Contains(out, "2.b: irrelevant: not a bounce or complaint") ||
-		!strings.Contains(out, "3.c:2,S: cannot read:") {
-		t.Fatalf("Maildir: exit %d\n%s%s", code, out, errOut)
 	}
 
 	// A mail to the List-Unsubscribe mailto: address of grace's message, as a mail client
@@ -262,6 +248,42 @@ bounces:
 		t.Fatalf("mailto: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// A Maildir: the same delay warning again (counted once), an auto-reply, a file that is
+	// not mail (exit 1, the rest still handled), and a complaint from grace, who has left
+	// by mailto: already (the complaint's reason replaces hers).
+	md := filepath.Join(dir, "Maildir")
+	writeFile(t, filepath.Join(md, "new", "1.a"), dsn(margaret.envelopeFrom, margaret, "margaret.hamilton@example.com", "delayed", "4.2.2", "452 4.2.2 mailbox full", reported.Add(time.Hour)))
+	writeFile(t, filepath.Join(md, "new", "2.b"), "From: Ada <ada.lovelace@example.com>\nSubject: Out of office\nDate: "+reported.Format(time.RFC1123Z)+"\n\nAway.\n")
+	writeFile(t, filepath.Join(md, "cur", "3.c:2,S"), "\x00\x01 not mail at all")
+	writeFile(t, filepath.Join(md, "cur", "4.d:2,S"), arf(grace, "grace.hopper@example.org", reported))
+	if err := os.MkdirAll(filepath.Join(md, "tmp"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = c.run("bounces", "process", md)
+	if code != 1 || !strings.Contains(errOut, "1 of 4 message(s) could not be read") ||
+		!strings.Contains(out, "4.d:2,S: complaint for grace.hopper@example.org (by message-id, issue 2026-W19): suppressed (complained)") ||
+		!strings.Contains(out, "already recorded; nothing changed") ||
+		!strings.Contains(out, "2.b: irrelevant: not a bounce or complaint") ||
+		!strings.Contains(out, "3.c:2,S: cannot read:") {
+		t.Fatalf("Maildir: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The editors were told once, by the complaint that crossed 0.1%; grace's later one
+	// (2 of 5) tells nobody.
+	var notice *smtptest.Received
+	for _, m := range srv.Messages() {
+		if m.To[0] == "editors@example.org" {
+			if notice != nil {
+				t.Fatal("the editors were told twice")
+			}
+			notice = &m
+		}
+	}
+	if notice == nil || !strings.Contains(string(notice.Data), "Subject: Complaints over 0.1%: issue 2026-W19") ||
+		!strings.Contains(string(notice.Data), "newsletter status --issue 2026-W19") {
+		t.Fatalf("no complaint notice to the editors: %+v", notice)
+	}
+
 	// Too large on standard input: exit 1, nothing changed.
 	big := "From: MAILER-DAEMON@relay.example.org\nSubject: Undelivered Mail\n\n" + strings.Repeat("550 5.1.1 grace.hopper@example.org\n", 60000)
 	code, out, errOut = c.bouncesStdin(strings.NewReader(big))
@@ -284,7 +306,7 @@ bounces:
 		"ada.lovelace@example.com":      {"Status: bounced", "Suppressed: bounced", "bounced dsn", "5.1.1 550 5.1.1 user unknown (1 of 1)"},
 		"linus@example.net":             {"Status: unsubscribed", "Suppressed: complained", "complained arf", "feedback-type abuse (reported by Yahoo!-Mail-Feedback/2.0)"},
 		"margaret.hamilton@example.com": {"Status: active", "Suppressed: no", "soft-bounce dsn", "4.2.2 452 4.2.2 mailbox full (1 of 2)"},
-		"grace.hopper@example.org":      {"Status: unsubscribed", "Suppressed: unsubscribed", "left mailto", "mailto unsubscribe from grace.hopper@example.org"},
+		"grace.hopper@example.org":      {"Status: unsubscribed", "Suppressed: complained", "left mailto", "mailto unsubscribe from grace.hopper@example.org", "complained arf"},
 		"tim@example.net":               {"Status: bounced", "Suppressed: bounced"},
 	} {
 		// Columns are aligned with runs of spaces: compare words.
@@ -302,10 +324,10 @@ bounces:
 		t.Error("the forged report reached grace's consent log")
 	}
 	// status --issue counts what came back after the send: ada (by file) and tim (mbox)
-	// hard, margaret soft, linus's complaint: 1 of 5 delivered is over 0.1%.
+	// hard, margaret soft, linus's and grace's complaints: 2 of 5 delivered.
 	status := c.mustRun("status", "--issue", "2026-W19")
 	for _, want := range []string{
-		"after the send: 2 hard bounce(s), 1 soft bounce(s), 1 complaint(s) (20.00% of 5 delivered)",
+		"after the send: 2 hard bounce(s), 1 soft bounce(s), 2 complaint(s) (40.00% of 5 delivered)",
 		"COMPLAINTS over 0.1% of delivered messages",
 	} {
 		if !strings.Contains(status, want) {
