@@ -39,7 +39,6 @@ const (
 	FormatDSN    = "dsn" // RFC 3464, or a plain-text bounce
 	FormatARF    = "arf" // RFC 5965
 	FormatMailto = "mailto"
-	FormatOther  = ""
 )
 
 // DefaultMaxBytes caps how much of a message Parse reads.
@@ -93,7 +92,7 @@ func Parse(r io.Reader, opt Options) (Report, error) {
 		return Report{}, fmt.Errorf("bounce: read: %w", err)
 	}
 	if int64(len(raw)) > max {
-		// Drain nothing more: the caller's limit is what bounds memory.
+		// The rest is left unread: reading it is the caller's choice (a pipe may need it).
 		return Report{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 	}
 	return parseBytes(raw, opt)

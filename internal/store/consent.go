@@ -12,8 +12,8 @@ import (
 
 // ConsentEvent is one line of a subscriber's consent log.
 type ConsentEvent struct {
-	Event  string // joined, confirmed, left, bounced, complained, resubscribed, suppressed
-	Source string // web, cli, api, import, admin, email (one-click)
+	Event  string // joined, confirmed, left, bounced, complained, resubscribed, suppressed, hard-bounce, soft-bounce
+	Source string // web, cli, api, import, admin, email (one-click); dsn, arf, mailto (bounces process)
 	IP     string // web sign-ups and confirmations only
 	At     time.Time
 	Detail string // what a bounce or complaint report said; empty for the rest
