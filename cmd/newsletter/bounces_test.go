@@ -216,6 +216,13 @@ bounces:
 		}
 	}
 
+	// The same mbox again (an operator re-running it, a crash mid-batch): every report is
+	// known, nothing counts twice.
+	out = c.mustRun("bounces", "process", mbox)
+	if n := strings.Count(out, "already recorded; nothing changed"); n != 3 || strings.Contains(out, "Told the editors") {
+		t.Fatalf("second pass over the mbox:\n%s", out)
+	}
+
 	// A mail to the List-Unsubscribe mailto: address of grace's message, as a mail client
 	// writes it from the URL; then the same with the token altered.
 	mailtoMsg := func(m sent, from string, alter bool) string {
