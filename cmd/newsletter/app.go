@@ -239,6 +239,10 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 		Now:    a.now,
 		Logger: a.logger,
 	})
+	opts.LateReports = func(ctx context.Context, issueID int64) (int, int, error) {
+		r, err := a.db.IssueBounces(ctx, issueID)
+		return r.Hard, r.Complaints, err
+	}
 	if s.VERP {
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
 			return verpAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))

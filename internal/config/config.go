@@ -164,6 +164,8 @@ type Canary struct {
 	Wait          time.Duration `yaml:"wait"`
 	MaxBounceRate float64       `yaml:"max_bounce_rate"`
 	MaxDeferRate  float64       `yaml:"max_defer_rate"`
+	// MaxComplaintRate counts the complaints `bounces process` records during the wait.
+	MaxComplaintRate float64 `yaml:"max_complaint_rate"`
 }
 
 // DKIM signs outgoing mail when KeyFile is set.
@@ -229,7 +231,7 @@ func Defaults() Config {
 		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1, KeepLedgerWeeks: 8},
 		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
-			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10}},
+			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10, MaxComplaintRate: 0.001}},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
 		Bounces:    Bounces{SoftLimit: 5, SoftWindow: 30 * 24 * time.Hour, MaxMessageBytes: 10 << 20},
 		Database:   "data/newsletter.db",
@@ -496,7 +498,8 @@ func (c *Config) Validate() error {
 	for _, r := range []struct {
 		key string
 		v   float64
-	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate}} {
+	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate},
+		{"delivery.canary.max_complaint_rate", c.Delivery.Canary.MaxComplaintRate}} {
 		if r.v < 0 || r.v > 1 {
 			return bad(r.key, "must be a fraction between 0 and 1, got %g", r.v)
 		}

@@ -104,6 +104,10 @@ type Options struct {
 	// subscriber (VERP: bounces+TOKEN@example.com); nil, or a copy outside the ledger,
 	// uses Identity.BounceAddress.
 	EnvelopeFrom func(issue newsletter.Issue, sub newsletter.Subscriber) string
+	// LateReports, when set, counts the hard bounces and complaints about an issue that
+	// arrived after the send (bounce reports, ARF); the canary adds those that come during
+	// its wait.
+	LateReports func(ctx context.Context, issueID int64) (hard, complaints int, err error)
 
 	Rate       float64 // messages per second across all relays and workers; 0 for no limit
 	DomainRate float64 // messages per second to one recipient domain; 0 for no limit
@@ -141,6 +145,9 @@ type Canary struct {
 	Wait          time.Duration // pause after the canary, for late bounces and complaints
 	MaxBounceRate float64       // hold the issue when more of the canary bounced than this
 	MaxDeferRate  float64       // hold the issue when more of the canary was deferred than this
+	// MaxComplaintRate holds the issue when more of the canary complained than this, counting
+	// the complaints Options.LateReports has by the end of the wait.
+	MaxComplaintRate float64
 }
 
 // Enabled reports whether a canary is configured.
@@ -400,12 +407,24 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	if c.Wait > 0 && !sleep(ctx, c.Wait) {
 		return nil
 	}
+	complained := 0
+	if s.opt.LateReports != nil {
+		hard, n, err := s.opt.LateReports(ctx, issue.ID)
+		if err != nil {
+			return fmt.Errorf("delivery: canary: %w", err)
+		}
+		bounced, complained = bounced+hard, n
+		report.Canary += fmt.Sprintf("; during the wait %d late bounce(s), %d complaint(s)", hard, n)
+	}
 	var reasons []string
 	if tried > 0 && float64(bounced)/float64(tried) > c.MaxBounceRate {
 		reasons = append(reasons, fmt.Sprintf("%d of %d bounced (limit %.1f%%)", bounced, tried, 100*c.MaxBounceRate))
 	}
 	if tried > 0 && float64(deferred)/float64(tried) > c.MaxDeferRate {
 		reasons = append(reasons, fmt.Sprintf("%d of %d deferred (limit %.1f%%)", deferred, tried, 100*c.MaxDeferRate))
+	}
+	if tried > 0 && float64(complained)/float64(tried) > c.MaxComplaintRate {
+		reasons = append(reasons, fmt.Sprintf("%d of %d complained (limit %.1f%%)", complained, tried, 100*c.MaxComplaintRate))
 	}
 	if len(reasons) == 0 {
 		s.opt.Logger.Info("canary passed", "issue", issue.Week.String(), "canary", report.Canary)
