@@ -290,10 +290,25 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 		Now:    a.now,
 		Logger: a.logger,
 	})
+	opts.LateReports = func(ctx context.Context, issueID int64) (int, int, error) {
+		r, err := a.db.IssueBounces(ctx, issueID)
+		return r.Hard, r.Complaints, err
+	}
+	if s.VERP {
+		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
+			return verpAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
+		}
+	}
 	if adjust != nil {
 		adjust(&opts)
 	}
 	return delivery.New(ledger{a.db}, relays, opts), nil
+}
+
+// verpAddress puts tok after a "+" in the local part of the bounce address.
+func verpAddress(bounce, tok string) string {
+	local, domain, _ := strings.Cut(bounce, "@")
+	return local + "+" + tok + "@" + domain
 }
 
 // weekBuilder builds the weekly builder and resolves --week: what build, preview and run

@@ -128,6 +128,10 @@ func (s metricsSource) DeliveryCounts(ctx context.Context) (map[string]int, erro
 	return stringKeys(c), err
 }
 
+func (s metricsSource) BounceCounts(ctx context.Context) (map[string]int, error) {
+	return s.a.db.BounceCounts(ctx)
+}
+
 func stringKeys[K ~string](m map[K]int) map[string]int {
 	out := make(map[string]int, len(m))
 	for k, v := range m {

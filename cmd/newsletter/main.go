@@ -61,6 +61,7 @@ func commands() []command {
 		{"draft", "show, shape, test or approve this week's draft: show, set-subject, pin, exclude, move, add, approve, ...", cmdDraft},
 		{"serve", "serve the unsubscribe pages (and health check) over HTTP", cmdServe},
 		{"subscribers", "manage the list: add, remove, list, import, export, stats", cmdSubscribers},
+		{"bounces", "apply bounce reports and spam complaints from a message, an mbox or a Maildir: process [FILE]", cmdBounces},
 		{"migrate", "create or upgrade the database and print its schema version", cmdMigrate},
 		{"status", "show the schedule, the current issue and its delivery ledger", cmdStatus},
 		{"backup", "write a consistent copy of the database to a file, even while serving", cmdBackup},

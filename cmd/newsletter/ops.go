@@ -109,6 +109,9 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
+		if err := printIssueReports(ctx, out, a.db, is.ID, counts); err != nil {
+			return err
+		}
 	}
 
 	runs, err := a.db.RecentRuns(ctx, 8)

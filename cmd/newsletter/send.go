@@ -160,7 +160,7 @@ func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	o.Wait = d.RetryWait
 	o.BounceLimit = d.BounceLimit
 	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
-		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate}
+		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate, MaxComplaintRate: d.Canary.MaxComplaintRate}
 	return o
 }
 

@@ -282,9 +282,9 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
 		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), suppressed)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP")
+	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP\tDETAIL")
 	for _, ev := range rec.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Event, ev.Source, ev.IP)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Event, ev.Source, ev.IP, ev.Detail)
 	}
 	return tw.Flush()
 }

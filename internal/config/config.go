@@ -41,12 +41,22 @@ type Config struct {
 	Editorial    Editorial   `yaml:"editorial"`
 	Subscribe    Subscribe   `yaml:"subscribe"`
 	Metrics      Metrics     `yaml:"metrics"`
+	Bounces      Bounces     `yaml:"bounces"`
 }
 
 // Metrics configures serve's GET /metrics.
 type Metrics struct {
 	// Public serves /metrics without the admin token; its subscriber counts are business data.
 	Public bool `yaml:"public"`
+}
+
+// Bounces tunes how bounces and complaints that arrive after the send are counted.
+type Bounces struct {
+	// SoftLimit soft bounces (4.x.x, delayed) within SoftWindow suppress a subscriber.
+	SoftLimit  int           `yaml:"soft_limit"`
+	SoftWindow time.Duration `yaml:"soft_window"`
+	// MaxMessageBytes caps one report read by `bounces process`.
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.
@@ -90,6 +100,9 @@ type Sender struct {
 	// AllowInsecureLinks lets mail go out over SMTP with a base_url that is not https or
 	// points at this machine (a test relay, a staging list); without it such a send is refused.
 	AllowInsecureLinks bool `yaml:"allow_insecure_links"`
+	// VERP makes each message's envelope sender BounceAddress with a signed token after a
+	// "+" (bounces+TOKEN@example.com), naming the issue and the subscriber.
+	VERP bool `yaml:"verp"`
 }
 
 // Feed tunes the fetcher.
@@ -161,6 +174,8 @@ type Canary struct {
 	Wait          time.Duration `yaml:"wait"`
 	MaxBounceRate float64       `yaml:"max_bounce_rate"`
 	MaxDeferRate  float64       `yaml:"max_defer_rate"`
+	// MaxComplaintRate counts the complaints `bounces process` records during the wait.
+	MaxComplaintRate float64 `yaml:"max_complaint_rate"`
 }
 
 // DKIM signs outgoing mail when KeyFile is set.
@@ -226,8 +241,9 @@ func Defaults() Config {
 		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1, KeepLedgerWeeks: 8},
 		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
-			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10}},
+			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10, MaxComplaintRate: 0.001}},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
+		Bounces:    Bounces{SoftLimit: 5, SoftWindow: 30 * 24 * time.Hour, MaxMessageBytes: 10 << 20},
 		Database:   "data/newsletter.db",
 		Outbox:     "data/outbox",
 		HTTPAddr:   "127.0.0.1:8080",
@@ -401,6 +417,12 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.Sender.VERP {
+		local, _, _ := strings.Cut(c.Sender.BounceAddress, "@")
+		if c.Sender.BounceAddress == "" || strings.Contains(local, "+") || len(local) > 30 {
+			return bad("sender.verp", "needs sender.bounce_address, a plain address whose local part has no \"+\" and at most 30 characters (the token is added after a \"+\")")
+		}
+	}
 	if c.Sender.MessageIDDomain != "" && !isDomain(c.Sender.MessageIDDomain) {
 		return bad("sender.message_id_domain", "%q is not a domain name", c.Sender.MessageIDDomain)
 	}
@@ -495,6 +517,15 @@ func (c *Config) Validate() error {
 	if c.Delivery.BounceLimit < 1 {
 		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
 	}
+	if c.Bounces.SoftLimit < 1 {
+		return bad("bounces.soft_limit", "must be at least 1, got %d", c.Bounces.SoftLimit)
+	}
+	if c.Bounces.SoftWindow <= 0 {
+		return bad("bounces.soft_window", "must be positive, e.g. 720h")
+	}
+	if c.Bounces.MaxMessageBytes < 1<<10 {
+		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
+	}
 	for i, seed := range c.Delivery.Canary.Seeds {
 		if err := plainAddress(seed); err != nil {
 			return bad(fmt.Sprintf("delivery.canary.seeds[%d]", i), "%v", err)
@@ -509,7 +540,8 @@ func (c *Config) Validate() error {
 	for _, r := range []struct {
 		key string
 		v   float64
-	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate}} {
+	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate},
+		{"delivery.canary.max_complaint_rate", c.Delivery.Canary.MaxComplaintRate}} {
 		if r.v < 0 || r.v > 1 {
 			return bad(r.key, "must be a fraction between 0 and 1, got %g", r.v)
 		}

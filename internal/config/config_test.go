@@ -90,6 +90,11 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"confirm ttl", func(c *Config) { c.Subscribe.ConfirmTTL = time.Minute }, "subscribe.confirm_ttl"},
 		{"negative rate limit", func(c *Config) { c.Subscribe.PerAddressPerHour = -1 }, "subscribe.per_ip_per_hour"},
 		{"tiny import cap", func(c *Config) { c.Subscribe.MaxImportBytes = 10 }, "subscribe.max_import_bytes"},
+		{"verp without bounce address", func(c *Config) { c.Sender.VERP = true }, "sender.verp"},
+		{"verp with a + address", func(c *Config) { c.Sender.VERP, c.Sender.BounceAddress = true, "b+x@technerdo.com" }, "sender.verp"},
+		{"soft limit", func(c *Config) { c.Bounces.SoftLimit = 0 }, "bounces.soft_limit"},
+		{"soft window", func(c *Config) { c.Bounces.SoftWindow = 0 }, "bounces.soft_window"},
+		{"tiny report cap", func(c *Config) { c.Bounces.MaxMessageBytes = 10 }, "bounces.max_message_bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,6 +104,14 @@ type Options struct {
 	Identity Identity
 	// Token returns the signed unsubscribe token for a subscriber.
 	Token func(newsletter.Subscriber) string
+	// EnvelopeFrom, when set, returns the envelope sender of one issue's message to one
+	// subscriber (VERP: bounces+TOKEN@example.com); nil, or a copy outside the ledger,
+	// uses Identity.BounceAddress.
+	EnvelopeFrom func(issue newsletter.Issue, sub newsletter.Subscriber) string
+	// LateReports, when set, counts the hard bounces and complaints about an issue that
+	// arrived after the send (bounce reports, ARF); the canary adds those that come during
+	// its wait.
+	LateReports func(ctx context.Context, issueID int64) (hard, complaints int, err error)
 
 	Rate       float64 // messages per second across all relays and workers; 0 for no limit
 	DomainRate float64 // messages per second to one recipient domain; 0 for no limit
@@ -141,6 +149,9 @@ type Canary struct {
 	Wait          time.Duration // pause after the canary, for late bounces and complaints
 	MaxBounceRate float64       // hold the issue when more of the canary bounced than this
 	MaxDeferRate  float64       // hold the issue when more of the canary was deferred than this
+	// MaxComplaintRate holds the issue when more of the canary complained than this, counting
+	// the complaints Options.LateReports has by the end of the wait.
+	MaxComplaintRate float64
 }
 
 // Enabled reports whether a canary is configured.
@@ -403,12 +414,24 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	if c.Wait > 0 && !sleep(ctx, c.Wait) {
 		return nil
 	}
+	complained := 0
+	if s.opt.LateReports != nil {
+		hard, n, err := s.opt.LateReports(ctx, issue.ID)
+		if err != nil {
+			return fmt.Errorf("delivery: canary: %w", err)
+		}
+		bounced, complained = bounced+hard, n
+		report.Canary += fmt.Sprintf("; during the wait %d late bounce(s), %d complaint(s)", hard, n)
+	}
 	var reasons []string
 	if tried > 0 && float64(bounced)/float64(tried) > c.MaxBounceRate {
 		reasons = append(reasons, fmt.Sprintf("%d of %d bounced (limit %.1f%%)", bounced, tried, 100*c.MaxBounceRate))
 	}
 	if tried > 0 && float64(deferred)/float64(tried) > c.MaxDeferRate {
 		reasons = append(reasons, fmt.Sprintf("%d of %d deferred (limit %.1f%%)", deferred, tried, 100*c.MaxDeferRate))
+	}
+	if tried > 0 && float64(complained)/float64(tried) > c.MaxComplaintRate {
+		reasons = append(reasons, fmt.Sprintf("%d of %d complained (limit %.1f%%)", complained, tried, 100*c.MaxComplaintRate))
 	}
 	if len(reasons) == 0 {
 		s.opt.Logger.Info("canary passed", "issue", issue.Week.String(), "canary", report.Canary)
@@ -720,7 +743,7 @@ func (s *Sender) message(issue newsletter.Issue, email render.Email, body *maile
 		From:         id.From,
 		To:           mailer.Address{Name: sub.Name, Email: sub.Email},
 		ReplyTo:      id.ReplyTo,
-		EnvelopeFrom: id.BounceAddress,
+		EnvelopeFrom: s.envelopeFrom(issue, sub),
 		Subject:      email.Subject,
 		Date:         s.opt.Now(),
 		MessageID:    s.messageID(issue, sub),
@@ -754,6 +777,13 @@ func (s *Sender) messageID(issue newsletter.Issue, sub newsletter.Subscriber) st
 	b = append(b, '@')
 	b = append(b, s.opt.Identity.MessageIDDomain...)
 	return string(b)
+}
+
+func (s *Sender) envelopeFrom(issue newsletter.Issue, sub newsletter.Subscriber) string {
+	if s.opt.EnvelopeFrom == nil || sub.ID <= 0 {
+		return s.opt.Identity.BounceAddress
+	}
+	return s.opt.EnvelopeFrom(issue, sub)
 }
 
 // TestResult is the outcome of one test copy.

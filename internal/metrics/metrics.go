@@ -19,6 +19,9 @@ import (
 type Source interface {
 	SubscriberCounts(ctx context.Context) (map[string]int, error)
 	DeliveryCounts(ctx context.Context) (map[string]int, error)
+	// BounceCounts counts the bounce and complaint reports recorded after sends, by kind
+	// (hard, soft, complaint).
+	BounceCounts(ctx context.Context) (map[string]int, error)
 }
 
 // Metrics owns one registry; nothing is registered globally.
@@ -129,6 +132,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 var (
 	subscribersDesc = prometheus.NewDesc("newsletter_subscribers", "Subscribers by status.", []string{"status"}, nil)
 	ledgerDesc      = prometheus.NewDesc("newsletter_ledger_rows", "Delivery ledger rows of all issues by status.", []string{"status"}, nil)
+	bouncesDesc     = prometheus.NewDesc("newsletter_bounces_total",
+		"Bounce reports that arrived after the send (DSNs), by kind (hard, soft), as recorded in the database.", []string{"kind"}, nil)
+	complaintsDesc = prometheus.NewDesc("newsletter_complaints_total",
+		"Spam complaints (ARF reports) recorded in the database.", nil, nil)
 )
 
 // dbCollector reads gauges from the database on each scrape.
@@ -140,6 +147,8 @@ type dbCollector struct {
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- subscribersDesc
 	ch <- ledgerDesc
+	ch <- bouncesDesc
+	ch <- complaintsDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -158,5 +167,14 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	} else if c.logger != nil {
 		c.logger.Error("metrics: ledger counts", "err", err)
+	}
+	// Counters read from the database: `bounces process` records them in another process.
+	if counts, err := c.source.BounceCounts(ctx); err == nil {
+		for _, kind := range []string{"hard", "soft"} {
+			ch <- prometheus.MustNewConstMetric(bouncesDesc, prometheus.CounterValue, float64(counts[kind]), kind)
+		}
+		ch <- prometheus.MustNewConstMetric(complaintsDesc, prometheus.CounterValue, float64(counts["complaint"]))
+	} else if c.logger != nil {
+		c.logger.Error("metrics: bounce counts", "err", err)
 	}
 }

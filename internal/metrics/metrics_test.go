@@ -25,6 +25,10 @@ func (counts) DeliveryCounts(context.Context) (map[string]int, error) {
 	return map[string]int{"sent": 4, "bounced": 1}, nil
 }
 
+func (counts) BounceCounts(context.Context) (map[string]int, error) {
+	return map[string]int{"hard": 2, "complaint": 1}, nil
+}
+
 func TestScrape(t *testing.T) {
 	m := metrics.New(counts{}, nil)
 	mux := http.NewServeMux()
@@ -107,6 +111,9 @@ func TestScrape(t *testing.T) {
 		{"newsletter_unsubscribes_total", nil, 2},
 		{"newsletter_subscribers", map[string]string{"status": "active"}, 5},
 		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
+		{"newsletter_bounces_total", map[string]string{"kind": "hard"}, 2},
+		{"newsletter_bounces_total", map[string]string{"kind": "soft"}, 0},
+		{"newsletter_complaints_total", nil, 1},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "bounced", "relay": "smtp.example.org:587"}, 1},
 		{"newsletter_send_duration_seconds", nil, 1},

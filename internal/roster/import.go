@@ -287,17 +287,20 @@ func (rd *importReader) read(ctx context.Context) {
 }
 
 // skipSuppressed reports whether a row for addr is skipped because the address is
-// on the suppression list; with Resubscribe it is not, and the address is noted to
+// on the suppression list; with Resubscribe it is not (a complaint excepted), and the address is noted to
 // be taken off the list.
 func (rd *importReader) skipSuppressed(addr string) bool {
 	if len(rd.suppressed) == 0 {
 		return false
 	}
 	h := rd.tokens.Digest(addr)
-	if _, ok := rd.suppressed[string(h)]; !ok {
+	reason, ok := rd.suppressed[string(h)]
+	if !ok {
 		return false
 	}
-	if !rd.opt.Resubscribe {
+	// A spam complaint is never undone by an import: only the person's own confirmed
+	// sign-up brings the address back.
+	if !rd.opt.Resubscribe || reason == store.SuppressComplained {
 		rd.rep.Suppressed++
 		return true
 	}

@@ -12,10 +12,11 @@ import (
 
 // ConsentEvent is one line of a subscriber's consent log.
 type ConsentEvent struct {
-	Event  string // joined, confirmed, left, bounced, complained, resubscribed, suppressed
-	Source string // web, cli, api, import, admin, email (one-click)
+	Event  string // joined, confirmed, left, bounced, complained, resubscribed, suppressed, hard-bounce, soft-bounce
+	Source string // web, cli, api, import, admin, email (one-click); dsn, arf, mailto (bounces process)
 	IP     string // web sign-ups and confirmations only
 	At     time.Time
+	Detail string // what a bounce or complaint report said; empty for the rest
 }
 
 // Suppression reasons.
@@ -158,8 +159,8 @@ func logConsent(ctx context.Context, tx *sql.Tx, id int64, ev ConsentEvent, now 
 	if at.IsZero() {
 		at = now
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, ip, at) VALUES (?, ?, ?, ?, ?)`,
-		id, ev.Event, ev.Source, ev.IP, unix(at))
+	_, err := tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, ip, at, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, ev.Event, ev.Source, ev.IP, unix(at), ev.Detail)
 	return err
 }
 
@@ -172,7 +173,7 @@ func addSuppression(ctx context.Context, tx *sql.Tx, hash []byte, reason string,
 
 // ConsentLog returns a subscriber's consent events, oldest first.
 func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT event, source, ip, at FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
+	rows, err := db.db.QueryContext(ctx, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
 	}
@@ -181,7 +182,7 @@ func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) 
 	for rows.Next() {
 		var ev ConsentEvent
 		var at int64
-		if err := rows.Scan(&ev.Event, &ev.Source, &ev.IP, &at); err != nil {
+		if err := rows.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail); err != nil {
 			return nil, fmt.Errorf("store: consent log %d: %w", id, err)
 		}
 		ev.At = fromUnix(at)

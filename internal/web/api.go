@@ -148,6 +148,7 @@ type apiEvent struct {
 	Source string    `json:"source"`
 	IP     string    `json:"ip,omitempty"`
 	At     time.Time `json:"at"`
+	Detail string    `json:"detail,omitempty"`
 }
 
 func (a *Admin) apiShow(w http.ResponseWriter, r *http.Request) {
