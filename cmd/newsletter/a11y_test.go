@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -41,7 +38,7 @@ func TestPagesPassAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	emailFile := filepath.Join(t.TempDir(), "email.html")
-	if err := os.WriteFile(emailFile, []byte(htmlPart(t, raw)), 0o600); err != nil {
+	if err := os.WriteFile(emailFile, []byte(sentPart(t, raw, "text/html")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
@@ -94,33 +91,6 @@ func TestPagesPassAxe(t *testing.T) {
 				}
 				browsertest.CheckAxe(t, bctx, axe)
 			})
-		}
-	}
-}
-
-// htmlPart returns the decoded text/html part of a sent message.
-func htmlPart(t *testing.T, raw []byte) string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatalf("no text/html part: %v", err)
-		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
-			b, err := io.ReadAll(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(b)
 		}
 	}
 }

@@ -207,6 +207,12 @@ func TestServePreviewInBrowserWithAdminToken(t *testing.T) {
 // sentText returns the text/plain part of a sent message, decoded, its whitespace collapsed.
 func sentText(t *testing.T, raw []byte) string {
 	t.Helper()
+	return strings.Join(strings.Fields(sentPart(t, raw, "text/plain")), " ")
+}
+
+// sentPart returns the part of a sent multipart message whose type is mediaType, decoded.
+func sentPart(t *testing.T, raw []byte, mediaType string) string {
+	t.Helper()
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
@@ -219,15 +225,14 @@ func sentText(t *testing.T, raw []byte) string {
 	for {
 		p, err := mr.NextPart()
 		if err != nil {
-			t.Fatalf("no text/plain part: %v", err)
+			t.Fatalf("no %s part: %v", mediaType, err)
 		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			var r io.Reader = p // multipart decodes quoted-printable itself
-			b, err := io.ReadAll(r)
+		if strings.HasPrefix(p.Header.Get("Content-Type"), mediaType) {
+			b, err := io.ReadAll(p) // multipart decodes quoted-printable itself
 			if err != nil {
 				t.Fatal(err)
 			}
-			return strings.Join(strings.Fields(string(b)), " ")
+			return string(b)
 		}
 	}
 }
