@@ -80,7 +80,12 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen and goes out at its send time.\n", is.Week, len(is.Stories), is.Subject)
+		when := "goes out at its send time"
+		if !b.SendAt(week).After(a.now()) {
+			// The scheduler sends a week only at its slot: past it, someone has to send it.
+			when = "its send slot has passed, so send it with `newsletter send --issue " + week.String() + "`"
+		}
+		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen; %s.\n", is.Week, len(is.Stories), is.Subject, when)
 		return nil
 	case digest.ActionUnapprove:
 		before, err := a.db.IssueByWeek(ctx, week)
