@@ -318,6 +318,9 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 	if rep.InDoubt > 0 {
 		fmt.Fprintf(out, "  %d message(s) were in flight when an earlier run stopped: they may have arrived; see delivery.in_doubt.\n", rep.InDoubt)
 	}
+	if rep.Unanswered > 0 {
+		fmt.Fprintf(out, "  %d message(s) got no reply after being sent in full: they may have arrived; see delivery.in_doubt.\n", rep.Unanswered)
+	}
 	if rep.Canary != "" {
 		fmt.Fprintf(out, "  Canary: %s\n", rep.Canary)
 	}

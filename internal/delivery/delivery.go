@@ -234,6 +234,9 @@ type Report struct {
 	Deferred int // temporary failures during this Send (a row retried twice counts twice)
 	Bounced  int
 	Failed   int // temporary failures given up (attempts or horizon exhausted)
+	// Unanswered counts messages sent in full whose reply never came (a timeout or a lost
+	// connection after the end of DATA): in doubt, resent or skipped by Options.InDoubt.
+	Unanswered int
 	// Unreachable holds the last error of a relay that could not be reached until the
 	// wait was over; empty otherwise.
 	Unreachable string
@@ -488,6 +491,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 				report.Deferred += w.report.Deferred
 				report.Bounced += w.report.Bounced
 				report.Failed += w.report.Failed
+				report.Unanswered += w.report.Unanswered
 				if w.report.Unreachable != "" && unreachable == s.Workers() {
 					report.Unreachable = w.report.Unreachable // every relay is down
 				}
@@ -602,7 +606,11 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
-		if err != nil {
+		if mailer.IsInDoubt(err) {
+			s.opt.Logger.Warn("no reply to a message sent in full; it may have arrived", "issue", w.issue.Week.String(),
+				"subscriber_id", d.Subscriber.ID, "relay", s.relays[w.relay].Transport.String(), "status", out.Status,
+				"policy", s.opt.InDoubt, "err", err)
+		} else if err != nil {
 			s.opt.Logger.Warn("delivery failed", "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
 				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts, "err", err)
 		}
@@ -667,6 +675,14 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		w.report.Bounced++
 		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
 	}
+	if mailer.IsInDoubt(err) {
+		// The relay may have queued it: the in-doubt policy decides, as after a crash.
+		w.report.Unanswered++
+		if s.opt.InDoubt == InDoubtSkip {
+			return Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySkipped,
+				Reply: fmt.Sprintf("in doubt, not resent (in_doubt: skip): %v", err)}
+		}
+	}
 	first := d.FirstAttemptAt
 	if first.IsZero() {
 		first = now
@@ -677,7 +693,11 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
 	}
 	w.report.Deferred++
-	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: err.Error(),
+	reply := err.Error()
+	if mailer.IsInDoubt(err) {
+		reply = "in doubt, to be resent (in_doubt: resend): " + reply
+	}
+	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
 		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
 }
 

@@ -249,3 +249,35 @@ func TestBackoffGrowsAndStaysCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestNoReplyToDataIsInDoubt: the relay takes longer to answer the end of DATA than the
+// relay URL's timeout=. Each message did arrive, so its row is in doubt and follows the
+// in-doubt policy (skipped, or deferred to be resent), never a plain deferral.
+func TestNoReplyToDataIsInDoubt(t *testing.T) {
+	tests := []struct {
+		policy string
+		want   newsletter.DeliveryStatus
+	}{
+		{policy: delivery.InDoubtSkip, want: newsletter.DeliverySkipped},
+		{policy: delivery.InDoubtResend, want: newsletter.DeliveryDeferred},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			f := setup(t, 2)
+			srv := smtptest.Start(t)
+			srv.Stall(time.Second)
+			cfg, err := mailer.ParseSMTPURL("smtp://" + srv.Addr() + "?tls=none&timeout=300ms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := f.senderWith(delivery.Single(mailer.NewSMTP(cfg), 2), func(o *delivery.Options) { o.InDoubt = tt.policy })
+			rep, err := s.Send(context.Background(), f.issue, f.email)
+			if err != nil || rep.Unanswered != 2 || rep.Sent != 0 {
+				t.Fatalf("report %+v, %v; want 2 unanswered", rep, err)
+			}
+			if c := f.counts(t); c[tt.want] != 2 {
+				t.Fatalf("ledger %v, want 2 %s", c, tt.want)
+			}
+		})
+	}
+}
