@@ -237,6 +237,9 @@ type Report struct {
 	// Unanswered counts messages sent in full whose reply never came (a timeout or a lost
 	// connection after the end of DATA): in doubt, resent or skipped by Options.InDoubt.
 	Unanswered int
+	// FailedOver counts rows whose relay's session broke while another relay was healthy:
+	// due again at once instead of after the backoff (included in Deferred).
+	FailedOver int
 	// Unreachable holds the last error of a relay that could not be reached until the
 	// wait was over; empty otherwise.
 	Unreachable string
@@ -311,6 +314,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		report.Retried += n
+		failedOver := report.FailedOver
 		if sendErr = s.deliver(ctx, issue, email, deadline, 0, enq, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
 			break
 		}
@@ -319,7 +323,9 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			sendErr = fmt.Errorf("delivery: next retry: %w", err)
 			break
 		}
-		if !ok || next.After(deadline) {
+		// Rows this round failed over from a broken relay go out at once, even past the deadline.
+		dueNow := report.FailedOver > failedOver && !next.After(s.opt.Now())
+		if !ok || next.After(deadline) && !dueNow {
 			break
 		}
 		if !sleep(ctx, next.Sub(s.opt.Now())) {
@@ -492,6 +498,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 				report.Bounced += w.report.Bounced
 				report.Failed += w.report.Failed
 				report.Unanswered += w.report.Unanswered
+				report.FailedOver += w.report.FailedOver
 				if w.report.Unreachable != "" && unreachable == s.Workers() {
 					report.Unreachable = w.report.Unreachable // every relay is down
 				}
@@ -606,6 +613,15 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
+		var se *mailer.SendError
+		sessionBroken := err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
+		if now := s.opt.Now(); sessionBroken && out.Status == newsletter.DeliveryDeferred && !mailer.IsInDoubt(err) &&
+			w.pacer.healthyOther(w.relay, now) {
+			// The relay failed, not the recipient: a healthy relay can take it now rather
+			// than after the backoff (an in-doubt row keeps it: it may have arrived).
+			out.RetryAt = now
+			w.report.FailedOver++
+		}
 		if mailer.IsInDoubt(err) {
 			s.opt.Logger.Warn("no reply to a message sent in full; it may have arrived", "issue", w.issue.Week.String(),
 				"subscriber_id", d.Subscriber.ID, "relay", s.relays[w.relay].Transport.String(), "status", out.Status,
@@ -618,11 +634,10 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if s.opt.Progress != nil {
 			s.opt.Progress.Outcome(out.Status)
 		}
-		var se *mailer.SendError
 		switch {
 		case err == nil || mailer.IsPermanent(err):
 			w.pacer.ok(w.relay)
-		case errors.As(err, &se) && se.Code != 0 && se.Code != 421:
+		case !sessionBroken:
 			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
 		default:
 			// The session is broken (dropped connection, timeout, 421): start a new one.

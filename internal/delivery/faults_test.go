@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -280,4 +281,72 @@ func TestNoReplyToDataIsInDoubt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dyingRelay is a relay that serves one connection through a TCP proxy in front of srv and
+// then is gone: its listener closes after the first accept, so reconnecting is refused.
+func dyingRelay(t *testing.T, srv *smtptest.Server) mailer.Transport {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		client, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			client.Close()
+			return
+		}
+		t.Cleanup(func() { client.Close(); server.Close() })
+		go func() { io.Copy(server, client); server.Close() }()
+		io.Copy(client, server)
+		client.Close()
+	}()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mailer.NewSMTP(cfg)
+}
+
+// TestFailoverOfInFlight: of two relays, one dies after two messages with a third in
+// flight. That row is due again at once (the stopped test clock has not moved, so a
+// backoff would leave it deferred past the run's deadline) and goes out through the
+// healthy relay; everyone gets exactly one copy.
+func TestFailoverOfInFlight(t *testing.T) {
+	f := setup(t, 10)
+	dying, healthy := smtptest.Start(t), smtptest.Start(t)
+	dying.DropAfter(2)
+	// The healthy relay holds its first message until the other has failed, so that the
+	// dying one surely gets a third row.
+	release := healthy.PauseAfter(0)
+	relays := []delivery.Relay{
+		{Transport: dyingRelay(t, dying), Connections: 1, Weight: 1},
+		{Transport: smtpTransport(t, healthy), Connections: 1, Weight: 1},
+	}
+	s := f.senderWith(relays, func(o *delivery.Options) {
+		o.Progress = progressFunc(func(st newsletter.DeliveryStatus) {
+			if st != newsletter.DeliverySent {
+				release()
+			}
+		})
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || !rep.Done || rep.Sent != 10 || rep.FailedOver != 1 || rep.Retried != 1 {
+		t.Fatalf("report %+v, %v; want 10 sent, 1 failed over and retried within the run", rep, err)
+	}
+	if n := len(dying.Messages()); n != 2 {
+		t.Errorf("dying relay accepted %d, want 2", n)
+	}
+	got := recipients(dying.Messages())
+	for e, n := range recipients(healthy.Messages()) {
+		got[e] += n
+	}
+	assertOnce(t, got, f.subs, nil)
 }

@@ -175,3 +175,15 @@ func (p *pacer) lastError(i int) string {
 	}
 	return p.relays[i].lastErr
 }
+
+// healthyOther reports whether a relay other than i is not resting at now.
+func (p *pacer) healthyOther(i int, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for j := range p.relays {
+		if j != i && !p.relays[j].resting(now) {
+			return true
+		}
+	}
+	return false
+}
