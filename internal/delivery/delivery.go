@@ -99,6 +99,15 @@ type Progress interface {
 	Outcome(st newsletter.DeliveryStatus)
 }
 
+// RelayWatcher may be implemented by a Progress to hear at once when a relay stops
+// answering, rather than from the Report at the end.
+type RelayWatcher interface {
+	// RelayDown is called once when relay (Transport.String()) fails twice in a row, with
+	// the last error and until when this Send keeps trying it (Options.Wait; a time not
+	// after now means it gives up in this run). A working session makes it eligible again.
+	RelayDown(relay string, err error, retryUntil time.Time)
+}
+
 // Options configure a Sender. Zero values take the defaults noted.
 type Options struct {
 	Identity Identity
@@ -673,8 +682,15 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax)
-		s.opt.Logger.Warn("relay failed to open a session", "relay", tr.String(), "err", err)
+		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax) {
+			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
+			continue
+		}
+		// Said once per outage: every worker retrying every rest would repeat it.
+		s.opt.Logger.Warn("relay does not answer; retrying", "relay", tr.String(), "err", err, "retry_until", w.deadline)
+		if rw, ok := s.opt.Progress.(RelayWatcher); ok {
+			rw.RelayDown(tr.String(), err, w.deadline)
+		}
 	}
 }
 

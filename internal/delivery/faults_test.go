@@ -1,9 +1,12 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -349,4 +352,61 @@ func TestFailoverOfInFlight(t *testing.T) {
 		got[e] += n
 	}
 	assertOnce(t, got, f.subs, nil)
+}
+
+// relayWatch records what a delivery.RelayWatcher hears.
+type relayWatch struct {
+	mu    sync.Mutex
+	downs []string
+	until []time.Time
+}
+
+func (*relayWatch) Start(int)                         {}
+func (*relayWatch) Outcome(newsletter.DeliveryStatus) {}
+func (w *relayWatch) RelayDown(relay string, err error, until time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.downs = append(w.downs, relay+": "+err.Error())
+	w.until = append(w.until, until)
+}
+
+// TestUnreachableRelayIsSaidOnce: a relay on a closed port is announced at once, once,
+// with the time until which the send keeps trying (the run's deadline), however many
+// workers retry it and however many rests it takes; the log has one warning, not one per try.
+func TestUnreachableRelayIsSaidOnce(t *testing.T) {
+	f := setup(t, 3)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + closed + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	watch := &relayWatch{}
+	const wait = 200 * time.Millisecond
+	s := f.senderWith(delivery.Single(mailer.NewSMTP(cfg), 3), func(o *delivery.Options) {
+		o.Progress = watch
+		o.Wait = wait // the test clock stands still: the rests (5 ms, doubled) run past it
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Unreachable == "" || rep.Sent != 0 {
+		t.Fatalf("report %+v, %v; want the relay unreachable", rep, err)
+	}
+	if len(watch.downs) != 1 || !strings.Contains(watch.downs[0], closed) || !strings.Contains(watch.downs[0], "refused") {
+		t.Fatalf("RelayDown calls %q, want one naming %s and the refusal", watch.downs, closed)
+	}
+	if !watch.until[0].Equal(sendTime.Add(wait)) {
+		t.Errorf("retry until %v, want the run's deadline %v", watch.until[0], sendTime.Add(wait))
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+	if n, err := f.db.DeliveryBacklog(context.Background(), f.issue.ID); err != nil || n != 3 {
+		t.Errorf("backlog %d, %v: all 3 should still be owed, no attempt spent", n, err)
+	}
 }
