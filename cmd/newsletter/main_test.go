@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -220,6 +221,35 @@ func TestRunDefersOnTemporaryFailure(t *testing.T) {
 	}
 	if got := len(srv.Messages()); got != 5 {
 		t.Fatalf("server received %d messages in all, want 5", got)
+	}
+}
+
+// TestRunSaysAtOnceThatTheRelayIsDown: a relay on a closed port is named in one line as
+// soon as it fails, with until when the run keeps trying; the log warns once, not per try.
+func TestRunSaysAtOnceThatTheRelayIsDown(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + addr + "?tls=none"
+	// The test clock stands still, so the relay's first rest (about 2 s) already ends past
+	// this wait and the run gives up after two tries.
+	c.setConfig("delivery:\n  retry_wait: 1s\n")
+	code, out, errOut := c.run("run", "--week", "2026-W19")
+	if code != exitDeferred {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitDeferred, out, errOut)
+	}
+	until := c.now.Add(time.Second).Format("Mon 15:04:05 MST")
+	want := "relay smtp://" + addr + "?tls=none does not answer (dial tcp " + addr + ": connect: connection refused); retrying until " + until
+	if strings.Count(out, "does not answer") != 1 || !strings.Contains(out, want) {
+		t.Errorf("output lacks one line %q:\n%s", want, out)
+	}
+	if n := strings.Count(errOut, `level=WARN msg="relay`); n != 1 {
+		t.Errorf("%d warnings about the relay, want 1:\n%s", n, errOut)
 	}
 }
 

@@ -248,6 +248,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 		return err
 	}
 	prog := newProgress(out, is.Week.String())
+	prog.loc, prog.now = a.cfg.Location(), a.now
 	sender = sender.WithProgress(prog)
 	rep, sendErr := sender.Send(ctx, is, email)
 	prog.Finish()
@@ -318,6 +319,9 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 	if rep.InDoubt > 0 {
 		fmt.Fprintf(out, "  %d message(s) were in flight when an earlier run stopped: they may have arrived; see delivery.in_doubt.\n", rep.InDoubt)
 	}
+	if rep.Unanswered > 0 {
+		fmt.Fprintf(out, "  %d message(s) got no reply after being sent in full: they may have arrived; see delivery.in_doubt.\n", rep.Unanswered)
+	}
 	if rep.Canary != "" {
 		fmt.Fprintf(out, "  Canary: %s\n", rep.Canary)
 	}
@@ -350,6 +354,8 @@ type progress struct {
 	total int
 	done  int
 	next  int
+	loc   *time.Location
+	now   func() time.Time
 }
 
 func newProgress(out io.Writer, name string) *progress {
@@ -401,6 +407,25 @@ func (p *progress) Outcome(newsletter.DeliveryStatus) {
 		fmt.Fprintf(p.out, "  %d/%d done\n", p.done, p.total)
 		p.next = p.done + max(p.total/10, 1)
 	}
+}
+
+// RelayDown implements delivery.RelayWatcher: one line as soon as a relay stops answering,
+// on the bar itself on a terminal.
+func (p *progress) RelayDown(relay string, err error, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := errors.Unwrap(err); u != nil {
+		err = u // the mailer's prefix names the relay again
+	}
+	when := "not retrying in this run (delivery.retry_wait)"
+	if p.now != nil && until.After(p.now()) {
+		when = "retrying until " + until.In(p.loc).Format("Mon 15:04:05 MST") + " (delivery.retry_wait)"
+	}
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("sending %s: relay %s does not answer, %s", p.name, relay, when))
+		return
+	}
+	fmt.Fprintf(p.out, "  relay %s does not answer (%v); %s; nothing is lost\n", relay, err, when)
 }
 
 // Finish ends the bar.

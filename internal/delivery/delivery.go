@@ -99,6 +99,15 @@ type Progress interface {
 	Outcome(st newsletter.DeliveryStatus)
 }
 
+// RelayWatcher may be implemented by a Progress to hear at once when a relay stops
+// answering, rather than from the Report at the end.
+type RelayWatcher interface {
+	// RelayDown is called once when relay (Transport.String()) fails twice in a row, with
+	// the last error and until when this Send keeps trying it (Options.Wait; a time not
+	// after now means it gives up in this run). A working session makes it eligible again.
+	RelayDown(relay string, err error, retryUntil time.Time)
+}
+
 // Options configure a Sender. Zero values take the defaults noted.
 type Options struct {
 	Identity Identity
@@ -234,6 +243,12 @@ type Report struct {
 	Deferred int // temporary failures during this Send (a row retried twice counts twice)
 	Bounced  int
 	Failed   int // temporary failures given up (attempts or horizon exhausted)
+	// Unanswered counts messages sent in full whose reply never came (a timeout or a lost
+	// connection after the end of DATA): in doubt, resent or skipped by Options.InDoubt.
+	Unanswered int
+	// FailedOver counts rows whose relay's session broke while another relay was healthy:
+	// due again at once instead of after the backoff (included in Deferred).
+	FailedOver int
 	// Unreachable holds the last error of a relay that could not be reached until the
 	// wait was over; empty otherwise.
 	Unreachable string
@@ -308,6 +323,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		report.Retried += n
+		failedOver := report.FailedOver
 		if sendErr = s.deliver(ctx, issue, email, deadline, 0, enq, &report); sendErr != nil || ctx.Err() != nil || report.Unreachable != "" {
 			break
 		}
@@ -316,7 +332,9 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			sendErr = fmt.Errorf("delivery: next retry: %w", err)
 			break
 		}
-		if !ok || next.After(deadline) {
+		// Rows this round failed over from a broken relay go out at once, even past the deadline.
+		dueNow := report.FailedOver > failedOver && !next.After(s.opt.Now())
+		if !ok || next.After(deadline) && !dueNow {
 			break
 		}
 		if !sleep(ctx, next.Sub(s.opt.Now())) {
@@ -488,6 +506,8 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 				report.Deferred += w.report.Deferred
 				report.Bounced += w.report.Bounced
 				report.Failed += w.report.Failed
+				report.Unanswered += w.report.Unanswered
+				report.FailedOver += w.report.FailedOver
 				if w.report.Unreachable != "" && unreachable == s.Workers() {
 					report.Unreachable = w.report.Unreachable // every relay is down
 				}
@@ -602,7 +622,20 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
-		if err != nil {
+		var se *mailer.SendError
+		sessionBroken := err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
+		if now := s.opt.Now(); sessionBroken && out.Status == newsletter.DeliveryDeferred && !mailer.IsInDoubt(err) &&
+			w.pacer.healthyOther(w.relay, now) {
+			// The relay failed, not the recipient: a healthy relay can take it now rather
+			// than after the backoff (an in-doubt row keeps it: it may have arrived).
+			out.RetryAt = now
+			w.report.FailedOver++
+		}
+		if mailer.IsInDoubt(err) {
+			s.opt.Logger.Warn("no reply to a message sent in full; it may have arrived", "issue", w.issue.Week.String(),
+				"subscriber_id", d.Subscriber.ID, "relay", s.relays[w.relay].Transport.String(), "status", out.Status,
+				"policy", s.opt.InDoubt, "err", err)
+		} else if err != nil {
 			s.opt.Logger.Warn("delivery failed", "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
 				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts, "err", err)
 		}
@@ -610,11 +643,10 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if s.opt.Progress != nil {
 			s.opt.Progress.Outcome(out.Status)
 		}
-		var se *mailer.SendError
 		switch {
 		case err == nil || mailer.IsPermanent(err):
 			w.pacer.ok(w.relay)
-		case errors.As(err, &se) && se.Code != 0 && se.Code != 421:
+		case !sessionBroken:
 			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
 		default:
 			// The session is broken (dropped connection, timeout, 421): start a new one.
@@ -650,8 +682,15 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax)
-		s.opt.Logger.Warn("relay failed to open a session", "relay", tr.String(), "err", err)
+		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax) {
+			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
+			continue
+		}
+		// Said once per outage: every worker retrying every rest would repeat it.
+		s.opt.Logger.Warn("relay does not answer; retrying", "relay", tr.String(), "err", err, "retry_until", w.deadline)
+		if rw, ok := s.opt.Progress.(RelayWatcher); ok {
+			rw.RelayDown(tr.String(), err, w.deadline)
+		}
 	}
 }
 
@@ -667,6 +706,14 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		w.report.Bounced++
 		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
 	}
+	if mailer.IsInDoubt(err) {
+		// The relay may have queued it: the in-doubt policy decides, as after a crash.
+		w.report.Unanswered++
+		if s.opt.InDoubt == InDoubtSkip {
+			return Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySkipped,
+				Reply: fmt.Sprintf("in doubt, not resent (in_doubt: skip): %v", err)}
+		}
+	}
 	first := d.FirstAttemptAt
 	if first.IsZero() {
 		first = now
@@ -677,7 +724,11 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
 	}
 	w.report.Deferred++
-	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: err.Error(),
+	reply := err.Error()
+	if mailer.IsInDoubt(err) {
+		reply = "in doubt, to be resent (in_doubt: resend): " + reply
+	}
+	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
 		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
 }
 

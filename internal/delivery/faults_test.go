@@ -1,8 +1,12 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -247,5 +251,162 @@ func TestBackoffGrowsAndStaysCapped(t *testing.T) {
 				t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", attempts, d, want/2, want)
 			}
 		}
+	}
+}
+
+// TestNoReplyToDataIsInDoubt: the relay takes longer to answer the end of DATA than the
+// relay URL's timeout=. Each message did arrive, so its row is in doubt and follows the
+// in-doubt policy (skipped, or deferred to be resent), never a plain deferral.
+func TestNoReplyToDataIsInDoubt(t *testing.T) {
+	tests := []struct {
+		policy string
+		want   newsletter.DeliveryStatus
+	}{
+		{policy: delivery.InDoubtSkip, want: newsletter.DeliverySkipped},
+		{policy: delivery.InDoubtResend, want: newsletter.DeliveryDeferred},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			f := setup(t, 2)
+			srv := smtptest.Start(t)
+			srv.Stall(time.Second)
+			cfg, err := mailer.ParseSMTPURL("smtp://" + srv.Addr() + "?tls=none&timeout=300ms")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := f.senderWith(delivery.Single(mailer.NewSMTP(cfg), 2), func(o *delivery.Options) { o.InDoubt = tt.policy })
+			rep, err := s.Send(context.Background(), f.issue, f.email)
+			if err != nil || rep.Unanswered != 2 || rep.Sent != 0 {
+				t.Fatalf("report %+v, %v; want 2 unanswered", rep, err)
+			}
+			if c := f.counts(t); c[tt.want] != 2 {
+				t.Fatalf("ledger %v, want 2 %s", c, tt.want)
+			}
+		})
+	}
+}
+
+// dyingRelay is a relay that serves one connection through a TCP proxy in front of srv and
+// then is gone: its listener closes after the first accept, so reconnecting is refused.
+func dyingRelay(t *testing.T, srv *smtptest.Server) mailer.Transport {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		client, err := ln.Accept()
+		ln.Close()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			client.Close()
+			return
+		}
+		t.Cleanup(func() { client.Close(); server.Close() })
+		go func() { io.Copy(server, client); server.Close() }()
+		io.Copy(client, server)
+		client.Close()
+	}()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mailer.NewSMTP(cfg)
+}
+
+// TestFailoverOfInFlight: of two relays, one dies after two messages with a third in
+// flight. That row is due again at once (the stopped test clock has not moved, so a
+// backoff would leave it deferred past the run's deadline) and goes out through the
+// healthy relay; everyone gets exactly one copy.
+func TestFailoverOfInFlight(t *testing.T) {
+	f := setup(t, 10)
+	dying, healthy := smtptest.Start(t), smtptest.Start(t)
+	dying.DropAfter(2)
+	// The healthy relay holds its first message until the other has failed, so that the
+	// dying one surely gets a third row.
+	release := healthy.PauseAfter(0)
+	relays := []delivery.Relay{
+		{Transport: dyingRelay(t, dying), Connections: 1, Weight: 1},
+		{Transport: smtpTransport(t, healthy), Connections: 1, Weight: 1},
+	}
+	s := f.senderWith(relays, func(o *delivery.Options) {
+		o.Progress = progressFunc(func(st newsletter.DeliveryStatus) {
+			if st != newsletter.DeliverySent {
+				release()
+			}
+		})
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || !rep.Done || rep.Sent != 10 || rep.FailedOver != 1 || rep.Retried != 1 {
+		t.Fatalf("report %+v, %v; want 10 sent, 1 failed over and retried within the run", rep, err)
+	}
+	if n := len(dying.Messages()); n != 2 {
+		t.Errorf("dying relay accepted %d, want 2", n)
+	}
+	got := recipients(dying.Messages())
+	for e, n := range recipients(healthy.Messages()) {
+		got[e] += n
+	}
+	assertOnce(t, got, f.subs, nil)
+}
+
+// relayWatch records what a delivery.RelayWatcher hears.
+type relayWatch struct {
+	mu    sync.Mutex
+	downs []string
+	until []time.Time
+}
+
+func (*relayWatch) Start(int)                         {}
+func (*relayWatch) Outcome(newsletter.DeliveryStatus) {}
+func (w *relayWatch) RelayDown(relay string, err error, until time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.downs = append(w.downs, relay+": "+err.Error())
+	w.until = append(w.until, until)
+}
+
+// TestUnreachableRelayIsSaidOnce: a relay on a closed port is announced at once, once,
+// with the time until which the send keeps trying (the run's deadline), however many
+// workers retry it and however many rests it takes; the log has one warning, not one per try.
+func TestUnreachableRelayIsSaidOnce(t *testing.T) {
+	f := setup(t, 3)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	cfg, err := mailer.ParseSMTPURL("smtp://" + closed + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	watch := &relayWatch{}
+	const wait = 200 * time.Millisecond
+	s := f.senderWith(delivery.Single(mailer.NewSMTP(cfg), 3), func(o *delivery.Options) {
+		o.Progress = watch
+		o.Wait = wait // the test clock stands still: the rests (5 ms, doubled) run past it
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	rep, err := s.Send(context.Background(), f.issue, f.email)
+	if err != nil || rep.Unreachable == "" || rep.Sent != 0 {
+		t.Fatalf("report %+v, %v; want the relay unreachable", rep, err)
+	}
+	if len(watch.downs) != 1 || !strings.Contains(watch.downs[0], closed) || !strings.Contains(watch.downs[0], "refused") {
+		t.Fatalf("RelayDown calls %q, want one naming %s and the refusal", watch.downs, closed)
+	}
+	if !watch.until[0].Equal(sendTime.Add(wait)) {
+		t.Errorf("retry until %v, want the run's deadline %v", watch.until[0], sendTime.Add(wait))
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+	if n, err := f.db.DeliveryBacklog(context.Background(), f.issue.ID); err != nil || n != 3 {
+		t.Errorf("backlog %d, %v: all 3 should still be owed, no attempt spent", n, err)
 	}
 }

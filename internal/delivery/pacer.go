@@ -30,6 +30,7 @@ type relayState struct {
 	failures  int       // consecutive connection-level failures
 	restUntil time.Time // zero when not resting
 	lastErr   string
+	down      bool // its rest has been announced; a working session ends it
 }
 
 func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
@@ -126,7 +127,7 @@ func (p *pacer) ok(i int) {
 	if r.failures == 0 && r.restUntil.IsZero() {
 		return
 	}
-	r.failures, r.restUntil = 0, time.Time{}
+	r.failures, r.restUntil, r.down = 0, time.Time{}, false
 	p.reshare(time.Now())
 }
 
@@ -136,8 +137,9 @@ func (p *pacer) fail(i int, now time.Time, rest, restMax time.Duration) {
 }
 
 // failWith records a failure; from the second in a row the relay rests, rest doubled per
-// further failure up to restMax, with jitter.
-func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Duration) {
+// further failure up to restMax, with jitter. wentDown is true for the failure that starts
+// the first rest since the relay last worked, so that it is announced once.
+func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Duration) (wentDown bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := &p.relays[i]
@@ -146,8 +148,9 @@ func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Dur
 		r.lastErr = err.Error()
 	}
 	if r.failures < 2 {
-		return
+		return false
 	}
+	wentDown, r.down = !r.down, true
 	d := rest
 	for n := 2; n < r.failures && d < restMax; n++ {
 		d *= 2
@@ -158,6 +161,7 @@ func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Dur
 		r.restUntil = until
 	}
 	p.reshare(now)
+	return wentDown
 }
 
 // restingUntil is when relay i's rest ends; zero when it is not resting.
@@ -174,4 +178,16 @@ func (p *pacer) lastError(i int) string {
 		return "relay failing"
 	}
 	return p.relays[i].lastErr
+}
+
+// healthyOther reports whether a relay other than i is not resting at now.
+func (p *pacer) healthyOther(i int, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for j := range p.relays {
+		if j != i && !p.relays[j].resting(now) {
+			return true
+		}
+	}
+	return false
 }

@@ -28,10 +28,13 @@ type Transport interface {
 
 // SendError classifies a failed delivery.
 type SendError struct {
-	Permanent bool   // true only for a real 5xx reply (RCPT or DATA); a dropped connection, timeout or 4xx is temporary
-	Code      int    // SMTP reply code, 0 when none (network error, cancelled context)
-	Reply     string // server text, e.g. "550 5.1.1 No such user"; empty when Code is 0
-	Err       error  // underlying
+	Permanent bool // true only for a real 5xx reply (RCPT or DATA); a dropped connection, timeout or 4xx is temporary
+	Code      int  // SMTP reply code, 0 when none (network error, cancelled context)
+	// InDoubt says the whole message went out but its reply never came (a timeout or a
+	// lost connection after the end of DATA): the relay may have accepted it.
+	InDoubt bool
+	Reply   string // server text, e.g. "550 5.1.1 No such user"; empty when Code is 0
+	Err     error  // underlying
 }
 
 // Error implements error.
@@ -52,6 +55,13 @@ func (e *SendError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *SendError) Unwrap() error { return e.Err }
+
+// IsInDoubt reports whether err is a *SendError with InDoubt set: sending again may
+// deliver a second copy.
+func IsInDoubt(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.InDoubt
+}
 
 // IsPermanent reports whether err is a *SendError with Permanent set: the server refused
 // this message for good and sending it again is pointless.

@@ -35,9 +35,11 @@ type SMTPConfig struct {
 	Port     int // 0: 587 for starttls and none, 465 for tls
 	Username string
 	Password string
-	TLS      string        // TLSNone, TLSStartTLS or TLSImplicit; "" means starttls
-	HELO     string        // name sent in EHLO; "" means the local host name
-	Timeout  time.Duration // per command; 0 means go-mail's default (15 s)
+	TLS      string // TLSNone, TLSStartTLS or TLSImplicit; "" means starttls
+	HELO     string // name sent in EHLO; "" means the local host name
+	// Timeout is the wait for each reply, the one to the end of DATA included; 0 means
+	// go-mail's default (15 s) per command and DataReplyTimeout for the end of DATA.
+	Timeout time.Duration
 	// Connections, Rate and Weight are not used by this package; they travel with the relay
 	// so the caller can size its worker pool and pace it.
 	Connections int     // parallel connections; 0 when the URL does not say (the caller picks)
@@ -173,6 +175,19 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 	return cfg, nil
 }
 
+// DataReplyTimeout is how long the reply to the end of DATA is awaited when the URL sets
+// no timeout: RFC 5321 §4.5.3.2.6 asks for 10 minutes, since a relay may do its filtering
+// before it answers, and a client that gives up earlier leaves an accepted message in doubt.
+const DataReplyTimeout = 10 * time.Minute
+
+// replyTimeouts are the waits for a command's reply and for the reply to the end of DATA.
+func replyTimeouts(cfg SMTPConfig) (command, dataEnd time.Duration) {
+	if cfg.Timeout > 0 {
+		return cfg.Timeout, cfg.Timeout
+	}
+	return mail.DefaultTimeout, DataReplyTimeout
+}
+
 func defaultPort(mode string) int {
 	if mode == TLSImplicit {
 		return mail.DefaultPortSSL
@@ -283,10 +298,7 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 		return fail(err)
 	}
 	sender.client, sender.sc = client, sc
-	sender.timeout = cfg.Timeout
-	if sender.timeout <= 0 {
-		sender.timeout = mail.DefaultTimeout
-	}
+	sender.timeout, sender.dataTimeout = replyTimeouts(cfg)
 	sender.signer = cfg.Signer
 	// The MAIL parameters go-mail's client would add.
 	if ok, _ := sc.Extension("8BITMIME"); ok {
@@ -304,8 +316,10 @@ type smtpSender struct {
 	mu      sync.Mutex
 	client  *mail.Client
 	sc      *smtp.Client
-	timeout time.Duration
-	signer  Signer
+	timeout time.Duration // per command
+	// dataTimeout is the wait for the reply to the end of DATA.
+	dataTimeout time.Duration
+	signer      Signer
 	// mailParams follow MAIL FROM (BODY=8BITMIME, SMTPUTF8 when offered); pipelining says
 	// the server offers PIPELINING.
 	mailParams string
@@ -414,6 +428,8 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 		return Receipt{Reply: "250 " + reply}, nil
 	}
 	se := classify(err)
+	var nr *noReplyError
+	se.InDoubt = errors.As(err, &nr)
 	var re *resetError
 	if se.Code == 0 || se.Code == 421 || errors.As(err, &re) {
 		// Network error, timeout or "service closing": the session is gone (RFC 5321 §3.8).
@@ -505,12 +521,29 @@ func (s *smtpSender) transact(from, to string, data func(io.Writer) error) (repl
 	if err := text.W.Flush(); err != nil {
 		return "", false, err
 	}
+	// From here the relay holds the whole message and may have queued it: a reply that
+	// never comes leaves it in doubt, not merely undelivered.
+	if err := s.sc.UpdateDeadline(s.dataTimeout); err != nil {
+		return "", false, &noReplyError{err: err}
+	}
 	_, msg, err := text.ReadResponse(250)
 	if err != nil {
+		var tp *textproto.Error
+		if !errors.As(err, &tp) {
+			return "", false, &noReplyError{err: err}
+		}
 		return "", false, s.reset(err)
 	}
 	return msg, true, nil
 }
+
+// noReplyError is a timeout or a lost connection after the end of DATA was sent.
+type noReplyError struct{ err error }
+
+func (e *noReplyError) Error() string {
+	return "no reply to the end of DATA, the message may have been accepted: " + e.err.Error()
+}
+func (e *noReplyError) Unwrap() error { return e.err }
 
 // reset says RSET after a refused command so the connection can carry the next message; a
 // failing RSET joins err and so marks the connection broken.

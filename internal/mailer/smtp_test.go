@@ -528,3 +528,52 @@ func TestSMTPDialsIPv6Literal(t *testing.T) {
 		t.Fatal("never connected to [::1]")
 	}
 }
+
+// TestSMTPNoReplyToDataIsInDoubt: the relay has the whole message but answers the end of
+// DATA after the client stopped waiting. The message did arrive, so the error must say so.
+func TestSMTPNoReplyToDataIsInDoubt(t *testing.T) {
+	srv := smtptest.Start(t)
+	cfg, err := ParseSMTPURL("smtp://" + srv.Addr() + "?tls=none&timeout=300ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, NewSMTP(cfg))
+	srv.Stall(time.Second)
+	_, err = s.Send(context.Background(), numbered(1))
+	var se *SendError
+	if !errors.As(err, &se) || !se.InDoubt || !IsInDoubt(err) || se.Permanent {
+		t.Fatalf("Send = %v, want a temporary *SendError in doubt", err)
+	}
+	if _, err := s.Send(context.Background(), numbered(2)); err == nil || IsInDoubt(err) {
+		t.Errorf("next Send on the timed-out connection = %v, want a plain temporary error", err)
+	}
+	srv.Stall(0)
+	// A failure before the message went out is not in doubt.
+	s = open(t, NewSMTP(cfg))
+	srv.DropAfter(0)
+	if _, err := s.Send(context.Background(), numbered(3)); err == nil || IsInDoubt(err) {
+		t.Errorf("Send over a dropped connection = %v, want a plain temporary error", err)
+	}
+}
+
+func TestReplyTimeouts(t *testing.T) {
+	tests := []struct {
+		name             string
+		url              string
+		command, dataEnd time.Duration
+	}{
+		{name: "RFC 5321 wait for the end of DATA by default", url: "smtp://mail.example.org", command: 15 * time.Second, dataEnd: 10 * time.Minute},
+		{name: "timeout= sets every wait", url: "smtp://mail.example.org?timeout=45s", command: 45 * time.Second, dataEnd: 45 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseSMTPURL(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, d := replyTimeouts(cfg); c != tt.command || d != tt.dataEnd {
+				t.Errorf("replyTimeouts = %v, %v; want %v, %v", c, d, tt.command, tt.dataEnd)
+			}
+		})
+	}
+}
