@@ -81,7 +81,7 @@ func setup(t testing.TB, nSubs int) *fixture {
 	if _, err := db.SaveStories(ctx, stories, sendTime); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := db.UnsentStories(ctx, sendTime.AddDate(0, 0, -14), sendTime.AddDate(0, 0, -14), sendTime, 0)
+	saved, err := db.UnsentStories(ctx, sendTime, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,10 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// Window is the span an issue covers: stories published after After and up to Cutoff,
-// and those published up to Cutoff that a feed first offered after SeenAfter (late
-// arrivals that the issue before never saw).
+// Window is the span an issue covers: stories published after After and up to Cutoff.
 type Window struct {
-	After     time.Time // exclusive
-	SeenAfter time.Time // exclusive
-	Cutoff    time.Time // inclusive
+	After  time.Time // exclusive
+	Cutoff time.Time // inclusive
 }
 
 // Contains reports whether a story published at t falls in the window.

@@ -158,7 +158,7 @@ func TestCompactAndBackup(t *testing.T) {
 	if _, err := db.SaveStories(ctx, []newsletter.Story{{GUID: "g", URL: "https://technerdo.com/a", Title: "A", Published: now.Add(-time.Hour)}}, now); err != nil {
 		t.Fatal(err)
 	}
-	stories, err := db.UnsentStories(ctx, now.Add(-24*time.Hour), now.Add(-24*time.Hour), now, 0)
+	stories, err := db.UnsentStories(ctx, now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,20 +107,23 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 // stories are taken. A plain draft takes nothing; another draft may claim its stories.
 const frozenIssue = `(o.status <> 'draft' OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = o.id))`
 
-// UnsentStories returns the stories an issue may carry: published in (after, upTo], or
-// published up to upTo but first seen after seenAfter (a story that arrived late, after the
-// previous issue was last built), and not taken by a frozen issue other than exceptIssueID
-// (0 for none; pass the issue being rebuilt so that its own stories stay eligible).
-// Pinned stories come first, then newest first.
-func (db *DB) UnsentStories(ctx context.Context, after, seenAfter, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
+// UnsentStories returns the stories an issue may carry: published up to upTo and not yet
+// decided by a frozen issue other than exceptIssueID (0 for none; pass the issue being
+// rebuilt so that its own stories stay eligible). A frozen (approved, sending or sent) issue
+// decides every story its last build considered: it carries it, or its report says why not.
+// So a story first seen after that build, whatever its date, is still on offer, and nothing
+// one build considered is offered to the next. Pinned stories come first, then newest.
+func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
 	stories, err := queryStories(ctx, db.db, `
 		SELECT `+storyColumns+`
 		FROM stories s
-		WHERE s.published_at <= ?3 AND (s.published_at > ?1 OR s.fetched_at > ?2)
+		WHERE s.published_at <= ?1
 		  AND NOT EXISTS (SELECT 1 FROM issue_stories i JOIN issues o ON o.id = i.issue_id
-			WHERE i.story_id = s.id AND i.issue_id <> ?4 AND `+frozenIssue+`)
+			WHERE i.story_id = s.id AND i.issue_id <> ?2 AND `+frozenIssue+`)
+		  AND NOT EXISTS (SELECT 1 FROM issue_report r JOIN issues o ON o.id = r.issue_id
+			WHERE r.story_id = s.id AND r.issue_id <> ?2 AND `+frozenIssue+`)
 		ORDER BY s.pinned DESC, s.published_at DESC, s.id DESC`,
-		unix(after), unix(seenAfter), unix(upTo), exceptIssueID)
+		unix(upTo), exceptIssueID)
 	if err != nil {
 		return nil, fmt.Errorf("store: unsent stories: %w", err)
 	}

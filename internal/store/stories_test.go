@@ -51,7 +51,7 @@ func TestSaveStoriesDedupes(t *testing.T) {
 		t.Fatalf("second SaveStories = %d, %v; want 2 (5 and 6)", n, err)
 	}
 
-	got, err := db.UnsentStories(ctx, t0.Add(-time.Hour), t0.Add(-time.Hour), t0, 0)
+	got, err := db.UnsentStories(ctx, t0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,23 +82,23 @@ func TestSaveStoriesDedupes(t *testing.T) {
 func TestUnsentStories(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
-	after := t0
 	upTo := t0.Add(7 * 24 * time.Hour)
 
 	in := []newsletter.Story{
-		story(1, after),                   // on the exclusive bound: out
-		story(2, after.Add(time.Second)),  // just inside
-		story(3, upTo),                    // on the inclusive bound: in
-		story(4, upTo.Add(time.Second)),   // after: out
-		story(5, after.Add(48*time.Hour)), // pinned, older: first
-		story(6, after.Add(72*time.Hour)), // goes into another issue
-		story(7, after.Add(96*time.Hour)), // goes into the issue being rebuilt
+		story(1, t0),                     // reported out by another issue
+		story(2, t0.Add(time.Second)),    // on offer
+		story(3, upTo),                   // on the inclusive bound: in
+		story(4, upTo.Add(time.Second)),  // after: out
+		story(5, t0.Add(48*time.Hour)),   // pinned, older: first
+		story(6, t0.Add(72*time.Hour)),   // goes into another issue
+		story(7, t0.Add(96*time.Hour)),   // goes into the issue being rebuilt
+		story(8, t0.AddDate(0, 0, -100)), // long before any window, and never decided: on offer
 	}
 	in[4].Pinned = true
 	if _, err := db.SaveStories(ctx, in, t0); err != nil {
 		t.Fatal(err)
 	}
-	all, err := db.UnsentStories(ctx, after, after, upTo, 0)
+	all, err := db.UnsentStories(ctx, upTo, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,17 +106,18 @@ func TestUnsentStories(t *testing.T) {
 	for _, s := range all {
 		byTitle[s.Title] = s
 	}
-	if want := "[Story 5 Story 3 Story 7 Story 6 Story 2]"; titles(all) != want {
-		t.Fatalf("window: %s, want %s", titles(all), want)
+	if want := "[Story 5 Story 3 Story 7 Story 6 Story 2 Story 1 Story 8]"; titles(all) != want {
+		t.Fatalf("offered: %s, want %s", titles(all), want)
 	}
 
-	other, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 18}, Cutoff: after,
-		Stories: []newsletter.Story{byTitle["Story 6"]}})
+	other, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 18}, Cutoff: t0,
+		Stories: []newsletter.Story{byTitle["Story 6"]},
+		Report:  []newsletter.Verdict{{StoryID: byTitle["Story 6"].ID, Included: true}, {StoryID: byTitle["Story 1"].ID, Reason: "over the cap of 1 stories"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A plain draft takes nothing: its stories stay on offer until it is frozen.
-	if got, err := db.UnsentStories(ctx, after, after, upTo, 0); err != nil || titles(got) != titles(all) {
+	// A plain draft decides nothing: its stories and its report's stay on offer.
+	if got, err := db.UnsentStories(ctx, upTo, 0); err != nil || titles(got) != titles(all) {
 		t.Fatalf("with a draft holding Story 6: %s, %v; want %s", titles(got), err, titles(all))
 	}
 	if err := db.ApproveIssue(ctx, other.ID, "ed", t0); err != nil {
@@ -136,13 +137,13 @@ func TestUnsentStories(t *testing.T) {
 		except int64
 		want   string
 	}{
-		{"none excepted", 0, "[Story 5 Story 3 Story 2]"},
-		{"rebuilding this issue", this.ID, "[Story 5 Story 3 Story 7 Story 2]"},
-		{"rebuilding the other", other.ID, "[Story 5 Story 3 Story 6 Story 2]"},
+		{"none excepted", 0, "[Story 5 Story 3 Story 2 Story 8]"},
+		{"rebuilding this issue", this.ID, "[Story 5 Story 3 Story 7 Story 2 Story 8]"},
+		{"rebuilding the other", other.ID, "[Story 5 Story 3 Story 6 Story 2 Story 1 Story 8]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := db.UnsentStories(ctx, after, after, upTo, tc.except)
+			got, err := db.UnsentStories(ctx, upTo, tc.except)
 			if err != nil {
 				t.Fatal(err)
 			}

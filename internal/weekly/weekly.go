@@ -28,7 +28,7 @@ type Store interface {
 	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
 	// ListIssues returns every issue, newest week first, without stories.
 	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
-	UnsentStories(ctx context.Context, after, seenAfter, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
+	UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error)
 	// DraftHolds maps each story another plain draft holds to that draft's week.
 	DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]newsletter.Week, error)
 	SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error)
@@ -211,7 +211,7 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 	if err != nil {
 		return Build{}, err
 	}
-	offered, err := b.store.UnsentStories(ctx, window.After, window.SeenAfter, window.Cutoff, existing.ID)
+	offered, err := b.store.UnsentStories(ctx, window.Cutoff, existing.ID)
 	if err != nil {
 		return Build{}, err
 	}
@@ -328,14 +328,14 @@ func (b *Builder) Missed(week newsletter.Week, now time.Time) bool {
 }
 
 // Window computes the span of week's issue at now. It closes at the issue's send slot, or
-// now when that is earlier, so a draft built ahead of its week grows on each rebuild, and
-// an issue frozen early ends where it froze. It opens where the issue before it closed:
-//   - an approved, sending or sent issue closed at its saved cutoff, and the stories first
-//     seen after its last build were never offered to it, so they come here;
-//   - a draft still waiting for its slot will close at that slot;
-//   - a draft whose slot was missed closes nothing: its stories come here.
+// now when that is earlier, so a draft built ahead of its week grows on each rebuild, and an
+// issue frozen early ends where it froze. It opens where the issue before it closed: an
+// approved, sending or sent issue at its saved cutoff; a draft still waiting for its slot at
+// that slot; a missed draft closes nothing. The first issue opens Lookback before it closes.
 //
-// The first issue opens Lookback before it closes, or earlier where a missed draft began.
+// Only the close bounds what the issue is offered: below it, every story no frozen issue
+// decided is on offer (see UnsentStories), so a late arrival or a missed draft's stories go
+// in the next issue built, whatever their dates.
 func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Time) (digest.Window, error) {
 	cutoff := b.SendAt(week)
 	if now.Before(cutoff) {
@@ -345,22 +345,18 @@ func (b *Builder) Window(ctx context.Context, week newsletter.Week, now time.Tim
 	if err != nil {
 		return digest.Window{}, err
 	}
-	after := cutoff.Add(-b.opt.Lookback)
 	for _, is := range issues {
 		if !is.Week.Before(week) {
 			continue
 		}
 		switch {
 		case is.Status != newsletter.IssueDraft:
-			return digest.Window{After: is.Cutoff.UTC(), SeenAfter: is.CreatedAt.UTC(), Cutoff: cutoff.UTC()}, nil
+			return digest.Window{After: is.Cutoff.UTC(), Cutoff: cutoff.UTC()}, nil
 		case !b.Missed(is.Week, now):
-			at := b.SendAt(is.Week)
-			return digest.Window{After: at.UTC(), SeenAfter: at.UTC(), Cutoff: cutoff.UTC()}, nil
-		case is.WindowStart.Before(after):
-			after = is.WindowStart // a missed first issue's stories are still owed
+			return digest.Window{After: b.SendAt(is.Week).UTC(), Cutoff: cutoff.UTC()}, nil
 		}
 	}
-	return digest.Window{After: after.UTC(), SeenAfter: after.UTC(), Cutoff: cutoff.UTC()}, nil
+	return digest.Window{After: cutoff.Add(-b.opt.Lookback).UTC(), Cutoff: cutoff.UTC()}, nil
 }
 
 // Upcoming names the issue that goes out next: the one being sent, else the week of the

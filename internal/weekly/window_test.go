@@ -276,3 +276,62 @@ func TestLaterDraftLeavesAnEarlierDraftsStoriesAlone(t *testing.T) {
 		t.Fatalf("week 19 after week 20's build: %v, %v", storyTitles(is.Stories), err)
 	}
 }
+
+var w21 = newsletter.Week{Year: 2026, Num: 21}
+
+// TestApprovingTheNextIssueLosesNoStoryOfAHeldOne: week 19 is held at its slot (nobody
+// approved it) and, within the grace period, an editor approves week 20, which leaves week
+// 19's stories to it. Once week 19 is missed, they go in week 21.
+func TestApprovingTheNextIssueLosesNoStoryOfAHeldOne(t *testing.T) {
+	c := newCycle(t)
+	ctx := context.Background()
+	items := map[string]time.Time{"a": c.at(4, 28, 10, 0), "b": c.at(4, 30, 10, 0)}
+	c.publish(items)
+	c.now = c.at(5, 1, 12, 0)
+	c.gatherAndBuild(w19)
+	items["c"] = c.at(5, 4, 8, 30)
+	c.publish(items)
+	c.now = c.at(5, 4, 9, 0) // week 19 held at 08:00, still within grace
+	w20draft := c.gatherAndBuild(w20)
+	if got := storyTitles(w20draft.Issue.Stories); got != "c" {
+		t.Fatalf("week 20 while week 19 is held: %s", got)
+	}
+	if err := c.db.ApproveIssue(ctx, w20draft.Issue.ID, "ed", c.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.db.SetIssueStatus(ctx, w20draft.Issue.ID, newsletter.IssueSent, c.at(5, 11, 8, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.now = c.at(5, 15, 12, 0)
+	next := c.gatherAndBuild(w21)
+	if got := storyTitles(next.Issue.Stories); got != "a, b" {
+		t.Fatalf("week 21 after week 19 was missed: %s, want its stories a, b", got)
+	}
+}
+
+// TestAStoryGatheredJustAfterAFreezeGoesNext: a story dated before the freeze but first
+// gathered in the same second, after the freezing build, belongs to the next issue.
+func TestAStoryGatheredJustAfterAFreezeGoesNext(t *testing.T) {
+	c := newCycle(t)
+	ctx := context.Background()
+	items := map[string]time.Time{"a": c.at(4, 28, 10, 0)}
+	c.publish(items)
+	c.now = c.at(5, 1, 12, 0)
+	built := c.gatherAndBuild(w19)
+	if err := c.db.ApproveIssue(ctx, built.Issue.ID, "ed", c.now); err != nil {
+		t.Fatal(err)
+	}
+	items["late"] = c.at(4, 29, 10, 0)
+	c.publish(items)
+	if r := c.b.Gather(ctx, []string{c.feed}); r[0].Err != nil || r[0].New != 1 { // the same second as the build
+		t.Fatalf("gather: %+v", r[0])
+	}
+	if err := c.db.SetIssueStatus(ctx, built.Issue.ID, newsletter.IssueSent, c.at(5, 4, 8, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.now = c.at(5, 8, 12, 0)
+	next := c.gatherAndBuild(w20)
+	if got := storyTitles(next.Issue.Stories); got != "late" {
+		t.Fatalf("week 20: %s, want the late story", got)
+	}
+}

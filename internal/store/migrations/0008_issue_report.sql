@@ -8,3 +8,13 @@ CREATE TABLE issue_report (
 	PRIMARY KEY (issue_id, story_id)
 );
 CREATE INDEX issue_report_story ON issue_report (story_id);
+
+-- Issues sent before reports were kept decided the stories their builds saw: mark every story
+-- no issue carries, published up to the latest sent issue's cutoff, as decided by that issue,
+-- so that the next issue is not offered the weeks before it again.
+INSERT INTO issue_report (issue_id, story_id, included, reason)
+SELECT l.id, s.id, 0, 'considered before inclusion reports were kept'
+FROM stories s,
+	(SELECT id, cutoff FROM issues WHERE status IN ('sending', 'sent') ORDER BY week DESC LIMIT 1) l
+WHERE s.published_at <= l.cutoff
+  AND NOT EXISTS (SELECT 1 FROM issue_stories i WHERE i.story_id = s.id);
