@@ -505,3 +505,20 @@ func TestGatherReportsRemovedCharacters(t *testing.T) {
 		t.Fatalf("gather report:\n%s", out)
 	}
 }
+
+// TestSendRefusesAPlainDraft: a draft's saved email may be stale, so send wants it approved
+// (which rebuilds it) or run.
+func TestSendRefusesAPlainDraft(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	c.mustRun("build", "--week", "2026-W19")
+	code, out, errOut := c.run("send", "--issue", "2026-W19")
+	if code != 2 || !strings.Contains(errOut, "draft nobody approved") {
+		t.Fatalf("send of a draft: exit %d\n%s%s", code, out, errOut)
+	}
+	if files, _ := filepath.Glob(filepath.Join(c.dir, "outbox", "*.eml")); len(files) != 0 {
+		t.Fatalf("%d messages sent", len(files))
+	}
+	c.mustRun("draft", "approve", "--week", "2026-W19")
+	c.mustRun("send", "--issue", "2026-W19")
+}

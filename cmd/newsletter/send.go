@@ -92,6 +92,11 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(out, "Issue %s was not held.\n", is.Week)
 		}
 	}
+	if is.Status == newsletter.IssueDraft {
+		// A plain draft's saved email may be stale (a later draft can take its stories);
+		// approving rebuilds it, and run rebuilds it too.
+		return usagef("issue %s is a draft nobody approved: approve it (newsletter draft approve --week %s) and send it again, or use newsletter run --week %s", is.Week, is.Week, is.Week)
+	}
 	if is.Status == newsletter.IssueSent {
 		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
 	}

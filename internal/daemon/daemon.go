@@ -161,7 +161,11 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		if !ok {
 			return schedule.Outcome{Status: "held", Detail: "an editor reopened the issue just before its send"}, nil
 		}
-		is.Status = newsletter.IssueSending
+		// Send what was frozen: an approval between the build above and the freeze rebuilt it.
+		if is, err = j.issues.IssueByID(ctx, is.ID); err != nil {
+			return schedule.Outcome{}, err
+		}
+		built.Email = weekly.Stored(is)
 	}
 	rep, err := j.sender.Send(ctx, is, built.Email)
 	j.observe(rep)

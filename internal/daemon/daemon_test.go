@@ -94,7 +94,7 @@ func TestSendDecisions(t *testing.T) {
 			s := &sender{}
 			n := &notifier{}
 			ist, _ := time.LoadLocation("Europe/Istanbul")
-			j := daemon.New(b, s, issues{}, daemon.Options{Location: ist, MinStories: tc.minStories, RequireApproval: tc.requireApproval, Notifier: n})
+			j := daemon.New(b, s, issues{list: []newsletter.Issue{tc.issue}}, daemon.Options{Location: ist, MinStories: tc.minStories, RequireApproval: tc.requireApproval, Notifier: n})
 			out, err := j.Send(context.Background(), schedule.Slot{Kind: schedule.Send, At: monday})
 			if err != nil {
 				t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSendStoppedMidwayIsInterrupted(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	b := &builder{issue: newsletter.Issue{Week: w19, Status: newsletter.IssueApproved, Stories: stories(3)}}
-	j := daemon.New(b, stoppedSender{stop}, issues{}, daemon.Options{RequireApproval: true})
+	j := daemon.New(b, stoppedSender{stop}, issues{list: []newsletter.Issue{b.issue}}, daemon.Options{RequireApproval: true})
 	out, err := j.Send(ctx, schedule.Slot{Kind: schedule.Send, At: monday})
 	if err != nil {
 		t.Fatal(err)

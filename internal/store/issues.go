@@ -194,6 +194,16 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 		return err
 	}
 	defer insert.Close()
+	// A draft that gives a story up loses its rendered email too, which no longer matches its
+	// stories: it cannot be sent until it is built again.
+	stale, err := tx.PrepareContext(ctx, `
+		UPDATE issues SET html = '', text = ''
+		WHERE id IN (SELECT i.issue_id FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+			WHERE i.story_id = ?1 AND i.issue_id <> ?2 AND NOT `+frozenIssue+`)`)
+	if err != nil {
+		return err
+	}
+	defer stale.Close()
 	release, err := tx.PrepareContext(ctx, `
 		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
 		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT `+frozenIssue+`)`)
@@ -215,6 +225,9 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 			if err != nil {
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
+		}
+		if _, err := stale.ExecContext(ctx, st.ID, id); err != nil {
+			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
 		}
 		if _, err := release.ExecContext(ctx, st.ID, id); err != nil {
 			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)

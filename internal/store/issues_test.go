@@ -96,8 +96,8 @@ func TestSaveIssue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := db.IssueByID(ctx, saved.ID); err != nil || titles(got.Stories) != "[Story 1]" {
-		t.Fatalf("the draft that lost Story 2: %v, %v", titles(got.Stories), err)
+	if got, err := db.IssueByID(ctx, saved.ID); err != nil || titles(got.Stories) != "[Story 1]" || got.HTML != "" || got.Text != "" {
+		t.Fatalf("the draft that lost Story 2: %v, html %q, %v; want Story 1 and no stale email", titles(got.Stories), got.HTML, err)
 	}
 	// But no issue can take a story that a frozen issue carries.
 	if err := db.ApproveIssue(ctx, w20.ID, "ed", t0); err != nil {
