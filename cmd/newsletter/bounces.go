@@ -66,7 +66,7 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	p := &bounceRun{ctx: ctx, a: a, r: r, out: e.stdout,
 		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
 			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
-		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), BounceRules: store.BounceRules{
+		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
 			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
 	}
 	if a.cfg.Editorial.EditorsEmail != "" {

@@ -206,10 +206,10 @@ bounces:
 	))
 	out = c.mustRun("bounces", "process", mbox)
 	for _, want := range []string{
-		"bounces.mbox#1: complaint for linus@example.net (by message-id, issue 2026-W19): suppressed (complained), status unsubscribed",
+		"bounces.mbox#1: complaint for linus@example.net (by list-unsubscribe, issue 2026-W19): suppressed (complained), status unsubscribed",
 		"  Issue 2026-W19: 1 complaint(s) of 5 delivered messages (20.00%), over 0.1%. Told the editors (editors@example.org).",
 		"bounces.mbox#2: soft bounce 4.2.2 for margaret.hamilton@example.com (by verp, issue 2026-W19): 1 of 2 soft bounces",
-		"bounces.mbox#3: hard bounce 5.2.1 for tim@example.net (by message-id, issue 2026-W19): suppressed (bounced), status bounced",
+		"bounces.mbox#3: hard bounce 5.2.1 for tim@example.net (by list-unsubscribe, issue 2026-W19): suppressed (bounced), status bounced",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("mbox output lacks %q:\n%s", want, out)
@@ -268,7 +268,7 @@ bounces:
 	}
 	code, out, errOut = c.run("bounces", "process", md)
 	if code != 1 || !strings.Contains(errOut, "1 of 4 message(s) could not be read") ||
-		!strings.Contains(out, "4.d:2,S: complaint for grace.hopper@example.org (by message-id, issue 2026-W19): suppressed (complained)") ||
+		!strings.Contains(out, "4.d:2,S: complaint for grace.hopper@example.org (by list-unsubscribe, issue 2026-W19): suppressed (complained)") ||
 		!strings.Contains(out, "already recorded; nothing changed") ||
 		!strings.Contains(out, "2.b: irrelevant: not a bounce or complaint") ||
 		!strings.Contains(out, "3.c:2,S: cannot read:") {

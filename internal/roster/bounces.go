@@ -18,6 +18,10 @@ type BounceRules struct {
 	// MessageIDDomain is the right-hand side of the Message-IDs delivery writes; a
 	// returned Message-ID elsewhere is not ours.
 	MessageIDDomain string
+	// SignedOnly trusts only signed tokens (VERP, the unsubscribe link's) to name a
+	// subscriber: with VERP on, every real bounce carries one, while a Message-ID or a
+	// Final-Recipient can be written by anyone who can mail the bounce address.
+	SignedOnly bool
 	store.BounceRules
 }
 
@@ -152,6 +156,25 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		}
 		return sub, is, ByVERP, "", nil
 	}
+	if rules.SignedOnly {
+		if rep.UnsubscribeToken == "" {
+			return newsletter.Subscriber{}, 0, "", "no signed token in the report (with sender.verp on, Message-IDs and recipients are not trusted): nothing changed", nil
+		}
+		sub, _, by, why, err := s.byUnsubscribeToken(ctx, rep.UnsubscribeToken)
+		if by == "" || err != nil {
+			return sub, 0, by, why, err
+		}
+		// A Message-ID naming the same subscriber, with that delivery in the ledger, says
+		// which issue the report is about.
+		if is, id, ok := parseMessageID(rep.MessageID, rules.MessageIDDomain); ok && id == sub.ID {
+			if _, err := s.opt.Store.DeliveryStatus(ctx, is, id); err == nil {
+				return sub, is, by, "", nil
+			} else if !errors.Is(err, newsletter.ErrNotFound) {
+				return sub, 0, "", "", err
+			}
+		}
+		return sub, 0, by, "", nil
+	}
 	if is, id, ok := parseMessageID(rep.MessageID, rules.MessageIDDomain); ok {
 		week, _ := newsletter.ParseWeek(strings.SplitN(rep.MessageID, ".", 2)[0])
 		issue, ierr := s.opt.Store.IssueByID(ctx, is)
@@ -171,14 +194,8 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		}
 	}
 	if tok := rep.UnsubscribeToken; tok != "" {
-		if id, terr := s.opt.Tokens.ID(tok); terr == nil {
-			sub, err = s.opt.Store.SubscriberByID(ctx, id)
-			switch {
-			case err == nil && s.opt.Tokens.Check(token.Unsubscribe, tok, id, sub.Email):
-				return sub, 0, ByUnsubscribe, "", nil
-			case err != nil && !errors.Is(err, newsletter.ErrNotFound):
-				return sub, 0, "", "", err
-			}
+		if sub, _, by, _, err := s.byUnsubscribeToken(ctx, tok); by != "" || err != nil {
+			return sub, 0, by, "", err
 		}
 	}
 	if rep.FinalRecipient != "" {
@@ -194,6 +211,23 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		return newsletter.Subscriber{}, 0, "", fmt.Sprintf("%s is not on the list: nothing changed", rep.FinalRecipient), nil
 	}
 	return newsletter.Subscriber{}, 0, "", "no VERP token, Message-ID, unsubscribe token or recipient of ours in the report: nothing changed", nil
+}
+
+// byUnsubscribeToken finds the subscriber an unsubscribe link's token was signed for.
+func (s *Service) byUnsubscribeToken(ctx context.Context, tok string) (newsletter.Subscriber, int64, string, string, error) {
+	const forged = "the unsubscribe token in the report is forged or names nobody: nothing changed"
+	id, err := s.opt.Tokens.ID(tok)
+	if err != nil {
+		return newsletter.Subscriber{}, 0, "", forged, nil
+	}
+	sub, err := s.opt.Store.SubscriberByID(ctx, id)
+	switch {
+	case err == nil && s.opt.Tokens.Check(token.Unsubscribe, tok, id, sub.Email):
+		return sub, 0, ByUnsubscribe, "", nil
+	case err != nil && !errors.Is(err, newsletter.ErrNotFound):
+		return newsletter.Subscriber{}, 0, "", "", err
+	}
+	return newsletter.Subscriber{}, 0, "", forged, nil
 }
 
 // parseMessageID reads the ids out of a Message-ID that delivery wrote,

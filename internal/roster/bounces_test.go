@@ -127,8 +127,30 @@ func TestApplyReport(t *testing.T) {
 		})
 	}
 
+	// With VERP on, only signed tokens name a subscriber: a forged complaint that guesses a
+	// Message-ID or names a recipient changes nothing, a signed one still counts.
+	signed := rules
+	signed.SignedOnly = true
+	before := f.listState(t, 8)
+	for _, forged := range []bounce.Report{
+		{Kind: bounce.Complaint, Format: "arf", MessageID: mid(subs[6])},
+		{Kind: bounce.Hard, Format: "dsn", FinalRecipient: subs[6].Email, Status: "5.1.1"},
+	} {
+		if out, err := f.svc.ApplyReport(ctx, forged, signed); err != nil || out.Recorded || !strings.Contains(out.Skipped, "no signed token") {
+			t.Fatalf("unsigned report with SignedOnly: %+v %v", out, err)
+		}
+	}
+	if after := f.listState(t, 8); after != before {
+		t.Fatalf("unsigned reports changed the list:\n%s\nto\n%s", before, after)
+	}
+	out, err := f.svc.ApplyReport(ctx, bounce.Report{Kind: bounce.Complaint, Format: "arf", Date: reported,
+		UnsubscribeToken: f.sg.Make(token.Unsubscribe, subs[7].ID, subs[7].Email)}, signed)
+	if err != nil || !out.Recorded || out.By != roster.ByUnsubscribe {
+		t.Fatalf("signed complaint with SignedOnly: %+v %v", out, err)
+	}
+
 	// The same report again counts once.
-	out, err := f.svc.ApplyReport(ctx, tests[0].rep, rules)
+	out, err = f.svc.ApplyReport(ctx, tests[0].rep, rules)
 	if err != nil || out.Recorded || out.Skipped != "already recorded" {
 		t.Fatalf("repeat: %+v %v", out, err)
 	}
