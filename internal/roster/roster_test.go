@@ -800,3 +800,48 @@ func TestSignUpMailsOutsideTheRequest(t *testing.T) {
 		t.Fatalf("%d confirmations still queued", len(due))
 	}
 }
+
+// reentrant mails like relay, and on its first mail lets another process send the queue,
+// as a second serve on the same database would while this one is mid-batch.
+type reentrant struct {
+	relay
+	other func()
+}
+
+func (r *reentrant) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
+	if r.other != nil {
+		other := r.other
+		r.other = nil
+		other()
+	}
+	return r.relay.SendConfirmation(ctx, sub, link)
+}
+
+// TestTwoSendersMailEachConfirmationOnce: two services sending one queue never both mail a row.
+func TestTwoSendersMailEachConfirmationOnce(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	mailer := &reentrant{}
+	first := roster.New(roster.Options{Store: f.db, Tokens: f.sg, Confirmations: mailer, BaseURL: "https://news.example.org", Now: f.clock.Now})
+	second := roster.New(roster.Options{Store: f.db, Tokens: f.sg, Confirmations: mailer, BaseURL: "https://news.example.org", Now: f.clock.Now})
+	for i := range 5 {
+		if _, err := first.SignUp(ctx, roster.SignUp{Email: fmt.Sprintf("r%d@example.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailer.other = func() {
+		if _, err := second.SendQueuedConfirmations(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := first.SendQueuedConfirmations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, addr := range mailer.sent {
+		seen[addr]++
+	}
+	if len(mailer.sent) != 5 || len(seen) != 5 {
+		t.Fatalf("mailed %v, want each of the 5 once", mailer.sent)
+	}
+}

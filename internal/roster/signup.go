@@ -82,6 +82,9 @@ func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error)
 // confirmBatch is how many queued confirmations one pass sends at most.
 const confirmBatch = 50
 
+// confirmClaim is how long one process holds a queued confirmation it is sending.
+const confirmClaim = 5 * time.Minute
+
 // confirmAttempts is how many times a confirmation is tried before it is given up: with the
 // backoff of confirmRetry, about a day.
 const confirmAttempts = 12
@@ -104,6 +107,14 @@ func (s *Service) SendQueuedConfirmations(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, q := range due {
+		// Another serve may be sending the queue too: only the one that claims a row mails it.
+		// A process that dies holding a claim leaves the row due again when the claim ends.
+		if ok, err := s.opt.Store.ClaimConfirmation(ctx, q.SubscriberID, now, now.Add(confirmClaim)); err != nil || !ok {
+			if err != nil {
+				return sent, err
+			}
+			continue
+		}
 		sub, err := s.opt.Store.SubscriberByID(ctx, q.SubscriberID)
 		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 			return sent, err

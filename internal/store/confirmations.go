@@ -48,6 +48,23 @@ func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([
 	return out, nil
 }
 
+// ClaimConfirmation takes subscriber id's due confirmation for this process until until, so
+// that two processes sending the queue never both mail it; false when it is not due any more
+// (another process took it, or it was sent).
+func (db *DB) ClaimConfirmation(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE confirmation_queue SET due_at = ? WHERE subscriber_id = ? AND due_at <= ?`,
+		unix(until), id, unix(now))
+	if err != nil {
+		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, busy(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // ConfirmationDone takes subscriber id's confirmation off the queue: sent, or no longer wanted.
 func (db *DB) ConfirmationDone(ctx context.Context, id int64) error {
 	if _, err := db.db.ExecContext(ctx, `DELETE FROM confirmation_queue WHERE subscriber_id = ?`, id); err != nil {
