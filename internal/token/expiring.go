@@ -80,21 +80,22 @@ var formLen = base64.RawURLEncoding.EncodedLen(24 + tagSize)
 
 // MakeForm returns a token for a form served at now: the signed double-submit value
 // that proves a POST comes from a page this server rendered, without a cookie.
-func (s *Signer) MakeForm(now time.Time) string {
+func (s *Signer) MakeForm(p Purpose, now time.Time) string {
 	buf := make([]byte, 24, 24+tagSize)
 	binary.BigEndian.PutUint64(buf, uint64(now.Unix()))
 	_, _ = rand.Read(buf[8:24]) // crypto/rand.Read never fails (Go 1.24+)
-	buf = append(buf, s.formTag(buf[:24])...)
+	buf = append(buf, s.formTag(p, buf[:24])...)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
-// CheckForm verifies a form token made at most maxAge before now (and not in the future).
-func (s *Signer) CheckForm(tok string, now time.Time, maxAge time.Duration) error {
+// CheckForm verifies a form token for purpose p made at most maxAge before now (and not in
+// the future).
+func (s *Signer) CheckForm(p Purpose, tok string, now time.Time, maxAge time.Duration) error {
 	if len(tok) != formLen {
 		return ErrInvalid
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) != 24+tagSize || !hmac.Equal(raw[24:], s.formTag(raw[:24])) {
+	if err != nil || len(raw) != 24+tagSize || !hmac.Equal(raw[24:], s.formTag(p, raw[:24])) {
 		return ErrInvalid
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)
@@ -107,9 +108,9 @@ func (s *Signer) CheckForm(tok string, now time.Time, maxAge time.Duration) erro
 	return nil
 }
 
-func (s *Signer) formTag(body []byte) []byte {
+func (s *Signer) formTag(p Purpose, body []byte) []byte {
 	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("form\x00"))
+	m.Write([]byte("form\x00" + string(p) + "\x00"))
 	m.Write(body)
 	return m.Sum(nil)[:tagSize]
 }

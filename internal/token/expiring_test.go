@@ -55,8 +55,8 @@ func TestExpiring(t *testing.T) {
 func TestForm(t *testing.T) {
 	s := newSigner(t, "0123456789abcdef0123456789abcdef")
 	other := newSigner(t, "fedcba9876543210fedcba9876543210")
-	tok := s.MakeForm(t0)
-	if tok == s.MakeForm(t0) {
+	tok := s.MakeForm(PublicForm, t0)
+	if tok == s.MakeForm(PublicForm, t0) {
 		t.Fatal("two form tokens are equal: no nonce")
 	}
 	for _, tt := range []struct {
@@ -68,15 +68,22 @@ func TestForm(t *testing.T) {
 		{"fresh", tok, t0.Add(time.Minute), nil},
 		{"too old", tok, t0.Add(3 * time.Hour), ErrExpired},
 		{"from the future", tok, t0.Add(-time.Hour), ErrInvalid},
-		{"other key", other.MakeForm(t0), t0, ErrInvalid},
+		{"other key", other.MakeForm(PublicForm, t0), t0, ErrInvalid},
 		{"empty", "", t0, ErrInvalid},
 		{"flipped", tok[:5] + flip(tok[5]) + tok[6:], t0, ErrInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.CheckForm(tt.tok, tt.now, 2*time.Hour); err != tt.want {
+			if err := s.CheckForm(PublicForm, tt.tok, tt.now, 2*time.Hour); err != tt.want {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+	// A sign-up form's token, which any visitor gets, is no good on an admin form.
+	if err := s.CheckForm(AdminForm, tok, t0, 2*time.Hour); err != ErrInvalid {
+		t.Fatalf("public form token on an admin form: %v, want ErrInvalid", err)
+	}
+	if err := s.CheckForm(AdminForm, s.MakeForm(AdminForm, t0), t0, 2*time.Hour); err != nil {
+		t.Fatalf("admin form token: %v", err)
 	}
 }
 
@@ -94,7 +101,7 @@ func TestDigest(t *testing.T) {
 func FuzzParseExpiring(f *testing.F) {
 	s := newSigner(f, "0123456789abcdef0123456789abcdef")
 	f.Add(s.MakeExpiring(Confirm, 1, "a@example.com", t0))
-	f.Add(s.MakeForm(t0))
+	f.Add(s.MakeForm(PublicForm, t0))
 	f.Add("")
 	f.Add("%%%")
 	f.Fuzz(func(t *testing.T, tok string) {
@@ -106,7 +113,7 @@ func FuzzParseExpiring(f *testing.F) {
 			tok != s.MakeExpiring(Confirm, id, "a@example.com", exp) {
 			t.Fatalf("a token that is not ours checked out: %q", tok)
 		}
-		_ = s.CheckForm(tok, t0, time.Hour)
+		_ = s.CheckForm(PublicForm, tok, t0, time.Hour)
 	})
 }
 

@@ -32,6 +32,10 @@ type Purpose string
 // Token purposes.
 const (
 	Unsubscribe Purpose = "unsubscribe"
+	// PublicForm is the sign-up forms' token, handed to any visitor.
+	PublicForm Purpose = "public-form"
+	// AdminForm is the admin pages' token: a public form's token is no good there.
+	AdminForm Purpose = "admin-form"
 )
 
 // Signer makes and checks tokens with one key.

@@ -222,7 +222,7 @@ func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
 			fields[name] = string(value)
 			continue
 		}
-		if a.opt.Tokens.CheckForm(fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
+		if a.opt.Tokens.CheckForm(token.AdminForm, fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
 			a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
 			return
 		}
@@ -253,7 +253,7 @@ func (a *Admin) failErr(w http.ResponseWriter, err error) {
 
 func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
 	p.Page = a.opt.Page
-	p.FormToken = a.opt.Tokens.MakeForm(a.opt.Now())
+	p.FormToken = a.opt.Tokens.MakeForm(token.AdminForm, a.opt.Now())
 	renderPage(w, a.page, code, p, a.opt.Logger)
 }
 

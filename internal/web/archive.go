@@ -369,7 +369,7 @@ func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
 		return
 	}
-	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(h.opt.Now())}
+	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(token.PublicForm, h.opt.Now())}
 	for i, is := range issues {
 		if i == h.opt.Latest {
 			d.More = true

@@ -107,7 +107,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w)
 		return
 	}
-	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(r.PostForm.Get("form_token"), s.opt.Now(), s.opt.FormMaxAge) != nil {
+	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(token.PublicForm, r.PostForm.Get("form_token"), s.opt.Now(), s.opt.FormMaxAge) != nil {
 		s.fail(w, http.StatusForbidden, "This form has expired or did not come from our site. Please reload the page and try again.")
 		return
 	}
@@ -203,7 +203,7 @@ func (s *Subscribe) fail(w http.ResponseWriter, code int, msg string) {
 func (s *Subscribe) render(w http.ResponseWriter, code int, data subscribePage) {
 	data.Page = s.opt.Page
 	if data.State == "form" {
-		data.FormToken = s.opt.Tokens.MakeForm(s.opt.Now())
+		data.FormToken = s.opt.Tokens.MakeForm(token.PublicForm, s.opt.Now())
 	}
 	renderPage(w, s.page, code, data, s.opt.Logger)
 }
