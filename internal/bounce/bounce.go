@@ -65,6 +65,9 @@ type Report struct {
 	Status         string    // enhanced status code, 5.1.1
 	Reason         string    // the remote server's words, one line
 	Date           time.Time // the report's own date; zero when it has none
+	// ReportID is the report's own Message-ID, without angle brackets: the same report fed
+	// twice is recognised by it.
+	ReportID string
 }
 
 // Options tune Parse.
@@ -116,6 +119,7 @@ func parseBytes(raw []byte, opt Options) (Report, error) {
 	h := message.Header{Header: th}
 	p := parser{opt: opt}
 	p.rep.Date = parseDate(h.Get("Date"))
+	p.rep.ReportID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	p.rep.VERPToken = p.verpFrom(h)
 	// A message whose Content-Type cannot be parsed is read as plain text.
 	ent, err := message.New(h, br)

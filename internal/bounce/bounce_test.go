@@ -89,6 +89,7 @@ func TestParseSamples(t *testing.T) {
 				t.Errorf("Date = %v, want %v", got.Date, tt.want.Date)
 			}
 			got.Date, tt.want.Date = time.Time{}, time.Time{}
+			got.ReportID = "" // TestReportID
 			if got != tt.want {
 				t.Errorf("Parse =\n%+v\nwant\n%+v", got, tt.want)
 			}
@@ -224,4 +225,21 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("kind %s without a format", rep.Kind)
 		}
 	})
+}
+
+// TestReportID: the report's own Message-ID, not the returned message's, names the report,
+// so that feeding it twice counts it once.
+func TestReportID(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "exim-hard.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := Parse(f, Options{BounceAddress: bounceAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ReportID != "E1wA1bc-0003Xy-2Q@smtp.example.co.uk" || got.MessageID != "2026-W20.7.5@news.example.org" {
+		t.Fatalf("ReportID %q, MessageID %q", got.ReportID, got.MessageID)
+	}
 }

@@ -79,7 +79,7 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 	}
 	res, err := s.opt.Store.RecordBounce(ctx, store.BounceEvent{
 		SubscriberID: sub.ID, IssueID: issueID, Kind: kind, Status: rep.Status, Reason: rep.Reason,
-		Source: source, ReportedAt: rep.Date,
+		Source: source, ReportedAt: rep.Date, ReportID: rep.ReportID,
 	}, s.opt.Tokens.Digest(sub.Email), rules.BounceRules, s.opt.Now())
 	if errors.Is(err, newsletter.ErrNotFound) {
 		out.Skipped = "the subscriber is gone (erased?)"

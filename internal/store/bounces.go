@@ -26,6 +26,7 @@ type BounceEvent struct {
 	Reason       string // one line
 	Source       string // dsn or arf: the consent log's source
 	ReportedAt   time.Time
+	ReportID     string // the report's own Message-ID; empty when it has none
 }
 
 // BounceRules say when reports suppress a subscriber.
@@ -105,11 +106,13 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	}
 	issue := sql.NullInt64{Int64: ev.IssueID, Valid: ev.IssueID > 0}
 	// One count per message and kind: a relay may send several delay warnings, and an
-	// operator may feed the same mailbox twice.
+	// operator may feed the same mailbox twice (the same report by its own Message-ID).
 	var dup int
 	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bounce_events
-		WHERE subscriber_id = ?1 AND kind = ?2 AND (issue_id = ?3 OR (?3 IS NULL AND issue_id IS NULL AND reported_at = ?4))`,
-		ev.SubscriberID, ev.Kind, issue, unix(ev.ReportedAt)).Scan(&dup)
+		WHERE subscriber_id = ?1 AND kind = ?2 AND (issue_id = ?3
+			OR (?3 IS NULL AND issue_id IS NULL AND reported_at = ?4)
+			OR (?5 <> '' AND report_id = ?5))`,
+		ev.SubscriberID, ev.Kind, issue, unix(ev.ReportedAt), ev.ReportID).Scan(&dup)
 	if err != nil {
 		return res, err
 	}
@@ -129,9 +132,9 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 		ledger = n
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO bounce_events
-		(subscriber_id, issue_id, kind, status, reason, source, ledger, reported_at, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.SubscriberID, issue, ev.Kind, ev.Status, ev.Reason, ev.Source, ledger, unix(ev.ReportedAt), unix(now)); err != nil {
+		(subscriber_id, issue_id, kind, status, reason, source, ledger, reported_at, received_at, report_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.SubscriberID, issue, ev.Kind, ev.Status, ev.Reason, ev.Source, ledger, unix(ev.ReportedAt), unix(now), ev.ReportID); err != nil {
 		return res, err
 	}
 	err = tx.QueryRowContext(ctx, `SELECT

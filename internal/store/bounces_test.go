@@ -58,6 +58,13 @@ func TestRecordBounce(t *testing.T) {
 			{ev: BounceEvent{SubscriberID: 1, Kind: BounceHard, Status: "5.2.1", Reason: "550 disabled", Source: "dsn", ReportedAt: reported.Add(time.Hour)},
 				wantStatus: newsletter.StatusBounced, wantSupp: SuppressBounced, wantEvent: "bounced"},
 		}},
+		// Undated, it is dated when read, so the two runs give it two dates.
+		{"an undated report fed twice counts once, by its own Message-ID", []step{
+			{ev: BounceEvent{SubscriberID: 6, Kind: BounceSoft, Status: "4.2.2", Source: "dsn", ReportID: "r1@mx.example", ReportedAt: reported},
+				wantStatus: newsletter.StatusActive, wantEvent: "soft-bounce"},
+			{ev: BounceEvent{SubscriberID: 6, Kind: BounceSoft, Status: "4.2.2", Source: "dsn", ReportID: "r1@mx.example", ReportedAt: reported.Add(time.Hour)},
+				wantStatus: newsletter.StatusActive, wantEvent: "soft-bounce", wantDup: true},
+		}},
 		{"soft bounces within the window", []step{
 			{ev: BounceEvent{SubscriberID: 2, IssueID: 1, Kind: BounceSoft, Status: "4.2.2", Reason: "452 mailbox full", Source: "dsn", ReportedAt: reported},
 				wantStatus: newsletter.StatusActive, wantEvent: "soft-bounce"},
@@ -79,7 +86,7 @@ func TestRecordBounce(t *testing.T) {
 				wantStatus: newsletter.StatusUnsubscribed, wantSupp: SuppressComplained, wantEvent: "hard-bounce"},
 		}},
 	}
-	db, is := sentLedger(t, 5)
+	db, is := sentLedger(t, 6)
 	if is.ID != 1 {
 		t.Fatalf("issue id %d, want 1", is.ID)
 	}
@@ -136,7 +143,7 @@ func TestRecordBounce(t *testing.T) {
 		t.Errorf("IssueBounces = %v", got)
 	}
 	totals, err := db.BounceCounts(ctx)
-	if err != nil || fmt.Sprint(totals) != "map[complaint:1 hard:3 soft:4]" {
+	if err != nil || fmt.Sprint(totals) != "map[complaint:1 hard:3 soft:5]" {
 		t.Errorf("BounceCounts = %v, %v", totals, err)
 	}
 	if _, err := db.DeliveryStatus(ctx, is.ID, 99); !errors.Is(err, newsletter.ErrNotFound) {

@@ -18,7 +18,8 @@ CREATE TABLE bounce_events (
 	source        TEXT    NOT NULL,
 	ledger        INTEGER NOT NULL DEFAULT 0 CHECK (ledger IN (0, 1)),
 	reported_at   INTEGER NOT NULL,
-	received_at   INTEGER NOT NULL
+	received_at   INTEGER NOT NULL,
+	report_id     TEXT    NOT NULL DEFAULT '' -- the report's own Message-ID
 );
 CREATE INDEX bounce_events_subscriber ON bounce_events (subscriber_id, kind, reported_at);
 CREATE INDEX bounce_events_issue ON bounce_events (issue_id, kind);
