@@ -15,6 +15,7 @@ require (
 )
 
 require (
+	github.com/emersion/go-imap v1.2.1
 	github.com/emersion/go-message v0.18.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/common v0.72.0

@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"newsletter/internal/bounce"
+	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
@@ -28,6 +30,8 @@ Subcommands:
                     an mbox file or a Maildir directory given as FILE.
                     Prints one line per message. Exit 0 when every message was handled
                     or recognised as irrelevant, 1 when some input could not be read.
+  poll              read every unseen message of bounces.mailbox (IMAP) the same way and
+                    flag it seen; serve does this every bounces.poll_every.
 
 Every subcommand takes --config FILE and --help.`
 
@@ -42,6 +46,8 @@ func cmdBounces(ctx context.Context, e env, args []string) error {
 		return errHelp
 	case "process":
 		return bouncesProcess(ctx, e, args[1:], os.Stdin)
+	case "poll":
+		return bouncesPoll(ctx, e, args[1:])
 	}
 	fmt.Fprintln(e.stderr, bouncesUsage)
 	return usagef("bounces: unknown subcommand %q", args[0])
@@ -63,18 +69,9 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		return err
 	}
 	defer a.Close()
-	p := &bounceRun{ctx: ctx, a: a, r: r, out: e.stdout,
-		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
-			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
-		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
-			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
-	}
-	if a.cfg.Editorial.EditorsEmail != "" {
-		tr, err := a.transport()
-		if err != nil {
-			return err
-		}
-		p.editors = &editorMail{a: a, transport: tr}
+	p, err := a.bounceRun(ctx, r, e.stdout)
+	if err != nil {
+		return err
 	}
 	if len(pos) == 0 {
 		err = p.one("stdin", stdin)
@@ -88,6 +85,91 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		return fmt.Errorf("bounces process: %d of %d message(s) could not be read", p.unreadable, p.seen)
 	}
 	return nil
+}
+
+// bounceRun returns what reads reports for `bounces process`, `bounces poll` and serve,
+// printing a line per message on out.
+func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (*bounceRun, error) {
+	p := &bounceRun{ctx: ctx, a: a, r: r, out: out,
+		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
+			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
+		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
+			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
+	}
+	if a.cfg.Editorial.EditorsEmail != "" {
+		tr, err := a.transport()
+		if err != nil {
+			return nil, err
+		}
+		p.editors = &editorMail{a: a, transport: tr}
+	}
+	return p, nil
+}
+
+// mailboxOptions is bounces.mailbox as the IMAP reader takes it; ok is false when none is set.
+func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
+	if a.cfg.Bounces.Mailbox == "" {
+		return mailbox.Options{}, false, nil
+	}
+	if err := mailbox.Check(a.cfg.Bounces.Mailbox); err != nil {
+		return mailbox.Options{}, false, &configError{fmt.Errorf("bounces.mailbox: %w", err)}
+	}
+	return mailbox.Options{URL: a.cfg.Bounces.Mailbox, MaxBytes: a.cfg.Bounces.MaxMessageBytes}, true, nil
+}
+
+// bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
+func bouncesPoll(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
+	if pos, err := parse(e, fs, args); err != nil {
+		return err
+	} else if err := noArgs("bounces poll", pos); err != nil {
+		return err
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	opt, ok, err := a.mailboxOptions()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &configError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
+	}
+	p, err := a.bounceRun(ctx, r, e.stdout)
+	if err != nil {
+		return err
+	}
+	n, err := mailbox.Poll(ctx, opt, func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) })
+	if err != nil {
+		return fmt.Errorf("bounces poll: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
+	if p.unreadable > 0 {
+		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.unreadable, p.seen)
+	}
+	return nil
+}
+
+// pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
+func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
+	t := time.NewTicker(a.cfg.Bounces.PollEvery)
+	defer t.Stop()
+	for {
+		p, err := a.bounceRun(ctx, r, out)
+		if err == nil {
+			_, err = mailbox.Poll(ctx, opt, func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) })
+		}
+		if err != nil && ctx.Err() == nil {
+			a.logger.Error("bounce mailbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // bounceRun processes messages and counts what it could not read.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/backend/memory"
+	"github.com/emersion/go-imap/server"
 
 	"newsletter/internal/smtptest"
 )
@@ -345,5 +349,77 @@ bounces:
 	out = c.mustRun("subscribers", "import", "--resubscribe", filepath.Join("..", "..", "data", "sample-subscribers.csv"))
 	if show := c.mustRun("subscribers", "show", "linus@example.net"); !strings.Contains(show, "Status:      unsubscribed") {
 		t.Fatalf("import --resubscribe brought back a complaint:\n%s\n%s", out, show)
+	}
+}
+
+// TestBouncesPollFromIMAP: reports delivered to an IMAP mailbox (a real IMAP server in
+// process) are read by `bounces poll` and by serve's loop, each once, and flagged seen.
+func TestBouncesPollFromIMAP(t *testing.T) {
+	c := newCLI(t)
+	c.setConfig(`
+sender:
+  from_address: weekly@example.org
+  bounce_address: bounces@example.org
+  message_id_domain: example.org
+  list_id: weekly.example.org
+  verp: true
+`)
+	c.importSample()
+	srv := smtptest.Start(t)
+	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
+	c.mustRun("run", "--week", "2026-W19")
+	msgs := map[string]sent{}
+	for _, m := range srv.Messages() {
+		head, _, _ := strings.Cut(strings.ReplaceAll(string(m.Data), "\r\n", "\n"), "\n\n")
+		msgs[m.To[0]] = sent{envelopeFrom: m.From, header: head + "\n"}
+	}
+	reported := c.now.Add(-2 * time.Hour)
+	ada, grace := msgs["ada.lovelace@example.com"], msgs["grace.hopper@example.org"]
+
+	be := memory.New()
+	user, err := be.Login(nil, "username", "password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := user.GetMailbox("INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(report string) {
+		t.Helper()
+		if err := inbox.CreateMessage(nil, time.Now(), bytes.NewBufferString(strings.ReplaceAll(report, "\n", "\r\n"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deliver(dsn(ada.envelopeFrom, ada, "ada.lovelace@example.com", "failed", "5.1.1", "550 5.1.1 user unknown", reported))
+	imapSrv := server.New(be)
+	imapSrv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go imapSrv.Serve(ln)
+	t.Cleanup(func() { imapSrv.Close() })
+	c.setConfig("bounces:\n  mailbox: imap://username:password@" + ln.Addr().String() + "/INBOX\n")
+
+	out := c.mustRun("bounces", "poll")
+	if !strings.Contains(out, "INBOX#") || !strings.Contains(out, "hard bounce 5.1.1 for ada.lovelace@example.com (by verp, issue 2026-W19)") ||
+		!strings.Contains(out, "1 message(s) read") {
+		t.Fatalf("first poll:\n%s", out)
+	}
+	if out := c.mustRun("bounces", "poll"); !strings.Contains(out, "0 message(s) read") {
+		t.Fatalf("second poll read again:\n%s", out)
+	}
+
+	// serve polls at start: a complaint delivered now is applied without a command.
+	deliver(arf(grace, "redacted@example.net", reported))
+	c.serve()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if show := c.mustRun("subscribers", "show", "grace.hopper@example.org"); strings.Contains(show, "complained") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not apply the complaint from the mailbox:\n%s", c.mustRun("subscribers", "show", "grace.hopper@example.org"))
+		}
 	}
 }

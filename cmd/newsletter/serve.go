@@ -59,6 +59,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	bounceBox, pollBox, err := a.mailboxOptions()
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		Subscribers: rs,
 		Tokens:      sg,
@@ -110,6 +114,13 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		defer close(confirmDone)
 		rs.RunConfirmations(runCtx, confirmPoll)
 	}()
+	bouncesDone := make(chan struct{})
+	go func() {
+		defer close(bouncesDone)
+		if pollBox {
+			a.pollBounces(runCtx, rs, bounceBox, e.stdout)
+		}
+	}()
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
@@ -133,6 +144,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	<-schedDone
 	<-confirmDone
+	<-bouncesDone
 	if serveErr == nil {
 		serveErr = <-errc
 	}

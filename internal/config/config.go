@@ -57,6 +57,11 @@ type Bounces struct {
 	SoftWindow time.Duration `yaml:"soft_window"`
 	// MaxMessageBytes caps one report read by `bounces process`.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+	// Mailbox is the bounce mailbox serve polls (imaps://USER:PASSWORD@HOST/INBOX); empty:
+	// none, reports come through `bounces process`.
+	Mailbox string `yaml:"mailbox"`
+	// PollEvery is how often serve reads Mailbox.
+	PollEvery time.Duration `yaml:"poll_every"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.
@@ -243,7 +248,7 @@ func Defaults() Config {
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
 			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10, MaxComplaintRate: 0.001}},
 		Subscribe:  Subscribe{ConfirmTTL: 72 * time.Hour, PerIPPerHour: 20, PerAddressPerHour: 3, MaxImportBytes: 64 << 20},
-		Bounces:    Bounces{SoftLimit: 5, SoftWindow: 30 * 24 * time.Hour, MaxMessageBytes: 10 << 20},
+		Bounces:    Bounces{SoftLimit: 5, SoftWindow: 30 * 24 * time.Hour, MaxMessageBytes: 10 << 20, PollEvery: 5 * time.Minute},
 		Database:   "data/newsletter.db",
 		Outbox:     "data/outbox",
 		HTTPAddr:   "127.0.0.1:8080",
@@ -522,6 +527,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Bounces.SoftWindow <= 0 {
 		return bad("bounces.soft_window", "must be positive, e.g. 720h")
+	}
+	if c.Bounces.PollEvery < time.Minute {
+		return bad("bounces.poll_every", "must be at least 1m, got %s", c.Bounces.PollEvery)
 	}
 	if c.Bounces.MaxMessageBytes < 1<<10 {
 		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
