@@ -211,9 +211,14 @@ func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, er
 
 // BounceCounts counts every recorded bounce and complaint report by kind.
 func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
+	return db.countsBy(ctx, "bounce counts", `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
+}
+
+// countsBy runs a query of (key, count) rows into a map; what names it in errors.
+func (db *DB) countsBy(ctx context.Context, what, query string) (map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("store: bounce counts: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -221,12 +226,12 @@ func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
 		var k string
 		var n int
 		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("store: bounce counts: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		out[k] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: bounce counts: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
 }

@@ -326,24 +326,7 @@ func (db *DB) clearWAL(ctx context.Context) error {
 
 // SuppressionCounts counts the suppression list by reason.
 func (db *DB) SuppressionCounts(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	rows, err := db.db.QueryContext(ctx, `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
-	if err != nil {
-		return nil, fmt.Errorf("store: suppression counts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r string
-		var n int
-		if err := rows.Scan(&r, &n); err != nil {
-			return nil, fmt.Errorf("store: suppression counts: %w", err)
-		}
-		out[r] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: suppression counts: %w", err)
-	}
-	return out, nil
+	return db.countsBy(ctx, "suppression counts", `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
 }
 
 // WeekCount is one week of the trend: addresses that joined and that left.
