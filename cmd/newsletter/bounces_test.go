@@ -141,6 +141,31 @@ func writeFile(t *testing.T, path, s string) string {
 	return path
 }
 
+// sendWithVERP imports the sample list and sends 2026-W19 over SMTP (the config turns
+// VERP on), checking each envelope sender; it returns the messages by recipient and the relay.
+func sendWithVERP(t *testing.T, c *cli) (map[string]sent, *smtptest.Server) {
+	t.Helper()
+	c.importSample()
+	srv := smtptest.Start(t)
+	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
+	c.mustRun("run", "--week", "2026-W19")
+	msgs := map[string]sent{}
+	for _, m := range srv.Messages() {
+		head, _, _ := strings.Cut(strings.ReplaceAll(string(m.Data), "\r\n", "\n"), "\n\n")
+		if !strings.HasPrefix(m.From, "bounces+") || !strings.HasSuffix(m.From, "@example.org") {
+			t.Fatalf("MAIL FROM %s, want bounces+TOKEN@example.org", m.From)
+		}
+		if !strings.Contains(head, "From: \"The Technerdo Weekly\" <weekly@example.org>") {
+			t.Fatalf("From header changed:\n%s", head)
+		}
+		msgs[m.To[0]] = sent{envelopeFrom: m.From, header: head + "\n"}
+	}
+	if len(msgs) != 5 {
+		t.Fatalf("%d messages sent, want 5", len(msgs))
+	}
+	return msgs, srv
+}
+
 // TestBouncesProcessEndToEnd sends an issue over SMTP with VERP on, then feeds back the
 // reports a receiving MTA would return for the messages actually sent: by file, by
 // standard input, in an mbox and in a Maildir.
@@ -161,24 +186,7 @@ bounces:
   soft_window: 720h
   max_message_bytes: 1048576
 `)
-	c.importSample()
-	srv := smtptest.Start(t)
-	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
-	c.mustRun("run", "--week", "2026-W19")
-	msgs := map[string]sent{}
-	for _, m := range srv.Messages() {
-		head, _, _ := strings.Cut(strings.ReplaceAll(string(m.Data), "\r\n", "\n"), "\n\n")
-		if !strings.HasPrefix(m.From, "bounces+") || !strings.HasSuffix(m.From, "@example.org") {
-			t.Fatalf("MAIL FROM %s, want bounces+TOKEN@example.org", m.From)
-		}
-		if !strings.Contains(head, "From: \"The Technerdo Weekly\" <weekly@example.org>") {
-			t.Fatalf("From header changed:\n%s", head)
-		}
-		msgs[m.To[0]] = sent{envelopeFrom: m.From, header: head + "\n"}
-	}
-	if len(msgs) != 5 {
-		t.Fatalf("%d messages sent, want 5", len(msgs))
-	}
+	msgs, srv := sendWithVERP(t, c)
 	reported := c.now.Add(-2 * time.Hour)
 	dir := t.TempDir()
 
@@ -364,15 +372,7 @@ sender:
   list_id: weekly.example.org
   verp: true
 `)
-	c.importSample()
-	srv := smtptest.Start(t)
-	c.env["NEWSLETTER_SMTP_URL"] = "smtp://" + srv.Addr() + "?tls=none"
-	c.mustRun("run", "--week", "2026-W19")
-	msgs := map[string]sent{}
-	for _, m := range srv.Messages() {
-		head, _, _ := strings.Cut(strings.ReplaceAll(string(m.Data), "\r\n", "\n"), "\n\n")
-		msgs[m.To[0]] = sent{envelopeFrom: m.From, header: head + "\n"}
-	}
+	msgs, _ := sendWithVERP(t, c)
 	reported := c.now.Add(-2 * time.Hour)
 	ada, grace := msgs["ada.lovelace@example.com"], msgs["grace.hopper@example.org"]
 
