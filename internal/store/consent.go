@@ -63,8 +63,8 @@ func validTransition(t Transition) error {
 
 // transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,
 // and then nothing is written. It runs as few statements as it can, since it holds the
-// write lock that a sender's ledger waits for: a one-click unsubscribe is one UPDATE and
-// two INSERTs.
+// write lock that the delivery ledger's writes wait for: a one-click unsubscribe is one
+// UPDATE and two INSERTs.
 func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
 	// The suppressed column's new value, NULL to keep it.
 	var suppressed sql.NullString

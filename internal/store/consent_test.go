@@ -11,7 +11,7 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// leave is the transition of a one-click unsubscribe, as package roster builds it.
+// leave is the transition of a one-click unsubscribe.
 func leave(id int64) Transition {
 	return Transition{
 		ID: id, Status: newsletter.StatusUnsubscribed,

@@ -436,7 +436,7 @@ func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]i
 // subscribers, less those whose ledger row for the issue is final (sent, failed, bounced,
 // skipped). That is the active subscribers without a row yet plus the rows pending, in
 // flight or deferred, counted without looking each subscriber up in the ledger. It changes
-// nothing, for plans, dry runs and progress. A compacted issue owes nobody (see
+// nothing. A compacted issue owes nobody (see
 // EnqueueDeliveries).
 func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
 	var n int

@@ -378,7 +378,7 @@ func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	return out, nil
 }
 
-// HoldIssue stops an issue's delivery until ReleaseIssue; the reason is shown to operators.
+// HoldIssue stops an issue's delivery until ReleaseIssue, with a reason to show.
 func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error {
 	_, err := db.db.ExecContext(ctx, `
 		INSERT INTO issue_holds (issue_id, reason, held_at) VALUES (?, ?, ?)

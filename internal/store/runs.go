@@ -15,13 +15,13 @@ type ScheduleRun struct {
 	Week        string
 	Outcome     string // running, done, skipped, missed, held, failed, interrupted
 	Detail      string
-	Holder      string // the process that handled it (see schedule.Holder)
+	Holder      string // the process that handled it
 	StartedAt   time.Time
 	FinishedAt  time.Time // zero while running
 }
 
 // StartRun records that holder is handling a slot. It returns false when the slot was
-// already recorded (by this or another process): the caller must not run it again.
+// already recorded (by this or another process): it must not run again.
 func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
 	res, err := db.db.ExecContext(ctx, `
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
@@ -50,8 +50,9 @@ func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, n
 }
 
 // InterruptRuns marks every run still "running" under another holder than holder as
-// interrupted, with detail, and returns how many. The caller holds the sender lease, so
-// no other process is handling a slot: such runs were left by a process that died.
+// interrupted, with detail, and returns how many. It is meant for a holder of the lease
+// that lets one process handle slots: any other holder's running row was then left by a
+// process that died.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
 	res, err := db.db.ExecContext(ctx, `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?

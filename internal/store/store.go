@@ -42,7 +42,7 @@ type DB struct {
 }
 
 // Connection settings, applied by go-sqlite3 to every pooled connection:
-//   - WAL lets readers (the web UI, exports) run while the sender writes.
+//   - WAL lets readers run while a write transaction is open.
 //   - foreign_keys is off by default in SQLite and is per connection.
 //   - busy_timeout makes a writer wait for the lock (another connection's or process's
 //     transaction) instead of failing at once; every write transaction is short, so the

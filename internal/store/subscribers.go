@@ -38,8 +38,8 @@ func validSubscriberStatus(st newsletter.SubscriberStatus) error {
 // AddSubscriber inserts s and returns it as stored with created true. When the
 // address (compared case-insensitively) is already on the list, it returns the
 // existing subscriber unchanged and created false. An empty Status means
-// active; a zero CreatedAt means now. The address is stored as given: callers
-// normalise it first (package subscriber).
+// active; a zero CreatedAt means now. The address is stored as given, already
+// normalised.
 func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	return addSubscriber(ctx, db.db, s, now)
 }
