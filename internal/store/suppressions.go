@@ -52,8 +52,8 @@ func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, erro
 	return reason, nil
 }
 
-// SuppressionSet returns every suppression hash with its reason, for checking
-// an import in memory (the list is small next to the subscribers).
+// SuppressionSet returns every suppression hash with its reason, for checking many
+// addresses in memory (the list is small next to the subscribers).
 func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT hash, reason FROM suppressions`)
 	if err != nil {
@@ -75,14 +75,13 @@ func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// Suppress puts a hash on the suppression list without a subscriber row (an
-// operator suppressing an address that never joined).
+// Suppress puts a hash on the suppression list without touching the subscribers, so an
+// address that never joined can be suppressed too.
 func (db *DB) Suppress(ctx context.Context, hash []byte, reason string, now time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error { return addSuppression(ctx, tx, hash, reason, now) })
 }
 
-// RemoveSuppressions takes hashes off the suppression list (an import with
-// --resubscribe), in one transaction.
+// RemoveSuppressions takes hashes off the suppression list, in one transaction.
 func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
 	if len(hashes) == 0 {
 		return nil
