@@ -13,7 +13,7 @@ import (
 // most one, so a crash leaves at most one row per connection in doubt, as without batching;
 // an outcome is recorded before its worker takes another row.
 type claimer struct {
-	ledger  Ledger
+	ledger  Claims
 	issueID int64
 	now     func() time.Time
 	enq     *enqueuer // queues the next chunk when the pending rows run out; nil: none to queue
@@ -30,7 +30,7 @@ type claimRequest struct {
 	err      error
 }
 
-func newClaimer(l Ledger, issueID int64, now func() time.Time, enq *enqueuer) *claimer {
+func newClaimer(l Claims, issueID int64, now func() time.Time, enq *enqueuer) *claimer {
 	c := &claimer{ledger: l, issueID: issueID, now: now, enq: enq, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
 	c.lead <- struct{}{}
 	return c

@@ -26,41 +26,6 @@ import (
 	"newsletter/internal/render"
 )
 
-// Ledger is the part of the store that delivery needs.
-type Ledger interface {
-	SetIssueStatus(ctx context.Context, issueID int64, st newsletter.IssueStatus, now time.Time) error
-	// EnqueueDeliveries adds a pending row for every active subscriber without one.
-	EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error)
-	// EnqueueDeliveriesAfter adds a pending row for each of the next limit active
-	// subscribers (id > after) without one; last is the last id looked at, 0 at the end.
-	EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error)
-	// DeliveryBacklog counts the active subscribers the issue is still owed to.
-	DeliveryBacklog(ctx context.Context, issueID int64) (int, error)
-	// ResetInFlight returns rows left in sending by a crash to pending.
-	ResetInFlight(ctx context.Context, issueID int64) (int, error)
-	// SkipInFlight marks rows left in sending by a crash skipped.
-	SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error)
-	// RequeueDue returns deferred rows whose retry time has come to pending.
-	RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error)
-	// NextRetry is the earliest retry time of the deferred rows; ok is false when none.
-	NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bool, err error)
-	// ClaimDeliveries moves up to limit pending rows of the issue to sending and returns
-	// them, skipping (and marking skipped) subscribers who are no longer active.
-	ClaimDeliveries(ctx context.Context, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error)
-	// RecordDeliveries stores the outcome of claimed rows.
-	RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error
-	// RecordAndClaim does RecordDeliveries and ClaimDeliveries in one transaction.
-	RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error)
-	DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error)
-	// HoldIssue stops an issue's delivery (a failed canary) until an operator releases it;
-	// IssueHold returns the reason it is held, "" when it is not.
-	HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error
-	IssueHold(ctx context.Context, issueID int64) (string, error)
-}
-
-// Outcome is what became of one claimed row (newsletter.Outcome, shared with the store).
-type Outcome = newsletter.Outcome
-
 // Identity is how every message of the list presents itself.
 type Identity struct {
 	From            mailer.Address

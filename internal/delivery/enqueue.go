@@ -18,7 +18,7 @@ const enqueueChunk = 1000
 // workers run out of pending rows. Its calls are serialised by the claimer's lead token (or
 // made before any worker starts), so it needs no lock of its own.
 type enqueuer struct {
-	ledger  Ledger
+	ledger  Queuer
 	issueID int64
 	now     func() time.Time
 	chunk   int
@@ -27,7 +27,7 @@ type enqueuer struct {
 	added   int
 }
 
-func newEnqueuer(l Ledger, issueID int64, now func() time.Time, chunk int) *enqueuer {
+func newEnqueuer(l Queuer, issueID int64, now func() time.Time, chunk int) *enqueuer {
 	return &enqueuer{ledger: l, issueID: issueID, now: now, chunk: chunk}
 }
 

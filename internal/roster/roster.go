@@ -1,9 +1,6 @@
 // Package roster is the one service behind every change to the list, used by the CLI, the
 // admin API and pages and the public sign-up: double opt-in, unsubscribes, suppression,
 // GDPR erase, the consent log, import and export.
-//
-// It works on the concrete *store.DB rather than an interface of its own: it uses most of
-// the store's subscriber methods, and an interface that long would only mirror them.
 package roster
 
 import (
@@ -36,7 +33,7 @@ type Confirmations interface {
 
 // Options configure a Service.
 type Options struct {
-	Store         *store.DB
+	Store         Store // the database, as the small interfaces of records.go
 	Tokens        *token.Signer
 	Confirmations Confirmations // nil: sign-ups are stored but no mail goes out
 	BaseURL       string        // public URL of `newsletter serve`, for confirmation links

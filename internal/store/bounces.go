@@ -48,21 +48,6 @@ type BounceResult struct {
 	Status     newsletter.SubscriberStatus // the subscriber's status afterwards
 }
 
-// DeliveryStatus returns the status of issue's delivery to a subscriber; ErrNotFound when
-// there is no such row (never sent, or folded into totals by compact).
-func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (newsletter.DeliveryStatus, error) {
-	var st newsletter.DeliveryStatus
-	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
-		issueID, subscriberID).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, newsletter.ErrNotFound)
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, err)
-	}
-	return st, nil
-}
-
 // RecordBounce records one report about a subscriber and applies its effect, in one
 // transaction: a hard bounce turns the issue's sent delivery row to bounced and, at
 // rules.HardLimit, marks the subscriber bounced and suppressed; soft bounces do the same
@@ -212,26 +197,4 @@ func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, er
 // BounceCounts counts every recorded bounce and complaint report by kind.
 func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
 	return db.countsBy(ctx, "bounce counts", `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
-}
-
-// countsBy runs a query of (key, count) rows into a map; what names it in errors.
-func (db *DB) countsBy(ctx context.Context, what, query string) (map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }

@@ -156,3 +156,34 @@ func TestRecordBounce(t *testing.T) {
 		t.Error("RecordBounce accepted kind bogus")
 	}
 }
+
+func TestBounceLimitSuppresses(t *testing.T) {
+	ctx := context.Background()
+	db, first := ledgerDB(t, 1)
+	second, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 20}, Cutoff: t0.AddDate(0, 0, 7), CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounce := func(issueID int64) {
+		t.Helper()
+		if _, err := db.EnqueueDeliveries(ctx, issueID, t0); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.ClaimDeliveries(ctx, issueID, 1, t0)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("claim = %v, %v", rows, err)
+		}
+		err = db.RecordDeliveries(ctx, []Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliveryBounced, Reply: "550 5.1.1 no such user", BounceLimit: 2}}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bounce(first.ID)
+	if s, _ := db.SubscriberByID(ctx, 1); s.Status != newsletter.StatusActive {
+		t.Fatalf("after one bounce of two allowed: %s", s.Status)
+	}
+	bounce(second.ID)
+	if s, _ := db.SubscriberByID(ctx, 1); s.Status != newsletter.StatusBounced {
+		t.Fatalf("after the second bounce: %s, want bounced", s.Status)
+	}
+}

@@ -359,3 +359,111 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 	}
 	return counts, nil
 }
+
+// CompactResult says what Compact folded.
+type CompactResult struct {
+	Issues int // issues whose ledger was folded into totals
+	Rows   int // per-recipient rows removed
+}
+
+// Compact folds the per-recipient ledger of sent issues whose send finished before
+// olderThan into per-issue totals, one issue per transaction, so a long list stays small
+// on disk year after year. Issues still sending are never touched.
+func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, error) {
+	var res CompactResult
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id FROM issues
+		WHERE status = 'sent' AND sent_at IS NOT NULL AND sent_at < ?
+		  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id)
+		ORDER BY id`, unix(olderThan))
+	if err != nil {
+		return res, fmt.Errorf("store: compact: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return res, fmt.Errorf("store: compact: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("store: compact: %w", err)
+	}
+	for _, id := range ids {
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO issue_totals (issue_id, status, count)
+				SELECT issue_id, status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status
+				ON CONFLICT (issue_id, status) DO UPDATE SET count = issue_totals.count + excluded.count`, id)
+			if err != nil {
+				return err
+			}
+			r, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE issue_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			res.Rows += int(n)
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("store: compact issue %d: %w", id, err)
+		}
+		res.Issues++
+	}
+	return res, nil
+}
+
+// IssueTotals returns the folded totals of a compacted issue (empty when not compacted).
+func (db *DB) IssueTotals(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
+	return db.statusCounts(ctx, "issue totals", `SELECT status, count FROM issue_totals WHERE issue_id = ?`, issueID)
+}
+
+// LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
+func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error) {
+	return db.statusCounts(ctx, "ledger counts", `
+		SELECT status, SUM(n) FROM (
+			SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status
+			UNION ALL
+			SELECT status, SUM(count) AS n FROM issue_totals GROUP BY status
+		) GROUP BY status`)
+}
+
+// DeliveryBacklog counts who a send of issue issueID would still mail: the active
+// subscribers, less those whose ledger row for the issue is final (sent, failed, bounced,
+// skipped). That is the active subscribers without a row yet plus the rows pending, in
+// flight or deferred, counted without looking each subscriber up in the ledger. It changes
+// nothing. A compacted issue owes nobody (see
+// EnqueueDeliveries).
+func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `
+		SELECT CASE WHEN EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = ?1) THEN 0 ELSE
+		  (SELECT COUNT(*) FROM subscribers WHERE status = 'active')
+		- (SELECT COUNT(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+		   WHERE d.issue_id = ?1 AND d.status IN ('sent', 'failed', 'bounced', 'skipped') AND s.status = 'active')
+		END`,
+		issueID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: issue %d: delivery backlog: %w", issueID, err)
+	}
+	return n, nil
+}
+
+// DeliveryStatus returns the status of issue's delivery to a subscriber; ErrNotFound when
+// there is no such row (never sent, or folded into totals by compact).
+func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (newsletter.DeliveryStatus, error) {
+	var st newsletter.DeliveryStatus
+	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
+		issueID, subscriberID).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, err)
+	}
+	return st, nil
+}

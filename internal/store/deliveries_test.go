@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -410,4 +411,159 @@ func TestLedgerWALStaysSmall(t *testing.T) {
 		t.Fatalf("WAL is %.1f MiB after %d ledger commits: it is not being started over", float64(st.Size())/(1<<20), n)
 	}
 	t.Logf("WAL %.1f MiB after %d ledger commits", float64(st.Size())/(1<<20), n)
+}
+
+func TestCompactAndBackup(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC)
+	if _, err := db.SaveStories(ctx, []newsletter.Story{{GUID: "g", URL: "https://technerdo.com/a", Title: "A", Published: now.Add(-time.Hour)}}, now); err != nil {
+		t.Fatal(err)
+	}
+	stories, err := db.UnsentStories(ctx, now, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, WindowStart: now.Add(-7 * 24 * time.Hour), Cutoff: now, Stories: stories, Status: newsletter.IssueDraft, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: fmt.Sprintf("r%d@example.com", i), Status: newsletter.StatusActive}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := db.ClaimDeliveries(ctx, is.ID, 5, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []Outcome
+	for i, d := range claimed {
+		st := newsletter.DeliverySent
+		if i == 0 {
+			st = newsletter.DeliveryBounced
+		}
+		outs = append(outs, Outcome{DeliveryID: d.ID, Status: st})
+	}
+	if err := db.RecordDeliveries(ctx, outs, now); err != nil {
+		t.Fatal(err)
+	}
+
+	// A backup taken now holds every row.
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Backup(ctx, backup); err == nil {
+		t.Fatal("backup over an existing file must fail")
+	}
+	copyDB, err := Open(ctx, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	if c, err := copyDB.DeliveryCounts(ctx, is.ID); err != nil || c[newsletter.DeliverySent] != 4 || c[newsletter.DeliveryBounced] != 1 {
+		t.Fatalf("backup ledger %v %v", c, err)
+	}
+
+	// Not sent yet: compact leaves it alone.
+	if res, err := db.Compact(ctx, now.AddDate(0, 0, 30)); err != nil || res.Issues != 0 {
+		t.Fatalf("compact of an unsent issue: %+v %v", res, err)
+	}
+	if err := db.SetIssueStatus(ctx, is.ID, newsletter.IssueSent, now); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.Compact(ctx, now); err != nil || res.Issues != 0 {
+		t.Fatalf("compact of a recent issue: %+v %v", res, err)
+	}
+	res, err := db.Compact(ctx, now.AddDate(0, 0, 30))
+	if err != nil || res.Issues != 1 || res.Rows != 5 {
+		t.Fatalf("compact: %+v %v", res, err)
+	}
+	totals, err := db.IssueTotals(ctx, is.ID)
+	if err != nil || totals[newsletter.DeliverySent] != 4 || totals[newsletter.DeliveryBounced] != 1 {
+		t.Fatalf("totals %v %v", totals, err)
+	}
+	if c, _ := db.DeliveryCounts(ctx, is.ID); c[newsletter.DeliverySent] != 0 {
+		t.Fatalf("ledger rows left after compaction: %v", c)
+	}
+	// Who got a compacted issue is no longer known: resuming it must queue nobody, or every
+	// subscriber would get it twice.
+	if n, err := db.EnqueueDeliveries(ctx, is.ID, now); err != nil || n != 0 {
+		t.Fatalf("enqueue of a compacted issue = %d, %v; want 0", n, err)
+	}
+	if n, last, err := db.EnqueueDeliveriesAfter(ctx, is.ID, 0, 10, now); err != nil || n != 0 || last != 0 {
+		t.Fatalf("chunked enqueue of a compacted issue = %d, %d, %v; want 0, 0", n, last, err)
+	}
+	if n, err := db.DeliveryBacklog(ctx, is.ID); err != nil || n != 0 {
+		t.Fatalf("backlog of a compacted issue = %d, %v; want 0", n, err)
+	}
+}
+
+func TestInFlightPolicies(t *testing.T) {
+	ctx := context.Background()
+	db, is := ledgerDB(t, 4)
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.ClaimDeliveries(ctx, is.ID, 2, t0)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("claim = %v, %v", rows, err)
+	}
+	if !rows[0].FirstAttemptAt.Equal(t0) {
+		t.Fatalf("FirstAttemptAt = %v, want %v", rows[0].FirstAttemptAt, t0)
+	}
+	n, err := db.SkipInFlight(ctx, is.ID, t0)
+	if err != nil || n != 2 {
+		t.Fatalf("SkipInFlight = %d, %v", n, err)
+	}
+	if got, want := counts(t, db, is.ID), "pending=2 sending=0 sent=0 deferred=0 failed=0 bounced=0 skipped=2"; got != want {
+		t.Fatalf("counts %s, want %s", got, want)
+	}
+	// A retried row keeps its first attempt time.
+	rows, _ = db.ClaimDeliveries(ctx, is.ID, 1, t0)
+	if err := db.RecordDeliveries(ctx, []Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliveryDeferred, RetryAt: t0}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RequeueDue(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Hour)
+	again, err := db.ClaimDeliveries(ctx, is.ID, 2, later)
+	if err != nil || len(again) != 2 {
+		t.Fatalf("claim = %v, %v", again, err)
+	}
+	for _, d := range again {
+		want := later
+		if d.ID == rows[0].ID {
+			want = t0
+		}
+		if !d.FirstAttemptAt.Equal(want) {
+			t.Errorf("row %d FirstAttemptAt = %v, want %v", d.ID, d.FirstAttemptAt, want)
+		}
+	}
+}
+
+func TestDeliveryBacklog(t *testing.T) {
+	ctx := context.Background()
+	db, is := ledgerDB(t, 5)
+	if n, err := db.DeliveryBacklog(ctx, is.ID); err != nil || n != 5 {
+		t.Fatalf("backlog before enqueue = %d, %v; want 5", n, err)
+	}
+	if _, err := db.EnqueueDeliveries(ctx, is.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := db.ClaimDeliveries(ctx, is.ID, 2, t0)
+	if err := db.RecordDeliveries(ctx, []Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliverySent}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetSubscriberStatus(ctx, 5, newsletter.StatusUnsubscribed, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.DeliveryBacklog(ctx, is.ID); err != nil || n != 3 {
+		t.Fatalf("backlog = %d, %v; want 3 (one sent, one unsubscribed)", n, err)
+	}
 }

@@ -377,3 +377,78 @@ func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	}
 	return out, nil
 }
+
+// HoldIssue stops an issue's delivery until ReleaseIssue, with a reason to show.
+func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error {
+	_, err := db.db.ExecContext(ctx, `
+		INSERT INTO issue_holds (issue_id, reason, held_at) VALUES (?, ?, ?)
+		ON CONFLICT (issue_id) DO UPDATE SET reason = excluded.reason, held_at = excluded.held_at`,
+		issueID, reason, unix(now))
+	if err != nil {
+		return fmt.Errorf("store: hold issue %d: %w", issueID, err)
+	}
+	return nil
+}
+
+// IssueHold returns the reason an issue is held, or "" when it is not.
+func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
+	var reason string
+	err := db.db.QueryRowContext(ctx, `SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID).Scan(&reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: issue %d hold: %w", issueID, err)
+	}
+	return reason, nil
+}
+
+// ReleaseIssue lifts a hold; it reports whether there was one.
+func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID)
+	if err != nil {
+		return false, fmt.Errorf("store: release issue %d: %w", issueID, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// UnapproveIssue withdraws the approval of issue id while its send has not started, in one
+// statement so that a send starting at the same moment either sees the approval or none.
+// It reports whether an approval was withdrawn: false when the issue had none or its send
+// has started (its status is no longer draft).
+func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM issue_approvals WHERE issue_id = ?1
+			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: unapprove issue %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// FreezeForSend moves draft id to sending, in one statement with the check that it is
+// still approved when needApproval; false when it is not a draft any more or an editor
+// withdrew the approval, so an unapprove either lands before the send or is refused.
+func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE issues SET status = 'sending'
+		WHERE id = ?1 AND status = 'draft'
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
+	if err != nil {
+		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
+	}
+	return n == 1, nil
+}

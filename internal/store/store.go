@@ -42,7 +42,7 @@ type DB struct {
 }
 
 // Connection settings, applied by go-sqlite3 to every pooled connection:
-//   - WAL lets readers (the web UI, exports) run while the sender writes.
+//   - WAL lets readers run while a write transaction is open.
 //   - foreign_keys is off by default in SQLite and is per connection.
 //   - busy_timeout makes a writer wait for the lock (another connection's or process's
 //     transaction) instead of failing at once; every write transaction is short, so the
@@ -316,4 +316,83 @@ func nullUnix(t time.Time) sql.NullInt64 {
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
+}
+
+// statusCounts runs a query of (status, count) rows into a map.
+func (db *DB) statusCounts(ctx context.Context, what, query string, args ...any) (map[newsletter.DeliveryStatus]int, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[newsletter.DeliveryStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out[newsletter.DeliveryStatus(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
+// one snapshot and does not block writers for long under WAL. path must not exist.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	// Created first, private as the database is: VACUUM INTO fills an empty file.
+	if err := createPrivate(path); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("store: backup: %s already exists", path)
+	} else if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	if _, err := db.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers and every embedded migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	ms, err := migrations(migrationFiles)
+	if err != nil {
+		return fmt.Errorf("store: ready: %w", err)
+	}
+	have, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if want := ms[len(ms)-1].version; have != want {
+		return fmt.Errorf("store: ready: schema version %d, want %d", have, want)
+	}
+	return nil
+}
+
+// countsBy runs a query of (key, count) rows into a map; what names it in errors.
+func (db *DB) countsBy(ctx context.Context, what, query string) (map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -157,4 +159,91 @@ func (db *DB) DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]ne
 		return nil, fmt.Errorf("store: draft holds: %w", err)
 	}
 	return holds, nil
+}
+
+// offerColumns follows storyColumns with the week of the frozen issue (other than ?1) that
+// carries the story.
+const offerColumns = storyColumns + `,
+	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
+
+func queryOffers(ctx context.Context, db *sql.DB, query string, args ...any) ([]newsletter.Offer, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []newsletter.Offer
+	for rows.Next() {
+		var week string
+		st, err := scanStory(scanWith{rows, &week})
+		if err != nil {
+			return nil, err
+		}
+		o := newsletter.Offer{Story: st}
+		if week != "" {
+			if o.IssueWeek, err = newsletter.ParseWeek(week); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// scanWith appends extra destinations to a scan, so that scanStory can read a wider row.
+type scanWith struct {
+	r     rowScanner
+	extra any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra)...) }
+
+// OfferedStories returns every story published or fetched after since, each with the week of
+// an issue other than exceptIssueID that carries it, newest first: what the feeds offered
+// for an issue whose window opens at since.
+func (db *DB) OfferedStories(ctx context.Context, since time.Time, exceptIssueID int64) ([]newsletter.Offer, error) {
+	offers, err := queryOffers(ctx, db.db, `
+		SELECT `+offerColumns+`
+		FROM stories s
+		WHERE s.published_at > ?2 OR s.fetched_at > ?2
+		ORDER BY s.published_at DESC, s.id DESC`, exceptIssueID, unix(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: offered stories: %w", err)
+	}
+	return offers, nil
+}
+
+// StoriesByID returns the stories with the given IDs (missing ones are left out), each with
+// the week of an issue other than exceptIssueID that carries it.
+func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64) ([]newsletter.Offer, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := []any{exceptIssueID}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = "?"
+		args = append(args, id)
+	}
+	offers, err := queryOffers(ctx, db.db, `
+		SELECT `+offerColumns+`
+		FROM stories s WHERE s.id IN (`+strings.Join(marks, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: stories by id: %w", err)
+	}
+	return offers, nil
+}
+
+// StoryByURL returns the story stored under url (as its URL or GUID).
+func (db *DB) StoryByURL(ctx context.Context, url string) (newsletter.Story, error) {
+	st, err := scanStory(db.db.QueryRowContext(ctx, `
+		SELECT `+storyColumns+` FROM stories s WHERE s.url = ?1 OR s.guid = ?1 LIMIT 1`, url))
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, err)
+	}
+	return st, nil
 }

@@ -38,8 +38,8 @@ func validSubscriberStatus(st newsletter.SubscriberStatus) error {
 // AddSubscriber inserts s and returns it as stored with created true. When the
 // address (compared case-insensitively) is already on the list, it returns the
 // existing subscriber unchanged and created false. An empty Status means
-// active; a zero CreatedAt means now. The address is stored as given: callers
-// normalise it first (package subscriber).
+// active; a zero CreatedAt means now. The address is stored as given, already
+// normalised.
 func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	return addSubscriber(ctx, db.db, s, now)
 }
@@ -553,4 +553,113 @@ func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberSt
 		return nil, fmt.Errorf("store: count subscribers: %w", err)
 	}
 	return counts, nil
+}
+
+// EraseSubscriber deletes subscriber id with its delivery ledger rows and
+// consent log (GDPR erase) and keeps hash on the suppression list, in one
+// transaction. Erasing an address that has no row still records the hash.
+func (db *DB) EraseSubscriber(ctx context.Context, id int64, hash []byte, now time.Time) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if id > 0 {
+			for _, q := range []string{
+				`DELETE FROM deliveries WHERE subscriber_id = ?`,
+				`DELETE FROM consent_events WHERE subscriber_id = ?`,
+				`DELETE FROM subscribers WHERE id = ?`,
+			} {
+				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+					return err
+				}
+			}
+		}
+		return addSuppression(ctx, tx, hash, SuppressErased, now)
+	})
+	if err != nil {
+		return fmt.Errorf("store: erase subscriber %d: %w", id, err)
+	}
+	if err := db.clearWAL(ctx); err != nil {
+		return fmt.Errorf("store: erase subscriber %d: erased, but %w", id, err)
+	}
+	return nil
+}
+
+// clearWAL copies the WAL into the database file and truncates it. secure_delete zeroes
+// what a transaction deletes, in the pages it writes; the WAL still holds the earlier
+// images of those pages until it is checkpointed and cut back. A reader, or a checkpoint
+// of another connection, can hold it off for a moment: it tries for up to two seconds.
+func (db *DB) clearWAL(ctx context.Context) error {
+	const tries, pause = 40, 50 * time.Millisecond
+	for range tries {
+		var busy, frames, done int
+		if err := db.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+			return fmt.Errorf("the WAL was not cleared: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the WAL was not cleared: %w", ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+	return errors.New("the WAL still holds the old pages: other connections kept reading; erase again when fewer are")
+}
+
+// WeekCount is one week of the trend: addresses that joined and that left.
+type WeekCount struct {
+	Start  time.Time // Monday 00:00 UTC
+	Joined int
+	Left   int
+}
+
+// mondayOffset is the unix time of Monday 1970-01-05 00:00 UTC; the epoch was a Thursday.
+const mondayOffset = 4 * 86400
+
+const weekSeconds = 7 * 86400
+
+// WeeklyTrend returns joins (created_at) and departures (unsubscribed_at) per
+// UTC week for the weeks weeks up to and including now's, oldest first, every
+// week present.
+func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]WeekCount, error) {
+	if weeks <= 0 {
+		return nil, nil
+	}
+	cur := (unix(now) - mondayOffset) / weekSeconds
+	first := cur - int64(weeks) + 1
+	from := first*weekSeconds + mondayOffset
+	out := make([]WeekCount, weeks)
+	for i := range out {
+		out[i].Start = fromUnix((first+int64(i))*weekSeconds + mondayOffset)
+	}
+	for _, q := range []struct {
+		col  string
+		left bool
+	}{{"created_at", false}, {"unsubscribed_at", true}} {
+		rows, err := db.db.QueryContext(ctx, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
+			WHERE `+q.col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, from)
+		if err != nil {
+			return nil, fmt.Errorf("store: weekly trend: %w", err)
+		}
+		for rows.Next() {
+			var w int64
+			var n int
+			if err := rows.Scan(&w, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: weekly trend: %w", err)
+			}
+			if i := w - first; i >= 0 && i < int64(weeks) {
+				if q.left {
+					out[i].Left = n
+				} else {
+					out[i].Joined = n
+				}
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: weekly trend: %w", err)
+		}
+	}
+	return out, nil
 }

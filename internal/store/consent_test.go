@@ -2,19 +2,16 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"newsletter/internal/newsletter"
 )
 
-// leave is the transition of a one-click unsubscribe, as package roster builds it.
+// leave is the transition of a one-click unsubscribe.
 func leave(id int64) Transition {
 	return Transition{
 		ID: id, Status: newsletter.StatusUnsubscribed,
@@ -169,95 +166,6 @@ func TestTransitionBurstBesideAnotherWriter(t *testing.T) {
 	checkLeft(t, path, ids)
 }
 
-// holdWriteLock takes the write lock of the database at path on a connection of its own, as
-// another process would, and returns the function that releases it.
-func holdWriteLock(t *testing.T, path string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-			t.Error(err)
-		}
-		conn.Close()
-		raw.Close()
-	}
-}
-
-// TestWritesWaitForAnotherWriter holds the write lock from another connection while each
-// kind of write runs: each must wait for it and then succeed, not fail with SQLITE_BUSY.
-func TestWritesWaitForAnotherWriter(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "wait.db")
-	db := openAt(t, path)
-	ids := addSubscribers(t, db, "reader", 10)
-	is, err := db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 19}, Cutoff: t0, CreatedAt: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name  string
-		write func() error
-	}{
-		{"transition", func() error { _, err := db.ApplyTransition(ctx, leave(ids[0]), t0); return err }},
-		{"status", func() error {
-			_, err := db.SetSubscriberStatus(ctx, ids[1], newsletter.StatusBounced, t0)
-			return err
-		}},
-		{"add logged", func() error {
-			_, _, err := db.AddSubscriberLogged(ctx, newsletter.Subscriber{Email: "new@example.com"}, ConsentEvent{Event: "joined", Source: "cli"}, t0)
-			return err
-		}},
-		{"import", func() error {
-			_, err := db.ImportSubscribers(ctx, streamOf(newsletter.Subscriber{Email: "imported@example.com"}), ImportOptions{}, t0)
-			return err
-		}},
-		{"enqueue", func() error { _, err := db.EnqueueDeliveries(ctx, is.ID, t0); return err }},
-		{"record and claim", func() error { _, err := db.RecordAndClaim(ctx, is.ID, nil, 2, t0); return err }},
-		{"single statement", func() error { _, err := db.ResetInFlight(ctx, is.ID); return err }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			release := holdWriteLock(t, path)
-			var mu sync.Mutex
-			released := false
-			done := make(chan error)
-			go func() {
-				err := tc.write()
-				mu.Lock()
-				if !released {
-					err = errors.Join(err, errors.New("finished while another connection held the write lock"))
-				}
-				mu.Unlock()
-				done <- err
-			}()
-			// Give the write time to meet the lock; the test holds however long this takes.
-			time.Sleep(100 * time.Millisecond)
-			mu.Lock()
-			released = true
-			release()
-			mu.Unlock()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	st, err := db.SubscriberByID(ctx, ids[0])
-	if err != nil || st.Status != newsletter.StatusUnsubscribed {
-		t.Fatalf("after the waits: %+v, %v", st, err)
-	}
-}
-
 // TestApplyTransition: each transition commits on its own, with its own outcome; one whose
 // subscriber is gone or that breaks a constraint halfway writes nothing.
 func TestApplyTransition(t *testing.T) {
@@ -340,54 +248,5 @@ func TestTransitionVisibleAtOnce(t *testing.T) {
 		if s, err := other.SubscriberByID(ctx, id); err != nil || s.Status != newsletter.StatusUnsubscribed {
 			t.Fatalf("the other handle right after the change: %+v, %v", s, err)
 		}
-	}
-}
-
-// TestWriteBusyPastTheTimeout: a write that does not get the lock within the busy timeout
-// fails with newsletter.ErrBusy and writes nothing.
-func TestWriteBusyPastTheTimeout(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "busy.db")
-	db, err := open(ctx, path, 50*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := addSubscribers(t, db, "reader", 1)
-	release := holdWriteLock(t, path)
-	_, err = db.ApplyTransition(ctx, leave(ids[0]), t0)
-	release()
-	if !errors.Is(err, newsletter.ErrBusy) {
-		t.Fatalf("error %v, want newsletter.ErrBusy", err)
-	}
-	if s, err := db.SubscriberByID(ctx, ids[0]); err != nil || s.Status != newsletter.StatusActive {
-		t.Fatalf("after the busy write: %+v, %v", s, err)
-	}
-}
-
-// TestCloseLeavesNoWAL: after writes, Close folds the WAL into the database file and
-// removes it, so that the file alone is the whole database (the benchmark and operators
-// copy it).
-func TestCloseLeavesNoWAL(t *testing.T) {
-	ctx := context.Background()
-	for i := range 3 {
-		path := filepath.Join(t.TempDir(), "close.db")
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := addSubscribers(t, db, "reader", 2000)
-		for _, id := range ids[:50] {
-			if _, err := db.ApplyTransition(ctx, leave(id), t0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("round %d: WAL after Close: %v", i, err)
-		}
-		checkLeft(t, path, ids[:50])
 	}
 }

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// ScheduleRun is one handled slot of the schedule.
+type ScheduleRun struct {
+	ID          int64
+	Kind        string // build or send
+	ScheduledAt time.Time
+	Week        string
+	Outcome     string // running, done, skipped, missed, held, failed, interrupted
+	Detail      string
+	Holder      string // the process that handled it
+	StartedAt   time.Time
+	FinishedAt  time.Time // zero while running
+}
+
+// StartRun records that holder is handling a slot. It returns false when the slot was
+// already recorded (by this or another process): it must not run again.
+func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
+	res, err := db.db.ExecContext(ctx, `
+		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
+		ON CONFLICT (kind, scheduled_at) DO NOTHING`, kind, unix(scheduledAt), week, unix(now), holder)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, false, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
+	}
+	return id, true, nil
+}
+
+// FinishRun records a slot's outcome.
+func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE schedule_runs SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?`, outcome, detail, unix(now), id)
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", id, err)
+	}
+	return nil
+}
+
+// InterruptRuns marks every run still "running" under another holder than holder as
+// interrupted, with detail, and returns how many. It is meant for a holder of the lease
+// that lets one process handle slots: any other holder's running row was then left by a
+// process that died.
+func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
+	res, err := db.db.ExecContext(ctx, `
+		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
+	if err != nil {
+		return 0, fmt.Errorf("store: interrupt runs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: interrupt runs: %w", err)
+	}
+	return int(n), nil
+}
+
+// RecentRuns returns the latest handled slots, newest first.
+func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
+	rows, err := db.db.QueryContext(ctx, `
+		SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
+		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: recent runs: %w", err)
+	}
+	defer rows.Close()
+	var out []ScheduleRun
+	for rows.Next() {
+		var r ScheduleRun
+		var sched, started int64
+		var finished sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder); err != nil {
+			return nil, fmt.Errorf("store: recent runs: %w", err)
+		}
+		r.ScheduledAt, r.StartedAt = fromUnix(sched), fromUnix(started)
+		if finished.Valid {
+			r.FinishedAt = fromUnix(finished.Int64)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recent runs: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// Suppression reasons.
+const (
+	SuppressUnsubscribed = "unsubscribed"
+	SuppressBounced      = "bounced"
+	SuppressComplained   = "complained"
+	SuppressManual       = "manual"
+	SuppressErased       = "erased"
+)
+
+func addSuppression(ctx context.Context, tx *sql.Tx, hash []byte, reason string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO suppressions (hash, reason, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET reason = excluded.reason`, hash, reason, unix(now))
+	return err
+}
+
+// Suppression returns the reason hash is on the suppression list, "" when it is not.
+func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
+	var reason string
+	err := db.db.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE hash = ?`, hash).Scan(&reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: suppression: %w", err)
+	}
+	return reason, nil
+}
+
+// SubscriberSuppression returns why subscriber id may not be mailed, "" when it may.
+func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, error) {
+	var reason string
+	err := db.db.QueryRowContext(ctx, `SELECT suppressed FROM subscribers WHERE id = ?`, id).Scan(&reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: subscriber %d: %w", id, err)
+	}
+	return reason, nil
+}
+
+// SuppressionSet returns every suppression hash with its reason, for checking many
+// addresses in memory (the list is small next to the subscribers).
+func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT hash, reason FROM suppressions`)
+	if err != nil {
+		return nil, fmt.Errorf("store: suppressions: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var h []byte
+		var reason string
+		if err := rows.Scan(&h, &reason); err != nil {
+			return nil, fmt.Errorf("store: suppressions: %w", err)
+		}
+		out[string(h)] = reason
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: suppressions: %w", err)
+	}
+	return out, nil
+}
+
+// Suppress puts a hash on the suppression list without touching the subscribers, so an
+// address that never joined can be suppressed too.
+func (db *DB) Suppress(ctx context.Context, hash []byte, reason string, now time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return addSuppression(ctx, tx, hash, reason, now) })
+}
+
+// RemoveSuppressions takes hashes off the suppression list, in one transaction.
+func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `DELETE FROM suppressions WHERE hash = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, h := range hashes {
+			if _, err := st.ExecContext(ctx, h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: remove suppressions: %w", err)
+	}
+	return nil
+}
+
+// SuppressionCounts counts the suppression list by reason.
+func (db *DB) SuppressionCounts(ctx context.Context) (map[string]int, error) {
+	return db.countsBy(ctx, "suppression counts", `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
+}
