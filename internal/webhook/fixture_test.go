@@ -244,7 +244,6 @@ type want struct {
 	supp    string // suppression reason, "" for none
 	source  string // the consent log's latest source
 	event   string // the consent log's latest event
-	counted map[string]int
 }
 
 func (f *fixture) check(t *testing.T, email string, w want) {

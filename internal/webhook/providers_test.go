@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
@@ -10,15 +11,21 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"newsletter/internal/bounce"
 	"newsletter/internal/newsletter"
+	"newsletter/internal/roster"
 	"newsletter/internal/store"
+	"newsletter/internal/web"
+	"newsletter/internal/webhook"
 )
 
 // sendgridSigner holds a key pair standing for SendGrid's.
@@ -300,4 +307,37 @@ func TestMailgun(t *testing.T) {
 			f.check(t, email(tt.who), tt.want)
 		})
 	}
+}
+
+// TestUnconfiguredProvidersAnswer404 mounts only Postmark: the other endpoints do not exist.
+func TestUnconfiguredProvidersAnswer404(t *testing.T) {
+	h, err := webhook.New(webhook.Options{Applier: nopApplier{}, Postmark: &webhook.Postmark{User: "u", Password: "p"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler(h))
+	defer srv.Close()
+	for path, want := range map[string]int{"/webhooks/ses": 404, "/webhooks/sendgrid": 404, "/webhooks/mailgun": 404, "/webhooks/postmark": 401} {
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader("[]"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("POST %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if _, err := webhook.New(webhook.Options{Applier: nopApplier{}, SES: &webhook.SES{}}); err == nil {
+		t.Error("SES without a topic ARN was accepted")
+	}
+	if _, err := webhook.New(webhook.Options{Applier: nopApplier{}, SendGrid: &webhook.SendGrid{PublicKey: "S0VZ"}}); err == nil {
+		t.Error("a SendGrid key that is not a P-256 key was accepted")
+	}
+}
+
+// nopApplier fails the test run if a report reaches it.
+type nopApplier struct{}
+
+func (nopApplier) ApplyReport(context.Context, bounce.Report, roster.BounceRules) (roster.BounceOutcome, error) {
+	return roster.BounceOutcome{}, errors.New("no report was expected")
 }

@@ -25,7 +25,8 @@ import (
 
 // SES configures POST /webhooks/ses: Amazon SES notifications delivered by SNS.
 type SES struct {
-	// TopicARN, when set, is the only SNS topic accepted.
+	// TopicARN is the only SNS topic accepted: SNS signs every AWS account's topics
+	// alike, so the topic is what says a notification (or a subscription) is ours.
 	TopicARN string
 }
 
@@ -229,7 +230,7 @@ func (h *Handler) ses(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, provider, http.StatusBadRequest, "not an SNS message: "+err.Error())
 		return
 	}
-	if t := h.opt.SES.TopicARN; t != "" && m.TopicArn != t {
+	if m.TopicArn != h.opt.SES.TopicARN {
 		h.refuse(w, provider, http.StatusForbidden, fmt.Sprintf("topic %q is not bounces.webhooks.ses.topic_arn", m.TopicArn))
 		return
 	}

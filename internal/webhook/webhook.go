@@ -88,6 +88,9 @@ func New(opt Options) (*Handler, error) {
 	opt.Rules.SignedOnly = false
 	opt.Rules.RecipientMustMatch = true
 	h := &Handler{opt: opt, certs: newCertCache(certCacheSize), mailgun: newTokenLog()}
+	if opt.SES != nil && opt.SES.TopicARN == "" {
+		return nil, errors.New("webhook: ses: no topic ARN")
+	}
 	if opt.Postmark != nil && (opt.Postmark.User == "" || opt.Postmark.Password == "") {
 		return nil, errors.New("webhook: postmark: user and password must both be set")
 	}
