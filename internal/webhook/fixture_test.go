@@ -240,10 +240,10 @@ func (f *fixture) post(t *testing.T, path string, body []byte, header http.Heade
 
 // want checks what one report did to the subscriber with email.
 type want struct {
-	status  newsletter.SubscriberStatus
-	supp    string // suppression reason, "" for none
-	source  string // the consent log's latest source
-	event   string // the consent log's latest event
+	status newsletter.SubscriberStatus
+	supp   string // suppression reason, "" for none
+	source string // the consent log's latest source
+	event  string // the consent log's latest event
 }
 
 func (f *fixture) check(t *testing.T, email string, w want) {

@@ -123,10 +123,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-// Enabled reports whether any provider is configured.
-func (h *Handler) Enabled() bool {
-	return h.opt.SES != nil || h.opt.Postmark != nil || h.sendgrid != nil || h.opt.Mailgun != nil
-}
 
 // errTooLarge is a body over the cap.
 var errTooLarge = errors.New("request body too large")
