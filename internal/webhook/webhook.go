@@ -123,7 +123,6 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-
 // errTooLarge is a body over the cap.
 var errTooLarge = errors.New("request body too large")
 
