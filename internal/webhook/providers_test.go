@@ -69,7 +69,7 @@ func (f *fixture) sendgridEvent(t *testing.T, email, event string, extra map[str
 		"event":         event,
 		"category":      []string{"newsletter"},
 		"sg_event_id":   "ZHJvcC0xMjM0NTY3LTg5MC1" + strconv.Itoa(len(email)) + event,
-		"sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+		"sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648." + strings.ToUpper(hex.EncodeToString([]byte(email))[:10]) + ".0",
 	}
 	for k, v := range extra {
 		ev[k] = v
@@ -139,6 +139,14 @@ func TestSendGridEvents(t *testing.T) {
 			b, _ := json.Marshal([]map[string]any{f.sendgridEvent(t, email(6), "bounce", map[string]any{"status": "5.1.1", "type": "bounce"})})
 			return post{b, newSendGridSigner(t).headers(t, ts, b)}
 		}, http.StatusForbidden, nil, nil},
+		{"deferrals of one message without its Message-ID count once", func() post {
+			first := f.sendgridEvent(t, email(6), "deferred", map[string]any{"response": "421 try again later", "attempt": "1"})
+			second := f.sendgridEvent(t, email(6), "deferred", map[string]any{"response": "421 try again later", "attempt": "2",
+				"sg_event_id": "ZGVmZXJyZWQtMg", "timestamp": f.clock.Now().Add(10 * time.Minute).Unix()})
+			delete(first, "smtp-id")
+			delete(second, "smtp-id")
+			return signed(first, second)
+		}, http.StatusOK, []int{6}, []want{{status: newsletter.StatusActive, source: "webhook:sendgrid", event: "soft-bounce"}}},
 		{"body over the cap", func() post {
 			b := []byte(`[` + strings.Repeat(" ", 70<<10) + `]`)
 			return post{b, f.sgKey.headers(t, ts, b)}
@@ -270,29 +278,46 @@ func TestMailgun(t *testing.T) {
 	}
 	json := map[string][]string{"Content-Type": {"application/json"}}
 	token := func(i int) string { return fmt.Sprintf("%050d", i) }
+	// retry is a temporary failure of the same message, under Mailgun's own Message-ID.
+	retry := func(id string, at time.Time) map[string]any {
+		ev := failed("temporary", 421, "4.7.0")
+		ev["message"] = map[string]any{"headers": map[string]any{"to": email(4), "message-id": "20260504050001.5f3e0a1d8c2b4e6f@mg.technerdo.com"}}
+		ev["timestamp"], ev["id"] = float64(at.Unix()), id
+		return ev
+	}
 	tests := []struct {
-		name string
-		body []byte
-		code int
-		who  int
-		want want
+		name  string
+		body  []byte
+		code  int
+		who   int
+		want  want
+		first []byte // posted before body, when set
 	}{
 		{"permanent failure", f.mailgunPayload(t, mailgunKey, now, token(1), email(0), failed("permanent", 550, "5.1.1")), http.StatusOK, 0,
-			want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:mailgun", event: "bounced"}},
+			want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:mailgun", event: "bounced"}, nil},
 		{"temporary failure", f.mailgunPayload(t, mailgunKey, now.Add(-4*time.Minute), token(2), email(1), failed("temporary", 452, "4.2.2")), http.StatusOK, 1,
-			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
+			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
 		{"complaint", f.mailgunPayload(t, mailgunKey, now, token(3), email(2), map[string]any{"event": "complained"}), http.StatusOK, 2,
-			want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: "webhook:mailgun", event: "complained"}},
-		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}},
+			want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: "webhook:mailgun", event: "complained"}, nil},
+		{name: "two attempts at one message count once",
+			first: f.mailgunPayload(t, mailgunKey, now, token(20), email(4), retry("attempt-1", now.Add(-time.Hour))),
+			body:  f.mailgunPayload(t, mailgunKey, now, token(21), email(4), retry("attempt-2", now)),
+			code:  http.StatusOK, who: 4, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
+		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}, nil},
 		// Mailgun signs only the timestamp and the token: the token may serve once.
-		{"replayed token", f.mailgunPayload(t, mailgunKey, now, token(1), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}},
-		{"old timestamp", f.mailgunPayload(t, mailgunKey, now.Add(-6*time.Minute), token(5), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}},
-		{"timestamp from the future", f.mailgunPayload(t, mailgunKey, now.Add(time.Hour), token(6), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}},
-		{"wrong key", f.mailgunPayload(t, "key-someone-else", now, token(7), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}},
-		{"no signature", []byte(`{"event-data":{"event":"failed","severity":"permanent","recipient":"` + email(3) + `"}}`), http.StatusUnauthorized, -1, want{}},
+		{"replayed token", f.mailgunPayload(t, mailgunKey, now, token(1), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
+		{"old timestamp", f.mailgunPayload(t, mailgunKey, now.Add(-6*time.Minute), token(5), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
+		{"timestamp from the future", f.mailgunPayload(t, mailgunKey, now.Add(time.Hour), token(6), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
+		{"wrong key", f.mailgunPayload(t, "key-someone-else", now, token(7), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
+		{"no signature", []byte(`{"event-data":{"event":"failed","severity":"permanent","recipient":"` + email(3) + `"}}`), http.StatusUnauthorized, -1, want{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.first != nil {
+				if code, body := f.post(t, "/webhooks/mailgun", tt.first, json); code != http.StatusOK {
+					t.Fatalf("first post: %d %s", code, body)
+				}
+			}
 			before := f.state(t)
 			code, body := f.post(t, "/webhooks/mailgun", tt.body, json)
 			if code != tt.code {

@@ -67,6 +67,7 @@ type sendgridEvent struct {
 	Timestamp int64  `json:"timestamp"`
 	SMTPID    string `json:"smtp-id"`
 	EventID   string `json:"sg_event_id"`
+	MessageID string `json:"sg_message_id"`
 	Reason    string `json:"reason"`
 	Response  string `json:"response"`
 	Status    string `json:"status"`
@@ -134,6 +135,10 @@ func sendgridReports(body []byte) (reps []bounce.Report, ignored int, err error)
 		default:
 			ignored++
 			continue
+		}
+		// SendGrid reports each deferral of a message; they are one soft bounce.
+		if rep.Kind == bounce.Soft && ev.MessageID != "" {
+			rep.ReportID = "sendgrid:" + ev.MessageID
 		}
 		reps = append(reps, rep)
 	}
