@@ -158,6 +158,16 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 		rep.Date = time.Unix(int64(ev.Timestamp), 0).UTC()
 	}
 	switch {
+	// Mailgun's own lists: it did not send to an address it had seen unsubscribe or complain.
+	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
+		return rep, false
+	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
+		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
+		return rep, true
+	// Given up after retries (old) or refused for the sender's reputation (espblock): the
+	// address itself may be fine.
+	case ev.Event == "failed" && ev.Severity == "permanent" && (ev.Reason == "old" || ev.Reason == "espblock"):
+		rep.Kind = bounce.Soft
 	case ev.Event == "failed" && ev.Severity == "permanent":
 		rep.Kind = bounce.Hard
 	case ev.Event == "failed" && ev.Severity == "temporary":

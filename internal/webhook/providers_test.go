@@ -303,6 +303,12 @@ func TestMailgun(t *testing.T) {
 			first: f.mailgunPayload(t, mailgunKey, now, token(20), email(4), retry("attempt-1", now.Add(-time.Hour))),
 			body:  f.mailgunPayload(t, mailgunKey, now, token(21), email(4), retry("attempt-2", now)),
 			code:  http.StatusOK, who: 4, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
+		{"not sent to an address on Mailgun's unsubscribe list: ignored", f.mailgunPayload(t, mailgunKey, now, token(9), email(5),
+			map[string]any{"event": "failed", "severity": "permanent", "reason": "suppress-unsubscribe"}), http.StatusOK, -1, want{}, nil},
+		{"blocked by the receiver for the sender's reputation: soft", f.mailgunPayload(t, mailgunKey, now, token(10), email(5),
+			map[string]any{"event": "failed", "severity": "permanent", "reason": "espblock",
+				"delivery-status": map[string]any{"code": 554, "message": "blocked", "description": "blocked by policy"}}), http.StatusOK, 5,
+			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
 		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}, nil},
 		// Mailgun signs only the timestamp and the token: the token may serve once.
 		{"replayed token", f.mailgunPayload(t, mailgunKey, now, token(1), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
