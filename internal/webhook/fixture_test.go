@@ -330,6 +330,8 @@ func newFakeAWS(t *testing.T) *fakeAWS {
 		a.fetched = append(a.fetched, r.Header.Get("X-Original-URL"))
 		a.mu.Unlock()
 		switch {
+		case strings.HasPrefix(r.URL.Path, "/redirect/"):
+			http.Redirect(w, r, "https://evil.example/cert.pem", http.StatusFound)
 		case strings.HasSuffix(r.URL.Path, ".pem"):
 			w.Write(a.certPEM)
 		case r.URL.Query().Get("Action") == "ConfirmSubscription":

@@ -289,6 +289,16 @@ func TestSESCertificateHost(t *testing.T) {
 	if got := f.aws.fetches(); len(got) != 0 {
 		t.Errorf("fetched %q, want nothing", got)
 	}
+	// A redirect from the SNS host is not followed.
+	m := notification(sesBounce(f.sesMail(t, f.subs[0].Email, true), f.subs[0].Email, "Permanent", "5.1.1"), "2")
+	m.SigningCertURL = "https://sns.us-east-1.amazonaws.com/redirect/SimpleNotificationService-1.pem"
+	m.sign(t, f.aws.key)
+	if code, body := f.postSNS(t, m); code != http.StatusServiceUnavailable {
+		t.Fatalf("redirected certificate: status %d (%s), want 503", code, body)
+	}
+	if got := f.aws.fetches(); len(got) != 1 {
+		t.Errorf("fetched %q, want the redirecting URL only", got)
+	}
 }
 
 // TestSESSubscriptionConfirmation confirms the subscription by fetching SubscribeURL, only

@@ -79,6 +79,10 @@ func New(opt Options) (*Handler, error) {
 	if opt.Client == nil {
 		opt.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect would take a fetch off the SNS host it was checked against.
+	client := *opt.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	opt.Client = &client
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
