@@ -180,6 +180,12 @@ func TestSESNotifications(t *testing.T) {
 			m.sign(t, f.aws.key)
 			return m
 		}, http.StatusOK, 6, want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:ses", event: "bounced"}},
+		{"event publishing names the type eventType", func() *snsMessage {
+			msg := strings.Replace(sesBounce(f.sesMail(t, email(5), true), email(5), "Permanent", "5.1.1"), `"notificationType"`, `"eventType"`, 1)
+			m := notification(msg, "2")
+			m.sign(t, f.aws.key)
+			return m
+		}, http.StatusOK, 5, want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:ses", event: "bounced"}},
 		{"not-spam feedback is not a complaint", func() *snsMessage {
 			m := notification(sesComplaint(f.sesMail(t, email(3), true), email(3), "not-spam"), "2")
 			m.sign(t, f.aws.key)
@@ -246,8 +252,8 @@ func TestSESNotifications(t *testing.T) {
 			f.check(t, email(tt.who), tt.want)
 		})
 	}
-	if got := f.metric(t, `newsletter_bounces_total{kind="hard"}`); got != "2" {
-		t.Errorf("hard bounces metric %s, want 2", got)
+	if got := f.metric(t, `newsletter_bounces_total{kind="hard"}`); got != "3" {
+		t.Errorf("hard bounces metric %s, want 3", got)
 	}
 	if got := f.metric(t, `newsletter_bounces_total{kind="soft"}`); got != "1" {
 		t.Errorf("soft bounces metric %s, want 1", got)
