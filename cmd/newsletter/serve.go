@@ -74,6 +74,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	hooks, err := a.webhookRoutes(ctx, rs, e.stdout)
+	if err != nil {
+		return err
+	}
 	// The editors' preview (behind editor auth) and the public archive of sent issues.
 	editorialGroups, err := a.editorialRoutes()
 	if err != nil {
@@ -95,7 +99,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	hs := &http.Server{
-		Handler:           m.Instrument(web.Handler(slices.Concat([]web.Registrar{srv}, subscriberGroups, editorialGroups, ops)...)),
+		Handler:           m.Instrument(web.Handler(slices.Concat([]web.Registrar{srv, hooks}, subscriberGroups, editorialGroups, ops)...)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

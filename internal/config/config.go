@@ -62,6 +62,7 @@ type Bounces struct {
 	Mailbox string `yaml:"mailbox"`
 	// PollEvery is how often serve reads Mailbox.
 	PollEvery time.Duration `yaml:"poll_every"`
+	Webhooks  Webhooks      `yaml:"webhooks"`
 }
 
 // Editorial configures the draft workflow, the preview and the archive.
@@ -378,7 +379,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			*b.dst = x
 		}
 	}
-	return nil
+	return c.Bounces.Webhooks.applyEnv(getenv)
 }
 
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
@@ -533,6 +534,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Bounces.MaxMessageBytes < 1<<10 {
 		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
+	}
+	if err := c.Bounces.Webhooks.validate(); err != nil {
+		return err
 	}
 	for i, seed := range c.Delivery.Canary.Seeds {
 		if err := plainAddress(seed); err != nil {

@@ -22,6 +22,9 @@ type BounceRules struct {
 	// subscriber: with VERP on, every real bounce carries one, while a Message-ID or a
 	// Final-Recipient can be written by anyone who can mail the bounce address.
 	SignedOnly bool
+	// RecipientMustMatch refuses a Message-ID that names a subscriber other than the
+	// report's recipient (when it gives one): a provider's webhook names both.
+	RecipientMustMatch bool
 	store.BounceRules
 }
 
@@ -182,6 +185,9 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		switch {
 		case ierr == nil && derr == nil && issue.Week == week:
 			if sub, err = s.opt.Store.SubscriberByID(ctx, id); err == nil {
+				if rules.RecipientMustMatch && rep.FinalRecipient != "" && !sameAddress(rep.FinalRecipient, sub.Email) {
+					return newsletter.Subscriber{}, 0, "", "the Message-ID names a subscriber other than the recipient: nothing changed", nil
+				}
 				return sub, is, ByMessageID, "", nil
 			}
 			if !errors.Is(err, newsletter.ErrNotFound) {
@@ -211,6 +217,12 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		return newsletter.Subscriber{}, 0, "", fmt.Sprintf("%s is not on the list: nothing changed", rep.FinalRecipient), nil
 	}
 	return newsletter.Subscriber{}, 0, "", "no VERP token, Message-ID, unsubscribe token or recipient of ours in the report: nothing changed", nil
+}
+
+// sameAddress reports whether a report's recipient is the subscriber's address.
+func sameAddress(recipient, email string) bool {
+	addr, err := Normalize(recipient)
+	return err == nil && addr == email
 }
 
 // byUnsubscribeToken finds the subscriber an unsubscribe link's token was signed for.

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Webhooks are the providers' bounce and complaint webhooks serve takes at
+// POST /webhooks/{ses,postmark,sendgrid,mailgun}; one without its secret answers 404.
+type Webhooks struct {
+	SES      SESWebhook      `yaml:"ses"`
+	Postmark PostmarkWebhook `yaml:"postmark"`
+	SendGrid SendGridWebhook `yaml:"sendgrid"`
+	Mailgun  MailgunWebhook  `yaml:"mailgun"`
+}
+
+// SESWebhook takes Amazon SES notifications through an SNS HTTPS subscription.
+type SESWebhook struct {
+	Enabled bool `yaml:"enabled"`
+	// TopicARN is the only SNS topic accepted, required with Enabled: SNS signs the
+	// messages of every AWS account's topics alike.
+	TopicARN string `yaml:"topic_arn"`
+}
+
+// PostmarkWebhook is authenticated by the HTTP Basic credentials in the webhook's URL.
+type PostmarkWebhook struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// SendGridWebhook is the Signed Event Webhook: PublicKey is its verification key.
+type SendGridWebhook struct {
+	PublicKey string `yaml:"public_key"`
+}
+
+// MailgunWebhook is checked with the account's HTTP webhook signing key.
+type MailgunWebhook struct {
+	SigningKey string `yaml:"signing_key"`
+}
+
+// Environment overrides of the webhooks' settings; secrets are best kept out of the file.
+const (
+	EnvWebhookSESEnabled       = "NEWSLETTER_WEBHOOK_SES_ENABLED"
+	EnvWebhookSESTopicARN      = "NEWSLETTER_WEBHOOK_SES_TOPIC_ARN"
+	EnvWebhookPostmarkUser     = "NEWSLETTER_WEBHOOK_POSTMARK_USER"
+	EnvWebhookPostmarkPassword = "NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD"
+	EnvWebhookSendGridKey      = "NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY"
+	EnvWebhookMailgunKey       = "NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY"
+)
+
+// applyEnv overrides the webhooks' settings from the environment.
+func (w *Webhooks) applyEnv(getenv func(string) string) error {
+	for _, s := range []struct {
+		name string
+		dst  *string
+	}{
+		{EnvWebhookSESTopicARN, &w.SES.TopicARN},
+		{EnvWebhookPostmarkUser, &w.Postmark.User},
+		{EnvWebhookPostmarkPassword, &w.Postmark.Password},
+		{EnvWebhookSendGridKey, &w.SendGrid.PublicKey},
+		{EnvWebhookMailgunKey, &w.Mailgun.SigningKey},
+	} {
+		if v := strings.TrimSpace(getenv(s.name)); v != "" {
+			*s.dst = v
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvWebhookSESEnabled)); v != "" {
+		x, err := strconv.ParseBool(v)
+		if err != nil {
+			return &Error{Key: EnvWebhookSESEnabled, Reason: fmt.Sprintf("%q is not true or false", v)}
+		}
+		w.SES.Enabled = x
+	}
+	return nil
+}
+
+var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+
+// validate checks the webhooks' settings, naming the bad key.
+func (w *Webhooks) validate() error {
+	bad := func(key, format string, args ...any) error {
+		return &Error{Key: "bounces.webhooks." + key, Reason: fmt.Sprintf(format, args...)}
+	}
+	if w.SES.Enabled && w.SES.TopicARN == "" {
+		return bad("ses.topic_arn", "is required with ses.enabled: SNS signs every AWS account's topics alike, so the topic says the notifications are yours")
+	}
+	if w.SES.TopicARN != "" && !topicARN.MatchString(w.SES.TopicARN) {
+		return bad("ses.topic_arn", "%q is not an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:ses-feedback", w.SES.TopicARN)
+	}
+	p := w.Postmark
+	switch {
+	case p.User == "" && p.Password == "":
+	case p.User == "" || p.Password == "":
+		return bad("postmark", "user and password must both be set (or neither, to turn the webhook off)")
+	case strings.ContainsAny(p.User, ":") || hasControl(p.User):
+		return bad("postmark.user", "must not contain ':' or control characters")
+	case len(p.Password) < 16 || hasControl(p.Password):
+		return bad("postmark.password", "must be at least 16 characters without control characters")
+	}
+	if k := w.SendGrid.PublicKey; k != "" {
+		if err := ecdsaP256(k); err != nil {
+			return bad("sendgrid.public_key", "%v", err)
+		}
+	}
+	if k := w.Mailgun.SigningKey; k != "" && (len(k) < 16 || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f })) {
+		return bad("mailgun.signing_key", "want the HTTP webhook signing key Mailgun shows (at least 16 characters, no spaces)")
+	}
+	return nil
+}
+
+// ecdsaP256 checks a base64 DER public key, as SendGrid shows its verification key.
+func ecdsaP256(s string) error {
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("not base64 (paste the verification key SendGrid shows for the signed event webhook)")
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return fmt.Errorf("not a DER public key: %v", err)
+	}
+	if pub, ok := k.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return fmt.Errorf("not an ECDSA P-256 key")
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"newsletter/internal/bounce"
+)
+
+// Mailgun configures POST /webhooks/mailgun.
+type Mailgun struct {
+	// SigningKey is the HTTP webhook signing key of the Mailgun account.
+	SigningKey string
+}
+
+// mailgunWindow is how old (or how far ahead) a signed timestamp may be.
+const mailgunWindow = 5 * time.Minute
+
+// mailgunPayload is the part of a Mailgun webhook read here.
+type mailgunPayload struct {
+	Signature struct {
+		Timestamp string `json:"timestamp"`
+		Token     string `json:"token"`
+		Signature string `json:"signature"`
+	} `json:"signature"`
+	EventData *struct {
+		Event     string  `json:"event"`
+		ID        string  `json:"id"`
+		Timestamp float64 `json:"timestamp"`
+		Severity  string  `json:"severity"`
+		Reason    string  `json:"reason"`
+		Recipient string  `json:"recipient"`
+		Envelope  struct {
+			Sender string `json:"sender"`
+		} `json:"envelope"`
+		Message struct {
+			Headers struct {
+				MessageID string `json:"message-id"`
+			} `json:"headers"`
+		} `json:"message"`
+		DeliveryStatus struct {
+			Code         int    `json:"code"`
+			EnhancedCode string `json:"enhanced-code"`
+			Message      string `json:"message"`
+			Description  string `json:"description"`
+		} `json:"delivery-status"`
+	} `json:"event-data"`
+}
+
+// tokenLog remembers the tokens of signatures seen within the window, so that a
+// captured request cannot be played again.
+type tokenLog struct {
+	mu   sync.Mutex
+	seen map[string]time.Time // token: its signed timestamp
+}
+
+func newTokenLog() *tokenLog { return &tokenLog{seen: make(map[string]time.Time)} }
+
+// add records token and reports false when it was already there; entries older than
+// the window, which verify refuses anyway, are dropped.
+func (l *tokenLog) add(token string, at, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for t, ts := range l.seen {
+		if now.Sub(ts) > mailgunWindow {
+			delete(l.seen, t)
+		}
+	}
+	if _, ok := l.seen[token]; ok {
+		return false
+	}
+	l.seen[token] = at
+	return true
+}
+
+// forget removes token, for a request that was not handled and may come again.
+func (l *tokenLog) forget(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.seen, token)
+}
+
+// mailgunVerify checks the HMAC-SHA256 of timestamp and token and the timestamp's age.
+func (h *Handler) mailgunVerify(ts, token, sig string) (time.Time, string) {
+	got, err := hex.DecodeString(sig)
+	if err != nil || ts == "" || token == "" {
+		return time.Time{}, "missing or malformed signature"
+	}
+	mac := hmac.New(sha256.New, []byte(h.opt.Mailgun.SigningKey))
+	mac.Write([]byte(ts + token))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return time.Time{}, "the signature does not verify"
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return time.Time{}, "the timestamp is not a number"
+	}
+	at := time.Unix(secs, 0)
+	if d := h.opt.Now().Sub(at); d > mailgunWindow || d < -mailgunWindow {
+		return time.Time{}, fmt.Sprintf("the signed timestamp is %s away from now (over %s)", d.Round(time.Second), mailgunWindow)
+	}
+	return at, ""
+}
+
+func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
+	const provider = "mailgun"
+	body, ok := h.readBody(w, r, provider)
+	if !ok {
+		return
+	}
+	var p mailgunPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		h.refuse(w, provider, http.StatusBadRequest, "not a Mailgun webhook: "+err.Error())
+		return
+	}
+	s := p.Signature
+	at, why := h.mailgunVerify(s.Timestamp, s.Token, s.Signature)
+	if why != "" {
+		code := http.StatusForbidden
+		if s.Signature == "" {
+			code = http.StatusUnauthorized
+		}
+		h.refuse(w, provider, code, why)
+		return
+	}
+	if !h.mailgun.add(s.Token, at, h.opt.Now()) {
+		h.refuse(w, provider, http.StatusForbidden, "the token was used already (a replayed request)")
+		return
+	}
+	rep, relevant := h.mailgunReport(&p)
+	if !relevant {
+		h.apply(w, r, provider, nil, 1)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	h.apply(rec, r, provider, []bounce.Report{rep}, 0)
+	if rec.code >= 500 {
+		h.mailgun.forget(s.Token)
+	}
+}
+
+// mailgunReport reads a failed (permanent: hard, temporary: soft) or complained event.
+func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
+	ev := p.EventData
+	if ev == nil {
+		return bounce.Report{}, false
+	}
+	rep := bounce.Report{Format: SourceMailgun, FinalRecipient: ev.Recipient, MessageID: bareID(ev.Message.Headers.MessageID),
+		VERPToken: h.verp(ev.Envelope.Sender), ReportID: ev.ID}
+	if ev.Timestamp > 0 {
+		rep.Date = time.Unix(int64(ev.Timestamp), 0).UTC()
+	}
+	switch {
+	// Mailgun's own lists: it did not send to an address it had seen unsubscribe or complain.
+	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
+		return rep, false
+	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
+		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
+		return rep, true
+	// Given up after retries (old) or refused for the sender's reputation (espblock): the
+	// address itself may be fine.
+	case ev.Event == "failed" && ev.Severity == "permanent" && (ev.Reason == "old" || ev.Reason == "espblock"):
+		rep.Kind = bounce.Soft
+	case ev.Event == "failed" && ev.Severity == "permanent":
+		rep.Kind = bounce.Hard
+	case ev.Event == "failed" && ev.Severity == "temporary":
+		// Mailgun reports each failed attempt at a message; they are one soft bounce.
+		rep.Kind = bounce.Soft
+		if rep.MessageID != "" {
+			rep.ReportID = "mailgun:" + rep.MessageID
+		}
+	case ev.Event == "complained":
+		rep.Kind, rep.Reason = bounce.Complaint, "complaint"
+		return rep, true
+	default:
+		return rep, false
+	}
+	ds := ev.DeliveryStatus
+	rep.Status = ds.EnhancedCode
+	rep.Reason = oneLine(ds.Description)
+	if rep.Reason == "" {
+		rep.Reason = oneLine(ds.Message)
+	}
+	if ds.Code != 0 {
+		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
+	}
+	return rep, true
+}
+
+// statusRecorder remembers the status code written.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,97 @@
+package webhook
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"newsletter/internal/bounce"
+)
+
+// Postmark configures POST /webhooks/postmark, authenticated by HTTP Basic auth with
+// the user and password set in the webhook's URL at Postmark.
+type Postmark struct {
+	User, Password string
+}
+
+// postmarkRecord is the part of a Postmark Bounce or SpamComplaint webhook read here.
+type postmarkRecord struct {
+	RecordType string
+	ID         int64
+	Type       string
+	Email      string
+	Details    string
+	BouncedAt  string
+	// Description is Postmark's explanation of Type, used when Details is empty.
+	Description string
+}
+
+// Postmark bounce types that say the address does not take mail, and those that are
+// temporary; the others (AutoResponder, Subscribe, OpenRelayTest...) are not bounces.
+var (
+	postmarkHard = map[string]bool{"HardBounce": true, "BadEmailAddress": true}
+	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true}
+)
+
+func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
+	const provider = "postmark"
+	user, pass, ok := r.BasicAuth()
+	if !ok || !h.postmarkAuth(user, pass) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="webhooks", charset="UTF-8"`)
+		h.refuse(w, provider, http.StatusUnauthorized, "missing or wrong user and password")
+		return
+	}
+	body, ok := h.readBody(w, r, provider)
+	if !ok {
+		return
+	}
+	rep, relevant, err := postmarkReport(body)
+	if err != nil {
+		h.refuse(w, provider, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !relevant {
+		h.apply(w, r, provider, nil, 1)
+		return
+	}
+	h.apply(w, r, provider, []bounce.Report{rep}, 0)
+}
+
+// postmarkAuth compares both halves in constant time, whatever their lengths.
+func (h *Handler) postmarkAuth(user, pass string) bool {
+	eq := func(a, b string) int {
+		x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+		return subtle.ConstantTimeCompare(x[:], y[:])
+	}
+	return eq(user, h.opt.Postmark.User)&eq(pass, h.opt.Postmark.Password) == 1
+}
+
+// postmarkReport reads one Postmark webhook; relevant is false for record and bounce
+// types that are not bounces or complaints.
+func postmarkReport(body []byte) (rep bounce.Report, relevant bool, err error) {
+	var rec postmarkRecord
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return rep, false, fmt.Errorf("not a Postmark webhook: %w", err)
+	}
+	rep = bounce.Report{Format: SourcePostmark, FinalRecipient: rec.Email, Date: parseTime(rec.BouncedAt),
+		Reason: oneLine(rec.Details)}
+	if rep.Reason == "" {
+		rep.Reason = oneLine(rec.Description)
+	}
+	if rec.ID != 0 {
+		rep.ReportID = fmt.Sprintf("postmark:%d", rec.ID)
+	}
+	switch {
+	case rec.RecordType == "SpamComplaint" || rec.RecordType == "Bounce" && rec.Type == "SpamComplaint":
+		rep.Kind = bounce.Complaint
+	case rec.RecordType == "Bounce" && postmarkHard[rec.Type]:
+		rep.Kind = bounce.Hard
+	case rec.RecordType == "Bounce" && postmarkSoft[rec.Type]:
+		rep.Kind = bounce.Soft
+	default:
+		return rep, false, nil
+	}
+	return rep, true, nil
+}
