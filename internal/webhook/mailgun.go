@@ -171,16 +171,17 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	case ev.Event == "failed" && ev.Severity == "permanent":
 		rep.Kind = bounce.Hard
 	case ev.Event == "failed" && ev.Severity == "temporary":
-		// Mailgun reports each failed attempt at a message; they are one soft bounce.
 		rep.Kind = bounce.Soft
-		if rep.MessageID != "" {
-			rep.ReportID = "mailgun:" + rep.MessageID
-		}
 	case ev.Event == "complained":
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint"
 		return rep, true
 	default:
 		return rep, false
+	}
+	// Mailgun reports each failed attempt at a message and then that it gave up (old):
+	// together they are one soft bounce.
+	if rep.Kind == bounce.Soft && rep.MessageID != "" {
+		rep.ReportID = "mailgun:" + rep.MessageID
 	}
 	ds := ev.DeliveryStatus
 	rep.Status = ds.EnhancedCode

@@ -268,7 +268,7 @@ func (f *fixture) mailgunPayload(t *testing.T, key string, ts time.Time, token, 
 }
 
 func TestMailgun(t *testing.T) {
-	f := setup(t, 6)
+	f := setup(t, 7)
 	email := func(i int) string { return f.subs[i].Email }
 	now := f.clock.Now()
 	failed := func(severity string, code int, enhanced string) map[string]any {
@@ -283,6 +283,14 @@ func TestMailgun(t *testing.T) {
 		ev := failed("temporary", 421, "4.7.0")
 		ev["message"] = map[string]any{"headers": map[string]any{"to": email(4), "message-id": "20260504050001.5f3e0a1d8c2b4e6f@mg.technerdo.com"}}
 		ev["timestamp"], ev["id"] = float64(at.Unix()), id
+		return ev
+	}
+	// givenUp is Mailgun's last word on a message it retried: permanent, reason "old".
+	givenUp := func(severity, reason string, at time.Time) map[string]any {
+		ev := failed(severity, 421, "4.7.0")
+		ev["reason"] = reason
+		ev["message"] = map[string]any{"headers": map[string]any{"to": email(6), "message-id": "20260504050001.9a7d3b2c1d0e9f8a@mg.technerdo.com"}}
+		ev["timestamp"], ev["id"] = float64(at.Unix()), "event-"+reason
 		return ev
 	}
 	tests := []struct {
@@ -303,6 +311,10 @@ func TestMailgun(t *testing.T) {
 			first: f.mailgunPayload(t, mailgunKey, now, token(20), email(4), retry("attempt-1", now.Add(-time.Hour))),
 			body:  f.mailgunPayload(t, mailgunKey, now, token(21), email(4), retry("attempt-2", now)),
 			code:  http.StatusOK, who: 4, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
+		{name: "a message given up on after its retries counts once",
+			first: f.mailgunPayload(t, mailgunKey, now, token(22), email(6), givenUp("temporary", "generic", now.Add(-8*time.Hour))),
+			body:  f.mailgunPayload(t, mailgunKey, now, token(23), email(6), givenUp("permanent", "old", now)),
+			code:  http.StatusOK, who: 6, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
 		{"not sent to an address on Mailgun's unsubscribe list: ignored", f.mailgunPayload(t, mailgunKey, now, token(9), email(5),
 			map[string]any{"event": "failed", "severity": "permanent", "reason": "suppress-unsubscribe"}), http.StatusOK, -1, want{}, nil},
 		{"blocked by the receiver for the sender's reputation: soft", f.mailgunPayload(t, mailgunKey, now, token(10), email(5),
