@@ -24,6 +24,7 @@ type postmarkRecord struct {
 	Email      string
 	Details    string
 	BouncedAt  string
+	MessageID  string // Postmark's own id of the message
 	// Description is Postmark's explanation of Type, used when Details is empty.
 	Description string
 }
@@ -92,6 +93,10 @@ func postmarkReport(body []byte) (rep bounce.Report, relevant bool, err error) {
 		rep.Kind = bounce.Soft
 	default:
 		return rep, false, nil
+	}
+	// A delay (Transient) and the soft bounce that may follow it are one soft bounce.
+	if rep.Kind == bounce.Soft && rec.MessageID != "" {
+		rep.ReportID = "postmark-message:" + rec.MessageID
 	}
 	return rep, true, nil
 }

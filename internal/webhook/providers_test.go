@@ -236,6 +236,31 @@ func TestPostmark(t *testing.T) {
 			f.check(t, email(tt.who), tt.want)
 		})
 	}
+	// Postmark may report a delay (Transient) and later a soft bounce of the same message;
+	// found by the address alone, they are one soft bounce, not two.
+	t.Run("a delay and then a soft bounce of one message count once", func(t *testing.T) {
+		for _, b := range [][]byte{
+			bouncedAt(t, postmarkBounce("Bounce", "Transient", 2, email(4)), "2026-05-04T06:28:10Z"),
+			bouncedAt(t, postmarkBounce("Bounce", "SoftBounce", 4096, email(4)), "2026-05-05T06:28:10Z"),
+		} {
+			if code, body := f.post(t, "/webhooks/postmark", b, good); code != http.StatusOK {
+				t.Fatalf("status %d (%s), want 200", code, body)
+			}
+		}
+		f.check(t, email(4), want{status: newsletter.StatusActive, source: "webhook:postmark", event: "soft-bounce"})
+	})
+}
+
+// bouncedAt sets the BouncedAt of a Postmark webhook.
+func bouncedAt(t *testing.T, body []byte, at string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["BouncedAt"] = at
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // mailgunPayload is a webhook shaped as Mailgun's payload examples, signed with key at ts.
