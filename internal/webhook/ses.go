@@ -307,8 +307,12 @@ type sesNotification struct {
 }
 
 // sesReports reads one SES notification: a report per bounced or complaining recipient.
-// Other notifications (Delivery, Send, Open...) are ignored.
+// Other notifications (Delivery, Send, Open...) are ignored, and so is text that is not
+// JSON: SES publishes a plain-text notice when an event destination is set up.
 func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err error) {
+	if !json.Valid(msg) {
+		return nil, 1, nil
+	}
 	var n sesNotification
 	if err := json.Unmarshal(msg, &n); err != nil {
 		return nil, 0, fmt.Errorf("the SNS Message is not an SES notification: %w", err)
