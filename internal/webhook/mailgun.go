@@ -29,6 +29,9 @@ type mailgunPayload struct {
 		Timestamp string `json:"timestamp"`
 		Token     string `json:"token"`
 		Signature string `json:"signature"`
+		// ParentSignature is made with the primary account's key when the event is
+		// about a subaccount's domain (whose own key made Signature).
+		ParentSignature string `json:"parent-signature"`
 	} `json:"signature"`
 	EventData *struct {
 		Event     string  `json:"event"`
@@ -87,15 +90,22 @@ func (l *tokenLog) forget(token string) {
 	delete(l.seen, token)
 }
 
-// mailgunVerify checks the HMAC-SHA256 of timestamp and token and the timestamp's age.
-func (h *Handler) mailgunVerify(ts, token, sig string) (time.Time, string) {
+// mailgunVerify checks the HMAC-SHA256 of timestamp and token, given as the signature
+// or (for a subaccount's event checked with the primary account's key) as the
+// parent-signature, and the timestamp's age.
+func (h *Handler) mailgunVerify(ts, token, sig, parentSig string) (time.Time, string) {
 	got, err := hex.DecodeString(sig)
 	if err != nil || ts == "" || token == "" {
 		return time.Time{}, "missing or malformed signature"
 	}
+	parent, err := hex.DecodeString(parentSig)
+	if err != nil {
+		parent = nil
+	}
 	mac := hmac.New(sha256.New, []byte(h.opt.Mailgun.SigningKey))
 	mac.Write([]byte(ts + token))
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	want := mac.Sum(nil)
+	if !hmac.Equal(got, want) && !hmac.Equal(parent, want) {
 		return time.Time{}, "the signature does not verify"
 	}
 	secs, err := strconv.ParseInt(ts, 10, 64)
@@ -121,7 +131,7 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := p.Signature
-	at, why := h.mailgunVerify(s.Timestamp, s.Token, s.Signature)
+	at, why := h.mailgunVerify(s.Timestamp, s.Token, s.Signature, s.ParentSignature)
 	if why != "" {
 		code := http.StatusForbidden
 		if s.Signature == "" {

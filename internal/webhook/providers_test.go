@@ -292,6 +292,23 @@ func (f *fixture) mailgunPayload(t *testing.T, key string, ts time.Time, token, 
 	return b
 }
 
+// subaccount turns a Mailgun payload into one about a subaccount's domain: the signature
+// it had, made with the primary account's key, becomes the parent-signature, and the
+// signature is made with the subaccount's own key.
+func subaccount(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var p map[string]map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	sig := p["signature"]
+	mac := hmac.New(sha256.New, []byte("key-subaccount-of-technerdo"))
+	mac.Write([]byte(sig["timestamp"].(string) + sig["token"].(string)))
+	sig["parent-signature"], sig["signature"] = sig["signature"], hex.EncodeToString(mac.Sum(nil))
+	b, _ := json.Marshal(p)
+	return b
+}
+
 func TestMailgun(t *testing.T) {
 	f := setup(t, 7)
 	email := func(i int) string { return f.subs[i].Email }
@@ -346,6 +363,9 @@ func TestMailgun(t *testing.T) {
 			map[string]any{"event": "failed", "severity": "permanent", "reason": "espblock",
 				"delivery-status": map[string]any{"code": 554, "message": "blocked", "description": "blocked by policy"}}), http.StatusOK, 5,
 			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
+		{"a subaccount's event, checked by its parent-signature", subaccount(t, f.mailgunPayload(t, mailgunKey, now, token(11), email(3), failed("permanent", 550, "5.1.1"))), http.StatusOK, 3,
+			want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:mailgun", event: "bounced"}, nil},
+		{"a subaccount's event whose parent-signature is wrong", subaccount(t, f.mailgunPayload(t, "key-someone-else", now, token(12), email(5), failed("permanent", 550, "5.1.1"))), http.StatusForbidden, -1, want{}, nil},
 		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}, nil},
 		// Mailgun signs only the timestamp and the token: the token may serve once.
 		{"replayed token", f.mailgunPayload(t, mailgunKey, now, token(1), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
