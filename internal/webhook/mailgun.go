@@ -26,9 +26,11 @@ const mailgunWindow = 5 * time.Minute
 // mailgunPayload is the part of a Mailgun webhook read here.
 type mailgunPayload struct {
 	Signature struct {
-		Timestamp string `json:"timestamp"`
-		Token     string `json:"token"`
-		Signature string `json:"signature"`
+		// Timestamp is a string in Mailgun's examples and an int in its table: both
+		// decode, keeping the digits that were signed.
+		Timestamp json.Number `json:"timestamp"`
+		Token     string      `json:"token"`
+		Signature string      `json:"signature"`
 		// ParentSignature is made with the primary account's key when the event is
 		// about a subaccount's domain (whose own key made Signature).
 		ParentSignature string `json:"parent-signature"`
@@ -131,7 +133,7 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := p.Signature
-	at, why := h.mailgunVerify(s.Timestamp, s.Token, s.Signature, s.ParentSignature)
+	at, why := h.mailgunVerify(string(s.Timestamp), s.Token, s.Signature, s.ParentSignature)
 	if why != "" {
 		code := http.StatusForbidden
 		if s.Signature == "" {

@@ -309,8 +309,20 @@ func subaccount(t *testing.T, body []byte) []byte {
 	return b
 }
 
+// numericTimestamp writes a Mailgun payload's signed timestamp as a JSON number.
+func numericTimestamp(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var p map[string]map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["signature"]["timestamp"] = json.Number(p["signature"]["timestamp"].(string))
+	b, _ := json.Marshal(p)
+	return b
+}
+
 func TestMailgun(t *testing.T) {
-	f := setup(t, 7)
+	f := setup(t, 8)
 	email := func(i int) string { return f.subs[i].Email }
 	now := f.clock.Now()
 	failed := func(severity string, code int, enhanced string) map[string]any {
@@ -366,6 +378,8 @@ func TestMailgun(t *testing.T) {
 		{"a subaccount's event, checked by its parent-signature", subaccount(t, f.mailgunPayload(t, mailgunKey, now, token(11), email(3), failed("permanent", 550, "5.1.1"))), http.StatusOK, 3,
 			want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:mailgun", event: "bounced"}, nil},
 		{"a subaccount's event whose parent-signature is wrong", subaccount(t, f.mailgunPayload(t, "key-someone-else", now, token(12), email(5), failed("permanent", 550, "5.1.1"))), http.StatusForbidden, -1, want{}, nil},
+		{"the timestamp as a JSON number, as Mailgun's table types it", numericTimestamp(t, f.mailgunPayload(t, mailgunKey, now, token(13), email(7), failed("temporary", 452, "4.2.2"))), http.StatusOK, 7,
+			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
 		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}, nil},
 		// Mailgun signs only the timestamp and the token: the token may serve once.
 		{"replayed token", f.mailgunPayload(t, mailgunKey, now, token(1), email(3), failed("permanent", 550, "5.1.1")), http.StatusForbidden, -1, want{}, nil},
