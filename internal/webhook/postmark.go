@@ -30,10 +30,13 @@ type postmarkRecord struct {
 }
 
 // Postmark bounce types that say the address does not take mail, and those that are
-// temporary; the others (AutoResponder, Subscribe, OpenRelayTest...) are not bounces.
+// temporary or a refusal of the content (SpamNotification, as SES's ContentRejected and
+// SendGrid's blocked are soft); the others (AutoResponder, Subscribe, OpenRelayTest...)
+// are not bounces.
 var (
 	postmarkHard = map[string]bool{"HardBounce": true, "BadEmailAddress": true}
-	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true}
+	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true,
+		"SpamNotification": true}
 )
 
 func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
