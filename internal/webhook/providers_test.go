@@ -432,6 +432,15 @@ func TestUnconfiguredProvidersAnswer404(t *testing.T) {
 			t.Errorf("POST %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	// A webhook is only ever POSTed: a GET (a crawler, a mistyped check) is not routed.
+	resp, err := http.Get(srv.URL + "/webhooks/postmark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /webhooks/postmark: %d, want 405", resp.StatusCode)
+	}
 	if _, err := webhook.New(webhook.Options{Applier: nopApplier{}, SES: &webhook.SES{}}); err == nil {
 		t.Error("SES without a topic ARN was accepted")
 	}
