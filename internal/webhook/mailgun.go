@@ -174,7 +174,10 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
 		return rep, false
 	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
+		// An old complaint, not one about this message: without its Message-ID and VERP
+		// token it is not counted against the issue (canary, complaint alarm).
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
+		rep.MessageID, rep.VERPToken = "", ""
 		return rep, true
 	// Given up after retries (old) or refused for the sender's reputation (espblock): the
 	// address itself may be fine.

@@ -455,3 +455,33 @@ type nopApplier struct{}
 func (nopApplier) ApplyReport(context.Context, bounce.Report, roster.BounceRules) (roster.BounceOutcome, error) {
 	return roster.BounceOutcome{}, errors.New("no report was expected")
 }
+
+// TestProviderListComplaintsAreNotTheIssues: a message the provider did not send because
+// the address complained before (SendGrid's spam report list, Mailgun's complaint list)
+// suppresses the reader, but is no complaint about this issue: the canary and the
+// complaint alarm count an issue's complaints.
+func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
+	f := setup(t, 2)
+	ctx := context.Background()
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	drop, _ := json.Marshal([]map[string]any{f.sendgridEvent(t, f.subs[0].Email, "dropped",
+		map[string]any{"reason": "Spam Reporting Address", "status": "5.0.0"})})
+	if code, body := f.post(t, "/webhooks/sendgrid", drop, f.sgKey.headers(t, ts, drop)); code != http.StatusOK {
+		t.Fatalf("sendgrid: status %d (%s)", code, body)
+	}
+	suppressed := f.mailgunPayload(t, mailgunKey, f.clock.Now(), fmt.Sprintf("%050d", 1), f.subs[1].Email,
+		map[string]any{"event": "failed", "severity": "permanent", "reason": "suppress-complaint"})
+	if code, body := f.post(t, "/webhooks/mailgun", suppressed, http.Header{"Content-Type": {"application/json"}}); code != http.StatusOK {
+		t.Fatalf("mailgun: status %d (%s)", code, body)
+	}
+	for i, source := range []string{"webhook:sendgrid", "webhook:mailgun"} {
+		f.check(t, f.subs[i].Email, want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: source, event: "complained"})
+	}
+	r, err := f.db.IssueBounces(ctx, f.issue.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Complaints != 0 {
+		t.Errorf("issue %d has %d complaints, want 0: the provider sent it to neither", f.issue.ID, r.Complaints)
+	}
+}
