@@ -457,11 +457,11 @@ func (nopApplier) ApplyReport(context.Context, bounce.Report, roster.BounceRules
 }
 
 // TestProviderListComplaintsAreNotTheIssues: a message the provider did not send because
-// the address complained before (SendGrid's spam report list, Mailgun's complaint list)
-// suppresses the reader, but is no complaint about this issue: the canary and the
-// complaint alarm count an issue's complaints.
+// the address complained before (SendGrid's spam report list, Mailgun's complaint list,
+// SES's account-level suppression list) suppresses the reader, but is no complaint about
+// this issue: the canary and the complaint alarm count an issue's complaints.
 func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
-	f := setup(t, 2)
+	f := setup(t, 3)
 	ctx := context.Background()
 	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
 	drop, _ := json.Marshal([]map[string]any{f.sendgridEvent(t, f.subs[0].Email, "dropped",
@@ -474,7 +474,18 @@ func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
 	if code, body := f.post(t, "/webhooks/mailgun", suppressed, http.Header{"Content-Type": {"application/json"}}); code != http.StatusOK {
 		t.Fatalf("mailgun: status %d (%s)", code, body)
 	}
-	for i, source := range []string{"webhook:sendgrid", "webhook:mailgun"} {
+	var complaint map[string]any
+	if err := json.Unmarshal([]byte(sesComplaint(f.sesMail(t, f.subs[2].Email, true), f.subs[2].Email, "")), &complaint); err != nil {
+		t.Fatal(err)
+	}
+	complaint["complaint"].(map[string]any)["complaintSubType"] = "OnAccountSuppressionList"
+	msg, _ := json.Marshal(complaint)
+	m := notification(string(msg), "2")
+	m.sign(t, f.aws.key)
+	if code, body := f.postSNS(t, m); code != http.StatusOK {
+		t.Fatalf("ses: status %d (%s)", code, body)
+	}
+	for i, source := range []string{"webhook:sendgrid", "webhook:mailgun", "webhook:ses"} {
 		f.check(t, f.subs[i].Email, want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: source, event: "complained"})
 	}
 	r, err := f.db.IssueBounces(ctx, f.issue.ID)
@@ -482,6 +493,6 @@ func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Complaints != 0 {
-		t.Errorf("issue %d has %d complaints, want 0: the provider sent it to neither", f.issue.ID, r.Complaints)
+		t.Errorf("issue %d has %d complaints, want 0: the providers sent it to none of them", f.issue.ID, r.Complaints)
 	}
 }

@@ -303,6 +303,7 @@ type sesNotification struct {
 		Timestamp             string `json:"timestamp"`
 		FeedbackID            string `json:"feedbackId"`
 		ComplaintFeedbackType string `json:"complaintFeedbackType"`
+		ComplaintSubType      string `json:"complaintSubType"`
 	} `json:"complaint"`
 }
 
@@ -360,6 +361,12 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 		base.Reason = "complaint"
 		if c.ComplaintFeedbackType != "" {
 			base.Reason = "complaint: " + oneLine(c.ComplaintFeedbackType)
+		}
+		// SES did not send to an address on its account-level suppression list: an old
+		// complaint, which without the Message-ID and VERP token is not this issue's.
+		if c.ComplaintSubType == "OnAccountSuppressionList" {
+			base.Reason = "complaint (SES's account-level suppression list)"
+			base.MessageID, base.VERPToken = "", ""
 		}
 		for _, rc := range c.ComplainedRecipients {
 			rep := base
