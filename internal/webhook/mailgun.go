@@ -26,9 +26,14 @@ const mailgunWindow = 5 * time.Minute
 // mailgunPayload is the part of a Mailgun webhook read here.
 type mailgunPayload struct {
 	Signature struct {
-		Timestamp string `json:"timestamp"`
-		Token     string `json:"token"`
-		Signature string `json:"signature"`
+		// Timestamp is a string in Mailgun's examples and an int in its table: both
+		// decode, keeping the digits that were signed.
+		Timestamp json.Number `json:"timestamp"`
+		Token     string      `json:"token"`
+		Signature string      `json:"signature"`
+		// ParentSignature is made with the primary account's key when the event is
+		// about a subaccount's domain (whose own key made Signature).
+		ParentSignature string `json:"parent-signature"`
 	} `json:"signature"`
 	EventData *struct {
 		Event     string  `json:"event"`
@@ -87,15 +92,22 @@ func (l *tokenLog) forget(token string) {
 	delete(l.seen, token)
 }
 
-// mailgunVerify checks the HMAC-SHA256 of timestamp and token and the timestamp's age.
-func (h *Handler) mailgunVerify(ts, token, sig string) (time.Time, string) {
+// mailgunVerify checks the HMAC-SHA256 of timestamp and token, given as the signature
+// or (for a subaccount's event checked with the primary account's key) as the
+// parent-signature, and the timestamp's age.
+func (h *Handler) mailgunVerify(ts, token, sig, parentSig string) (time.Time, string) {
 	got, err := hex.DecodeString(sig)
 	if err != nil || ts == "" || token == "" {
 		return time.Time{}, "missing or malformed signature"
 	}
+	parent, err := hex.DecodeString(parentSig)
+	if err != nil {
+		parent = nil
+	}
 	mac := hmac.New(sha256.New, []byte(h.opt.Mailgun.SigningKey))
 	mac.Write([]byte(ts + token))
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	want := mac.Sum(nil)
+	if !hmac.Equal(got, want) && !hmac.Equal(parent, want) {
 		return time.Time{}, "the signature does not verify"
 	}
 	secs, err := strconv.ParseInt(ts, 10, 64)
@@ -121,7 +133,7 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := p.Signature
-	at, why := h.mailgunVerify(s.Timestamp, s.Token, s.Signature)
+	at, why := h.mailgunVerify(string(s.Timestamp), s.Token, s.Signature, s.ParentSignature)
 	if why != "" {
 		code := http.StatusForbidden
 		if s.Signature == "" {
@@ -162,7 +174,10 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
 		return rep, false
 	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
+		// An old complaint, not one about this message: without its Message-ID and VERP
+		// token it is not counted against the issue (canary, complaint alarm).
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
+		rep.MessageID, rep.VERPToken = "", ""
 		return rep, true
 	// Given up after retries (old) or refused for the sender's reputation (espblock): the
 	// address itself may be fine.
@@ -171,16 +186,17 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	case ev.Event == "failed" && ev.Severity == "permanent":
 		rep.Kind = bounce.Hard
 	case ev.Event == "failed" && ev.Severity == "temporary":
-		// Mailgun reports each failed attempt at a message; they are one soft bounce.
 		rep.Kind = bounce.Soft
-		if rep.MessageID != "" {
-			rep.ReportID = "mailgun:" + rep.MessageID
-		}
 	case ev.Event == "complained":
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint"
 		return rep, true
 	default:
 		return rep, false
+	}
+	// Mailgun reports each failed attempt at a message and then that it gave up (old):
+	// together they are one soft bounce.
+	if rep.Kind == bounce.Soft && rep.MessageID != "" {
+		rep.ReportID = "mailgun:" + rep.MessageID
 	}
 	ds := ev.DeliveryStatus
 	rep.Status = ds.EnhancedCode

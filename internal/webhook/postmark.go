@@ -24,15 +24,19 @@ type postmarkRecord struct {
 	Email      string
 	Details    string
 	BouncedAt  string
+	MessageID  string // Postmark's own id of the message
 	// Description is Postmark's explanation of Type, used when Details is empty.
 	Description string
 }
 
 // Postmark bounce types that say the address does not take mail, and those that are
-// temporary; the others (AutoResponder, Subscribe, OpenRelayTest...) are not bounces.
+// temporary or a refusal of the content (SpamNotification, as SES's ContentRejected and
+// SendGrid's blocked are soft); the others (AutoResponder, Subscribe, OpenRelayTest...)
+// are not bounces.
 var (
 	postmarkHard = map[string]bool{"HardBounce": true, "BadEmailAddress": true}
-	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true}
+	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true,
+		"SpamNotification": true}
 )
 
 func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +96,10 @@ func postmarkReport(body []byte) (rep bounce.Report, relevant bool, err error) {
 		rep.Kind = bounce.Soft
 	default:
 		return rep, false, nil
+	}
+	// A delay (Transient) and the soft bounce that may follow it are one soft bounce.
+	if rep.Kind == bounce.Soft && rec.MessageID != "" {
+		rep.ReportID = "postmark-message:" + rec.MessageID
 	}
 	return rep, true, nil
 }

@@ -212,7 +212,10 @@ func TestPostmark(t *testing.T) {
 			want{status: newsletter.StatusActive, source: "webhook:postmark", event: "soft-bounce"}},
 		{"spam complaint", postmarkBounce("SpamComplaint", "SpamComplaint", 512, email(2)), good, http.StatusOK, 2,
 			want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: "webhook:postmark", event: "complained"}},
+		{"a spam notification (the receiver refused the content) is soft", postmarkBounce("Bounce", "SpamNotification", 512, email(5)), good, http.StatusOK, 5,
+			want{status: newsletter.StatusActive, source: "webhook:postmark", event: "soft-bounce"}},
 		{"an auto-responder is ignored", postmarkBounce("Bounce", "AutoResponder", 64, email(3)), good, http.StatusOK, -1, want{}},
+		{"an unsubscribe request is not a bounce", postmarkBounce("Bounce", "Unsubscribe", 16, email(3)), good, http.StatusOK, -1, want{}},
 		{"a delivery is ignored", []byte(`{"RecordType":"Delivery","ServerID":23,"MessageStream":"broadcast","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483","Recipient":"` + email(3) + `","Tag":"newsletter","DeliveredAt":"2026-05-04T06:00:00Z","Details":"Test delivery webhook details","Metadata":{}}`),
 			good, http.StatusOK, -1, want{}},
 		{"wrong password", postmarkBounce("Bounce", "HardBounce", 1, email(3)), auth(postmarkUser, "guess"), http.StatusUnauthorized, -1, want{}},
@@ -236,6 +239,31 @@ func TestPostmark(t *testing.T) {
 			f.check(t, email(tt.who), tt.want)
 		})
 	}
+	// Postmark may report a delay (Transient) and later a soft bounce of the same message;
+	// found by the address alone, they are one soft bounce, not two.
+	t.Run("a delay and then a soft bounce of one message count once", func(t *testing.T) {
+		for _, b := range [][]byte{
+			bouncedAt(t, postmarkBounce("Bounce", "Transient", 2, email(4)), "2026-05-04T06:28:10Z"),
+			bouncedAt(t, postmarkBounce("Bounce", "SoftBounce", 4096, email(4)), "2026-05-05T06:28:10Z"),
+		} {
+			if code, body := f.post(t, "/webhooks/postmark", b, good); code != http.StatusOK {
+				t.Fatalf("status %d (%s), want 200", code, body)
+			}
+		}
+		f.check(t, email(4), want{status: newsletter.StatusActive, source: "webhook:postmark", event: "soft-bounce"})
+	})
+}
+
+// bouncedAt sets the BouncedAt of a Postmark webhook.
+func bouncedAt(t *testing.T, body []byte, at string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["BouncedAt"] = at
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // mailgunPayload is a webhook shaped as Mailgun's payload examples, signed with key at ts.
@@ -267,8 +295,37 @@ func (f *fixture) mailgunPayload(t *testing.T, key string, ts time.Time, token, 
 	return b
 }
 
+// subaccount turns a Mailgun payload into one about a subaccount's domain: the signature
+// it had, made with the primary account's key, becomes the parent-signature, and the
+// signature is made with the subaccount's own key.
+func subaccount(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var p map[string]map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	sig := p["signature"]
+	mac := hmac.New(sha256.New, []byte("key-subaccount-of-technerdo"))
+	mac.Write([]byte(sig["timestamp"].(string) + sig["token"].(string)))
+	sig["parent-signature"], sig["signature"] = sig["signature"], hex.EncodeToString(mac.Sum(nil))
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// numericTimestamp writes a Mailgun payload's signed timestamp as a JSON number.
+func numericTimestamp(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var p map[string]map[string]any
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["signature"]["timestamp"] = json.Number(p["signature"]["timestamp"].(string))
+	b, _ := json.Marshal(p)
+	return b
+}
+
 func TestMailgun(t *testing.T) {
-	f := setup(t, 6)
+	f := setup(t, 8)
 	email := func(i int) string { return f.subs[i].Email }
 	now := f.clock.Now()
 	failed := func(severity string, code int, enhanced string) map[string]any {
@@ -283,6 +340,14 @@ func TestMailgun(t *testing.T) {
 		ev := failed("temporary", 421, "4.7.0")
 		ev["message"] = map[string]any{"headers": map[string]any{"to": email(4), "message-id": "20260504050001.5f3e0a1d8c2b4e6f@mg.technerdo.com"}}
 		ev["timestamp"], ev["id"] = float64(at.Unix()), id
+		return ev
+	}
+	// givenUp is Mailgun's last word on a message it retried: permanent, reason "old".
+	givenUp := func(severity, reason string, at time.Time) map[string]any {
+		ev := failed(severity, 421, "4.7.0")
+		ev["reason"] = reason
+		ev["message"] = map[string]any{"headers": map[string]any{"to": email(6), "message-id": "20260504050001.9a7d3b2c1d0e9f8a@mg.technerdo.com"}}
+		ev["timestamp"], ev["id"] = float64(at.Unix()), "event-"+reason
 		return ev
 	}
 	tests := []struct {
@@ -303,11 +368,20 @@ func TestMailgun(t *testing.T) {
 			first: f.mailgunPayload(t, mailgunKey, now, token(20), email(4), retry("attempt-1", now.Add(-time.Hour))),
 			body:  f.mailgunPayload(t, mailgunKey, now, token(21), email(4), retry("attempt-2", now)),
 			code:  http.StatusOK, who: 4, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
+		{name: "a message given up on after its retries counts once",
+			first: f.mailgunPayload(t, mailgunKey, now, token(22), email(6), givenUp("temporary", "generic", now.Add(-8*time.Hour))),
+			body:  f.mailgunPayload(t, mailgunKey, now, token(23), email(6), givenUp("permanent", "old", now)),
+			code:  http.StatusOK, who: 6, want: want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}},
 		{"not sent to an address on Mailgun's unsubscribe list: ignored", f.mailgunPayload(t, mailgunKey, now, token(9), email(5),
 			map[string]any{"event": "failed", "severity": "permanent", "reason": "suppress-unsubscribe"}), http.StatusOK, -1, want{}, nil},
 		{"blocked by the receiver for the sender's reputation: soft", f.mailgunPayload(t, mailgunKey, now, token(10), email(5),
 			map[string]any{"event": "failed", "severity": "permanent", "reason": "espblock",
 				"delivery-status": map[string]any{"code": 554, "message": "blocked", "description": "blocked by policy"}}), http.StatusOK, 5,
+			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
+		{"a subaccount's event, checked by its parent-signature", subaccount(t, f.mailgunPayload(t, mailgunKey, now, token(11), email(3), failed("permanent", 550, "5.1.1"))), http.StatusOK, 3,
+			want{status: newsletter.StatusBounced, supp: store.SuppressBounced, source: "webhook:mailgun", event: "bounced"}, nil},
+		{"a subaccount's event whose parent-signature is wrong", subaccount(t, f.mailgunPayload(t, "key-someone-else", now, token(12), email(5), failed("permanent", 550, "5.1.1"))), http.StatusForbidden, -1, want{}, nil},
+		{"the timestamp as a JSON number, as Mailgun's table types it", numericTimestamp(t, f.mailgunPayload(t, mailgunKey, now, token(13), email(7), failed("temporary", 452, "4.2.2"))), http.StatusOK, 7,
 			want{status: newsletter.StatusActive, source: "webhook:mailgun", event: "soft-bounce"}, nil},
 		{"delivered is ignored", f.mailgunPayload(t, mailgunKey, now, token(4), email(3), map[string]any{"event": "delivered"}), http.StatusOK, -1, want{}, nil},
 		// Mailgun signs only the timestamp and the token: the token may serve once.
@@ -358,6 +432,15 @@ func TestUnconfiguredProvidersAnswer404(t *testing.T) {
 			t.Errorf("POST %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	// A webhook is only ever POSTed: a GET (a crawler, a mistyped check) is not routed.
+	resp, err := http.Get(srv.URL + "/webhooks/postmark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /webhooks/postmark: %d, want 405", resp.StatusCode)
+	}
 	if _, err := webhook.New(webhook.Options{Applier: nopApplier{}, SES: &webhook.SES{}}); err == nil {
 		t.Error("SES without a topic ARN was accepted")
 	}
@@ -371,4 +454,45 @@ type nopApplier struct{}
 
 func (nopApplier) ApplyReport(context.Context, bounce.Report, roster.BounceRules) (roster.BounceOutcome, error) {
 	return roster.BounceOutcome{}, errors.New("no report was expected")
+}
+
+// TestProviderListComplaintsAreNotTheIssues: a message the provider did not send because
+// the address complained before (SendGrid's spam report list, Mailgun's complaint list,
+// SES's account-level suppression list) suppresses the reader, but is no complaint about
+// this issue: the canary and the complaint alarm count an issue's complaints.
+func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
+	f := setup(t, 3)
+	ctx := context.Background()
+	ts := strconv.FormatInt(f.clock.Now().Unix(), 10)
+	drop, _ := json.Marshal([]map[string]any{f.sendgridEvent(t, f.subs[0].Email, "dropped",
+		map[string]any{"reason": "Spam Reporting Address", "status": "5.0.0"})})
+	if code, body := f.post(t, "/webhooks/sendgrid", drop, f.sgKey.headers(t, ts, drop)); code != http.StatusOK {
+		t.Fatalf("sendgrid: status %d (%s)", code, body)
+	}
+	suppressed := f.mailgunPayload(t, mailgunKey, f.clock.Now(), fmt.Sprintf("%050d", 1), f.subs[1].Email,
+		map[string]any{"event": "failed", "severity": "permanent", "reason": "suppress-complaint"})
+	if code, body := f.post(t, "/webhooks/mailgun", suppressed, http.Header{"Content-Type": {"application/json"}}); code != http.StatusOK {
+		t.Fatalf("mailgun: status %d (%s)", code, body)
+	}
+	var complaint map[string]any
+	if err := json.Unmarshal([]byte(sesComplaint(f.sesMail(t, f.subs[2].Email, true), f.subs[2].Email, "")), &complaint); err != nil {
+		t.Fatal(err)
+	}
+	complaint["complaint"].(map[string]any)["complaintSubType"] = "OnAccountSuppressionList"
+	msg, _ := json.Marshal(complaint)
+	m := notification(string(msg), "2")
+	m.sign(t, f.aws.key)
+	if code, body := f.postSNS(t, m); code != http.StatusOK {
+		t.Fatalf("ses: status %d (%s)", code, body)
+	}
+	for i, source := range []string{"webhook:sendgrid", "webhook:mailgun", "webhook:ses"} {
+		f.check(t, f.subs[i].Email, want{status: newsletter.StatusUnsubscribed, supp: store.SuppressComplained, source: source, event: "complained"})
+	}
+	r, err := f.db.IssueBounces(ctx, f.issue.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Complaints != 0 {
+		t.Errorf("issue %d has %d complaints, want 0: the providers sent it to none of them", f.issue.ID, r.Complaints)
+	}
 }

@@ -127,7 +127,10 @@ func sendgridReports(body []byte) (reps []bounce.Report, ignored int, err error)
 			case "bounced address", "invalid":
 				rep.Kind = bounce.Hard
 			case "spam reporting address":
-				rep.Kind = bounce.Complaint
+				// An old complaint, not one about this message: without its Message-ID
+				// it is not counted against the issue (canary, complaint alarm).
+				rep.Kind, rep.MessageID = bounce.Complaint, ""
+				rep.Reason = "complaint (SendGrid's spam report list)"
 			default:
 				ignored++
 				continue

@@ -303,12 +303,17 @@ type sesNotification struct {
 		Timestamp             string `json:"timestamp"`
 		FeedbackID            string `json:"feedbackId"`
 		ComplaintFeedbackType string `json:"complaintFeedbackType"`
+		ComplaintSubType      string `json:"complaintSubType"`
 	} `json:"complaint"`
 }
 
 // sesReports reads one SES notification: a report per bounced or complaining recipient.
-// Other notifications (Delivery, Send, Open...) are ignored.
+// Other notifications (Delivery, Send, Open...) are ignored, and so is text that is not
+// JSON: SES publishes a plain-text notice when an event destination is set up.
 func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err error) {
+	if !json.Valid(msg) {
+		return nil, 1, nil
+	}
 	var n sesNotification
 	if err := json.Unmarshal(msg, &n); err != nil {
 		return nil, 0, fmt.Errorf("the SNS Message is not an SES notification: %w", err)
@@ -356,6 +361,12 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 		base.Reason = "complaint"
 		if c.ComplaintFeedbackType != "" {
 			base.Reason = "complaint: " + oneLine(c.ComplaintFeedbackType)
+		}
+		// SES did not send to an address on its account-level suppression list: an old
+		// complaint, which without the Message-ID and VERP token is not this issue's.
+		if c.ComplaintSubType == "OnAccountSuppressionList" {
+			base.Reason = "complaint (SES's account-level suppression list)"
+			base.MessageID, base.VERPToken = "", ""
 		}
 		for _, rc := range c.ComplainedRecipients {
 			rep := base

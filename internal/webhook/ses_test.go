@@ -198,6 +198,11 @@ func TestSESNotifications(t *testing.T) {
 			m.sign(t, f.aws.key)
 			return m
 		}, http.StatusOK, -1, want{}},
+		{"SES's plain-text notice on an event destination is ignored", func() *snsMessage {
+			m := notification("Successfully validated SNS topic for Amazon SES event publishing.", "2")
+			m.sign(t, f.aws.key)
+			return m
+		}, http.StatusOK, -1, want{}},
 		{"Message-ID of one subscriber, recipient another", func() *snsMessage {
 			m := notification(sesBounce(f.sesMail(t, email(3), true), email(4), "Permanent", "5.1.1"), "2")
 			m.sign(t, f.aws.key)
