@@ -12,7 +12,7 @@ import (
 // ConsentEvent is one line of a subscriber's consent log.
 type ConsentEvent struct {
 	Event  string // joined, confirmed, left, bounced, complained, resubscribed, suppressed, hard-bounce, soft-bounce
-	Source string // web, cli, api, import, admin, email (one-click); dsn, arf, mailto (bounces process)
+	Source string // web, cli, api, import, admin, email (one-click); dsn, arf, mailto; webhook:PROVIDER
 	IP     string // web sign-ups and confirmations only
 	At     time.Time
 	Detail string // what a bounce or complaint report said; empty for the rest
