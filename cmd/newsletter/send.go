@@ -285,32 +285,25 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 const senderLeaseTTL = 15 * time.Second
 
 // holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
-// and `serve` never send at once. A holder that crashed frees it within senderLeaseTTL, so
-// this waits up to three times that before giving up with exit 3.
+// and `serve` never send at once; it waits up to three lease lifetimes for a holder that
+// crashed, then gives up with exit 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
-	holder := schedule.Holder()
-	deadline := time.Now().Add(3 * senderLeaseTTL)
-	for waited := false; ; waited = true {
-		held, release, err := schedule.Hold(ctx, a.db, holder, senderLeaseTTL, a.now, nil, a.logger)
-		if !errors.Is(err, schedule.ErrLeaseHeld) {
-			return held, release, err
+	other := func() string {
+		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {
+			return l.Holder
 		}
-		other := "another process"
-		if l, lerr := a.db.LeaseHolder(ctx, schedule.LeaseName); lerr == nil {
-			other = l.Holder
-		}
-		if time.Now().After(deadline) {
-			return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other)}
-		}
-		if !waited {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other, senderLeaseTTL)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return "another process"
 	}
+	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
+		TTL: senderLeaseTTL, Patience: 3 * senderLeaseTTL, Now: a.now, Logger: a.logger,
+		Waiting: func() {
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), senderLeaseTTL)
+		},
+	})
+	if errors.Is(err, schedule.ErrLeaseHeld) {
+		return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+	}
+	return held, release, err
 }
 
 // printSummary is the one-screen result of a send.
