@@ -267,13 +267,8 @@ func (m *deskMessages) Sample(ctx context.Context, is newsletter.Issue, email re
 		return editorial.Message{}, err
 	}
 	headers, _, _ := strings.Cut(eml.String(), "\r\n\r\n")
-	unsub := ""
-	for _, h := range msg.Headers {
-		if h.Name == "List-Unsubscribe" {
-			unsub, _, _ = strings.Cut(strings.TrimPrefix(h.Value, "<"), ">")
-		}
-	}
-	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers, UnsubscribeURL: unsub}, nil
+	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers,
+		UnsubscribeURL: m.sender.UnsubscribeURL(previewReader())}, nil
 }
 
 // SendTest sends through the delivery engine's test path, so that each copy has a Message-ID

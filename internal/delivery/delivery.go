@@ -770,7 +770,7 @@ func prepareBody(email render.Email) *mailer.Body {
 func (s *Sender) message(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	id := s.opt.Identity
 	tok := s.opt.Token(sub)
-	unsubURL := id.BaseURL + "/unsubscribe/" + tok
+	unsubURL := newsletter.UnsubscribeURL(id.BaseURL, tok)
 	rc := render.Recipient{Email: sub.Email, UnsubscribeURL: unsubURL}
 	var html, text string
 	var textFill, htmlFill []string
