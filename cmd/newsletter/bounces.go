@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"newsletter/internal/bounce"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
@@ -96,14 +97,9 @@ func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (
 		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
 			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
 	}
-	if a.cfg.Editorial.EditorsEmail != "" {
-		tr, err := a.transport()
-		if err != nil {
-			return nil, err
-		}
-		p.editors = &editorMail{a: a, transport: tr}
-	}
-	return p, nil
+	var err error
+	p.editors, err = a.editorNotice()
+	return p, err
 }
 
 // mailboxOptions is bounces.mailbox as the IMAP reader takes it; ok is false when none is set.
@@ -180,7 +176,7 @@ type bounceRun struct {
 	out              io.Writer
 	parse            bounce.Options
 	rules            roster.BounceRules
-	editors          *editorMail // nil when editorial.editors_email is not set
+	editors          *editorial.Notice // nil when editorial.editors_email is not set
 	seen, unreadable int
 }
 

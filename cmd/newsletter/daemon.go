@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"newsletter/internal/daemon"
 	"newsletter/internal/delivery"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
 	"newsletter/internal/newsletter"
@@ -53,12 +53,10 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 	}
 	sender = sender.WithProgress(deliveryMetrics{m: m, relay: relay})
 	var notifier daemon.Notifier
-	if a.cfg.Editorial.EditorsEmail != "" {
-		tr, err := a.transport()
-		if err != nil {
-			return nil, nil, err
-		}
-		notifier = &editorMail{a: a, transport: tr}
+	if n, err := a.editorNotice(); err != nil {
+		return nil, nil, err
+	} else if n != nil {
+		notifier = n
 	}
 	jobs := daemon.New(b, sender, a.db, daemon.Options{
 		Feeds:           a.cfg.Feeds,
@@ -89,30 +87,18 @@ func (d deliveryMetrics) Outcome(st newsletter.DeliveryStatus) {
 	d.m.ObserveDelivery(string(st), d.relay)
 }
 
-// editorMail tells the editors' address that a send was held.
-type editorMail struct {
-	a         *app
-	transport mailer.Transport
-}
-
-func (n *editorMail) Notify(ctx context.Context, subject, body string) error {
-	conn, err := n.transport.Open(ctx)
-	if err != nil {
-		return err
+// editorNotice mails editorial.editors_email; nil when it is not set.
+func (a *app) editorNotice() (*editorial.Notice, error) {
+	if a.cfg.Editorial.EditorsEmail == "" {
+		return nil, nil
 	}
-	defer conn.Close()
-	cfg := n.a.cfg
-	now := n.a.now()
-	_, err = conn.Send(ctx, mailer.Message{
-		From:      mailer.Address{Name: cfg.Sender.FromName, Email: cfg.Sender.FromAddress},
-		To:        mailer.Address{Email: cfg.Editorial.EditorsEmail},
-		Subject:   subject,
-		Date:      now,
-		MessageID: fmt.Sprintf("notice.%d@%s", now.UnixNano(), cfg.MessageIDDomain()),
-		Headers:   []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
-		Text:      body,
-	})
-	return err
+	tr, err := a.transport()
+	if err != nil {
+		return nil, err
+	}
+	s := a.cfg.Sender
+	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
+		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
 }
 
 // metricsSource reads the database gauges for /metrics.
