@@ -153,17 +153,12 @@ func (a *app) relays() ([]delivery.Relay, error) {
 // deliveryOptions adds the configured pacing, retry and bounce policy to o.
 func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	d := a.cfg.Delivery
+	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
+		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
 	if len(a.cfg.SMTPURLs()) > 0 { // the outbox is a disk, not a relay: no pacing
 		o.Rate, _ = config.ParseRate(d.Rate)
 		o.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
-	o.InDoubt = d.InDoubt
-	o.MaxAttempts = d.MaxAttempts
-	o.Horizon = d.RetryHorizon
-	o.RetryBase = d.RetryBackoff
-	o.RetryMax = max(d.RetryBackoff, time.Hour)
-	o.Wait = d.RetryWait
-	o.BounceLimit = d.BounceLimit
 	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
 		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate, MaxComplaintRate: d.Canary.MaxComplaintRate}
 	return o
