@@ -154,7 +154,9 @@ func placed(path string, err error) error {
 // app is everything a command may need, built from the configuration.
 type app struct {
 	env
-	cfg    config.Config
+	cfg config.Config
+	// sched is the configured schedule, parsed once (Validate has checked the expressions).
+	sched  *schedule.Schedule
 	db     *store.DB
 	logger *slog.Logger
 }
@@ -164,11 +166,15 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+	if err != nil {
+		return nil, &configError{err}
+	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{env: e, cfg: cfg, db: db, logger: newLogger(e)}
+	a := &app{env: e, cfg: cfg, sched: sched, db: db, logger: newLogger(e)}
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -230,10 +236,7 @@ func (a *app) builder() (*weekly.Builder, error) {
 		return nil, err
 	}
 	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
-	sched, err := a.schedule()
-	if err != nil {
-		return nil, err
-	}
+	sched := a.sched
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,

@@ -31,10 +31,7 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 
 // daemonJobs builds what the schedule triggers, counting each delivery in m as it is made.
 func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, error) {
-	sched, err := a.schedule()
-	if err != nil {
-		return nil, nil, err
-	}
+	sched := a.sched
 	b, err := a.builder()
 	if err != nil {
 		return nil, nil, err

@@ -27,10 +27,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	sched, err := a.schedule()
-	if err != nil {
-		return err
-	}
+	sched := a.sched
 	now := a.now()
 	loc := a.cfg.Location()
 	out := e.stdout
@@ -198,13 +195,4 @@ func (a *app) issueByFlag(ctx context.Context, v string) (newsletter.Issue, erro
 		return is, fmt.Errorf("issue %s does not exist", v)
 	}
 	return is, err
-}
-
-// schedule parses the configured schedule (Validate has checked the expressions).
-func (a *app) schedule() (*schedule.Schedule, error) {
-	s, err := schedule.Parse(a.cfg.Schedule.Build, a.cfg.Schedule.Send, a.cfg.Location())
-	if err != nil {
-		return nil, &configError{err}
-	}
-	return s, nil
 }

@@ -125,9 +125,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	go func() {
 		defer close(schedDone)
 		if runner != nil {
-			sched, _ := a.schedule()
 			a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
-				"next_build", sched.Next(schedule.Build, a.now()), "next_send", sched.Next(schedule.Send, a.now()))
+				"next_build", a.sched.Next(schedule.Build, a.now()), "next_send", a.sched.Next(schedule.Send, a.now()))
 			runner.Run(runCtx)
 		}
 	}()

@@ -15,8 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"newsletter/internal/schedule"
 )
 
 // Config is every option of the program. Field tags are the YAML keys.
@@ -501,10 +502,10 @@ func (c *Config) validateSchedule() error {
 	if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil || c.Schedule.TimeZone == "" {
 		return bad("schedule.timezone", "%q is not an IANA time zone like Europe/Istanbul", c.Schedule.TimeZone)
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Build); err != nil {
+	if err := schedule.CheckSpec(c.Schedule.Build); err != nil {
 		return bad("schedule.build", "%q is not a cron expression like \"0 12 * * FRI\": %v", c.Schedule.Build, err)
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Send); err != nil {
+	if err := schedule.CheckSpec(c.Schedule.Send); err != nil {
 		return bad("schedule.send", "%q is not a cron expression like \"0 8 * * MON\": %v", c.Schedule.Send, err)
 	}
 	if c.Schedule.Grace < 0 {
