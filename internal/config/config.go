@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
 )
 
@@ -528,8 +529,8 @@ func (c *Config) validateIssue() error {
 	if c.Issue.LookbackDays < 1 || c.Issue.LookbackDays > 366 {
 		return bad("issue.lookback_days", "must be between 1 and 366, got %d", c.Issue.LookbackDays)
 	}
-	if hasControl(c.Issue.Subject) {
-		return bad("issue.subject", "must not contain control characters")
+	if err := newsletter.CheckSubject(c.Issue.Subject); err != nil {
+		return bad("issue.subject", "%v", err)
 	}
 	return nil
 }
