@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -182,126 +177,21 @@ type bounceRun struct {
 
 // path processes a Maildir, an mbox or a single message file.
 func (p *bounceRun) path(name string) error {
-	st, err := os.Stat(name)
-	if err != nil {
-		return fmt.Errorf("bounces process: %w", err)
-	}
-	if st.IsDir() {
-		return p.maildir(name)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("bounces process: %w", err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	if head, _ := br.Peek(5); string(head) == "From " {
-		return p.mbox(name, br)
-	}
-	return p.one(name, br)
-}
-
-// maildir processes the messages in new/ and cur/, in name order (delivery order for
-// the usual time-based names). Files are left where they are.
-func (p *bounceRun) maildir(dir string) error {
-	var files []string
-	for _, sub := range []string{"new", "cur"} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
-		if err != nil {
-			return fmt.Errorf("bounces process: %s is a directory but not a Maildir (no readable %s/): %w", dir, sub, err)
-		}
-		var names []string
-		for _, en := range entries {
-			if en.Type().IsRegular() && !strings.HasPrefix(en.Name(), ".") {
-				names = append(names, filepath.Join(dir, sub, en.Name()))
-			}
-		}
-		slices.Sort(names)
-		files = append(files, names...)
-	}
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
+	var handleErr error // already says "bounces process"
+	err := mailbox.ReadPath(p.ctx, name, p.parse.MaxBytes,
+		func(_ context.Context, label string, r io.Reader) error {
+			handleErr = p.one(label, r)
+			return handleErr
+		},
+		func(label string, err error) {
 			p.seen++
 			p.unreadable++
-			fmt.Fprintf(p.out, "%s: cannot read: %v\n", name, err)
-			continue
-		}
-		err = p.one(name, f)
-		f.Close()
-		if err != nil {
-			return err
-		}
+			fmt.Fprintf(p.out, "%s: cannot read: %v; nothing changed\n", label, err)
+		})
+	if err != nil && handleErr == nil {
+		return fmt.Errorf("bounces process: %w", err)
 	}
-	return nil
-}
-
-// mbox processes each message of an mbox file (From_ lines start messages, ">From "
-// lines are unescaped). A message over the size cap is skipped without being kept in
-// memory.
-func (p *bounceRun) mbox(name string, r *bufio.Reader) error {
-	max := p.parse.MaxBytes
-	n := 0
-	var buf []byte
-	tooLarge, started := false, false
-	flush := func() error {
-		if !started {
-			return nil
-		}
-		label := fmt.Sprintf("%s#%d", name, n)
-		if tooLarge {
-			p.seen++
-			p.unreadable++
-			fmt.Fprintf(p.out, "%s: cannot read: %v: over %d bytes; nothing changed\n", label, bounce.ErrTooLarge, max)
-			return nil
-		}
-		return p.one(label, bytes.NewReader(buf))
-	}
-	atLineStart, prevBlank := true, true
-	for {
-		line, err := r.ReadSlice('\n')
-		if len(line) > 0 {
-			switch {
-			case atLineStart && prevBlank && bytes.HasPrefix(line, []byte("From ")):
-				if err := flush(); err != nil {
-					return err
-				}
-				n++
-				started, tooLarge, buf = true, false, buf[:0]
-			case started && !tooLarge:
-				if atLineStart && isEscapedFrom(line) {
-					line = line[1:]
-				}
-				if int64(len(buf)+len(line)) > max {
-					tooLarge, buf = true, nil
-				} else {
-					buf = append(buf, line...)
-				}
-			}
-			full := line[len(line)-1] == '\n'
-			prevBlank = atLineStart && full && len(bytes.TrimRight(line, "\r\n")) == 0
-			atLineStart = full
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("bounces process: %s: %w", name, err)
-		}
-	}
-	return flush()
-}
-
-// isEscapedFrom reports a ">From ", ">>From "... line of mboxrd.
-func isEscapedFrom(line []byte) bool {
-	i := 0
-	for i < len(line) && line[i] == '>' {
-		i++
-	}
-	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+	return err
 }
 
 // one parses and applies one message and prints what it did.
