@@ -170,38 +170,26 @@ func (a *app) printPlan(ctx context.Context, out io.Writer, sender *delivery.Sen
 	if err != nil {
 		return 0, err
 	}
-	o := a.deliveryOptions(delivery.Options{})
+	p := sender.Plan(n)
 	fmt.Fprintf(out, "Plan for %s: %d recipient(s) still to send.\n", is.Week, n)
-	limit := 0.0 // messages per second; 0: no limit known
-	unlimited := false
-	for _, r := range sender.Relays() {
+	for _, r := range p.Relays {
 		rate := "no rate limit"
 		if r.Rate > 0 {
 			rate = fmt.Sprintf("%g/s", r.Rate)
-			limit += r.Rate
-		} else {
-			unlimited = true
 		}
 		fmt.Fprintf(out, "  relay %s: %d connection(s), %s, weight %d\n", r.Transport, r.Connections, rate, r.Weight)
 	}
-	if unlimited {
-		limit = 0
+	if p.Rate > 0 {
+		fmt.Fprintf(out, "  overall rate: %g/s (%.0f/h)\n", p.Rate, p.Rate*3600)
 	}
-	if o.Rate > 0 {
-		fmt.Fprintf(out, "  overall rate: %g/s (%.0f/h)\n", o.Rate, o.Rate*3600)
-		if limit == 0 || o.Rate < limit {
-			limit = o.Rate
-		}
-	}
-	if o.DomainRate > 0 {
-		fmt.Fprintf(out, "  per-domain cap: %g/s\n", o.DomainRate)
+	if p.DomainRate > 0 {
+		fmt.Fprintf(out, "  per-domain cap: %g/s\n", p.DomainRate)
 	}
 	if a.cfg.DKIM.KeyFile != "" {
 		fmt.Fprintf(out, "  DKIM: d=%s s=%s\n", a.cfg.DKIM.Domain, a.cfg.DKIM.Selector)
 	}
-	if limit > 0 && n > 0 {
-		eta := time.Duration(float64(n) / limit * float64(time.Second)).Round(time.Second)
-		fmt.Fprintf(out, "  estimated: %s, done about %s\n", eta, a.now().Add(eta).In(a.cfg.Location()).Format("Mon 15:04 MST"))
+	if p.Limit > 0 && n > 0 {
+		fmt.Fprintf(out, "  estimated: %s, done about %s\n", p.Duration, a.now().Add(p.Duration).In(a.cfg.Location()).Format("Mon 15:04 MST"))
 	} else if n > 0 {
 		fmt.Fprintf(out, "  estimated: as fast as the relays accept\n")
 	}
