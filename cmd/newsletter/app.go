@@ -211,18 +211,10 @@ func (a *app) signer() (*token.Signer, error) {
 }
 
 func (a *app) renderer() (*render.Renderer, error) {
-	p := a.cfg.Publication
 	r, err := render.New(render.Publication{
-		Name:          p.Name,
-		Tagline:       p.Tagline,
-		WebsiteURL:    p.WebsiteURL,
-		LogoURL:       p.LogoURL,
-		PostalAddress: p.PostalAddress,
-		Language:      p.Language,
-		AccentColor:   p.AccentColor,
-		WhyText:       p.WhyText,
-		TimeZone:      a.cfg.Location(),
-		ArchiveURL:    strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
+		Publication: a.cfg.Publication,
+		TimeZone:    a.cfg.Location(),
+		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)
 	if err != nil {
 		return nil, &configError{fmt.Errorf("templates: %w", err)}

@@ -298,12 +298,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.Page{
-		Publication: a.cfg.Publication.Name,
-		WebsiteURL:  a.cfg.Publication.WebsiteURL,
-		Accent:      a.cfg.Publication.AccentColor,
-		Lang:        a.cfg.Publication.Language,
-	}
+	page := web.PageFor(a.cfg.Publication)
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt

@@ -48,12 +48,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	page := web.Page{
-		Publication: a.cfg.Publication.Name,
-		WebsiteURL:  a.cfg.Publication.WebsiteURL,
-		Accent:      a.cfg.Publication.AccentColor,
-		Lang:        a.cfg.Publication.Language,
-	}
+	page := web.PageFor(a.cfg.Publication)
 	// The roster service puts one-click unsubscribes on the suppression list and the consent log.
 	rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
 	if err != nil {

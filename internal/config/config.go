@@ -83,17 +83,8 @@ type Editor struct {
 	PasswordBcrypt string `yaml:"password_bcrypt"`
 }
 
-// Publication is the identity shown in every issue.
-type Publication struct {
-	Name          string `yaml:"name"`
-	Tagline       string `yaml:"tagline"`
-	WebsiteURL    string `yaml:"website_url"`
-	LogoURL       string `yaml:"logo_url"`
-	PostalAddress string `yaml:"postal_address"`
-	Language      string `yaml:"language"`
-	AccentColor   string `yaml:"accent_color"`
-	WhyText       string `yaml:"why_text"`
-}
+// Publication is the identity shown in every issue: the one type the program shares.
+type Publication = newsletter.Publication
 
 // Sender is how messages identify themselves.
 type Sender struct {

@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul", TimeZone: ist}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul"}, TimeZone: ist}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
