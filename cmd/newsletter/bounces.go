@@ -211,7 +211,13 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("bounces process: %s: %w", label, err)
 	}
-	fmt.Fprintf(p.out, "%s: %s\n", label, p.describe(rep, out))
+	week := ""
+	if out.IssueID > 0 {
+		if is, err := p.a.db.IssueByID(p.ctx, out.IssueID); err == nil {
+			week = is.Week.String()
+		}
+	}
+	fmt.Fprintf(p.out, "%s: %s\n", label, out.Describe(rep, week, p.rules))
 	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
 		return p.complaintAlarm(out.IssueID)
 	}
@@ -219,42 +225,27 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 }
 
 // complaintAlarm tells the editors, once per issue, when a complaint takes the issue's
-// complaints past complaintAlarm of its delivered messages.
+// complaints past editorial.ComplaintAlarm of its delivered messages.
 func (p *bounceRun) complaintAlarm(issueID int64) error {
-	counts, err := p.a.db.DeliveryCounts(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	if totals, err := p.a.db.IssueTotals(p.ctx, issueID); err == nil {
-		for st, n := range totals {
-			counts[st] += n
-		}
-	}
-	r, err := p.a.db.IssueBounces(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
-	over := func(complaints int) bool { return float64(complaints) > complaintAlarm*float64(delivered) }
-	// Only the complaint that crosses the line tells the editors: one mail per issue.
-	if delivered == 0 || !over(r.Complaints) || over(r.Complaints-1) {
-		return nil
-	}
 	is, err := p.a.db.IssueByID(p.ctx, issueID)
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Issue %s: %d complaint(s) of %d delivered messages (%.2f%%), over %.1f%%.",
-		is.Week, r.Complaints, delivered, 100*float64(r.Complaints)/float64(delivered), 100*complaintAlarm)
+	counts, err := p.a.issueCounts(p.ctx, issueID)
+	if err != nil {
+		return err
+	}
+	c, _, err := p.a.complaints(p.ctx, is, counts)
+	if err != nil || !c.Crossed() {
+		return err
+	}
+	msg := c.Summary()
 	if p.editors == nil {
 		fmt.Fprintf(p.out, "  %s (set editorial.editors_email to be told by mail)\n", msg)
 		return nil
 	}
-	body := msg + "\n\nGmail and Yahoo count spam complaints against the sender: keep them under 0.3%, aim under 0.1%.\n" +
-		"Complaining subscribers are suppressed already; look at what this issue did differently\n" +
-		"(subject, content, who was added to the list) before the next one goes out.\n\n" +
-		"  newsletter status --issue " + is.Week.String() + "\n"
-	if err := p.editors.Notify(p.ctx, "Complaints over 0.1%: issue "+is.Week.String(), body); err != nil {
+	subject, body := c.Notice()
+	if err := p.editors.Notify(p.ctx, subject, body); err != nil {
 		fmt.Fprintf(p.out, "  %s Could not tell the editors: %v\n", msg, err)
 		return nil
 	}
@@ -262,69 +253,41 @@ func (p *bounceRun) complaintAlarm(issueID int64) error {
 	return nil
 }
 
-func (p *bounceRun) describe(rep bounce.Report, out roster.BounceOutcome) string {
-	what := map[bounce.Kind]string{bounce.Hard: "hard bounce", bounce.Soft: "soft bounce", bounce.Complaint: "complaint",
-		bounce.Unsubscribe: "mailto unsubscribe"}[rep.Kind]
-	if rep.Kind == bounce.Irrelevant {
-		return "irrelevant: " + out.Skipped
+// issueCounts is an issue's ledger by status, the rows compact folded into totals included.
+func (a *app) issueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
+	counts, err := a.db.DeliveryCounts(ctx, issueID)
+	if err != nil {
+		return nil, err
 	}
-	if rep.Status != "" {
-		what += " " + rep.Status
-	}
-	if out.Subscriber.ID == 0 {
-		return what + ": " + out.Skipped
-	}
-	who := out.Subscriber.Email + " (by " + out.By
-	if out.IssueID > 0 {
-		if is, err := p.a.db.IssueByID(p.ctx, out.IssueID); err == nil {
-			who += ", issue " + is.Week.String()
+	if totals, err := a.db.IssueTotals(ctx, issueID); err == nil {
+		for st, n := range totals {
+			counts[st] += n
 		}
 	}
-	who += ")"
-	if !out.Recorded {
-		return fmt.Sprintf("%s for %s: %s; nothing changed", what, who, out.Skipped)
-	}
-	res := out.Result
-	var effect string
-	switch {
-	case res.Suppressed == store.SuppressComplained:
-		effect = "suppressed (complained), status " + string(res.Status)
-	case res.Suppressed == store.SuppressUnsubscribed:
-		effect = "unsubscribed"
-	case res.Suppressed != "":
-		effect = "suppressed (bounced), status " + string(res.Status)
-	case rep.Kind == bounce.Hard:
-		effect = fmt.Sprintf("%d of %d hard bounces (delivery.bounce_limit)", res.Hard, res.Limit)
-	default:
-		effect = fmt.Sprintf("%d of %d soft bounces within %s (bounces.soft_limit)", res.Soft, res.Limit, p.rules.SoftWindow)
-	}
-	return fmt.Sprintf("%s for %s: %s", what, who, effect)
+	return counts, nil
 }
 
-// complaintAlarm is the share of an issue's delivered messages whose complaints `status`
-// warns about: Gmail and Yahoo ask senders to stay under 0.3% and aim under 0.1%.
-const complaintAlarm = 0.001
+// complaints are an issue's complaints against what was delivered: what the relays
+// accepted, the bounces reported later included.
+func (a *app) complaints(ctx context.Context, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) (editorial.Complaints, store.IssueReports, error) {
+	r, err := a.db.IssueBounces(ctx, is.ID)
+	if err != nil {
+		return editorial.Complaints{}, r, err
+	}
+	return editorial.Complaints{Week: is.Week, Complaints: r.Complaints, Delivered: counts[newsletter.DeliverySent] + r.HardInLedger}, r, nil
+}
 
 // printIssueReports prints, for status, the bounces and complaints that came back after an
 // issue was sent; nothing when none did.
-func printIssueReports(ctx context.Context, w io.Writer, db *store.DB, issueID int64, counts map[newsletter.DeliveryStatus]int) error {
-	r, err := db.IssueBounces(ctx, issueID)
-	if err != nil {
+func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) error {
+	c, r, err := a.complaints(ctx, is, counts)
+	if err != nil || r == (store.IssueReports{}) {
 		return err
 	}
-	if r == (store.IssueReports{}) {
-		return nil
-	}
-	// Delivered: what the relays accepted, the bounces reported later included.
-	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
-	rate := 0.0
-	if delivered > 0 {
-		rate = float64(r.Complaints) / float64(delivered)
-	}
 	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
-		r.Hard, r.Soft, r.Complaints, 100*rate, delivered)
-	if r.Complaints > 0 && rate > complaintAlarm {
-		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*complaintAlarm)
+		r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
+	if c.Over() {
+		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 	}
 	return nil
 }

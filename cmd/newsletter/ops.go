@@ -87,14 +87,9 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		} else if reason != "" {
 			fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
 		}
-		counts, err := a.db.DeliveryCounts(ctx, is.ID)
+		counts, err := a.issueCounts(ctx, is.ID)
 		if err != nil {
 			return err
-		}
-		if totals, err := a.db.IssueTotals(ctx, is.ID); err == nil {
-			for st, n := range totals {
-				counts[st] += n
-			}
 		}
 		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
 		if is.Status != newsletter.IssueSent {
@@ -106,7 +101,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := printIssueReports(ctx, out, a.db, is.ID, counts); err != nil {
+		if err := a.printIssueReports(ctx, out, is, counts); err != nil {
 			return err
 		}
 	}
