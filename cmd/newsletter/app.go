@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -81,33 +80,9 @@ func noArgs(name string, pos []string) error {
 
 // loadConfig finds, reads, overrides from the environment and validates the configuration.
 func loadConfig(e env, path string) (config.Config, error) {
-	if path == "" {
-		path = e.getenv(config.EnvConfig)
-	}
-	if path == "" {
-		for _, candidate := range []string{"config.yaml", "config.example.yaml"} {
-			if _, err := os.Stat(candidate); err == nil {
-				path = candidate
-				break
-			}
-		}
-	}
-	cfg := config.Defaults()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			return cfg, &configError{err}
-		}
-	}
-	if err := cfg.ApplyEnv(e.getenv); err != nil {
-		return cfg, &configError{err}
-	}
-	err := checkSMTPURLs(e, cfg)
-	if err == nil {
-		err = cfg.Validate()
-	}
+	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
 	if err != nil {
-		return cfg, &configError{placed(path, err)}
+		return cfg, &configError{err}
 	}
 	return cfg, nil
 }
@@ -130,25 +105,6 @@ func checkSMTPURLs(e env, cfg config.Config) error {
 		}
 	}
 	return nil
-}
-
-// placed adds the file, and the key's line in it, to a configuration error found after
-// parsing.
-func placed(path string, err error) error {
-	ce, ok := err.(*config.Error)
-	if path == "" {
-		return err
-	}
-	if ok && !strings.HasPrefix(ce.Key, "NEWSLETTER_") {
-		if data, rerr := os.ReadFile(path); rerr == nil {
-			base, _, _ := strings.Cut(ce.Key, " ")
-			if line := config.LineOf(data, base); line > 0 {
-				ce.File, ce.Line = path, line
-				return ce
-			}
-		}
-	}
-	return fmt.Errorf("%s: %w", path, err)
 }
 
 // app is everything a command may need, built from the configuration.
