@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"newsletter/internal/bounce"
 	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/feed"
@@ -247,19 +248,13 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	}
 	if s.VERP {
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
-			return verpAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
+			return bounce.VERPAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
 		}
 	}
 	if adjust != nil {
 		adjust(&opts)
 	}
 	return delivery.New(ledger{a.db}, relays, opts), nil
-}
-
-// verpAddress puts tok after a "+" in the local part of the bounce address.
-func verpAddress(bounce, tok string) string {
-	local, domain, _ := strings.Cut(bounce, "@")
-	return local + "+" + tok + "@" + domain
 }
 
 // weekBuilder builds the weekly builder and resolves --week: what build, preview and run
