@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"newsletter/internal/bounce"
 	"newsletter/internal/editorial"
@@ -145,22 +144,13 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 
 // pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
 func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
-	t := time.NewTicker(a.cfg.Bounces.PollEvery)
-	defer t.Stop()
-	for {
+	mailbox.Watch(ctx, opt, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
 		p, err := a.bounceRun(ctx, r, out)
-		if err == nil {
-			_, err = mailbox.Poll(ctx, opt, func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) })
+		if err != nil {
+			return nil, err
 		}
-		if err != nil && ctx.Err() == nil {
-			a.logger.Error("bounce mailbox", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) }, nil
+	}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
 }
 
 // bounceRun processes messages and counts what it could not read.
