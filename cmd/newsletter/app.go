@@ -185,12 +185,11 @@ func (a *app) builder() (*weekly.Builder, error) {
 		return nil, err
 	}
 	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
-	sched := a.sched
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
 		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
-		NextSend:   func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		NextSend:   func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Grace:      a.cfg.Schedule.Grace,
 		Subject:    a.cfg.Issue.Subject,
 		Now:        a.now,

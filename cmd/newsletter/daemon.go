@@ -17,11 +17,11 @@ import (
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
 func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
-	jobs, sched, err := a.daemonJobs(m)
+	jobs, err := a.daemonJobs(m)
 	if err != nil {
 		return nil, err
 	}
-	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
+	return schedule.NewRunner(a.sched, jobs, a.db, a.db, schedule.Options{
 		Grace:  a.cfg.Schedule.Grace,
 		Week:   func(s schedule.Slot) string { return jobs.Week(s).String() },
 		Now:    a.now,
@@ -30,16 +30,15 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 }
 
 // daemonJobs builds what the schedule triggers, counting each delivery in m as it is made.
-func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, error) {
-	sched := a.sched
+func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	b, err := a.builder()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// No retry wait inside a slot: Resume picks deferred rows up as they come due.
 	sender, err := a.newSender(func(o *delivery.Options) { o.Wait = 0 })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Outcomes are counted for the whole send, not each relay: with several relays the label is "all".
 	relay := "outbox"
@@ -51,7 +50,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 	sender = sender.WithProgress(deliveryMetrics{m: m, relay: relay})
 	var notifier daemon.Notifier
 	if n, err := a.editorNotice(); err != nil {
-		return nil, nil, err
+		return nil, err
 	} else if n != nil {
 		notifier = n
 	}
@@ -60,7 +59,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 		Location:        a.cfg.Location(),
 		MinStories:      a.cfg.Schedule.MinStories,
 		RequireApproval: a.cfg.Editorial.RequireApproval,
-		NextSend:        func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		NextSend:        func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Notifier:        notifier,
 		Observe:         func(r delivery.Report) { m.ObserveSend(r.Took) },
 		Compactor:       ledger{a.db},
@@ -69,7 +68,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 		Now:             a.now,
 		Logger:          a.logger,
 	})
-	return jobs, sched, nil
+	return jobs, nil
 }
 
 // deliveryMetrics counts each delivery outcome as the send records it (delivery.Progress).
