@@ -184,7 +184,7 @@ func (a *app) builder() (*weekly.Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
+	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
@@ -317,19 +317,6 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	return err
 }
 
-// repairNote adds to a feed's title in the gather report how many characters XML forbids
-// were taken out of it: the report has no field of its own for it, and the title is used
-// nowhere else.
-type repairNote struct{ *feed.Fetcher }
-
-func (r repairNote) Fetch(ctx context.Context, source string, prev feed.Validators) (feed.Result, error) {
-	res, err := r.Fetcher.Fetch(ctx, source, prev)
-	if err == nil && res.Removed > 0 {
-		res.Title = fmt.Sprintf("%s; %d character(s) XML forbids removed", res.Title, res.Removed)
-	}
-	return res, err
-}
-
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.
 func printGather(w io.Writer, reports []weekly.FeedReport) error {
 	var failed []string
@@ -340,6 +327,8 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 			failed = append(failed, r.Source)
 		case r.NotModified:
 			fmt.Fprintf(w, "  %s: not modified since the last fetch\n", r.Source)
+		case r.Removed > 0:
+			fmt.Fprintf(w, "  %s (%s; %d character(s) XML forbids removed): %d items, %d new\n", r.Source, r.Title, r.Removed, r.Items, r.New)
 		default:
 			fmt.Fprintf(w, "  %s (%s): %d items, %d new\n", r.Source, r.Title, r.Items, r.New)
 		}
