@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
+	"newsletter/internal/bounce"
 	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/feed"
@@ -81,33 +81,9 @@ func noArgs(name string, pos []string) error {
 
 // loadConfig finds, reads, overrides from the environment and validates the configuration.
 func loadConfig(e env, path string) (config.Config, error) {
-	if path == "" {
-		path = e.getenv(config.EnvConfig)
-	}
-	if path == "" {
-		for _, candidate := range []string{"config.yaml", "config.example.yaml"} {
-			if _, err := os.Stat(candidate); err == nil {
-				path = candidate
-				break
-			}
-		}
-	}
-	cfg := config.Defaults()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			return cfg, &configError{err}
-		}
-	}
-	if err := cfg.ApplyEnv(e.getenv); err != nil {
-		return cfg, &configError{err}
-	}
-	err := checkSMTPURLs(e, cfg)
-	if err == nil {
-		err = cfg.Validate()
-	}
+	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
 	if err != nil {
-		return cfg, &configError{placed(path, err)}
+		return cfg, &configError{err}
 	}
 	return cfg, nil
 }
@@ -132,29 +108,12 @@ func checkSMTPURLs(e env, cfg config.Config) error {
 	return nil
 }
 
-// placed adds the file, and the key's line in it, to a configuration error found after
-// parsing.
-func placed(path string, err error) error {
-	ce, ok := err.(*config.Error)
-	if path == "" {
-		return err
-	}
-	if ok && !strings.HasPrefix(ce.Key, "NEWSLETTER_") {
-		if data, rerr := os.ReadFile(path); rerr == nil {
-			base, _, _ := strings.Cut(ce.Key, " ")
-			if line := config.LineOf(data, base); line > 0 {
-				ce.File, ce.Line = path, line
-				return ce
-			}
-		}
-	}
-	return fmt.Errorf("%s: %w", path, err)
-}
-
 // app is everything a command may need, built from the configuration.
 type app struct {
 	env
-	cfg    config.Config
+	cfg config.Config
+	// sched is the configured schedule, parsed once (Validate has checked the expressions).
+	sched  *schedule.Schedule
 	db     *store.DB
 	logger *slog.Logger
 }
@@ -164,11 +123,15 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+	if err != nil {
+		return nil, &configError{err}
+	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{env: e, cfg: cfg, db: db, logger: newLogger(e)}
+	a := &app{env: e, cfg: cfg, sched: sched, db: db, logger: newLogger(e)}
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -205,18 +168,10 @@ func (a *app) signer() (*token.Signer, error) {
 }
 
 func (a *app) renderer() (*render.Renderer, error) {
-	p := a.cfg.Publication
 	r, err := render.New(render.Publication{
-		Name:          p.Name,
-		Tagline:       p.Tagline,
-		WebsiteURL:    p.WebsiteURL,
-		LogoURL:       p.LogoURL,
-		PostalAddress: p.PostalAddress,
-		Language:      p.Language,
-		AccentColor:   p.AccentColor,
-		WhyText:       p.WhyText,
-		TimeZone:      a.cfg.Location(),
-		ArchiveURL:    strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
+		Publication: a.cfg.Publication,
+		TimeZone:    a.cfg.Location(),
+		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)
 	if err != nil {
 		return nil, &configError{fmt.Errorf("templates: %w", err)}
@@ -229,16 +184,12 @@ func (a *app) builder() (*weekly.Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := repairNote{&feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}}
-	sched, err := a.schedule()
-	if err != nil {
-		return nil, err
-	}
+	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
 	return weekly.New(ledger{a.db}, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
 		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
-		NextSend:   func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		NextSend:   func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Grace:      a.cfg.Schedule.Grace,
 		Subject:    a.cfg.Issue.Subject,
 		Now:        a.now,
@@ -296,19 +247,13 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	}
 	if s.VERP {
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
-			return verpAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
+			return bounce.VERPAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
 		}
 	}
 	if adjust != nil {
 		adjust(&opts)
 	}
 	return delivery.New(ledger{a.db}, relays, opts), nil
-}
-
-// verpAddress puts tok after a "+" in the local part of the bounce address.
-func verpAddress(bounce, tok string) string {
-	local, domain, _ := strings.Cut(bounce, "@")
-	return local + "+" + tok + "@" + domain
 }
 
 // weekBuilder builds the weekly builder and resolves --week: what build, preview and run
@@ -372,19 +317,6 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	return err
 }
 
-// repairNote adds to a feed's title in the gather report how many characters XML forbids
-// were taken out of it: the report has no field of its own for it, and the title is used
-// nowhere else.
-type repairNote struct{ *feed.Fetcher }
-
-func (r repairNote) Fetch(ctx context.Context, source string, prev feed.Validators) (feed.Result, error) {
-	res, err := r.Fetcher.Fetch(ctx, source, prev)
-	if err == nil && res.Removed > 0 {
-		res.Title = fmt.Sprintf("%s; %d character(s) XML forbids removed", res.Title, res.Removed)
-	}
-	return res, err
-}
-
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.
 func printGather(w io.Writer, reports []weekly.FeedReport) error {
 	var failed []string
@@ -395,6 +327,8 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 			failed = append(failed, r.Source)
 		case r.NotModified:
 			fmt.Fprintf(w, "  %s: not modified since the last fetch\n", r.Source)
+		case r.Removed > 0:
+			fmt.Fprintf(w, "  %s (%s; %d character(s) XML forbids removed): %d items, %d new\n", r.Source, r.Title, r.Removed, r.Items, r.New)
 		default:
 			fmt.Fprintf(w, "  %s (%s): %d items, %d new\n", r.Source, r.Title, r.Items, r.New)
 		}

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-	"time"
 
 	"newsletter/internal/bounce"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
@@ -96,14 +91,9 @@ func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (
 		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
 			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
 	}
-	if a.cfg.Editorial.EditorsEmail != "" {
-		tr, err := a.transport()
-		if err != nil {
-			return nil, err
-		}
-		p.editors = &editorMail{a: a, transport: tr}
-	}
-	return p, nil
+	var err error
+	p.editors, err = a.editorNotice()
+	return p, err
 }
 
 // mailboxOptions is bounces.mailbox as the IMAP reader takes it; ok is false when none is set.
@@ -154,22 +144,13 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 
 // pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
 func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
-	t := time.NewTicker(a.cfg.Bounces.PollEvery)
-	defer t.Stop()
-	for {
+	mailbox.Watch(ctx, opt, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
 		p, err := a.bounceRun(ctx, r, out)
-		if err == nil {
-			_, err = mailbox.Poll(ctx, opt, func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) })
+		if err != nil {
+			return nil, err
 		}
-		if err != nil && ctx.Err() == nil {
-			a.logger.Error("bounce mailbox", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) }, nil
+	}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
 }
 
 // bounceRun processes messages and counts what it could not read.
@@ -180,132 +161,27 @@ type bounceRun struct {
 	out              io.Writer
 	parse            bounce.Options
 	rules            roster.BounceRules
-	editors          *editorMail // nil when editorial.editors_email is not set
+	editors          *editorial.Notice // nil when editorial.editors_email is not set
 	seen, unreadable int
 }
 
 // path processes a Maildir, an mbox or a single message file.
 func (p *bounceRun) path(name string) error {
-	st, err := os.Stat(name)
-	if err != nil {
-		return fmt.Errorf("bounces process: %w", err)
-	}
-	if st.IsDir() {
-		return p.maildir(name)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("bounces process: %w", err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	if head, _ := br.Peek(5); string(head) == "From " {
-		return p.mbox(name, br)
-	}
-	return p.one(name, br)
-}
-
-// maildir processes the messages in new/ and cur/, in name order (delivery order for
-// the usual time-based names). Files are left where they are.
-func (p *bounceRun) maildir(dir string) error {
-	var files []string
-	for _, sub := range []string{"new", "cur"} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
-		if err != nil {
-			return fmt.Errorf("bounces process: %s is a directory but not a Maildir (no readable %s/): %w", dir, sub, err)
-		}
-		var names []string
-		for _, en := range entries {
-			if en.Type().IsRegular() && !strings.HasPrefix(en.Name(), ".") {
-				names = append(names, filepath.Join(dir, sub, en.Name()))
-			}
-		}
-		slices.Sort(names)
-		files = append(files, names...)
-	}
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
+	var handleErr error // already says "bounces process"
+	err := mailbox.ReadPath(p.ctx, name, p.parse.MaxBytes,
+		func(_ context.Context, label string, r io.Reader) error {
+			handleErr = p.one(label, r)
+			return handleErr
+		},
+		func(label string, err error) {
 			p.seen++
 			p.unreadable++
-			fmt.Fprintf(p.out, "%s: cannot read: %v\n", name, err)
-			continue
-		}
-		err = p.one(name, f)
-		f.Close()
-		if err != nil {
-			return err
-		}
+			fmt.Fprintf(p.out, "%s: cannot read: %v; nothing changed\n", label, err)
+		})
+	if err != nil && handleErr == nil {
+		return fmt.Errorf("bounces process: %w", err)
 	}
-	return nil
-}
-
-// mbox processes each message of an mbox file (From_ lines start messages, ">From "
-// lines are unescaped). A message over the size cap is skipped without being kept in
-// memory.
-func (p *bounceRun) mbox(name string, r *bufio.Reader) error {
-	max := p.parse.MaxBytes
-	n := 0
-	var buf []byte
-	tooLarge, started := false, false
-	flush := func() error {
-		if !started {
-			return nil
-		}
-		label := fmt.Sprintf("%s#%d", name, n)
-		if tooLarge {
-			p.seen++
-			p.unreadable++
-			fmt.Fprintf(p.out, "%s: cannot read: %v: over %d bytes; nothing changed\n", label, bounce.ErrTooLarge, max)
-			return nil
-		}
-		return p.one(label, bytes.NewReader(buf))
-	}
-	atLineStart, prevBlank := true, true
-	for {
-		line, err := r.ReadSlice('\n')
-		if len(line) > 0 {
-			switch {
-			case atLineStart && prevBlank && bytes.HasPrefix(line, []byte("From ")):
-				if err := flush(); err != nil {
-					return err
-				}
-				n++
-				started, tooLarge, buf = true, false, buf[:0]
-			case started && !tooLarge:
-				if atLineStart && isEscapedFrom(line) {
-					line = line[1:]
-				}
-				if int64(len(buf)+len(line)) > max {
-					tooLarge, buf = true, nil
-				} else {
-					buf = append(buf, line...)
-				}
-			}
-			full := line[len(line)-1] == '\n'
-			prevBlank = atLineStart && full && len(bytes.TrimRight(line, "\r\n")) == 0
-			atLineStart = full
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("bounces process: %s: %w", name, err)
-		}
-	}
-	return flush()
-}
-
-// isEscapedFrom reports a ">From ", ">>From "... line of mboxrd.
-func isEscapedFrom(line []byte) bool {
-	i := 0
-	for i < len(line) && line[i] == '>' {
-		i++
-	}
-	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+	return err
 }
 
 // one parses and applies one message and prints what it did.
@@ -325,7 +201,13 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("bounces process: %s: %w", label, err)
 	}
-	fmt.Fprintf(p.out, "%s: %s\n", label, p.describe(rep, out))
+	week := ""
+	if out.IssueID > 0 {
+		if is, err := p.a.db.IssueByID(p.ctx, out.IssueID); err == nil {
+			week = is.Week.String()
+		}
+	}
+	fmt.Fprintf(p.out, "%s: %s\n", label, out.Describe(rep, week, p.rules))
 	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
 		return p.complaintAlarm(out.IssueID)
 	}
@@ -333,42 +215,27 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 }
 
 // complaintAlarm tells the editors, once per issue, when a complaint takes the issue's
-// complaints past complaintAlarm of its delivered messages.
+// complaints past editorial.ComplaintAlarm of its delivered messages.
 func (p *bounceRun) complaintAlarm(issueID int64) error {
-	counts, err := p.a.db.DeliveryCounts(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	if totals, err := p.a.db.IssueTotals(p.ctx, issueID); err == nil {
-		for st, n := range totals {
-			counts[st] += n
-		}
-	}
-	r, err := p.a.db.IssueBounces(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
-	over := func(complaints int) bool { return float64(complaints) > complaintAlarm*float64(delivered) }
-	// Only the complaint that crosses the line tells the editors: one mail per issue.
-	if delivered == 0 || !over(r.Complaints) || over(r.Complaints-1) {
-		return nil
-	}
 	is, err := p.a.db.IssueByID(p.ctx, issueID)
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("Issue %s: %d complaint(s) of %d delivered messages (%.2f%%), over %.1f%%.",
-		is.Week, r.Complaints, delivered, 100*float64(r.Complaints)/float64(delivered), 100*complaintAlarm)
+	counts, err := p.a.issueCounts(p.ctx, issueID)
+	if err != nil {
+		return err
+	}
+	c, _, err := p.a.complaints(p.ctx, is, counts)
+	if err != nil || !c.Crossed() {
+		return err
+	}
+	msg := c.Summary()
 	if p.editors == nil {
 		fmt.Fprintf(p.out, "  %s (set editorial.editors_email to be told by mail)\n", msg)
 		return nil
 	}
-	body := msg + "\n\nGmail and Yahoo count spam complaints against the sender: keep them under 0.3%, aim under 0.1%.\n" +
-		"Complaining subscribers are suppressed already; look at what this issue did differently\n" +
-		"(subject, content, who was added to the list) before the next one goes out.\n\n" +
-		"  newsletter status --issue " + is.Week.String() + "\n"
-	if err := p.editors.Notify(p.ctx, "Complaints over 0.1%: issue "+is.Week.String(), body); err != nil {
+	subject, body := c.Notice()
+	if err := p.editors.Notify(p.ctx, subject, body); err != nil {
 		fmt.Fprintf(p.out, "  %s Could not tell the editors: %v\n", msg, err)
 		return nil
 	}
@@ -376,69 +243,41 @@ func (p *bounceRun) complaintAlarm(issueID int64) error {
 	return nil
 }
 
-func (p *bounceRun) describe(rep bounce.Report, out roster.BounceOutcome) string {
-	what := map[bounce.Kind]string{bounce.Hard: "hard bounce", bounce.Soft: "soft bounce", bounce.Complaint: "complaint",
-		bounce.Unsubscribe: "mailto unsubscribe"}[rep.Kind]
-	if rep.Kind == bounce.Irrelevant {
-		return "irrelevant: " + out.Skipped
+// issueCounts is an issue's ledger by status, the rows compact folded into totals included.
+func (a *app) issueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
+	counts, err := a.db.DeliveryCounts(ctx, issueID)
+	if err != nil {
+		return nil, err
 	}
-	if rep.Status != "" {
-		what += " " + rep.Status
-	}
-	if out.Subscriber.ID == 0 {
-		return what + ": " + out.Skipped
-	}
-	who := out.Subscriber.Email + " (by " + out.By
-	if out.IssueID > 0 {
-		if is, err := p.a.db.IssueByID(p.ctx, out.IssueID); err == nil {
-			who += ", issue " + is.Week.String()
+	if totals, err := a.db.IssueTotals(ctx, issueID); err == nil {
+		for st, n := range totals {
+			counts[st] += n
 		}
 	}
-	who += ")"
-	if !out.Recorded {
-		return fmt.Sprintf("%s for %s: %s; nothing changed", what, who, out.Skipped)
-	}
-	res := out.Result
-	var effect string
-	switch {
-	case res.Suppressed == store.SuppressComplained:
-		effect = "suppressed (complained), status " + string(res.Status)
-	case res.Suppressed == store.SuppressUnsubscribed:
-		effect = "unsubscribed"
-	case res.Suppressed != "":
-		effect = "suppressed (bounced), status " + string(res.Status)
-	case rep.Kind == bounce.Hard:
-		effect = fmt.Sprintf("%d of %d hard bounces (delivery.bounce_limit)", res.Hard, res.Limit)
-	default:
-		effect = fmt.Sprintf("%d of %d soft bounces within %s (bounces.soft_limit)", res.Soft, res.Limit, p.rules.SoftWindow)
-	}
-	return fmt.Sprintf("%s for %s: %s", what, who, effect)
+	return counts, nil
 }
 
-// complaintAlarm is the share of an issue's delivered messages whose complaints `status`
-// warns about: Gmail and Yahoo ask senders to stay under 0.3% and aim under 0.1%.
-const complaintAlarm = 0.001
+// complaints are an issue's complaints against what was delivered: what the relays
+// accepted, the bounces reported later included.
+func (a *app) complaints(ctx context.Context, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) (editorial.Complaints, store.IssueReports, error) {
+	r, err := a.db.IssueBounces(ctx, is.ID)
+	if err != nil {
+		return editorial.Complaints{}, r, err
+	}
+	return editorial.Complaints{Week: is.Week, Complaints: r.Complaints, Delivered: counts[newsletter.DeliverySent] + r.HardInLedger}, r, nil
+}
 
 // printIssueReports prints, for status, the bounces and complaints that came back after an
 // issue was sent; nothing when none did.
-func printIssueReports(ctx context.Context, w io.Writer, db *store.DB, issueID int64, counts map[newsletter.DeliveryStatus]int) error {
-	r, err := db.IssueBounces(ctx, issueID)
-	if err != nil {
+func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) error {
+	c, r, err := a.complaints(ctx, is, counts)
+	if err != nil || r == (store.IssueReports{}) {
 		return err
 	}
-	if r == (store.IssueReports{}) {
-		return nil
-	}
-	// Delivered: what the relays accepted, the bounces reported later included.
-	delivered := counts[newsletter.DeliverySent] + r.HardInLedger
-	rate := 0.0
-	if delivered > 0 {
-		rate = float64(r.Complaints) / float64(delivered)
-	}
 	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
-		r.Hard, r.Soft, r.Complaints, 100*rate, delivered)
-	if r.Complaints > 0 && rate > complaintAlarm {
-		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*complaintAlarm)
+		r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
+	if c.Over() {
+		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 	}
 	return nil
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"newsletter/internal/daemon"
 	"newsletter/internal/delivery"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
 	"newsletter/internal/newsletter"
@@ -17,11 +17,11 @@ import (
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
 func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
-	jobs, sched, err := a.daemonJobs(m)
+	jobs, err := a.daemonJobs(m)
 	if err != nil {
 		return nil, err
 	}
-	return schedule.NewRunner(sched, jobs, a.db, a.db, schedule.Options{
+	return schedule.NewRunner(a.sched, jobs, a.db, a.db, schedule.Options{
 		Grace:  a.cfg.Schedule.Grace,
 		Week:   func(s schedule.Slot) string { return jobs.Week(s).String() },
 		Now:    a.now,
@@ -30,19 +30,15 @@ func (a *app) scheduler(m *metrics.Metrics) (*schedule.Runner, error) {
 }
 
 // daemonJobs builds what the schedule triggers, counting each delivery in m as it is made.
-func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, error) {
-	sched, err := a.schedule()
-	if err != nil {
-		return nil, nil, err
-	}
+func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	b, err := a.builder()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// No retry wait inside a slot: Resume picks deferred rows up as they come due.
 	sender, err := a.newSender(func(o *delivery.Options) { o.Wait = 0 })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Outcomes are counted for the whole send, not each relay: with several relays the label is "all".
 	relay := "outbox"
@@ -53,19 +49,17 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 	}
 	sender = sender.WithProgress(deliveryMetrics{m: m, relay: relay})
 	var notifier daemon.Notifier
-	if a.cfg.Editorial.EditorsEmail != "" {
-		tr, err := a.transport()
-		if err != nil {
-			return nil, nil, err
-		}
-		notifier = &editorMail{a: a, transport: tr}
+	if n, err := a.editorNotice(); err != nil {
+		return nil, err
+	} else if n != nil {
+		notifier = n
 	}
 	jobs := daemon.New(b, sender, a.db, daemon.Options{
 		Feeds:           a.cfg.Feeds,
 		Location:        a.cfg.Location(),
 		MinStories:      a.cfg.Schedule.MinStories,
 		RequireApproval: a.cfg.Editorial.RequireApproval,
-		NextSend:        func(t time.Time) time.Time { return sched.Next(schedule.Send, t) },
+		NextSend:        func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Notifier:        notifier,
 		Observe:         func(r delivery.Report) { m.ObserveSend(r.Took) },
 		Compactor:       ledger{a.db},
@@ -74,7 +68,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, *schedule.Schedule, 
 		Now:             a.now,
 		Logger:          a.logger,
 	})
-	return jobs, sched, nil
+	return jobs, nil
 }
 
 // deliveryMetrics counts each delivery outcome as the send records it (delivery.Progress).
@@ -89,30 +83,18 @@ func (d deliveryMetrics) Outcome(st newsletter.DeliveryStatus) {
 	d.m.ObserveDelivery(string(st), d.relay)
 }
 
-// editorMail tells the editors' address that a send was held.
-type editorMail struct {
-	a         *app
-	transport mailer.Transport
-}
-
-func (n *editorMail) Notify(ctx context.Context, subject, body string) error {
-	conn, err := n.transport.Open(ctx)
-	if err != nil {
-		return err
+// editorNotice mails editorial.editors_email; nil when it is not set.
+func (a *app) editorNotice() (*editorial.Notice, error) {
+	if a.cfg.Editorial.EditorsEmail == "" {
+		return nil, nil
 	}
-	defer conn.Close()
-	cfg := n.a.cfg
-	now := n.a.now()
-	_, err = conn.Send(ctx, mailer.Message{
-		From:      mailer.Address{Name: cfg.Sender.FromName, Email: cfg.Sender.FromAddress},
-		To:        mailer.Address{Email: cfg.Editorial.EditorsEmail},
-		Subject:   subject,
-		Date:      now,
-		MessageID: fmt.Sprintf("notice.%d@%s", now.UnixNano(), cfg.MessageIDDomain()),
-		Headers:   []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
-		Text:      body,
-	})
-	return err
+	tr, err := a.transport()
+	if err != nil {
+		return nil, err
+	}
+	s := a.cfg.Sender
+	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
+		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
 }
 
 // metricsSource reads the database gauges for /metrics.

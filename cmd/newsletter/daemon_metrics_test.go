@@ -50,7 +50,7 @@ func TestDaemonCountsDeliveriesAsTheyGo(t *testing.T) {
 	m.Register(mux)
 	scrape := httptest.NewServer(mux)
 	defer scrape.Close()
-	jobs, _, err := a.daemonJobs(m)
+	jobs, err := a.daemonJobs(m)
 	if err != nil {
 		t.Fatal(err)
 	}

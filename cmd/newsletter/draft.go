@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"newsletter/internal/delivery"
 	"newsletter/internal/digest"
 	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
-	"newsletter/internal/store"
 	"newsletter/internal/web"
 	"newsletter/internal/weekly"
 	"newsletter/templates"
@@ -242,55 +239,8 @@ func (a *app) desk() (*editorial.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return editorial.New(ledger{a.db}, b, &deskMessages{db: a.db, sender: sender},
+	return editorial.New(ledger{a.db}, b, editorial.SenderMessages{Sender: sender},
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
-}
-
-// previewReader is who a preview is addressed to: nobody on the list, so that the headers
-// pane names no subscriber and its unsubscribe link, signed for no one, changes nothing
-// when an editor follows it.
-func previewReader() newsletter.Subscriber {
-	return newsletter.Subscriber{Email: "reader@example.com", Name: "Sample Reader"}
-}
-
-// deskMessages builds preview and test messages exactly as delivery does.
-type deskMessages struct {
-	db     *store.DB
-	sender *delivery.Sender
-}
-
-// sampleSubscriber is a real active subscriber when there is one, for a realistic preview.
-func (m *deskMessages) Sample(ctx context.Context, is newsletter.Issue, email render.Email) (editorial.Message, error) {
-	msg := m.sender.Message(is, email, previewReader())
-	var eml bytes.Buffer
-	if _, err := msg.WriteTo(&eml); err != nil {
-		return editorial.Message{}, err
-	}
-	headers, _, _ := strings.Cut(eml.String(), "\r\n\r\n")
-	unsub := ""
-	for _, h := range msg.Headers {
-		if h.Name == "List-Unsubscribe" {
-			unsub, _, _ = strings.Cut(strings.TrimPrefix(h.Value, "<"), ">")
-		}
-	}
-	return editorial.Message{Subject: msg.Subject, HTML: msg.HTML, Text: msg.Text, Headers: headers, UnsubscribeURL: unsub}, nil
-}
-
-// SendTest sends through the delivery engine's test path, so that each copy has a Message-ID
-// of its own: copies sharing one overwrite each other in the outbox and are dropped as
-// repeats by Gmail.
-func (m *deskMessages) SendTest(ctx context.Context, is newsletter.Issue, email render.Email, to []string) error {
-	results, err := m.sender.SendTest(ctx, is, email, to)
-	var failed []error
-	for _, r := range results {
-		if r.Err != nil {
-			failed = append(failed, fmt.Errorf("test send to %s: %w", r.Email, r.Err))
-		}
-	}
-	if err != nil {
-		failed = append(failed, err)
-	}
-	return errors.Join(failed...)
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
@@ -303,12 +253,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.Page{
-		Publication: a.cfg.Publication.Name,
-		WebsiteURL:  a.cfg.Publication.WebsiteURL,
-		Accent:      a.cfg.Publication.AccentColor,
-		Lang:        a.cfg.Publication.Language,
-	}
+	page := web.PageFor(a.cfg.Publication)
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt

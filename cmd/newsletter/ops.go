@@ -27,10 +27,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	sched, err := a.schedule()
-	if err != nil {
-		return err
-	}
+	sched := a.sched
 	now := a.now()
 	loc := a.cfg.Location()
 	out := e.stdout
@@ -90,14 +87,9 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		} else if reason != "" {
 			fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
 		}
-		counts, err := a.db.DeliveryCounts(ctx, is.ID)
+		counts, err := a.issueCounts(ctx, is.ID)
 		if err != nil {
 			return err
-		}
-		if totals, err := a.db.IssueTotals(ctx, is.ID); err == nil {
-			for st, n := range totals {
-				counts[st] += n
-			}
 		}
 		fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
 		if is.Status != newsletter.IssueSent {
@@ -109,7 +101,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := printIssueReports(ctx, out, a.db, is.ID, counts); err != nil {
+		if err := a.printIssueReports(ctx, out, is, counts); err != nil {
 			return err
 		}
 	}
@@ -198,13 +190,4 @@ func (a *app) issueByFlag(ctx context.Context, v string) (newsletter.Issue, erro
 		return is, fmt.Errorf("issue %s does not exist", v)
 	}
 	return is, err
-}
-
-// schedule parses the configured schedule (Validate has checked the expressions).
-func (a *app) schedule() (*schedule.Schedule, error) {
-	s, err := schedule.Parse(a.cfg.Schedule.Build, a.cfg.Schedule.Send, a.cfg.Location())
-	if err != nil {
-		return nil, &configError{err}
-	}
-	return s, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"newsletter/internal/editorial"
 )
 
 func cmdPreview(ctx context.Context, e env, args []string) error {
@@ -45,7 +47,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	msg := sender.Message(built.Issue, built.Email, previewReader())
+	msg := sender.Message(built.Issue, built.Email, editorial.PreviewReader())
 	switch *format {
 	case "html":
 		_, err = fmt.Fprint(e.stdout, msg.HTML)

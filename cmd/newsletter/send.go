@@ -153,17 +153,12 @@ func (a *app) relays() ([]delivery.Relay, error) {
 // deliveryOptions adds the configured pacing, retry and bounce policy to o.
 func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	d := a.cfg.Delivery
+	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
+		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
 	if len(a.cfg.SMTPURLs()) > 0 { // the outbox is a disk, not a relay: no pacing
 		o.Rate, _ = config.ParseRate(d.Rate)
 		o.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
-	o.InDoubt = d.InDoubt
-	o.MaxAttempts = d.MaxAttempts
-	o.Horizon = d.RetryHorizon
-	o.RetryBase = d.RetryBackoff
-	o.RetryMax = max(d.RetryBackoff, time.Hour)
-	o.Wait = d.RetryWait
-	o.BounceLimit = d.BounceLimit
 	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
 		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate, MaxComplaintRate: d.Canary.MaxComplaintRate}
 	return o
@@ -175,38 +170,26 @@ func (a *app) printPlan(ctx context.Context, out io.Writer, sender *delivery.Sen
 	if err != nil {
 		return 0, err
 	}
-	o := a.deliveryOptions(delivery.Options{})
+	p := sender.Plan(n)
 	fmt.Fprintf(out, "Plan for %s: %d recipient(s) still to send.\n", is.Week, n)
-	limit := 0.0 // messages per second; 0: no limit known
-	unlimited := false
-	for _, r := range sender.Relays() {
+	for _, r := range p.Relays {
 		rate := "no rate limit"
 		if r.Rate > 0 {
 			rate = fmt.Sprintf("%g/s", r.Rate)
-			limit += r.Rate
-		} else {
-			unlimited = true
 		}
 		fmt.Fprintf(out, "  relay %s: %d connection(s), %s, weight %d\n", r.Transport, r.Connections, rate, r.Weight)
 	}
-	if unlimited {
-		limit = 0
+	if p.Rate > 0 {
+		fmt.Fprintf(out, "  overall rate: %g/s (%.0f/h)\n", p.Rate, p.Rate*3600)
 	}
-	if o.Rate > 0 {
-		fmt.Fprintf(out, "  overall rate: %g/s (%.0f/h)\n", o.Rate, o.Rate*3600)
-		if limit == 0 || o.Rate < limit {
-			limit = o.Rate
-		}
-	}
-	if o.DomainRate > 0 {
-		fmt.Fprintf(out, "  per-domain cap: %g/s\n", o.DomainRate)
+	if p.DomainRate > 0 {
+		fmt.Fprintf(out, "  per-domain cap: %g/s\n", p.DomainRate)
 	}
 	if a.cfg.DKIM.KeyFile != "" {
 		fmt.Fprintf(out, "  DKIM: d=%s s=%s\n", a.cfg.DKIM.Domain, a.cfg.DKIM.Selector)
 	}
-	if limit > 0 && n > 0 {
-		eta := time.Duration(float64(n) / limit * float64(time.Second)).Round(time.Second)
-		fmt.Fprintf(out, "  estimated: %s, done about %s\n", eta, a.now().Add(eta).In(a.cfg.Location()).Format("Mon 15:04 MST"))
+	if p.Limit > 0 && n > 0 {
+		fmt.Fprintf(out, "  estimated: %s, done about %s\n", p.Duration, a.now().Add(p.Duration).In(a.cfg.Location()).Format("Mon 15:04 MST"))
 	} else if n > 0 {
 		fmt.Fprintf(out, "  estimated: as fast as the relays accept\n")
 	}
@@ -285,32 +268,25 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 const senderLeaseTTL = 15 * time.Second
 
 // holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
-// and `serve` never send at once. A holder that crashed frees it within senderLeaseTTL, so
-// this waits up to three times that before giving up with exit 3.
+// and `serve` never send at once; it waits up to three lease lifetimes for a holder that
+// crashed, then gives up with exit 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
-	holder := schedule.Holder()
-	deadline := time.Now().Add(3 * senderLeaseTTL)
-	for waited := false; ; waited = true {
-		held, release, err := schedule.Hold(ctx, a.db, holder, senderLeaseTTL, a.now, nil, a.logger)
-		if !errors.Is(err, schedule.ErrLeaseHeld) {
-			return held, release, err
+	other := func() string {
+		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {
+			return l.Holder
 		}
-		other := "another process"
-		if l, lerr := a.db.LeaseHolder(ctx, schedule.LeaseName); lerr == nil {
-			other = l.Holder
-		}
-		if time.Now().After(deadline) {
-			return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other)}
-		}
-		if !waited {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other, senderLeaseTTL)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return "another process"
 	}
+	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
+		TTL: senderLeaseTTL, Patience: 3 * senderLeaseTTL, Now: a.now, Logger: a.logger,
+		Waiting: func() {
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), senderLeaseTTL)
+		},
+	})
+	if errors.Is(err, schedule.ErrLeaseHeld) {
+		return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+	}
+	return held, release, err
 }
 
 // printSummary is the one-screen result of a send.

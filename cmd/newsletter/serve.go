@@ -48,12 +48,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	page := web.Page{
-		Publication: a.cfg.Publication.Name,
-		WebsiteURL:  a.cfg.Publication.WebsiteURL,
-		Accent:      a.cfg.Publication.AccentColor,
-		Lang:        a.cfg.Publication.Language,
-	}
+	page := web.PageFor(a.cfg.Publication)
 	// The roster service puts one-click unsubscribes on the suppression list and the consent log.
 	rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
 	if err != nil {
@@ -129,9 +124,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	go func() {
 		defer close(schedDone)
 		if runner != nil {
-			sched, _ := a.schedule()
 			a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
-				"next_build", sched.Next(schedule.Build, a.now()), "next_send", sched.Next(schedule.Send, a.now()))
+				"next_build", a.sched.Next(schedule.Build, a.now()), "next_send", a.sched.Next(schedule.Send, a.now()))
 			runner.Run(runCtx)
 		}
 	}()

@@ -23,17 +23,11 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		ReplyTo:         s.ReplyTo,
 		EnvelopeFrom:    s.BounceAddress,
 		MessageIDDomain: a.cfg.MessageIDDomain(),
-		Publication: roster.Publication{
-			Name:          a.cfg.Publication.Name,
-			WebsiteURL:    a.cfg.Publication.WebsiteURL,
-			PostalAddress: a.cfg.Publication.PostalAddress,
-			Accent:        a.cfg.Publication.AccentColor,
-			Lang:          a.cfg.Publication.Language,
-		},
-		Location:  a.cfg.Location(),
-		Templates: templates.Confirm,
-		Now:       a.now,
-		TTL:       a.cfg.Subscribe.ConfirmTTL,
+		Publication:     a.cfg.Publication,
+		Location:        a.cfg.Location(),
+		Templates:       templates.Confirm,
+		Now:             a.now,
+		TTL:             a.cfg.Subscribe.ConfirmTTL,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -417,39 +417,18 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	w := e.stdout
-	var tmp *os.File
+	filter := roster.Filter{Status: st, Search: *search}
+	var n int
 	if *output != "" {
-		if tmp, err = os.CreateTemp(dirOf(*output), ".export-*.csv"); err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		w = tmp
+		n, err = r.ExportFile(ctx, *output, filter)
+	} else {
+		n, err = r.Export(ctx, e.stdout, filter)
 	}
-	n, err := r.Export(ctx, w, roster.Filter{Status: st, Search: *search})
 	if err != nil {
 		return err
 	}
-	if tmp != nil {
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp.Name(), *output); err != nil {
-			return err
-		}
-	}
 	fmt.Fprintf(e.stderr, "Exported %d subscriber(s).\n", n)
 	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
 }
 
 func subscribersStats(ctx context.Context, e env, args []string) error {

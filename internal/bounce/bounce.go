@@ -18,6 +18,8 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
+
+	"newsletter/internal/newsletter"
 )
 
 // Kind is what a message reports.
@@ -708,7 +710,7 @@ func unsubscribeToken(v string) string {
 		}
 		switch strings.ToLower(u.Scheme) {
 		case "http", "https":
-			if _, tok, ok := strings.Cut(u.Path, "/unsubscribe/"); ok && tok != "" && !strings.Contains(tok, "/") {
+			if tok, ok := newsletter.UnsubscribeToken(u.Path); ok {
 				return tok
 			}
 		case "mailto":

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"newsletter/internal/newsletter"
+	"newsletter/internal/schedule"
 )
 
 // Config is every option of the program. Field tags are the YAML keys.
@@ -82,17 +84,8 @@ type Editor struct {
 	PasswordBcrypt string `yaml:"password_bcrypt"`
 }
 
-// Publication is the identity shown in every issue.
-type Publication struct {
-	Name          string `yaml:"name"`
-	Tagline       string `yaml:"tagline"`
-	WebsiteURL    string `yaml:"website_url"`
-	LogoURL       string `yaml:"logo_url"`
-	PostalAddress string `yaml:"postal_address"`
-	Language      string `yaml:"language"`
-	AccentColor   string `yaml:"accent_color"`
-	WhyText       string `yaml:"why_text"`
-}
+// Publication is the identity shown in every issue: the one type the program shares.
+type Publication = newsletter.Publication
 
 // Sender is how messages identify themselves.
 type Sender struct {
@@ -385,10 +378,38 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // Validate checks every value and returns the first problem as an *Error naming its key.
+// Each section has its own method, checked in the order of the file's sections.
 func (c *Config) Validate() error {
-	bad := func(key, format string, args ...any) error {
-		return &Error{Key: key, Reason: fmt.Sprintf(format, args...)}
+	for _, check := range []func() error{
+		c.validatePublication,
+		c.validateSender,
+		c.validateFeeds,
+		c.validateSchedule,
+		c.validateIssue,
+		c.validateSubscribe,
+		c.validateStorage,
+		c.validateDelivery,
+		c.validateBounces,
+		c.validateCanary,
+		c.validateDKIM,
+		c.validateHTTP,
+		c.validateSecrets,
+		c.validateEditorial,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// bad is a validation error for key.
+func bad(key, format string, args ...any) error {
+	return &Error{Key: key, Reason: fmt.Sprintf(format, args...)}
+}
+
+// validatePublication checks publication: name, links, postal address, colour.
+func (c *Config) validatePublication() error {
 	if strings.TrimSpace(c.Publication.Name) == "" {
 		return bad("publication.name", "must not be empty")
 	}
@@ -409,6 +430,11 @@ func (c *Config) Validate() error {
 	if c.Publication.AccentColor != "" && !colorPattern.MatchString(c.Publication.AccentColor) {
 		return bad("publication.accent_color", "%q is not a #rgb or #rrggbb colour", c.Publication.AccentColor)
 	}
+	return nil
+}
+
+// validateSender checks sender: addresses, VERP, Message-ID domain and List-Id.
+func (c *Config) validateSender() error {
 	if err := plainAddress(c.Sender.FromAddress); err != nil {
 		return bad("sender.from_address", "%v", err)
 	}
@@ -435,6 +461,11 @@ func (c *Config) Validate() error {
 	if c.Sender.ListID != "" && !isDomain(c.Sender.ListID) {
 		return bad("sender.list_id", "%q is not a dot-atom like weekly.example.org (RFC 2919)", c.Sender.ListID)
 	}
+	return nil
+}
+
+// validateFeeds checks feeds and feed: the sources and the fetcher's limits.
+func (c *Config) validateFeeds() error {
 	if len(c.Feeds) == 0 {
 		return bad("feeds", "at least one feed URL or file is needed")
 	}
@@ -456,13 +487,18 @@ func (c *Config) Validate() error {
 	if c.Feed.MaxBytes < 1024 {
 		return bad("feed.max_bytes", "must be at least 1024")
 	}
+	return nil
+}
+
+// validateSchedule checks schedule: time zone, cron expressions, grace and retention.
+func (c *Config) validateSchedule() error {
 	if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil || c.Schedule.TimeZone == "" {
 		return bad("schedule.timezone", "%q is not an IANA time zone like Europe/Istanbul", c.Schedule.TimeZone)
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Build); err != nil {
+	if err := schedule.CheckSpec(c.Schedule.Build); err != nil {
 		return bad("schedule.build", "%q is not a cron expression like \"0 12 * * FRI\": %v", c.Schedule.Build, err)
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Send); err != nil {
+	if err := schedule.CheckSpec(c.Schedule.Send); err != nil {
 		return bad("schedule.send", "%q is not a cron expression like \"0 8 * * MON\": %v", c.Schedule.Send, err)
 	}
 	if c.Schedule.Grace < 0 {
@@ -474,15 +510,25 @@ func (c *Config) Validate() error {
 	if c.Schedule.KeepLedgerWeeks < 0 {
 		return bad("schedule.keep_ledger_weeks", "must not be negative")
 	}
+	return nil
+}
+
+// validateIssue checks issue: size, window and subject.
+func (c *Config) validateIssue() error {
 	if c.Issue.MaxStories < 1 || c.Issue.MaxStories > 100 {
 		return bad("issue.max_stories", "must be between 1 and 100, got %d", c.Issue.MaxStories)
 	}
 	if c.Issue.LookbackDays < 1 || c.Issue.LookbackDays > 366 {
 		return bad("issue.lookback_days", "must be between 1 and 366, got %d", c.Issue.LookbackDays)
 	}
-	if hasControl(c.Issue.Subject) {
-		return bad("issue.subject", "must not contain control characters")
+	if err := newsletter.CheckSubject(c.Issue.Subject); err != nil {
+		return bad("issue.subject", "%v", err)
 	}
+	return nil
+}
+
+// validateSubscribe checks subscribe: confirmation lifetime, rate limits and import size.
+func (c *Config) validateSubscribe() error {
 	if c.Subscribe.ConfirmTTL < time.Hour || c.Subscribe.ConfirmTTL > 30*24*time.Hour {
 		return bad("subscribe.confirm_ttl", "must be between 1h and 720h, got %s", c.Subscribe.ConfirmTTL)
 	}
@@ -492,9 +538,11 @@ func (c *Config) Validate() error {
 	if c.Subscribe.MaxImportBytes < 1024 {
 		return bad("subscribe.max_import_bytes", "must be at least 1024")
 	}
-	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
-		return bad("delivery.workers", "must be between 1 and 256, got %d", c.Delivery.Workers)
-	}
+	return nil
+}
+
+// validateStorage checks database, outbox and smtp_url: where state and mail go.
+func (c *Config) validateStorage() error {
 	if strings.TrimSpace(c.Database) == "" {
 		return bad("database", "must name a file")
 	}
@@ -505,6 +553,14 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(s); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			return bad("smtp_url", "want smtp://user:pass@host:port?tls=none|starttls|tls (several comma-separated)")
 		}
+	}
+	return nil
+}
+
+// validateDelivery checks delivery: workers, pacing, retries and the bounce limit.
+func (c *Config) validateDelivery() error {
+	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
+		return bad("delivery.workers", "must be between 1 and 256, got %d", c.Delivery.Workers)
 	}
 	for _, r := range []struct{ key, value string }{{"delivery.rate", c.Delivery.Rate}, {"delivery.domain_rate", c.Delivery.DomainRate}} {
 		if _, err := ParseRate(r.value); err != nil {
@@ -523,6 +579,11 @@ func (c *Config) Validate() error {
 	if c.Delivery.BounceLimit < 1 {
 		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
 	}
+	return nil
+}
+
+// validateBounces checks bounces: soft-bounce counting, polling and the report size cap.
+func (c *Config) validateBounces() error {
 	if c.Bounces.SoftLimit < 1 {
 		return bad("bounces.soft_limit", "must be at least 1, got %d", c.Bounces.SoftLimit)
 	}
@@ -535,9 +596,11 @@ func (c *Config) Validate() error {
 	if c.Bounces.MaxMessageBytes < 1<<10 {
 		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
 	}
-	if err := c.Bounces.Webhooks.validate(); err != nil {
-		return err
-	}
+	return c.Bounces.Webhooks.validate()
+}
+
+// validateCanary checks delivery.canary: the seeds, the share of the list and the thresholds that hold a send.
+func (c *Config) validateCanary() error {
 	for i, seed := range c.Delivery.Canary.Seeds {
 		if err := plainAddress(seed); err != nil {
 			return bad(fmt.Sprintf("delivery.canary.seeds[%d]", i), "%v", err)
@@ -558,9 +621,19 @@ func (c *Config) Validate() error {
 			return bad(r.key, "must be a fraction between 0 and 1, got %g", r.v)
 		}
 	}
+	return nil
+}
+
+// validateDKIM checks dkim: a key needs a domain and a selector.
+func (c *Config) validateDKIM() error {
 	if c.DKIM.KeyFile != "" && (!isDomain(c.DKIM.Domain) || c.DKIM.Selector == "" || strings.ContainsAny(c.DKIM.Selector, " ;=")) {
 		return bad("dkim", "key_file needs a domain and a selector")
 	}
+	return nil
+}
+
+// validateHTTP checks http_addr and base_url, which must be a public https URL when mail goes over SMTP.
+func (c *Config) validateHTTP() error {
 	if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
 		return bad("http_addr", "%q is not host:port", c.HTTPAddr)
 	}
@@ -574,6 +647,11 @@ func (c *Config) Validate() error {
 				"(%s=true) for a test relay", err, EnvAllowInsecure)
 		}
 	}
+	return nil
+}
+
+// validateSecrets checks secret_file, NEWSLETTER_SECRET and admin_token.
+func (c *Config) validateSecrets() error {
 	if c.Secret == "" && strings.TrimSpace(c.SecretFile) == "" {
 		return bad("secret_file", "must name a file when NEWSLETTER_SECRET is not set")
 	}
@@ -583,6 +661,11 @@ func (c *Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")
 	}
+	return nil
+}
+
+// validateEditorial checks editorial: editor accounts, editors_email and the subject template.
+func (c *Config) validateEditorial() error {
 	names := map[string]bool{}
 	for i, ed := range c.Editorial.Editors {
 		key := fmt.Sprintf("editorial.editors[%d]", i)

@@ -87,19 +87,8 @@ type Options struct {
 	// its wait.
 	LateReports func(ctx context.Context, issueID int64) (hard, complaints int, err error)
 
-	Rate       float64 // messages per second across all relays and workers; 0 for no limit
-	DomainRate float64 // messages per second to one recipient domain; 0 for no limit
-	InDoubt    string  // InDoubtResend (default) or InDoubtSkip
-
-	MaxAttempts int           // attempts before a temporary failure is given up; default 8
-	Horizon     time.Duration // a row is given up this long after its first attempt; default 48h
-	RetryBase   time.Duration // first backoff, doubled each attempt; default 1m
-	RetryMax    time.Duration // backoff cap; default 1h
-	// Wait is how long Send keeps going for retries that come due, and for relays that are
-	// down, before it returns with rows still deferred. 0 returns after one pass.
-	Wait time.Duration
-	// BounceLimit hard bounces (over all issues) suppress a subscriber; default 1.
-	BounceLimit int
+	// Policy paces the send and decides retries (policy.go); zero fields take DefaultPolicy's.
+	Policy
 	// EnqueueChunk is how many subscribers one ledger transaction queues as the send goes;
 	// default 1000 (enqueueChunk).
 	EnqueueChunk int
@@ -153,15 +142,8 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opt.InDoubt == "" {
-		opt.InDoubt = InDoubtResend
-	}
-	setDefault(&opt.MaxAttempts, 8)
-	setDefault(&opt.BounceLimit, 1)
+	opt.Policy = opt.Policy.withDefaults()
 	setDefault(&opt.EnqueueChunk, enqueueChunk)
-	setDefault(&opt.Horizon, 48*time.Hour)
-	setDefault(&opt.RetryBase, time.Minute)
-	setDefault(&opt.RetryMax, time.Hour)
 	setDefault(&opt.RelayRest, 2*time.Second)
 	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
@@ -735,7 +717,7 @@ func prepareBody(email render.Email) *mailer.Body {
 func (s *Sender) message(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	id := s.opt.Identity
 	tok := s.opt.Token(sub)
-	unsubURL := id.BaseURL + "/unsubscribe/" + tok
+	unsubURL := newsletter.UnsubscribeURL(id.BaseURL, tok)
 	rc := render.Recipient{Email: sub.Email, UnsubscribeURL: unsubURL}
 	var html, text string
 	var textFill, htmlFill []string

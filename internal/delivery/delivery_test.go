@@ -85,10 +85,10 @@ func setup(t testing.TB, nSubs int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := render.New(render.Publication{
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{
 		Name: "The Technerdo Weekly", Tagline: "Analysis worth reading, delivered every Monday.",
 		WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Büyükdere Cd. 185, 34394 Şişli, Istanbul, Türkiye",
-	}, "")
+	}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,11 +35,8 @@ var Actions = []string{ActionSubject, ActionPreheader, ActionIntro, ActionPin, A
 func CheckEdit(e newsletter.Edit) error {
 	switch e.Action {
 	case ActionSubject, ActionPreheader:
-		if strings.ContainsAny(e.Value, "\r\n") {
-			return fmt.Errorf("%s: must be one line", e.Action)
-		}
-		if len([]rune(e.Value)) > 200 {
-			return fmt.Errorf("%s: at most 200 characters", e.Action)
+		if err := newsletter.CheckSubject(e.Value); err != nil {
+			return fmt.Errorf("%s: %w", e.Action, err)
 		}
 	case ActionIntro:
 		if len(e.Value) > 20000 {

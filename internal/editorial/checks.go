@@ -30,10 +30,7 @@ type CheckInput struct {
 }
 
 // Limits of the checks (see notes/email-standards.md §2).
-const (
-	gmailClipBytes = 102 * 1024 // Gmail clips HTML above about 102 KB, hiding the footer
-	subjectMax     = 60         // characters most inboxes show in full
-)
+const gmailClipBytes = 102 * 1024 // Gmail clips HTML above about 102 KB, hiding the footer
 
 // Run runs every check.
 func Run(in CheckInput) []Check {
@@ -256,8 +253,8 @@ func checkSections(doc *html.Node, is newsletter.Issue) Check {
 
 func checkSubject(s string) Check {
 	n := utf8.RuneCountInString(s)
-	return Check{Name: "Subject length", OK: n > 0 && n <= subjectMax,
-		Detail: fmt.Sprintf("%d characters (inboxes show about %d)", n, subjectMax)}
+	return Check{Name: "Subject length", OK: n > 0 && n <= newsletter.SubjectShown,
+		Detail: fmt.Sprintf("%d characters (inboxes show about %d)", n, newsletter.SubjectShown)}
 }
 
 // diffPrevious compares with last week's issue; it informs and never fails.

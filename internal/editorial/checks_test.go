@@ -66,7 +66,7 @@ func TestCheckAccessibility(t *testing.T) {
 
 // TestRenderedEmailIsAccessible: what render produces passes the check the editors see.
 func TestRenderedEmailIsAccessible(t *testing.T) {
-	r, err := render.New(render.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St", Language: "he"}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St", Language: "he"}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

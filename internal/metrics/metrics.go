@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"newsletter/internal/newsletter"
 )
 
 // Source reads the current counts from the database at scrape time.
@@ -95,7 +97,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // UnsubscribeRoute is the route pattern whose 200 answers count as unsubscribes.
-const UnsubscribeRoute = "POST /unsubscribe/{token}"
+const UnsubscribeRoute = "POST " + newsletter.UnsubscribePath + "{token}"
 
 // Instrument counts and times every request by the route pattern the mux matched (not the
 // raw path, which would leak tokens into labels and explode their number).

@@ -23,17 +23,12 @@ import (
 	"newsletter/templates"
 )
 
-// Publication is the publication's identity and style, all from configuration.
+// Publication is the publication's identity (newsletter.Publication; an empty AccentColor
+// takes DefaultAccentColor, an empty WhyText is derived from Name and WebsiteURL) with what
+// rendering adds: the time zone of printed dates and the archive link.
 type Publication struct {
-	Name          string         // "The Technerdo Weekly"
-	Tagline       string         // "Analysis worth reading, delivered every Monday."
-	WebsiteURL    string         // "https://technerdo.com"
-	LogoURL       string         // optional absolute URL; masthead shows the Name as text when empty
-	PostalAddress string         // required for CAN-SPAM; shown in both footers; may hold several lines
-	Language      string         // html lang, default "en"
-	AccentColor   string         // CSS hex colour (#rgb or #rrggbb), default DefaultAccentColor
-	WhyText       string         // "You get this because you subscribed to ... at technerdo.com." default derived from Name/WebsiteURL
-	TimeZone      *time.Location // for printed dates; nil = UTC
+	newsletter.Publication
+	TimeZone *time.Location // for printed dates; nil = UTC
 	// ArchiveURL is the public archive ("https://news.example.org/issues"); each issue links to
 	// ARCHIVE_URL/WEEK as "View in browser". Empty: no link.
 	ArchiveURL string

@@ -20,11 +20,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // technerdo is the publication of the golden sample: our first customer.
 func technerdo() Publication {
 	return Publication{
-		Name:          "The Technerdo Weekly",
-		Tagline:       "Analysis worth reading, delivered every Monday.",
-		WebsiteURL:    "https://technerdo.com",
-		PostalAddress: "Technerdo Media\nBüyükdere Cd. 185, Levent\n34394 Istanbul, Türkiye",
-		TimeZone:      time.FixedZone("TRT", 3*60*60),
+		Publication: newsletter.Publication{
+			Name:          "The Technerdo Weekly",
+			Tagline:       "Analysis worth reading, delivered every Monday.",
+			WebsiteURL:    "https://technerdo.com",
+			PostalAddress: "Technerdo Media\nBüyükdere Cd. 185, Levent\n34394 Istanbul, Türkiye",
+		},
+		TimeZone: time.FixedZone("TRT", 3*60*60),
 	}
 }
 

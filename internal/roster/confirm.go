@@ -16,15 +16,6 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// Publication is what the confirmation message says about the sender.
-type Publication struct {
-	Name          string
-	WebsiteURL    string
-	PostalAddress string
-	Accent        string
-	Lang          string
-}
-
 // MailConfirmations sends confirmation messages through a mailer.Transport, one
 // connection per message (sign-ups are rare and must not hold a connection open).
 type MailConfirmations struct {
@@ -33,7 +24,7 @@ type MailConfirmations struct {
 	replyTo         string
 	envelopeFrom    string
 	messageIDDomain string
-	pub             Publication
+	pub             newsletter.Publication
 	loc             *time.Location
 	now             func() time.Time
 	ttl             time.Duration
@@ -53,9 +44,9 @@ type MailOptions struct {
 	ReplyTo         string
 	EnvelopeFrom    string
 	MessageIDDomain string
-	Publication     Publication
-	Location        *time.Location // for the expiry time in the message
-	Templates       fs.FS          // holds confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl
+	Publication     newsletter.Publication // its name, website, postal address, accent and language
+	Location        *time.Location         // for the expiry time in the message
+	Templates       fs.FS                  // holds confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl
 	Now             func() time.Time
 	TTL             time.Duration
 }
@@ -76,8 +67,8 @@ func NewMailConfirmations(opt MailOptions) (*MailConfirmations, error) {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	if opt.Publication.Lang == "" {
-		opt.Publication.Lang = "en"
+	if opt.Publication.Language == "" {
+		opt.Publication.Language = "en"
 	}
 	return &MailConfirmations{
 		transport: opt.Transport, from: opt.From, replyTo: opt.ReplyTo, envelopeFrom: opt.EnvelopeFrom,
@@ -95,7 +86,7 @@ func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter
 	}
 	data := confirmData{
 		Publication: m.pub.Name, WebsiteURL: m.pub.WebsiteURL, PostalAddress: m.pub.PostalAddress,
-		Accent: m.pub.Accent, Lang: m.pub.Lang,
+		Accent: m.pub.AccentColor, Lang: m.pub.Language,
 		Name: sub.Name, Email: sub.Email, Link: link,
 		Expires: now.Add(ttl).In(m.loc).Format("Monday 2 January 2006, 15:04 MST"),
 	}

@@ -592,7 +592,7 @@ func TestMailConfirmations(t *testing.T) {
 		Transport:       outbox(dir),
 		From:            mailerAddress("The Weekly", "weekly@example.org"),
 		MessageIDDomain: "example.org",
-		Publication:     roster.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St", Accent: "#c8102e"},
+		Publication:     newsletter.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St", AccentColor: "#c8102e"},
 		Templates:       os.DirFS(filepath.Join("..", "..", "templates")),
 		Now:             func() time.Time { return t0 },
 	})

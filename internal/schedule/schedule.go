@@ -34,6 +34,13 @@ type Schedule struct {
 
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// CheckSpec reports whether expr is a cron expression Parse accepts, for the configuration's
+// validation: the one parser of the program.
+func CheckSpec(expr string) error {
+	_, err := parser.Parse(expr)
+	return err
+}
+
 // Parse reads standard five-field cron expressions (or descriptors such as @weekly),
 // evaluated on the wall clock of loc.
 func Parse(build, send string, loc *time.Location) (*Schedule, error) {

@@ -43,7 +43,7 @@ func TestPublicPagesAxe(t *testing.T) {
 	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
 	mc, err := roster.NewMailConfirmations(roster.MailOptions{
 		Transport: &mailer.Outbox{Dir: filepath.Join(t.TempDir(), "outbox")}, From: mailer.Address{Email: "weekly@technerdo.com"},
-		MessageIDDomain: "technerdo.com", Publication: roster.Publication{Name: page.Publication, WebsiteURL: page.WebsiteURL, PostalAddress: testPostal},
+		MessageIDDomain: "technerdo.com", Publication: newsletter.Publication{Name: page.Publication, WebsiteURL: page.WebsiteURL, PostalAddress: testPostal},
 		Templates: templates.Confirm, Now: clock,
 	})
 	if err != nil {

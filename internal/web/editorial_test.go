@@ -87,8 +87,8 @@ func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
 	if _, err := db.SaveStories(ctx, stories, *now); err != nil {
 		t.Fatal(err)
 	}
-	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com",
-		PostalAddress: testPostal, ArchiveURL: "https://news.example.org/issues"}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com",
+		PostalAddress: testPostal}, ArchiveURL: "https://news.example.org/issues"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

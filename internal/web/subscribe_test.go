@@ -68,7 +68,7 @@ func setupSignupImport(t *testing.T, perIP, perAddress int, maxImport int64) *si
 	outbox := filepath.Join(dir, "outbox")
 	mc, err := roster.NewMailConfirmations(roster.MailOptions{
 		Transport: &mailer.Outbox{Dir: outbox}, From: mailer.Address{Name: "The Weekly", Email: "weekly@example.org"},
-		MessageIDDomain: "example.org", Publication: roster.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St"},
+		MessageIDDomain: "example.org", Publication: newsletter.Publication{Name: "The Weekly", WebsiteURL: "https://example.org", PostalAddress: "1 Main St"},
 		Templates: tpl, Now: clk.Now,
 	})
 	if err != nil {

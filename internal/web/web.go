@@ -168,8 +168,8 @@ func Handler(groups ...Registrar) http.Handler {
 
 // Register adds the unsubscribe routes.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /unsubscribe/{token}", s.showUnsubscribe)
-	mux.HandleFunc("POST /unsubscribe/{token}", s.postUnsubscribe)
+	mux.HandleFunc("GET "+newsletter.UnsubscribePath+"{token}", s.showUnsubscribe)
+	mux.HandleFunc("POST "+newsletter.UnsubscribePath+"{token}", s.postUnsubscribe)
 }
 
 type pageData struct {

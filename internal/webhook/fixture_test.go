@@ -133,8 +133,8 @@ func (f *fixture) sendIssue(t *testing.T, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com",
-		PostalAddress: "Technerdo Media, Büyükdere Cd. 185, Istanbul"}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Technerdo Weekly",
+		WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Büyükdere Cd. 185, Istanbul"}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,7 @@ type FeedReport struct {
 	Items       int // stories in the feed
 	New         int // stories not seen before
 	NotModified bool
+	Removed     int // characters XML forbids, taken out so that the feed could be read
 	Err         error
 }
 
@@ -165,7 +166,7 @@ func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 		b.opt.Logger.Warn("feed failed", "feed", src, "err", err)
 		return rep
 	}
-	rep.Title, rep.Items, rep.NotModified = res.Title, len(res.Stories), res.NotModified
+	rep.Title, rep.Items, rep.NotModified, rep.Removed = res.Title, len(res.Stories), res.NotModified, res.Removed
 	for i := range res.Stories {
 		// An undated item, or one dated in the future, is dated when it arrives; the store
 		// keeps the date a story was first seen with, so a re-dated item keeps its place.

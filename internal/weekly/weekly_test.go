@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul", TimeZone: ist}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul"}, TimeZone: ist}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +172,33 @@ func TestStoriesGoOutOnceAndFrozenIssuesStay(t *testing.T) {
 	_, err = e.builder.Build(ctx, newsletter.Week{Year: 2026, Num: 20})
 	if err != nil {
 		t.Fatalf("rebuilding week 20's draft a week later: %v", err)
+	}
+}
+
+func TestGatherCountsRemovedCharacters(t *testing.T) {
+	e := newEnv(t)
+	body, err := os.ReadFile(filepath.Join("..", "..", "data", "sample-feed.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bell.xml")
+	bell := strings.Replace(string(body), "<title>Technerdo</title>", "<title>Technerdo&#7;</title>", 1)
+	if err := os.WriteFile(path, []byte(bell), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		source  string
+		removed int
+	}{
+		{"a clean feed", e.feedURL, 0},
+		{"a feed with a character XML forbids", path, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.builder.Gather(context.Background(), []string{tc.source})[0]
+			if r.Err != nil || r.Removed != tc.removed || r.Title != "Technerdo" {
+				t.Fatalf("report %+v, want %d removed and the title as it is", r, tc.removed)
+			}
+		})
 	}
 }

@@ -41,7 +41,7 @@ func newCycle(t *testing.T) *cycle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := render.New(render.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul", TimeZone: ist}, "")
+	r, err := render.New(render.Publication{Publication: newsletter.Publication{Name: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", PostalAddress: "Technerdo Media, Istanbul"}, TimeZone: ist}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

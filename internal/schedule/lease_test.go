@@ -1,0 +1,93 @@
+package schedule_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"newsletter/internal/schedule"
+)
+
+func TestHoldWaiting(t *testing.T) {
+	const ttl = 15 * time.Second
+	tests := []struct {
+		name string
+		// renew keeps the other holder's lease alive at every pause, as a live send does.
+		renew    bool
+		wantErr  error
+		wantWait int
+	}{
+		{name: "a crashed holder's lease runs out and is taken", renew: false, wantErr: nil, wantWait: 1},
+		{name: "a live holder keeps it: give up after the patience", renew: true, wantErr: schedule.ErrLeaseHeld, wantWait: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+			f.clock.Set(now)
+			ctx := context.Background()
+			if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", ttl, now); !ok || err != nil {
+				t.Fatal("could not take the lease", err)
+			}
+			waited, pauses := 0, 0
+			sleep := func(ctx context.Context, d time.Duration) error {
+				pauses++
+				f.clock.Set(f.clock.Now().Add(d))
+				if tc.renew {
+					if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", ttl, f.clock.Now()); !ok || err != nil {
+						t.Fatal("other holder could not renew", err)
+					}
+				}
+				return nil
+			}
+			held, release, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
+				TTL: ttl, Patience: 3 * ttl, Now: f.clock.Now, Sleep: sleep, Waiting: func() { waited++ },
+			})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if waited != tc.wantWait {
+				t.Errorf("Waiting called %d times, want %d", waited, tc.wantWait)
+			}
+			if err != nil {
+				if got := f.clock.Now().Sub(now); got < 3*ttl {
+					t.Errorf("gave up after %s on the clock, want at least %s", got, 3*ttl)
+				}
+				return
+			}
+			defer release()
+			if held.Err() != nil {
+				t.Fatal("held context is already done")
+			}
+			l, err := f.db.LeaseHolder(ctx, schedule.LeaseName)
+			if err != nil || l.Holder != "manual" {
+				t.Fatalf("lease holder %q (%v), want manual", l.Holder, err)
+			}
+			if pauses < int(ttl/time.Second) {
+				t.Errorf("took the lease after %d pauses, before the other's %s expired", pauses, ttl)
+			}
+		})
+	}
+}
+
+func TestHoldWaitingStopsOnAFrozenClock(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	f.clock.Set(now)
+	ctx := context.Background()
+	if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", time.Minute, now); !ok || err != nil {
+		t.Fatal("could not take the lease", err)
+	}
+	pauses := 0
+	_, _, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
+		TTL: time.Minute, Patience: 5 * time.Second, Now: f.clock.Now,
+		Sleep: func(context.Context, time.Duration) error { pauses++; return nil },
+	})
+	if !errors.Is(err, schedule.ErrLeaseHeld) {
+		t.Fatalf("err = %v, want ErrLeaseHeld", err)
+	}
+	if pauses != 5 {
+		t.Errorf("%d pauses, want 5 (Patience/Poll)", pauses)
+	}
+}
