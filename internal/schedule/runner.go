@@ -51,10 +51,15 @@ type Leases interface {
 // LeaseName is the lease that guards sending; `newsletter run` takes the same one.
 const LeaseName = "sender"
 
+// LeaseTTL is the sender lease's lifetime, for the daemon and the manual commands alike: a
+// crashed holder blocks the others this long, and the renewal every third of it leaves two
+// spare renewals for a holder whose write waits out the store's busy timeout.
+const LeaseTTL = 30 * time.Second
+
 // Options configure a Runner.
 type Options struct {
 	Grace    time.Duration // a send missed by more than this is marked missed, not sent
-	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3)
+	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3); zero means LeaseTTL
 	Poll     time.Duration // longest sleep between checks, so a taken-over lease catches up
 	Week     func(Slot) string
 	Now      func() time.Time
@@ -73,13 +78,13 @@ type Runner struct {
 	opt    Options
 }
 
-// NewRunner returns a Runner with defaults filled in: 12h grace, 30s lease, 1 min poll.
+// NewRunner returns a Runner with defaults filled in: 12h grace, LeaseTTL, 1 min poll.
 func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
 	if opt.Grace <= 0 {
 		opt.Grace = 12 * time.Hour
 	}
 	if opt.LeaseTTL <= 0 {
-		opt.LeaseTTL = 30 * time.Second
+		opt.LeaseTTL = LeaseTTL
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Minute
