@@ -58,7 +58,7 @@ const LeaseTTL = 30 * time.Second
 
 // Options configure a Runner.
 type Options struct {
-	Grace    time.Duration // a send missed by more than this is marked missed, not sent
+	Grace    time.Duration // a send missed by more than this is marked missed, not sent; zero means DefaultGrace
 	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3); zero means LeaseTTL
 	Poll     time.Duration // longest sleep between checks, so a taken-over lease catches up
 	Week     func(Slot) string
@@ -78,10 +78,10 @@ type Runner struct {
 	opt    Options
 }
 
-// NewRunner returns a Runner with defaults filled in: 12h grace, LeaseTTL, 1 min poll.
+// NewRunner returns a Runner with defaults filled in: DefaultGrace, LeaseTTL, 1 min poll.
 func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
 	if opt.Grace <= 0 {
-		opt.Grace = 12 * time.Hour
+		opt.Grace = DefaultGrace
 	}
 	if opt.LeaseTTL <= 0 {
 		opt.LeaseTTL = LeaseTTL
@@ -203,9 +203,9 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	}
 	log := r.opt.Logger.With("kind", slot.Kind, "slot", slot.At.Format(time.RFC3339), "week", week)
 	local := func(t time.Time) string { return t.In(r.sched.loc).Format("Mon 2006-01-02 15:04 MST") }
-	if late := now.Sub(slot.At); slot.Kind == Send && late > r.opt.Grace {
+	if slot.Kind == Send && Missed(slot.At, now, r.opt.Grace) {
 		detail := fmt.Sprintf("the process was not running at %s; %s late is past the %s grace period, so the issue was not sent",
-			local(slot.At), late.Round(time.Minute), r.opt.Grace)
+			local(slot.At), now.Sub(slot.At).Round(time.Minute), r.opt.Grace)
 		log.Warn("send missed", "detail", detail)
 		return r.runs.FinishRun(ctx, id, "missed", detail, now)
 	}

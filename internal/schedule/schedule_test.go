@@ -464,3 +464,36 @@ func TestRunnerMissedBuildForAWeekAlreadyPast(t *testing.T) {
 		})
 	}
 }
+
+// A zero grace period in the options is DefaultGrace, as for the weekly build.
+func TestRunnerZeroGraceIsTheDefault(t *testing.T) {
+	monday := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		late  time.Duration
+		sends int
+		want  string
+	}{
+		{"within the default", schedule.DefaultGrace - time.Hour, 1, "done"},
+		{"past the default", schedule.DefaultGrace + time.Hour, 0, "missed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			monday := monday.In(f.loc).Add(-3 * time.Hour) // 08:00 in Istanbul
+			f.clock.Set(monday.Add(tt.late))
+			j := &jobs{}
+			r := schedule.NewRunner(f.sched, j, f.db, f.db, schedule.Options{Holder: "a", Now: f.clock.Now,
+				Sleep: func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() }})
+			if _, err := r.Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, s := j.counts(); s != tt.sends {
+				t.Errorf("%d sends, want %d", s, tt.sends)
+			}
+			if run := f.runOf(t, "send", monday); run.Outcome != tt.want {
+				t.Errorf("run %+v, want %s", run, tt.want)
+			}
+		})
+	}
+}
