@@ -23,6 +23,11 @@ const (
 type Slot struct {
 	Kind Kind
 	At   time.Time
+	// Until is when a held send slot stops being retried (At plus the grace period); zero
+	// for a build slot.
+	Until time.Time
+	// Retry is true when the slot was held before and this is another try.
+	Retry bool
 }
 
 // DefaultGrace is how late a send slot may still go out when no grace period is given.
