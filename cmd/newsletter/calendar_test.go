@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime/quotedprintable"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -180,9 +181,13 @@ schedule:
 editorial:
   editors_email: editors@example.org
 `
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+	writeConfig := func(relay string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(strings.Replace(cfg, srv.Addr(), relay, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	writeConfig(srv.Addr())
 	db, err := store.Open(ctx, filepath.Join(dir, "nl.db")) // the checks' own connection, as another process would
 	if err != nil {
 		t.Fatal(err)
@@ -291,6 +296,17 @@ editorial:
 		}
 	}})
 	plan = append(plan, action{at(3, 0, 9, 30), func() {}})
+	// Week 8: the relay is down from Monday 07:00 to 09:00 (the daemon restarted onto a port
+	// nobody listens on, and back): the 08:00 send starts and sends nothing; the scheduler
+	// sends the issue once the relay answers.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadRelay := dead.Addr().String()
+	dead.Close()
+	plan = append(plan, action{at(8, 0, 7, 0), func() { writeConfig(deadRelay); d.stop(); d.start() }})
+	plan = append(plan, action{at(8, 0, 9, 0), func() { writeConfig(srv.Addr()); d.stop(); d.start() }})
 	// The list changes mid-week.
 	plan = append(plan, action{at(2, 2, 12, 0), func() { subscribe("dee@example.com") }})
 	plan = append(plan, action{at(6, 2, 12, 0), func() {
@@ -452,7 +468,7 @@ editorial:
 	for _, c := range []struct {
 		week newsletter.Week
 		at   time.Time
-	}{{wk(3), at(3, 0, 9, 30)}, {wk(4), at(4, 0, 10, 0)}} {
+	}{{wk(3), at(3, 0, 9, 30)}, {wk(4), at(4, 0, 10, 0)}, {wk(8), at(8, 0, 9, 0)}} {
 		is, err := db.IssueByWeek(ctx, c.week)
 		if err != nil || !is.SentAt.Equal(c.at) {
 			t.Errorf("%s sent at %v (%v), want %v", c.week, is.SentAt.In(loc), err, c.at)
@@ -465,6 +481,9 @@ editorial:
 	}
 	var w2 []string
 	for _, r := range runs {
+		if r.Kind == "send" && r.Week == wk(8).String() && (!strings.Contains(r.Detail, " 0 sent") || !strings.Contains(r.Detail, "no relay could be reached")) {
+			t.Errorf("week 8's send while the relay was down: %s: %s", r.Outcome, r.Detail)
+		}
 		if r.Kind == "send" && r.Week == wk(2).String() {
 			w2 = append(w2, r.Outcome+": "+r.Detail)
 		}

@@ -327,7 +327,10 @@ func summary(week newsletter.Week, r delivery.Report) string {
 	if r.InDoubt > 0 {
 		s += fmt.Sprintf(", %d in doubt after a crash", r.InDoubt)
 	}
-	if !r.Done {
+	switch {
+	case r.Unreachable != "":
+		s += "; no relay could be reached (" + r.Unreachable + "): the send goes on when one answers"
+	case !r.Done:
 		s += "; deferred deliveries are retried as they come due"
 	}
 	return s
