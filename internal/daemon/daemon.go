@@ -195,9 +195,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		return schedule.Outcome{Status: schedule.Interrupted, Detail: summary(week, rep)}, nil
 	}
 	if rep.Held != "" {
-		if !slot.Retry {
-			j.notify(ctx, "Held: issue "+week.String(), fmt.Sprintf("Issue %s is held: %s.\n\n%s.\nRelease it with `newsletter send --issue %s --release`.\n", week, rep.Held, summary(week, rep), week))
-		}
+		j.notify(ctx, "Held: issue "+week.String(), fmt.Sprintf("Issue %s is held: %s.\n\n%s.\nRelease it with `newsletter send --issue %s --release`.\n", week, rep.Held, summary(week, rep), week))
 		// The send has started and its canary went out: the slot's work is done, and the rest
 		// is the resume path's once the hold is released, not a slot to retry or call missed.
 		return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("%s; held: %s (release: newsletter send --issue %s --release)", summary(week, rep), rep.Held, week)}, nil

@@ -292,11 +292,17 @@ func TestCanaryHoldEndsTheSlot(t *testing.T) {
 	b := &builder{issue: newsletter.Issue{ID: 1, Week: w19, Status: newsletter.IssueApproved, Stories: stories(3)}}
 	n := &notifier{}
 	j := daemon.New(b, heldSender{}, issues{list: []newsletter.Issue{b.issue}}, daemon.Options{RequireApproval: true, Notifier: n})
-	out, err := j.Send(context.Background(), schedule.Slot{Kind: schedule.Send, At: monday})
-	if err != nil {
-		t.Fatal(err)
+	// The retry of a slot held for approval, once approved, is where the canary may hold it.
+	for _, retry := range []bool{false, true} {
+		out, err := j.Send(context.Background(), schedule.Slot{Kind: schedule.Send, At: monday, Retry: retry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != "done" || !strings.Contains(out.Detail, "held: canary") || !strings.Contains(out.Detail, "--release") {
+			t.Fatalf("retry %v: outcome %+v", retry, out)
+		}
 	}
-	if out.Status != "done" || !strings.Contains(out.Detail, "held: canary") || !strings.Contains(out.Detail, "--release") || len(n.subjects) != 1 {
-		t.Fatalf("outcome %+v, %d notices", out, len(n.subjects))
+	if len(n.subjects) != 2 {
+		t.Fatalf("%d notices, want one for each send the canary held", len(n.subjects))
 	}
 }
