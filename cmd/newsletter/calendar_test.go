@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -130,11 +133,13 @@ func (d *daemonSim) stop() {
 
 // TestCalendarTwelveWeeks lives through twelve weeks of the default schedule (build Friday
 // 12:00, send Monday 08:00, approval required) in Europe/Berlin, across the spring DST
-// change, with editors who approve most weeks, shape one, forget one, and an operator who
-// sends one week early, restarts the daemon and loses it twice (once within the grace
-// period, once past it). After every week: every story the feed offered is in exactly one
-// sent issue or in a sent issue's inclusion report with its reason, and every sent issue
-// reached each subscriber active at the time exactly once.
+// change, with editors who approve most weeks, shape one, forget one, approve one two hours
+// after its slot (in the first week of summer time, while a second daemon shares the
+// database), and an operator who sends one week early, holds the sender lease over one
+// slot, restarts the daemon and loses it twice (once within the grace period, once past it).
+// After every week: every story the feed offered is in exactly one sent issue or in a sent
+// issue's inclusion report with its reason, and every sent issue reached each subscriber
+// active at the time exactly once. The editors are told of each held send once, truthfully.
 func TestCalendarTwelveWeeks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("twelve simulated weeks")
@@ -173,10 +178,21 @@ issue:
   max_stories: 8
 schedule:
   timezone: Europe/Berlin
+editorial:
+  editors_email: editors@example.org
 `
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
+	writeConfig := func(relay string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(strings.Replace(cfg, srv.Addr(), relay, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeConfig(srv.Addr())
+	db, err := store.Open(ctx, filepath.Join(dir, "nl.db")) // the checks' own connection, as another process would
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	now := simStart
 	clock := func() time.Time { return now }
 	getenv := func(k string) string {
@@ -229,7 +245,7 @@ schedule:
 	}
 	for i := range weeks {
 		switch i {
-		case 1, 2, 5, 9: // shaped below, forgotten, sent early, missed and sent late
+		case 1, 2, 4, 5, 9: // shaped below, forgotten, approved late, sent early, missed and sent late
 		default:
 			plan = append(plan, action{at(i, -2, 10, 0), approve(i)}) // Saturday before its Monday
 		}
@@ -268,6 +284,29 @@ schedule:
 		}
 		cli("run", "--week", wk(9).String())
 	}})
+	// Week 4, the first after the clocks went forward: nobody approves it before its slot,
+	// so the Monday 08:00 send is held and the editors told; an editor approves it at 10:00,
+	// within the grace period, and the scheduler's next check sends it then.
+	plan = append(plan, action{at(4, 0, 10, 0), approve(4)})
+	// Week 3: another process holds the sender lease over the Monday slot, from 07:30 to
+	// 09:30; the scheduler sends once it is free.
+	plan = append(plan, action{at(3, 0, 7, 30), func() {
+		if ok, err := db.AcquireLease(ctx, schedule.LeaseName, "operator-run", 2*time.Hour, now); !ok || err != nil {
+			t.Fatalf("could not take the sender lease: %v %v", ok, err)
+		}
+	}})
+	plan = append(plan, action{at(3, 0, 9, 30), func() {}})
+	// Week 8: the relay is down from Monday 07:00 to 09:00 (the daemon restarted onto a port
+	// nobody listens on, and back): the 08:00 send starts and sends nothing; the scheduler
+	// sends the issue once the relay answers.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadRelay := dead.Addr().String()
+	dead.Close()
+	plan = append(plan, action{at(8, 0, 7, 0), func() { writeConfig(deadRelay); d.stop(); d.start() }})
+	plan = append(plan, action{at(8, 0, 9, 0), func() { writeConfig(srv.Addr()); d.stop(); d.start() }})
 	// The list changes mid-week.
 	plan = append(plan, action{at(2, 2, 12, 0), func() { subscribe("dee@example.com") }})
 	plan = append(plan, action{at(6, 2, 12, 0), func() {
@@ -285,6 +324,8 @@ schedule:
 		{at(9, -1, 20, 0), at(9, 1, 9, 0)}, // Sunday evening to Tuesday morning: the send slot is missed
 	}
 	restarts := []time.Time{at(6, 2, 12, 0)}
+	// A second daemon shares the database around week 4's held slot.
+	twin := span{at(4, 0, 7, 0), at(4, 1, 0, 0)}
 	down := func(t time.Time) bool {
 		return slices.ContainsFunc(outages, func(s span) bool { return !t.Before(s.from) && t.Before(s.to) })
 	}
@@ -304,16 +345,25 @@ schedule:
 		steps = append(steps, o.to)
 	}
 	steps = append(steps, restarts...)
+	steps = append(steps, twin.from, twin.to)
 	slices.SortFunc(steps, func(a, b time.Time) int { return a.Compare(b) })
 	steps = slices.Compact(steps)
 
 	d.start()
 	defer d.stop()
-	db, err := store.Open(ctx, filepath.Join(dir, "nl.db")) // the checks' own connection, as another process would
-	if err != nil {
-		t.Fatal(err)
+	d2 := &daemonSim{t: t}
+	d2.e = env{stdout: &d2.log, stderr: &d2.log, getenv: getenv, now: clock}
+	defer d2.stop()
+	// Each daemon ticks in its own goroutine, as two processes would.
+	tick := func(d *daemonSim) error {
+		if d.runner == nil {
+			return nil
+		}
+		if _, err := d.runner.Tick(ctx); err != nil {
+			return fmt.Errorf("%s: tick: %w\n%s", now.In(loc).Format(time.RFC1123), err, d.log.String())
+		}
+		return nil
 	}
-	defer db.Close()
 	wasDown := false
 	checked := map[newsletter.Week]bool{}
 	for _, step := range steps {
@@ -336,9 +386,18 @@ schedule:
 			plan[0].do()
 			plan = plan[1:]
 		}
-		if d.runner != nil {
-			if _, err := d.runner.Tick(ctx); err != nil {
-				t.Fatalf("%s: tick: %v\n%s", now.In(loc).Format(time.RFC1123), err, d.log.String())
+		switch {
+		case now.Equal(twin.from):
+			d2.start()
+		case now.Equal(twin.to):
+			d2.stop()
+		}
+		errs := make(chan error, 2)
+		go func() { errs <- tick(d) }()
+		go func() { errs <- tick(d2) }()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
 			}
 		}
 		// Tuesday 00:00: the week's send is over; check the whole history so far.
@@ -405,12 +464,54 @@ schedule:
 		t.Fatalf("week 1 lacks the manual pick: %v", titles(w1.Stories))
 	}
 
-	// Each sent issue reached every subscriber active when it went out, exactly once.
+	// Week 3 went out when the other process's lease ran out; week 4 at its approval.
+	for _, c := range []struct {
+		week newsletter.Week
+		at   time.Time
+	}{{wk(3), at(3, 0, 9, 30)}, {wk(4), at(4, 0, 10, 0)}, {wk(8), at(8, 0, 9, 0)}} {
+		is, err := db.IssueByWeek(ctx, c.week)
+		if err != nil || !is.SentAt.Equal(c.at) {
+			t.Errorf("%s sent at %v (%v), want %v", c.week, is.SentAt.In(loc), err, c.at)
+		}
+	}
+	// Week 2's held slot was tried until its grace period ended, then recorded missed.
+	runs, err := db.RecentRuns(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w2 []string
+	for _, r := range runs {
+		if r.Kind == "send" && r.Week == wk(8).String() && (!strings.Contains(r.Detail, " 0 sent") || !strings.Contains(r.Detail, "no relay could be reached")) {
+			t.Errorf("week 8's send while the relay was down: %s: %s", r.Outcome, r.Detail)
+		}
+		if r.Kind == "send" && r.Week == wk(2).String() {
+			w2 = append(w2, r.Outcome+": "+r.Detail)
+		}
+	}
+	if len(w2) != 1 || !strings.HasPrefix(w2[0], "missed: ") || !strings.Contains(w2[0], "still held when the 12h0m0s grace period ended at Mon 2026-03-16 20:00 CET") {
+		t.Errorf("week 2's send runs: %q", w2)
+	}
+
+	// Each sent issue reached every subscriber active when it went out, exactly once; the
+	// editors got one notice for each held send, and no more as the scheduler retried it.
 	copies := map[string]int{}
+	notices := map[string]string{}
 	for _, m := range srv.Messages() {
 		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if slices.Equal(m.To, []string{"editors@example.org"}) {
+			body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			subject := msg.Header.Get("Subject")
+			if _, twice := notices[subject]; twice {
+				t.Errorf("the editors were told twice: %s", subject)
+			}
+			notices[subject] = string(body)
+			continue
 		}
 		id := msg.Header.Get("Message-Id")
 		for _, to := range m.To {
@@ -431,8 +532,24 @@ schedule:
 			total += want
 		}
 	}
-	if len(srv.Messages()) != total {
-		t.Errorf("%d messages on the wire, want %d", len(srv.Messages()), total)
+	if len(srv.Messages()) != total+len(notices) {
+		t.Errorf("%d messages on the wire, want %d and %d notices", len(srv.Messages()), total, len(notices))
+	}
+	var subjects []string
+	for s := range notices {
+		subjects = append(subjects, s)
+	}
+	slices.Sort(subjects)
+	// Week 12 is the first after the plan: nobody approves it either.
+	if want := []string{"Held: issue " + wk(2).String() + " needs approval", "Held: issue " + wk(4).String() + " needs approval",
+		"Held: issue " + wk(12).String() + " needs approval"}; !slices.Equal(subjects, want) {
+		t.Fatalf("notices %q, want %q", subjects, want)
+	}
+	body := notices["Held: issue "+wk(4).String()+" needs approval"]
+	for _, want := range []string{"tries it again every minute until Mon 2026-03-30 20:00 CEST", "goes out at once"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("week 4's held notice lacks %q:\n%s", want, body)
+		}
 	}
 }
 

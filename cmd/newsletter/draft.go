@@ -79,8 +79,8 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		}
 		when := "goes out at its send time"
 		if !b.SendAt(week).After(a.now()) {
-			// The scheduler sends a week only at its slot: past it, someone has to send it.
-			when = "its send slot has passed, so send it with `newsletter send --issue " + week.String() + "`"
+			// Past its slot the scheduler retries a held send only while schedule.grace lasts.
+			when = "its send slot has passed: a running `newsletter serve` sends it within a minute while schedule.grace lasts; after that, send it with `newsletter send --issue " + week.String() + "`"
 		}
 		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen; %s.\n", is.Week, len(is.Stories), is.Subject, when)
 		return nil

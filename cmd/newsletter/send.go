@@ -265,7 +265,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 }
 
 // senderLeaseTTL is how long a crashed run blocks the next one; it is renewed every third of it.
-const senderLeaseTTL = 15 * time.Second
+const senderLeaseTTL = schedule.LeaseTTL
 
 // holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
 // and `serve` never send at once; it waits up to three lease lifetimes for a holder that

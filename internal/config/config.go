@@ -237,7 +237,7 @@ func Defaults() Config {
 		Feeds:    []string{"data/sample-feed.xml"},
 		Feed:     Feed{Timeout: 20 * time.Second, MaxBytes: 10 << 20},
 		Issue:    Issue{MaxStories: 12, LookbackDays: 7},
-		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: 12 * time.Hour, MinStories: 1, KeepLedgerWeeks: 8},
+		Schedule: Schedule{TimeZone: "Europe/Istanbul", Build: "0 12 * * FRI", Send: "0 8 * * MON", Grace: schedule.DefaultGrace, MinStories: 1, KeepLedgerWeeks: 8},
 		Delivery: Delivery{Workers: 4, Rate: "10/s", DomainRate: "0", InDoubt: "resend", MaxAttempts: 8,
 			RetryHorizon: 48 * time.Hour, RetryBackoff: time.Minute, RetryWait: 5 * time.Minute, BounceLimit: 1,
 			Canary: Canary{Seeds: []string{}, Wait: 10 * time.Minute, MaxBounceRate: 0.02, MaxDeferRate: 0.10, MaxComplaintRate: 0.001}},
@@ -501,8 +501,10 @@ func (c *Config) validateSchedule() error {
 	if err := schedule.CheckSpec(c.Schedule.Send); err != nil {
 		return bad("schedule.send", "%q is not a cron expression like \"0 8 * * MON\": %v", c.Schedule.Send, err)
 	}
-	if c.Schedule.Grace < 0 {
-		return bad("schedule.grace", "must not be negative")
+	// No zero: a slot is handled a moment after its time, so "no grace" would miss every
+	// send. No more than the week the runner looks back over for a slot it missed.
+	if c.Schedule.Grace < time.Minute || c.Schedule.Grace > 7*24*time.Hour {
+		return bad("schedule.grace", "must be between 1m and 168h (how late a missed or held send may still go out), got %s", c.Schedule.Grace)
 	}
 	if c.Schedule.MinStories < 0 {
 		return bad("schedule.min_stories", "must not be negative")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"newsletter/internal/schedule"
 )
 
 func TestExampleMatchesDefaults(t *testing.T) {
@@ -72,6 +74,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"bad build cron", func(c *Config) { c.Schedule.Build = "every friday" }, "schedule.build"},
 		{"bad send cron", func(c *Config) { c.Schedule.Send = "0 25 * * MON" }, "schedule.send"},
 		{"negative grace", func(c *Config) { c.Schedule.Grace = -time.Hour }, "schedule.grace"},
+		{"zero grace", func(c *Config) { c.Schedule.Grace = 0 }, "schedule.grace"},
+		{"grace under a minute", func(c *Config) { c.Schedule.Grace = 30 * time.Second }, "schedule.grace"},
+		{"grace over a week", func(c *Config) { c.Schedule.Grace = 169 * time.Hour }, "schedule.grace"},
 		{"cap zero", func(c *Config) { c.Issue.MaxStories = 0 }, "issue.max_stories"},
 		{"lookback", func(c *Config) { c.Issue.LookbackDays = 0 }, "issue.lookback_days"},
 		{"workers", func(c *Config) { c.Delivery.Workers = 0 }, "delivery.workers"},
@@ -241,5 +246,25 @@ func TestSMTPNeedsPublicHTTPSLinks(t *testing.T) {
 	}
 	if err := cfg.ApplyEnv(func(k string) string { return map[string]string{EnvAllowInsecure: "perhaps"}[k] }); err == nil {
 		t.Fatalf("%s=perhaps accepted", EnvAllowInsecure)
+	}
+}
+
+// An explicit "grace: 0" is refused with the key's path rather than read as "no grace" (which
+// would miss every send) or silently as the default; leaving the key out gives the default.
+func TestScheduleGraceZeroIsRefused(t *testing.T) {
+	cfg, err := Parse([]byte("schedule:\n  grace: 0s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "schedule.grace") || !strings.Contains(err.Error(), "between 1m and 168h") {
+		t.Fatalf("Validate() = %v, want schedule.grace refused", err)
+	}
+	cfg, err = Parse([]byte("schedule:\n  min_stories: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Schedule.Grace != schedule.DefaultGrace {
+		t.Fatalf("grace left out: %s, want %s", cfg.Schedule.Grace, schedule.DefaultGrace)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"newsletter/internal/delivery"
@@ -34,6 +35,7 @@ type Sender interface {
 type Issues interface {
 	ListIssues(ctx context.Context) ([]newsletter.Issue, error)
 	IssueByID(ctx context.Context, id int64) (newsletter.Issue, error)
+	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
 	// FreezeForSend moves a draft to sending, provided it is still approved when approval
 	// is needed; false when an editor reopened it after the check.
 	FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error)
@@ -129,10 +131,24 @@ func (j *Jobs) Build(ctx context.Context, slot schedule.Slot) (schedule.Outcome,
 }
 
 // Send refreshes the week's issue and sends it, unless the week is too thin or the draft
-// waits for an editor's approval.
+// waits for an editor's approval (held: the runner tries the slot again until slot.Until).
+// A retry neither gathers the feeds again nor tells the editors again, and while the draft
+// still waits it does not rebuild it either: it runs on every check of the scheduler.
 func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, error) {
 	week := j.Week(slot)
-	failed := j.gather(ctx)
+	if slot.Retry {
+		is, err := j.issues.IssueByWeek(ctx, week)
+		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
+			return schedule.Outcome{}, err
+		}
+		if ok, reason := editorial.Ready(is, j.opt.RequireApproval); err == nil && !ok && is.Status == newsletter.IssueDraft {
+			return schedule.Outcome{Status: schedule.Held, Detail: reason}, nil
+		}
+	}
+	var failed string
+	if !slot.Retry {
+		failed = j.gather(ctx)
+	}
 	built, err := j.builder.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {
 		return schedule.Outcome{Status: "skipped", Detail: fmt.Sprintf("no new stories for %s (%s)%s", week, built.Window.In(j.opt.Location), failed)}, nil
@@ -148,9 +164,11 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		if is.Status == newsletter.IssueSent {
 			return schedule.Outcome{Status: "done", Detail: reason}, nil
 		}
-		j.opt.Logger.Warn("send held", "issue", week.String(), "reason", reason)
-		j.notify(ctx, "Held: issue "+week.String()+" needs approval", fmt.Sprintf("The scheduled send of %s was held: %s.\n\nThe scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, reason, week, week))
-		return schedule.Outcome{Status: "held", Detail: reason}, nil
+		if !slot.Retry {
+			j.opt.Logger.Warn("send held", "issue", week.String(), "reason", reason)
+			j.notify(ctx, "Held: issue "+week.String()+" needs approval", heldNotice(week, reason, slot.Until, j.opt.Location))
+		}
+		return schedule.Outcome{Status: schedule.Held, Detail: reason}, nil
 	}
 	if is.Status == newsletter.IssueDraft || is.Status == newsletter.IssueApproved {
 		// The check above and the freeze are apart: an editor may reopen the issue between them.
@@ -159,7 +177,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 			return schedule.Outcome{}, err
 		}
 		if !ok {
-			return schedule.Outcome{Status: "held", Detail: "an editor reopened the issue just before its send"}, nil
+			return schedule.Outcome{Status: schedule.Held, Detail: "an editor reopened the issue just before its send"}, nil
 		}
 		// Send what was frozen: an approval between the build above and the freeze rebuilt it.
 		if is, err = j.issues.IssueByID(ctx, is.ID); err != nil {
@@ -178,9 +196,25 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 	}
 	if rep.Held != "" {
 		j.notify(ctx, "Held: issue "+week.String(), fmt.Sprintf("Issue %s is held: %s.\n\n%s.\nRelease it with `newsletter send --issue %s --release`.\n", week, rep.Held, summary(week, rep), week))
-		return schedule.Outcome{Status: "held", Detail: rep.Held}, nil
+		// The send has started and its canary went out: the slot's work is done, and the rest
+		// is the resume path's once the hold is released, not a slot to retry or call missed.
+		return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("%s; held: %s (release: newsletter send --issue %s --release)", summary(week, rep), rep.Held, week)}, nil
 	}
 	return schedule.Outcome{Status: "done", Detail: summary(week, rep) + failed}, nil
+}
+
+// heldNotice tells the editors that a send waits for their approval, and until when the
+// scheduler keeps trying it (until is zero when it does not).
+func heldNotice(week newsletter.Week, reason string, until time.Time, loc *time.Location) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The scheduled send of %s was held: %s.\n\n", week, reason)
+	if until.IsZero() {
+		fmt.Fprintf(&b, "The scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, week)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "The scheduler tries it again every minute until %s (schedule.grace). Approve it before then, on the preview page or with `newsletter draft approve --week %s`, and it goes out at once.\n\n", until.In(loc).Format("Mon 2006-01-02 15:04 MST"), week)
+	fmt.Fprintf(&b, "After that the slot is missed: send it by hand with `newsletter send --issue %s`, or leave it, and its stories go in the next issue.\n", week)
+	return b.String()
 }
 
 // Resume continues every issue still sending: after a crash, or when deferred deliveries
@@ -291,7 +325,10 @@ func summary(week newsletter.Week, r delivery.Report) string {
 	if r.InDoubt > 0 {
 		s += fmt.Sprintf(", %d in doubt after a crash", r.InDoubt)
 	}
-	if !r.Done {
+	switch {
+	case r.Unreachable != "":
+		s += "; no relay could be reached (" + r.Unreachable + "): the send goes on when one answers"
+	case !r.Done:
 		s += "; deferred deliveries are retried as they come due"
 	}
 	return s

@@ -19,12 +19,14 @@ import (
 // cmd/newsletter's TestTwoDaemonsSendOnce runs the same jobs on the real parts.
 
 type builder struct {
-	issue  newsletter.Issue
-	err    error
-	builds []newsletter.Week
+	issue   newsletter.Issue
+	err     error
+	builds  []newsletter.Week
+	gathers int
 }
 
 func (b *builder) Gather(context.Context, []string) []weekly.FeedReport {
+	b.gathers++
 	return []weekly.FeedReport{{Source: "a"}, {Source: "b", Err: context.DeadlineExceeded}}
 }
 
@@ -55,10 +57,20 @@ func (i issues) IssueByID(_ context.Context, id int64) (newsletter.Issue, error)
 	return newsletter.Issue{}, newsletter.ErrNotFound
 }
 
-type notifier struct{ subjects []string }
+func (i issues) IssueByWeek(_ context.Context, w newsletter.Week) (newsletter.Issue, error) {
+	for _, is := range i.list {
+		if is.Week == w {
+			return is, nil
+		}
+	}
+	return newsletter.Issue{}, newsletter.ErrNotFound
+}
 
-func (n *notifier) Notify(_ context.Context, subject, _ string) error {
+type notifier struct{ subjects, bodies []string }
+
+func (n *notifier) Notify(_ context.Context, subject, body string) error {
 	n.subjects = append(n.subjects, subject)
+	n.bodies = append(n.bodies, body)
 	return nil
 }
 
@@ -212,5 +224,85 @@ func TestSendStoppedMidwayIsInterrupted(t *testing.T) {
 	}
 	if out.Status != schedule.Interrupted || !strings.Contains(out.Detail, "2 sent") {
 		t.Fatalf("outcome %+v, want interrupted with what was sent", out)
+	}
+}
+
+// A held send is tried again by the runner: the first try tells the editors until when it is
+// retried; a retry while the draft still waits neither gathers, rebuilds nor tells them again;
+// the retry after the approval sends it.
+func TestHeldSendRetried(t *testing.T) {
+	ist, _ := time.LoadLocation("Europe/Istanbul")
+	draft := newsletter.Issue{ID: 1, Week: w19, Status: newsletter.IssueDraft, Stories: stories(3)}
+	b := &builder{issue: draft}
+	s := &sender{}
+	n := &notifier{}
+	list := &issues{list: []newsletter.Issue{draft}}
+	j := daemon.New(b, s, list, daemon.Options{Location: ist, MinStories: 1, RequireApproval: true, Notifier: n})
+	slot := schedule.Slot{Kind: schedule.Send, At: monday, Until: monday.Add(12 * time.Hour)}
+	steps := []struct {
+		name     string
+		retry    bool
+		approve  bool
+		want     string
+		builds   int
+		sent     int
+		notices  int
+		gathered int
+	}{
+		{"first try: held, editors told", false, false, schedule.Held, 1, 0, 1, 1},
+		{"retry, still a draft: held quietly", true, false, schedule.Held, 1, 0, 1, 1},
+		{"retry after the approval: sent", true, true, "done", 2, 1, 1, 1},
+	}
+	for _, st := range steps {
+		if st.approve {
+			list.list[0].Status = newsletter.IssueApproved
+			b.issue.Status = newsletter.IssueApproved
+		}
+		slot.Retry = st.retry
+		out, err := j.Send(context.Background(), slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != st.want || len(b.builds) != st.builds || len(s.sent) != st.sent || len(n.subjects) != st.notices || b.gathers != st.gathered {
+			t.Fatalf("%s: outcome %+v, %d builds, %d sent, %d notices, %d gathers; want %s, %d, %d, %d, %d",
+				st.name, out, len(b.builds), len(s.sent), len(n.subjects), b.gathers, st.want, st.builds, st.sent, st.notices, st.gathered)
+		}
+	}
+	body := n.bodies[0]
+	for _, want := range []string{"until Mon 2026-05-04 20:00 +03", "goes out at once", "newsletter send --issue 2026-W19"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("held notice lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "does not try this slot again") {
+		t.Errorf("held notice says the slot is not retried:\n%s", body)
+	}
+}
+
+// heldSender is a send whose canary held the issue.
+type heldSender struct{}
+
+func (heldSender) Send(context.Context, newsletter.Issue, render.Email) (delivery.Report, error) {
+	return delivery.Report{Sent: 1, Held: "canary: 1 of 1 bounced"}, nil
+}
+
+// A canary hold stops a send that has started: the slot is done (nothing for the runner to
+// retry or call missed), the editors are told, and the detail says how to release it.
+func TestCanaryHoldEndsTheSlot(t *testing.T) {
+	b := &builder{issue: newsletter.Issue{ID: 1, Week: w19, Status: newsletter.IssueApproved, Stories: stories(3)}}
+	n := &notifier{}
+	j := daemon.New(b, heldSender{}, issues{list: []newsletter.Issue{b.issue}}, daemon.Options{RequireApproval: true, Notifier: n})
+	// The retry of a slot held for approval, once approved, is where the canary may hold it.
+	for _, retry := range []bool{false, true} {
+		out, err := j.Send(context.Background(), schedule.Slot{Kind: schedule.Send, At: monday, Retry: retry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != "done" || !strings.Contains(out.Detail, "held: canary") || !strings.Contains(out.Detail, "--release") {
+			t.Fatalf("retry %v: outcome %+v", retry, out)
+		}
+	}
+	if len(n.subjects) != 2 {
+		t.Fatalf("%d notices, want one for each send the canary held", len(n.subjects))
 	}
 }

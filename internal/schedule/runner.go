@@ -8,14 +8,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
 // Outcome is what a job reports for its slot.
 type Outcome struct {
-	Status string // done, skipped (too few stories), held (waiting for approval), interrupted (stopped before it finished)
+	Status string // done, skipped (too few stories), held (see Held), interrupted (stopped before it finished)
 	Detail string
 }
+
+// Held is the outcome of a send slot that sent nothing because it cannot send yet (the issue
+// waits for an editor's approval): the runner tries the slot again on every check until its
+// grace period ends, and records it missed after that.
+const Held = "held"
 
 // Interrupted is the outcome of a slot whose process was stopped (SIGTERM, a lost lease) or
 // died before the job finished; an unfinished send is continued by the resume path.
@@ -40,6 +46,9 @@ type Runs interface {
 	StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error)
 	FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error
 	InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error)
+	// RetryRun takes a run recorded Held back for holder (running again) and returns its id
+	// and detail; false when the slot is not held. At most one caller gets it back.
+	RetryRun(ctx context.Context, kind string, scheduledAt time.Time, holder string, now time.Time) (int64, string, bool, error)
 }
 
 // Leases lets one process at a time handle slots.
@@ -51,11 +60,19 @@ type Leases interface {
 // LeaseName is the lease that guards sending; `newsletter run` takes the same one.
 const LeaseName = "sender"
 
+// LeaseTTL is the sender lease's lifetime, for the daemon and the manual commands alike: a
+// crashed holder blocks the others this long, and the renewal every third of it leaves two
+// spare renewals for a holder whose write waits out the store's busy timeout.
+const LeaseTTL = 30 * time.Second
+
 // Options configure a Runner.
 type Options struct {
-	Grace    time.Duration // a send missed by more than this is marked missed, not sent
-	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3)
-	Poll     time.Duration // longest sleep between checks, so a taken-over lease catches up
+	// Grace is how late a send slot may still go out: a slot missed while the process was
+	// down, or held (see Held) and retried on every check, is recorded missed after it.
+	// Zero means DefaultGrace.
+	Grace    time.Duration
+	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3); zero means LeaseTTL
+	Poll     time.Duration // longest sleep between checks: a held slot is retried this often
 	Week     func(Slot) string
 	Now      func() time.Time
 	// Sleep waits for d or until ctx is done; tests replace it to move a fake clock.
@@ -73,13 +90,13 @@ type Runner struct {
 	opt    Options
 }
 
-// NewRunner returns a Runner with defaults filled in: 12h grace, 30s lease, 1 min poll.
+// NewRunner returns a Runner with defaults filled in: DefaultGrace, LeaseTTL, 1 min poll.
 func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
 	if opt.Grace <= 0 {
-		opt.Grace = 12 * time.Hour
+		opt.Grace = DefaultGrace
 	}
 	if opt.LeaseTTL <= 0 {
-		opt.LeaseTTL = 30 * time.Second
+		opt.LeaseTTL = LeaseTTL
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Minute
@@ -192,15 +209,34 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	}
 	now := r.opt.Now()
 	week := r.opt.Week(slot)
+	if slot.Kind == Send {
+		slot.Until = slot.At.Add(r.opt.Grace)
+	}
 	id, fresh, err := r.runs.StartRun(ctx, string(slot.Kind), slot.At, week, r.opt.Holder, now)
-	if err != nil || !fresh {
+	if err != nil {
 		return err
+	}
+	var heldFor string // the detail of the held run taken back
+	if !fresh {
+		// A slot already handled runs again only when it was held: then it is tried on every
+		// check until its grace period ends. RetryRun hands it to one runner only.
+		if slot.Kind != Send {
+			return nil
+		}
+		if id, heldFor, slot.Retry, err = r.runs.RetryRun(ctx, string(slot.Kind), slot.At, r.opt.Holder, now); err != nil || !slot.Retry {
+			return err
+		}
 	}
 	log := r.opt.Logger.With("kind", slot.Kind, "slot", slot.At.Format(time.RFC3339), "week", week)
 	local := func(t time.Time) string { return t.In(r.sched.loc).Format("Mon 2006-01-02 15:04 MST") }
-	if late := now.Sub(slot.At); slot.Kind == Send && late > r.opt.Grace {
+	if slot.Kind == Send && Missed(slot.At, now, r.opt.Grace) {
 		detail := fmt.Sprintf("the process was not running at %s; %s late is past the %s grace period, so the issue was not sent",
-			local(slot.At), late.Round(time.Minute), r.opt.Grace)
+			local(slot.At), now.Sub(slot.At).Round(time.Minute), r.opt.Grace)
+		if slot.Retry {
+			reason, _, _ := strings.Cut(heldFor, retryNote)
+			detail = fmt.Sprintf("the slot of %s was still held when the %s grace period ended at %s, so the issue was not sent; it was held because %s",
+				local(slot.At), r.opt.Grace, local(slot.Until), reason)
+		}
 		log.Warn("send missed", "detail", detail)
 		return r.runs.FinishRun(ctx, id, "missed", detail, now)
 	}
@@ -217,7 +253,11 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	if slot.Kind == Send {
 		job = r.jobs.Send
 	}
-	log.Info("slot started")
+	if slot.Retry {
+		log.Debug("held slot tried again")
+	} else {
+		log.Info("slot started")
+	}
 	out, jobErr := job(jobCtx, slot)
 	finish := context.WithoutCancel(ctx)
 	if jobCtx.Err() != nil && (jobErr != nil || out.Status == Interrupted) {
@@ -242,9 +282,19 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 	if out.Status == "" {
 		out.Status = "done"
 	}
+	if out.Status == Held && slot.Kind == Send {
+		out.Detail += retryNote + local(slot.Until) + " (schedule.grace)"
+		if slot.Retry {
+			log.Debug("slot still held", "detail", out.Detail)
+			return r.runs.FinishRun(finish, id, out.Status, out.Detail, r.opt.Now())
+		}
+	}
 	log.Info("slot finished", "outcome", out.Status, "detail", out.Detail)
 	return r.runs.FinishRun(finish, id, out.Status, out.Detail, r.opt.Now())
 }
+
+// retryNote ends a held run's detail, before the time its retries stop.
+const retryNote = "; tried again on every check until "
 
 // ErrLeaseHeld means another process holds the sender lease.
 var ErrLeaseHeld = errors.New("another process is sending (it holds the sender lease)")

@@ -23,6 +23,24 @@ const (
 type Slot struct {
 	Kind Kind
 	At   time.Time
+	// Until is when a held send slot stops being retried (At plus the grace period); zero
+	// for a build slot.
+	Until time.Time
+	// Retry is true when the slot was held before and this is another try.
+	Retry bool
+}
+
+// DefaultGrace is how late a send slot may still go out when no grace period is given.
+const DefaultGrace = 12 * time.Hour
+
+// Missed reports whether a send slot at at is more than grace late at now, so the scheduler
+// no longer sends it; a grace of zero means DefaultGrace. The runner and the weekly build
+// both decide with it, so an issue the build counts as missed is one the runner will not send.
+func Missed(at, now time.Time, grace time.Duration) bool {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	return now.Sub(at) > grace
 }
 
 // Schedule holds the build and send expressions of one publication.

@@ -464,3 +464,167 @@ func TestRunnerMissedBuildForAWeekAlreadyPast(t *testing.T) {
 		})
 	}
 }
+
+// heldUntil is a send job that is held (nothing sent) until ready is set, then sends; sent
+// counts the sends that went out.
+type heldUntil struct {
+	mu    sync.Mutex
+	ready bool
+	tries int
+	sent  int
+}
+
+func (h *heldUntil) Build(context.Context, schedule.Slot) (schedule.Outcome, error) {
+	return schedule.Outcome{}, nil
+}
+
+func (h *heldUntil) Send(_ context.Context, s schedule.Slot) (schedule.Outcome, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tries++
+	if !h.ready {
+		return schedule.Outcome{Status: schedule.Held, Detail: "issue 2026-W19 waits for approval"}, nil
+	}
+	h.sent++
+	return schedule.Outcome{Status: "done", Detail: fmt.Sprintf("sent (retry %v)", s.Retry)}, nil
+}
+
+func (h *heldUntil) set(ready bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ready = ready
+}
+
+func (h *heldUntil) counts() (tries, sent int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.tries, h.sent
+}
+
+func (f *fixture) heldRunner(j schedule.Jobs, holder string) *schedule.Runner {
+	return schedule.NewRunner(f.sched, j, f.db, f.db, schedule.Options{
+		Grace:  12 * time.Hour,
+		Holder: holder,
+		Now:    f.clock.Now,
+		Sleep:  func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() },
+	})
+}
+
+func TestRunnerRetriesAHeldSend(t *testing.T) {
+	ctx := context.Background()
+	monday := func(f *fixture) time.Time { return time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc) }
+	tick := func(t *testing.T, r *schedule.Runner) {
+		t.Helper()
+		if _, err := r.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("an approval within the grace period goes out at the next check, once", func(t *testing.T) {
+		f := newFixture(t)
+		j := &heldUntil{}
+		r := f.heldRunner(j, "a")
+		f.clock.Set(monday(f))
+		tick(t, r)
+		run := f.runOf(t, "send", monday(f))
+		if run.Outcome != "held" || !strings.Contains(run.Detail, "waits for approval") || !strings.Contains(run.Detail, "until Mon 2026-05-04 20:00 +03") {
+			t.Fatalf("first try: %+v", run)
+		}
+		f.clock.Set(monday(f).Add(time.Minute))
+		tick(t, r)
+		if tries, sent := j.counts(); tries != 2 || sent != 0 {
+			t.Fatalf("a minute later: %d tries, %d sent; want 2 and 0", tries, sent)
+		}
+		j.set(true) // approved at 10:00
+		f.clock.Set(monday(f).Add(2 * time.Hour))
+		for range 3 {
+			tick(t, r)
+		}
+		if tries, sent := j.counts(); tries != 3 || sent != 1 {
+			t.Fatalf("after the approval: %d tries, %d sent; want 3 and 1", tries, sent)
+		}
+		if run := f.runOf(t, "send", monday(f)); run.Outcome != "done" || run.Detail != "sent (retry true)" || run.FinishedAt.IsZero() {
+			t.Fatalf("run after the approval: %+v", run)
+		}
+	})
+	t.Run("still held when the grace period ends: missed, with the reason", func(t *testing.T) {
+		f := newFixture(t)
+		j := &heldUntil{}
+		r := f.heldRunner(j, "a")
+		f.clock.Set(monday(f))
+		tick(t, r)
+		f.clock.Set(monday(f).Add(12 * time.Hour)) // the grace period's last moment: tried
+		tick(t, r)
+		f.clock.Set(monday(f).Add(12*time.Hour + time.Minute))
+		j.set(true) // approved too late: the runner no longer sends
+		tick(t, r)
+		tick(t, r)
+		if tries, sent := j.counts(); tries != 2 || sent != 0 {
+			t.Fatalf("%d tries, %d sent; want 2 and 0", tries, sent)
+		}
+		run := f.runOf(t, "send", monday(f))
+		for _, want := range []string{"still held when the 12h0m0s grace period ended at Mon 2026-05-04 20:00 +03", "held because issue 2026-W19 waits for approval"} {
+			if run.Outcome != "missed" || !strings.Contains(run.Detail, want) {
+				t.Fatalf("run %+v, want missed saying %q", run, want)
+			}
+		}
+		if strings.Contains(run.Detail, "tried again") {
+			t.Fatalf("a missed run still promises a retry: %q", run.Detail)
+		}
+	})
+	t.Run("two runners on one database send a retried slot once", func(t *testing.T) {
+		f := newFixture(t)
+		j := &heldUntil{}
+		f.clock.Set(monday(f).Add(time.Second))
+		tick(t, f.heldRunner(j, "a"))
+		j.set(true)
+		f.clock.Set(monday(f).Add(time.Hour))
+		var wg sync.WaitGroup
+		for i := range 4 {
+			r := f.heldRunner(j, string(rune('a'+i)))
+			wg.Go(func() {
+				for range 5 {
+					if _, err := r.Tick(ctx); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if _, sent := j.counts(); sent != 1 {
+			t.Fatalf("%d sends across 4 runners, want 1", sent)
+		}
+	})
+}
+
+// A zero grace period in the options is DefaultGrace, as for the weekly build.
+func TestRunnerZeroGraceIsTheDefault(t *testing.T) {
+	monday := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		late  time.Duration
+		sends int
+		want  string
+	}{
+		{"within the default", schedule.DefaultGrace - time.Hour, 1, "done"},
+		{"past the default", schedule.DefaultGrace + time.Hour, 0, "missed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			monday := monday.In(f.loc).Add(-3 * time.Hour) // 08:00 in Istanbul
+			f.clock.Set(monday.Add(tt.late))
+			j := &jobs{}
+			r := schedule.NewRunner(f.sched, j, f.db, f.db, schedule.Options{Holder: "a", Now: f.clock.Now,
+				Sleep: func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() }})
+			if _, err := r.Tick(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, s := j.counts(); s != tt.sends {
+				t.Errorf("%d sends, want %d", s, tt.sends)
+			}
+			if run := f.runOf(t, "send", monday); run.Outcome != tt.want {
+				t.Errorf("run %+v, want %s", run, tt.want)
+			}
+		})
+	}
+}

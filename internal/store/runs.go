@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -38,6 +39,25 @@ func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, 
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
 	return id, true, nil
+}
+
+// RetryRun takes a slot recorded as held back for holder, so that it can be tried again; it
+// returns the run's id and its held detail, or false when the slot is not held (never
+// recorded, or already taken again, done or missed). Only one caller gets a held slot back.
+func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, holder string, now time.Time) (int64, string, bool, error) {
+	var id int64
+	var detail string
+	err := db.db.QueryRowContext(ctx, `
+		UPDATE schedule_runs SET outcome = 'running', holder = ?, started_at = ?, finished_at = NULL
+		WHERE kind = ? AND scheduled_at = ? AND outcome = 'held'
+		RETURNING id, detail`, holder, unix(now), kind, unix(scheduledAt)).Scan(&id, &detail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", false, nil
+	}
+	if err != nil {
+		return 0, "", false, fmt.Errorf("store: retry %s run: %w", kind, err)
+	}
+	return id, detail, true, nil
 }
 
 // FinishRun records a slot's outcome.

@@ -75,3 +75,38 @@ func TestInterruptRunsLeftByAnotherHolder(t *testing.T) {
 		}
 	}
 }
+
+// A held slot is handed back to one caller at a time; any other outcome is not retried.
+func TestRetryRunTakesBackOnlyAHeldSlot(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	slot := time.Date(2026, 5, 4, 5, 0, 0, 0, time.UTC)
+	if _, _, ok, err := db.RetryRun(ctx, "send", slot, "a", slot); err != nil || ok {
+		t.Fatalf("a slot never recorded: ok=%v err=%v", ok, err)
+	}
+	id, _, err := db.StartRun(ctx, "send", slot, "2026-W19", "a", slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishRun(ctx, id, "held", "waits for approval", slot); err != nil {
+		t.Fatal(err)
+	}
+	later := slot.Add(time.Hour)
+	got, detail, ok, err := db.RetryRun(ctx, "send", slot, "b", later)
+	if err != nil || !ok || got != id || detail != "waits for approval" {
+		t.Fatalf("retry of the held slot: id=%d detail=%q ok=%v err=%v", got, detail, ok, err)
+	}
+	if _, _, ok, _ := db.RetryRun(ctx, "send", slot, "c", later); ok {
+		t.Fatal("a held slot was handed back twice")
+	}
+	runs, _ := db.RecentRuns(ctx, 1)
+	if r := runs[0]; r.Outcome != "running" || r.Holder != "b" || !r.StartedAt.Equal(later) || !r.FinishedAt.IsZero() {
+		t.Fatalf("retried run %+v", r)
+	}
+	if err := db.FinishRun(ctx, id, "done", "sent", later); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := db.RetryRun(ctx, "send", slot, "c", later); ok {
+		t.Fatal("a done slot was handed back")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"newsletter/internal/feed"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/schedule"
 )
 
 // Store is the part of the database the weekly job needs.
@@ -60,8 +61,9 @@ type Options struct {
 	// NextSend returns the first send slot strictly after t; nil sends each issue at the
 	// start of its week (Monday 00:00 in Location).
 	NextSend func(t time.Time) time.Time
-	// Grace is how late a send slot may still be honoured; a draft whose slot passed longer
-	// ago was missed: the scheduler will not send it and its stories go to the next issue.
+	// Grace is how late a send slot may still be honoured (zero means schedule.DefaultGrace,
+	// as for the runner); a draft whose slot passed longer ago was missed: the scheduler will
+	// not send it and its stories go to the next issue.
 	Grace   time.Duration
 	Subject string // fixed subject; empty uses SubjectTemplate
 	// SubjectTemplate derives the subject (text/template over SubjectData) unless an editor
@@ -323,9 +325,9 @@ func (b *Builder) SendAt(week newsletter.Week) time.Time {
 }
 
 // Missed reports whether week's send slot passed more than the grace period ago, so the
-// scheduler will not send it.
+// scheduler will not send it (nor retry it if it was held).
 func (b *Builder) Missed(week newsletter.Week, now time.Time) bool {
-	return now.Sub(b.SendAt(week)) > b.opt.Grace
+	return schedule.Missed(b.SendAt(week), now, b.opt.Grace)
 }
 
 // Window computes the span of week's issue at now. It closes at the issue's send slot, or

@@ -14,6 +14,7 @@ import (
 	"newsletter/internal/feed"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/schedule"
 	"newsletter/internal/store"
 	"newsletter/internal/weekly"
 )
@@ -198,6 +199,46 @@ func TestGatherCountsRemovedCharacters(t *testing.T) {
 			r := e.builder.Gather(context.Background(), []string{tc.source})[0]
 			if r.Err != nil || r.Removed != tc.removed || r.Title != "Technerdo" {
 				t.Fatalf("report %+v, want %d removed and the title as it is", r, tc.removed)
+			}
+		})
+	}
+}
+
+// The build and the runner mean the same by the grace period: zero is schedule.DefaultGrace
+// for both, so an issue the build counts as missed is one the runner no longer sends.
+func TestGraceAgreesWithTheRunner(t *testing.T) {
+	ist, err := time.LoadLocation("Europe/Istanbul")
+	if err != nil {
+		t.Skip("tzdata:", err)
+	}
+	sched, err := schedule.Parse("0 12 * * FRI", "0 8 * * MON", ist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w19 := newsletter.Week{Year: 2026, Num: 19}
+	slot := time.Date(2026, 5, 4, 8, 0, 0, 0, ist)
+	tests := []struct {
+		name   string
+		grace  time.Duration
+		late   time.Duration
+		missed bool
+	}{
+		{"zero grace, 11h late: within the default", 0, 11 * time.Hour, false},
+		{"zero grace, at the default's end", 0, schedule.DefaultGrace, false},
+		{"zero grace, past the default", 0, schedule.DefaultGrace + time.Minute, true},
+		{"2h grace, 1h late", 2 * time.Hour, time.Hour, false},
+		{"2h grace, 3h late", 2 * time.Hour, 3 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := weekly.New(nil, nil, nil, weekly.Options{Location: ist, Grace: tt.grace,
+				NextSend: func(t time.Time) time.Time { return sched.Next(schedule.Send, t) }})
+			now := slot.Add(tt.late)
+			if got := b.Missed(w19, now); got != tt.missed {
+				t.Errorf("weekly: missed = %v, want %v", got, tt.missed)
+			}
+			if got := schedule.Missed(slot, now, tt.grace); got != tt.missed {
+				t.Errorf("schedule: missed = %v, want %v", got, tt.missed)
 			}
 		})
 	}
