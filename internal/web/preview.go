@@ -238,7 +238,7 @@ func (p *Preview) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := p.opt.Desk.Approve(r.Context(), wk, Editor(r))
-	p.done(w, r, wk, "Approved: the issue is frozen and goes out at its send time.", err)
+	p.done(w, r, wk, "Approved: the issue is frozen and goes out at its send time; past it, within a minute while the grace period lasts.", err)
 }
 
 func (p *Preview) unapprove(w http.ResponseWriter, r *http.Request) {
