@@ -200,6 +200,15 @@ type Build struct {
 // Build builds (or rebuilds, while it is a draft) the issue named by week and saves it.
 // An issue that is already approved, sending or sent is returned as stored, byte for byte.
 func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error) {
+	return b.build(ctx, week, true)
+}
+
+// Compose is Build without saving: what a read-only view (an HTTP GET) may show.
+func (b *Builder) Compose(ctx context.Context, week newsletter.Week) (Build, error) {
+	return b.build(ctx, week, false)
+}
+
+func (b *Builder) build(ctx context.Context, week newsletter.Week, save bool) (Build, error) {
 	existing, err := b.store.IssueByWeek(ctx, week)
 	switch {
 	case err == nil && existing.Status != newsletter.IssueDraft:
@@ -275,6 +284,9 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		b.opt.Logger.Warn("issue warning", "issue", week.String(), "warning", w)
 	}
 	issue.Subject, issue.Preheader, issue.HTML, issue.Text = email.Subject, email.Preheader, email.HTML, email.Text
+	if !save {
+		return Build{Issue: issue, Email: email, Window: window, Decisions: decisions}, nil
+	}
 	saved, err := b.store.SaveIssue(ctx, issue)
 	if err != nil {
 		return Build{}, err
