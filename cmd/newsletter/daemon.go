@@ -97,31 +97,6 @@ func (a *app) editorNotice() (*editorial.Notice, error) {
 		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
 }
 
-// metricsSource reads the database gauges for /metrics.
-type metricsSource struct{ a *app }
-
-func (s metricsSource) SubscriberCounts(ctx context.Context) (map[string]int, error) {
-	c, err := s.a.db.CountSubscribers(ctx)
-	return stringKeys(c), err
-}
-
-func (s metricsSource) DeliveryCounts(ctx context.Context) (map[string]int, error) {
-	c, err := s.a.db.LedgerCounts(ctx)
-	return stringKeys(c), err
-}
-
-func (s metricsSource) BounceCounts(ctx context.Context) (map[string]int, error) {
-	return s.a.db.BounceCounts(ctx)
-}
-
-func stringKeys[K ~string](m map[K]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[string(k)] = v
-	}
-	return out
-}
-
 // CompactLedger adapts store.Compact to the daemon.
 func (l ledger) CompactLedger(ctx context.Context, olderThan time.Time) (int, error) {
 	res, err := l.Compact(ctx, olderThan)
