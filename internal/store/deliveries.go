@@ -417,9 +417,15 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 	return res, nil
 }
 
-// IssueTotals returns the folded totals of a compacted issue (empty when not compacted).
-func (db *DB) IssueTotals(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "issue totals", `SELECT status, count FROM issue_totals WHERE issue_id = ?`, issueID)
+// IssueCounts counts an issue's ledger by status, the rows compact folded into totals
+// included: what the issue's send did, whether or not it was compacted since.
+func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
+	return db.statusCounts(ctx, "issue counts", `
+		SELECT status, SUM(n) FROM (
+			SELECT status, COUNT(*) AS n FROM deliveries WHERE issue_id = ? GROUP BY status
+			UNION ALL
+			SELECT status, count AS n FROM issue_totals WHERE issue_id = ?
+		) GROUP BY status`, issueID, issueID)
 }
 
 // LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
