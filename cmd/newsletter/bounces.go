@@ -88,8 +88,7 @@ func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (
 	p := &bounceRun{ctx: ctx, a: a, r: r, out: out,
 		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
 			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
-		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
-			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
+		rules: a.bounceRules(),
 	}
 	var err error
 	p.editors, err = a.editorNotice()
@@ -221,7 +220,7 @@ func (p *bounceRun) complaintAlarm(issueID int64) error {
 	if err != nil {
 		return err
 	}
-	counts, err := p.a.issueCounts(p.ctx, issueID)
+	counts, err := p.a.db.IssueCounts(p.ctx, issueID)
 	if err != nil {
 		return err
 	}
@@ -241,20 +240,6 @@ func (p *bounceRun) complaintAlarm(issueID int64) error {
 	}
 	fmt.Fprintf(p.out, "  %s Told the editors (%s).\n", msg, p.a.cfg.Editorial.EditorsEmail)
 	return nil
-}
-
-// issueCounts is an issue's ledger by status, the rows compact folded into totals included.
-func (a *app) issueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	counts, err := a.db.DeliveryCounts(ctx, issueID)
-	if err != nil {
-		return nil, err
-	}
-	if totals, err := a.db.IssueTotals(ctx, issueID); err == nil {
-		for st, n := range totals {
-			counts[st] += n
-		}
-	}
-	return counts, nil
 }
 
 // complaints are an issue's complaints against what was delivered: what the relays

@@ -87,7 +87,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		} else if reason != "" {
 			fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
 		}
-		counts, err := a.issueCounts(ctx, is.ID)
+		counts, err := a.db.IssueCounts(ctx, is.ID)
 		if err != nil {
 			return err
 		}
