@@ -49,7 +49,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if nextSend.IsZero() {
 		week = newsletter.WeekOf(now.In(loc))
 	}
-	weeks := []newsletter.Week{prevWeek(week, loc), week}
+	weeks := []newsletter.Week{week.Prev(), week}
 	// An issue still being sent (say, a week sent late by hand) is shown too.
 	list, err := a.db.ListIssues(ctx)
 	if err != nil {
@@ -119,10 +119,6 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		tw.Flush()
 	}
 	return nil
-}
-
-func prevWeek(w newsletter.Week, loc *time.Location) newsletter.Week {
-	return newsletter.WeekOf(w.Start(loc).AddDate(0, 0, -7))
 }
 
 func cmdBackup(ctx context.Context, e env, args []string) error {
