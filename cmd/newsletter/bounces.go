@@ -12,7 +12,6 @@ import (
 	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
-	"newsletter/internal/store"
 )
 
 const bouncesUsage = `Usage: newsletter bounces SUBCOMMAND [flags]
@@ -213,50 +212,20 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 	return nil
 }
 
-// complaintAlarm tells the editors, once per issue, when a complaint takes the issue's
-// complaints past editorial.ComplaintAlarm of its delivered messages.
+// complaintAlarm tells the editors when a complaint takes its issue over the line.
 func (p *bounceRun) complaintAlarm(issueID int64) error {
-	is, err := p.a.db.IssueByID(p.ctx, issueID)
-	if err != nil {
-		return err
+	line, err := editorial.Alarm(p.ctx, p.a.db, issueID, p.editors)
+	if line != "" {
+		fmt.Fprintf(p.out, "  %s\n", line)
 	}
-	counts, err := p.a.db.IssueCounts(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	c, _, err := p.a.complaints(p.ctx, is, counts)
-	if err != nil || !c.Crossed() {
-		return err
-	}
-	msg := c.Summary()
-	if p.editors == nil {
-		fmt.Fprintf(p.out, "  %s (set editorial.editors_email to be told by mail)\n", msg)
-		return nil
-	}
-	subject, body := c.Notice()
-	if err := p.editors.Notify(p.ctx, subject, body); err != nil {
-		fmt.Fprintf(p.out, "  %s Could not tell the editors: %v\n", msg, err)
-		return nil
-	}
-	fmt.Fprintf(p.out, "  %s Told the editors (%s).\n", msg, p.a.cfg.Editorial.EditorsEmail)
-	return nil
-}
-
-// complaints are an issue's complaints against what was delivered: what the relays
-// accepted, the bounces reported later included.
-func (a *app) complaints(ctx context.Context, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) (editorial.Complaints, store.IssueReports, error) {
-	r, err := a.db.IssueBounces(ctx, is.ID)
-	if err != nil {
-		return editorial.Complaints{}, r, err
-	}
-	return editorial.Complaints{Week: is.Week, Complaints: r.Complaints, Delivered: counts[newsletter.DeliverySent] + r.HardInLedger}, r, nil
+	return err
 }
 
 // printIssueReports prints, for status, the bounces and complaints that came back after an
 // issue was sent; nothing when none did.
-func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) error {
-	c, r, err := a.complaints(ctx, is, counts)
-	if err != nil || r == (store.IssueReports{}) {
+func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue) error {
+	c, r, err := editorial.IssueComplaints(ctx, a.db, is)
+	if err != nil || r == (newsletter.IssueReports{}) {
 		return err
 	}
 	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",

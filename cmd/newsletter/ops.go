@@ -101,7 +101,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := a.printIssueReports(ctx, out, is, counts); err != nil {
+		if err := a.printIssueReports(ctx, out, is); err != nil {
 			return err
 		}
 	}
