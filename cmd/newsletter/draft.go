@@ -239,7 +239,7 @@ func (a *app) desk() (*editorial.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return editorial.New(ledger{a.db}, b, editorial.SenderMessages{Sender: sender},
+	return editorial.New(a.db, b, editorial.SenderMessages{Sender: sender},
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 

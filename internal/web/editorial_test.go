@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"newsletter/internal/editorial"
-	"newsletter/internal/feed"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
 	"newsletter/internal/store"
@@ -27,16 +26,6 @@ import (
 const testEditorHash = "$2a$04$6tm2fB8KmvJ4aSdLvCFtVOzJNwq.eQDJdUdu7cLOESgmHFHEjsPDK"
 
 const testAdminToken = "admin-token-0123456789"
-
-// deskStore adapts the store to weekly.Store (the feed methods are unused: nothing is gathered).
-type deskStore struct{ *store.DB }
-
-func (deskStore) FeedValidators(context.Context, string) (feed.Validators, error) {
-	return feed.Validators{}, newsletter.ErrNotFound
-}
-func (deskStore) SaveFeedResult(context.Context, string, feed.Validators, error, time.Time) error {
-	return nil
-}
 
 // testMessages personalises like delivery does, for a fixed sample subscriber, and records tests.
 type testMessages struct{ sent []string }
@@ -96,10 +85,10 @@ func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return *now }
-	b := weekly.New(deskStore{db}, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
+	b := weekly.New(db, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
 		SubjectTemplate: "{{.Publication}}: {{.TopStory}}", Publication: "The Technerdo Weekly"})
 	msgs := &testMessages{}
-	desk := editorial.New(deskStore{db}, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
+	desk := editorial.New(db, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
 	week := newsletter.Week{Year: 2026, Num: 19}
 	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
 	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, NextIssue: func(context.Context) (newsletter.Week, error) { return week, nil },

@@ -22,8 +22,9 @@ import (
 
 // Store is the part of the database the weekly job needs.
 type Store interface {
-	FeedValidators(ctx context.Context, source string) (feed.Validators, error)
-	SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error
+	// FeedState is what the last fetch of source left: ErrNotFound before the first.
+	FeedState(ctx context.Context, source string) (newsletter.FeedState, error)
+	SaveFeedState(ctx context.Context, st newsletter.FeedState) error
 	SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error)
 	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
 	// ListIssues returns every issue, newest week first, without stories.
@@ -151,16 +152,19 @@ func (b *Builder) Gather(ctx context.Context, sources []string) []FeedReport {
 
 func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 	rep := FeedReport{Source: src}
-	prev, err := b.store.FeedValidators(ctx, src)
+	st, err := b.store.FeedState(ctx, src)
 	if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 		rep.Err = err
 		return rep
 	}
+	prev := feed.Validators{ETag: st.ETag, LastModified: st.LastModified}
 	res, err := b.fetcher.Fetch(ctx, src, prev)
 	now := b.opt.Now()
 	if err != nil {
 		rep.Err = err
-		if serr := b.store.SaveFeedResult(ctx, src, prev, err, now); serr != nil {
+		// The validators are kept, so that the next fetch may still be conditional.
+		failed := newsletter.FeedState{URL: src, ETag: prev.ETag, LastModified: prev.LastModified, LastError: err.Error(), FetchedAt: now}
+		if serr := b.store.SaveFeedState(ctx, failed); serr != nil {
 			rep.Err = errors.Join(err, serr)
 		}
 		b.opt.Logger.Warn("feed failed", "feed", src, "err", err)
@@ -178,7 +182,7 @@ func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 		rep.Err = err
 		return rep
 	}
-	if err := b.store.SaveFeedResult(ctx, src, res.Validators, nil, now); err != nil {
+	if err := b.store.SaveFeedState(ctx, newsletter.FeedState{URL: src, ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, FetchedAt: now}); err != nil {
 		rep.Err = err
 	}
 	b.opt.Logger.Info("feed gathered", "feed", src, "items", rep.Items, "new", rep.New, "not_modified", rep.NotModified)
