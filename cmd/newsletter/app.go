@@ -338,6 +338,3 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 	}
 	return nil
 }
-
-// ledger adapts the store's Compact to the daemon's Compactor.
-type ledger struct{ *store.DB }

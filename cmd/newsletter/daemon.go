@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -62,7 +61,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		NextSend:        func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Notifier:        notifier,
 		Observe:         func(r delivery.Report) { m.ObserveSend(r.Took) },
-		Compactor:       ledger{a.db},
+		Compactor:       a.db,
 		RefreshEvery:    time.Hour,
 		KeepLedger:      time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
 		Now:             a.now,
@@ -95,12 +94,6 @@ func (a *app) editorNotice() (*editorial.Notice, error) {
 	s := a.cfg.Sender
 	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
 		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
-}
-
-// CompactLedger adapts store.Compact to the daemon.
-func (l ledger) CompactLedger(ctx context.Context, olderThan time.Time) (int, error) {
-	res, err := l.Compact(ctx, olderThan)
-	return res.Issues, err
 }
 
 // metricsRoute is GET /metrics behind the admin token, or open with metrics.public: its

@@ -7,3 +7,9 @@ type IssueReports struct {
 	// relay accepted, which the ledger now counts as bounced.
 	HardInLedger int
 }
+
+// CompactResult says what folding old per-recipient delivery rows into per-issue totals did.
+type CompactResult struct {
+	Issues int // issues whose ledger was folded into totals
+	Rows   int // per-recipient rows removed
+}

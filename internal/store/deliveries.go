@@ -361,10 +361,7 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 }
 
 // CompactResult says what Compact folded.
-type CompactResult struct {
-	Issues int // issues whose ledger was folded into totals
-	Rows   int // per-recipient rows removed
-}
+type CompactResult = newsletter.CompactResult
 
 // Compact folds the per-recipient ledger of sent issues whose send finished before
 // olderThan into per-issue totals, one issue per transaction, so a long list stays small
