@@ -185,7 +185,7 @@ func (a *app) builder() (*weekly.Builder, error) {
 		return nil, err
 	}
 	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
-	return weekly.New(ledger{a.db}, f, r, weekly.Options{
+	return weekly.New(a.db, f, r, weekly.Options{
 		Location:   a.cfg.Location(),
 		MaxStories: a.cfg.Issue.MaxStories,
 		Lookback:   time.Duration(a.cfg.Issue.LookbackDays) * 24 * time.Hour,
@@ -253,7 +253,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	if adjust != nil {
 		adjust(&opts)
 	}
-	return delivery.New(ledger{a.db}, relays, opts), nil
+	return delivery.New(a.db, relays, opts), nil
 }
 
 // weekBuilder builds the weekly builder and resolves --week: what build, preview and run
@@ -337,23 +337,4 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 		return fmt.Errorf("every feed failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
-}
-
-// ledger adapts the store to the small interfaces of weekly and delivery.
-type ledger struct{ *store.DB }
-
-func (l ledger) FeedValidators(ctx context.Context, source string) (feed.Validators, error) {
-	st, err := l.FeedState(ctx, source)
-	if err != nil {
-		return feed.Validators{}, err
-	}
-	return feed.Validators{ETag: st.ETag, LastModified: st.LastModified}, nil
-}
-
-func (l ledger) SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error {
-	st := store.FeedState{URL: source, ETag: v.ETag, LastModified: v.LastModified, FetchedAt: now}
-	if fetchErr != nil {
-		st.LastError = fetchErr.Error()
-	}
-	return l.SaveFeedState(ctx, st)
 }

@@ -12,7 +12,6 @@ import (
 	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
-	"newsletter/internal/store"
 )
 
 const bouncesUsage = `Usage: newsletter bounces SUBCOMMAND [flags]
@@ -88,8 +87,7 @@ func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (
 	p := &bounceRun{ctx: ctx, a: a, r: r, out: out,
 		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
 			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
-		rules: roster.BounceRules{MessageIDDomain: a.cfg.MessageIDDomain(), SignedOnly: a.cfg.Sender.VERP, BounceRules: store.BounceRules{
-			HardLimit: a.cfg.Delivery.BounceLimit, SoftLimit: a.cfg.Bounces.SoftLimit, SoftWindow: a.cfg.Bounces.SoftWindow}},
+		rules: a.bounceRules(),
 	}
 	var err error
 	p.editors, err = a.editorNotice()
@@ -214,64 +212,20 @@ func (p *bounceRun) one(label string, r io.Reader) error {
 	return nil
 }
 
-// complaintAlarm tells the editors, once per issue, when a complaint takes the issue's
-// complaints past editorial.ComplaintAlarm of its delivered messages.
+// complaintAlarm tells the editors when a complaint takes its issue over the line.
 func (p *bounceRun) complaintAlarm(issueID int64) error {
-	is, err := p.a.db.IssueByID(p.ctx, issueID)
-	if err != nil {
-		return err
+	line, err := editorial.Alarm(p.ctx, p.a.db, issueID, p.editors)
+	if line != "" {
+		fmt.Fprintf(p.out, "  %s\n", line)
 	}
-	counts, err := p.a.issueCounts(p.ctx, issueID)
-	if err != nil {
-		return err
-	}
-	c, _, err := p.a.complaints(p.ctx, is, counts)
-	if err != nil || !c.Crossed() {
-		return err
-	}
-	msg := c.Summary()
-	if p.editors == nil {
-		fmt.Fprintf(p.out, "  %s (set editorial.editors_email to be told by mail)\n", msg)
-		return nil
-	}
-	subject, body := c.Notice()
-	if err := p.editors.Notify(p.ctx, subject, body); err != nil {
-		fmt.Fprintf(p.out, "  %s Could not tell the editors: %v\n", msg, err)
-		return nil
-	}
-	fmt.Fprintf(p.out, "  %s Told the editors (%s).\n", msg, p.a.cfg.Editorial.EditorsEmail)
-	return nil
-}
-
-// issueCounts is an issue's ledger by status, the rows compact folded into totals included.
-func (a *app) issueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	counts, err := a.db.DeliveryCounts(ctx, issueID)
-	if err != nil {
-		return nil, err
-	}
-	if totals, err := a.db.IssueTotals(ctx, issueID); err == nil {
-		for st, n := range totals {
-			counts[st] += n
-		}
-	}
-	return counts, nil
-}
-
-// complaints are an issue's complaints against what was delivered: what the relays
-// accepted, the bounces reported later included.
-func (a *app) complaints(ctx context.Context, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) (editorial.Complaints, store.IssueReports, error) {
-	r, err := a.db.IssueBounces(ctx, is.ID)
-	if err != nil {
-		return editorial.Complaints{}, r, err
-	}
-	return editorial.Complaints{Week: is.Week, Complaints: r.Complaints, Delivered: counts[newsletter.DeliverySent] + r.HardInLedger}, r, nil
+	return err
 }
 
 // printIssueReports prints, for status, the bounces and complaints that came back after an
 // issue was sent; nothing when none did.
-func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue, counts map[newsletter.DeliveryStatus]int) error {
-	c, r, err := a.complaints(ctx, is, counts)
-	if err != nil || r == (store.IssueReports{}) {
+func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue) error {
+	c, r, err := editorial.IssueComplaints(ctx, a.db, is)
+	if err != nil || r == (newsletter.IssueReports{}) {
 		return err
 	}
 	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",

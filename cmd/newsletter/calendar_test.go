@@ -117,7 +117,7 @@ func (d *daemonSim) start() {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	r, err := a.scheduler(metrics.New(metricsSource{a}, a.logger))
+	r, err := a.scheduler(metrics.New(a.db, a.logger))
 	if err != nil {
 		d.t.Fatal(err)
 	}

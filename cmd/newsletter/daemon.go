@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -62,7 +61,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		NextSend:        func(t time.Time) time.Time { return a.sched.Next(schedule.Send, t) },
 		Notifier:        notifier,
 		Observe:         func(r delivery.Report) { m.ObserveSend(r.Took) },
-		Compactor:       ledger{a.db},
+		Compactor:       a.db,
 		RefreshEvery:    time.Hour,
 		KeepLedger:      time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
 		Now:             a.now,
@@ -95,37 +94,6 @@ func (a *app) editorNotice() (*editorial.Notice, error) {
 	s := a.cfg.Sender
 	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
 		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
-}
-
-// metricsSource reads the database gauges for /metrics.
-type metricsSource struct{ a *app }
-
-func (s metricsSource) SubscriberCounts(ctx context.Context) (map[string]int, error) {
-	c, err := s.a.db.CountSubscribers(ctx)
-	return stringKeys(c), err
-}
-
-func (s metricsSource) DeliveryCounts(ctx context.Context) (map[string]int, error) {
-	c, err := s.a.db.LedgerCounts(ctx)
-	return stringKeys(c), err
-}
-
-func (s metricsSource) BounceCounts(ctx context.Context) (map[string]int, error) {
-	return s.a.db.BounceCounts(ctx)
-}
-
-func stringKeys[K ~string](m map[K]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[string(k)] = v
-	}
-	return out
-}
-
-// CompactLedger adapts store.Compact to the daemon.
-func (l ledger) CompactLedger(ctx context.Context, olderThan time.Time) (int, error) {
-	res, err := l.Compact(ctx, olderThan)
-	return res.Issues, err
 }
 
 // metricsRoute is GET /metrics behind the admin token, or open with metrics.public: its

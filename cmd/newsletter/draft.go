@@ -239,7 +239,7 @@ func (a *app) desk() (*editorial.Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return editorial.New(ledger{a.db}, b, editorial.SenderMessages{Sender: sender},
+	return editorial.New(a.db, b, editorial.SenderMessages{Sender: sender},
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 
@@ -274,18 +274,11 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 		Templates: templates.Web,
 		Page:      page,
 		BaseURL:   a.cfg.BaseURL,
-		Fill:      archiveFill,
+		Fill:      render.PublicHTML,
 		Logger:    a.logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return []web.Registrar{preview, archive}, nil
-}
-
-// archiveFill fills an issue's placeholders for the public archive: no address, and an
-// unsubscribe link that goes nowhere.
-func archiveFill(html string) string {
-	out, _ := render.Email{HTML: html}.Personalize(render.Recipient{Email: "a subscriber", UnsubscribeURL: "#"})
-	return out
 }

@@ -49,7 +49,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if nextSend.IsZero() {
 		week = newsletter.WeekOf(now.In(loc))
 	}
-	weeks := []newsletter.Week{prevWeek(week, loc), week}
+	weeks := []newsletter.Week{week.Prev(), week}
 	// An issue still being sent (say, a week sent late by hand) is shown too.
 	list, err := a.db.ListIssues(ctx)
 	if err != nil {
@@ -87,7 +87,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		} else if reason != "" {
 			fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
 		}
-		counts, err := a.issueCounts(ctx, is.ID)
+		counts, err := a.db.IssueCounts(ctx, is.ID)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := a.printIssueReports(ctx, out, is, counts); err != nil {
+		if err := a.printIssueReports(ctx, out, is); err != nil {
 			return err
 		}
 	}
@@ -119,10 +119,6 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		tw.Flush()
 	}
 	return nil
-}
-
-func prevWeek(w newsletter.Week, loc *time.Location) newsletter.Week {
-	return newsletter.WeekOf(w.Start(loc).AddDate(0, 0, -7))
 }
 
 func cmdBackup(ctx context.Context, e env, args []string) error {

@@ -78,7 +78,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m := metrics.New(metricsSource{a}, a.logger)
+	m := metrics.New(a.db, a.logger)
 	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Logger: a.logger}}
 	var runner *schedule.Runner
 	if !*noScheduler {

@@ -42,9 +42,9 @@ type Issues interface {
 }
 
 // Compactor folds the per-recipient ledger rows of issues sent before olderThan into
-// per-issue totals and says how many issues it folded.
+// per-issue totals and says what it folded.
 type Compactor interface {
-	CompactLedger(ctx context.Context, olderThan time.Time) (int, error)
+	Compact(ctx context.Context, olderThan time.Time) (newsletter.CompactResult, error)
 }
 
 // Notifier tells the editors something needs them (a held send).
@@ -248,11 +248,11 @@ func (j *Jobs) Resume(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if j.opt.Compactor != nil && j.opt.KeepLedger > 0 {
-		n, err := j.opt.Compactor.CompactLedger(ctx, j.opt.Now().Add(-j.opt.KeepLedger))
+		res, err := j.opt.Compactor.Compact(ctx, j.opt.Now().Add(-j.opt.KeepLedger))
 		if err != nil {
 			errs = append(errs, err)
-		} else if n > 0 {
-			j.opt.Logger.Info("ledger compacted", "issues", n)
+		} else if res.Issues > 0 {
+			j.opt.Logger.Info("ledger compacted", "issues", res.Issues, "rows", res.Rows)
 		}
 	}
 	return errors.Join(errs...)

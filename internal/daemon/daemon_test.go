@@ -147,9 +147,9 @@ func TestBuildSlotPreparesTheNextSendsWeek(t *testing.T) {
 
 type compactor struct{ before []time.Time }
 
-func (c *compactor) CompactLedger(_ context.Context, t time.Time) (int, error) {
+func (c *compactor) Compact(_ context.Context, t time.Time) (newsletter.CompactResult, error) {
 	c.before = append(c.before, t)
-	return 0, nil
+	return newsletter.CompactResult{}, nil
 }
 
 func TestResumeSendsOnlyUnfinishedIssues(t *testing.T) {

@@ -31,9 +31,10 @@ type Store interface {
 	SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error)
 }
 
-// Builder builds (or refreshes) a week's draft.
+// Builder builds (or refreshes) a week's draft; Compose does it without saving.
 type Builder interface {
 	Build(ctx context.Context, week newsletter.Week) (weekly.Build, error)
+	Compose(ctx context.Context, week newsletter.Week) (weekly.Build, error)
 }
 
 // Messages turns an issue into the message one subscriber gets, and sends tests.
@@ -96,7 +97,16 @@ type View struct {
 // Draft refreshes the week's draft from the stored stories (a frozen issue is shown as
 // frozen) and returns its preview.
 func (d *Desk) Draft(ctx context.Context, week newsletter.Week) (View, error) {
-	b, err := d.builder.Build(ctx, week)
+	return d.view(ctx, week, d.builder.Build)
+}
+
+// Preview is Draft without saving the refreshed draft: the database is only read.
+func (d *Desk) Preview(ctx context.Context, week newsletter.Week) (View, error) {
+	return d.view(ctx, week, d.builder.Compose)
+}
+
+func (d *Desk) view(ctx context.Context, week newsletter.Week, build func(context.Context, newsletter.Week) (weekly.Build, error)) (View, error) {
+	b, err := build(ctx, week)
 	if err != nil {
 		return View{Window: b.Window}, err
 	}

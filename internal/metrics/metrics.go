@@ -19,8 +19,9 @@ import (
 
 // Source reads the current counts from the database at scrape time.
 type Source interface {
-	SubscriberCounts(ctx context.Context) (map[string]int, error)
-	DeliveryCounts(ctx context.Context) (map[string]int, error)
+	CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error)
+	// LedgerCounts counts the delivery ledger's rows by status.
+	LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error)
 	// BounceCounts counts the bounce and complaint reports recorded after sends, by kind
 	// (hard, soft, complaint).
 	BounceCounts(ctx context.Context) (map[string]int, error)
@@ -156,16 +157,16 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if counts, err := c.source.SubscriberCounts(ctx); err == nil {
+	if counts, err := c.source.CountSubscribers(ctx); err == nil {
 		for st, n := range counts {
-			ch <- prometheus.MustNewConstMetric(subscribersDesc, prometheus.GaugeValue, float64(n), st)
+			ch <- prometheus.MustNewConstMetric(subscribersDesc, prometheus.GaugeValue, float64(n), string(st))
 		}
 	} else if c.logger != nil {
 		c.logger.Error("metrics: subscriber counts", "err", err)
 	}
-	if counts, err := c.source.DeliveryCounts(ctx); err == nil {
+	if counts, err := c.source.LedgerCounts(ctx); err == nil {
 		for st, n := range counts {
-			ch <- prometheus.MustNewConstMetric(ledgerDesc, prometheus.GaugeValue, float64(n), st)
+			ch <- prometheus.MustNewConstMetric(ledgerDesc, prometheus.GaugeValue, float64(n), string(st))
 		}
 	} else if c.logger != nil {
 		c.logger.Error("metrics: ledger counts", "err", err)

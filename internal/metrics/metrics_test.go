@@ -12,17 +12,18 @@ import (
 	"github.com/prometheus/common/model"
 
 	"newsletter/internal/metrics"
+	"newsletter/internal/newsletter"
 )
 
 // counts is a fixed Source; the package's own interface, so a tiny fake is enough here.
 type counts struct{}
 
-func (counts) SubscriberCounts(context.Context) (map[string]int, error) {
-	return map[string]int{"active": 5, "unsubscribed": 1}, nil
+func (counts) CountSubscribers(context.Context) (map[newsletter.SubscriberStatus]int, error) {
+	return map[newsletter.SubscriberStatus]int{newsletter.StatusActive: 5, newsletter.StatusUnsubscribed: 1}, nil
 }
 
-func (counts) DeliveryCounts(context.Context) (map[string]int, error) {
-	return map[string]int{"sent": 4, "bounced": 1}, nil
+func (counts) LedgerCounts(context.Context) (map[newsletter.DeliveryStatus]int, error) {
+	return map[newsletter.DeliveryStatus]int{newsletter.DeliverySent: 4, newsletter.DeliveryBounced: 1}, nil
 }
 
 func (counts) BounceCounts(context.Context) (map[string]int, error) {

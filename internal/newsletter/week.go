@@ -48,6 +48,9 @@ func (w Week) Start(loc *time.Location) time.Time {
 // Next returns the week after w.
 func (w Week) Next() Week { return WeekOf(w.Start(time.UTC).AddDate(0, 0, 7)) }
 
+// Prev returns the week before w.
+func (w Week) Prev() Week { return WeekOf(w.Start(time.UTC).AddDate(0, 0, -7)) }
+
 // Before reports whether w comes before v.
 func (w Week) Before(v Week) bool {
 	return w.Year < v.Year || (w.Year == v.Year && w.Num < v.Num)

@@ -60,3 +60,24 @@ func TestWeekStart(t *testing.T) {
 		})
 	}
 }
+
+func TestWeekPrevNext(t *testing.T) {
+	tests := []struct {
+		name       string
+		week, prev Week
+	}{
+		{"mid-year", Week{2026, 20}, Week{2026, 19}},
+		{"into a 52-week year", Week{2026, 1}, Week{2025, 52}},
+		{"into a 53-week year", Week{2027, 1}, Week{2026, 53}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.week.Prev(); got != tc.prev {
+				t.Errorf("%v.Prev() = %v, want %v", tc.week, got, tc.prev)
+			}
+			if got := tc.prev.Next(); got != tc.week {
+				t.Errorf("%v.Next() = %v, want %v", tc.prev, got, tc.week)
+			}
+		})
+	}
+}

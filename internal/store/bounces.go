@@ -173,12 +173,7 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 }
 
 // IssueReports counts the bounce and complaint reports about one issue's messages.
-type IssueReports struct {
-	Hard, Soft, Complaints int
-	// HardInLedger is how many of Hard turned a sent delivery row to bounced: messages the
-	// relay accepted, which the ledger now counts as bounced.
-	HardInLedger int
-}
+type IssueReports = newsletter.IssueReports
 
 // IssueBounces counts an issue's bounce and complaint reports; hard bounces at SMTP time
 // are in the delivery ledger, not here.

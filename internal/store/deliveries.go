@@ -361,10 +361,7 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 }
 
 // CompactResult says what Compact folded.
-type CompactResult struct {
-	Issues int // issues whose ledger was folded into totals
-	Rows   int // per-recipient rows removed
-}
+type CompactResult = newsletter.CompactResult
 
 // Compact folds the per-recipient ledger of sent issues whose send finished before
 // olderThan into per-issue totals, one issue per transaction, so a long list stays small
@@ -417,9 +414,15 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 	return res, nil
 }
 
-// IssueTotals returns the folded totals of a compacted issue (empty when not compacted).
-func (db *DB) IssueTotals(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "issue totals", `SELECT status, count FROM issue_totals WHERE issue_id = ?`, issueID)
+// IssueCounts counts an issue's ledger by status, the rows compact folded into totals
+// included: what the issue's send did, whether or not it was compacted since.
+func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
+	return db.statusCounts(ctx, "issue counts", `
+		SELECT status, SUM(n) FROM (
+			SELECT status, COUNT(*) AS n FROM deliveries WHERE issue_id = ? GROUP BY status
+			UNION ALL
+			SELECT status, count AS n FROM issue_totals WHERE issue_id = ?
+		) GROUP BY status`, issueID, issueID)
 }
 
 // LedgerCounts counts ledger rows of every issue by status, plus compacted totals.

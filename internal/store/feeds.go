@@ -5,20 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"newsletter/internal/newsletter"
 )
 
-// FeedState is what the fetcher remembers about a feed between runs, for
-// conditional GET (RFC 9110 section 13.1) and for reporting.
-type FeedState struct {
-	URL          string
-	ETag         string
-	LastModified string
-	LastError    string // empty after a successful fetch
-	FetchedAt    time.Time
-}
+// FeedState is what the fetcher remembers about a feed between runs.
+type FeedState = newsletter.FeedState
 
 // FeedState returns the saved state of the feed at url; ErrNotFound when it
 // has never been fetched.

@@ -26,6 +26,7 @@ import (
 // sendWeek builds the fixture's week as a draft and marks it sent, so the archive has it.
 func sendWeek(t *testing.T, f *deskFixture) newsletter.Issue {
 	t.Helper()
+	f.build(t)
 	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
 		t.Fatalf("build the draft: %d", code)
 	}

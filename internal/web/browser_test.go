@@ -36,6 +36,7 @@ func TestBrowserLayout(t *testing.T) {
 	ctx := context.Background()
 	// Build the week's draft, then mark it sent so the archive has it; the preview shows a
 	// frozen issue as it was sent, with the same page around it.
+	f.build(t)
 	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != 200 {
 		t.Fatal(code)
 	}

@@ -2,18 +2,19 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"newsletter/internal/editorial"
-	"newsletter/internal/feed"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
 	"newsletter/internal/store"
@@ -25,16 +26,6 @@ import (
 const testEditorHash = "$2a$04$6tm2fB8KmvJ4aSdLvCFtVOzJNwq.eQDJdUdu7cLOESgmHFHEjsPDK"
 
 const testAdminToken = "admin-token-0123456789"
-
-// deskStore adapts the store to weekly.Store (the feed methods are unused: nothing is gathered).
-type deskStore struct{ *store.DB }
-
-func (deskStore) FeedValidators(context.Context, string) (feed.Validators, error) {
-	return feed.Validators{}, newsletter.ErrNotFound
-}
-func (deskStore) SaveFeedResult(context.Context, string, feed.Validators, error, time.Time) error {
-	return nil
-}
 
 // testMessages personalises like delivery does, for a fixed sample subscriber, and records tests.
 type testMessages struct{ sent []string }
@@ -54,6 +45,7 @@ func (m *testMessages) SendTest(_ context.Context, is newsletter.Issue, e render
 
 type deskFixture struct {
 	db       *store.DB
+	builder  *weekly.Builder
 	srv      *httptest.Server
 	messages *testMessages
 	week     newsletter.Week
@@ -93,10 +85,10 @@ func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return *now }
-	b := weekly.New(deskStore{db}, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
+	b := weekly.New(db, nil, r, weekly.Options{MaxStories: 3, Lookback: 7 * 24 * time.Hour, Now: clock,
 		SubjectTemplate: "{{.Publication}}: {{.TopStory}}", Publication: "The Technerdo Weekly"})
 	msgs := &testMessages{}
-	desk := editorial.New(deskStore{db}, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
+	desk := editorial.New(db, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
 	week := newsletter.Week{Year: 2026, Num: 19}
 	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
 	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, NextIssue: func(context.Context) (newsletter.Week, error) { return week, nil },
@@ -105,16 +97,13 @@ func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
 		t.Fatal(err)
 	}
 	archive, err := NewArchive(ArchiveOptions{Issues: db, Templates: templates.Web, Page: page, BaseURL: "https://news.example.org",
-		Fill: func(h string) string {
-			out, _ := render.Email{HTML: h}.Personalize(render.Recipient{Email: "a subscriber", UnsubscribeURL: "#"})
-			return out
-		}})
+		Fill: render.PublicHTML})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(Handler(preview, archive))
 	t.Cleanup(srv.Close)
-	return &deskFixture{db: db, srv: srv, messages: msgs, week: week}
+	return &deskFixture{db: db, builder: b, srv: srv, messages: msgs, week: week}
 }
 
 func (f *deskFixture) do(t *testing.T, method, path string, form url.Values, auth func(*http.Request)) (int, string) {
@@ -146,11 +135,21 @@ func (f *deskFixture) do(t *testing.T, method, path string, form url.Values, aut
 	return resp.StatusCode, string(b)
 }
 
+// build saves the week's draft, as `newsletter build` and the scheduler do: the preview's
+// GETs only read.
+func (f *deskFixture) build(t *testing.T) {
+	t.Helper()
+	if _, err := f.builder.Build(context.Background(), f.week); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func asEditor(r *http.Request) { r.SetBasicAuth("ayse", "s3cret-editor") }
 func asAdmin(r *http.Request)  { r.Header.Set("Authorization", "Bearer "+testAdminToken) }
 
 func TestPreviewAuth(t *testing.T) {
 	f := setupDesk(t)
+	f.build(t)
 	tests := []struct {
 		name   string
 		method string
@@ -193,6 +192,7 @@ func TestPreviewAuth(t *testing.T) {
 
 func TestPreviewEditsPersistAndApproveFreezes(t *testing.T) {
 	f := setupDesk(t)
+	f.build(t)
 	ctx := context.Background()
 	code, page := f.do(t, "GET", "/preview/2026-W19", nil, asEditor)
 	if code != http.StatusOK || !strings.Contains(page, "Gmail") || !strings.Contains(page, "Inclusion report") {
@@ -275,6 +275,7 @@ func TestPreviewEditsPersistAndApproveFreezes(t *testing.T) {
 
 func TestArchiveShowsOnlySentIssues(t *testing.T) {
 	f := setupDesk(t)
+	f.build(t)
 	ctx := context.Background()
 	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
 		t.Fatal(code)
@@ -422,6 +423,7 @@ func TestPreviewNamesAnUnknownStory(t *testing.T) {
 
 func TestPreviewAddPickAtPosition(t *testing.T) {
 	f := setupDesk(t)
+	f.build(t)
 	ctx := context.Background()
 	if code, _ := f.do(t, "GET", "/preview/2026-W19", nil, asEditor); code != http.StatusOK {
 		t.Fatal(code)
@@ -470,4 +472,46 @@ func mustUnescape(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestPreviewGetWritesNothing: the preview's GETs show the draft as a refresh would make it,
+// new stories included, but save nothing: only the guarded POSTs write.
+func TestPreviewGetWritesNothing(t *testing.T) {
+	for _, built := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no draft yet", true: "stored draft, newer story"}[built], func(t *testing.T) {
+			f := setupDesk(t)
+			ctx := context.Background()
+			if built {
+				f.build(t)
+			}
+			fresh := newsletter.Story{URL: "https://technerdo.com/s/fresh", Title: "Fresh from the wire", Summary: "New since the build.",
+				Section: "News", Published: time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)}
+			if _, err := f.db.SaveStories(ctx, []newsletter.Story{fresh}, time.Date(2026, 5, 4, 8, 30, 0, 0, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
+			before, beforeErr := f.db.IssueByWeek(ctx, f.week)
+			for _, path := range []string{"/preview/2026-W19", "/preview/2026-W19/email.html"} {
+				code, page := f.do(t, "GET", path, nil, asEditor)
+				if code != http.StatusOK {
+					t.Fatalf("GET %s: %d %.200s", path, code, page)
+				}
+				if path == "/preview/2026-W19" && !strings.Contains(page, fresh.Title) {
+					t.Errorf("the preview does not show the story gathered since the build")
+				}
+			}
+			after, afterErr := f.db.IssueByWeek(ctx, f.week)
+			if !built {
+				if !errors.Is(afterErr, newsletter.ErrNotFound) {
+					t.Errorf("a GET saved a draft: %v %+v", afterErr, after.Subject)
+				}
+				return
+			}
+			if beforeErr != nil || afterErr != nil {
+				t.Fatal(beforeErr, afterErr)
+			}
+			if !reflect.DeepEqual(before, after) {
+				t.Errorf("a GET changed the stored draft:\nbefore %+v\nafter  %+v", before, after)
+			}
+		})
+	}
 }

@@ -19,7 +19,8 @@ import (
 
 // Desk is the editors' workflow the preview pages drive (package editorial).
 type Desk interface {
-	Draft(ctx context.Context, week newsletter.Week) (editorial.View, error)
+	// Preview shows the week's draft as a refresh would make it, without writing: GETs call it.
+	Preview(ctx context.Context, week newsletter.Week) (editorial.View, error)
 	Edit(ctx context.Context, e newsletter.Edit) error
 	AddPick(ctx context.Context, week newsletter.Week, editor string, p editorial.Pick) (newsletter.Story, error)
 	Approve(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error)
@@ -113,7 +114,7 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := previewData{Page: p.opt.Page, Week: wk.String(), Editor: Editor(r), Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error")}
-	v, err := p.opt.Desk.Draft(r.Context(), wk)
+	v, err := p.opt.Desk.Preview(r.Context(), wk)
 	code := http.StatusOK
 	switch {
 	case err == nil:
@@ -152,7 +153,7 @@ func (p *Preview) email(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := p.opt.Desk.Draft(r.Context(), wk)
+	v, err := p.opt.Desk.Preview(r.Context(), wk)
 	if err != nil {
 		http.Error(w, "404 page not found: "+err.Error(), http.StatusNotFound)
 		return

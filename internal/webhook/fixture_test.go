@@ -112,7 +112,7 @@ func setup(t *testing.T, nSubs int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(metricsSource{db}, nil)
+	m := metrics.New(db, nil)
 	f.srv = httptest.NewServer(web.Handler(h, m))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -291,15 +291,6 @@ func (f *fixture) metric(t *testing.T, name string) string {
 		}
 	}
 	return "absent"
-}
-
-// metricsSource is the store as metrics.Source: only the report counts are under test.
-type metricsSource struct{ db *store.DB }
-
-func (metricsSource) SubscriberCounts(context.Context) (map[string]int, error) { return nil, nil }
-func (metricsSource) DeliveryCounts(context.Context) (map[string]int, error)   { return nil, nil }
-func (m metricsSource) BounceCounts(ctx context.Context) (map[string]int, error) {
-	return m.db.BounceCounts(ctx)
 }
 
 // fakeAWS stands for the SNS endpoints: the handler's client sends every request here,

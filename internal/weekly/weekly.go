@@ -23,8 +23,9 @@ import (
 
 // Store is the part of the database the weekly job needs.
 type Store interface {
-	FeedValidators(ctx context.Context, source string) (feed.Validators, error)
-	SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error
+	// FeedState is what the last fetch of source left: ErrNotFound before the first.
+	FeedState(ctx context.Context, source string) (newsletter.FeedState, error)
+	SaveFeedState(ctx context.Context, st newsletter.FeedState) error
 	SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error)
 	IssueByWeek(ctx context.Context, week newsletter.Week) (newsletter.Issue, error)
 	// ListIssues returns every issue, newest week first, without stories.
@@ -153,16 +154,19 @@ func (b *Builder) Gather(ctx context.Context, sources []string) []FeedReport {
 
 func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 	rep := FeedReport{Source: src}
-	prev, err := b.store.FeedValidators(ctx, src)
+	st, err := b.store.FeedState(ctx, src)
 	if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 		rep.Err = err
 		return rep
 	}
+	prev := feed.Validators{ETag: st.ETag, LastModified: st.LastModified}
 	res, err := b.fetcher.Fetch(ctx, src, prev)
 	now := b.opt.Now()
 	if err != nil {
 		rep.Err = err
-		if serr := b.store.SaveFeedResult(ctx, src, prev, err, now); serr != nil {
+		// The validators are kept, so that the next fetch may still be conditional.
+		failed := newsletter.FeedState{URL: src, ETag: prev.ETag, LastModified: prev.LastModified, LastError: err.Error(), FetchedAt: now}
+		if serr := b.store.SaveFeedState(ctx, failed); serr != nil {
 			rep.Err = errors.Join(err, serr)
 		}
 		b.opt.Logger.Warn("feed failed", "feed", src, "err", err)
@@ -180,7 +184,7 @@ func (b *Builder) gatherOne(ctx context.Context, src string) FeedReport {
 		rep.Err = err
 		return rep
 	}
-	if err := b.store.SaveFeedResult(ctx, src, res.Validators, nil, now); err != nil {
+	if err := b.store.SaveFeedState(ctx, newsletter.FeedState{URL: src, ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, FetchedAt: now}); err != nil {
 		rep.Err = err
 	}
 	b.opt.Logger.Info("feed gathered", "feed", src, "items", rep.Items, "new", rep.New, "not_modified", rep.NotModified)
@@ -202,6 +206,15 @@ type Build struct {
 // Build builds (or rebuilds, while it is a draft) the issue named by week and saves it.
 // An issue that is already approved, sending or sent is returned as stored, byte for byte.
 func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error) {
+	return b.build(ctx, week, true)
+}
+
+// Compose is Build without saving: what a read-only view (an HTTP GET) may show.
+func (b *Builder) Compose(ctx context.Context, week newsletter.Week) (Build, error) {
+	return b.build(ctx, week, false)
+}
+
+func (b *Builder) build(ctx context.Context, week newsletter.Week, save bool) (Build, error) {
 	existing, err := b.store.IssueByWeek(ctx, week)
 	switch {
 	case err == nil && existing.Status != newsletter.IssueDraft:
@@ -277,6 +290,9 @@ func (b *Builder) Build(ctx context.Context, week newsletter.Week) (Build, error
 		b.opt.Logger.Warn("issue warning", "issue", week.String(), "warning", w)
 	}
 	issue.Subject, issue.Preheader, issue.HTML, issue.Text = email.Subject, email.Preheader, email.HTML, email.Text
+	if !save {
+		return Build{Issue: issue, Email: email, Window: window, Decisions: decisions}, nil
+	}
 	saved, err := b.store.SaveIssue(ctx, issue)
 	if err != nil {
 		return Build{}, err

@@ -19,25 +19,6 @@ import (
 	"newsletter/internal/weekly"
 )
 
-// storeAdapter gives the store the feed-state methods weekly needs, as cmd/newsletter does.
-type storeAdapter struct{ *store.DB }
-
-func (s storeAdapter) FeedValidators(ctx context.Context, source string) (feed.Validators, error) {
-	st, err := s.FeedState(ctx, source)
-	if err != nil {
-		return feed.Validators{}, err
-	}
-	return feed.Validators{ETag: st.ETag, LastModified: st.LastModified}, nil
-}
-
-func (s storeAdapter) SaveFeedResult(ctx context.Context, source string, v feed.Validators, fetchErr error, now time.Time) error {
-	st := store.FeedState{URL: source, ETag: v.ETag, LastModified: v.LastModified, FetchedAt: now}
-	if fetchErr != nil {
-		st.LastError = fetchErr.Error()
-	}
-	return s.SaveFeedState(ctx, st)
-}
-
 type env struct {
 	db      *store.DB
 	builder *weekly.Builder
@@ -78,7 +59,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 5, 4, 8, 0, 0, 0, ist)
-	b := weekly.New(storeAdapter{db}, &feed.Fetcher{}, r, weekly.Options{
+	b := weekly.New(db, &feed.Fetcher{}, r, weekly.Options{
 		Location: ist, MaxStories: 12, Lookback: 7 * 24 * time.Hour,
 		Now: func() time.Time { return now },
 	})

@@ -53,7 +53,7 @@ func newCycle(t *testing.T) *cycle {
 		}
 		return d
 	}
-	c.b = weekly.New(storeAdapter{db}, &feed.Fetcher{}, r, weekly.Options{
+	c.b = weekly.New(db, &feed.Fetcher{}, r, weekly.Options{
 		Location: ist, MaxStories: 12, Lookback: 7 * 24 * time.Hour, Grace: 12 * time.Hour,
 		NextSend: mondays,
 		Now:      func() time.Time { return c.now },
