@@ -124,7 +124,7 @@ func (a *app) relays() ([]delivery.Relay, error) {
 		if err != nil {
 			return nil, &configError{fmt.Errorf("dkim.key_file: %w", err)}
 		}
-		s, err := dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key})
+		s, err := dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Keys: []dkim.Key{{Selector: a.cfg.DKIM.Selector, Signer: key}}})
 		if err != nil {
 			return nil, &configError{err}
 		}
@@ -227,7 +227,7 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 		if err != nil {
 			return &configError{err}
 		}
-		if signer, err = dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key}); err != nil {
+		if signer, err = dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Keys: []dkim.Key{{Selector: a.cfg.DKIM.Selector, Signer: key}}}); err != nil {
 			return &configError{err}
 		}
 	}
