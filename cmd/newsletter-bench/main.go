@@ -236,7 +236,8 @@ func (b *bench) repeatFeed(sample string, n int) (string, error) {
 // result of one process run.
 type result struct {
 	took   time.Duration
-	maxRSS int64 // KiB
+	maxRSS int64         // KiB
+	cpu    time.Duration // user and system time of the process
 	out    string
 }
 
@@ -252,6 +253,7 @@ func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ..
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	if name == b.bin && r.maxRSS > 0 && r.maxRSS <= own {
@@ -495,12 +497,20 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 	}
 	srcArgs = append(srcArgs, addr)
 	smtpURL := fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
-	var ours, theirs, sigs, ceilings, ratios []float64
+	var ours, theirs, sigs, ceilings, ratios, cpus []float64
 	var rss []int64
 	for i := range b.repeats {
 		db := filepath.Join(b.dir, fmt.Sprintf("send%d.db", i))
 		if err := copyFile(db, tmpl); err != nil {
 			return "", err
+		}
+		// A signed shape's signature rate is measured just before and just after the send,
+		// so that both see much the same load from the rest of the machine.
+		var sigBefore float64
+		if sh.dkim != "none" {
+			if sigBefore, err = b.signatureRate(sh.dkim, time.Second); err != nil {
+				return "", err
+			}
 		}
 		r, err := b.cmd(ctx, []string{smtpURL, "NEWSLETTER_DATABASE=" + db}, b.bin, "send", "--issue", b.week)
 		if err != nil {
@@ -521,13 +531,15 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 			if err != nil {
 				return "", err
 			}
+			sg = (sg + sigBefore) / 2
 			sigs = append(sigs, sg)
 			ceiling = min(t, sg)
 			sigNote = fmt.Sprintf(", %s signatures %.0f/s on %d cores", sh.dkim, sg, runtime.GOMAXPROCS(0))
 		}
 		ours, theirs, ceilings, ratios, rss = append(ours, o), append(theirs, t), append(ceilings, ceiling), append(ratios, o/ceiling), append(rss, r.maxRSS)
-		fmt.Fprintf(b.out, "send %s: run %d: newsletter %.0f msgs/s (%s, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s)%s, ratio %.2f\n",
-			sh, i+1, o, r.took.Round(time.Millisecond), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), sigNote, o/ceiling)
+		fmt.Fprintf(b.out, "send %s: run %d: newsletter %.0f msgs/s (%s, CPU %.0f µs/msg, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s, CPU %.0f µs/msg)%s, ratio %.2f\n",
+			sh, i+1, o, r.took.Round(time.Millisecond), perMsg(r.cpu, b.n), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), perMsg(s.cpu, b.n), sigNote, o/ceiling)
+		cpus = append(cpus, perMsg(r.cpu, b.n))
 	}
 	fmt.Fprintf(b.out, "send %s: n=%d connections=%d message %d bytes\n", sh, b.n, b.conns, size)
 	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", stats(ours))
@@ -535,15 +547,20 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 	if len(sigs) > 0 {
 		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", stats(sigs))
 	}
+	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", stats(cpus))
 	fmt.Fprintf(b.out, "  ratio to ceiling min/median/max: %s\n", statsf(ratios, "%.2f"))
 	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(slices.Max(rss))/1024)
 	ceilingName := "smtp-source"
 	if len(sigs) > 0 {
 		ceilingName = "min(smtp-source, " + sh.dkim + " sigs)"
 	}
-	return fmt.Sprintf("%-22s %6d bytes  %s %s msgs/s  newsletter %s msgs/s  ratio %s  peak RSS %.1f MiB",
-		sh, size, ceilingName, medianRange(ceilings), medianRange(ours), medianRange2(ratios), float64(slices.Max(rss))/1024), nil
+	return fmt.Sprintf("%-22s %6d bytes  %s %s msgs/s  newsletter %s msgs/s  ratio %s  CPU %s µs/msg  peak RSS %.1f MiB",
+		sh, size, ceilingName, medianRange(ceilings), medianRange(ours), medianRange2(ratios), medianRange(cpus), float64(slices.Max(rss))/1024), nil
 }
+
+// perMsg is a process's CPU time per message sent, in microseconds: unlike its rate, it
+// hardly moves with the other work on the machine.
+func perMsg(cpu time.Duration, n int) float64 { return float64(cpu.Microseconds()) / float64(n) }
 
 // medianRange is "median (min-max)".
 func medianRange(v []float64) string {
