@@ -330,8 +330,8 @@ func bodyHash(body []byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-// needsRelaxing reports a line the relaxed body form changes: one holding a tab, a CR or
-// two spaces in a row, or ending in a space.
+// needsRelaxing reports a line the relaxed body form may change: one holding a tab, a CR
+// or two spaces in a row, or ending in a space.
 func needsRelaxing(line []byte) bool {
 	if line[len(line)-1] == ' ' {
 		return true
@@ -343,13 +343,16 @@ func needsRelaxing(line []byte) bool {
 }
 
 // relaxLine appends line with white space at its end removed and other runs of it made one
-// space; a line of white space only becomes empty.
+// space; a line of white space only becomes empty. A lone CR stays.
 func relaxLine(dst, line []byte) []byte {
 	space := false
 	for _, c := range line {
-		if c == ' ' || c == '\t' || c == '\r' {
+		switch c {
+		case ' ', '\t':
 			space = true
 			continue
+		case '\r':
+			space = false // a lone CR ends a run of white space unwritten, as go-msgauth has it
 		}
 		if space {
 			dst = append(dst, ' ')
