@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -47,7 +48,11 @@ type bench struct {
 	wrkRate    int // the paced runs' requests per second
 	// wrkImportRows is the size of the import beside the wrk part's last run.
 	wrkImportRows int
-	stories       int // stories in the issue; 0: the sample feed's
+	// shapes are the messages the send part measures, each against its own ceiling: every
+	// -stories value with every -dkim value. The other parts use the first, unsigned.
+	shapes []shape
+	keys   map[string]string // PEM files of the bench's DKIM keys by kind ("rsa", "ed25519")
+	root   string            // the module's directory
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -62,10 +67,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
 	wrkRate := fs.Int("wrk-rate", 500, "requests per second of the wrk part's paced runs (beside a send, beside an import)")
 	wrkImportRows := fs.Int("wrk-import-rows", 1000000, "rows of the import beside the wrk part's last run")
-	stories := fs.Int("stories", 0, "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is")
+	stories := fs.String("stories", "0", "stories in the sent issue, repeating the sample feed's items (22 makes a message of about 60 KB); 0: the sample feed as it is; a comma-separated list measures each")
+	dkimFlag := fs.String("dkim", "none", "DKIM signatures of the send part: none, rsa (2048 bits), ed25519 or both; a comma-separated list measures each")
 	cache := fs.String("postfix-cache", filepath.Join(os.TempDir(), "newsletter-bench-postfix"), "where Postfix's test tools are unpacked")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	shapes, err := parseShapes(*stories, *dkimFlag)
+	if err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "newsletter-bench-")
@@ -76,14 +86,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	b := &bench{out: out, n: *n, conns: *conns, repeats: *repeats, size: *size, dir: dir, pfx: *cache, week: "2026-W19",
-		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: max(1, *wrkRate), wrkImportRows: *wrkImportRows, stories: *stories}
+		wrkSubs: *wrkSubs, wrkDur: *wrkDur, wrkRepeats: max(1, *wrkRepeats), wrkRate: max(1, *wrkRate), wrkImportRows: *wrkImportRows, shapes: shapes}
 	b.env = append(os.Environ(),
 		"NEWSLETTER_CONFIG="+filepath.Join(dir, "config.yaml"),
 		"NEWSLETTER_SECRET="+benchSecret,
 		"NEWSLETTER_OUTBOX="+filepath.Join(dir, "outbox"),
 		"NEWSLETTER_BASE_URL=https://news.example.org",
 	)
-	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, scratch %s\n", b.n, b.conns, b.repeats, runtimeCPUs(), dir)
+	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, load %s, scratch %s\n", b.n, b.conns, b.repeats, runtimeCPUs(), loadAvg(), dir)
+	defer func() { fmt.Fprintf(out, "newsletter-bench: done, load %s\n", loadAvg()) }()
 	if err := b.build(ctx); err != nil {
 		return err
 	}
@@ -125,7 +136,17 @@ func runtimeCPUs() int {
 	return n
 }
 
-// build compiles the newsletter command and writes the configuration.
+// loadAvg is the first three fields of /proc/loadavg: the other work on the machine.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+// build compiles the newsletter command, makes the DKIM keys and writes the configuration
+// of the first shape.
 func (b *bench) build(ctx context.Context) error {
 	root, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
@@ -133,18 +154,28 @@ func (b *bench) build(ctx context.Context) error {
 	}
 	b.bin = filepath.Join(b.dir, "newsletter")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/newsletter")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(root)))
+	b.root = filepath.Dir(strings.TrimSpace(string(root)))
+	cmd.Dir = b.root
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
 	}
-	feed, _ := filepath.Abs(filepath.Join(cmd.Dir, "data", "sample-feed.xml"))
+	if b.keys, err = writeKeys(b.dir); err != nil {
+		return err
+	}
+	return b.configure(shape{stories: b.shapes[0].stories})
+}
+
+// configure writes the configuration for one shape of message.
+func (b *bench) configure(sh shape) error {
+	feed, _ := filepath.Abs(filepath.Join(b.root, "data", "sample-feed.xml"))
 	maxStories := 12
-	if b.stories > 0 {
-		if feed, err = b.repeatFeed(feed); err != nil {
+	if sh.stories > 0 {
+		var err error
+		if feed, err = b.repeatFeed(feed, sh.stories); err != nil {
 			return err
 		}
-		maxStories = b.stories
+		maxStories = sh.stories
 	}
 	cfg := fmt.Sprintf(`database: %s
 feeds: [%q]
@@ -162,6 +193,7 @@ schedule:
   build: %[5]q
   send: %[5]q
 `, filepath.Join(b.dir, "template.db"), feed, maxStories, b.conns, farSlot(time.Now()))
+	cfg += b.dkimConfig(sh.dkim)
 	return os.WriteFile(filepath.Join(b.dir, "config.yaml"), []byte(cfg), 0o644)
 }
 
@@ -172,9 +204,9 @@ func farSlot(now time.Time) string {
 	return fmt.Sprintf("0 0 %d %d *", min(at.Day(), 28), int(at.Month()))
 }
 
-// repeatFeed writes a copy of the sample feed with b.stories items, repeating its items
-// with new GUIDs and links, so the issue (and the message) grows.
-func (b *bench) repeatFeed(sample string) (string, error) {
+// repeatFeed writes a copy of the sample feed with n items, repeating its items with new
+// GUIDs and links, so the issue (and the message) grows.
+func (b *bench) repeatFeed(sample string, n int) (string, error) {
 	raw, err := os.ReadFile(sample)
 	if err != nil {
 		return "", err
@@ -187,7 +219,7 @@ func (b *bench) repeatFeed(sample string) (string, error) {
 	items := strings.SplitAfter(strings.TrimSpace(s[first:last+len("</item>")]), "</item>")
 	var sb strings.Builder
 	sb.WriteString(s[:first])
-	for i := range b.stories {
+	for i := range n {
 		item := strings.TrimSpace(items[i%(len(items)-1)]) // the split leaves an empty last part
 		if k := i / (len(items) - 1); k > 0 {
 			item = strings.Replace(item, "</guid>", fmt.Sprintf("-%d</guid>", k), 1)
@@ -204,7 +236,8 @@ func (b *bench) repeatFeed(sample string) (string, error) {
 // result of one process run.
 type result struct {
 	took   time.Duration
-	maxRSS int64 // KiB
+	maxRSS int64         // KiB
+	cpu    time.Duration // user and system time of the process
 	out    string
 }
 
@@ -220,6 +253,7 @@ func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ..
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	if name == b.bin && r.maxRSS > 0 && r.maxRSS <= own {
@@ -400,55 +434,87 @@ func waitListen(addr string) error {
 	return fmt.Errorf("nothing listens on %s after 5 s", addr)
 }
 
-// send alternates newsletter send and smtp-source into one smtp-sink.
+// send measures each shape: newsletter send alternated with smtp-source into one smtp-sink
+// and, for a signed shape, with the signatures per second of the same keys on every core.
 func (b *bench) send(ctx context.Context) error {
 	sink, source, pfxEnv, err := b.postfix(ctx)
 	if err != nil {
 		return err
-	}
-	tmpl, err := b.prepare(ctx, b.n)
-	if err != nil {
-		return err
-	}
-	// The message as a subscriber gets it, for smtp-source.
-	eml, err := b.cmd(ctx, nil, b.bin, "preview", "--week", b.week, "--format", "eml", "--no-fetch")
-	if err != nil {
-		return err
-	}
-	msgFile := filepath.Join(b.dir, "message.eml")
-	if err := os.WriteFile(msgFile, []byte(eml.out), 0o644); err != nil {
-		return err
-	}
-	size := b.size
-	if size == 0 {
-		size = len(eml.out)
 	}
 	addr, stopSink, err := startSink(ctx, sink, pfxEnv)
 	if err != nil {
 		return err
 	}
 	defer stopSink()
+	// The other parts run with the first shape, unsigned.
+	defer b.configure(shape{stories: b.shapes[0].stories})
+	var rows []string
+	for _, sh := range b.shapes {
+		row, err := b.sendShape(ctx, sh, addr, source, pfxEnv)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sh, err)
+		}
+		rows = append(rows, row)
+	}
+	fmt.Fprintf(b.out, "send: summary, n=%d connections=%d, medians of %d alternated rounds (min-max)\n", b.n, b.conns, b.repeats)
+	for _, r := range rows {
+		fmt.Fprintln(b.out, "  "+r)
+	}
+	return nil
+}
+
+// sendShape measures one shape and returns its summary line.
+func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pfxEnv []string) (string, error) {
+	if err := b.configure(sh); err != nil {
+		return "", err
+	}
+	tmpl, err := b.prepare(ctx, b.n)
+	if err != nil {
+		return "", err
+	}
+	// The message as a subscriber gets it, for smtp-source (unsigned: a signature adds some
+	// 500 bytes to it).
+	eml, err := b.cmd(ctx, nil, b.bin, "preview", "--week", b.week, "--format", "eml", "--no-fetch")
+	if err != nil {
+		return "", err
+	}
+	msgFile := filepath.Join(b.dir, "message.eml")
+	if err := os.WriteFile(msgFile, []byte(eml.out), 0o644); err != nil {
+		return "", err
+	}
+	size := b.size
+	if size == 0 {
+		size = len(eml.out)
+	}
 	// smtp-source -F sends a file as the message where supported; otherwise -l gives the size.
 	srcArgs := []string{"-d", "-s", fmt.Sprint(b.conns), "-m", fmt.Sprint(b.n), "-f", "weekly@example.org", "-t", "reader@example.com"}
 	if _, err := b.cmd(ctx, pfxEnv, source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
 		srcArgs = append(srcArgs, "-F", msgFile)
-		fmt.Fprintf(b.out, "send: smtp-source sends the newsletter message itself (-F, %d bytes)\n", size)
+		fmt.Fprintf(b.out, "send %s: smtp-source sends the newsletter message itself (-F, %d bytes)\n", sh, size)
 	} else {
 		srcArgs = append(srcArgs, "-l", fmt.Sprint(size))
-		fmt.Fprintf(b.out, "send: smtp-source sends a generated message of the same size (-l %d)\n", size)
+		fmt.Fprintf(b.out, "send %s: smtp-source sends a generated message of the same size (-l %d)\n", sh, size)
 	}
 	srcArgs = append(srcArgs, addr)
 	smtpURL := fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
-	var ours, theirs, ratios []float64
+	var ours, theirs, sigs, ceilings, ratios, cpus []float64
 	var rss []int64
 	for i := range b.repeats {
 		db := filepath.Join(b.dir, fmt.Sprintf("send%d.db", i))
 		if err := copyFile(db, tmpl); err != nil {
-			return err
+			return "", err
+		}
+		// A signed shape's signature rate is measured just before and just after the send,
+		// so that both see much the same load from the rest of the machine.
+		var sigBefore float64
+		if sh.dkim != "none" {
+			if sigBefore, err = b.signatureRate(sh.dkim, time.Second); err != nil {
+				return "", err
+			}
 		}
 		r, err := b.cmd(ctx, []string{smtpURL, "NEWSLETTER_DATABASE=" + db}, b.bin, "send", "--issue", b.week)
 		if err != nil {
-			return err
+			return "", err
 		}
 		os.Remove(db)
 		os.Remove(db + "-wal")
@@ -456,19 +522,65 @@ func (b *bench) send(ctx context.Context) error {
 		o := float64(b.n) / r.took.Seconds()
 		s, err := b.cmd(ctx, pfxEnv, source, srcArgs...)
 		if err != nil {
-			return err
+			return "", err
 		}
 		t := float64(b.n) / s.took.Seconds()
-		ours, theirs, ratios, rss = append(ours, o), append(theirs, t), append(ratios, o/t), append(rss, r.maxRSS)
-		fmt.Fprintf(b.out, "send: run %d: newsletter %.0f msgs/s (%s, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s), ratio %.2f\n",
-			i+1, o, r.took.Round(time.Millisecond), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), o/t)
+		ceiling, sigNote := t, ""
+		if sh.dkim != "none" {
+			sg, err := b.signatureRate(sh.dkim, time.Second)
+			if err != nil {
+				return "", err
+			}
+			sg = (sg + sigBefore) / 2
+			sigs = append(sigs, sg)
+			ceiling = min(t, sg)
+			sigNote = fmt.Sprintf(", %s signatures %.0f/s on %d cores", sh.dkim, sg, runtime.GOMAXPROCS(0))
+		}
+		ours, theirs, ceilings, ratios, rss = append(ours, o), append(theirs, t), append(ceilings, ceiling), append(ratios, o/ceiling), append(rss, r.maxRSS)
+		fmt.Fprintf(b.out, "send %s: run %d: newsletter %.0f msgs/s (%s, CPU %.0f µs/msg, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s, CPU %.0f µs/msg)%s, ratio %.2f\n",
+			sh, i+1, o, r.took.Round(time.Millisecond), perMsg(r.cpu, b.n), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), perMsg(s.cpu, b.n), sigNote, o/ceiling)
+		cpus = append(cpus, perMsg(r.cpu, b.n))
 	}
-	fmt.Fprintf(b.out, "send: n=%d connections=%d message %d bytes\n", b.n, b.conns, size)
+	fmt.Fprintf(b.out, "send %s: n=%d connections=%d message %d bytes\n", sh, b.n, b.conns, size)
 	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", stats(ours))
 	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", stats(theirs))
-	fmt.Fprintf(b.out, "  paired ratio     min/median/max: %s\n", statsf(ratios, "%.2f"))
+	if len(sigs) > 0 {
+		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", stats(sigs))
+	}
+	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", stats(cpus))
+	fmt.Fprintf(b.out, "  ratio to ceiling min/median/max: %s\n", statsf(ratios, "%.2f"))
 	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(slices.Max(rss))/1024)
-	return nil
+	ceilingName := "smtp-source"
+	if len(sigs) > 0 {
+		ceilingName = "min(smtp-source, " + sh.dkim + " sigs)"
+	}
+	return fmt.Sprintf("%-22s %6d bytes  %s %s msgs/s  newsletter %s msgs/s  ratio %s  CPU %s µs/msg  peak RSS %.1f MiB",
+		sh, size, ceilingName, medianRange(ceilings), medianRange(ours), medianRange2(ratios), medianRange(cpus), float64(slices.Max(rss))/1024), nil
+}
+
+// perMsg is a process's CPU time per message sent, in microseconds: unlike its rate, it
+// hardly moves with the other work on the machine.
+func perMsg(cpu time.Duration, n int) float64 { return float64(cpu.Microseconds()) / float64(n) }
+
+// medianRange is "median (min-max)".
+func medianRange(v []float64) string {
+	lo, med, hi := spread(v)
+	return fmt.Sprintf("%.0f (%.0f-%.0f)", med, lo, hi)
+}
+
+func medianRange2(v []float64) string {
+	lo, med, hi := spread(v)
+	return fmt.Sprintf("%.2f (%.2f-%.2f)", med, lo, hi)
+}
+
+func spread(v []float64) (lo, med, hi float64) {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	med = s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[0], med, s[len(s)-1]
 }
 
 func stats(v []float64) string { return statsf(v, "%.0f") }

@@ -118,17 +118,9 @@ func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
 // signing with DKIM when a key is configured.
 func (a *app) relays() ([]delivery.Relay, error) {
-	var signer mailer.Signer
-	if a.cfg.DKIM.KeyFile != "" {
-		key, err := dkim.LoadKey(a.cfg.DKIM.KeyFile)
-		if err != nil {
-			return nil, &configError{fmt.Errorf("dkim.key_file: %w", err)}
-		}
-		s, err := dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key})
-		if err != nil {
-			return nil, &configError{err}
-		}
-		signer = s
+	signer, err := a.dkimSigner()
+	if err != nil {
+		return nil, err
 	}
 	urls := a.cfg.SMTPURLs()
 	if len(urls) == 0 {
@@ -148,6 +140,20 @@ func (a *app) relays() ([]delivery.Relay, error) {
 		relays = append(relays, delivery.Relay{Transport: mailer.NewSMTP(sc), Connections: conns, Rate: sc.Rate, Weight: sc.Weight})
 	}
 	return relays, nil
+}
+
+// dkimSigner is the configured DKIM signer, nil when no key is configured.
+func (a *app) dkimSigner() (mailer.Signer, error) {
+	d := a.cfg.DKIM
+	f := dkim.Files{Domain: d.Domain, Selector: d.Selector, KeyFile: d.KeyFile, Ed25519Selector: d.Ed25519Selector, Ed25519KeyFile: d.Ed25519KeyFile}
+	if !f.Enabled() {
+		return nil, nil
+	}
+	s, err := dkim.Load(f)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	return s, nil
 }
 
 // deliveryOptions adds the configured pacing, retry and bounce policy to o.
@@ -185,8 +191,12 @@ func (a *app) printPlan(ctx context.Context, out io.Writer, sender *delivery.Sen
 	if p.DomainRate > 0 {
 		fmt.Fprintf(out, "  per-domain cap: %g/s\n", p.DomainRate)
 	}
-	if a.cfg.DKIM.KeyFile != "" {
-		fmt.Fprintf(out, "  DKIM: d=%s s=%s\n", a.cfg.DKIM.Domain, a.cfg.DKIM.Selector)
+	if d := a.cfg.DKIM; d.KeyFile != "" {
+		fmt.Fprintf(out, "  DKIM: d=%s s=%s", d.Domain, d.Selector)
+		if d.Ed25519KeyFile != "" {
+			fmt.Fprintf(out, " and ed25519 s=%s", d.Ed25519Selector)
+		}
+		fmt.Fprintln(out)
 	}
 	if p.Limit > 0 && n > 0 {
 		fmt.Fprintf(out, "  estimated: %s, done about %s\n", p.Duration, a.now().Add(p.Duration).In(a.cfg.Location()).Format("Mon 15:04 MST"))
@@ -204,15 +214,9 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 		return err
 	}
 	sample := sender.Message(is, email, newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"})
-	var signer mailer.Signer
-	if a.cfg.DKIM.KeyFile != "" {
-		key, err := dkim.LoadKey(a.cfg.DKIM.KeyFile)
-		if err != nil {
-			return &configError{err}
-		}
-		if signer, err = dkim.New(dkim.Options{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, Key: key}); err != nil {
-			return &configError{err}
-		}
+	signer, err := a.dkimSigner()
+	if err != nil {
+		return err
 	}
 	raw, err := sample.Render(signer)
 	if err != nil {

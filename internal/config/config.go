@@ -177,11 +177,15 @@ type Canary struct {
 	MaxComplaintRate float64 `yaml:"max_complaint_rate"`
 }
 
-// DKIM signs outgoing mail when KeyFile is set.
+// DKIM signs outgoing mail when KeyFile is set; with Ed25519KeyFile too, each message
+// carries a second signature (RFC 8463).
 type DKIM struct {
 	Domain   string `yaml:"domain"`
 	Selector string `yaml:"selector"`
 	KeyFile  string `yaml:"key_file"` // PEM, RSA (PKCS#1 or #8) or Ed25519 (PKCS#8)
+	// Ed25519Selector and Ed25519KeyFile add an Ed25519 signature beside KeyFile's RSA one.
+	Ed25519Selector string `yaml:"ed25519_selector"`
+	Ed25519KeyFile  string `yaml:"ed25519_key_file"`
 }
 
 // ParseRate reads "N/s", "N/m", "N/h" or a bare N (per second) as messages per second;
@@ -630,6 +634,16 @@ func (c *Config) validateCanary() error {
 func (c *Config) validateDKIM() error {
 	if c.DKIM.KeyFile != "" && (!isDomain(c.DKIM.Domain) || c.DKIM.Selector == "" || strings.ContainsAny(c.DKIM.Selector, " ;=")) {
 		return bad("dkim", "key_file needs a domain and a selector")
+	}
+	if c.DKIM.Ed25519KeyFile != "" {
+		switch s := c.DKIM.Ed25519Selector; {
+		case c.DKIM.KeyFile == "":
+			return bad("dkim.ed25519_key_file", "needs dkim.key_file (an RSA key) beside it: not every receiver verifies Ed25519")
+		case s == "" || strings.ContainsAny(s, " ;=:"):
+			return bad("dkim.ed25519_selector", "%q is not a selector (a DNS label, needed with ed25519_key_file)", s)
+		case s == c.DKIM.Selector:
+			return bad("dkim.ed25519_selector", "must differ from dkim.selector: each key has its own DNS record")
+		}
 	}
 	return nil
 }

@@ -88,6 +88,14 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"no attempts", func(c *Config) { c.Delivery.MaxAttempts = 0 }, "delivery.max_attempts"},
 		{"bounce limit", func(c *Config) { c.Delivery.BounceLimit = 0 }, "delivery.bounce_limit"},
 		{"dkim without selector", func(c *Config) { c.DKIM.KeyFile, c.DKIM.Domain = "k.pem", "technerdo.com" }, "dkim"},
+		{"ed25519 without rsa", func(c *Config) { c.DKIM.Ed25519KeyFile, c.DKIM.Ed25519Selector = "ed.pem", "ed" }, "dkim.ed25519_key_file"},
+		{"ed25519 without selector", func(c *Config) {
+			c.DKIM.Domain, c.DKIM.Selector, c.DKIM.KeyFile, c.DKIM.Ed25519KeyFile = "technerdo.com", "rsa", "k.pem", "ed.pem"
+		}, "dkim.ed25519_selector"},
+		{"ed25519 with the rsa selector", func(c *Config) {
+			c.DKIM.Domain, c.DKIM.Selector, c.DKIM.KeyFile = "technerdo.com", "s", "k.pem"
+			c.DKIM.Ed25519KeyFile, c.DKIM.Ed25519Selector = "ed.pem", "s"
+		}, "dkim.ed25519_selector"},
 		{"bad addr", func(c *Config) { c.HTTPAddr = "localhost" }, "http_addr"},
 		{"bad base", func(c *Config) { c.BaseURL = "/newsletter" }, "base_url"},
 		{"short secret", func(c *Config) { c.Secret = "short" }, EnvSecret},

@@ -18,6 +18,7 @@ type claimer struct {
 	now     func() time.Time
 	enq     *enqueuer // queues the next chunk when the pending rows run out; nil: none to queue
 
+	want int           // requests a transaction waits for, up to gatherWait: half the workers
 	lead chan struct{} // a token: whoever holds it runs the next transaction
 	reqs chan *claimRequest
 }
@@ -30,8 +31,8 @@ type claimRequest struct {
 	err      error
 }
 
-func newClaimer(l Claims, issueID int64, now func() time.Time, enq *enqueuer) *claimer {
-	c := &claimer{ledger: l, issueID: issueID, now: now, enq: enq, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
+func newClaimer(l Claims, issueID int64, now func() time.Time, enq *enqueuer, workers int) *claimer {
+	c := &claimer{want: max(1, workers/2), ledger: l, issueID: issueID, now: now, enq: enq, lead: make(chan struct{}, 1), reqs: make(chan *claimRequest, 1024)}
 	c.lead <- struct{}{}
 	return c
 }
@@ -52,26 +53,16 @@ func (c *claimer) recordAndClaim(ctx context.Context, outcomes []Outcome) ([]new
 	}
 }
 
-// runBatch takes every queued request (at least one is queued: the caller's, unless another
+// gatherWait bounds how long a transaction's leader waits for more requests while fewer
+// than half of the workers have asked: without it nearly every message paid a commit of its
+// own (the others' requests arrive a little after the leader's), and the commit, not the
+// mail, was most of a small message's CPU.
+const gatherWait = 500 * time.Microsecond
+
+// runBatch takes the queued requests (at least one is queued: the caller's, unless another
 // leader took it, in which case the batch may be empty) and serves them in one transaction.
 func (c *claimer) runBatch() {
-	var batch []*claimRequest
-	for len(batch) < cap(c.reqs) {
-		select {
-		case r := <-c.reqs:
-			if r.ctx.Err() != nil {
-				// Cancelled before its turn: nothing recorded, nothing claimed; the worker
-				// records its outcome on its own way out.
-				r.err = r.ctx.Err()
-				close(r.done)
-				continue
-			}
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		break
-	}
+	batch := c.gather()
 	if len(batch) == 0 {
 		return
 	}
@@ -101,4 +92,40 @@ func (c *claimer) runBatch() {
 		}
 		close(r.done)
 	}
+}
+
+// gather takes the queued requests; while fewer than c.want have come, it waits up to
+// gatherWait for more. Requests of a cancelled round are answered at once and left out.
+func (c *claimer) gather() []*claimRequest {
+	var batch []*claimRequest
+	var timeout <-chan time.Time
+	for len(batch) < cap(c.reqs) {
+		var r *claimRequest
+		select {
+		case r = <-c.reqs:
+		default:
+			if len(batch) == 0 || len(batch) >= c.want {
+				return batch
+			}
+			if timeout == nil {
+				t := time.NewTimer(gatherWait)
+				defer t.Stop()
+				timeout = t.C
+			}
+			select {
+			case r = <-c.reqs:
+			case <-timeout:
+				return batch
+			}
+		}
+		if r.ctx.Err() != nil {
+			// Cancelled before its turn: nothing recorded, nothing claimed; the worker
+			// records its outcome on its own way out.
+			r.err = r.ctx.Err()
+			close(r.done)
+			continue
+		}
+		batch = append(batch, r)
+	}
+	return batch
 }

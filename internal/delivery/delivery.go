@@ -425,7 +425,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
 	body := prepareBody(email)
-	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq)
+	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq, s.Workers())
 	var (
 		mu   sync.Mutex
 		errs []error

@@ -56,7 +56,7 @@ func lookup(t *testing.T, key crypto.Signer) func(string) ([]string, error) {
 	}
 }
 
-func keys(t *testing.T) map[string]crypto.Signer {
+func keys(t testing.TB) map[string]crypto.Signer {
 	t.Helper()
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -82,7 +82,7 @@ func verify(t *testing.T, raw []byte, key crypto.Signer) []*msgauth.Verification
 func TestSignVerifies(t *testing.T) {
 	for name, key := range keys(t) {
 		t.Run(name, func(t *testing.T) {
-			s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s2026", Key: key})
+			s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{{Selector: "s2026", Signer: key}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func TestSignVerifies(t *testing.T) {
 
 func TestOutboxFilesAreSigned(t *testing.T) {
 	key := keys(t)["ed25519"]
-	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s2026", Key: key})
+	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{{Selector: "s2026", Signer: key}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestLoadKey(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if _, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s", Key: got}); err != nil {
+		if _, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{{Selector: "s", Signer: got}}}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
@@ -166,14 +166,17 @@ func TestLoadKey(t *testing.T) {
 	if _, err := dkim.LoadKey(path); err == nil {
 		t.Fatal("garbage accepted")
 	}
-	if _, err := dkim.New(dkim.Options{Domain: "technerdo.com", Key: rsaKey}); err == nil {
+	if _, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{{Signer: rsaKey}}}); err == nil {
 		t.Fatal("missing selector accepted")
 	}
 }
 
+// TestSMTPSendsSignedBytes: what the relay receives carries both signatures, RSA and
+// Ed25519, and both verify.
 func TestSMTPSendsSignedBytes(t *testing.T) {
-	key := keys(t)["rsa"]
-	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s2026", Key: key})
+	k := keys(t)
+	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{
+		{Selector: "rsa2026", Signer: k["rsa"]}, {Selector: "ed2026", Signer: k["ed25519"]}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,14 +191,28 @@ func TestSMTPSendsSignedBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.Send(t.Context(), message()); err != nil {
+	msg := message()
+	msg.Text = ".a line starting with a dot\r\n" + msg.Text // dot-stuffed on the wire, not in the signed bytes
+	if _, err := conn.Send(t.Context(), msg); err != nil {
 		t.Fatal(err)
 	}
 	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages at the server", len(msgs))
 	}
-	if v := verify(t, msgs[0].Data, key); len(v) != 1 || v[0].Err != nil {
+	txt := map[string]string{}
+	for sel, key := range map[string]crypto.Signer{"rsa2026": k["rsa"], "ed2026": k["ed25519"]} {
+		if txt[sel+"._domainkey.technerdo.com"], err = dkim.TXTRecord(key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := msgauth.VerifyWithOptions(bytes.NewReader(msgs[0].Data), &msgauth.VerifyOptions{LookupTXT: func(domain string) ([]string, error) {
+		return []string{txt[domain]}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != 2 || v[0].Err != nil || v[1].Err != nil {
 		t.Fatalf("message as received: %+v", v)
 	}
 }
@@ -205,7 +222,7 @@ func TestSMTPSendsSignedBytes(t *testing.T) {
 // in place of the signed one) breaks the signature, while the message as sent verifies.
 func TestOversigning(t *testing.T) {
 	key := keys(t)["ed25519"]
-	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Selector: "s2026", Key: key})
+	s, err := dkim.New(dkim.Options{Domain: "technerdo.com", Keys: []dkim.Key{{Selector: "s2026", Signer: key}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -264,10 +264,11 @@ func checkHeaderValue(v string) error {
 	return checkWords(v)
 }
 
-// Signer adds a signature to a rendered message, such as a DKIM-Signature header field.
+// Signer signs a rendered message, with DKIM-Signature header fields for instance.
 type Signer interface {
-	// Sign returns the message with its signature; it must not change msg.
-	Sign(msg []byte) ([]byte, error)
+	// Signature returns the header fields, each ending in CRLF, that go in front of msg; it
+	// must not change msg.
+	Signature(msg []byte) ([]byte, error)
 }
 
 // Render returns the message as WriteTo writes it, signed by signer when it is not nil:
@@ -285,11 +286,19 @@ func (m Message) render(signer Signer) ([]byte, error) {
 	if signer == nil {
 		return buf.Bytes(), nil
 	}
-	signed, err := signer.Sign(buf.Bytes())
+	sig, err := m.sign(signer, buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	return append(sig, buf.Bytes()...), nil
+}
+
+func (m *Message) sign(signer Signer, msg []byte) ([]byte, error) {
+	sig, err := signer.Signature(msg)
 	if err != nil {
 		return nil, fmt.Errorf("mailer: sign message %s: %w", m.MessageID, err)
 	}
-	return signed, nil
+	return sig, nil
 }
 
 // WriteTo renders the message as RFC 5322 text with CRLF line endings. It returns the

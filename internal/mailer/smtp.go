@@ -386,13 +386,22 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{Err: err}
 	}
-	// With a signer the whole message is needed first (the signature covers the body);
-	// otherwise a prepared body streams straight into DATA.
-	var data []byte
+	// With a signer the whole message is needed first (the signature covers the body), in
+	// a pooled buffer; otherwise a prepared body streams straight into DATA.
+	var data, sig []byte
 	if s.signer != nil || m.Body == nil {
-		var err error
-		if data, err = m.render(s.signer); err != nil {
+		rb := wirePool.Get().(*bytes.Buffer)
+		defer wirePool.Put(rb)
+		rb.Reset()
+		if _, err := m.WriteTo(rb); err != nil {
 			return Receipt{}, err
+		}
+		data = rb.Bytes()
+		if s.signer != nil {
+			var err error
+			if sig, err = m.sign(s.signer, data); err != nil {
+				return Receipt{}, err
+			}
 		}
 	} else if err := m.Validate(); err != nil {
 		return Receipt{}, err
@@ -407,7 +416,7 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 		defer wirePool.Put(buf)
 		buf.Reset()
 		if data != nil {
-			buf.Write(dotStuff(buf.AvailableBuffer(), data, true))
+			buf.Write(dotStuff(dotStuff(buf.AvailableBuffer(), sig, true), data, true))
 		} else if err := m.writeBody(buf, true); err != nil {
 			return err
 		}
