@@ -114,9 +114,9 @@ func (a *Admin) Register(mux *http.ServeMux) {
 	}
 }
 
-// RequireAdmin is RequireToken that also takes HTTP Basic auth with the token as the
-// password (any user name), so that a browser can open the /admin pages. Both are
-// compared in constant time; an empty token turns the endpoints off (404).
+// RequireAdmin passes requests with "Authorization: Bearer TOKEN" or, so that a browser can
+// open the /admin pages, HTTP Basic auth with the token as the password (any user name).
+// An empty token turns the endpoints off (404).
 func RequireAdmin(tok string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok == "" {
