@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -123,8 +122,7 @@ func RequireAdmin(tok string, h http.Handler) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		_, pass, basic := r.BasicAuth()
-		if BearerMatches(r, tok) || (basic && subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1) {
+		if adminAuth(r, tok) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -269,11 +267,7 @@ func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {
 }
 
 func (a *Admin) failErr(w http.ResponseWriter, err error) {
-	busy(w, err)
-	code, msg := errorStatus(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error("web: admin", "err", err)
-	}
+	code, msg := a.errorStatus(w, err, "web: admin")
 	a.fail(w, code, msg)
 }
 
@@ -283,8 +277,18 @@ func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
 	renderPage(w, a.page, code, p, a.opt.Logger)
 }
 
-// errorStatus maps a service error to an HTTP status and a message safe to show.
-func errorStatus(err error) (int, string) {
+// errorStatus maps a service error to an HTTP status and a message safe to show, logging
+// an internal error as what and setting Retry-After for a busy database.
+func (a *Admin) errorStatus(w http.ResponseWriter, err error, what string) (int, string) {
+	busy(w, err)
+	code, msg := statusOf(err)
+	if code == http.StatusInternalServerError {
+		a.opt.Logger.Error(what, "err", err)
+	}
+	return code, msg
+}
+
+func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, roster.ErrBadInput):
 		return http.StatusBadRequest, err.Error()

@@ -45,11 +45,7 @@ func (a *Admin) writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (a *Admin) apiError(w http.ResponseWriter, err error) {
-	busy(w, err)
-	code, msg := errorStatus(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error("web: api", "err", err)
-	}
+	code, msg := a.errorStatus(w, err, "web: api")
 	a.writeJSON(w, code, map[string]string{"error": msg})
 }
 

@@ -6,8 +6,15 @@ import (
 	"strings"
 )
 
-// BearerMatches reports whether r carries the bearer token, compared in constant time.
-func BearerMatches(r *http.Request, token string) bool {
+// adminAuth reports whether r carries tok, as a bearer token or as the Basic password with
+// any user name, compared in constant time; never for an empty tok.
+func adminAuth(r *http.Request, tok string) bool {
+	if tok == "" {
+		return false
+	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	if !ok {
+		_, got, ok = r.BasicAuth()
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -115,7 +114,6 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 	}
 	d := previewData{Page: p.opt.Page, Week: wk.String(), Editor: Editor(r), Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error")}
 	v, err := p.opt.Desk.Preview(r.Context(), wk)
-	code := http.StatusOK
 	switch {
 	case err == nil:
 		d.View = v
@@ -132,16 +130,7 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "500 internal error: the draft could not be built (see the log)", http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	if err := p.page.Execute(&buf, d); err != nil {
-		p.opt.Logger.Error("web: preview template", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", previewCSP)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	renderPage(w, p.page, http.StatusOK, d, p.opt.Logger, "Content-Security-Policy", previewCSP)
 }
 
 // darkMedia turns the email's dark-mode rules on unconditionally, to simulate a dark client.

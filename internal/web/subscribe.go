@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -208,16 +209,21 @@ func (s *Subscribe) render(w http.ResponseWriter, code int, data subscribePage) 
 	renderPage(w, s.page, code, data, s.opt.Logger)
 }
 
-func renderPage(w http.ResponseWriter, t *template.Template, code int, data any, logger *slog.Logger) {
-	var buf strings.Builder
+// renderPage answers code with t executed on data, setting the header pairs kv first; a
+// template that fails answers 500 without them.
+func renderPage(w http.ResponseWriter, t *template.Template, code int, data any, logger *slog.Logger, kv ...string) {
+	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		logger.Error("web: template", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		w.Header().Set(kv[i], kv[i+1])
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write([]byte(buf.String()))
+	w.Write(buf.Bytes())
 }
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: anyone can send it,

@@ -314,15 +314,7 @@ func busy(w http.ResponseWriter, err error) bool {
 
 func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
 	data.Page = s.opt.Page
-	var buf bytes.Buffer
-	if err := s.page.Execute(&buf, data); err != nil {
-		s.opt.Logger.Error("web: template", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	renderPage(w, s.page, code, data, s.opt.Logger)
 }
 
 // renderState answers 200 with the page of a subscriber's state.
