@@ -55,11 +55,10 @@ type AdminOptions struct {
 	Page      Page
 	// BaseURL is the address the pages are served at (base_url); a browser's Origin may
 	// name it when a proxy in front rewrites the Host header.
-	BaseURL    string
-	MaxImport  int64 // largest CSV accepted, bytes; default 64 MiB
-	TrendWeeks int   // weeks shown in the trend; default 12
-	Now        func() time.Time
-	Logger     *slog.Logger
+	BaseURL   string
+	MaxImport int64 // largest CSV accepted, bytes; default 64 MiB
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
@@ -79,9 +78,6 @@ func NewAdmin(opt AdminOptions) (*Admin, error) {
 	}
 	if opt.MaxImport <= 0 {
 		opt.MaxImport = 64 << 20
-	}
-	if opt.TrendWeeks <= 0 {
-		opt.TrendWeeks = 12
 	}
 	page, err := template.New("admin.html.tmpl").Funcs(template.FuncMap{
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
@@ -132,7 +128,10 @@ func RequireAdmin(tok string, h http.Handler) http.Handler {
 	})
 }
 
-const adminPageSize = 50
+const (
+	adminPageSize = 50
+	trendWeeks    = 12 // weeks in the dashboard's and the API's trend
+)
 
 type adminPage struct {
 	Page
@@ -171,7 +170,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request) {
 		a.failErr(w, err)
 		return
 	}
-	stats, err := a.opt.Roster.Stats(r.Context(), a.opt.TrendWeeks)
+	stats, err := a.opt.Roster.Stats(r.Context(), trendWeeks)
 	if err != nil {
 		a.failErr(w, err)
 		return

@@ -279,7 +279,7 @@ func (a *Admin) apiExport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) apiStats(w http.ResponseWriter, r *http.Request) {
-	st, err := a.opt.Roster.Stats(r.Context(), a.opt.TrendWeeks)
+	st, err := a.opt.Roster.Stats(r.Context(), trendWeeks)
 	if err != nil {
 		a.apiError(w, err)
 		return

@@ -308,10 +308,12 @@ type HomeOptions struct {
 	Templates fs.FS         // holds web/home.html.tmpl
 	Page      Page
 	Tagline   string
-	Latest    int // issues listed; default 5
 	Now       func() time.Time
 	Logger    *slog.Logger
 }
+
+// homeLatest is how many issues the home page lists.
+const homeLatest = 5
 
 // Home serves GET /: the publication's name and tagline, its latest issues and the sign-up
 // form, which posts to /subscribe.
@@ -327,9 +329,6 @@ func NewHome(opt HomeOptions) (*Home, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
-	}
-	if opt.Latest <= 0 {
-		opt.Latest = 5
 	}
 	if opt.Page.Lang == "" {
 		opt.Page.Lang = "en"
@@ -361,7 +360,7 @@ func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(token.PublicForm, h.opt.Now())}
 	for i, is := range issues {
-		if i == h.opt.Latest {
+		if i == homeLatest {
 			d.More = true
 			break
 		}

@@ -32,7 +32,6 @@ type SubscribeOptions struct {
 	Page      Page
 	// Per-IP and per-address sign-up limits per hour; 0 turns one off.
 	PerIP, PerAddress int
-	FormMaxAge        time.Duration // how long a served form can be posted; default 2h
 	Now               func() time.Time
 	Logger            *slog.Logger
 }
@@ -44,8 +43,10 @@ type Subscribe struct {
 	perIP, perEmail *RateLimiter
 }
 
-// maxSignUpBody caps a sign-up POST: two short fields and a token.
-const maxSignUpBody = 8 << 10
+const (
+	maxSignUpBody = 8 << 10       // a sign-up POST: two short fields and a token
+	formMaxAge    = 2 * time.Hour // how long a served form can be posted
+)
 
 // NewSubscribe parses the page template.
 func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
@@ -57,9 +58,6 @@ func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
 	}
 	if opt.Page.Lang == "" {
 		opt.Page.Lang = "en"
-	}
-	if opt.FormMaxAge <= 0 {
-		opt.FormMaxAge = 2 * time.Hour
 	}
 	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
 	if err != nil {
@@ -108,7 +106,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w)
 		return
 	}
-	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(token.PublicForm, r.PostForm.Get("form_token"), s.opt.Now(), s.opt.FormMaxAge) != nil {
+	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(token.PublicForm, r.PostForm.Get("form_token"), s.opt.Now(), formMaxAge) != nil {
 		s.fail(w, http.StatusForbidden, "This form has expired or did not come from our site. Please reload the page and try again.")
 		return
 	}
