@@ -366,8 +366,7 @@ func (s *smtpSender) closeConn() {
 	}
 }
 
-// wirePool holds the buffers in which a message's DATA is gathered, one per message in
-// flight (some 30 KB for a newsletter).
+// wirePool holds the buffers in which a message's DATA is gathered, one per message in flight.
 var wirePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
@@ -406,12 +405,12 @@ func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	} else if err := m.Validate(); err != nil {
 		return Receipt{}, err
 	}
-	from := m.EnvelopeFrom // The low-level client takes no context: closing the connection is the way to unblock it.
+	from := m.EnvelopeFrom
+	// The low-level client takes no context: closing the connection is the way to unblock it.
 	stop := context.AfterFunc(ctx, func() { s.raw.Close() })
 	reply, delivered, err := s.transact(from, m.To.Email, func(w io.Writer) error {
 		// The whole DATA, terminator included, is gathered first and goes out in one
-		// write: through the connection's 4 KiB bufio.Writer a 30 KB message took eight
-		// write calls, a good part of a send's CPU.
+		// write, not in pieces through the connection's small buffered writer.
 		buf := wirePool.Get().(*bytes.Buffer)
 		defer wirePool.Put(buf)
 		buf.Reset()
