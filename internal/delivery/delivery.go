@@ -7,6 +7,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -139,9 +140,7 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Policy = opt.Policy.withDefaults()
 	setDefault(&opt.EnqueueChunk, enqueueChunk)
 	setDefault(&opt.RelayRest, 2*time.Second)
@@ -835,9 +834,7 @@ func installSuffix(tag string) string {
 // issue:list:publication); each part is kept to characters that cannot end the field.
 func feedbackTail(id Identity) string {
 	list := id.ListID
-	if list == "" {
-		list = id.MessageIDDomain
-	}
+	list = cmp.Or(list, id.MessageIDDomain)
 	pub := feedbackPart(id.ListName)
 	if pub == "" {
 		_, pub, _ = strings.Cut(id.From.Email, "@")

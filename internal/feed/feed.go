@@ -4,6 +4,7 @@ package feed
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,9 +115,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		return Result{}, err
 	}
 	ua := f.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
+	ua = cmp.Or(ua, DefaultUserAgent)
 	req.Header.Set("User-Agent", ua)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 	if prev.ETag != "" {
@@ -127,9 +126,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	}
 
 	client := f.Client
-	if client == nil {
-		client = &http.Client{}
-	}
+	client = cmp.Or(client, &http.Client{})
 	resp, err := client.Do(req)
 	if err != nil {
 		return Result{}, requestError(ctx, timeout, err)
@@ -140,12 +137,8 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		// RFC 9110 15.4.5: a 304 may omit validators; keep the ones that still apply.
-		if got.ETag == "" {
-			got.ETag = prev.ETag
-		}
-		if got.LastModified == "" {
-			got.LastModified = prev.LastModified
-		}
+		got.ETag = cmp.Or(got.ETag, prev.ETag)
+		got.LastModified = cmp.Or(got.LastModified, prev.LastModified)
 		return Result{Validators: got, NotModified: true}, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		status := resp.Status

@@ -7,6 +7,7 @@ package mailbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -77,9 +78,7 @@ func parseURL(raw string) (target, error) {
 	if t.user == "" {
 		return target{}, errors.New("mailbox URL: no user name")
 	}
-	if t.mailbox == "" {
-		t.mailbox = "INBOX"
-	}
+	t.mailbox = cmp.Or(t.mailbox, "INBOX")
 	return t, nil
 }
 
@@ -106,9 +105,7 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	var c *client.Client
 	if t.tls {
 		cfg := opt.TLS
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
+		cfg = cmp.Or(cfg, &tls.Config{})
 		c, err = client.DialWithDialerTLS(dialer, t.addr, cfg)
 	} else {
 		c, err = client.DialWithDialer(dialer, t.addr)

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -169,9 +170,7 @@ func ParseSMTPURL(s string) (SMTPConfig, error) {
 			return fail("unknown query key %q", key)
 		}
 	}
-	if cfg.Port == 0 {
-		cfg.Port = defaultPort(cfg.TLS)
-	}
+	cfg.Port = cmp.Or(cfg.Port, defaultPort(cfg.TLS))
 	return cfg, nil
 }
 
@@ -202,12 +201,8 @@ type SMTP struct {
 
 // NewSMTP returns a transport for cfg; Open reports a bad configuration.
 func NewSMTP(cfg SMTPConfig) *SMTP {
-	if cfg.TLS == "" {
-		cfg.TLS = TLSStartTLS
-	}
-	if cfg.Port == 0 {
-		cfg.Port = defaultPort(cfg.TLS)
-	}
+	cfg.TLS = cmp.Or(cfg.TLS, TLSStartTLS)
+	cfg.Port = cmp.Or(cfg.Port, defaultPort(cfg.TLS))
 	return &SMTP{cfg: cfg}
 }
 

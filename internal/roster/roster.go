@@ -4,6 +4,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,9 +58,7 @@ func New(opt Options) *Service {
 	if opt.ConfirmTTL <= 0 {
 		opt.ConfirmTTL = 72 * time.Hour
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
 	return &Service{opt: opt, queued: make(chan struct{}, 1)}
 }

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -110,9 +111,7 @@ func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options
 	if opt.Holder == "" {
 		opt.Holder = Holder()
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Week == nil {
 		opt.Week = func(Slot) string { return "" }
 	}
@@ -279,9 +278,7 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 		log.Error("slot failed", "err", jobErr)
 		return errors.Join(jobErr, r.runs.FinishRun(finish, id, "failed", jobErr.Error(), r.opt.Now()))
 	}
-	if out.Status == "" {
-		out.Status = "done"
-	}
+	out.Status = cmp.Or(out.Status, "done")
 	if out.Status == Held && slot.Kind == Send {
 		out.Detail += retryNote + local(slot.Until) + " (schedule.grace)"
 		if slot.Retry {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -94,9 +95,7 @@ func (a *Admin) apiList(w http.ResponseWriter, r *http.Request) {
 		a.apiBad(w, err.Error())
 		return
 	}
-	if f.Limit == 0 {
-		f.Limit = 100
-	}
+	f.Limit = cmp.Or(f.Limit, 100)
 	subs, total, err := a.opt.Roster.List(r.Context(), f)
 	if err != nil {
 		a.apiError(w, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -43,9 +44,7 @@ type Archive struct {
 
 // NewArchive parses the archive template.
 func NewArchive(opt ArchiveOptions) (*Archive, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
 	index, err := template.ParseFS(opt.Templates, "web/archive.html.tmpl")
 	if err != nil {
@@ -324,15 +323,11 @@ type Home struct {
 
 // NewHome parses the home page template.
 func NewHome(opt HomeOptions) (*Home, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/home.html.tmpl")
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -47,9 +48,7 @@ type Preview struct {
 
 // NewPreview parses the preview template.
 func NewPreview(opt PreviewOptions) (*Preview, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	page, err := template.New("preview.html.tmpl").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
 	}).ParseFS(opt.Templates, "web/preview.html.tmpl")

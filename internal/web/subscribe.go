@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -53,12 +54,8 @@ func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
 	if err != nil {
 		return nil, err

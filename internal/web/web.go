@@ -4,6 +4,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,12 +128,8 @@ func New(opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/unsubscribe.html.tmpl")
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -319,9 +320,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 		return nil, 0, fmt.Errorf("the SNS Message is not an SES notification: %w", err)
 	}
 	kind := n.NotificationType
-	if kind == "" {
-		kind = n.EventType
-	}
+	kind = cmp.Or(kind, n.EventType)
 	// SES rewrites the Message-ID header; the original one is among mail.headers.
 	mid := ""
 	for _, hd := range n.Mail.Headers {
@@ -329,9 +328,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 			mid = bareID(hd.Value)
 		}
 	}
-	if mid == "" {
-		mid = bareID(n.Mail.CommonHeaders.MessageID)
-	}
+	mid = cmp.Or(mid, bareID(n.Mail.CommonHeaders.MessageID))
 	base := bounce.Report{Format: SourceSES, MessageID: mid, VERPToken: h.verp(n.Mail.Source)}
 	switch kind {
 	case "Bounce":
@@ -346,9 +343,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 				rep.Kind = bounce.Hard
 			}
 			rep.Reason = oneLine(rc.DiagnosticCode)
-			if rep.Reason == "" {
-				rep.Reason = oneLine(b.BounceType + " " + b.BounceSubType)
-			}
+			rep.Reason = cmp.Or(rep.Reason, oneLine(b.BounceType+" "+b.BounceSubType))
 			reps = append(reps, rep)
 		}
 	case "Complaint":
