@@ -32,8 +32,6 @@ type Options struct {
 	// MaxBytes caps one message; a bigger one is handed over cut at the cap, which the
 	// reader then refuses as too large. 0: 10 MiB.
 	MaxBytes int64
-	// TLS configures imaps; nil uses the system's roots. Tests give their own.
-	TLS *tls.Config
 }
 
 // Handle is given each unseen message; name says which one, for output. An error stops
@@ -104,9 +102,7 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	dialer := &net.Dialer{Timeout: opt.Timeout}
 	var c *client.Client
 	if t.tls {
-		cfg := opt.TLS
-		cfg = cmp.Or(cfg, &tls.Config{})
-		c, err = client.DialWithDialerTLS(dialer, t.addr, cfg)
+		c, err = client.DialWithDialerTLS(dialer, t.addr, &tls.Config{})
 	} else {
 		c, err = client.DialWithDialer(dialer, t.addr)
 	}
