@@ -377,8 +377,7 @@ func (p *parser) dsnKind() {
 		p.rep.Reason = "action " + p.action + ": not a failure"
 		return
 	}
-	p.rep.Reason = oneLine(p.diag)
-	p.rep.Reason = cmp.Or(p.rep.Reason, "action "+p.action)
+	p.rep.Reason = cmp.Or(oneLine(p.diag), "action "+p.action)
 }
 
 // Plain-text bounces (Exim, qmail, older Postfix and Exchange): recognised by who sent
@@ -445,8 +444,7 @@ func (p *parser) plainText(top message.Header) {
 	if class == "" {
 		p.rep.Status = map[Kind]string{Hard: "5.0.0", Soft: "4.0.0"}[p.rep.Kind]
 	}
-	p.rep.Reason = replyLine(expl)
-	p.rep.Reason = cmp.Or(p.rep.Reason, oneLine(subject))
+	p.rep.Reason = cmp.Or(replyLine(expl), oneLine(subject))
 }
 
 // recipientInText is the first address in a plain-text bounce's explanation that is not

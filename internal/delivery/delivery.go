@@ -833,8 +833,7 @@ func installSuffix(tag string) string {
 // feedback loop groups complaints by (campaign:customer:type:sender, here
 // issue:list:publication); each part is kept to characters that cannot end the field.
 func feedbackTail(id Identity) string {
-	list := id.ListID
-	list = cmp.Or(list, id.MessageIDDomain)
+	list := cmp.Or(id.ListID, id.MessageIDDomain)
 	pub := feedbackPart(id.ListName)
 	if pub == "" {
 		_, pub, _ = strings.Cut(id.From.Email, "@")

@@ -114,9 +114,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	if err != nil {
 		return Result{}, err
 	}
-	ua := f.UserAgent
-	ua = cmp.Or(ua, DefaultUserAgent)
-	req.Header.Set("User-Agent", ua)
+	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, DefaultUserAgent))
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
@@ -125,8 +123,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		req.Header.Set("If-Modified-Since", prev.LastModified)
 	}
 
-	client := f.Client
-	client = cmp.Or(client, &http.Client{})
+	client := cmp.Or(f.Client, &http.Client{})
 	resp, err := client.Do(req)
 	if err != nil {
 		return Result{}, requestError(ctx, timeout, err)
@@ -141,10 +138,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		got.LastModified = cmp.Or(got.LastModified, prev.LastModified)
 		return Result{Validators: got, NotModified: true}, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		status := resp.Status
-		if status == "" {
-			status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-		}
+		status := cmp.Or(resp.Status, fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 		return Result{}, &StatusError{Code: resp.StatusCode, Status: status}
 	}
 

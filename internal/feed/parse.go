@@ -218,8 +218,7 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	s.GUID = cmp.Or(s.GUID, canonical)
 	if s.Title == "" {
 		// Microblog items have no title; their opening words stand in for one.
-		s.Title = truncate(dek, 80)
-		s.Title = cmp.Or(s.Title, canonical)
+		s.Title = cmp.Or(truncate(dek, 80), canonical)
 	}
 	s.Categories = categories(it.Categories)
 	if len(s.Categories) > 0 {
@@ -344,8 +343,7 @@ func image(it *gofeed.Item, link *url.URL, content string) (src, alt string) {
 	}
 	for _, c := range contents {
 		if isImage(c) {
-			alt := firstValue(c.Children, "description", "title")
-			alt = cmp.Or(alt, itemAlt)
+			alt := cmp.Or(firstValue(c.Children, "description", "title"), itemAlt)
 			cands = append(cands, candidate{c.Attrs["url"], alt})
 		}
 		thumbs = append(thumbs, c.Children["thumbnail"]...)

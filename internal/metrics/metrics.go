@@ -109,8 +109,7 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		took := time.Since(start)
-		route := r.Pattern
-		route = cmp.Or(route, "unmatched")
+		route := cmp.Or(r.Pattern, "unmatched")
 		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
 		m.handling.WithLabelValues(route).Observe(took.Seconds())
 		if route == UnsubscribeRoute && rec.code == http.StatusOK {

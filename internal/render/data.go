@@ -166,8 +166,7 @@ func (r *Renderer) story(s newsletter.Story) TemplateStory {
 	}
 	if img := strings.TrimSpace(s.ImageURL); isHTTPURL(img) {
 		ts.ImageURL = defuseURL(img)
-		ts.ImageAlt = oneLine(s.ImageAlt)
-		ts.ImageAlt = cmp.Or(ts.ImageAlt, ts.Title)
+		ts.ImageAlt = cmp.Or(oneLine(s.ImageAlt), ts.Title)
 	}
 	if s.ReadMinutes > 0 {
 		ts.ReadTime = fmt.Sprintf("%d min read", s.ReadMinutes)

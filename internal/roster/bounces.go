@@ -77,8 +77,7 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 		return out, nil
 	}
 	out.Subscriber, out.IssueID, out.By = sub, issueID, by
-	source := rep.Format
-	source = cmp.Or(source, bounce.FormatDSN)
+	source := cmp.Or(rep.Format, bounce.FormatDSN)
 	res, err := s.opt.Store.RecordBounce(ctx, store.BounceEvent{
 		SubscriberID: sub.ID, IssueID: issueID, Kind: kind, Status: rep.Status, Reason: rep.Reason,
 		Source: source, ReportedAt: rep.Date, ReportID: rep.ReportID,

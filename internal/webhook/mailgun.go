@@ -201,8 +201,7 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	}
 	ds := ev.DeliveryStatus
 	rep.Status = ds.EnhancedCode
-	rep.Reason = oneLine(ds.Description)
-	rep.Reason = cmp.Or(rep.Reason, oneLine(ds.Message))
+	rep.Reason = cmp.Or(oneLine(ds.Description), oneLine(ds.Message))
 	if ds.Code != 0 {
 		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
 	}

@@ -319,8 +319,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 	if err := json.Unmarshal(msg, &n); err != nil {
 		return nil, 0, fmt.Errorf("the SNS Message is not an SES notification: %w", err)
 	}
-	kind := n.NotificationType
-	kind = cmp.Or(kind, n.EventType)
+	kind := cmp.Or(n.NotificationType, n.EventType)
 	// SES rewrites the Message-ID header; the original one is among mail.headers.
 	mid := ""
 	for _, hd := range n.Mail.Headers {
@@ -342,8 +341,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 			if b.BounceType == "Permanent" {
 				rep.Kind = bounce.Hard
 			}
-			rep.Reason = oneLine(rc.DiagnosticCode)
-			rep.Reason = cmp.Or(rep.Reason, oneLine(b.BounceType+" "+b.BounceSubType))
+			rep.Reason = cmp.Or(oneLine(rc.DiagnosticCode), oneLine(b.BounceType+" "+b.BounceSubType))
 			reps = append(reps, rep)
 		}
 	case "Complaint":
