@@ -22,13 +22,15 @@ import (
 	"github.com/emersion/go-imap/client"
 )
 
+// imapTimeout bounds connecting and each command.
+const imapTimeout = time.Minute
+
 // Options say which mailbox to read.
 type Options struct {
 	// URL is imaps://USER:PASSWORD@HOST[:PORT]/MAILBOX (TLS, port 993 by default), or
 	// imap://... for a server on this machine without TLS (port 143). MAILBOX defaults to
 	// INBOX.
-	URL     string
-	Timeout time.Duration // for connecting and for each command; default 1 minute
+	URL string
 	// MaxBytes caps one message; a bigger one is handed over cut at the cap, which the
 	// reader then refuses as too large. 0: 10 MiB.
 	MaxBytes int64
@@ -93,13 +95,10 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = time.Minute
-	}
 	if opt.MaxBytes <= 0 {
 		opt.MaxBytes = 10 << 20
 	}
-	dialer := &net.Dialer{Timeout: opt.Timeout}
+	dialer := &net.Dialer{Timeout: imapTimeout}
 	var c *client.Client
 	if t.tls {
 		c, err = client.DialWithDialerTLS(dialer, t.addr, &tls.Config{})
@@ -109,7 +108,7 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("mailbox %s: %w", t.addr, err)
 	}
-	c.Timeout = opt.Timeout
+	c.Timeout = imapTimeout
 	defer c.Logout()
 	if err := c.Login(t.user, t.pass); err != nil {
 		return 0, fmt.Errorf("mailbox %s: login as %s: %w", t.addr, t.user, err)
