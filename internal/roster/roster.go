@@ -224,19 +224,15 @@ func (s *Service) Remove(ctx context.Context, email, source string) (newsletter.
 	if err != nil {
 		return sub, false, err
 	}
-	changed, err := s.leave(ctx, sub, source)
-	if err == nil {
-		sub.Status = newsletter.StatusUnsubscribed
-	}
-	return sub, changed, err
-}
-
-func (s *Service) leave(ctx context.Context, sub newsletter.Subscriber, source string) (bool, error) {
-	return s.opt.Store.ApplyTransition(ctx, store.Transition{
+	changed, err := s.opt.Store.ApplyTransition(ctx, store.Transition{
 		ID: sub.ID, Status: newsletter.StatusUnsubscribed,
 		Event: store.ConsentEvent{Event: "left", Source: source},
 		Hash:  s.opt.Tokens.Digest(sub.Email), Suppress: store.SuppressUnsubscribed,
 	}, s.opt.Now())
+	if err == nil {
+		sub.Status = newsletter.StatusUnsubscribed
+	}
+	return sub, changed, err
 }
 
 // Suppress puts an address on the suppression list for a reason (bounced, complained,
