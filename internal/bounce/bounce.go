@@ -6,6 +6,7 @@ package bounce
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -376,10 +377,7 @@ func (p *parser) dsnKind() {
 		p.rep.Reason = "action " + p.action + ": not a failure"
 		return
 	}
-	p.rep.Reason = oneLine(p.diag)
-	if p.rep.Reason == "" {
-		p.rep.Reason = "action " + p.action
-	}
+	p.rep.Reason = cmp.Or(oneLine(p.diag), "action "+p.action)
 }
 
 // Plain-text bounces (Exim, qmail, older Postfix and Exchange): recognised by who sent
@@ -446,10 +444,7 @@ func (p *parser) plainText(top message.Header) {
 	if class == "" {
 		p.rep.Status = map[Kind]string{Hard: "5.0.0", Soft: "4.0.0"}[p.rep.Kind]
 	}
-	p.rep.Reason = replyLine(expl)
-	if p.rep.Reason == "" {
-		p.rep.Reason = oneLine(subject)
-	}
+	p.rep.Reason = cmp.Or(replyLine(expl), oneLine(subject))
 }
 
 // recipientInText is the first address in a plain-text bounce's explanation that is not

@@ -5,6 +5,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,12 +91,8 @@ var (
 
 // New returns Jobs.
 func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
-	if opt.Location == nil {
-		opt.Location = time.UTC
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Location = cmp.Or(opt.Location, time.UTC)
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}

@@ -54,11 +54,8 @@ func (c *claimer) recordAndClaim(ctx context.Context, outcomes []Outcome) ([]new
 }
 
 // gatherWait bounds how long a transaction's leader waits for more requests while fewer
-// than half of the workers have asked: without it nearly every message paid a commit of its
-// own (the others' requests arrive a little after the leader's), and the commit, not the
-// mail, was most of a small message's CPU. At full speed a request comes about every half
-// millisecond, so a shorter wait mostly ends before half the workers have asked, and each
-// transaction's fixed cost (the pending query, the commit) is then shared by fewer messages.
+// than half of the workers have asked, so that a commit is shared by several messages
+// rather than paid by each.
 const gatherWait = 2 * time.Millisecond
 
 // runBatch takes the queued requests (at least one is queued: the caller's, unless another

@@ -7,6 +7,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,8 +94,8 @@ type Options struct {
 	// default 1000 (enqueueChunk).
 	EnqueueChunk int
 	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
-	// further failure up to RelayRestMax; defaults 2s and 2m.
-	RelayRest, RelayRestMax time.Duration
+	// further failure up to relayRestMax; default 2s.
+	RelayRest time.Duration
 
 	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
 	// waits, and goes on only while bounces and deferrals stay under its limits.
@@ -139,13 +140,10 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Policy = opt.Policy.withDefaults()
 	setDefault(&opt.EnqueueChunk, enqueueChunk)
 	setDefault(&opt.RelayRest, 2*time.Second)
-	setDefault(&opt.RelayRestMax, 2*time.Minute)
 	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
 	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
 		feedbackTail: feedbackTail(opt.Identity)}
@@ -597,7 +595,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
 		default:
 			// The session is broken (dropped connection, timeout, 421): start a new one.
-			w.pacer.fail(w.relay, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax)
+			w.pacer.fail(w.relay, s.opt.Now(), s.opt.RelayRest)
 			(*conn).Close()
 			*conn = nil
 		}
@@ -629,7 +627,7 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest, s.opt.RelayRestMax) {
+		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
 			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
 			continue
 		}
@@ -835,10 +833,7 @@ func installSuffix(tag string) string {
 // feedback loop groups complaints by (campaign:customer:type:sender, here
 // issue:list:publication); each part is kept to characters that cannot end the field.
 func feedbackTail(id Identity) string {
-	list := id.ListID
-	if list == "" {
-		list = id.MessageIDDomain
-	}
+	list := cmp.Or(id.ListID, id.MessageIDDomain)
 	pub := feedbackPart(id.ListName)
 	if pub == "" {
 		_, pub, _ = strings.Cut(id.From.Email, "@")

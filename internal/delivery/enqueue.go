@@ -6,12 +6,9 @@ import (
 	"time"
 )
 
-// enqueueChunk is how many subscribers one ledger transaction of a send queues by default.
-// Small enough that the first message leaves within milliseconds of a send starting on any
-// list (queueing a million rows in one transaction took 4.4 s) and that the write lock is
-// held only a few milliseconds a chunk (the one-click unsubscribes of serve wait for it);
-// large enough that the workers' wait for each chunk is about 1% of the time its messages
-// take to send.
+// enqueueChunk is how many subscribers one ledger transaction of a send queues by default:
+// small, so the first message leaves at once and the write lock the one-click unsubscribes
+// wait for is held briefly; large, so the workers rarely wait for a chunk.
 const enqueueChunk = 1000
 
 // enqueuer adds an issue's ledger rows a chunk at a time, in subscriber order, as the

@@ -132,14 +132,17 @@ func (p *pacer) ok(i int) {
 }
 
 // fail records a connection-level failure of relay i.
-func (p *pacer) fail(i int, now time.Time, rest, restMax time.Duration) {
-	p.failWith(i, nil, now, rest, restMax)
+func (p *pacer) fail(i int, now time.Time, rest time.Duration) {
+	p.failWith(i, nil, now, rest)
 }
 
+// relayRestMax caps a failing relay's rest.
+const relayRestMax = 2 * time.Minute
+
 // failWith records a failure; from the second in a row the relay rests, rest doubled per
-// further failure up to restMax, with jitter. wentDown is true for the failure that starts
+// further failure up to relayRestMax, with jitter. wentDown is true for the failure that starts
 // the first rest since the relay last worked, so that it is announced once.
-func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Duration) (wentDown bool) {
+func (p *pacer) failWith(i int, err error, now time.Time, rest time.Duration) (wentDown bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := &p.relays[i]
@@ -152,10 +155,10 @@ func (p *pacer) failWith(i int, err error, now time.Time, rest, restMax time.Dur
 	}
 	wentDown, r.down = !r.down, true
 	d := rest
-	for n := 2; n < r.failures && d < restMax; n++ {
+	for n := 2; n < r.failures && d < relayRestMax; n++ {
 		d *= 2
 	}
-	d = min(d, restMax)
+	d = min(d, relayRestMax)
 	d = d - d/4 + rand.N(d/4+1) // jitter: several workers of one relay do not knock together
 	if until := now.Add(d); until.After(r.restUntil) {
 		r.restUntil = until

@@ -1,6 +1,9 @@
 package delivery
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Policy is how a send paces itself, retries a temporary failure and gives up: delivery's
 // defaults and rules in one place. The configuration supplies the values; a zero field
@@ -42,9 +45,7 @@ func DefaultPolicy() Policy {
 // withDefaults fills zero fields from DefaultPolicy and applies RetryMax's rule.
 func (p Policy) withDefaults() Policy {
 	d := DefaultPolicy()
-	if p.InDoubt == "" {
-		p.InDoubt = d.InDoubt
-	}
+	p.InDoubt = cmp.Or(p.InDoubt, d.InDoubt)
 	setDefault(&p.MaxAttempts, d.MaxAttempts)
 	setDefault(&p.Horizon, d.Horizon)
 	setDefault(&p.RetryBase, d.RetryBase)

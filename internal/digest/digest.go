@@ -18,12 +18,6 @@ type Window struct {
 	Cutoff time.Time // inclusive
 }
 
-// Contains reports whether a story published at t falls in the window.
-func (w Window) Contains(t time.Time) bool { return t.After(w.After) && !t.After(w.Cutoff) }
-
-// String is the window for people, in UTC: "2026-04-26 21:00 – 2026-05-03 21:00 UTC".
-func (w Window) String() string { return w.In(time.UTC) }
-
 // In is the window for people in loc: "2026-04-27 00:00 – 2026-05-04 00:00 (Europe/Istanbul)".
 func (w Window) In(loc *time.Location) string {
 	return fmt.Sprintf("%s – %s (%s)", w.After.In(loc).Format("2006-01-02 15:04"), w.Cutoff.In(loc).Format("2006-01-02 15:04"), loc)

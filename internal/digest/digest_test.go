@@ -8,24 +8,6 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-func TestWindowContains(t *testing.T) {
-	base := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
-	w := Window{After: base.Add(-time.Hour), Cutoff: base}
-	for _, tc := range []struct {
-		t    time.Time
-		want bool
-	}{
-		{base.Add(-time.Hour), false}, // exclusive start
-		{base.Add(-time.Minute), true},
-		{base, true}, // inclusive end
-		{base.Add(time.Second), false},
-	} {
-		if got := w.Contains(tc.t); got != tc.want {
-			t.Errorf("Contains(%v) = %v, want %v", tc.t, got, tc.want)
-		}
-	}
-}
-
 func TestSelect(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 4, d, 9, 0, 0, 0, time.UTC) }
 	stories := []newsletter.Story{

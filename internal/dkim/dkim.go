@@ -20,19 +20,18 @@ import (
 	"time"
 )
 
-// DefaultHeaders are signed when Options.Headers is empty: the identity of the message
-// plus List-Id, List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 §4 asks for the last
-// two, so that the one-click URL cannot be swapped in transit). MIME-Version and
-// Content-Type are signed so the body cannot be re-interpreted.
-var DefaultHeaders = []string{
+// signedHeaders are always signed: the identity of the message plus List-Id,
+// List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 §4 asks for the last two, so that
+// the one-click URL cannot be swapped in transit). MIME-Version and Content-Type are signed
+// so the body cannot be re-interpreted.
+var signedHeaders = []string{
 	"From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
 	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
 }
 
-// DefaultOptionalHeaders are signed, oversigned, when the message has them; a message
-// without them does not name them in h=, so a list that later adds a Reply-To keeps the
-// signature valid.
-var DefaultOptionalHeaders = []string{"Reply-To", "Feedback-ID"}
+// optionalHeaders are signed, oversigned, when the message has them; a message without them
+// does not name them in h=, so a list that later adds a Reply-To keeps the signature valid.
+var optionalHeaders = []string{"Reply-To", "Feedback-ID"}
 
 // Key is one signing key and the selector its public key is published under.
 type Key struct {
@@ -45,20 +44,15 @@ type Options struct {
 	Domain string // d=, e.g. technerdo.com
 	// Keys each sign every message, in this order: one key, or an RSA and an Ed25519 key
 	// (RFC 8463 §4: verifiers that do not know Ed25519 yet still find the RSA signature).
-	Keys    []Key
-	Headers []string // always signed; empty means DefaultHeaders
-	// Optional are signed only when present; nil means DefaultOptionalHeaders.
-	Optional []string
-	Now      func() time.Time // t=; nil means time.Now
+	Keys []Key
+	Now  func() time.Time // t=; nil means time.Now
 }
 
 // Signer signs messages; safe for concurrent use.
 type Signer struct {
-	domain   string
-	keys     []signingKey
-	headers  []string
-	optional []string
-	now      func() time.Time
+	domain string
+	keys   []signingKey
+	now    func() time.Time
 }
 
 type signingKey struct {
@@ -74,7 +68,7 @@ func New(opt Options) (*Signer, error) {
 	if len(opt.Keys) == 0 {
 		return nil, errors.New("dkim: no key")
 	}
-	s := &Signer{domain: opt.Domain, headers: opt.Headers, optional: opt.Optional, now: opt.Now}
+	s := &Signer{domain: opt.Domain, now: opt.Now}
 	for i, k := range opt.Keys {
 		if k.Selector == "" || strings.ContainsAny(k.Selector, " ;=:\t\r\n") {
 			return nil, fmt.Errorf("dkim: key %d: selector %q is not a DNS label", i+1, k.Selector)
@@ -84,12 +78,6 @@ func New(opt Options) (*Signer, error) {
 			return nil, fmt.Errorf("dkim: key %d: %w", i+1, err)
 		}
 		s.keys = append(s.keys, signingKey{Key: k, algo: algo})
-	}
-	if len(s.headers) == 0 {
-		s.headers = DefaultHeaders
-	}
-	if s.optional == nil {
-		s.optional = DefaultOptionalHeaders
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -142,10 +130,10 @@ func (s *Signer) Signature(msg []byte) ([]byte, error) {
 			}
 		}
 	}
-	for _, h := range s.headers {
+	for _, h := range signedHeaders {
 		add(h, count(fields, h))
 	}
-	for _, h := range s.optional {
+	for _, h := range optionalHeaders {
 		if n := count(fields, h); n > 0 {
 			add(h, n)
 		}

@@ -294,12 +294,8 @@ func walk(n *html.Node, fn func(*html.Node)) {
 }
 
 func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
+	v, _ := lookupAttr(n, key)
+	return v
 }
 
 func text(n *html.Node) string {

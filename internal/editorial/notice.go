@@ -29,14 +29,7 @@ func (n *Notice) Notify(ctx context.Context, subject, body string) error {
 	}
 	defer conn.Close()
 	now := n.Now()
-	if _, err := conn.Send(ctx, n.message(now, subject, body)); err != nil {
-		return fmt.Errorf("editorial: notice to %s: %w", n.To, err)
-	}
-	return nil
-}
-
-func (n *Notice) message(now time.Time, subject, body string) mailer.Message {
-	return mailer.Message{
+	if _, err := conn.Send(ctx, mailer.Message{
 		From:      n.From,
 		To:        mailer.Address{Email: n.To},
 		Subject:   subject,
@@ -44,5 +37,8 @@ func (n *Notice) message(now time.Time, subject, body string) mailer.Message {
 		MessageID: fmt.Sprintf("notice.%d@%s", now.UnixNano(), n.MessageIDDomain),
 		Headers:   []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
 		Text:      body,
+	}); err != nil {
+		return fmt.Errorf("editorial: notice to %s: %w", n.To, err)
 	}
+	return nil
 }

@@ -4,6 +4,7 @@ package feed
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,11 +114,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	if err != nil {
 		return Result{}, err
 	}
-	ua := f.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
-	req.Header.Set("User-Agent", ua)
+	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, DefaultUserAgent))
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
@@ -126,10 +123,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		req.Header.Set("If-Modified-Since", prev.LastModified)
 	}
 
-	client := f.Client
-	if client == nil {
-		client = &http.Client{}
-	}
+	client := cmp.Or(f.Client, &http.Client{})
 	resp, err := client.Do(req)
 	if err != nil {
 		return Result{}, requestError(ctx, timeout, err)
@@ -140,18 +134,11 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		// RFC 9110 15.4.5: a 304 may omit validators; keep the ones that still apply.
-		if got.ETag == "" {
-			got.ETag = prev.ETag
-		}
-		if got.LastModified == "" {
-			got.LastModified = prev.LastModified
-		}
+		got.ETag = cmp.Or(got.ETag, prev.ETag)
+		got.LastModified = cmp.Or(got.LastModified, prev.LastModified)
 		return Result{Validators: got, NotModified: true}, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		status := resp.Status
-		if status == "" {
-			status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-		}
+		status := cmp.Or(resp.Status, fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 		return Result{}, &StatusError{Code: resp.StatusCode, Status: status}
 	}
 

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"html"
@@ -214,15 +215,10 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 		Author:      truncate(author(f, it), maxLabel),
 		ReadMinutes: readMinutes(words),
 	}
-	if s.GUID == "" {
-		s.GUID = canonical
-	}
+	s.GUID = cmp.Or(s.GUID, canonical)
 	if s.Title == "" {
 		// Microblog items have no title; their opening words stand in for one.
-		s.Title = truncate(dek, 80)
-		if s.Title == "" {
-			s.Title = canonical
-		}
+		s.Title = cmp.Or(truncate(dek, 80), canonical)
 	}
 	s.Categories = categories(it.Categories)
 	if len(s.Categories) > 0 {
@@ -347,10 +343,7 @@ func image(it *gofeed.Item, link *url.URL, content string) (src, alt string) {
 	}
 	for _, c := range contents {
 		if isImage(c) {
-			alt := firstValue(c.Children, "description", "title")
-			if alt == "" {
-				alt = itemAlt
-			}
+			alt := cmp.Or(firstValue(c.Children, "description", "title"), itemAlt)
 			cands = append(cands, candidate{c.Attrs["url"], alt})
 		}
 		thumbs = append(thumbs, c.Children["thumbnail"]...)

@@ -7,6 +7,7 @@ package mailbox
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -21,18 +22,18 @@ import (
 	"github.com/emersion/go-imap/client"
 )
 
+// imapTimeout bounds connecting and each command.
+const imapTimeout = time.Minute
+
 // Options say which mailbox to read.
 type Options struct {
 	// URL is imaps://USER:PASSWORD@HOST[:PORT]/MAILBOX (TLS, port 993 by default), or
 	// imap://... for a server on this machine without TLS (port 143). MAILBOX defaults to
 	// INBOX.
-	URL     string
-	Timeout time.Duration // for connecting and for each command; default 1 minute
+	URL string
 	// MaxBytes caps one message; a bigger one is handed over cut at the cap, which the
 	// reader then refuses as too large. 0: 10 MiB.
 	MaxBytes int64
-	// TLS configures imaps; nil uses the system's roots. Tests give their own.
-	TLS *tls.Config
 }
 
 // Handle is given each unseen message; name says which one, for output. An error stops
@@ -77,9 +78,7 @@ func parseURL(raw string) (target, error) {
 	if t.user == "" {
 		return target{}, errors.New("mailbox URL: no user name")
 	}
-	if t.mailbox == "" {
-		t.mailbox = "INBOX"
-	}
+	t.mailbox = cmp.Or(t.mailbox, "INBOX")
 	return t, nil
 }
 
@@ -96,27 +95,20 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = time.Minute
-	}
 	if opt.MaxBytes <= 0 {
 		opt.MaxBytes = 10 << 20
 	}
-	dialer := &net.Dialer{Timeout: opt.Timeout}
+	dialer := &net.Dialer{Timeout: imapTimeout}
 	var c *client.Client
 	if t.tls {
-		cfg := opt.TLS
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		c, err = client.DialWithDialerTLS(dialer, t.addr, cfg)
+		c, err = client.DialWithDialerTLS(dialer, t.addr, &tls.Config{})
 	} else {
 		c, err = client.DialWithDialer(dialer, t.addr)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("mailbox %s: %w", t.addr, err)
 	}
-	c.Timeout = opt.Timeout
+	c.Timeout = imapTimeout
 	defer c.Logout()
 	if err := c.Login(t.user, t.pass); err != nil {
 		return 0, fmt.Errorf("mailbox %s: login as %s: %w", t.addr, t.user, err)

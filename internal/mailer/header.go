@@ -10,10 +10,10 @@ import (
 )
 
 // The header block of a message with a prepared Body is written here rather than by go-mail,
-// which costs some 200 allocations a message (maps, fmt, a multipart.Writer) where the rest of
-// such a message costs a few. The bytes are go-mail v0.8.1's (msgWriter.writeMsg), so the fast
-// path and the full one (Text/HTML, and every message signed with DKIM) send the same message:
-// TestHeaderMatchesGoMail holds the two together, byte for byte, over a table of messages.
+// whose writer allocates far more per message than the rest of such a message. The bytes
+// are go-mail v0.8.1's (msgWriter.writeMsg), so the fast path and the full one (Text/HTML,
+// and every message signed with DKIM) send the same message: TestHeaderMatchesGoMail holds
+// the two together, byte for byte, over a table of messages.
 //
 // go-mail's layout, copied here:
 //   - the generic fields sorted by name (byte order): Date, MIME-Version, Message-ID, Subject

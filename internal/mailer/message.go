@@ -274,10 +274,6 @@ type Signer interface {
 // Render returns the message as WriteTo writes it, signed by signer when it is not nil:
 // the bytes the outbox stores and SMTP sends.
 func (m Message) Render(signer Signer) ([]byte, error) {
-	return m.render(signer)
-}
-
-func (m Message) render(signer Signer) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(m.HTML) + len(m.Text) + m.Body.size() + 2048)
 	if _, err := m.WriteTo(&buf); err != nil {

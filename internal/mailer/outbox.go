@@ -45,7 +45,7 @@ func (s outboxSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return Receipt{}, &SendError{Err: err}
 	}
-	data, err := m.render(s.signer)
+	data, err := m.Render(s.signer)
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -108,10 +109,7 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		took := time.Since(start)
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
+		route := cmp.Or(r.Pattern, "unmatched")
 		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
 		m.handling.WithLabelValues(route).Observe(took.Seconds())
 		if route == UnsubscribeRoute && rec.code == http.StatusOK {

@@ -151,7 +151,6 @@ type Delivery struct {
 	Subscriber Subscriber
 	Status     DeliveryStatus
 	Attempts   int
-	Reply      string
 	UpdatedAt  time.Time
 	// FirstAttemptAt is when the row was first claimed; the retry horizon counts from it.
 	FirstAttemptAt time.Time

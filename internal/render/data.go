@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	htmltemplate "html/template"
 	"math"
@@ -153,9 +154,7 @@ func (r *Renderer) story(s newsletter.Story) TemplateStory {
 		Author:  oneLine(s.Author),
 		Section: oneLine(s.Section),
 	}
-	if ts.Title == "" {
-		ts.Title = "Untitled"
-	}
+	ts.Title = cmp.Or(ts.Title, "Untitled")
 	ts.Kicker = ts.Section
 	for _, c := range s.Categories {
 		c = oneLine(c)
@@ -167,10 +166,7 @@ func (r *Renderer) story(s newsletter.Story) TemplateStory {
 	}
 	if img := strings.TrimSpace(s.ImageURL); isHTTPURL(img) {
 		ts.ImageURL = defuseURL(img)
-		ts.ImageAlt = oneLine(s.ImageAlt)
-		if ts.ImageAlt == "" {
-			ts.ImageAlt = ts.Title
-		}
+		ts.ImageAlt = cmp.Or(oneLine(s.ImageAlt), ts.Title)
 	}
 	if s.ReadMinutes > 0 {
 		ts.ReadTime = fmt.Sprintf("%d min read", s.ReadMinutes)

@@ -19,8 +19,8 @@ func (e Email) Personalize(rc Recipient) (html, text string) {
 // escapeHTML escapes for both element text and quoted attribute values; the unsubscribe URL goes in an href.
 func escapeHTML(s string) string { return html.EscapeString(s) }
 
-// fill replaces each placeholder in s. It scans for the shared prefix with strings.Index, which is
-// faster on a 30 KB document than a general strings.Replacer, and needs nothing precomputed.
+// fill replaces each placeholder in s, scanning for the shared prefix with strings.Index: faster
+// on a whole message than a general strings.Replacer, and needing nothing precomputed.
 func fill(s, unsubscribeURL, email string) string {
 	n := strings.Count(s, placeholderPrefix)
 	if n == 0 {

@@ -4,6 +4,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -124,16 +125,12 @@ func normalize(pub Publication) (Publication, error) {
 	if pub.LogoURL != "" && !isHTTPURL(pub.LogoURL) {
 		return pub, fmt.Errorf("render: publication logo URL %q: want an absolute http(s) URL", pub.LogoURL)
 	}
-	if pub.AccentColor == "" {
-		pub.AccentColor = DefaultAccentColor
-	}
+	pub.AccentColor = cmp.Or(pub.AccentColor, DefaultAccentColor)
 	if !hexColor.MatchString(pub.AccentColor) {
 		return pub, fmt.Errorf("render: publication accent colour %q: want #rgb or #rrggbb", pub.AccentColor)
 	}
 	pub.AccentColor = strings.ToLower(pub.AccentColor)
-	if pub.Language == "" {
-		pub.Language = "en"
-	}
+	pub.Language = cmp.Or(pub.Language, "en")
 	if pub.WhyText == "" {
 		pub.WhyText = fmt.Sprintf("You get this because you subscribed to %s at %s.", pub.Name, siteHost(pub.WebsiteURL))
 	}
@@ -141,9 +138,7 @@ func normalize(pub Publication) (Publication, error) {
 	if pub.ArchiveURL != "" && !isHTTPURL(pub.ArchiveURL) {
 		return pub, fmt.Errorf("render: archive URL %q: want an absolute http(s) URL", pub.ArchiveURL)
 	}
-	if pub.TimeZone == nil {
-		pub.TimeZone = time.UTC
-	}
+	pub.TimeZone = cmp.Or(pub.TimeZone, time.UTC)
 	return pub, nil
 }
 

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,10 +77,7 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 		return out, nil
 	}
 	out.Subscriber, out.IssueID, out.By = sub, issueID, by
-	source := rep.Format
-	if source == "" {
-		source = bounce.FormatDSN
-	}
+	source := cmp.Or(rep.Format, bounce.FormatDSN)
 	res, err := s.opt.Store.RecordBounce(ctx, store.BounceEvent{
 		SubscriberID: sub.ID, IssueID: issueID, Kind: kind, Status: rep.Status, Reason: rep.Reason,
 		Source: source, ReportedAt: rep.Date, ReportID: rep.ReportID,

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -64,12 +65,8 @@ func NewMailConfirmations(opt MailOptions) (*MailConfirmations, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Location == nil {
-		opt.Location = time.UTC
-	}
-	if opt.Publication.Language == "" {
-		opt.Publication.Language = "en"
-	}
+	opt.Location = cmp.Or(opt.Location, time.UTC)
+	opt.Publication.Language = cmp.Or(opt.Publication.Language, "en")
 	return &MailConfirmations{
 		transport: opt.Transport, from: opt.From, replyTo: opt.ReplyTo, envelopeFrom: opt.EnvelopeFrom,
 		messageIDDomain: opt.MessageIDDomain, pub: opt.Publication, loc: opt.Location, now: opt.Now,

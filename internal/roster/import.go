@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,9 +84,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		batches: make(chan []newsletter.Subscriber, importQueue),
 		stop:    make(chan struct{}),
 	}
-	if rd.source == "" {
-		rd.source = "import"
-	}
+	rd.source = cmp.Or(rd.source, "import")
 	res, err := s.opt.Store.ImportSubscribers(ctx, rd.stream(ctx),
 		store.ImportOptions{DryRun: opt.DryRun, Resubscribe: opt.Resubscribe}, s.opt.Now())
 	// The stream, if the store got as far as running it, has waited for the reading

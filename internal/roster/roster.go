@@ -4,6 +4,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,9 +58,7 @@ func New(opt Options) *Service {
 	if opt.ConfirmTTL <= 0 {
 		opt.ConfirmTTL = 72 * time.Hour
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
 	return &Service{opt: opt, queued: make(chan struct{}, 1)}
 }
@@ -225,19 +224,15 @@ func (s *Service) Remove(ctx context.Context, email, source string) (newsletter.
 	if err != nil {
 		return sub, false, err
 	}
-	changed, err := s.leave(ctx, sub, source)
-	if err == nil {
-		sub.Status = newsletter.StatusUnsubscribed
-	}
-	return sub, changed, err
-}
-
-func (s *Service) leave(ctx context.Context, sub newsletter.Subscriber, source string) (bool, error) {
-	return s.opt.Store.ApplyTransition(ctx, store.Transition{
+	changed, err := s.opt.Store.ApplyTransition(ctx, store.Transition{
 		ID: sub.ID, Status: newsletter.StatusUnsubscribed,
 		Event: store.ConsentEvent{Event: "left", Source: source},
 		Hash:  s.opt.Tokens.Digest(sub.Email), Suppress: store.SuppressUnsubscribed,
 	}, s.opt.Now())
+	if err == nil {
+		sub.Status = newsletter.StatusUnsubscribed
+	}
+	return sub, changed, err
 }
 
 // Suppress puts an address on the suppression list for a reason (bounced, complained,

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -110,9 +111,7 @@ func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options
 	if opt.Holder == "" {
 		opt.Holder = Holder()
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Week == nil {
 		opt.Week = func(Slot) string { return "" }
 	}
@@ -169,7 +168,7 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 }
 
 func (r *Runner) resume(ctx context.Context, rj Resumer) error {
-	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	held, release, err := r.lease(ctx)
 	if errors.Is(err, ErrLeaseHeld) {
 		return nil
 	}
@@ -177,25 +176,30 @@ func (r *Runner) resume(ctx context.Context, rj Resumer) error {
 		return err
 	}
 	defer release()
-	if err := r.reap(ctx); err != nil {
-		return err
-	}
 	return rj.Resume(held)
 }
 
-// reap marks runs left "running" by a process that died as interrupted. It is called under
-// the lease: a holder that still lived would hold it (or lose its context with it).
-func (r *Runner) reap(ctx context.Context) error {
+// lease takes the sender lease, then marks runs left "running" by a process that died as
+// interrupted: under the lease, since a holder that still lived would hold it.
+func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	n, err := r.runs.InterruptRuns(ctx, r.opt.Holder,
 		"its process stopped before the slot finished (crash or kill); an unfinished send is resumed", r.opt.Now())
 	if n > 0 {
 		r.opt.Logger.Warn("runs left running by a process that is gone marked interrupted", "runs", n)
 	}
-	return err
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return held, release, nil
 }
 
 func (r *Runner) handle(ctx context.Context, slot Slot) error {
-	jobCtx, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	jobCtx, release, err := r.lease(ctx)
 	if errors.Is(err, ErrLeaseHeld) {
 		r.opt.Logger.Debug("another process holds the sender lease", "kind", slot.Kind, "slot", slot.At)
 		return nil
@@ -204,9 +208,6 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 		return err
 	}
 	defer release()
-	if err := r.reap(ctx); err != nil {
-		return err
-	}
 	now := r.opt.Now()
 	week := r.opt.Week(slot)
 	if slot.Kind == Send {
@@ -279,9 +280,7 @@ func (r *Runner) handle(ctx context.Context, slot Slot) error {
 		log.Error("slot failed", "err", jobErr)
 		return errors.Join(jobErr, r.runs.FinishRun(finish, id, "failed", jobErr.Error(), r.opt.Now()))
 	}
-	if out.Status == "" {
-		out.Status = "done"
-	}
+	out.Status = cmp.Or(out.Status, "done")
 	if out.Status == Held && slot.Kind == Send {
 		out.Detail += retryNote + local(slot.Until) + " (schedule.grace)"
 		if slot.Retry {

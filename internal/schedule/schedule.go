@@ -47,7 +47,6 @@ func Missed(at, now time.Time, grace time.Duration) bool {
 type Schedule struct {
 	loc         *time.Location
 	build, send cron.Schedule
-	specs       map[Kind]string
 }
 
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -76,14 +75,8 @@ func Parse(build, send string, loc *time.Location) (*Schedule, error) {
 			spec.Location = time.UTC
 		}
 	}
-	return &Schedule{loc: loc, build: b, send: s, specs: map[Kind]string{Build: build, Send: send}}, nil
+	return &Schedule{loc: loc, build: b, send: s}, nil
 }
-
-// Location is the schedule's time zone.
-func (s *Schedule) Location() *time.Location { return s.loc }
-
-// Spec returns the expression of a kind.
-func (s *Schedule) Spec(k Kind) string { return s.specs[k] }
 
 // Next returns the first slot of kind strictly after t.
 //

@@ -29,16 +29,13 @@ const (
 func NormalizeAddress(s string) (string, error) {
 	addr, err := normalizeAddress(strings.TrimSpace(s))
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w", clip(s), err)
+		return "", fmt.Errorf("address %q: %w", Clip(s), err)
 	}
 	return addr, nil
 }
 
 // Clip shortens hostile input quoted in an error message to its first 100 bytes.
-func Clip(s string) string { return clip(s) }
-
-// clip shortens hostile input quoted in an error message.
-func clip(s string) string {
+func Clip(s string) string {
 	const keep = 100
 	if len(s) <= keep {
 		return s

@@ -153,12 +153,12 @@ func parseHeader(header []string) (columns, error) {
 			continue
 		}
 		if *dst >= 0 {
-			return columns{}, fmt.Errorf("csv: header: column %q appears twice", clip(strings.TrimSpace(h)))
+			return columns{}, fmt.Errorf("csv: header: column %q appears twice", Clip(strings.TrimSpace(h)))
 		}
 		*dst = i
 	}
 	if c.email < 0 {
-		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, clip(strings.Join(header, ", ")))
+		return columns{}, fmt.Errorf("csv: header: missing %q column (found %s)", colEmail, Clip(strings.Join(header, ", ")))
 	}
 	return c, nil
 }
@@ -183,13 +183,13 @@ func (c columns) row(rec []string) (Row, error) {
 	if c.status >= 0 && strings.TrimSpace(rec[c.status]) != "" {
 		// Clipped: the error quotes it, and a hostile field must not fill memory and the
 		// report (no status is near 100 bytes, so validity is unchanged).
-		row.Status, err = newsletter.ParseSubscriberStatus(clip(rec[c.status]))
+		row.Status, err = newsletter.ParseSubscriberStatus(Clip(rec[c.status]))
 		if err != nil {
 			return Row{}, err
 		}
 	}
 	if c.subscribedAt >= 0 {
-		row.SubscribedAt, err = parseTime(clip(rec[c.subscribedAt]))
+		row.SubscribedAt, err = parseTime(Clip(rec[c.subscribedAt]))
 		if err != nil {
 			return Row{}, err
 		}

@@ -3,7 +3,6 @@ package token
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
@@ -70,9 +69,7 @@ func (s *Signer) CheckExpiring(p Purpose, tok string, id int64, email string, no
 }
 
 func (s *Signer) expiringTag(p Purpose, id int64, email string, exp int64) []byte {
-	m := hmac.New(sha256.New, s.key)
-	fmt.Fprintf(m, "%s\x00%d\x00%d\x00%s", p, id, exp, strings.ToLower(email))
-	return m.Sum(nil)[:tagSize]
+	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", p, id, exp, strings.ToLower(email)))[:tagSize]
 }
 
 // formLen is the length of an encoded form token: 8 bytes of issue time, a 16-byte nonce, the tag.
@@ -109,20 +106,14 @@ func (s *Signer) CheckForm(p Purpose, tok string, now time.Time, maxAge time.Dur
 }
 
 func (s *Signer) formTag(p Purpose, body []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("form\x00" + string(p) + "\x00"))
-	m.Write(body)
-	return m.Sum(nil)[:tagSize]
+	return s.mac(append([]byte("form\x00"+string(p)+"\x00"), body...))[:tagSize]
 }
 
 // Digest is a keyed hash (HMAC-SHA256) of an address, lower-cased, for the suppression
 // list: it identifies an address without storing it, and without the key nobody can
 // test guesses against it.
 func (s *Signer) Digest(address string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("suppression\x00"))
-	m.Write([]byte(strings.ToLower(strings.TrimSpace(address))))
-	return m.Sum(nil)
+	return s.mac([]byte("suppression\x00" + strings.ToLower(strings.TrimSpace(address))))
 }
 
 // InstallTag is a short lower-case tag fixed for this key: the per-install part of
@@ -130,7 +121,5 @@ func (s *Signer) Digest(address string) []byte {
 // number issues and subscribers alike never send the same Message-ID, which Gmail drops as
 // a repeat. It reveals nothing of the key.
 func (s *Signer) InstallTag() string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("message-id\x00"))
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)[:5]))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(s.mac([]byte("message-id\x00"))[:5]))
 }

@@ -87,9 +87,14 @@ func (s *Signer) Check(p Purpose, tok string, id int64, email string) bool {
 }
 
 func (s *Signer) tag(p Purpose, id int64, email string) []byte {
+	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%s", p, id, strings.ToLower(email)))[:tagSize]
+}
+
+// mac is the HMAC-SHA256 of msg under the key: every token's tag and every digest.
+func (s *Signer) mac(msg []byte) []byte {
 	m := hmac.New(sha256.New, s.key)
-	fmt.Fprintf(m, "%s\x00%d\x00%s", p, id, strings.ToLower(email))
-	return m.Sum(nil)[:tagSize]
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 // LoadOrCreateKey reads a hex key from path, or creates one of 32 random bytes (mode 0600)

@@ -2,7 +2,6 @@ package token
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
@@ -64,7 +63,5 @@ func (s *Signer) CheckVERP(tok string, issueID, subscriberID int64, email string
 }
 
 func (s *Signer) verpTag(issueID, subscriberID int64, email string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	fmt.Fprintf(m, "%s\x00%d\x00%d\x00%s", VERP, issueID, subscriberID, strings.ToLower(email))
-	return m.Sum(nil)[:verpTagSize]
+	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", VERP, issueID, subscriberID, strings.ToLower(email)))[:verpTagSize]
 }

@@ -1,8 +1,8 @@
 package web
 
 import (
+	"cmp"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -56,11 +56,10 @@ type AdminOptions struct {
 	Page      Page
 	// BaseURL is the address the pages are served at (base_url); a browser's Origin may
 	// name it when a proxy in front rewrites the Host header.
-	BaseURL    string
-	MaxImport  int64 // largest CSV accepted, bytes; default 64 MiB
-	TrendWeeks int   // weeks shown in the trend; default 12
-	Now        func() time.Time
-	Logger     *slog.Logger
+	BaseURL   string
+	MaxImport int64 // largest CSV accepted, bytes; default 64 MiB
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
@@ -75,14 +74,9 @@ func NewAdmin(opt AdminOptions) (*Admin, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.MaxImport <= 0 {
 		opt.MaxImport = 64 << 20
-	}
-	if opt.TrendWeeks <= 0 {
-		opt.TrendWeeks = 12
 	}
 	page, err := template.New("admin.html.tmpl").Funcs(template.FuncMap{
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
@@ -114,17 +108,16 @@ func (a *Admin) Register(mux *http.ServeMux) {
 	}
 }
 
-// RequireAdmin is RequireToken that also takes HTTP Basic auth with the token as the
-// password (any user name), so that a browser can open the /admin pages. Both are
-// compared in constant time; an empty token turns the endpoints off (404).
+// RequireAdmin passes requests with "Authorization: Bearer TOKEN" or, so that a browser can
+// open the /admin pages, HTTP Basic auth with the token as the password (any user name).
+// An empty token turns the endpoints off (404).
 func RequireAdmin(tok string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok == "" {
 			http.NotFound(w, r)
 			return
 		}
-		_, pass, basic := r.BasicAuth()
-		if BearerMatches(r, tok) || (basic && subtle.ConstantTimeCompare([]byte(pass), []byte(tok)) == 1) {
+		if adminAuth(r, tok) {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -134,7 +127,10 @@ func RequireAdmin(tok string, h http.Handler) http.Handler {
 	})
 }
 
-const adminPageSize = 50
+const (
+	adminPageSize = 50
+	trendWeeks    = 12 // weeks in the dashboard's and the API's trend
+)
 
 type adminPage struct {
 	Page
@@ -173,7 +169,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request) {
 		a.failErr(w, err)
 		return
 	}
-	stats, err := a.opt.Roster.Stats(r.Context(), a.opt.TrendWeeks)
+	stats, err := a.opt.Roster.Stats(r.Context(), trendWeeks)
 	if err != nil {
 		a.failErr(w, err)
 		return
@@ -269,11 +265,7 @@ func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {
 }
 
 func (a *Admin) failErr(w http.ResponseWriter, err error) {
-	busy(w, err)
-	code, msg := errorStatus(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error("web: admin", "err", err)
-	}
+	code, msg := a.errorStatus(w, err, "web: admin")
 	a.fail(w, code, msg)
 }
 
@@ -283,8 +275,18 @@ func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
 	renderPage(w, a.page, code, p, a.opt.Logger)
 }
 
-// errorStatus maps a service error to an HTTP status and a message safe to show.
-func errorStatus(err error) (int, string) {
+// errorStatus maps a service error to an HTTP status and a message safe to show, logging
+// an internal error as what and setting Retry-After for a busy database.
+func (a *Admin) errorStatus(w http.ResponseWriter, err error, what string) (int, string) {
+	busy(w, err)
+	code, msg := statusOf(err)
+	if code == http.StatusInternalServerError {
+		a.opt.Logger.Error(what, "err", err)
+	}
+	return code, msg
+}
+
+func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, roster.ErrBadInput):
 		return http.StatusBadRequest, err.Error()

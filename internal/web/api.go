@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,11 +46,7 @@ func (a *Admin) writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (a *Admin) apiError(w http.ResponseWriter, err error) {
-	busy(w, err)
-	code, msg := errorStatus(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error("web: api", "err", err)
-	}
+	code, msg := a.errorStatus(w, err, "web: api")
 	a.writeJSON(w, code, map[string]string{"error": msg})
 }
 
@@ -98,9 +95,7 @@ func (a *Admin) apiList(w http.ResponseWriter, r *http.Request) {
 		a.apiBad(w, err.Error())
 		return
 	}
-	if f.Limit == 0 {
-		f.Limit = 100
-	}
+	f.Limit = cmp.Or(f.Limit, 100)
 	subs, total, err := a.opt.Roster.List(r.Context(), f)
 	if err != nil {
 		a.apiError(w, err)
@@ -283,7 +278,7 @@ func (a *Admin) apiExport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) apiStats(w http.ResponseWriter, r *http.Request) {
-	st, err := a.opt.Roster.Stats(r.Context(), a.opt.TrendWeeks)
+	st, err := a.opt.Roster.Stats(r.Context(), trendWeeks)
 	if err != nil {
 		a.apiError(w, err)
 		return

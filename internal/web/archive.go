@@ -1,7 +1,7 @@
 package web
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -44,9 +44,7 @@ type Archive struct {
 
 // NewArchive parses the archive template.
 func NewArchive(opt ArchiveOptions) (*Archive, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
 	index, err := template.ParseFS(opt.Templates, "web/archive.html.tmpl")
 	if err != nil {
@@ -73,31 +71,38 @@ type archiveEntry struct {
 	Stories                        int
 }
 
-func (a *Archive) list(w http.ResponseWriter, r *http.Request) {
-	issues, err := a.opt.Issues.SentIssues(r.Context())
+func entryOf(is newsletter.Issue) archiveEntry {
+	return archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
+		Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)}
+}
+
+// sentIssues loads the archive, answering 500 itself on failure.
+func sentIssues(w http.ResponseWriter, r *http.Request, st ArchiveStore, logger *slog.Logger) ([]newsletter.Issue, bool) {
+	issues, err := st.SentIssues(r.Context())
 	if err != nil {
-		a.opt.Logger.Error("web: archive", "err", err)
+		logger.Error("web: sent issues", "path", r.URL.Path, "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	return issues, true
+}
+
+func (a *Archive) list(w http.ResponseWriter, r *http.Request) {
+	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
+	if !ok {
 		return
 	}
 	d := archiveData{Page: a.opt.Page}
 	for _, is := range issues {
-		d.Issues = append(d.Issues, archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
-			Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)})
+		d.Issues = append(d.Issues, entryOf(is))
 	}
-	var buf bytes.Buffer
-	if err := a.index.Execute(&buf, d); err != nil {
-		a.opt.Logger.Error("web: archive template", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", archiveCSP)
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	renderPage(w, a.index, http.StatusOK, d, a.opt.Logger, "Content-Security-Policy", archiveCSP, "Cache-Control", archiveCache)
 }
 
-const archiveCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+const (
+	archiveCSP   = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	archiveCache = "public, max-age=300"
+)
 
 // issue serves a sent issue as its email, placeholders filled neutrally. Drafts and issues
 // still sending are not public: 404.
@@ -118,7 +123,7 @@ func (a *Archive) issue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Security-Policy", archiveCSP)
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", archiveCache)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write([]byte(withBanner(a.opt.Fill(is.HTML), a.banner())))
 }
@@ -197,19 +202,8 @@ func storyTitles(is newsletter.Issue) string {
 	return strings.Join(titles, " · ")
 }
 
-// sentIssues loads the archive for a feed, answering 500 itself on failure.
-func (a *Archive) sentIssues(w http.ResponseWriter, r *http.Request) ([]newsletter.Issue, bool) {
-	issues, err := a.opt.Issues.SentIssues(r.Context())
-	if err != nil {
-		a.opt.Logger.Error("web: archive feed", "err", err)
-		http.Error(w, "500 internal error", http.StatusInternalServerError)
-		return nil, false
-	}
-	return issues, true
-}
-
 func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
+	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
 	if !ok {
 		return
 	}
@@ -240,14 +234,18 @@ func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)
 	out, err := xml.MarshalIndent(f, "", "  ")
+	a.writeFeed(w, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), out...), err)
+}
+
+// writeFeed answers with a marshalled feed, or 500 when marshalling failed.
+func (a *Archive) writeFeed(w http.ResponseWriter, contentType string, out []byte, err error) {
 	if err != nil {
 		a.opt.Logger.Error("web: archive feed", "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	w.Write([]byte(xml.Header))
+	w.Header().Set("Cache-Control", archiveCache)
+	w.Header().Set("Content-Type", contentType)
 	w.Write(out)
 }
 
@@ -278,7 +276,7 @@ type jsonItem struct {
 }
 
 func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
+	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
 	if !ok {
 		return
 	}
@@ -299,14 +297,7 @@ func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
 			ContentText: storyTitles(is), DatePublished: is.SentAt.UTC().Format(time.RFC3339)})
 	}
 	out, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		a.opt.Logger.Error("web: archive feed", "err", err)
-		http.Error(w, "500 internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Content-Type", "application/feed+json; charset=utf-8")
-	w.Write(out)
+	a.writeFeed(w, "application/feed+json; charset=utf-8", out, err)
 }
 
 // HomeOptions configure the publication's home page.
@@ -316,10 +307,12 @@ type HomeOptions struct {
 	Templates fs.FS         // holds web/home.html.tmpl
 	Page      Page
 	Tagline   string
-	Latest    int // issues listed; default 5
 	Now       func() time.Time
 	Logger    *slog.Logger
 }
+
+// homeLatest is how many issues the home page lists.
+const homeLatest = 5
 
 // Home serves GET /: the publication's name and tagline, its latest issues and the sign-up
 // form, which posts to /subscribe.
@@ -330,18 +323,11 @@ type Home struct {
 
 // NewHome parses the home page template.
 func NewHome(opt HomeOptions) (*Home, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Latest <= 0 {
-		opt.Latest = 5
-	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/home.html.tmpl")
 	if err != nil {
 		return nil, err
@@ -363,20 +349,17 @@ type homeData struct {
 }
 
 func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
-	issues, err := h.opt.Issues.SentIssues(r.Context())
-	if err != nil {
-		h.opt.Logger.Error("web: home", "err", err)
-		http.Error(w, "500 internal error", http.StatusInternalServerError)
+	issues, ok := sentIssues(w, r, h.opt.Issues, h.opt.Logger)
+	if !ok {
 		return
 	}
 	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(token.PublicForm, h.opt.Now())}
 	for i, is := range issues {
-		if i == h.opt.Latest {
+		if i == homeLatest {
 			d.More = true
 			break
 		}
-		d.Issues = append(d.Issues, archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
-			Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)})
+		d.Issues = append(d.Issues, entryOf(is))
 	}
 	renderPage(w, h.page, http.StatusOK, d, h.opt.Logger)
 }

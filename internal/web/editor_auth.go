@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
-	"net/url"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,7 +34,7 @@ func (a EditorAuth) Require(h http.Handler) http.Handler {
 		}
 		name := ""
 		user, pass, basic := r.BasicAuth()
-		if BearerMatches(r, a.AdminToken) || (basic && a.AdminToken != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(a.AdminToken)) == 1) {
+		if adminAuth(r, a.AdminToken) {
 			name = "admin"
 		} else if basic {
 			hash, known := a.Editors[user]
@@ -53,23 +51,10 @@ func (a EditorAuth) Require(h http.Handler) http.Handler {
 			http.Error(w, "401 unauthorized: editors sign in with their name and password (or any name and the admin token); scripts send Authorization: Bearer <NEWSLETTER_ADMIN_TOKEN>", http.StatusUnauthorized)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !editorSameOrigin(r) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r, "") {
 			http.Error(w, "403 forbidden: cross-site request", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), editorKey{}, name)))
 	})
-}
-
-// editorSameOrigin accepts requests that browsers mark as same-origin, and those without browser
-// markers at all (scripts with the bearer token).
-func editorSameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return false
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err == nil && subtle.ConstantTimeCompare([]byte(u.Host), []byte(r.Host)) == 1
-	}
-	return true
 }

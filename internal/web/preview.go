@@ -1,7 +1,7 @@
 package web
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -48,9 +48,7 @@ type Preview struct {
 
 // NewPreview parses the preview template.
 func NewPreview(opt PreviewOptions) (*Preview, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	page, err := template.New("preview.html.tmpl").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
 	}).ParseFS(opt.Templates, "web/preview.html.tmpl")
@@ -74,11 +72,11 @@ func (p *Preview) Register(mux *http.ServeMux) {
 	}))
 	mux.Handle("GET /preview/{week}", g(p.show))
 	mux.Handle("GET /preview/{week}/email.html", g(p.email))
-	mux.Handle("POST /preview/{week}/edit", g(p.edit))
-	mux.Handle("POST /preview/{week}/add", g(p.add))
-	mux.Handle("POST /preview/{week}/approve", g(p.approve))
-	mux.Handle("POST /preview/{week}/unapprove", g(p.unapprove))
-	mux.Handle("POST /preview/{week}/test", g(p.test))
+	mux.Handle("POST /preview/{week}/edit", g(p.act(p.edit)))
+	mux.Handle("POST /preview/{week}/add", g(p.act(p.add)))
+	mux.Handle("POST /preview/{week}/approve", g(p.act(p.approve)))
+	mux.Handle("POST /preview/{week}/unapprove", g(p.act(p.unapprove)))
+	mux.Handle("POST /preview/{week}/test", g(p.act(p.test)))
 }
 
 // The preview frames the email from its own route: the page may frame same-origin content,
@@ -115,7 +113,6 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 	}
 	d := previewData{Page: p.opt.Page, Week: wk.String(), Editor: Editor(r), Flash: r.URL.Query().Get("done"), Error: r.URL.Query().Get("error")}
 	v, err := p.opt.Desk.Preview(r.Context(), wk)
-	code := http.StatusOK
 	switch {
 	case err == nil:
 		d.View = v
@@ -132,16 +129,7 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "500 internal error: the draft could not be built (see the log)", http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	if err := p.page.Execute(&buf, d); err != nil {
-		p.opt.Logger.Error("web: preview template", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", previewCSP)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	renderPage(w, p.page, http.StatusOK, d, p.opt.Logger, "Content-Security-Policy", previewCSP)
 }
 
 // darkMedia turns the email's dark-mode rules on unconditionally, to simulate a dark client.
@@ -185,43 +173,39 @@ func (p *Preview) done(w http.ResponseWriter, r *http.Request, wk newsletter.Wee
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-func (p *Preview) form(w http.ResponseWriter, r *http.Request) (newsletter.Week, bool) {
-	wk, ok := p.week(w, r)
-	if !ok {
-		return wk, false
+// act serves a form's POST: it reads the week and the form, runs f and redirects back with
+// f's message or error.
+func (p *Preview) act(f func(r *http.Request, wk newsletter.Week) (string, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		wk, ok := p.week(w, r)
+		if !ok {
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
+			return
+		}
+		msg, err := f(r, wk)
+		p.done(w, r, wk, msg, err)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
-		return wk, false
-	}
-	return wk, true
 }
 
-func (p *Preview) edit(w http.ResponseWriter, r *http.Request) {
-	wk, ok := p.form(w, r)
-	if !ok {
-		return
-	}
+func (p *Preview) edit(r *http.Request, wk newsletter.Week) (string, error) {
 	e := newsletter.Edit{Week: wk, Editor: Editor(r), Action: r.PostForm.Get("action"), Value: r.PostForm.Get("value")}
 	if id := r.PostForm.Get("story"); id != "" {
 		e.StoryID, _ = strconv.ParseInt(id, 10, 64)
 	}
-	p.done(w, r, wk, "Saved: "+e.Action, p.opt.Desk.Edit(r.Context(), e))
+	return "Saved: " + e.Action, p.opt.Desk.Edit(r.Context(), e)
 }
 
-func (p *Preview) add(w http.ResponseWriter, r *http.Request) {
-	wk, ok := p.form(w, r)
-	if !ok {
-		return
-	}
+func (p *Preview) add(r *http.Request, wk newsletter.Week) (string, error) {
 	f := r.PostForm
 	pos := 0
 	if v := strings.TrimSpace(f.Get("position")); v != "" {
 		n, err := editorial.ParsePosition(v)
 		if err != nil {
-			p.done(w, r, wk, "", err)
-			return
+			return "", err
 		}
 		pos = n
 	}
@@ -230,32 +214,20 @@ func (p *Preview) add(w http.ResponseWriter, r *http.Request) {
 		ImageURL: f.Get("image_url"), ImageAlt: f.Get("image_alt"), Section: f.Get("section"),
 		Position: pos,
 	})
-	p.done(w, r, wk, "Added: "+st.Title, err)
+	return "Added: " + st.Title, err
 }
 
-func (p *Preview) approve(w http.ResponseWriter, r *http.Request) {
-	wk, ok := p.form(w, r)
-	if !ok {
-		return
-	}
+func (p *Preview) approve(r *http.Request, wk newsletter.Week) (string, error) {
 	_, err := p.opt.Desk.Approve(r.Context(), wk, Editor(r))
-	p.done(w, r, wk, "Approved: the issue is frozen and goes out at its send time; past it, within a minute while the grace period lasts.", err)
+	return "Approved: the issue is frozen and goes out at its send time; past it, within a minute while the grace period lasts.", err
 }
 
-func (p *Preview) unapprove(w http.ResponseWriter, r *http.Request) {
-	wk, ok := p.form(w, r)
-	if !ok {
-		return
-	}
+func (p *Preview) unapprove(r *http.Request, wk newsletter.Week) (string, error) {
 	_, err := p.opt.Desk.Unapprove(r.Context(), wk, Editor(r))
-	p.done(w, r, wk, "Reopened: the issue is a draft again; approve it again for it to go out.", err)
+	return "Reopened: the issue is a draft again; approve it again for it to go out.", err
 }
 
-func (p *Preview) test(w http.ResponseWriter, r *http.Request) {
-	wk, ok := p.form(w, r)
-	if !ok {
-		return
-	}
+func (p *Preview) test(r *http.Request, wk newsletter.Week) (string, error) {
 	to := r.PostForm.Get("to")
-	p.done(w, r, wk, "Test sent to "+to, p.opt.Desk.SendTest(r.Context(), wk, Editor(r), []string{to}))
+	return "Test sent to " + to, p.opt.Desk.SendTest(r.Context(), wk, Editor(r), []string{to})
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -31,7 +33,6 @@ type SubscribeOptions struct {
 	Page      Page
 	// Per-IP and per-address sign-up limits per hour; 0 turns one off.
 	PerIP, PerAddress int
-	FormMaxAge        time.Duration // how long a served form can be posted; default 2h
 	Now               func() time.Time
 	Logger            *slog.Logger
 }
@@ -43,23 +44,18 @@ type Subscribe struct {
 	perIP, perEmail *RateLimiter
 }
 
-// maxSignUpBody caps a sign-up POST: two short fields and a token.
-const maxSignUpBody = 8 << 10
+const (
+	maxSignUpBody = 8 << 10       // a sign-up POST: two short fields and a token
+	formMaxAge    = 2 * time.Hour // how long a served form can be posted
+)
 
 // NewSubscribe parses the page template.
 func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
-	if opt.FormMaxAge <= 0 {
-		opt.FormMaxAge = 2 * time.Hour
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
 	if err != nil {
 		return nil, err
@@ -107,7 +103,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		s.tooMany(w)
 		return
 	}
-	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(token.PublicForm, r.PostForm.Get("form_token"), s.opt.Now(), s.opt.FormMaxAge) != nil {
+	if !sameOrigin(r, "") || s.opt.Tokens.CheckForm(token.PublicForm, r.PostForm.Get("form_token"), s.opt.Now(), formMaxAge) != nil {
 		s.fail(w, http.StatusForbidden, "This form has expired or did not come from our site. Please reload the page and try again.")
 		return
 	}
@@ -208,16 +204,21 @@ func (s *Subscribe) render(w http.ResponseWriter, code int, data subscribePage) 
 	renderPage(w, s.page, code, data, s.opt.Logger)
 }
 
-func renderPage(w http.ResponseWriter, t *template.Template, code int, data any, logger *slog.Logger) {
-	var buf strings.Builder
+// renderPage answers code with t executed on data, setting the header pairs kv first; a
+// template that fails answers 500 without them.
+func renderPage(w http.ResponseWriter, t *template.Template, code int, data any, logger *slog.Logger, kv ...string) {
+	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		logger.Error("web: template", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		w.Header().Set(kv[i], kv[i+1])
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write([]byte(buf.String()))
+	w.Write(buf.Bytes())
 }
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: anyone can send it,

@@ -4,6 +4,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,12 +128,8 @@ func New(opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Page.Lang == "" {
-		opt.Page.Lang = "en"
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
+	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
 	page, err := template.ParseFS(opt.Templates, "web/unsubscribe.html.tmpl")
 	if err != nil {
 		return nil, err
@@ -314,15 +311,7 @@ func busy(w http.ResponseWriter, err error) bool {
 
 func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
 	data.Page = s.opt.Page
-	var buf bytes.Buffer
-	if err := s.page.Execute(&buf, data); err != nil {
-		s.opt.Logger.Error("web: template", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	renderPage(w, s.page, code, data, s.opt.Logger)
 }
 
 // renderState answers 200 with the page of a subscriber's state.
@@ -338,10 +327,8 @@ func (s *Server) renderState(w http.ResponseWriter, state, email string) {
 }
 
 // addressPage is a page whose only varying value is the subscriber's address: the template
-// executed once, with a marker for the address, and cut where the marker came out.
-// Executing html/template for each one-click answer (a dozen escaped actions, the accent
-// colour five times into CSS) took about 57 µs and 184 allocations, a quarter of the
-// handler's CPU.
+// executed once, with a marker for the address, and cut where the marker came out, so that
+// a one-click answer does not execute html/template each time.
 type addressPage []string
 
 // addressMarker stands for the address: letters and digits only, so every escaper of

@@ -253,7 +253,7 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 	}
 }
 
-func TestRequireToken(t *testing.T) {
+func TestRequireAdminBearer(t *testing.T) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("secret")) })
 	tests := []struct {
 		name, configured, header string
@@ -268,7 +268,7 @@ func TestRequireToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(web.RequireToken(tc.configured, ok))
+			srv := httptest.NewServer(web.RequireAdmin(tc.configured, ok))
 			defer srv.Close()
 			req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 			if tc.header != "" {

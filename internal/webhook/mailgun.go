@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -200,10 +201,7 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	}
 	ds := ev.DeliveryStatus
 	rep.Status = ds.EnhancedCode
-	rep.Reason = oneLine(ds.Description)
-	if rep.Reason == "" {
-		rep.Reason = oneLine(ds.Message)
-	}
+	rep.Reason = cmp.Or(oneLine(ds.Description), oneLine(ds.Message))
 	if ds.Code != 0 {
 		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
 	}

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -81,9 +82,7 @@ func postmarkReport(body []byte) (rep bounce.Report, relevant bool, err error) {
 	}
 	rep = bounce.Report{Format: SourcePostmark, FinalRecipient: rec.Email, Date: parseTime(rec.BouncedAt),
 		Reason: oneLine(rec.Details)}
-	if rep.Reason == "" {
-		rep.Reason = oneLine(rec.Description)
-	}
+	rep.Reason = cmp.Or(rep.Reason, oneLine(rec.Description))
 	if rec.ID != 0 {
 		rep.ReportID = fmt.Sprintf("postmark:%d", rec.ID)
 	}

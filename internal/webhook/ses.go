@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -318,10 +319,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 	if err := json.Unmarshal(msg, &n); err != nil {
 		return nil, 0, fmt.Errorf("the SNS Message is not an SES notification: %w", err)
 	}
-	kind := n.NotificationType
-	if kind == "" {
-		kind = n.EventType
-	}
+	kind := cmp.Or(n.NotificationType, n.EventType)
 	// SES rewrites the Message-ID header; the original one is among mail.headers.
 	mid := ""
 	for _, hd := range n.Mail.Headers {
@@ -329,9 +327,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 			mid = bareID(hd.Value)
 		}
 	}
-	if mid == "" {
-		mid = bareID(n.Mail.CommonHeaders.MessageID)
-	}
+	mid = cmp.Or(mid, bareID(n.Mail.CommonHeaders.MessageID))
 	base := bounce.Report{Format: SourceSES, MessageID: mid, VERPToken: h.verp(n.Mail.Source)}
 	switch kind {
 	case "Bounce":
@@ -345,10 +341,7 @@ func (h *Handler) sesReports(msg []byte) (reps []bounce.Report, ignored int, err
 			if b.BounceType == "Permanent" {
 				rep.Kind = bounce.Hard
 			}
-			rep.Reason = oneLine(rc.DiagnosticCode)
-			if rep.Reason == "" {
-				rep.Reason = oneLine(b.BounceType + " " + b.BounceSubType)
-			}
+			rep.Reason = cmp.Or(oneLine(rc.DiagnosticCode), oneLine(b.BounceType+" "+b.BounceSubType))
 			reps = append(reps, rep)
 		}
 	case "Complaint":

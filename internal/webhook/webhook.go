@@ -4,6 +4,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,9 +77,7 @@ func New(opt Options) (*Handler, error) {
 	if opt.MaxBytes <= 0 {
 		opt.MaxBytes = DefaultMaxBytes
 	}
-	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: 10 * time.Second}
-	}
+	opt.Client = cmp.Or(opt.Client, &http.Client{Timeout: 10 * time.Second})
 	// A redirect would take a fetch off the SNS host it was checked against.
 	client := *opt.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -86,9 +85,7 @@ func New(opt Options) (*Handler, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Rules.SignedOnly = false
 	opt.Rules.RecipientMustMatch = true
 	h := &Handler{opt: opt, certs: newCertCache(certCacheSize), mailgun: newTokenLog()}

@@ -3,6 +3,7 @@
 package weekly
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -89,12 +90,8 @@ func New(store Store, fetcher Fetcher, renderer Renderer, opt Options) *Builder 
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Location == nil {
-		opt.Location = time.UTC
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
+	opt.Location = cmp.Or(opt.Location, time.UTC)
+	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	b := &Builder{store: store, fetcher: fetcher, renderer: renderer, opt: opt}
 	if opt.SubjectTemplate != "" {
 		// A template that does not parse is reported by CheckSubjectTemplate at start; here
