@@ -264,6 +264,40 @@ func TestImportSubscribersAcrossChunks(t *testing.T) {
 	}
 }
 
+// TestImportKeepsTheWALToAChunk: an import checkpoints after each chunk, so that however many
+// chunks it writes, the WAL stays far under the auto-checkpoint threshold, which another
+// writer's commit (a one-click unsubscribe beside the import) would otherwise cross and then
+// copy the import's pages before its answer.
+func TestImportKeepsTheWALToAChunk(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	db := openAt(t, path)
+	var pageSize, autoPages int
+	if err := db.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&autoPages); err != nil {
+		t.Fatal(err)
+	}
+	// Enough chunks to write more pages than the threshold, had they stayed in the WAL.
+	n := ImportChunk * 40
+	rows := make([]newsletter.Subscriber, n)
+	for i := range rows {
+		rows[i] = newsletter.Subscriber{Email: fmt.Sprintf("reader%d@example.com", i), Name: "A Reader"}
+	}
+	res, err := db.ImportSubscribers(ctx, streamOf(rows...), ImportOptions{}, t0)
+	if err != nil || res.Added != n {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := int64(autoPages * pageSize / 4); st.Size() > limit {
+		t.Fatalf("WAL of %d bytes after a %d-row import, want at most %d (a quarter of the auto-checkpoint threshold)", st.Size(), n, limit)
+	}
+}
+
 // TestImportSubscribersDuplicatesInOneChunk streams several rows for one address
 // inside one chunk, which the lookup at the start of the chunk cannot see: each
 // later row must update what the earlier one wrote, by the rules for an existing
