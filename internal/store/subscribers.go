@@ -147,10 +147,10 @@ type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 
 // ImportSubscribers adds or updates the rows of a stream, ImportChunk rows to a
 // transaction, so that no transaction holds the write lock for long and memory does
-// not grow with the stream; between chunks it lets other writers in (betweenChunks). New addresses get the row's status (active when empty),
-// its CreatedAt (now when zero) and its Source ("import" when empty), and a "joined"
-// consent event. For an existing address a non-empty name that differs replaces the
-// stored one, and the row's status replaces the stored one, except that an
+// not grow with the stream; between chunks it lets other writers in (betweenChunks).
+// New addresses get the row's status (active when empty), its CreatedAt (now when
+// zero) and its Source ("import" when empty), and a "joined" consent event. For an
+// existing address a non-empty name that differs replaces the stored one, and the row's status replaces the stored one, except that an
 // unsubscribed or bounced address is only re-activated (to active or pending) with
 // opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
 // update of what the earlier one wrote, by the same rules, so running an import again
