@@ -3,13 +3,11 @@
 package web
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -114,10 +112,6 @@ type Options struct {
 type Server struct {
 	opt  Options
 	page *template.Template
-	// cut holds the pages that differ only by the subscriber's address, keyed by state
-	// (see addressPage), and htmlText escapes the address into them.
-	cut      map[string]addressPage
-	htmlText *strings.Replacer
 }
 
 // maxBody caps request bodies; a one-click POST is a few dozen bytes.
@@ -134,13 +128,7 @@ func New(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opt: opt, page: page, cut: make(map[string]addressPage), htmlText: newHTMLText()}
-	for _, state := range []string{stateConfirm, stateUnsubscribed, stateResubscribed} {
-		if p, ok := s.cutPage(pageData{Title: stateTitle(state), State: state}); ok {
-			s.cut[state] = p
-		}
-	}
-	return s, nil
+	return &Server{opt: opt, page: page}, nil
 }
 
 // Registrar is a group of routes; each feature (unsubscribe, sign-up, admin, preview, archive)
@@ -316,65 +304,7 @@ func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
 
 // renderState answers 200 with the page of a subscriber's state.
 func (s *Server) renderState(w http.ResponseWriter, state, email string) {
-	p, ok := s.cut[state]
-	if !ok {
-		s.render(w, http.StatusOK, pageData{Title: stateTitle(state), State: state, Email: email})
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	p.write(w, s.htmlText, email)
-}
-
-// addressPage is a page whose only varying value is the subscriber's address: the template
-// executed once, with a marker for the address, and cut where the marker came out, so that
-// a one-click answer does not execute html/template each time.
-type addressPage []string
-
-// addressMarker stands for the address: letters and digits only, so every escaper of
-// html/template leaves it as it is.
-const addressMarker = "x7q2addressmarker9k4z"
-
-// newHTMLText returns an escaper for text between tags that escapes as html/template
-// does (its htmlEscaper).
-func newHTMLText() *strings.Replacer {
-	return strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "'", "&#39;", "&", "&amp;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
-}
-
-// write writes the page for email to w, part by part (the response is buffered).
-func (p addressPage) write(w io.Writer, esc *strings.Replacer, email string) {
-	for i, part := range p {
-		if i > 0 {
-			esc.WriteString(w, email)
-		}
-		io.WriteString(w, part)
-	}
-}
-
-// fill is the page for email as a string.
-func (p addressPage) fill(esc *strings.Replacer, email string) string {
-	var b strings.Builder
-	p.write(&b, esc, email)
-	return b.String()
-}
-
-// cutPage cuts data's page for addresses. It reports false, and the page is rendered by
-// the template each time, unless the template puts the address only where s.htmlText
-// escapes it right: checked against the template with an address that needs every escape.
-func (s *Server) cutPage(data pageData) (addressPage, bool) {
-	data.Page = s.opt.Page
-	data.Email = addressMarker
-	var buf bytes.Buffer
-	if err := s.page.Execute(&buf, data); err != nil {
-		return nil, false
-	}
-	p := addressPage(strings.Split(buf.String(), addressMarker))
-	data.Email = "\x00\"'&+<>=` a@example.com"
-	buf.Reset()
-	if err := s.page.Execute(&buf, data); err != nil || p.fill(s.htmlText, data.Email) != buf.String() {
-		return nil, false
-	}
-	return p, true
+	s.render(w, http.StatusOK, pageData{Title: stateTitle(state), State: state, Email: email})
 }
 
 func secureHeaders(next http.Handler) http.Handler {
