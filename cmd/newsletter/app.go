@@ -79,13 +79,30 @@ func noArgs(name string, pos []string) error {
 	return nil
 }
 
-// loadConfig finds, reads, overrides from the environment and validates the configuration.
-func loadConfig(e env, path string) (config.Config, error) {
-	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
+// loadConfig finds, reads, overrides from the environment and validates the configuration,
+// then parses its schedule (the one time the cron expressions are parsed) and checks the
+// subject with the rules of the packages that own them, naming the file, line and key.
+func loadConfig(e env, path string) (config.Config, *schedule.Schedule, error) {
+	file := config.Find(path, e.getenv)
+	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
 	if err != nil {
-		return cfg, &configError{err}
+		return cfg, nil, &configError{err}
 	}
-	return cfg, nil
+	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+	var se *schedule.SpecError
+	if errors.As(err, &se) {
+		example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
+		err = &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+	}
+	if err == nil {
+		if serr := newsletter.CheckSubject(cfg.Issue.Subject); serr != nil {
+			err = &config.Error{Key: "issue.subject", Reason: serr.Error()}
+		}
+	}
+	if err != nil {
+		return cfg, nil, &configError{config.Place(file, err)}
+	}
+	return cfg, sched, nil
 }
 
 // checkSMTPURLs parses every relay URL as the sender will, so that a bad one is named
@@ -112,20 +129,16 @@ func checkSMTPURLs(e env, cfg config.Config) error {
 type app struct {
 	env
 	cfg config.Config
-	// sched is the configured schedule, parsed once (Validate has checked the expressions).
+	// sched is the configured schedule, parsed once by loadConfig.
 	sched  *schedule.Schedule
 	db     *store.DB
 	logger *slog.Logger
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
-	cfg, err := loadConfig(e, cfgPath)
+	cfg, sched, err := loadConfig(e, cfgPath)
 	if err != nil {
 		return nil, err
-	}
-	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
-	if err != nil {
-		return nil, &configError{err}
 	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
@@ -156,6 +169,9 @@ func newLogger(e env) *slog.Logger {
 
 func (a *app) Close() error { return a.db.Close() }
 
+// publication is the configured identity as every other package takes it.
+func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
+
 func (a *app) signer() (*token.Signer, error) {
 	key := []byte(a.cfg.Secret)
 	if len(key) == 0 {
@@ -169,7 +185,7 @@ func (a *app) signer() (*token.Signer, error) {
 
 func (a *app) renderer() (*render.Renderer, error) {
 	r, err := render.New(render.Publication{
-		Publication: a.cfg.Publication,
+		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
 		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)

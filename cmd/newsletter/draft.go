@@ -253,7 +253,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.PageFor(a.cfg.Publication)
+	page := web.PageFor(a.publication())
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt

@@ -48,7 +48,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	page := web.PageFor(a.cfg.Publication)
+	page := web.PageFor(a.publication())
 	// The roster service puts one-click unsubscribes on the suppression list and the consent log.
 	rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
 	if err != nil {

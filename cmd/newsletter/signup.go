@@ -23,7 +23,7 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		ReplyTo:         s.ReplyTo,
 		EnvelopeFrom:    s.BounceAddress,
 		MessageIDDomain: a.cfg.MessageIDDomain(),
-		Publication:     a.cfg.Publication,
+		Publication:     a.publication(),
 		Location:        a.cfg.Location(),
 		Templates:       templates.Confirm,
 		Now:             a.now,
