@@ -17,6 +17,7 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/roster"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
 	"newsletter/internal/token"
@@ -77,6 +78,51 @@ func noArgs(name string, pos []string) error {
 		return usagef("%s takes no arguments, got %q", name, pos)
 	}
 	return nil
+}
+
+// openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
+// (before the database is touched, so that a bad flag changes nothing), then opens the app.
+func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
+	if err := parseNoArgs(e, fs, args, checks...); err != nil {
+		return nil, err
+	}
+	return openApp(ctx, e, *cfgPath)
+}
+
+// parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
+func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
+	pos, err := parse(e, fs, args)
+	if err == nil {
+		err = noArgs(fs.Name(), pos)
+	}
+	for _, check := range checks {
+		if err == nil {
+			err = check()
+		}
+	}
+	return err
+}
+
+// openRosterNoArgs is openNoArgs with the roster service too; close the app when done.
+func openRosterNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, *roster.Service, error) {
+	if err := parseNoArgs(e, fs, args, checks...); err != nil {
+		return nil, nil, err
+	}
+	return openRoster(ctx, e, *cfgPath)
+}
+
+// openRoster opens the app and its roster service; close the app when done.
+func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
+	a, err := openApp(ctx, e, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.roster()
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, r, nil
 }
 
 // loadConfig finds, reads, overrides from the environment and validates the configuration,

@@ -108,12 +108,7 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 // bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
 func bouncesPoll(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("bounces poll", pos); err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}

@@ -26,12 +26,7 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
 	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("send", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
