@@ -136,8 +136,7 @@ func (a *app) relays() ([]delivery.Relay, error) {
 
 // dkimSigner is the configured DKIM signer, nil when no key is configured.
 func (a *app) dkimSigner() (mailer.Signer, error) {
-	d := a.cfg.DKIM
-	f := dkim.Files{Domain: d.Domain, Selector: d.Selector, KeyFile: d.KeyFile, Ed25519Selector: d.Ed25519Selector, Ed25519KeyFile: d.Ed25519KeyFile}
+	f := dkim.Files(a.cfg.DKIM)
 	if !f.Enabled() {
 		return nil, nil
 	}
@@ -157,8 +156,7 @@ func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 		o.Rate, _ = config.ParseRate(d.Rate)
 		o.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
-	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
-		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate, MaxComplaintRate: d.Canary.MaxComplaintRate}
+	o.Canary = delivery.Canary(d.Canary)
 	return o
 }
 
