@@ -117,12 +117,12 @@ func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Servi
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := a.roster()
+	sg, err := a.signer()
 	if err != nil {
 		a.Close()
 		return nil, nil, err
 	}
-	return a, r, nil
+	return a, a.roster(sg, nil), nil
 }
 
 // loadConfig finds, reads, overrides from the environment and validates the configuration,

@@ -14,6 +14,7 @@ import (
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
 	"newsletter/internal/subscriber"
+	"newsletter/internal/token"
 )
 
 const subscribersUsage = `Usage: newsletter subscribers SUBCOMMAND [flags]
@@ -61,36 +62,20 @@ func cmdSubscribers(ctx context.Context, e env, args []string) error {
 	return run(ctx, e, args[1:])
 }
 
-// roster builds the list service the CLI shares with the admin API.
-func (a *app) roster() (*roster.Service, error) {
-	sg, err := a.signer()
-	if err != nil {
-		return nil, err
-	}
-	return roster.New(roster.Options{
-		Store:      a.db,
-		Tokens:     sg,
-		BaseURL:    a.cfg.BaseURL,
-		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL,
-		Now:        a.now,
-		Logger:     a.logger,
-	}), nil
+// roster builds the list service the CLI shares with the admin API; serve's also sends
+// confirmations.
+func (a *app) roster(sg *token.Signer, confirmations roster.Confirmations) *roster.Service {
+	return roster.New(roster.Options{Store: a.db, Tokens: sg, Confirmations: confirmations, BaseURL: a.cfg.BaseURL,
+		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger})
 }
 
-func parseStatus(s string) (newsletter.SubscriberStatus, error) {
+// statusFlag parses --status with parse (newsletter.ParseSubscriberStatus for a status to
+// set, roster.ParseStatus for a filter, which also takes "suppressed"); "" is no status.
+func statusFlag[T ~string](s string, parse func(string) (T, error)) (T, error) {
 	if s == "" {
 		return "", nil
 	}
-	st, err := newsletter.ParseSubscriberStatus(s)
-	if err != nil {
-		return "", usageError{fmt.Errorf("--status: %w", err)}
-	}
-	return st, nil
-}
-
-// parseFilterStatus is parseStatus for filters, which also take "suppressed".
-func parseFilterStatus(s string) (string, error) {
-	st, err := roster.ParseStatus(s)
+	st, err := parse(s)
 	if err != nil {
 		return "", usageError{fmt.Errorf("--status: %w", err)}
 	}
@@ -127,7 +112,7 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	var st newsletter.SubscriberStatus
 	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args, func() (err error) {
-		st, err = parseStatus(*status)
+		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
 	})
 	if err != nil {
@@ -263,7 +248,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
 	var st string
 	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
-		st, err = parseFilterStatus(*status)
+		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
 	}, func() error {
 		if *limit < 0 {
@@ -362,7 +347,7 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
 	var st string
 	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
-		st, err = parseFilterStatus(*status)
+		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
 	})
 	if err != nil {
