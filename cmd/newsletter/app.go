@@ -128,11 +128,15 @@ func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Servi
 // loadConfig finds, reads, overrides from the environment and validates the configuration,
 // then parses its schedule (the one time the cron expressions are parsed) and checks the
 // subject with the rules of the packages that own them, naming the file, line and key.
-func loadConfig(e env, path string) (config.Config, *schedule.Schedule, error) {
+func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer.SMTPConfig, error) {
 	file := config.Find(path, e.getenv)
-	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
+	var smtp []mailer.SMTPConfig
+	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) (err error) {
+		smtp, err = parseSMTPURLs(e, cfg)
+		return err
+	})
 	if err != nil {
-		return cfg, nil, &configError{err}
+		return cfg, nil, nil, &configError{err}
 	}
 	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 	var se *schedule.SpecError
@@ -146,29 +150,32 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, error) {
 		}
 	}
 	if err != nil {
-		return cfg, nil, &configError{config.Place(file, err)}
+		return cfg, nil, nil, &configError{config.Place(file, err)}
 	}
-	return cfg, sched, nil
+	return cfg, sched, smtp, nil
 }
 
-// checkSMTPURLs parses every relay URL as the sender will, so that a bad one is named
+// parseSMTPURLs parses every relay URL once, for the sender, so that a bad one is named
 // with the part that is wrong (scheme, host, port, tls=, ...) before anything runs.
-func checkSMTPURLs(e env, cfg config.Config) error {
+func parseSMTPURLs(e env, cfg config.Config) ([]mailer.SMTPConfig, error) {
 	key := "smtp_url"
 	if e.getenv(config.EnvSMTPURL) != "" {
 		key = config.EnvSMTPURL
 	}
 	urls := cfg.SMTPURLs()
+	var relays []mailer.SMTPConfig
 	for i, u := range urls {
-		if _, err := mailer.ParseSMTPURL(u); err != nil {
+		sc, err := mailer.ParseSMTPURL(u)
+		if err != nil {
 			k := key
 			if len(urls) > 1 {
 				k = fmt.Sprintf("%s (relay %d of %d)", key, i+1, len(urls))
 			}
-			return &config.Error{Key: k, Reason: strings.TrimPrefix(err.Error(), "mailer: smtp url: ")}
+			return nil, &config.Error{Key: k, Reason: strings.TrimPrefix(err.Error(), "mailer: smtp url: ")}
 		}
+		relays = append(relays, sc)
 	}
-	return nil
+	return relays, nil
 }
 
 // app is everything a command may need, built from the configuration.
@@ -176,13 +183,15 @@ type app struct {
 	env
 	cfg config.Config
 	// sched is the configured schedule, parsed once by loadConfig.
-	sched  *schedule.Schedule
+	sched *schedule.Schedule
+	// smtp is smtp_url's relays, parsed once by loadConfig; none: the outbox.
+	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
-	cfg, sched, err := loadConfig(e, cfgPath)
+	cfg, sched, smtp, err := loadConfig(e, cfgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +199,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{env: e, cfg: cfg, sched: sched, db: db, logger: newLogger(e)}
+	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}

@@ -42,7 +42,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	relay := "outbox"
 	if rs := sender.Relays(); len(rs) > 1 {
 		relay = "all"
-	} else if len(a.cfg.SMTPURLs()) == 1 {
+	} else if len(a.smtp) == 1 {
 		relay = rs[0].Transport.String()
 	}
 	sender = sender.WithProgress(m.Deliveries(relay))

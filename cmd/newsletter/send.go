@@ -114,16 +114,11 @@ func (a *app) relays() ([]delivery.Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	urls := a.cfg.SMTPURLs()
-	if len(urls) == 0 {
+	if len(a.smtp) == 0 {
 		return delivery.Single(&mailer.Outbox{Dir: a.cfg.Outbox, Signer: signer}, a.cfg.Delivery.Workers), nil
 	}
 	var relays []delivery.Relay
-	for i, u := range urls {
-		sc, err := mailer.ParseSMTPURL(u)
-		if err != nil {
-			return nil, &configError{fmt.Errorf("smtp_url (relay %d): %w", i+1, err)}
-		}
+	for _, sc := range a.smtp {
 		sc.Signer = signer
 		conns := sc.Connections
 		if conns == 0 {
@@ -152,7 +147,7 @@ func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	d := a.cfg.Delivery
 	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
 		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
-	if len(a.cfg.SMTPURLs()) > 0 { // the outbox is a disk, not a relay: no pacing
+	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
 		o.Rate, _ = config.ParseRate(d.Rate)
 		o.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
@@ -234,7 +229,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	rep, sendErr := sender.Send(ctx, is, email)
 	prog.Finish()
 	printSummary(out, a.cfg.Location(), is.Week, rep)
-	if len(a.cfg.SMTPURLs()) == 0 && rep.Sent > 0 {
+	if len(a.smtp) == 0 && rep.Sent > 0 {
 		abs, _ := filepath.Abs(a.cfg.Outbox)
 		fmt.Fprintf(out, "Messages were written to the outbox: %s\n  (one .eml file per recipient; open one in a mail client, or run `newsletter preview --week %s --format html`)\n", abs, is.Week)
 	}

@@ -87,7 +87,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" && len(a.cfg.SMTPURLs()) > 0 {
+	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" && len(a.smtp) > 0 {
 		a.logger.Warn("base_url is not https: RFC 8058 one-click unsubscribe needs an https URL in production", "base_url", a.cfg.BaseURL)
 	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
