@@ -327,28 +327,24 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(a.db, relays, opts), nil
 }
 
-// weekBuilder builds the weekly builder and resolves --week: what build, preview and run
-// share. Without --week it is the issue that goes out next.
-func (a *app) weekBuilder(ctx context.Context, weekFlag string) (newsletter.Week, *weekly.Builder, error) {
+// weekBuilder builds the weekly builder, resolves --week and announces the issue on w (see
+// announce): what build, draft, preview and run share. Without --week it is the issue
+// that goes out next (the one the scheduler will send, or is sending).
+func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sendingNow bool) (newsletter.Week, *weekly.Builder, error) {
 	b, err := a.builder()
 	if err != nil {
 		return newsletter.Week{}, nil, err
 	}
-	week, err := a.week(ctx, b, weekFlag)
+	var week newsletter.Week
+	if weekFlag == "" {
+		week, err = b.Upcoming(ctx)
+	} else if week, err = newsletter.ParseWeek(weekFlag); err != nil {
+		err = usageError{fmt.Errorf("--week: %w", err)}
+	}
+	if err == nil {
+		err = a.announce(ctx, w, b, week, sendingNow)
+	}
 	return week, b, err
-}
-
-// week resolves --week, defaulting to the issue that goes out next (the one the scheduler
-// will send, or is sending).
-func (a *app) week(ctx context.Context, b *weekly.Builder, flagValue string) (newsletter.Week, error) {
-	if flagValue == "" {
-		return b.Upcoming(ctx)
-	}
-	w, err := newsletter.ParseWeek(flagValue)
-	if err != nil {
-		return w, usageError{fmt.Errorf("--week: %w", err)}
-	}
-	return w, nil
 }
 
 // announce says which issue a command acts on and when it goes out, or that its send slot

@@ -45,11 +45,8 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stdout, b, week, false); err != nil {
 		return err
 	}
 	desk, err := a.desk()

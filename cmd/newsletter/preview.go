@@ -22,11 +22,8 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stderr, *weekFlag, false)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stderr, b, week, false); err != nil {
 		return err
 	}
 	if !*noFetch {
