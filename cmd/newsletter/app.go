@@ -17,6 +17,7 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/render"
+	"newsletter/internal/roster"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
 	"newsletter/internal/token"
@@ -79,59 +80,126 @@ func noArgs(name string, pos []string) error {
 	return nil
 }
 
-// loadConfig finds, reads, overrides from the environment and validates the configuration.
-func loadConfig(e env, path string) (config.Config, error) {
-	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) error { return checkSMTPURLs(e, cfg) })
-	if err != nil {
-		return cfg, &configError{err}
+// openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
+// (before the database is touched, so that a bad flag changes nothing), then opens the app.
+func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
+	if err := parseNoArgs(e, fs, args, checks...); err != nil {
+		return nil, err
 	}
-	return cfg, nil
+	return openApp(ctx, e, *cfgPath)
 }
 
-// checkSMTPURLs parses every relay URL as the sender will, so that a bad one is named
+// parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
+func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
+	pos, err := parse(e, fs, args)
+	if err == nil {
+		err = noArgs(fs.Name(), pos)
+	}
+	for _, check := range checks {
+		if err == nil {
+			err = check()
+		}
+	}
+	return err
+}
+
+// openRosterNoArgs is openNoArgs with the roster service too; close the app when done.
+func openRosterNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, *roster.Service, error) {
+	if err := parseNoArgs(e, fs, args, checks...); err != nil {
+		return nil, nil, err
+	}
+	return openRoster(ctx, e, *cfgPath)
+}
+
+// openRoster opens the app and its roster service; close the app when done.
+func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
+	a, err := openApp(ctx, e, cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	sg, err := a.signer()
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, a.roster(sg, nil), nil
+}
+
+// loadConfig finds, reads, overrides from the environment and validates the configuration,
+// then parses its schedule (the one time the cron expressions are parsed) and checks the
+// subject with the rules of the packages that own them, naming the file, line and key.
+func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer.SMTPConfig, error) {
+	file := config.Find(path, e.getenv)
+	var smtp []mailer.SMTPConfig
+	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) (err error) {
+		smtp, err = parseSMTPURLs(e, cfg)
+		return err
+	})
+	if err != nil {
+		return cfg, nil, nil, &configError{err}
+	}
+	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+	var se *schedule.SpecError
+	if errors.As(err, &se) {
+		example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
+		err = &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+	}
+	if err == nil {
+		if serr := newsletter.CheckSubject(cfg.Issue.Subject); serr != nil {
+			err = &config.Error{Key: "issue.subject", Reason: serr.Error()}
+		}
+	}
+	if err != nil {
+		return cfg, nil, nil, &configError{config.Place(file, err)}
+	}
+	return cfg, sched, smtp, nil
+}
+
+// parseSMTPURLs parses every relay URL once, for the sender, so that a bad one is named
 // with the part that is wrong (scheme, host, port, tls=, ...) before anything runs.
-func checkSMTPURLs(e env, cfg config.Config) error {
+func parseSMTPURLs(e env, cfg config.Config) ([]mailer.SMTPConfig, error) {
 	key := "smtp_url"
 	if e.getenv(config.EnvSMTPURL) != "" {
 		key = config.EnvSMTPURL
 	}
 	urls := cfg.SMTPURLs()
+	var relays []mailer.SMTPConfig
 	for i, u := range urls {
-		if _, err := mailer.ParseSMTPURL(u); err != nil {
+		sc, err := mailer.ParseSMTPURL(u)
+		if err != nil {
 			k := key
 			if len(urls) > 1 {
 				k = fmt.Sprintf("%s (relay %d of %d)", key, i+1, len(urls))
 			}
-			return &config.Error{Key: k, Reason: strings.TrimPrefix(err.Error(), "mailer: smtp url: ")}
+			return nil, &config.Error{Key: k, Reason: strings.TrimPrefix(err.Error(), "mailer: smtp url: ")}
 		}
+		relays = append(relays, sc)
 	}
-	return nil
+	return relays, nil
 }
 
 // app is everything a command may need, built from the configuration.
 type app struct {
 	env
 	cfg config.Config
-	// sched is the configured schedule, parsed once (Validate has checked the expressions).
-	sched  *schedule.Schedule
+	// sched is the configured schedule, parsed once by loadConfig.
+	sched *schedule.Schedule
+	// smtp is smtp_url's relays, parsed once by loadConfig; none: the outbox.
+	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
-	cfg, err := loadConfig(e, cfgPath)
+	cfg, sched, smtp, err := loadConfig(e, cfgPath)
 	if err != nil {
 		return nil, err
-	}
-	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
-	if err != nil {
-		return nil, &configError{err}
 	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{env: e, cfg: cfg, sched: sched, db: db, logger: newLogger(e)}
+	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -156,6 +224,9 @@ func newLogger(e env) *slog.Logger {
 
 func (a *app) Close() error { return a.db.Close() }
 
+// publication is the configured identity as every other package takes it.
+func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
+
 func (a *app) signer() (*token.Signer, error) {
 	key := []byte(a.cfg.Secret)
 	if len(key) == 0 {
@@ -169,7 +240,7 @@ func (a *app) signer() (*token.Signer, error) {
 
 func (a *app) renderer() (*render.Renderer, error) {
 	r, err := render.New(render.Publication{
-		Publication: a.cfg.Publication,
+		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
 		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)
@@ -256,28 +327,24 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(a.db, relays, opts), nil
 }
 
-// weekBuilder builds the weekly builder and resolves --week: what build, preview and run
-// share. Without --week it is the issue that goes out next.
-func (a *app) weekBuilder(ctx context.Context, weekFlag string) (newsletter.Week, *weekly.Builder, error) {
+// weekBuilder builds the weekly builder, resolves --week and announces the issue on w (see
+// announce): what build, draft, preview and run share. Without --week it is the issue
+// that goes out next (the one the scheduler will send, or is sending).
+func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sendingNow bool) (newsletter.Week, *weekly.Builder, error) {
 	b, err := a.builder()
 	if err != nil {
 		return newsletter.Week{}, nil, err
 	}
-	week, err := a.week(ctx, b, weekFlag)
+	var week newsletter.Week
+	if weekFlag == "" {
+		week, err = b.Upcoming(ctx)
+	} else if week, err = newsletter.ParseWeek(weekFlag); err != nil {
+		err = usageError{fmt.Errorf("--week: %w", err)}
+	}
+	if err == nil {
+		err = a.announce(ctx, w, b, week, sendingNow)
+	}
 	return week, b, err
-}
-
-// week resolves --week, defaulting to the issue that goes out next (the one the scheduler
-// will send, or is sending).
-func (a *app) week(ctx context.Context, b *weekly.Builder, flagValue string) (newsletter.Week, error) {
-	if flagValue == "" {
-		return b.Upcoming(ctx)
-	}
-	w, err := newsletter.ParseWeek(flagValue)
-	if err != nil {
-		return w, usageError{fmt.Errorf("--week: %w", err)}
-	}
-	return w, nil
 }
 
 // announce says which issue a command acts on and when it goes out, or that its send slot

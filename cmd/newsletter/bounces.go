@@ -9,6 +9,7 @@ import (
 
 	"newsletter/internal/bounce"
 	"newsletter/internal/editorial"
+	"newsletter/internal/inbox"
 	"newsletter/internal/mailbox"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
@@ -63,35 +64,34 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		return err
 	}
 	defer a.Close()
-	p, err := a.bounceRun(ctx, r, e.stdout)
+	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		err = p.one("stdin", stdin)
+		err = p.Message(ctx, "stdin", stdin)
 	} else {
-		err = p.path(pos[0])
+		err = p.Path(ctx, pos[0])
 	}
 	if err != nil {
 		return err
 	}
-	if p.unreadable > 0 {
-		return fmt.Errorf("bounces process: %d of %d message(s) could not be read", p.unreadable, p.seen)
+	if p.Unreadable > 0 {
+		return fmt.Errorf("bounces process: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
 	}
 	return nil
 }
 
 // bounceRun returns what reads reports for `bounces process`, `bounces poll` and serve,
 // printing a line per message on out.
-func (a *app) bounceRun(ctx context.Context, r *roster.Service, out io.Writer) (*bounceRun, error) {
-	p := &bounceRun{ctx: ctx, a: a, r: r, out: out,
-		parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
-			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto},
-		rules: a.bounceRules(),
+func (a *app) bounceRun(r *roster.Service, out io.Writer) (*inbox.Run, error) {
+	notice, err := a.editorNotice()
+	if err != nil {
+		return nil, err
 	}
-	var err error
-	p.editors, err = a.editorNotice()
-	return p, err
+	return inbox.New(inbox.Options{Applier: r, Issues: a.db, Rules: a.bounceRules(), Notice: notice, Out: out,
+		Parse: bounce.Options{MaxBytes: a.cfg.Bounces.MaxMessageBytes, BounceAddress: a.cfg.Sender.BounceAddress,
+			UnsubscribeAddress: a.cfg.Sender.UnsubscribeMailto}}), nil
 }
 
 // mailboxOptions is bounces.mailbox as the IMAP reader takes it; ok is false when none is set.
@@ -108,12 +108,7 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 // bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
 func bouncesPoll(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("bounces poll", pos); err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -125,17 +120,17 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 	if !ok {
 		return &configError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
 	}
-	p, err := a.bounceRun(ctx, r, e.stdout)
+	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {
 		return err
 	}
-	n, err := mailbox.Poll(ctx, opt, func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) })
+	n, err := mailbox.Poll(ctx, opt, p.Message)
 	if err != nil {
 		return fmt.Errorf("bounces poll: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
-	if p.unreadable > 0 {
-		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.unreadable, p.seen)
+	if p.Unreadable > 0 {
+		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
 	}
 	return nil
 }
@@ -143,82 +138,12 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 // pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
 func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
 	mailbox.Watch(ctx, opt, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
-		p, err := a.bounceRun(ctx, r, out)
+		p, err := a.bounceRun(r, out)
 		if err != nil {
 			return nil, err
 		}
-		return func(_ context.Context, name string, body io.Reader) error { return p.one(name, body) }, nil
+		return p.Message, nil
 	}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
-}
-
-// bounceRun processes messages and counts what it could not read.
-type bounceRun struct {
-	ctx              context.Context
-	a                *app
-	r                *roster.Service
-	out              io.Writer
-	parse            bounce.Options
-	rules            roster.BounceRules
-	editors          *editorial.Notice // nil when editorial.editors_email is not set
-	seen, unreadable int
-}
-
-// path processes a Maildir, an mbox or a single message file.
-func (p *bounceRun) path(name string) error {
-	var handleErr error // already says "bounces process"
-	err := mailbox.ReadPath(p.ctx, name, p.parse.MaxBytes,
-		func(_ context.Context, label string, r io.Reader) error {
-			handleErr = p.one(label, r)
-			return handleErr
-		},
-		func(label string, err error) {
-			p.seen++
-			p.unreadable++
-			fmt.Fprintf(p.out, "%s: cannot read: %v; nothing changed\n", label, err)
-		})
-	if err != nil && handleErr == nil {
-		return fmt.Errorf("bounces process: %w", err)
-	}
-	return err
-}
-
-// one parses and applies one message and prints what it did.
-func (p *bounceRun) one(label string, r io.Reader) error {
-	p.seen++
-	rep, err := bounce.Parse(r, p.parse)
-	if err != nil {
-		if label == "stdin" && errors.Is(err, bounce.ErrTooLarge) {
-			// Read the rest, without keeping it, so that the MTA's pipe does not fail first.
-			_, _ = io.Copy(io.Discard, r)
-		}
-		p.unreadable++
-		fmt.Fprintf(p.out, "%s: cannot read: %v; nothing changed\n", label, err)
-		return nil
-	}
-	out, err := p.r.ApplyReport(p.ctx, rep, p.rules)
-	if err != nil {
-		return fmt.Errorf("bounces process: %s: %w", label, err)
-	}
-	week := ""
-	if out.IssueID > 0 {
-		if is, err := p.a.db.IssueByID(p.ctx, out.IssueID); err == nil {
-			week = is.Week.String()
-		}
-	}
-	fmt.Fprintf(p.out, "%s: %s\n", label, out.Describe(rep, week, p.rules))
-	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
-		return p.complaintAlarm(out.IssueID)
-	}
-	return nil
-}
-
-// complaintAlarm tells the editors when a complaint takes its issue over the line.
-func (p *bounceRun) complaintAlarm(issueID int64) error {
-	line, err := editorial.Alarm(p.ctx, p.a.db, issueID, p.editors)
-	if line != "" {
-		fmt.Fprintf(p.out, "  %s\n", line)
-	}
-	return err
 }
 
 // printIssueReports prints, for status, the bounces and complaints that came back after an

@@ -13,21 +13,13 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "build", "", "Gather the feeds and create or refresh the week's draft, keeping every editor's edit.\nPrints the draft and the inclusion report; sends nothing.")
 	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("build", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stdout, b, week, false); err != nil {
 		return err
 	}
 	var gatherErr error

@@ -9,7 +9,6 @@ import (
 	"newsletter/internal/editorial"
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
-	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
 	"newsletter/internal/web"
 )
@@ -43,10 +42,10 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	relay := "outbox"
 	if rs := sender.Relays(); len(rs) > 1 {
 		relay = "all"
-	} else if len(a.cfg.SMTPURLs()) == 1 {
+	} else if len(a.smtp) == 1 {
 		relay = rs[0].Transport.String()
 	}
-	sender = sender.WithProgress(deliveryMetrics{m: m, relay: relay})
+	sender = sender.WithProgress(m.Deliveries(relay))
 	var notifier daemon.Notifier
 	if n, err := a.editorNotice(); err != nil {
 		return nil, err
@@ -68,18 +67,6 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		Logger:          a.logger,
 	})
 	return jobs, nil
-}
-
-// deliveryMetrics counts each delivery outcome as the send records it (delivery.Progress).
-type deliveryMetrics struct {
-	m     *metrics.Metrics
-	relay string
-}
-
-func (deliveryMetrics) Start(int) {}
-
-func (d deliveryMetrics) Outcome(st newsletter.DeliveryStatus) {
-	d.m.ObserveDelivery(string(st), d.relay)
 }
 
 // editorNotice mails editorial.editors_email; nil when it is not set.

@@ -45,18 +45,15 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stdout, b, week, false); err != nil {
 		return err
 	}
 	desk, err := a.desk()
 	if err != nil {
 		return err
 	}
-	editor := editorName(*as, e.getenv, user.Current, os.Hostname)
+	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
 	action, rest := pos[0], pos[1:]
 	storyID := func() (int64, error) {
 		if len(rest) == 0 {
@@ -159,25 +156,6 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	return showDraft(ctx, e, a, desk, week)
 }
 
-// editorName names the editor of a CLI edit in the log: --as, else "cli:" and $USER, else the
-// account's name, else "cli:editor@" and the host's name (cron jobs and containers often
-// have no $USER), else "cli:editor".
-func editorName(as string, getenv func(string) string, account func() (*user.User, error), hostname func() (string, error)) string {
-	if as = strings.TrimSpace(as); as != "" {
-		return as
-	}
-	if name := strings.TrimSpace(getenv("USER")); name != "" {
-		return "cli:" + name
-	}
-	if u, err := account(); err == nil && strings.TrimSpace(u.Username) != "" {
-		return "cli:" + strings.TrimSpace(u.Username)
-	}
-	if h, err := hostname(); err == nil && strings.TrimSpace(h) != "" {
-		return "cli:editor@" + strings.TrimSpace(h)
-	}
-	return "cli:editor"
-}
-
 // draftErr turns an editor's mistake into a usage error (exit 2).
 func draftErr(err error) error {
 	if errors.Is(err, editorial.ErrInvalid) || errors.Is(err, editorial.ErrFrozen) {
@@ -253,7 +231,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.PageFor(a.cfg.Publication)
+	page := web.PageFor(a.publication())
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt

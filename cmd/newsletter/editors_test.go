@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
-	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -317,38 +315,6 @@ func TestDraftEditorsControls(t *testing.T) {
 	code, _, errOut := draft("unapprove")
 	if code != 2 || !strings.Contains(errOut, "send has started") {
 		t.Errorf("unapprove after the send: exit %d, want 2 and a clear message\n%s", code, errOut)
-	}
-}
-
-func TestEditorName(t *testing.T) {
-	noUser := func() (*user.User, error) { return nil, errors.New("no such user") }
-	noHost := func() (string, error) { return "", errors.New("no host name") }
-	account := func() (*user.User, error) { return &user.User{Username: "ayse"}, nil }
-	host := func() (string, error) { return "desk-1", nil }
-	tests := []struct {
-		name, as, user string
-		account        func() (*user.User, error)
-		host           func() (string, error)
-		want           string
-	}{
-		{"--as wins", "Ayşe Y.", "root", account, host, "Ayşe Y."},
-		{"$USER", "", "ayse", noUser, noHost, "cli:ayse"},
-		{"empty $USER: the account", "", " ", account, host, "cli:ayse"},
-		{"no account: the host", "", "", noUser, host, "cli:editor@desk-1"},
-		{"nothing known", "", "", noUser, noHost, "cli:editor"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := editorName(tt.as, func(k string) string {
-				if k == "USER" {
-					return tt.user
-				}
-				return ""
-			}, tt.account, tt.host)
-			if got != tt.want {
-				t.Errorf("editorName = %q, want %q", got, tt.want)
-			}
-		})
 	}
 }
 

@@ -8,12 +8,7 @@ import (
 func cmdMigrate(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "migrate", "", "Create the database or apply pending migrations, then print the schema version.")
 	drop := fs.Bool("drop-damaged-transitions", false, "remove the unsubscribe journal (DATABASE-transitions) an older version left with damaged records,\nonce you have dealt with them: sending is refused until then")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("migrate", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}

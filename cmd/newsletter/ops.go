@@ -17,12 +17,7 @@ import (
 func cmdStatus(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "status", "", "Print the schedule (next build and send, local and UTC), the current issue, its ledger and recent scheduled runs.")
 	issueFlag := fs.String("issue", "", "show this issue (id or week like 2026-W19) instead of the current ones")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("status", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -150,15 +145,12 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 func cmdCompact(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "compact", "", "Fold the per-recipient delivery rows of issues sent more than --weeks ago into per-issue totals.")
 	weeks := fs.Int("weeks", 8, "keep per-recipient rows of issues sent in the last `N` weeks")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("compact", pos); err != nil {
-		return err
-	}
-	if *weeks < 1 {
-		return usagef("--weeks must be at least 1")
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args, func() error {
+		if *weeks < 1 {
+			return usagef("--weeks must be at least 1")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

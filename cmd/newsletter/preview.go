@@ -12,26 +12,18 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
 	format := fs.String("format", "html", "what to print: html, text or eml (the whole message)")
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("preview", pos); err != nil {
-		return err
-	}
-	switch *format {
-	case "html", "text", "eml":
-	default:
-		return usagef("--format: want html, text or eml, got %q", *format)
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args, func() error {
+		if *format != "html" && *format != "text" && *format != "eml" {
+			return usagef("--format: want html, text or eml, got %q", *format)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stderr, *weekFlag, false)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stderr, b, week, false); err != nil {
 		return err
 	}
 	if !*noFetch {

@@ -13,21 +13,13 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "run", "", "Gather the feeds, build the week's issue and send it to every active subscriber who has not had it.\nSafe to run again: nobody gets an issue twice; an interrupted run resumes where it stopped.")
 	weekFlag := fs.String("week", "", "issue `WEEK` to build and send, like 2026-W48 (default: the week it is now in the configured time zone)")
 	dryRun := fs.Bool("dry-run", false, "gather and build, then print what would be sent: no SMTP, no ledger change, no approval")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("run", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, *weekFlag)
+	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, !*dryRun)
 	if err != nil {
-		return err
-	}
-	if err := a.announce(ctx, e.stdout, b, week, !*dryRun); err != nil {
 		return err
 	}
 	sender, err := a.sender()

@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/dkim"
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
+	"newsletter/internal/progress"
 	"newsletter/internal/render"
 	"newsletter/internal/schedule"
 	"newsletter/internal/weekly"
@@ -29,12 +26,7 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
 	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("send", pos); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -122,16 +114,11 @@ func (a *app) relays() ([]delivery.Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	urls := a.cfg.SMTPURLs()
-	if len(urls) == 0 {
+	if len(a.smtp) == 0 {
 		return delivery.Single(&mailer.Outbox{Dir: a.cfg.Outbox, Signer: signer}, a.cfg.Delivery.Workers), nil
 	}
 	var relays []delivery.Relay
-	for i, u := range urls {
-		sc, err := mailer.ParseSMTPURL(u)
-		if err != nil {
-			return nil, &configError{fmt.Errorf("smtp_url (relay %d): %w", i+1, err)}
-		}
+	for _, sc := range a.smtp {
 		sc.Signer = signer
 		conns := sc.Connections
 		if conns == 0 {
@@ -144,8 +131,7 @@ func (a *app) relays() ([]delivery.Relay, error) {
 
 // dkimSigner is the configured DKIM signer, nil when no key is configured.
 func (a *app) dkimSigner() (mailer.Signer, error) {
-	d := a.cfg.DKIM
-	f := dkim.Files{Domain: d.Domain, Selector: d.Selector, KeyFile: d.KeyFile, Ed25519Selector: d.Ed25519Selector, Ed25519KeyFile: d.Ed25519KeyFile}
+	f := dkim.Files(a.cfg.DKIM)
 	if !f.Enabled() {
 		return nil, nil
 	}
@@ -161,12 +147,11 @@ func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
 	d := a.cfg.Delivery
 	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
 		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
-	if len(a.cfg.SMTPURLs()) > 0 { // the outbox is a disk, not a relay: no pacing
+	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
 		o.Rate, _ = config.ParseRate(d.Rate)
 		o.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
-	o.Canary = delivery.Canary{Seeds: d.Canary.Seeds, Share: d.Canary.Share, Wait: d.Canary.Wait,
-		MaxBounceRate: d.Canary.MaxBounceRate, MaxDeferRate: d.Canary.MaxDeferRate, MaxComplaintRate: d.Canary.MaxComplaintRate}
+	o.Canary = delivery.Canary(d.Canary)
 	return o
 }
 
@@ -239,13 +224,12 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	if _, err := a.printPlan(ctx, out, sender, is); err != nil {
 		return err
 	}
-	prog := newProgress(out, is.Week.String())
-	prog.loc, prog.now = a.cfg.Location(), a.now
+	prog := progress.New(out, is.Week.String(), a.cfg.Location(), a.now)
 	sender = sender.WithProgress(prog)
 	rep, sendErr := sender.Send(ctx, is, email)
 	prog.Finish()
 	printSummary(out, a.cfg.Location(), is.Week, rep)
-	if len(a.cfg.SMTPURLs()) == 0 && rep.Sent > 0 {
+	if len(a.smtp) == 0 && rep.Sent > 0 {
 		abs, _ := filepath.Abs(a.cfg.Outbox)
 		fmt.Fprintf(out, "Messages were written to the outbox: %s\n  (one .eml file per recipient; open one in a mail client, or run `newsletter preview --week %s --format html`)\n", abs, is.Week)
 	}
@@ -327,98 +311,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// progress shows a bar on a terminal and a log line every 10% otherwise.
-type progress struct {
-	mu    sync.Mutex
-	out   io.Writer
-	name  string
-	bar   *progressbar.ProgressBar
-	tty   bool
-	total int
-	done  int
-	next  int
-	loc   *time.Location
-	now   func() time.Time
-}
-
-func newProgress(out io.Writer, name string) *progress {
-	p := &progress{out: out, name: name}
-	if f, ok := out.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-// Start implements delivery.Progress.
-func (p *progress) Start(ready int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.total, p.done, p.next = ready, 0, max(ready/10, 1)
-	if ready == 0 {
-		return
-	}
-	if p.tty {
-		if p.bar != nil {
-			p.bar.Finish()
-		}
-		p.bar = progressbar.NewOptions(ready,
-			progressbar.OptionSetWriter(p.out),
-			progressbar.OptionSetDescription("sending "+p.name),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("msg"),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
-		return
-	}
-	fmt.Fprintf(p.out, "  sending %d message(s)…\n", ready)
-}
-
-// Outcome implements delivery.Progress.
-func (p *progress) Outcome(newsletter.DeliveryStatus) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done++
-	if p.bar != nil {
-		_ = p.bar.Add(1)
-		return
-	}
-	if !p.tty && p.total > 0 && (p.done >= p.next || p.done == p.total) {
-		fmt.Fprintf(p.out, "  %d/%d done\n", p.done, p.total)
-		p.next = p.done + max(p.total/10, 1)
-	}
-}
-
-// RelayDown implements delivery.RelayWatcher: one line as soon as a relay stops answering,
-// on the bar itself on a terminal.
-func (p *progress) RelayDown(relay string, err error, until time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if u := errors.Unwrap(err); u != nil {
-		err = u // the mailer's prefix names the relay again
-	}
-	when := "not retrying in this run (delivery.retry_wait)"
-	if p.now != nil && until.After(p.now()) {
-		when = "retrying until " + until.In(p.loc).Format("Mon 15:04:05 MST") + " (delivery.retry_wait)"
-	}
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("sending %s: relay %s does not answer, %s", p.name, relay, when))
-		return
-	}
-	fmt.Fprintf(p.out, "  relay %s does not answer (%v); %s; nothing is lost\n", relay, err, when)
-}
-
-// Finish ends the bar.
-func (p *progress) Finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"newsletter/internal/metrics"
@@ -48,7 +49,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	page := web.PageFor(a.cfg.Publication)
+	page := web.PageFor(a.publication())
 	// The roster service puts one-click unsubscribes on the suppression list and the consent log.
 	rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
 	if err != nil {
@@ -86,7 +87,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" && len(a.cfg.SMTPURLs()) > 0 {
+	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" && len(a.smtp) > 0 {
 		a.logger.Warn("base_url is not https: RFC 8058 one-click unsubscribe needs an https URL in production", "base_url", a.cfg.BaseURL)
 	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
@@ -107,28 +108,17 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// The scheduler stops claiming on SIGTERM; a send in flight records what it sent first.
 	runCtx, stopRunner := context.WithCancel(ctx)
 	defer stopRunner()
+	var loops sync.WaitGroup
 	// Sign-ups are answered at once; their confirmation mails go out from the queue here.
-	confirmDone := make(chan struct{})
-	go func() {
-		defer close(confirmDone)
-		rs.RunConfirmations(runCtx, confirmPoll)
-	}()
-	bouncesDone := make(chan struct{})
-	go func() {
-		defer close(bouncesDone)
-		if pollBox {
-			a.pollBounces(runCtx, rs, bounceBox, e.stdout)
-		}
-	}()
-	schedDone := make(chan struct{})
-	go func() {
-		defer close(schedDone)
-		if runner != nil {
-			a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
-				"next_build", a.sched.Next(schedule.Build, a.now()), "next_send", a.sched.Next(schedule.Send, a.now()))
-			runner.Run(runCtx)
-		}
-	}()
+	loops.Go(func() { rs.RunConfirmations(runCtx, confirmPoll) })
+	if pollBox {
+		loops.Go(func() { a.pollBounces(runCtx, rs, bounceBox, e.stdout) })
+	}
+	if runner != nil {
+		a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
+			"next_build", a.sched.Next(schedule.Build, a.now()), "next_send", a.sched.Next(schedule.Send, a.now()))
+		loops.Go(func() { runner.Run(runCtx) })
+	}
 	var serveErr error
 	select {
 	case serveErr = <-errc:
@@ -140,9 +130,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := hs.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	<-schedDone
-	<-confirmDone
-	<-bouncesDone
+	loops.Wait()
 	if serveErr == nil {
 		serveErr = <-errc
 	}

@@ -23,7 +23,7 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		ReplyTo:         s.ReplyTo,
 		EnvelopeFrom:    s.BounceAddress,
 		MessageIDDomain: a.cfg.MessageIDDomain(),
-		Publication:     a.cfg.Publication,
+		Publication:     a.publication(),
 		Location:        a.cfg.Location(),
 		Templates:       templates.Confirm,
 		Now:             a.now,
@@ -32,15 +32,7 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	rs := roster.New(roster.Options{
-		Store:         a.db,
-		Tokens:        sg,
-		Confirmations: confirmations,
-		BaseURL:       a.cfg.BaseURL,
-		ConfirmTTL:    a.cfg.Subscribe.ConfirmTTL,
-		Now:           a.now,
-		Logger:        a.logger,
-	})
+	rs := a.roster(sg, confirmations)
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
 		Roster:     rs,
 		Tokens:     sg,

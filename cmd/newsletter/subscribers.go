@@ -14,6 +14,7 @@ import (
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
 	"newsletter/internal/subscriber"
+	"newsletter/internal/token"
 )
 
 const subscribersUsage = `Usage: newsletter subscribers SUBCOMMAND [flags]
@@ -49,95 +50,59 @@ func cmdSubscribers(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stdout, subscribersUsage)
 		return errHelp
 	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "add":
-		return subscribersAdd(ctx, e, rest)
-	case "remove":
-		return subscribersRemove(ctx, e, rest)
-	case "list":
-		return subscribersList(ctx, e, rest)
-	case "import":
-		return subscribersImport(ctx, e, rest)
-	case "export":
-		return subscribersExport(ctx, e, rest)
-	case "stats":
-		return subscribersStats(ctx, e, rest)
-	case "erase":
-		return subscribersErase(ctx, e, rest)
-	case "suppress":
-		return subscribersSuppress(ctx, e, rest)
-	case "show":
-		return subscribersShow(ctx, e, rest)
+	run, ok := map[string]func(context.Context, env, []string) error{
+		"add": subscribersAdd, "remove": subscribersRemove, "list": subscribersList,
+		"import": subscribersImport, "export": subscribersExport, "stats": subscribersStats,
+		"erase": subscribersErase, "suppress": subscribersSuppress, "show": subscribersShow,
+	}[args[0]]
+	if !ok {
+		fmt.Fprintln(e.stderr, subscribersUsage)
+		return usagef("subscribers: unknown subcommand %q", args[0])
 	}
-	fmt.Fprintln(e.stderr, subscribersUsage)
-	return usagef("subscribers: unknown subcommand %q", sub)
+	return run(ctx, e, args[1:])
 }
 
-// roster builds the list service the CLI shares with the admin API.
-func (a *app) roster() (*roster.Service, error) {
-	sg, err := a.signer()
-	if err != nil {
-		return nil, err
-	}
-	return roster.New(roster.Options{
-		Store:      a.db,
-		Tokens:     sg,
-		BaseURL:    a.cfg.BaseURL,
-		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL,
-		Now:        a.now,
-		Logger:     a.logger,
-	}), nil
+// roster builds the list service the CLI shares with the admin API; serve's also sends
+// confirmations.
+func (a *app) roster(sg *token.Signer, confirmations roster.Confirmations) *roster.Service {
+	return roster.New(roster.Options{Store: a.db, Tokens: sg, Confirmations: confirmations, BaseURL: a.cfg.BaseURL,
+		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger})
 }
 
-// openRoster opens the app and its roster service; close the app when done.
-func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
-	a, err := openApp(ctx, e, cfgPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := a.roster()
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, r, nil
-}
-
-func parseStatus(s string) (newsletter.SubscriberStatus, error) {
+// statusFlag parses --status with parse (newsletter.ParseSubscriberStatus for a status to
+// set, roster.ParseStatus for a filter, which also takes "suppressed"); "" is no status.
+func statusFlag[T ~string](s string, parse func(string) (T, error)) (T, error) {
 	if s == "" {
 		return "", nil
 	}
-	st, err := newsletter.ParseSubscriberStatus(s)
+	st, err := parse(s)
 	if err != nil {
 		return "", usageError{fmt.Errorf("--status: %w", err)}
 	}
 	return st, nil
 }
 
-// parseFilterStatus is parseStatus for filters, which also take "suppressed".
-func parseFilterStatus(s string) (string, error) {
-	st, err := roster.ParseStatus(s)
-	if err != nil {
-		return "", usageError{fmt.Errorf("--status: %w", err)}
-	}
-	return st, nil
-}
-
-// parseAddress parses a subcommand's flags and its single EMAIL argument.
-func parseAddress(e env, fs *flag.FlagSet, args []string, name string) (string, error) {
+// openAddress parses a subcommand's flags and its single EMAIL argument, runs its usage
+// checks, then opens the app and its roster service; close the app when done.
+func openAddress(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (string, *app, *roster.Service, error) {
 	pos, err := parse(e, fs, args)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 	if len(pos) != 1 {
-		return "", usagef("subscribers %s: want exactly one EMAIL, got %d arguments", name, len(pos))
+		return "", nil, nil, usagef("%s: want exactly one EMAIL, got %d arguments", fs.Name(), len(pos))
 	}
 	addr, err := subscriber.NormalizeAddress(pos[0])
 	if err != nil {
-		return "", usagef("subscribers %s: %v", name, err) // the error quotes the address, clipped
+		return "", nil, nil, usagef("%s: %v", fs.Name(), err) // the error quotes the address, clipped
 	}
-	return addr, nil
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	a, r, err := openRoster(ctx, e, *cfgPath)
+	return addr, a, r, err
 }
 
 func subscribersAdd(ctx context.Context, e env, args []string) error {
@@ -145,15 +110,11 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	name := fs.String("name", "", "the subscriber's `NAME`")
 	status := fs.String("status", "active", "initial `STATUS`")
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
-	addr, err := parseAddress(e, fs, args, "add")
-	if err != nil {
+	var st newsletter.SubscriberStatus
+	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args, func() (err error) {
+		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
-	}
-	st, err := parseStatus(*status)
-	if err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	})
 	if err != nil {
 		return err
 	}
@@ -176,18 +137,14 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 func subscribersRemove(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
-	addr, err := parseAddress(e, fs, args, "remove")
-	if err != nil {
-		return err
-	}
-	if *erase {
-		return eraseAddress(ctx, e, *cfgPath, addr)
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *erase {
+		return eraseAddress(ctx, e, r, addr)
+	}
 	s, changed, err := r.Remove(ctx, addr, "cli")
 	if errors.Is(err, newsletter.ErrNotFound) {
 		return fmt.Errorf("subscribers remove: %s is not on the list", addr)
@@ -205,19 +162,15 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
-	addr, err := parseAddress(e, fs, args, "erase")
-	if err != nil {
-		return err
-	}
-	return eraseAddress(ctx, e, *cfgPath, addr)
-}
-
-func eraseAddress(ctx context.Context, e env, cfgPath, addr string) error {
-	a, r, err := openRoster(ctx, e, cfgPath)
+	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	return eraseAddress(ctx, e, r, addr)
+}
+
+func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) error {
 	existed, err := r.Erase(ctx, addr)
 	if err != nil {
 		return err
@@ -233,11 +186,7 @@ func eraseAddress(ctx context.Context, e env, cfgPath, addr string) error {
 func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
-	addr, err := parseAddress(e, fs, args, "suppress")
-	if err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -254,11 +203,7 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
-	addr, err := parseAddress(e, fs, args, "show")
-	if err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
@@ -301,19 +246,16 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
 	status, search := filterFlags(fs)
 	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
-	if pos, err := parse(e, fs, args); err != nil {
+	var st string
+	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
+		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
-	} else if err := noArgs("subscribers list", pos); err != nil {
-		return err
-	}
-	st, err := parseFilterStatus(*status)
-	if err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	}, func() error {
+		if *limit < 0 {
+			return usagef("--limit must not be negative")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -403,16 +345,11 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
 	status, search := filterFlags(fs)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
-	if pos, err := parse(e, fs, args); err != nil {
+	var st string
+	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
+		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
-	} else if err := noArgs("subscribers export", pos); err != nil {
-		return err
-	}
-	st, err := parseFilterStatus(*status)
-	if err != nil {
-		return err
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	})
 	if err != nil {
 		return err
 	}
@@ -434,15 +371,12 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 func subscribersStats(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
 	weeks := fs.Int("weeks", 0, "also print the last `N` weeks' joins and departures (0: none)")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("subscribers stats", pos); err != nil {
-		return err
-	}
-	if *weeks < 0 || *weeks > 520 {
-		return usagef("--weeks must be between 0 and 520")
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() error {
+		if *weeks < 0 || *weeks > 520 {
+			return usagef("--weeks must be between 0 and 520")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

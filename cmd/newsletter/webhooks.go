@@ -35,13 +35,13 @@ func (a *app) webhookRoutes(ctx context.Context, r *roster.Service, out io.Write
 		opt.Mailgun = &webhook.Mailgun{SigningKey: w.Mailgun.SigningKey}
 	}
 	if opt.SES != nil || opt.Postmark != nil || opt.SendGrid != nil || opt.Mailgun != nil {
-		p, err := a.bounceRun(ctx, r, out)
+		p, err := a.bounceRun(r, out)
 		if err != nil {
 			return nil, err
 		}
 		opt.OnRecorded = func(_ context.Context, rep bounce.Report, o roster.BounceOutcome) {
 			if rep.Kind == bounce.Complaint && o.IssueID > 0 {
-				if err := p.complaintAlarm(o.IssueID); err != nil {
+				if err := p.Complained(ctx, o.IssueID); err != nil {
 					a.logger.Error("complaint alarm", "issue_id", o.IssueID, "err", err)
 				}
 			}

@@ -46,14 +46,15 @@ func Read(path string, getenv func(string) string, check func(Config) error) (Co
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return cfg, place(path, err)
+		return cfg, Place(path, err)
 	}
 	return cfg, nil
 }
 
-// place adds the file, and the key's line in it, to an error found after parsing; an
-// *Error about an environment variable keeps no line.
-func place(path string, err error) error {
+// Place adds the file, and the key's line in it, to an error found after parsing; an
+// *Error about an environment variable keeps no line. Callers use it for the checks other
+// packages own (the cron expressions, the subject rules), made after Read.
+func Place(path string, err error) error {
 	if path == "" {
 		return err
 	}

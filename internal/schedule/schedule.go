@@ -4,7 +4,6 @@
 package schedule
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -51,23 +50,16 @@ type Schedule struct {
 
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// CheckSpec reports whether expr is a cron expression Parse accepts, for the configuration's
-// validation: the one parser of the program.
-func CheckSpec(expr string) error {
-	_, err := parser.Parse(expr)
-	return err
-}
-
 // Parse reads standard five-field cron expressions (or descriptors such as @weekly),
 // evaluated on the wall clock of loc.
 func Parse(build, send string, loc *time.Location) (*Schedule, error) {
 	b, err := parser.Parse(build)
 	if err != nil {
-		return nil, fmt.Errorf("schedule: build %q: %w", build, err)
+		return nil, &SpecError{Kind: Build, Spec: build, Err: err}
 	}
 	s, err := parser.Parse(send)
 	if err != nil {
-		return nil, fmt.Errorf("schedule: send %q: %w", send, err)
+		return nil, &SpecError{Kind: Send, Spec: send, Err: err}
 	}
 	// The expressions run on a naive wall clock (see next), so they are evaluated in UTC.
 	for _, c := range []cron.Schedule{b, s} {

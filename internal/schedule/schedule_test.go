@@ -2,6 +2,7 @@ package schedule_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -78,11 +79,25 @@ func TestNextAcrossDaylightSaving(t *testing.T) {
 }
 
 func TestParseErrorsNameTheExpression(t *testing.T) {
-	if _, err := schedule.Parse("0 12 * * FRI", "0 8 * * MONDAYS", time.UTC); err == nil {
-		t.Fatal("want an error")
+	tests := []struct {
+		name, build, send string
+		kind              schedule.Kind
+		spec              string
+	}{
+		{"bad send", "0 12 * * FRI", "0 8 * * MONDAYS", schedule.Send, "0 8 * * MONDAYS"},
+		{"bad build", "61 * * * *", "0 8 * * MON", schedule.Build, "61 * * * *"},
 	}
-	if _, err := schedule.Parse("61 * * * *", "0 8 * * MON", time.UTC); err == nil {
-		t.Fatal("want an error")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := schedule.Parse(tc.build, tc.send, time.UTC)
+			var se *schedule.SpecError
+			if !errors.As(err, &se) || se.Kind != tc.kind || se.Spec != tc.spec || se.Err == nil {
+				t.Fatalf("Parse(%q, %q) = %v, want a SpecError for %s %q", tc.build, tc.send, err, tc.kind, tc.spec)
+			}
+			if want := fmt.Sprintf("schedule: %s %q: ", tc.kind, tc.spec); !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error %q, want it to start %q", err, want)
+			}
+		})
 	}
 }
 

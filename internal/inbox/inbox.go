@@ -1,0 +1,103 @@
+// Package inbox applies the reports that come back by mail (bounces, complaints, mails to
+// the unsubscribe address), one message at a time, printing a line for each.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"newsletter/internal/bounce"
+	"newsletter/internal/editorial"
+	"newsletter/internal/mailbox"
+	"newsletter/internal/roster"
+)
+
+// Applier records a parsed report against the list (roster.Service).
+type Applier interface {
+	ApplyReport(ctx context.Context, rep bounce.Report, rules roster.BounceRules) (roster.BounceOutcome, error)
+}
+
+// Options configure a Run.
+type Options struct {
+	Applier Applier
+	// Issues names a report's issue in the line and gives the complaint figures.
+	Issues editorial.Reports
+	Parse  bounce.Options
+	Rules  roster.BounceRules
+	// Notice tells the editors when a complaint takes its issue over the alarm; nil when
+	// editorial.editors_email is not set.
+	Notice *editorial.Notice
+	Out    io.Writer
+}
+
+// Run applies messages and counts those it could not read; one per pass over the input.
+type Run struct {
+	opt Options
+	// Seen and Unreadable count the messages read and those that could not be.
+	Seen, Unreadable int
+}
+
+// New returns a Run.
+func New(opt Options) *Run { return &Run{opt: opt} }
+
+// Path applies every message of a Maildir, an mbox or a single message file.
+func (r *Run) Path(ctx context.Context, name string) error {
+	var handleErr error // already says "bounces process"
+	err := mailbox.ReadPath(ctx, name, r.opt.Parse.MaxBytes,
+		func(ctx context.Context, label string, body io.Reader) error {
+			handleErr = r.Message(ctx, label, body)
+			return handleErr
+		},
+		func(label string, err error) {
+			r.Seen++
+			r.Unreadable++
+			fmt.Fprintf(r.opt.Out, "%s: cannot read: %v; nothing changed\n", label, err)
+		})
+	if err != nil && handleErr == nil {
+		return fmt.Errorf("bounces process: %w", err)
+	}
+	return err
+}
+
+// Message parses and applies one message and prints what it did. A message that cannot be
+// read is counted and said, not returned; an error means the list could not be updated.
+func (r *Run) Message(ctx context.Context, label string, body io.Reader) error {
+	r.Seen++
+	rep, err := bounce.Parse(body, r.opt.Parse)
+	if err != nil {
+		if label == "stdin" && errors.Is(err, bounce.ErrTooLarge) {
+			// Read the rest, without keeping it, so that the MTA's pipe does not fail first.
+			_, _ = io.Copy(io.Discard, body)
+		}
+		r.Unreadable++
+		fmt.Fprintf(r.opt.Out, "%s: cannot read: %v; nothing changed\n", label, err)
+		return nil
+	}
+	out, err := r.opt.Applier.ApplyReport(ctx, rep, r.opt.Rules)
+	if err != nil {
+		return fmt.Errorf("bounces process: %s: %w", label, err)
+	}
+	week := ""
+	if out.IssueID > 0 {
+		if is, err := r.opt.Issues.IssueByID(ctx, out.IssueID); err == nil {
+			week = is.Week.String()
+		}
+	}
+	fmt.Fprintf(r.opt.Out, "%s: %s\n", label, out.Describe(rep, week, r.opt.Rules))
+	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
+		return r.Complained(ctx, out.IssueID)
+	}
+	return nil
+}
+
+// Complained tells the editors when a recorded complaint takes its issue over the line
+// (editorial.Alarm), and prints the line that says so.
+func (r *Run) Complained(ctx context.Context, issueID int64) error {
+	line, err := editorial.Alarm(ctx, r.opt.Issues, issueID, r.opt.Notice)
+	if line != "" {
+		fmt.Fprintf(r.opt.Out, "  %s\n", line)
+	}
+	return err
+}

@@ -1,0 +1,14 @@
+package schedule
+
+import "fmt"
+
+// SpecError is a cron expression Parse refused, with the kind it was for, so that the
+// configuration's caller can name the key (schedule.build or schedule.send).
+type SpecError struct {
+	Kind Kind
+	Spec string
+	Err  error
+}
+
+func (e *SpecError) Error() string { return fmt.Sprintf("schedule: %s %q: %v", e.Kind, e.Spec, e.Err) }
+func (e *SpecError) Unwrap() error { return e.Err }
