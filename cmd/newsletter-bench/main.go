@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	size := fs.Int("size", 0, "smtp-source message length when its -F is unusable; 0: the newsletter message's size")
 	parts := fs.String("parts", "send,import,build", "what to measure: send, import, build, wrk, start (comma-separated)")
 	wrkSubs := fs.Int("wrk-subscribers", 100000, "subscribers of the wrk part's database (each POST unsubscribes a different one)")
-	wrkDur := fs.Duration("wrk-duration", 10*time.Second, "length of each wrk run")
+	wrkDur := fs.Duration("wrk-duration", 5*time.Second, "length of each wrk run; the import beside the last run must outlast it")
 	wrkRepeats := fs.Int("wrk-repeats", 3, "repeats of the wrk part's runs, each on a fresh serve and database")
 	wrkRate := fs.Int("wrk-rate", 500, "requests per second of the wrk part's paced runs (beside a send, beside an import)")
 	wrkImportRows := fs.Int("wrk-import-rows", 1000000, "rows of the import beside the wrk part's last run")

@@ -241,6 +241,7 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 			beside = exec.CommandContext(ctx, b.bin, "subscribers", "import", importCSV)
 		}
 		var besideStart time.Time
+		var besideDone chan besideEnd
 		if beside != nil {
 			beside.Env = env
 			beside.Stdout, beside.Stderr = &besideOut, &besideOut
@@ -249,11 +250,24 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 				return results, fmt.Errorf("%s: %w", run.label, err)
 			}
 			besideStart = time.Now()
+			besideDone = make(chan besideEnd, 1)
+			go func(cmd *exec.Cmd) {
+				err := cmd.Wait()
+				besideDone <- besideEnd{at: time.Now(), err: err}
+			}(beside)
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
+		wrkStart := time.Now()
 		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
+		wrkEnd := time.Now()
 		if beside != nil {
-			b.stopBeside(ctx, rep, run, beside, besideStart, &besideOut, db)
+			end := b.stopBeside(ctx, rep, run, beside, besideDone, besideStart, &besideOut, db)
+			// A paced run is judged beside the import only if the import outlasted it.
+			if end.at.Before(wrkEnd) && err == nil {
+				covered := max(0, end.at.Sub(wrkStart)) * 100 / wrkEnd.Sub(wrkStart)
+				r.line += fmt.Sprintf("; NOT JUDGED: the %s ended %s before wrk did (%d%% of the run beside it): shorten -wrk-duration or raise -wrk-import-rows",
+					besideName(run.during), wrkEnd.Sub(end.at).Round(100*time.Millisecond), covered)
+			}
 		}
 		if err != nil {
 			return results, err
@@ -264,26 +278,40 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 	return results, nil
 }
 
+// besideEnd is when the send or import beside a run exited, and how.
+type besideEnd struct {
+	at  time.Time
+	err error
+}
+
+func besideName(d busyKind) string {
+	if d == importBeside {
+		return "import"
+	}
+	return "send"
+}
+
 // stopBeside ends what ran beside a run and reports how far it got: a send is interrupted
-// (the database is a throwaway), an import is waited for.
-func (b *bench) stopBeside(ctx context.Context, rep int, run wrkRun, cmd *exec.Cmd, start time.Time, out *strings.Builder, db string) {
+// (the database is a throwaway), an import is waited for. It returns when it exited.
+func (b *bench) stopBeside(ctx context.Context, rep int, run wrkRun, cmd *exec.Cmd, done <-chan besideEnd, start time.Time, out *strings.Builder, db string) besideEnd {
 	if run.during == sendBeside {
 		_ = cmd.Process.Signal(os.Interrupt)
 	}
-	err := cmd.Wait()
-	took := time.Since(start)
+	end := <-done
+	took := end.at.Sub(start)
 	if run.during == importBeside {
 		fmt.Fprintf(b.out, "wrk %d: import beside it: %d rows in %s, %.0f rows/s, exit %v (%s)\n",
-			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), err, lastLine(out.String()))
-		return
+			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), end.err, lastLine(out.String()))
+		return end
 	}
 	sent, cerr := countSent(ctx, db)
 	if cerr != nil {
 		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(out.String()), cerr)
-		return
+		return end
 	}
 	fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
 		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(out.String()))
+	return end
 }
 
 // wrkOnce makes one run; for POSTs it checks that every answered one is in the database
