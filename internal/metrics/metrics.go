@@ -63,7 +63,7 @@ func New(source Source, logger *slog.Logger) *Metrics {
 		}, []string{"outcome", "relay"}),
 		unsubscribes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "newsletter_unsubscribes_total",
-			Help: "Unsubscribe requests answered 200 (one-click POSTs and the page's button).",
+			Help: "Unsubscribe requests answered 200 (one-click POSTs and the page's button to leave).",
 		}),
 	}
 	m.reg.MustRegister(m.requests, m.handling, m.sendDuration, m.deliveries, m.unsubscribes,
@@ -112,10 +112,16 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 		route := cmp.Or(r.Pattern, "unmatched")
 		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
 		m.handling.WithLabelValues(route).Observe(took.Seconds())
-		if route == UnsubscribeRoute && rec.code == http.StatusOK {
+		if route == UnsubscribeRoute && rec.code == http.StatusOK && !resubscribe(r) {
 			m.unsubscribes.Inc()
 		}
 	})
+}
+
+// resubscribe reports whether r, whose form the handler has read, was the unsubscribe
+// page's button to come back rather than a way to leave.
+func resubscribe(r *http.Request) bool {
+	return r.PostForm.Get("action") == "resubscribe" && r.PostForm.Get("List-Unsubscribe") != "One-Click"
 }
 
 type statusRecorder struct {

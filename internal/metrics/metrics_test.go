@@ -38,22 +38,25 @@ func TestScrape(t *testing.T) {
 		if r.PathValue("token") != "good" {
 			w.WriteHeader(http.StatusNotFound)
 		}
+		_ = r.ParseForm() // as the web handler does
 	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) { time.Sleep(30 * time.Millisecond) })
 	m.Register(mux)
 	srv := httptest.NewServer(m.Instrument(mux))
 	defer srv.Close()
 
-	for _, req := range []struct{ method, path string }{
-		{"GET", "/unsubscribe/secret-token-1"},
-		{"GET", "/unsubscribe/secret-token-2"},
-		{"POST", "/unsubscribe/secret-token-3"},
-		{"POST", "/unsubscribe/good"},
-		{"POST", "/unsubscribe/good"},
-		{"GET", "/nowhere"},
-		{"GET", "/slow"},
+	for _, req := range []struct{ method, path, form string }{
+		{"GET", "/unsubscribe/secret-token-1", ""},
+		{"GET", "/unsubscribe/secret-token-2", ""},
+		{"POST", "/unsubscribe/secret-token-3", "List-Unsubscribe=One-Click"},
+		{"POST", "/unsubscribe/good", "List-Unsubscribe=One-Click"},
+		{"POST", "/unsubscribe/good", "action=unsubscribe"},
+		{"POST", "/unsubscribe/good", "action=resubscribe"}, // the page's button to come back
+		{"GET", "/nowhere", ""},
+		{"GET", "/slow", ""},
 	} {
-		r, _ := http.NewRequest(req.method, srv.URL+req.path, nil)
+		r, _ := http.NewRequest(req.method, srv.URL+req.path, strings.NewReader(req.form))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := http.DefaultClient.Do(r)
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +111,7 @@ func TestScrape(t *testing.T) {
 		{"newsletter_http_requests_total", map[string]string{"route": "GET /unsubscribe/{token}", "code": "200"}, 2},
 		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "404"}, 1},
 		{"newsletter_http_requests_total", map[string]string{"route": "unmatched", "code": "404"}, 1},
-		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "200"}, 2},
+		{"newsletter_http_requests_total", map[string]string{"route": "POST /unsubscribe/{token}", "code": "200"}, 3},
 		{"newsletter_unsubscribes_total", nil, 2},
 		{"newsletter_subscribers", map[string]string{"status": "active"}, 5},
 		{"newsletter_ledger_rows", map[string]string{"status": "bounced"}, 1},
@@ -118,7 +121,7 @@ func TestScrape(t *testing.T) {
 		{"newsletter_deliveries_total", map[string]string{"outcome": "sent", "relay": "smtp.example.org:587"}, 4},
 		{"newsletter_deliveries_total", map[string]string{"outcome": "bounced", "relay": "smtp.example.org:587"}, 1},
 		{"newsletter_send_duration_seconds", nil, 1},
-		{"newsletter_http_request_duration_seconds", map[string]string{"route": "POST /unsubscribe/{token}"}, 3},
+		{"newsletter_http_request_duration_seconds", map[string]string{"route": "POST /unsubscribe/{token}"}, 4},
 		{"newsletter_http_request_duration_seconds", map[string]string{"route": "unmatched"}, 1},
 	}
 	for _, c := range checks {
