@@ -107,14 +107,12 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	}
 	ledger := 0
 	if ev.Kind == BounceHard && issue.Valid {
-		r, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'bounced', reply = ?, updated_at = ?
+		ledger, err = affected(tx.ExecContext(ctx, `UPDATE deliveries SET status = 'bounced', reply = ?, updated_at = ?
 			WHERE issue_id = ? AND subscriber_id = ? AND status = 'sent'`,
-			"after the send: "+ev.Status+" "+ev.Reason, unix(now), ev.IssueID, ev.SubscriberID)
-		n, err := affected(r, err)
+			"after the send: "+ev.Status+" "+ev.Reason, unix(now), ev.IssueID, ev.SubscriberID))
 		if err != nil {
 			return res, err
 		}
-		ledger = n
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO bounce_events
 		(subscriber_id, issue_id, kind, status, reason, source, ledger, reported_at, received_at, report_id)

@@ -52,15 +52,11 @@ func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([
 // that two processes sending the queue never both mail it; false when it is not due any more
 // (another process took it, or it was sent).
 func (db *DB) ClaimConfirmation(ctx context.Context, id int64, now, until time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE confirmation_queue SET due_at = ? WHERE subscriber_id = ? AND due_at <= ?`,
-		unix(until), id, unix(now))
+		unix(until), id, unix(now)))
 	if err != nil {
 		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, busy(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, err)
 	}
 	return n == 1, nil
 }

@@ -76,15 +76,14 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 	}
 	changed := false
 	if t.Status != "" {
-		res, err := tx.ExecContext(ctx, `
+		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE subscribers SET status = ?1, updated_at = ?2,
 				unsubscribed_at = CASE ?1
 					WHEN 'unsubscribed' THEN ?2
 					WHEN 'active' THEN NULL
 					ELSE unsubscribed_at END,
 				suppressed = COALESCE(?4, suppressed)
-			WHERE id = ?3 AND status <> ?1`, t.Status, unix(now), t.ID, suppressed)
-		n, err := affected(res, err)
+			WHERE id = ?3 AND status <> ?1`, t.Status, unix(now), t.ID, suppressed))
 		if err != nil {
 			return false, err
 		}
@@ -93,16 +92,14 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 	if !changed {
 		// The status stays (or no such subscriber): the suppression mark may still change.
 		var n int
+		var err error
 		if suppressed.Valid {
-			res, err := tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, suppressed.String, t.ID)
-			if n, err = affected(res, err); err != nil {
-				return false, err
-			}
+			n, err = affected(tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, suppressed.String, t.ID))
 		} else {
-			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE id = ?`, t.ID).Scan(&n)
-			if err != nil {
-				return false, err
-			}
+			err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE id = ?`, t.ID).Scan(&n)
+		}
+		if err != nil {
+			return false, err
 		}
 		if n == 0 {
 			return false, newsletter.ErrNotFound

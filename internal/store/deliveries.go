@@ -50,11 +50,10 @@ func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, 
 			return nil
 		}
 		last = end.Int64
-		res, err := tx.ExecContext(ctx, `
+		added, err = affected(tx.ExecContext(ctx, `
 			INSERT INTO deliveries (issue_id, subscriber_id, status, attempts, reply, updated_at)
 			SELECT ?, id, 'pending', 0, '', ? FROM subscribers WHERE status = 'active' AND id > ? AND id <= ?
-			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now), after, last)
-		added, err = affected(res, err)
+			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now), after, last))
 		return err
 	})
 	if err != nil {
@@ -237,16 +236,13 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 		if o.Status == newsletter.DeliveryDeferred {
 			retry = sql.NullInt64{Int64: unix(o.RetryAt), Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, `
+		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE deliveries SET status = ?, reply = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
-			o.Status, o.Reply, nowUnix, retry, o.DeliveryID)
-		if err != nil {
-			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
+			o.Status, o.Reply, nowUnix, retry, o.DeliveryID))
+		if err == nil && n == 0 {
+			err = newsletter.ErrNotFound
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = newsletter.ErrNotFound
-			}
+		if err != nil {
 			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
 		}
 		if o.Status == newsletter.DeliveryBounced {
@@ -269,9 +265,8 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 // left them claimed with no outcome (the "resend" policy: a duplicate beats a loss), and
 // returns how many it moved. Their attempt counts are kept.
 func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
-	res, err := db.db.ExecContext(ctx,
-		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID)
-	n, err := affected(res, err)
+	n, err := affected(db.db.ExecContext(ctx,
+		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: reset in-flight deliveries: %w", issueID, err)
 	}
@@ -281,11 +276,10 @@ func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
 // SkipInFlight marks the issue's sending rows skipped (the "skip" policy: a loss beats a
 // duplicate) and returns how many it marked.
 func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'skipped', updated_at = ?,
 			reply = 'in doubt after an interrupted run; not resent (in_doubt: skip)'
-		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID)
-	n, err := affected(res, err)
+		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: skip in-flight deliveries: %w", issueID, err)
 	}
@@ -295,10 +289,9 @@ func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (i
 // RequeueDue moves the issue's deferred rows whose retry time has come (at or before now)
 // back to pending and returns how many it moved.
 func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'pending', next_attempt_at = NULL
-		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now))
-	n, err := affected(res, err)
+		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now)))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: requeue due deliveries: %w", issueID, err)
 	}
@@ -318,14 +311,6 @@ func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bo
 		return time.Time{}, false, nil
 	}
 	return fromUnix(next.Int64), true, nil
-}
-
-func affected(res sql.Result, err error) (int, error) {
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
 }
 
 // DeliveryCounts returns how many of the issue's ledger rows are in each
@@ -398,13 +383,9 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 			if err != nil {
 				return err
 			}
-			r, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE issue_id = ?`, id)
-			if err != nil {
-				return err
-			}
-			n, _ := r.RowsAffected()
-			res.Rows += int(n)
-			return nil
+			n, err := affected(tx.ExecContext(ctx, `DELETE FROM deliveries WHERE issue_id = ?`, id))
+			res.Rows += n
+			return err
 		})
 		if err != nil {
 			return res, fmt.Errorf("store: compact issue %d: %w", id, err)

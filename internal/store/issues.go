@@ -281,14 +281,10 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
 	}
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE issues SET status = ?1,
 			sent_at = CASE WHEN ?1 = 'sent' THEN COALESCE(sent_at, ?2) ELSE NULL END
-		WHERE id = ?3`, st, unix(now), id)
-	if err != nil {
-		return fmt.Errorf("store: issue %d: set status: %w", id, err)
-	}
-	n, err := res.RowsAffected()
+		WHERE id = ?3`, st, unix(now), id))
 	if err != nil {
 		return fmt.Errorf("store: issue %d: set status: %w", id, err)
 	}
@@ -405,12 +401,11 @@ func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 
 // ReleaseIssue lifts a hold; it reports whether there was one.
 func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID)
+	n, err := affected(db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID))
 	if err != nil {
 		return false, fmt.Errorf("store: release issue %d: %w", issueID, err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return n > 0, nil
 }
 
 // UnapproveIssue withdraws the approval of issue id while its send has not started, in one
@@ -418,15 +413,11 @@ func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
 // It reports whether an approval was withdrawn: false when the issue had none or its send
 // has started (its status is no longer draft).
 func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
-	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+	var n int
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		n, err = affected(tx.ExecContext(ctx, `
 			DELETE FROM issue_approvals WHERE issue_id = ?1
-			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id))
 		return err
 	})
 	if err != nil {
@@ -439,14 +430,10 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 // still approved when needApproval; false when it is not a draft any more or an editor
 // withdrew the approval, so an unapprove either lands before the send or is refused.
 func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE issues SET status = 'sending'
 		WHERE id = ?1 AND status = 'draft'
-		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
-	if err != nil {
-		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
-	}
-	n, err := res.RowsAffected()
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval))
 	if err != nil {
 		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
 	}

@@ -13,15 +13,11 @@ import (
 // AcquireLease takes or renews the named lease for holder until now+ttl. It succeeds when
 // the lease is free, expired, or already held by holder; otherwise it returns false.
 func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-		name, holder, unix(now.Add(ttl)), unix(now))
-	if err != nil {
-		return false, fmt.Errorf("store: lease %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
+		name, holder, unix(now.Add(ttl)), unix(now)))
 	if err != nil {
 		return false, fmt.Errorf("store: lease %s: %w", name, err)
 	}

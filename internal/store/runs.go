@@ -74,17 +74,13 @@ func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, n
 // that lets one process handle slots: any other holder's running row was then left by a
 // process that died.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
-		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder))
 	if err != nil {
 		return 0, fmt.Errorf("store: interrupt runs: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: interrupt runs: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // RecentRuns returns the latest handled slots, newest first.

@@ -311,6 +311,16 @@ func nullUnix(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.Unix(), Valid: true}
 }
 
+// affected takes an Exec's results, as in affected(tx.ExecContext(...)), and returns how
+// many rows the statement changed.
+func affected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // likePattern turns a search string into a LIKE pattern that matches it as a
 // substring, with % and _ taken literally (escaped with \).
 func likePattern(s string) string {

@@ -86,16 +86,12 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 			if err != nil {
 				return fmt.Errorf("story %s: categories: %w", st.URL, err)
 			}
-			res, err := stmt.ExecContext(ctx, guid, st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
-				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now))
+			n, err := affected(stmt.ExecContext(ctx, guid, st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
+				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now)))
 			if err != nil {
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("story %s: %w", st.URL, err)
-			}
-			added += int(n)
+			added += n
 		}
 		return nil
 	})
