@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -83,11 +82,8 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	var res BounceResult
 	var suppressed string
 	err := tx.QueryRowContext(ctx, `SELECT status, suppressed FROM subscribers WHERE id = ?`, ev.SubscriberID).Scan(&res.Status, &suppressed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return res, newsletter.ErrNotFound
-	}
 	if err != nil {
-		return res, err
+		return res, notFound(err)
 	}
 	issue := sql.NullInt64{Int64: ev.IssueID, Valid: ev.IssueID > 0}
 	// One count per message and kind: a relay may send several delay warnings, and an

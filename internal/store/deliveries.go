@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -68,10 +67,7 @@ func isCompacted(ctx context.Context, tx *sql.Tx, issueID int64) (bool, error) {
 	var compacted bool
 	err := tx.QueryRowContext(ctx, `
 		SELECT EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = issues.id) FROM issues WHERE id = ?`, issueID).Scan(&compacted)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, newsletter.ErrNotFound
-	}
-	return compacted, err
+	return compacted, notFound(err)
 }
 
 // ClaimDeliveries takes up to limit pending rows of issue issueID, in ledger
@@ -443,11 +439,8 @@ func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (
 	var st newsletter.DeliveryStatus
 	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
 		issueID, subscriberID).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, err)
+		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, notFound(err))
 	}
 	return st, nil
 }

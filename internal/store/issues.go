@@ -42,11 +42,8 @@ func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsl
 	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
 	var html, text string
 	is, err := scanIssue(row, &html, &text)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, err)
+		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, notFound(err))
 	}
 	is.HTML, is.Text = html, text
 	is.Stories, err = queryStories(ctx, db.db, `
@@ -323,11 +320,8 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var status newsletter.IssueStatus
 		err := tx.QueryRowContext(ctx, `SELECT status FROM issues WHERE id = ?`, id).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return newsletter.ErrNotFound
-		}
 		if err != nil {
-			return err
+			return notFound(err)
 		}
 		if status != newsletter.IssueDraft {
 			return fmt.Errorf("it is %s: %w", status, ErrIssueFrozen)

@@ -2,12 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
-
-	"newsletter/internal/newsletter"
 )
 
 // AcquireLease takes or renews the named lease for holder until now+ttl. It succeeds when
@@ -43,11 +39,8 @@ func (db *DB) LeaseHolder(ctx context.Context, name string) (Lease, error) {
 	l := Lease{Name: name}
 	var exp int64
 	err := db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, fmt.Errorf("store: lease %s: %w", name, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return l, fmt.Errorf("store: lease %s: %w", name, err)
+		return l, fmt.Errorf("store: lease %s: %w", name, notFound(err))
 	}
 	l.ExpiresAt = fromUnix(exp)
 	return l, nil

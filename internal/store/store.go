@@ -321,6 +321,14 @@ func affected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
+// notFound is err with sql.ErrNoRows read as newsletter.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.ErrNotFound
+	}
+	return err
+}
+
 // likePattern turns a search string into a LIKE pattern that matches it as a
 // substring, with % and _ taken literally (escaped with \).
 func likePattern(s string) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -235,11 +234,8 @@ func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64)
 func (db *DB) StoryByURL(ctx context.Context, url string) (newsletter.Story, error) {
 	st, err := scanStory(db.db.QueryRowContext(ctx, `
 		SELECT `+storyColumns+` FROM stories s WHERE s.url = ?1 OR s.guid = ?1 LIMIT 1`, url))
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, err)
+		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, notFound(err))
 	}
 	return st, nil
 }

@@ -88,26 +88,19 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 
 // SubscriberByEmail looks a subscriber up by address, case-insensitively.
 func (db *DB) SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, email)
-	s, err := scanSubscriber(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, newsletter.ErrNotFound)
-	}
-	if err != nil {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, err)
-	}
-	return s, nil
+	return db.subscriber(ctx, email, `email = ?`, email)
 }
 
 // SubscriberByID looks a subscriber up by id.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id)
-	s, err := scanSubscriber(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
-	}
+	return db.subscriber(ctx, fmt.Sprint(id), `id = ?`, id)
+}
+
+// subscriber loads the one subscriber matched by where; what names it in errors.
+func (db *DB) subscriber(ctx context.Context, what, where string, arg any) (newsletter.Subscriber, error) {
+	s, err := scanSubscriber(db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE `+where, arg))
 	if err != nil {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", what, notFound(err))
 	}
 	return s, nil
 }

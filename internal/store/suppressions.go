@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"newsletter/internal/newsletter"
 )
 
 // Suppression reasons.
@@ -43,11 +41,8 @@ func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT suppressed FROM subscribers WHERE id = ?`, id).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, err)
+		return "", fmt.Errorf("store: subscriber %d: %w", id, notFound(err))
 	}
 	return reason, nil
 }
