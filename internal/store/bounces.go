@@ -185,5 +185,5 @@ func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, er
 
 // BounceCounts counts every recorded bounce and complaint report by kind.
 func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
-	return db.countsBy(ctx, "bounce counts", `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
+	return queryMap(ctx, db.db, "bounce counts", map[string]int{}, `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
 }

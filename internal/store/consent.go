@@ -153,22 +153,13 @@ func logConsent(ctx context.Context, tx *sql.Tx, id int64, ev ConsentEvent, now 
 
 // ConsentLog returns a subscriber's consent events, oldest first.
 func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []ConsentEvent
-	for rows.Next() {
-		var ev ConsentEvent
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (ev ConsentEvent, err error) {
 		var at int64
-		if err := rows.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail); err != nil {
-			return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-		}
+		err = r.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail)
 		ev.At = fromUnix(at)
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
+		return ev, err
+	}, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
+	if err != nil {
 		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
 	}
 	return out, nil

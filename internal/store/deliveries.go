@@ -168,31 +168,22 @@ func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time
 // pendingBatch reads up to n pending rows; they are read in full before any of
 // them is updated.
 func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]newsletter.Delivery, error) {
-	rows, err := tx.QueryContext(ctx, `
+	return queryAll(ctx, tx, func(r rowScanner) (newsletter.Delivery, error) {
+		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
+		s := &d.Subscriber
+		var first, created, updated int64
+		err := r.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated)
+		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
+		if first != 0 {
+			d.FirstAttemptAt = fromUnix(first)
+		}
+		return d, err
+	}, `
 		SELECT d.id, d.attempts, COALESCE(d.first_attempt_at, 0), s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.issue_id = ? AND d.status = 'pending'
 		ORDER BY d.id
 		LIMIT ?`, issueID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var batch []newsletter.Delivery
-	for rows.Next() {
-		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
-		s := &d.Subscriber
-		var first, created, updated int64
-		if err := rows.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated); err != nil {
-			return nil, err
-		}
-		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
-		if first != 0 {
-			d.FirstAttemptAt = fromUnix(first)
-		}
-		batch = append(batch, d)
-	}
-	return batch, rows.Err()
 }
 
 // Outcome is the result of one delivery attempt.
@@ -312,7 +303,7 @@ func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bo
 // DeliveryCounts returns how many of the issue's ledger rows are in each
 // status; every status is present in the map, with 0 when there are none.
 func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	counts := map[newsletter.DeliveryStatus]int{
+	return queryMap(ctx, db.db, fmt.Sprintf("issue %d: delivery counts", issueID), map[newsletter.DeliveryStatus]int{
 		newsletter.DeliveryPending:  0,
 		newsletter.DeliverySending:  0,
 		newsletter.DeliverySent:     0,
@@ -320,25 +311,7 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 		newsletter.DeliveryFailed:   0,
 		newsletter.DeliveryBounced:  0,
 		newsletter.DeliverySkipped:  0,
-	}
-	rows, err := db.db.QueryContext(ctx,
-		`SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
-	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st newsletter.DeliveryStatus
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-		}
-		counts[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-	}
-	return counts, nil
+	}, `SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
 }
 
 // CompactResult says what Compact folded.
@@ -349,25 +322,12 @@ type CompactResult = newsletter.CompactResult
 // on disk year after year. Issues still sending are never touched.
 func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, error) {
 	var res CompactResult
-	rows, err := db.db.QueryContext(ctx, `
+	ids, err := queryAll(ctx, db.db, scanOne[int64], `
 		SELECT id FROM issues
 		WHERE status = 'sent' AND sent_at IS NOT NULL AND sent_at < ?
 		  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id)
 		ORDER BY id`, unix(olderThan))
 	if err != nil {
-		return res, fmt.Errorf("store: compact: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("store: compact: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("store: compact: %w", err)
 	}
 	for _, id := range ids {
@@ -394,7 +354,7 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 // IssueCounts counts an issue's ledger by status, the rows compact folded into totals
 // included: what the issue's send did, whether or not it was compacted since.
 func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "issue counts", `
+	return queryMap(ctx, db.db, "issue counts", map[newsletter.DeliveryStatus]int{}, `
 		SELECT status, SUM(n) FROM (
 			SELECT status, COUNT(*) AS n FROM deliveries WHERE issue_id = ? GROUP BY status
 			UNION ALL
@@ -404,7 +364,7 @@ func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.De
 
 // LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
 func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "ledger counts", `
+	return queryMap(ctx, db.db, "ledger counts", map[newsletter.DeliveryStatus]int{}, `
 		SELECT status, SUM(n) FROM (
 			SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status
 			UNION ALL

@@ -18,11 +18,11 @@ const issueColumns = `id, week, subject, preheader, window_start, cutoff,
 	created_at, COALESCE(sent_at, 0),
 	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
 
-func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
+func scanIssue(r rowScanner) (newsletter.Issue, error) {
 	var is newsletter.Issue
 	var week string
 	var windowStart, cutoff, created, sent int64
-	err := r.Scan(append([]any{&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created, &sent, &is.ApprovedBy}, dest...)...)
+	err := r.Scan(&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created, &sent, &is.ApprovedBy)
 	if err != nil {
 		return newsletter.Issue{}, err
 	}
@@ -41,12 +41,12 @@ func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
 func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsletter.Issue, error) {
 	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
 	var html, text string
-	is, err := scanIssue(row, &html, &text)
+	is, err := scanIssue(scanWith{row, []any{&html, &text}})
 	if err != nil {
 		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, notFound(err))
 	}
 	is.HTML, is.Text = html, text
-	is.Stories, err = queryStories(ctx, db.db, `
+	is.Stories, err = queryAll(ctx, db.db, scanStory, `
 		SELECT `+storyColumns+`
 		FROM issue_stories i JOIN stories s ON s.id = i.story_id
 		WHERE i.issue_id = ?
@@ -76,20 +76,11 @@ func (db *DB) PreviousIssue(ctx context.Context, week newsletter.Week) (newslett
 
 // IssueReport returns the inclusion report saved with issue id's last build.
 func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (v newsletter.Verdict, err error) {
+		err = r.Scan(&v.StoryID, &v.Included, &v.Reason)
+		return v, err
+	}, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
 	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-	}
-	defer rows.Close()
-	var out []newsletter.Verdict
-	for rows.Next() {
-		var v newsletter.Verdict
-		if err := rows.Scan(&v.StoryID, &v.Included, &v.Reason); err != nil {
-			return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
 	}
 	return out, nil
@@ -294,20 +285,8 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 // ListIssues returns every issue, newest week first, without stories or
 // rendered content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
+	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("store: list issues: %w", err)
-	}
-	defer rows.Close()
-	var out []newsletter.Issue
-	for rows.Next() {
-		is, err := scanIssue(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list issues: %w", err)
-		}
-		out = append(out, is)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list issues: %w", err)
 	}
 	return out, nil
@@ -340,21 +319,8 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 // SentIssues returns the issues that have gone out, newest week first, with
 // their stories and rendered content: the public archive.
 func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
+	weeks, err := queryAll(ctx, db.db, scanOne[string], `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("store: sent issues: %w", err)
-	}
-	var weeks []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: sent issues: %w", err)
-		}
-		weeks = append(weeks, w)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: sent issues: %w", err)
 	}
 	out := make([]newsletter.Issue, 0, len(weeks))

@@ -85,28 +85,18 @@ func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time
 
 // RecentRuns returns the latest handled slots, newest first.
 func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
-	rows, err := db.db.QueryContext(ctx, `
-		SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
-		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent runs: %w", err)
-	}
-	defer rows.Close()
-	var out []ScheduleRun
-	for rows.Next() {
-		var r ScheduleRun
+	out, err := queryAll(ctx, db.db, func(row rowScanner) (r ScheduleRun, err error) {
 		var sched, started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder); err != nil {
-			return nil, fmt.Errorf("store: recent runs: %w", err)
-		}
+		err = row.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder)
 		r.ScheduledAt, r.StartedAt = fromUnix(sched), fromUnix(started)
 		if finished.Valid {
 			r.FinishedAt = fromUnix(finished.Int64)
 		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, err
+	}, `SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
+		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
 		return nil, fmt.Errorf("store: recent runs: %w", err)
 	}
 	return out, nil

@@ -321,6 +321,69 @@ func affected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// queryAll runs query and returns its rows as scan reads them.
+func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// queryMap runs a query of (key, value) rows into m; what names it in errors.
+func queryMap[K comparable, V any](ctx context.Context, q querier, what string, m map[K]V, query string, args ...any) (map[K]V, error) {
+	type pair struct {
+		k K
+		v V
+	}
+	pairs, err := queryAll(ctx, q, func(r rowScanner) (p pair, err error) {
+		err = r.Scan(&p.k, &p.v)
+		return p, err
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+	return m, nil
+}
+
+// scanOne reads a row of one column.
+func scanOne[T any](r rowScanner) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, err
+}
+
+// scanWith appends extra destinations to a scan, so that a scan function can read a wider row.
+type scanWith struct {
+	r     rowScanner
+	extra []any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra...)...) }
+
 // notFound is err with sql.ErrNoRows read as newsletter.ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
@@ -334,28 +397,6 @@ func notFound(err error) error {
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
-}
-
-// statusCounts runs a query of (status, count) rows into a map.
-func (db *DB) statusCounts(ctx context.Context, what, query string, args ...any) (map[newsletter.DeliveryStatus]int, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := map[newsletter.DeliveryStatus]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out[newsletter.DeliveryStatus(st)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
@@ -391,26 +432,4 @@ func (db *DB) Ready(ctx context.Context) error {
 		return fmt.Errorf("store: ready: schema version %d, want %d", have, want)
 	}
 	return nil
-}
-
-// countsBy runs a query of (key, count) rows into a map; what names it in errors.
-func (db *DB) countsBy(ctx context.Context, what, query string) (map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }

@@ -14,10 +14,6 @@ import (
 
 const subscriberColumns = `id, email, name, status, source, created_at, updated_at`
 
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
 func scanSubscriber(r rowScanner) (newsletter.Subscriber, error) {
 	var s newsletter.Subscriber
 	var created, updated int64
@@ -42,11 +38,6 @@ func validSubscriberStatus(st newsletter.SubscriberStatus) error {
 // normalised.
 func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	return addSubscriber(ctx, db.db, s, now)
-}
-
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
@@ -546,29 +537,12 @@ func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.S
 // CountSubscribers returns how many subscribers have each status; every
 // status is present in the map, with 0 when there are none.
 func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error) {
-	counts := map[newsletter.SubscriberStatus]int{
+	return queryMap(ctx, db.db, "count subscribers", map[newsletter.SubscriberStatus]int{
 		newsletter.StatusActive:       0,
 		newsletter.StatusPending:      0,
 		newsletter.StatusUnsubscribed: 0,
 		newsletter.StatusBounced:      0,
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st newsletter.SubscriberStatus
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: count subscribers: %w", err)
-		}
-		counts[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	return counts, nil
+	}, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
 }
 
 // EraseSubscriber deletes subscriber id with its delivery ledger rows and
@@ -651,18 +625,12 @@ func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]Week
 		col  string
 		left bool
 	}{{"created_at", false}, {"unsubscribed_at", true}} {
-		rows, err := db.db.QueryContext(ctx, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
+		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
 			WHERE `+q.col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, from)
 		if err != nil {
-			return nil, fmt.Errorf("store: weekly trend: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var w int64
-			var n int
-			if err := rows.Scan(&w, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: weekly trend: %w", err)
-			}
+		for w, n := range counts {
 			if i := w - first; i >= 0 && i < int64(weeks) {
 				if q.left {
 					out[i].Left = n
@@ -670,11 +638,6 @@ func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]Week
 					out[i].Joined = n
 				}
 			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: weekly trend: %w", err)
 		}
 	}
 	return out, nil

@@ -50,24 +50,7 @@ func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, erro
 // SuppressionSet returns every suppression hash with its reason, for checking many
 // addresses in memory (the list is small next to the subscribers).
 func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT hash, reason FROM suppressions`)
-	if err != nil {
-		return nil, fmt.Errorf("store: suppressions: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string]string)
-	for rows.Next() {
-		var h []byte
-		var reason string
-		if err := rows.Scan(&h, &reason); err != nil {
-			return nil, fmt.Errorf("store: suppressions: %w", err)
-		}
-		out[string(h)] = reason
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: suppressions: %w", err)
-	}
-	return out, nil
+	return queryMap(ctx, db.db, "suppressions", map[string]string{}, `SELECT hash, reason FROM suppressions`)
 }
 
 // Suppress puts a hash on the suppression list without touching the subscribers, so an
@@ -102,5 +85,5 @@ func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
 
 // SuppressionCounts counts the suppression list by reason.
 func (db *DB) SuppressionCounts(ctx context.Context) (map[string]int, error) {
-	return db.countsBy(ctx, "suppression counts", `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
+	return queryMap(ctx, db.db, "suppression counts", map[string]int{}, `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
 }
