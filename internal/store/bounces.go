@@ -166,19 +166,16 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	return res, nil
 }
 
-// IssueReports counts the bounce and complaint reports about one issue's messages.
-type IssueReports = newsletter.IssueReports
-
 // IssueBounces counts an issue's bounce and complaint reports; hard bounces at SMTP time
 // are in the delivery ledger, not here.
-func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, error) {
-	var r IssueReports
+func (db *DB) IssueBounces(ctx context.Context, issueID int64) (newsletter.IssueReports, error) {
+	var r newsletter.IssueReports
 	err := db.db.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(kind = 'hard'), 0), COALESCE(SUM(kind = 'soft'), 0),
 		COALESCE(SUM(kind = 'complaint'), 0), COALESCE(SUM(kind = 'hard' AND ledger = 1), 0)
 		FROM bounce_events WHERE issue_id = ?`, issueID).Scan(&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger)
 	if err != nil {
-		return IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
+		return newsletter.IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
 	}
 	return r, nil
 }

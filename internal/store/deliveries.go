@@ -314,14 +314,11 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 	}, `SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
 }
 
-// CompactResult says what Compact folded.
-type CompactResult = newsletter.CompactResult
-
 // Compact folds the per-recipient ledger of sent issues whose send finished before
 // olderThan into per-issue totals, one issue per transaction, so a long list stays small
 // on disk year after year. Issues still sending are never touched.
-func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, error) {
-	var res CompactResult
+func (db *DB) Compact(ctx context.Context, olderThan time.Time) (newsletter.CompactResult, error) {
+	var res newsletter.CompactResult
 	ids, err := queryAll(ctx, db.db, scanOne[int64], `
 		SELECT id FROM issues
 		WHERE status = 'sent' AND sent_at IS NOT NULL AND sent_at < ?

@@ -114,7 +114,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrateFS(ctx, migrationFiles, time.Now()); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -129,14 +129,6 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 func (db *DB) Close() error {
 	if err := errors.Join(db.writer.Close(), db.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
-	}
-	return nil
-}
-
-// Ping checks that the database can be reached.
-func (db *DB) Ping(ctx context.Context) error {
-	if err := db.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
 }
@@ -180,10 +172,6 @@ func migrations(fsys fs.FS) ([]migration, error) {
 		}
 	}
 	return ms, nil
-}
-
-func (db *DB) migrate(ctx context.Context) error {
-	return db.migrateFS(ctx, migrationFiles, time.Now())
 }
 
 // migrateFS applies every migration in fsys that is not yet recorded, each in
@@ -417,8 +405,8 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 
 // Ready reports whether the database answers and every embedded migration is applied.
 func (db *DB) Ready(ctx context.Context) error {
-	if err := db.Ping(ctx); err != nil {
-		return err
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
 	}
 	ms, err := migrations(migrationFiles)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestOpenMigratesOnceAndReopens(t *testing.T) {
 	if want := ms[len(ms)-1].version; v1 != want {
 		t.Fatalf("schema version %d, want %d", v1, want)
 	}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

@@ -167,14 +167,12 @@ func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64)
 		return nil, nil
 	}
 	args := []any{exceptIssueID}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = "?"
+	for _, id := range ids {
 		args = append(args, id)
 	}
 	offers, err := queryAll(ctx, db.db, scanOffer, `
 		SELECT `+offerColumns+`
-		FROM stories s WHERE s.id IN (`+strings.Join(marks, ",")+`)`, args...)
+		FROM stories s WHERE s.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: stories by id: %w", err)
 	}

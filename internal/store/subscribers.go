@@ -454,7 +454,10 @@ func (f SubscriberFilter) query() (string, []any) {
 		where = append(where, `(email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p)
 	}
-	q := `SELECT ` + subscriberColumns + ` FROM subscribers` + f.where(where)
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
 	q += ` ORDER BY id`
 	if f.Limit > 0 || f.Offset > 0 {
 		limit := f.Limit
@@ -465,13 +468,6 @@ func (f SubscriberFilter) query() (string, []any) {
 		args = append(args, limit, max(f.Offset, 0))
 	}
 	return q, args
-}
-
-func (SubscriberFilter) where(conds []string) string {
-	if len(conds) == 0 {
-		return ""
-	}
-	return ` WHERE ` + strings.Join(conds, ` AND `)
 }
 
 // CountMatching counts the subscribers matching f, ignoring its Limit and Offset.
