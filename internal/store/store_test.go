@@ -266,7 +266,7 @@ func TestWritesWaitForAnotherWriter(t *testing.T) {
 	}{
 		{"transition", func() error { _, err := db.ApplyTransition(ctx, leave(ids[0]), t0); return err }},
 		{"status", func() error {
-			_, err := db.SetSubscriberStatus(ctx, ids[1], newsletter.StatusBounced, t0)
+			_, err := db.ApplyTransition(ctx, Transition{ID: ids[1], Status: newsletter.StatusBounced}, t0)
 			return err
 		}},
 		{"add logged", func() error {

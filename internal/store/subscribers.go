@@ -519,17 +519,6 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 	return nil
 }
 
-// SetSubscriberStatus moves subscriber id to st and reports whether anything
-// changed; setting the status it already has is a no-op. Moving to
-// unsubscribed records when; moving back to active clears that. It is a
-// Transition of the status alone.
-func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
-	if err := validSubscriberStatus(st); err != nil {
-		return false, fmt.Errorf("store: subscriber %d: %w", id, err)
-	}
-	return db.ApplyTransition(ctx, Transition{ID: id, Status: st}, now)
-}
-
 // CountSubscribers returns how many subscribers have each status; every
 // status is present in the map, with 0 when there are none.
 func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error) {
