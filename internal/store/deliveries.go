@@ -98,10 +98,8 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 // ClaimDeliveries) in one transaction: a worker's "done with that one, give me the next"
 // costs one commit instead of two, and a crash keeps both or neither.
 func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
-	for _, o := range outcomes {
-		if err := validDeliveryStatus(o.Status); err != nil {
-			return nil, fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
-		}
+	if err := validOutcomes(outcomes); err != nil {
+		return nil, err
 	}
 	// The outcomes are recorded even when no more rows may be claimed.
 	refused := db.deliverable()
@@ -189,14 +187,17 @@ func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]news
 // Outcome is the result of one delivery attempt.
 type Outcome = newsletter.Outcome
 
-func validDeliveryStatus(st newsletter.DeliveryStatus) error {
-	switch st {
-	case newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent,
-		newsletter.DeliveryDeferred, newsletter.DeliveryFailed, newsletter.DeliveryBounced,
-		newsletter.DeliverySkipped:
-		return nil
+func validOutcomes(outcomes []Outcome) error {
+	for _, o := range outcomes {
+		switch o.Status {
+		case newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent,
+			newsletter.DeliveryDeferred, newsletter.DeliveryFailed, newsletter.DeliveryBounced,
+			newsletter.DeliverySkipped:
+		default:
+			return fmt.Errorf("store: record delivery %d: delivery status %q is not valid", o.DeliveryID, o.Status)
+		}
 	}
-	return fmt.Errorf("delivery status %q is not valid", st)
+	return nil
 }
 
 // RecordDeliveries writes several outcomes in one transaction. A bounce that brings the
@@ -204,10 +205,8 @@ func validDeliveryStatus(st newsletter.DeliveryStatus) error {
 // (when active or pending: an address that unsubscribed stays unsubscribed), so later
 // sends skip them. An unknown delivery ID fails the whole call with ErrNotFound.
 func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error {
-	for _, o := range outcomes {
-		if err := validDeliveryStatus(o.Status); err != nil {
-			return fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
-		}
+	if err := validOutcomes(outcomes); err != nil {
+		return err
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error { return recordTx(ctx, tx, outcomes, now) })
 	if err != nil {
