@@ -652,7 +652,7 @@ func (c *Config) validateDKIM() error {
 
 // validateHTTP checks http_addr and base_url, which must be a public https URL when mail goes over SMTP.
 func (c *Config) validateHTTP() error {
-	if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
+	if !hasPort(c.HTTPAddr) {
 		return bad("http_addr", "%q is not host:port", c.HTTPAddr)
 	}
 	if err := absoluteHTTP(c.BaseURL); err != nil {
@@ -771,14 +771,9 @@ var domainPattern = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0
 
 func isDomain(s string) bool { return len(s) <= 253 && domainPattern.MatchString(s) }
 
-func splitHostPort(addr string) (string, string, error) {
+// hasPort reports whether addr ends in ':' and a port number, the host before it optional.
+func hasPort(addr string) bool {
 	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "", "", errors.New("missing port")
-	}
-	port := addr[i+1:]
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", "", errors.New("bad port")
-	}
-	return addr[:i], port, nil
+	n, err := strconv.Atoi(addr[i+1:])
+	return i >= 0 && err == nil && n >= 0 && n <= 65535
 }
