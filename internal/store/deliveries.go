@@ -29,9 +29,10 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Tim
 // enqueueAllChunk is how many subscribers one of EnqueueDeliveries' transactions looks at.
 const enqueueAllChunk = 50000
 
-// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up to limit active subscribers whose id is greater than after, adds a pending row
-// for each that has none for the issue, and returns how many rows it added and the id of the
-// last subscriber it looked at, to pass as after next time. last is 0 when no active
+// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up
+// to limit active subscribers whose id is greater than after, adds a pending row for each
+// that has none for the issue, and returns how many rows it added and the id of the last
+// subscriber it looked at, to pass as after next time. last is 0 when no active
 // subscriber is left after after. A send queues its first rows in a small transaction this
 // way, instead of in one that holds the write lock for seconds on a large list.
 func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error) {
@@ -372,8 +373,7 @@ func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]i
 // subscribers, less those whose ledger row for the issue is final (sent, failed, bounced,
 // skipped). That is the active subscribers without a row yet plus the rows pending, in
 // flight or deferred, counted without looking each subscriber up in the ledger. It changes
-// nothing. A compacted issue owes nobody (see
-// EnqueueDeliveries).
+// nothing. A compacted issue owes nobody (see EnqueueDeliveries).
 func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
 	var n int
 	err := db.db.QueryRowContext(ctx, `

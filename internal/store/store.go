@@ -94,9 +94,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	// database/sql keeps 2 idle connections by default and closes the rest; under
-	// concurrent requests that meant opening connections all the time, each running
-	// the pragmas above and starting with an empty statement cache.
+	// Idle connections kept for concurrent requests have run their pragmas and keep their statements.
 	sqlDB.SetMaxIdleConns(8)
 	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
 	if err != nil {
@@ -252,10 +250,9 @@ const (
 )
 
 // begin starts a write transaction on the writer connection, trying until deadline while
-// another process holds the write lock. It polls every 0.1 to 0.5 ms instead of leaving the
-// wait to SQLite's busy handler, which sleeps 1, 2, 5, 10, … and then 100 ms between tries:
-// beside a send or an import, which commit and begin again at once, those sleeps kept
-// missing the moments the lock was free.
+// another process holds the write lock. It polls every lockPollMin to lockPollMax rather
+// than rely on SQLite's busy handler, whose sleeps grow to 100 ms and miss the short gaps
+// a send or an import, committing and beginning again at once, leaves in the lock.
 func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
 	poll := lockPollMin
 	for {

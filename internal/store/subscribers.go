@@ -134,9 +134,9 @@ type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 // not grow with the stream; between chunks it lets other writers in (betweenChunks).
 // New addresses get the row's status (active when empty), its CreatedAt (now when
 // zero) and its Source ("import" when empty), and a "joined" consent event. For an
-// existing address a non-empty name that differs replaces the stored one, and the row's status replaces the stored one, except that an
-// unsubscribed or bounced address is only re-activated (to active or pending) with
-// opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
+// existing address a non-empty name that differs replaces the stored one, and the
+// row's status replaces the stored one, except that an unsubscribed or bounced
+// address is only re-activated (to active or pending) with opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
 // update of what the earlier one wrote, by the same rules, so running an import again
 // changes nothing more. An error from rows, a bad row (empty email, invalid status)
 // or a cancelled ctx stops the import: the chunks before it are committed and counted
@@ -197,11 +197,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 }
 
 // betweenChunks runs after each chunk of an import, outside its transaction. It checkpoints
-// the WAL, so that the WAL stays at about a chunk's pages and the short transactions of other
-// writers do not reach the auto-checkpoint threshold and copy the import's pages in their
-// COMMIT, while their caller waits. The checkpoint, lasting at least begin's longest
-// poll, is also the gap in which a writer polling for the lock gets it: chunks back to back
-// left the lock free for less than a poll, and such a writer could miss dozens in a row.
+// the WAL, so that other writers' short transactions do not reach the auto-checkpoint
+// threshold and copy the import's pages in their COMMIT; lasting at least begin's longest
+// poll, it is also the gap in which a writer polling for the lock gets it.
 func (db *DB) betweenChunks(ctx context.Context) error {
 	start := time.Now()
 	// PASSIVE neither waits for nor blocks other connections; it copies what it can.
@@ -223,11 +221,9 @@ func (db *DB) betweenChunks(ctx context.Context) error {
 var errDryRun = errors.New("dry run")
 
 // ImportChunk is how many rows one import transaction writes, and how many
-// addresses its one lookup query asks for. Per-statement overhead (cgo,
-// database/sql) dominates SQLite's own work here, so looking rows up in chunks
-// rather than one by one is what keeps a million-row import to seconds; an
-// unchanged row then costs no statement of its own. A chunk's transaction takes
-// milliseconds.
+// addresses its one lookup query asks for: per-statement overhead (cgo,
+// database/sql) outweighs SQLite's own work, and an unchanged row then costs no
+// statement of its own.
 const ImportChunk = 500
 
 // maxInsertRows is the most new addresses one INSERT writes, for the same
