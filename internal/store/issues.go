@@ -10,11 +10,13 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// issueColumns reads an issue row. A draft with an approval row reads as approved (see
+// issueStatus reads an issue's status: a draft with an approval row reads as approved (see
 // migration 0004: the status CHECK of 0001 does not know that state).
-const issueColumns = `id, week, subject, preheader, window_start, cutoff,
-	CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
-		THEN 'approved' ELSE status END,
+const issueStatus = `CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
+		THEN 'approved' ELSE status END`
+
+// issueColumns reads an issue row.
+const issueColumns = `id, week, subject, preheader, window_start, cutoff, ` + issueStatus + `,
 	created_at, COALESCE(sent_at, 0),
 	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
 
@@ -117,41 +119,28 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var status newsletter.IssueStatus
-		err := tx.QueryRowContext(ctx, `SELECT id, status FROM issues WHERE week = ?`, week).Scan(&id, &status)
-		if err == nil && status == newsletter.IssueDraft {
-			var approved int
-			if err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_approvals WHERE issue_id = ?`, id).Scan(&approved); err == nil && approved > 0 {
-				status = newsletter.IssueApproved
-			}
-		}
+		err := tx.QueryRowContext(ctx, `SELECT id, `+issueStatus+` FROM issues WHERE week = ?`, week).Scan(&id, &status)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			err = tx.QueryRowContext(ctx, `
-				INSERT INTO issues (week, subject, preheader, window_start, cutoff, status, html, text, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-				RETURNING id`,
-				week, is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
-				is.HTML, is.Text, unix(is.CreatedAt)).Scan(&id)
-			if err != nil {
-				return err
-			}
-		case err != nil:
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
-		case status != newsletter.IssueDraft:
+		case err == nil && status != newsletter.IssueDraft:
 			return fmt.Errorf("issue %d is %s: %w", id, status, ErrIssueFrozen)
-		default:
-			_, err = tx.ExecContext(ctx, `
-				UPDATE issues SET subject = ?, preheader = ?, window_start = ?, cutoff = ?, status = ?,
-					html = ?, text = ?, created_at = ?
-				WHERE id = ?`,
-				is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
-				is.HTML, is.Text, unix(is.CreatedAt), id)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM issue_stories WHERE issue_id = ?`, id); err != nil {
-				return err
-			}
+		}
+		// A new week's issue, or the week's draft replaced in place, keeping its id.
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO issues (week, subject, preheader, window_start, cutoff, status, html, text, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (week) DO UPDATE SET subject = excluded.subject, preheader = excluded.preheader,
+				window_start = excluded.window_start, cutoff = excluded.cutoff, status = excluded.status,
+				html = excluded.html, text = excluded.text, created_at = excluded.created_at
+			RETURNING id`,
+			week, is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
+			is.HTML, is.Text, unix(is.CreatedAt)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM issue_stories WHERE issue_id = ?`, id); err != nil {
+			return err
 		}
 		is.ID = id
 		if err := saveIssueStories(ctx, tx, id, is.Stories); err != nil {
