@@ -50,19 +50,8 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if err := validSubscriberStatus(s.Status); err != nil {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = now
-	}
-	var unsubscribedAt sql.NullInt64
-	if s.Status == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(now)
-	}
-	row := q.QueryRowContext(ctx, `
-		INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (email) DO NOTHING
-		RETURNING `+subscriberColumns,
-		s.Email, s.Name, s.Status, s.Source, unix(s.CreatedAt), unix(now), unsubscribedAt)
+	row := q.QueryRowContext(ctx, insertStatement(1)+` ON CONFLICT (email) DO NOTHING RETURNING `+subscriberColumns,
+		insertArgs(nil, s, now)...)
 	added, err := scanSubscriber(row)
 	if err == nil {
 		return added, true, nil
@@ -70,26 +59,23 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if !errors.Is(err, sql.ErrNoRows) {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
-	existing, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, s.Email))
-	if err != nil {
-		return newsletter.Subscriber{}, false, fmt.Errorf("store: subscriber %s: %w", s.Email, err)
-	}
-	return existing, false, nil
+	existing, err := subscriber(ctx, q, s.Email, `email = ?`, s.Email)
+	return existing, false, err
 }
 
 // SubscriberByEmail looks a subscriber up by address, case-insensitively.
 func (db *DB) SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
-	return db.subscriber(ctx, email, `email = ?`, email)
+	return subscriber(ctx, db.db, email, `email = ?`, email)
 }
 
 // SubscriberByID looks a subscriber up by id.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error) {
-	return db.subscriber(ctx, fmt.Sprint(id), `id = ?`, id)
+	return subscriber(ctx, db.db, fmt.Sprint(id), `id = ?`, id)
 }
 
 // subscriber loads the one subscriber matched by where; what names it in errors.
-func (db *DB) subscriber(ctx context.Context, what, where string, arg any) (newsletter.Subscriber, error) {
-	s, err := scanSubscriber(db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE `+where, arg))
+func subscriber(ctx context.Context, q querier, what, where string, arg any) (newsletter.Subscriber, error) {
+	s, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE `+where, arg))
 	if err != nil {
 		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", what, notFound(err))
 	}
@@ -231,8 +217,8 @@ const ImportChunk = 500
 // parameters SQLite has had.
 const maxInsertRows = 128
 
-// insertColumns are the columns an import writes for a new address, in the
-// order addArgs gives them.
+// insertColumns are the columns of a new subscriber's row, in the order insertArgs
+// gives them.
 const insertColumns = `email, name, status, source, created_at, updated_at, unsubscribed_at`
 
 const insertWidth = 7 // values per row of insertColumns
@@ -375,7 +361,8 @@ func (imp *importer) flush(ctx context.Context) error {
 		}
 		args := imp.args[:0]
 		for _, r := range imp.added[:n] {
-			args = imp.addArgs(args, r)
+			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
+			args = insertArgs(args, r, imp.now)
 		}
 		if _, err := imp.tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
 			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
@@ -393,18 +380,18 @@ func insertStatement(n int) string {
 	return `INSERT INTO subscribers (` + insertColumns + `) VALUES ` + row + strings.Repeat(`, `+row, n-1)
 }
 
-// addArgs appends the values of insertColumns for a new address.
-func (imp *importer) addArgs(args []any, r newsletter.Subscriber) []any {
-	st := cmp.Or(r.Status, newsletter.StatusActive)
-	created := r.CreatedAt
+// insertArgs appends the values of insertColumns for a new subscriber s, whose Status
+// is set; a zero CreatedAt means now.
+func insertArgs(args []any, s newsletter.Subscriber, now time.Time) []any {
+	created := s.CreatedAt
 	if created.IsZero() {
-		created = imp.now
+		created = now
 	}
 	var unsubscribedAt sql.NullInt64
-	if st == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(imp.now)
+	if s.Status == newsletter.StatusUnsubscribed {
+		unsubscribedAt = nullUnix(now)
 	}
-	return append(args, r.Email, r.Name, st, cmp.Or(r.Source, "import"), unix(created), unix(imp.now), unsubscribedAt)
+	return append(args, s.Email, s.Name, s.Status, s.Source, unix(created), unix(now), unsubscribedAt)
 }
 
 // foldEmail lower-cases ASCII letters only, the way SQLite's NOCASE collation
