@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -155,47 +156,17 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 }
 
 // saveIssueStories writes the story list of issue id, filling in missing
-// story IDs in stories.
+// story IDs in stories. Its statements are run, not prepared: the connection's
+// statement cache (dsnParams) keeps them prepared.
 func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsletter.Story) error {
-	find, err := tx.PrepareContext(ctx, `
-		SELECT id FROM stories WHERE guid = ?1
-		UNION ALL
-		SELECT id FROM stories WHERE url = ?2
-		LIMIT 1`)
-	if err != nil {
-		return err
-	}
-	defer find.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insert.Close()
-	// A draft that gives a story up loses its rendered email too, which no longer matches its
-	// stories: it cannot be sent until it is built again.
-	stale, err := tx.PrepareContext(ctx, `
-		UPDATE issues SET html = '', text = ''
-		WHERE id IN (SELECT i.issue_id FROM issue_stories i JOIN issues o ON o.id = i.issue_id
-			WHERE i.story_id = ?1 AND i.issue_id <> ?2 AND NOT `+frozenIssue+`)`)
-	if err != nil {
-		return err
-	}
-	defer stale.Close()
-	release, err := tx.PrepareContext(ctx, `
-		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
-		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT `+frozenIssue+`)`)
-	if err != nil {
-		return err
-	}
-	defer release.Close()
 	for i := range stories {
 		st := &stories[i]
 		if st.ID == 0 {
-			guid := st.GUID
-			if guid == "" {
-				guid = st.URL
-			}
-			err := find.QueryRowContext(ctx, guid, st.URL).Scan(&st.ID)
+			err := tx.QueryRowContext(ctx, `
+				SELECT id FROM stories WHERE guid = ?1
+				UNION ALL
+				SELECT id FROM stories WHERE url = ?2
+				LIMIT 1`, cmp.Or(st.GUID, st.URL), st.URL).Scan(&st.ID)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("story %s: %w (save it first)", st.URL, newsletter.ErrNotFound)
 			}
@@ -203,13 +174,12 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
 		}
-		if _, err := stale.ExecContext(ctx, st.ID, id); err != nil {
-			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+		for _, q := range []string{staleDraft, releaseStory} {
+			if _, err := tx.ExecContext(ctx, q, st.ID, id); err != nil {
+				return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+			}
 		}
-		if _, err := release.ExecContext(ctx, st.ID, id); err != nil {
-			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
-		}
-		if _, err := insert.ExecContext(ctx, id, st.ID, i); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?, ?, ?)`, id, st.ID, i); err != nil {
 			var inOther int64
 			if tx.QueryRowContext(ctx, `SELECT issue_id FROM issue_stories WHERE story_id = ?`, st.ID).Scan(&inOther) == nil {
 				return fmt.Errorf("story %d (%s) is already in issue %d", st.ID, st.URL, inOther)
@@ -220,23 +190,31 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 	return nil
 }
 
+// staleDraft and releaseStory take story ?1 from the plain drafts other than issue ?2 that
+// hold it. Such a draft loses its rendered email too, which no longer matches its stories:
+// it cannot be sent until it is built again.
+const (
+	staleDraft = `
+		UPDATE issues SET html = '', text = ''
+		WHERE id IN (SELECT i.issue_id FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+			WHERE i.story_id = ?1 AND i.issue_id <> ?2 AND NOT ` + frozenIssue + `)`
+	releaseStory = `
+		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
+		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT ` + frozenIssue + `)`
+)
+
 // saveIssueReport replaces the inclusion report of issue id.
 func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newsletter.Verdict) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM issue_report WHERE issue_id = ?`, id); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	insert, err := tx.PrepareContext(ctx, `
-		INSERT INTO issue_report (issue_id, story_id, included, reason) VALUES (?, ?, ?, ?)
-		ON CONFLICT (issue_id, story_id) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer insert.Close()
 	for _, v := range report {
 		if v.StoryID == 0 {
 			continue
 		}
-		if _, err := insert.ExecContext(ctx, id, v.StoryID, v.Included, v.Reason); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO issue_report (issue_id, story_id, included, reason) VALUES (?, ?, ?, ?)
+			ON CONFLICT (issue_id, story_id) DO NOTHING`, id, v.StoryID, v.Included, v.Reason); err != nil {
 			return fmt.Errorf("report: story %d: %w", v.StoryID, err)
 		}
 	}

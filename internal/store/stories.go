@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -41,22 +42,9 @@ func scanStory(r rowScanner) (newsletter.Story, error) {
 func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error) {
 	added := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO stories (guid, url, title, summary, content_html, author, section, categories,
-				image_url, image_alt, read_minutes, published_at, feed_url, pinned, fetched_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`) // any UNIQUE: guid or url
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for _, st := range stories {
 			if st.URL == "" {
 				return fmt.Errorf("story %q: empty URL", st.Title)
-			}
-			guid := st.GUID
-			if guid == "" {
-				guid = st.URL
 			}
 			categories := st.Categories
 			if categories == nil {
@@ -66,7 +54,12 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 			if err != nil {
 				return fmt.Errorf("story %s: categories: %w", st.URL, err)
 			}
-			n, err := affected(stmt.ExecContext(ctx, guid, st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
+			n, err := affected(tx.ExecContext(ctx, `
+				INSERT INTO stories (guid, url, title, summary, content_html, author, section, categories,
+					image_url, image_alt, read_minutes, published_at, feed_url, pinned, fetched_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, // any UNIQUE: guid or url
+				cmp.Or(st.GUID, st.URL), st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
 				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now)))
 			if err != nil {
 				return fmt.Errorf("story %s: %w", st.URL, err)

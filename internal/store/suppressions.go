@@ -65,13 +65,8 @@ func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
 		return nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `DELETE FROM suppressions WHERE hash = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		for _, h := range hashes {
-			if _, err := st.ExecContext(ctx, h); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, h); err != nil {
 				return err
 			}
 		}
