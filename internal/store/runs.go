@@ -24,17 +24,14 @@ type ScheduleRun struct {
 // StartRun records that holder is handling a slot. It returns false when the slot was
 // already recorded (by this or another process): it must not run again.
 func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	var id int64
+	err := db.db.QueryRowContext(ctx, `
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
-		ON CONFLICT (kind, scheduled_at) DO NOTHING`, kind, unix(scheduledAt), week, unix(now), holder)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
+		ON CONFLICT (kind, scheduled_at) DO NOTHING
+		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return 0, false, err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
