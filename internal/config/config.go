@@ -349,21 +349,22 @@ const (
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
 // A variable that is set but empty is ignored; one that cannot be read is an *Error.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
-	set := func(name string, dst *string) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			*dst = v
+	w := &c.Bounces.Webhooks
+	for _, s := range []struct {
+		name string
+		dst  *string
+	}{
+		{EnvDatabase, &c.Database}, {EnvSMTPURL, &c.SMTPURL}, {EnvOutbox, &c.Outbox}, {EnvHTTPAddr, &c.HTTPAddr},
+		{EnvBaseURL, &c.BaseURL}, {EnvSecret, &c.Secret}, {EnvAdminToken, &c.AdminToken},
+		{EnvScheduleBuild, &c.Schedule.Build}, {EnvScheduleSend, &c.Schedule.Send}, {EnvScheduleTimeZone, &c.Schedule.TimeZone},
+		{EnvWebhookSESTopicARN, &w.SES.TopicARN}, {EnvWebhookPostmarkUser, &w.Postmark.User},
+		{EnvWebhookPostmarkPassword, &w.Postmark.Password}, {EnvWebhookSendGridKey, &w.SendGrid.PublicKey},
+		{EnvWebhookMailgunKey, &w.Mailgun.SigningKey},
+	} {
+		if v := strings.TrimSpace(getenv(s.name)); v != "" {
+			*s.dst = v
 		}
 	}
-	set(EnvDatabase, &c.Database)
-	set(EnvSMTPURL, &c.SMTPURL)
-	set(EnvOutbox, &c.Outbox)
-	set(EnvHTTPAddr, &c.HTTPAddr)
-	set(EnvBaseURL, &c.BaseURL)
-	set(EnvSecret, &c.Secret)
-	set(EnvAdminToken, &c.AdminToken)
-	set(EnvScheduleBuild, &c.Schedule.Build)
-	set(EnvScheduleSend, &c.Schedule.Send)
-	set(EnvScheduleTimeZone, &c.Schedule.TimeZone)
 	if v := strings.TrimSpace(getenv(EnvFeeds)); v != "" {
 		c.Feeds = nil
 		for _, f := range strings.Split(v, ",") {
@@ -375,7 +376,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{EnvRequireApproval, &c.Editorial.RequireApproval}, {EnvAllowInsecure, &c.Sender.AllowInsecureLinks}} {
+	}{{EnvRequireApproval, &c.Editorial.RequireApproval}, {EnvAllowInsecure, &c.Sender.AllowInsecureLinks}, {EnvWebhookSESEnabled, &w.SES.Enabled}} {
 		if v := strings.TrimSpace(getenv(b.name)); v != "" {
 			x, err := strconv.ParseBool(v)
 			if err != nil {
@@ -384,7 +385,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			*b.dst = x
 		}
 	}
-	return c.Bounces.Webhooks.applyEnv(getenv)
+	return nil
 }
 
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
@@ -651,7 +652,7 @@ func (c *Config) validateDKIM() error {
 
 // validateHTTP checks http_addr and base_url, which must be a public https URL when mail goes over SMTP.
 func (c *Config) validateHTTP() error {
-	if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
+	if !hasPort(c.HTTPAddr) {
 		return bad("http_addr", "%q is not host:port", c.HTTPAddr)
 	}
 	if err := absoluteHTTP(c.BaseURL); err != nil {
@@ -770,14 +771,9 @@ var domainPattern = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0
 
 func isDomain(s string) bool { return len(s) <= 253 && domainPattern.MatchString(s) }
 
-func splitHostPort(addr string) (string, string, error) {
+// hasPort reports whether addr ends in ':' and a port number, the host before it optional.
+func hasPort(addr string) bool {
 	i := strings.LastIndex(addr, ":")
-	if i < 0 {
-		return "", "", errors.New("missing port")
-	}
-	port := addr[i+1:]
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", "", errors.New("bad port")
-	}
-	return addr[:i], port, nil
+	n, err := strconv.Atoi(addr[i+1:])
+	return i >= 0 && err == nil && n >= 0 && n <= 65535
 }

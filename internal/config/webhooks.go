@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -44,7 +43,7 @@ type MailgunWebhook struct {
 	SigningKey string `yaml:"signing_key"`
 }
 
-// Environment overrides of the webhooks' settings; secrets are best kept out of the file.
+// Environment overrides of the webhooks' settings (see ApplyEnv); secrets are best kept out of the file.
 const (
 	EnvWebhookSESEnabled       = "NEWSLETTER_WEBHOOK_SES_ENABLED"
 	EnvWebhookSESTopicARN      = "NEWSLETTER_WEBHOOK_SES_TOPIC_ARN"
@@ -53,32 +52,6 @@ const (
 	EnvWebhookSendGridKey      = "NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY"
 	EnvWebhookMailgunKey       = "NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY"
 )
-
-// applyEnv overrides the webhooks' settings from the environment.
-func (w *Webhooks) applyEnv(getenv func(string) string) error {
-	for _, s := range []struct {
-		name string
-		dst  *string
-	}{
-		{EnvWebhookSESTopicARN, &w.SES.TopicARN},
-		{EnvWebhookPostmarkUser, &w.Postmark.User},
-		{EnvWebhookPostmarkPassword, &w.Postmark.Password},
-		{EnvWebhookSendGridKey, &w.SendGrid.PublicKey},
-		{EnvWebhookMailgunKey, &w.Mailgun.SigningKey},
-	} {
-		if v := strings.TrimSpace(getenv(s.name)); v != "" {
-			*s.dst = v
-		}
-	}
-	if v := strings.TrimSpace(getenv(EnvWebhookSESEnabled)); v != "" {
-		x, err := strconv.ParseBool(v)
-		if err != nil {
-			return &Error{Key: EnvWebhookSESEnabled, Reason: fmt.Sprintf("%q is not true or false", v)}
-		}
-		w.SES.Enabled = x
-	}
-	return nil
-}
 
 var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 

@@ -300,7 +300,7 @@ func TestUnsubscribedBeforeTheirTurnGetNothing(t *testing.T) {
 	if _, err := f.db.EnqueueDeliveries(ctx, f.issue.ID, sendTime); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.SetSubscriberStatus(ctx, f.subs[3].ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+	if _, err := f.db.ApplyTransition(ctx, store.Transition{ID: f.subs[3].ID, Status: newsletter.StatusUnsubscribed}, sendTime); err != nil {
 		t.Fatal(err)
 	}
 	srv := smtptest.Start(t)
@@ -344,7 +344,7 @@ func TestSendQueuesTheListInChunks(t *testing.T) {
 	f := setup(t, 40)
 	// Two leave before the send: they are never queued.
 	for _, s := range f.subs[10:12] {
-		if _, err := f.db.SetSubscriberStatus(context.Background(), s.ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+		if _, err := f.db.ApplyTransition(context.Background(), store.Transition{ID: s.ID, Status: newsletter.StatusUnsubscribed}, sendTime); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/smtptest"
+	"newsletter/internal/store"
 )
 
 // progressFunc adapts a function to delivery.Progress.
@@ -176,7 +177,7 @@ func TestUnsubscribeDuringSend(t *testing.T) {
 	s := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), func(o *delivery.Options) {
 		o.Progress = progressFunc(func(newsletter.DeliveryStatus) {
 			once.Do(func() {
-				if _, err := f.db.SetSubscriberStatus(context.Background(), last.ID, newsletter.StatusUnsubscribed, sendTime); err != nil {
+				if _, err := f.db.ApplyTransition(context.Background(), store.Transition{ID: last.ID, Status: newsletter.StatusUnsubscribed}, sendTime); err != nil {
 					t.Error(err)
 				}
 			})

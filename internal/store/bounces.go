@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -83,11 +82,8 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	var res BounceResult
 	var suppressed string
 	err := tx.QueryRowContext(ctx, `SELECT status, suppressed FROM subscribers WHERE id = ?`, ev.SubscriberID).Scan(&res.Status, &suppressed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return res, newsletter.ErrNotFound
-	}
 	if err != nil {
-		return res, err
+		return res, notFound(err)
 	}
 	issue := sql.NullInt64{Int64: ev.IssueID, Valid: ev.IssueID > 0}
 	// One count per message and kind: a relay may send several delay warnings, and an
@@ -107,14 +103,12 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	}
 	ledger := 0
 	if ev.Kind == BounceHard && issue.Valid {
-		r, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'bounced', reply = ?, updated_at = ?
+		ledger, err = affected(tx.ExecContext(ctx, `UPDATE deliveries SET status = 'bounced', reply = ?, updated_at = ?
 			WHERE issue_id = ? AND subscriber_id = ? AND status = 'sent'`,
-			"after the send: "+ev.Status+" "+ev.Reason, unix(now), ev.IssueID, ev.SubscriberID)
-		n, err := affected(r, err)
+			"after the send: "+ev.Status+" "+ev.Reason, unix(now), ev.IssueID, ev.SubscriberID))
 		if err != nil {
 			return res, err
 		}
-		ledger = n
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO bounce_events
 		(subscriber_id, issue_id, kind, status, reason, source, ledger, reported_at, received_at, report_id)
@@ -172,24 +166,21 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 	return res, nil
 }
 
-// IssueReports counts the bounce and complaint reports about one issue's messages.
-type IssueReports = newsletter.IssueReports
-
 // IssueBounces counts an issue's bounce and complaint reports; hard bounces at SMTP time
 // are in the delivery ledger, not here.
-func (db *DB) IssueBounces(ctx context.Context, issueID int64) (IssueReports, error) {
-	var r IssueReports
+func (db *DB) IssueBounces(ctx context.Context, issueID int64) (newsletter.IssueReports, error) {
+	var r newsletter.IssueReports
 	err := db.db.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(kind = 'hard'), 0), COALESCE(SUM(kind = 'soft'), 0),
 		COALESCE(SUM(kind = 'complaint'), 0), COALESCE(SUM(kind = 'hard' AND ledger = 1), 0)
 		FROM bounce_events WHERE issue_id = ?`, issueID).Scan(&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger)
 	if err != nil {
-		return IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
+		return newsletter.IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
 	}
 	return r, nil
 }
 
 // BounceCounts counts every recorded bounce and complaint report by kind.
 func (db *DB) BounceCounts(ctx context.Context) (map[string]int, error) {
-	return db.countsBy(ctx, "bounce counts", `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
+	return queryMap(ctx, db.db, "bounce counts", map[string]int{}, `SELECT kind, COUNT(*) FROM bounce_events GROUP BY kind`)
 }

@@ -139,7 +139,7 @@ func TestRecordBounce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != (IssueReports{Hard: 2, Soft: 1, Complaints: 1, HardInLedger: 2}) {
+	if got != (newsletter.IssueReports{Hard: 2, Soft: 1, Complaints: 1, HardInLedger: 2}) {
 		t.Errorf("IssueBounces = %v", got)
 	}
 	totals, err := db.BounceCounts(ctx)

@@ -27,22 +27,12 @@ func (db *DB) QueueConfirmation(ctx context.Context, id int64, now time.Time) er
 
 // DueConfirmations returns up to limit queued confirmations due by now, oldest first.
 func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([]QueuedConfirmation, error) {
-	rows, err := db.db.QueryContext(ctx, `
-		SELECT subscriber_id, attempts FROM confirmation_queue WHERE due_at <= ? ORDER BY due_at, subscriber_id LIMIT ?`,
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (q QueuedConfirmation, err error) {
+		err = r.Scan(&q.SubscriberID, &q.Attempts)
+		return q, err
+	}, `SELECT subscriber_id, attempts FROM confirmation_queue WHERE due_at <= ? ORDER BY due_at, subscriber_id LIMIT ?`,
 		unix(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: due confirmations: %w", err)
-	}
-	defer rows.Close()
-	var out []QueuedConfirmation
-	for rows.Next() {
-		var q QueuedConfirmation
-		if err := rows.Scan(&q.SubscriberID, &q.Attempts); err != nil {
-			return nil, fmt.Errorf("store: due confirmations: %w", err)
-		}
-		out = append(out, q)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: due confirmations: %w", err)
 	}
 	return out, nil
@@ -52,15 +42,11 @@ func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([
 // that two processes sending the queue never both mail it; false when it is not due any more
 // (another process took it, or it was sent).
 func (db *DB) ClaimConfirmation(ctx context.Context, id int64, now, until time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE confirmation_queue SET due_at = ? WHERE subscriber_id = ? AND due_at <= ?`,
-		unix(until), id, unix(now))
+		unix(until), id, unix(now)))
 	if err != nil {
 		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, busy(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: claim confirmation for subscriber %d: %w", id, err)
 	}
 	return n == 1, nil
 }

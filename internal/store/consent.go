@@ -76,15 +76,14 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 	}
 	changed := false
 	if t.Status != "" {
-		res, err := tx.ExecContext(ctx, `
+		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE subscribers SET status = ?1, updated_at = ?2,
 				unsubscribed_at = CASE ?1
 					WHEN 'unsubscribed' THEN ?2
 					WHEN 'active' THEN NULL
 					ELSE unsubscribed_at END,
 				suppressed = COALESCE(?4, suppressed)
-			WHERE id = ?3 AND status <> ?1`, t.Status, unix(now), t.ID, suppressed)
-		n, err := affected(res, err)
+			WHERE id = ?3 AND status <> ?1`, t.Status, unix(now), t.ID, suppressed))
 		if err != nil {
 			return false, err
 		}
@@ -93,16 +92,14 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 	if !changed {
 		// The status stays (or no such subscriber): the suppression mark may still change.
 		var n int
+		var err error
 		if suppressed.Valid {
-			res, err := tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, suppressed.String, t.ID)
-			if n, err = affected(res, err); err != nil {
-				return false, err
-			}
+			n, err = affected(tx.ExecContext(ctx, `UPDATE subscribers SET suppressed = ? WHERE id = ?`, suppressed.String, t.ID))
 		} else {
-			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE id = ?`, t.ID).Scan(&n)
-			if err != nil {
-				return false, err
-			}
+			err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE id = ?`, t.ID).Scan(&n)
+		}
+		if err != nil {
+			return false, err
 		}
 		if n == 0 {
 			return false, newsletter.ErrNotFound
@@ -156,22 +153,13 @@ func logConsent(ctx context.Context, tx *sql.Tx, id int64, ev ConsentEvent, now 
 
 // ConsentLog returns a subscriber's consent events, oldest first.
 func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []ConsentEvent
-	for rows.Next() {
-		var ev ConsentEvent
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (ev ConsentEvent, err error) {
 		var at int64
-		if err := rows.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail); err != nil {
-			return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-		}
+		err = r.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail)
 		ev.At = fromUnix(at)
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
+		return ev, err
+	}, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
+	if err != nil {
 		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
 	}
 	return out, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,9 +29,10 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Tim
 // enqueueAllChunk is how many subscribers one of EnqueueDeliveries' transactions looks at.
 const enqueueAllChunk = 50000
 
-// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up to limit active subscribers whose id is greater than after, adds a pending row
-// for each that has none for the issue, and returns how many rows it added and the id of the
-// last subscriber it looked at, to pass as after next time. last is 0 when no active
+// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up
+// to limit active subscribers whose id is greater than after, adds a pending row for each
+// that has none for the issue, and returns how many rows it added and the id of the last
+// subscriber it looked at, to pass as after next time. last is 0 when no active
 // subscriber is left after after. A send queues its first rows in a small transaction this
 // way, instead of in one that holds the write lock for seconds on a large list.
 func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error) {
@@ -50,11 +50,10 @@ func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, 
 			return nil
 		}
 		last = end.Int64
-		res, err := tx.ExecContext(ctx, `
+		added, err = affected(tx.ExecContext(ctx, `
 			INSERT INTO deliveries (issue_id, subscriber_id, status, attempts, reply, updated_at)
 			SELECT ?, id, 'pending', 0, '', ? FROM subscribers WHERE status = 'active' AND id > ? AND id <= ?
-			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now), after, last)
-		added, err = affected(res, err)
+			ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, unix(now), after, last))
 		return err
 	})
 	if err != nil {
@@ -69,10 +68,7 @@ func isCompacted(ctx context.Context, tx *sql.Tx, issueID int64) (bool, error) {
 	var compacted bool
 	err := tx.QueryRowContext(ctx, `
 		SELECT EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = issues.id) FROM issues WHERE id = ?`, issueID).Scan(&compacted)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, newsletter.ErrNotFound
-	}
-	return compacted, err
+	return compacted, notFound(err)
 }
 
 // ClaimDeliveries takes up to limit pending rows of issue issueID, in ledger
@@ -103,10 +99,8 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 // ClaimDeliveries) in one transaction: a worker's "done with that one, give me the next"
 // costs one commit instead of two, and a crash keeps both or neither.
 func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outcome, limit int, now time.Time) ([]newsletter.Delivery, error) {
-	for _, o := range outcomes {
-		if err := validDeliveryStatus(o.Status); err != nil {
-			return nil, fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
-		}
+	if err := validOutcomes(outcomes); err != nil {
+		return nil, err
 	}
 	// The outcomes are recorded even when no more rows may be claimed.
 	refused := db.deliverable()
@@ -173,44 +167,38 @@ func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time
 // pendingBatch reads up to n pending rows; they are read in full before any of
 // them is updated.
 func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]newsletter.Delivery, error) {
-	rows, err := tx.QueryContext(ctx, `
+	return queryAll(ctx, tx, func(r rowScanner) (newsletter.Delivery, error) {
+		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
+		s := &d.Subscriber
+		var first, created, updated int64
+		err := r.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated)
+		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
+		if first != 0 {
+			d.FirstAttemptAt = fromUnix(first)
+		}
+		return d, err
+	}, `
 		SELECT d.id, d.attempts, COALESCE(d.first_attempt_at, 0), s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.issue_id = ? AND d.status = 'pending'
 		ORDER BY d.id
 		LIMIT ?`, issueID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var batch []newsletter.Delivery
-	for rows.Next() {
-		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
-		s := &d.Subscriber
-		var first, created, updated int64
-		if err := rows.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated); err != nil {
-			return nil, err
-		}
-		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
-		if first != 0 {
-			d.FirstAttemptAt = fromUnix(first)
-		}
-		batch = append(batch, d)
-	}
-	return batch, rows.Err()
 }
 
 // Outcome is the result of one delivery attempt.
 type Outcome = newsletter.Outcome
 
-func validDeliveryStatus(st newsletter.DeliveryStatus) error {
-	switch st {
-	case newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent,
-		newsletter.DeliveryDeferred, newsletter.DeliveryFailed, newsletter.DeliveryBounced,
-		newsletter.DeliverySkipped:
-		return nil
+func validOutcomes(outcomes []Outcome) error {
+	for _, o := range outcomes {
+		switch o.Status {
+		case newsletter.DeliveryPending, newsletter.DeliverySending, newsletter.DeliverySent,
+			newsletter.DeliveryDeferred, newsletter.DeliveryFailed, newsletter.DeliveryBounced,
+			newsletter.DeliverySkipped:
+		default:
+			return fmt.Errorf("store: record delivery %d: delivery status %q is not valid", o.DeliveryID, o.Status)
+		}
 	}
-	return fmt.Errorf("delivery status %q is not valid", st)
+	return nil
 }
 
 // RecordDeliveries writes several outcomes in one transaction. A bounce that brings the
@@ -218,10 +206,8 @@ func validDeliveryStatus(st newsletter.DeliveryStatus) error {
 // (when active or pending: an address that unsubscribed stays unsubscribed), so later
 // sends skip them. An unknown delivery ID fails the whole call with ErrNotFound.
 func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error {
-	for _, o := range outcomes {
-		if err := validDeliveryStatus(o.Status); err != nil {
-			return fmt.Errorf("store: record delivery %d: %w", o.DeliveryID, err)
-		}
+	if err := validOutcomes(outcomes); err != nil {
+		return err
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error { return recordTx(ctx, tx, outcomes, now) })
 	if err != nil {
@@ -237,16 +223,13 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 		if o.Status == newsletter.DeliveryDeferred {
 			retry = sql.NullInt64{Int64: unix(o.RetryAt), Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, `
+		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE deliveries SET status = ?, reply = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
-			o.Status, o.Reply, nowUnix, retry, o.DeliveryID)
-		if err != nil {
-			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
+			o.Status, o.Reply, nowUnix, retry, o.DeliveryID))
+		if err == nil && n == 0 {
+			err = newsletter.ErrNotFound
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = newsletter.ErrNotFound
-			}
+		if err != nil {
 			return fmt.Errorf("delivery %d: %w", o.DeliveryID, err)
 		}
 		if o.Status == newsletter.DeliveryBounced {
@@ -269,9 +252,8 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 // left them claimed with no outcome (the "resend" policy: a duplicate beats a loss), and
 // returns how many it moved. Their attempt counts are kept.
 func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
-	res, err := db.db.ExecContext(ctx,
-		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID)
-	n, err := affected(res, err)
+	n, err := affected(db.db.ExecContext(ctx,
+		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: reset in-flight deliveries: %w", issueID, err)
 	}
@@ -281,11 +263,10 @@ func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
 // SkipInFlight marks the issue's sending rows skipped (the "skip" policy: a loss beats a
 // duplicate) and returns how many it marked.
 func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'skipped', updated_at = ?,
 			reply = 'in doubt after an interrupted run; not resent (in_doubt: skip)'
-		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID)
-	n, err := affected(res, err)
+		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: skip in-flight deliveries: %w", issueID, err)
 	}
@@ -295,10 +276,9 @@ func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (i
 // RequeueDue moves the issue's deferred rows whose retry time has come (at or before now)
 // back to pending and returns how many it moved.
 func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = 'pending', next_attempt_at = NULL
-		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now))
-	n, err := affected(res, err)
+		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now)))
 	if err != nil {
 		return 0, fmt.Errorf("store: issue %d: requeue due deliveries: %w", issueID, err)
 	}
@@ -320,18 +300,10 @@ func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bo
 	return fromUnix(next.Int64), true, nil
 }
 
-func affected(res sql.Result, err error) (int, error) {
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}
-
 // DeliveryCounts returns how many of the issue's ledger rows are in each
 // status; every status is present in the map, with 0 when there are none.
 func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	counts := map[newsletter.DeliveryStatus]int{
+	return queryMap(ctx, db.db, fmt.Sprintf("issue %d: delivery counts", issueID), map[newsletter.DeliveryStatus]int{
 		newsletter.DeliveryPending:  0,
 		newsletter.DeliverySending:  0,
 		newsletter.DeliverySent:     0,
@@ -339,54 +311,20 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 		newsletter.DeliveryFailed:   0,
 		newsletter.DeliveryBounced:  0,
 		newsletter.DeliverySkipped:  0,
-	}
-	rows, err := db.db.QueryContext(ctx,
-		`SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
-	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st newsletter.DeliveryStatus
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-		}
-		counts[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: issue %d: delivery counts: %w", issueID, err)
-	}
-	return counts, nil
+	}, `SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
 }
-
-// CompactResult says what Compact folded.
-type CompactResult = newsletter.CompactResult
 
 // Compact folds the per-recipient ledger of sent issues whose send finished before
 // olderThan into per-issue totals, one issue per transaction, so a long list stays small
 // on disk year after year. Issues still sending are never touched.
-func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, error) {
-	var res CompactResult
-	rows, err := db.db.QueryContext(ctx, `
+func (db *DB) Compact(ctx context.Context, olderThan time.Time) (newsletter.CompactResult, error) {
+	var res newsletter.CompactResult
+	ids, err := queryAll(ctx, db.db, scanOne[int64], `
 		SELECT id FROM issues
 		WHERE status = 'sent' AND sent_at IS NOT NULL AND sent_at < ?
 		  AND EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id)
 		ORDER BY id`, unix(olderThan))
 	if err != nil {
-		return res, fmt.Errorf("store: compact: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("store: compact: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("store: compact: %w", err)
 	}
 	for _, id := range ids {
@@ -398,13 +336,9 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 			if err != nil {
 				return err
 			}
-			r, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE issue_id = ?`, id)
-			if err != nil {
-				return err
-			}
-			n, _ := r.RowsAffected()
-			res.Rows += int(n)
-			return nil
+			n, err := affected(tx.ExecContext(ctx, `DELETE FROM deliveries WHERE issue_id = ?`, id))
+			res.Rows += n
+			return err
 		})
 		if err != nil {
 			return res, fmt.Errorf("store: compact issue %d: %w", id, err)
@@ -417,7 +351,7 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (CompactResult, 
 // IssueCounts counts an issue's ledger by status, the rows compact folded into totals
 // included: what the issue's send did, whether or not it was compacted since.
 func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "issue counts", `
+	return queryMap(ctx, db.db, "issue counts", map[newsletter.DeliveryStatus]int{}, `
 		SELECT status, SUM(n) FROM (
 			SELECT status, COUNT(*) AS n FROM deliveries WHERE issue_id = ? GROUP BY status
 			UNION ALL
@@ -427,7 +361,7 @@ func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.De
 
 // LedgerCounts counts ledger rows of every issue by status, plus compacted totals.
 func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]int, error) {
-	return db.statusCounts(ctx, "ledger counts", `
+	return queryMap(ctx, db.db, "ledger counts", map[newsletter.DeliveryStatus]int{}, `
 		SELECT status, SUM(n) FROM (
 			SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status
 			UNION ALL
@@ -439,8 +373,7 @@ func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]i
 // subscribers, less those whose ledger row for the issue is final (sent, failed, bounced,
 // skipped). That is the active subscribers without a row yet plus the rows pending, in
 // flight or deferred, counted without looking each subscriber up in the ledger. It changes
-// nothing. A compacted issue owes nobody (see
-// EnqueueDeliveries).
+// nothing. A compacted issue owes nobody (see EnqueueDeliveries).
 func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
 	var n int
 	err := db.db.QueryRowContext(ctx, `
@@ -462,11 +395,8 @@ func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (
 	var st newsletter.DeliveryStatus
 	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
 		issueID, subscriberID).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, err)
+		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, notFound(err))
 	}
 	return st, nil
 }

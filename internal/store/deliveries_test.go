@@ -46,7 +46,7 @@ func counts(t *testing.T, db *DB, issueID int64) string {
 func TestEnqueueDeliveries(t *testing.T) {
 	ctx := context.Background()
 	db, is := ledgerDB(t, 10)
-	if _, err := db.SetSubscriberStatus(ctx, 1, newsletter.StatusUnsubscribed, t0); err != nil {
+	if _, err := db.ApplyTransition(ctx, Transition{ID: 1, Status: newsletter.StatusUnsubscribed}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "later@example.com", Status: newsletter.StatusPending}, t0); err != nil {
@@ -65,7 +65,7 @@ func TestEnqueueDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetSubscriberStatus(ctx, later.ID, newsletter.StatusActive, t0); err != nil {
+	if _, err := db.ApplyTransition(ctx, Transition{ID: later.ID, Status: newsletter.StatusActive}, t0); err != nil {
 		t.Fatal(err)
 	}
 	n, err = db.EnqueueDeliveries(ctx, is.ID, t0)
@@ -85,7 +85,7 @@ func TestEnqueueDeliveriesAfter(t *testing.T) {
 	ctx := context.Background()
 	db, is := ledgerDB(t, 10)
 	for _, id := range []int64{2, 7} {
-		if _, err := db.SetSubscriberStatus(ctx, id, newsletter.StatusUnsubscribed, t0); err != nil {
+		if _, err := db.ApplyTransition(ctx, Transition{ID: id, Status: newsletter.StatusUnsubscribed}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,7 +133,7 @@ func TestClaimAndRecord(t *testing.T) {
 	}
 	// Subscribers 2 and 3 leave after the issue was queued, before their turn.
 	for _, id := range []int64{2, 3} {
-		if _, err := db.SetSubscriberStatus(ctx, id, newsletter.StatusUnsubscribed, t0); err != nil {
+		if _, err := db.ApplyTransition(ctx, Transition{ID: id, Status: newsletter.StatusUnsubscribed}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -563,7 +563,7 @@ func TestDeliveryBacklog(t *testing.T) {
 	if err := db.RecordDeliveries(ctx, []Outcome{{DeliveryID: rows[0].ID, Status: newsletter.DeliverySent}}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetSubscriberStatus(ctx, 5, newsletter.StatusUnsubscribed, t0); err != nil {
+	if _, err := db.ApplyTransition(ctx, Transition{ID: 5, Status: newsletter.StatusUnsubscribed}, t0); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := db.DeliveryBacklog(ctx, is.ID); err != nil || n != 3 {

@@ -31,24 +31,15 @@ func (db *DB) AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, 
 
 // Edits returns the week's editor actions, oldest first.
 func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error) {
-	rows, err := db.db.QueryContext(ctx, `
-		SELECT id, editor, action, COALESCE(story_id, 0), value, created_at
-		FROM editorial_edits WHERE week = ? ORDER BY id`, week.String())
-	if err != nil {
-		return nil, fmt.Errorf("store: edits of %s: %w", week, err)
-	}
-	defer rows.Close()
-	var out []newsletter.Edit
-	for rows.Next() {
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (newsletter.Edit, error) {
 		e := newsletter.Edit{Week: week}
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Editor, &e.Action, &e.StoryID, &e.Value, &at); err != nil {
-			return nil, fmt.Errorf("store: edits of %s: %w", week, err)
-		}
+		err := r.Scan(&e.ID, &e.Editor, &e.Action, &e.StoryID, &e.Value, &at)
 		e.At = fromUnix(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	}, `SELECT id, editor, action, COALESCE(story_id, 0), value, created_at
+		FROM editorial_edits WHERE week = ? ORDER BY id`, week.String())
+	if err != nil {
 		return nil, fmt.Errorf("store: edits of %s: %w", week, err)
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -20,11 +19,8 @@ func (db *DB) FeedState(ctx context.Context, url string) (FeedState, error) {
 	err := db.db.QueryRowContext(ctx,
 		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url).
 		Scan(&st.ETag, &st.LastModified, &st.LastError, &fetched)
-	if errors.Is(err, sql.ErrNoRows) {
-		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, err)
+		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, notFound(err))
 	}
 	st.FetchedAt = fromUnix(fetched)
 	return st, nil

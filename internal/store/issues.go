@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,19 +11,21 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// issueColumns reads an issue row. A draft with an approval row reads as approved (see
+// issueStatus reads an issue's status: a draft with an approval row reads as approved (see
 // migration 0004: the status CHECK of 0001 does not know that state).
-const issueColumns = `id, week, subject, preheader, window_start, cutoff,
-	CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
-		THEN 'approved' ELSE status END,
+const issueStatus = `CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
+		THEN 'approved' ELSE status END`
+
+// issueColumns reads an issue row.
+const issueColumns = `id, week, subject, preheader, window_start, cutoff, ` + issueStatus + `,
 	created_at, COALESCE(sent_at, 0),
 	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
 
-func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
+func scanIssue(r rowScanner) (newsletter.Issue, error) {
 	var is newsletter.Issue
 	var week string
 	var windowStart, cutoff, created, sent int64
-	err := r.Scan(append([]any{&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created, &sent, &is.ApprovedBy}, dest...)...)
+	err := r.Scan(&is.ID, &week, &is.Subject, &is.Preheader, &windowStart, &cutoff, &is.Status, &created, &sent, &is.ApprovedBy)
 	if err != nil {
 		return newsletter.Issue{}, err
 	}
@@ -41,15 +44,12 @@ func scanIssue(r rowScanner, dest ...any) (newsletter.Issue, error) {
 func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsletter.Issue, error) {
 	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
 	var html, text string
-	is, err := scanIssue(row, &html, &text)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, newsletter.ErrNotFound)
-	}
+	is, err := scanIssue(scanWith{row, []any{&html, &text}})
 	if err != nil {
-		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, err)
+		return newsletter.Issue{}, fmt.Errorf("store: issue %s: %w", what, notFound(err))
 	}
 	is.HTML, is.Text = html, text
-	is.Stories, err = queryStories(ctx, db.db, `
+	is.Stories, err = queryAll(ctx, db.db, scanStory, `
 		SELECT `+storyColumns+`
 		FROM issue_stories i JOIN stories s ON s.id = i.story_id
 		WHERE i.issue_id = ?
@@ -79,20 +79,11 @@ func (db *DB) PreviousIssue(ctx context.Context, week newsletter.Week) (newslett
 
 // IssueReport returns the inclusion report saved with issue id's last build.
 func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
+	out, err := queryAll(ctx, db.db, func(r rowScanner) (v newsletter.Verdict, err error) {
+		err = r.Scan(&v.StoryID, &v.Included, &v.Reason)
+		return v, err
+	}, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
 	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-	}
-	defer rows.Close()
-	var out []newsletter.Verdict
-	for rows.Next() {
-		var v newsletter.Verdict
-		if err := rows.Scan(&v.StoryID, &v.Included, &v.Reason); err != nil {
-			return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
 	}
 	return out, nil
@@ -129,41 +120,28 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var status newsletter.IssueStatus
-		err := tx.QueryRowContext(ctx, `SELECT id, status FROM issues WHERE week = ?`, week).Scan(&id, &status)
-		if err == nil && status == newsletter.IssueDraft {
-			var approved int
-			if err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM issue_approvals WHERE issue_id = ?`, id).Scan(&approved); err == nil && approved > 0 {
-				status = newsletter.IssueApproved
-			}
-		}
+		err := tx.QueryRowContext(ctx, `SELECT id, `+issueStatus+` FROM issues WHERE week = ?`, week).Scan(&id, &status)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			err = tx.QueryRowContext(ctx, `
-				INSERT INTO issues (week, subject, preheader, window_start, cutoff, status, html, text, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-				RETURNING id`,
-				week, is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
-				is.HTML, is.Text, unix(is.CreatedAt)).Scan(&id)
-			if err != nil {
-				return err
-			}
-		case err != nil:
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
-		case status != newsletter.IssueDraft:
+		case err == nil && status != newsletter.IssueDraft:
 			return fmt.Errorf("issue %d is %s: %w", id, status, ErrIssueFrozen)
-		default:
-			_, err = tx.ExecContext(ctx, `
-				UPDATE issues SET subject = ?, preheader = ?, window_start = ?, cutoff = ?, status = ?,
-					html = ?, text = ?, created_at = ?
-				WHERE id = ?`,
-				is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
-				is.HTML, is.Text, unix(is.CreatedAt), id)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM issue_stories WHERE issue_id = ?`, id); err != nil {
-				return err
-			}
+		}
+		// A new week's issue, or the week's draft replaced in place, keeping its id.
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO issues (week, subject, preheader, window_start, cutoff, status, html, text, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (week) DO UPDATE SET subject = excluded.subject, preheader = excluded.preheader,
+				window_start = excluded.window_start, cutoff = excluded.cutoff, status = excluded.status,
+				html = excluded.html, text = excluded.text, created_at = excluded.created_at
+			RETURNING id`,
+			week, is.Subject, is.Preheader, unix(is.WindowStart), unix(is.Cutoff), is.Status,
+			is.HTML, is.Text, unix(is.CreatedAt)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM issue_stories WHERE issue_id = ?`, id); err != nil {
+			return err
 		}
 		is.ID = id
 		if err := saveIssueStories(ctx, tx, id, is.Stories); err != nil {
@@ -178,47 +156,17 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 }
 
 // saveIssueStories writes the story list of issue id, filling in missing
-// story IDs in stories.
+// story IDs in stories. Its statements are run, not prepared: the connection's
+// statement cache (dsnParams) keeps them prepared.
 func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsletter.Story) error {
-	find, err := tx.PrepareContext(ctx, `
-		SELECT id FROM stories WHERE guid = ?1
-		UNION ALL
-		SELECT id FROM stories WHERE url = ?2
-		LIMIT 1`)
-	if err != nil {
-		return err
-	}
-	defer find.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insert.Close()
-	// A draft that gives a story up loses its rendered email too, which no longer matches its
-	// stories: it cannot be sent until it is built again.
-	stale, err := tx.PrepareContext(ctx, `
-		UPDATE issues SET html = '', text = ''
-		WHERE id IN (SELECT i.issue_id FROM issue_stories i JOIN issues o ON o.id = i.issue_id
-			WHERE i.story_id = ?1 AND i.issue_id <> ?2 AND NOT `+frozenIssue+`)`)
-	if err != nil {
-		return err
-	}
-	defer stale.Close()
-	release, err := tx.PrepareContext(ctx, `
-		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
-		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT `+frozenIssue+`)`)
-	if err != nil {
-		return err
-	}
-	defer release.Close()
 	for i := range stories {
 		st := &stories[i]
 		if st.ID == 0 {
-			guid := st.GUID
-			if guid == "" {
-				guid = st.URL
-			}
-			err := find.QueryRowContext(ctx, guid, st.URL).Scan(&st.ID)
+			err := tx.QueryRowContext(ctx, `
+				SELECT id FROM stories WHERE guid = ?1
+				UNION ALL
+				SELECT id FROM stories WHERE url = ?2
+				LIMIT 1`, cmp.Or(st.GUID, st.URL), st.URL).Scan(&st.ID)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("story %s: %w (save it first)", st.URL, newsletter.ErrNotFound)
 			}
@@ -226,13 +174,12 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
 		}
-		if _, err := stale.ExecContext(ctx, st.ID, id); err != nil {
-			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+		for _, q := range []string{staleDraft, releaseStory} {
+			if _, err := tx.ExecContext(ctx, q, st.ID, id); err != nil {
+				return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
+			}
 		}
-		if _, err := release.ExecContext(ctx, st.ID, id); err != nil {
-			return fmt.Errorf("story %d (%s): %w", st.ID, st.URL, err)
-		}
-		if _, err := insert.ExecContext(ctx, id, st.ID, i); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_stories (issue_id, story_id, position) VALUES (?, ?, ?)`, id, st.ID, i); err != nil {
 			var inOther int64
 			if tx.QueryRowContext(ctx, `SELECT issue_id FROM issue_stories WHERE story_id = ?`, st.ID).Scan(&inOther) == nil {
 				return fmt.Errorf("story %d (%s) is already in issue %d", st.ID, st.URL, inOther)
@@ -243,23 +190,31 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 	return nil
 }
 
+// staleDraft and releaseStory take story ?1 from the plain drafts other than issue ?2 that
+// hold it. Such a draft loses its rendered email too, which no longer matches its stories:
+// it cannot be sent until it is built again.
+const (
+	staleDraft = `
+		UPDATE issues SET html = '', text = ''
+		WHERE id IN (SELECT i.issue_id FROM issue_stories i JOIN issues o ON o.id = i.issue_id
+			WHERE i.story_id = ?1 AND i.issue_id <> ?2 AND NOT ` + frozenIssue + `)`
+	releaseStory = `
+		DELETE FROM issue_stories WHERE story_id = ?1 AND issue_id <> ?2
+		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT ` + frozenIssue + `)`
+)
+
 // saveIssueReport replaces the inclusion report of issue id.
 func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newsletter.Verdict) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM issue_report WHERE issue_id = ?`, id); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	insert, err := tx.PrepareContext(ctx, `
-		INSERT INTO issue_report (issue_id, story_id, included, reason) VALUES (?, ?, ?, ?)
-		ON CONFLICT (issue_id, story_id) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer insert.Close()
 	for _, v := range report {
 		if v.StoryID == 0 {
 			continue
 		}
-		if _, err := insert.ExecContext(ctx, id, v.StoryID, v.Included, v.Reason); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO issue_report (issue_id, story_id, included, reason) VALUES (?, ?, ?, ?)
+			ON CONFLICT (issue_id, story_id) DO NOTHING`, id, v.StoryID, v.Included, v.Reason); err != nil {
 			return fmt.Errorf("report: story %d: %w", v.StoryID, err)
 		}
 	}
@@ -281,14 +236,10 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
 	}
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE issues SET status = ?1,
 			sent_at = CASE WHEN ?1 = 'sent' THEN COALESCE(sent_at, ?2) ELSE NULL END
-		WHERE id = ?3`, st, unix(now), id)
-	if err != nil {
-		return fmt.Errorf("store: issue %d: set status: %w", id, err)
-	}
-	n, err := res.RowsAffected()
+		WHERE id = ?3`, st, unix(now), id))
 	if err != nil {
 		return fmt.Errorf("store: issue %d: set status: %w", id, err)
 	}
@@ -301,20 +252,8 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 // ListIssues returns every issue, newest week first, without stories or
 // rendered content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
+	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("store: list issues: %w", err)
-	}
-	defer rows.Close()
-	var out []newsletter.Issue
-	for rows.Next() {
-		is, err := scanIssue(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list issues: %w", err)
-		}
-		out = append(out, is)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: list issues: %w", err)
 	}
 	return out, nil
@@ -327,11 +266,8 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var status newsletter.IssueStatus
 		err := tx.QueryRowContext(ctx, `SELECT status FROM issues WHERE id = ?`, id).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return newsletter.ErrNotFound
-		}
 		if err != nil {
-			return err
+			return notFound(err)
 		}
 		if status != newsletter.IssueDraft {
 			return fmt.Errorf("it is %s: %w", status, ErrIssueFrozen)
@@ -350,21 +286,8 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 // SentIssues returns the issues that have gone out, newest week first, with
 // their stories and rendered content: the public archive.
 func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
+	weeks, err := queryAll(ctx, db.db, scanOne[string], `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("store: sent issues: %w", err)
-	}
-	var weeks []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("store: sent issues: %w", err)
-		}
-		weeks = append(weeks, w)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: sent issues: %w", err)
 	}
 	out := make([]newsletter.Issue, 0, len(weeks))
@@ -405,12 +328,11 @@ func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 
 // ReleaseIssue lifts a hold; it reports whether there was one.
 func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID)
+	n, err := affected(db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID))
 	if err != nil {
 		return false, fmt.Errorf("store: release issue %d: %w", issueID, err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return n > 0, nil
 }
 
 // UnapproveIssue withdraws the approval of issue id while its send has not started, in one
@@ -418,15 +340,11 @@ func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
 // It reports whether an approval was withdrawn: false when the issue had none or its send
 // has started (its status is no longer draft).
 func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
-	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
+	var n int
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		n, err = affected(tx.ExecContext(ctx, `
 			DELETE FROM issue_approvals WHERE issue_id = ?1
-			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+			AND (SELECT status FROM issues WHERE id = ?1) = 'draft'`, id))
 		return err
 	})
 	if err != nil {
@@ -439,14 +357,10 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 // still approved when needApproval; false when it is not a draft any more or an editor
 // withdrew the approval, so an unapprove either lands before the send or is refused.
 func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE issues SET status = 'sending'
 		WHERE id = ?1 AND status = 'draft'
-		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
-	if err != nil {
-		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
-	}
-	n, err := res.RowsAffected()
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval))
 	if err != nil {
 		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
 	}

@@ -114,8 +114,8 @@ func TestSaveIssue(t *testing.T) {
 	_, err = db.SaveIssue(ctx, newsletter.Issue{Week: newsletter.Week{Year: 2026, Num: 21}, Stories: []newsletter.Story{story(99, t0)}})
 	errIs(t, err, newsletter.ErrNotFound)
 
-	// Once sending or sent, the issue is frozen.
-	for _, status := range []newsletter.IssueStatus{newsletter.IssueSending, newsletter.IssueSent} {
+	// Once approved, sending or sent, the issue is frozen.
+	for _, status := range []newsletter.IssueStatus{newsletter.IssueApproved, newsletter.IssueSending, newsletter.IssueSent} {
 		if err := db.SetIssueStatus(ctx, saved.ID, status, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}

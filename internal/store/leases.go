@@ -2,26 +2,18 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
-
-	"newsletter/internal/newsletter"
 )
 
 // AcquireLease takes or renews the named lease for holder until now+ttl. It succeeds when
 // the lease is free, expired, or already held by holder; otherwise it returns false.
 func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-		name, holder, unix(now.Add(ttl)), unix(now))
-	if err != nil {
-		return false, fmt.Errorf("store: lease %s: %w", name, err)
-	}
-	n, err := res.RowsAffected()
+		name, holder, unix(now.Add(ttl)), unix(now)))
 	if err != nil {
 		return false, fmt.Errorf("store: lease %s: %w", name, err)
 	}
@@ -47,11 +39,8 @@ func (db *DB) LeaseHolder(ctx context.Context, name string) (Lease, error) {
 	l := Lease{Name: name}
 	var exp int64
 	err := db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, fmt.Errorf("store: lease %s: %w", name, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return l, fmt.Errorf("store: lease %s: %w", name, err)
+		return l, fmt.Errorf("store: lease %s: %w", name, notFound(err))
 	}
 	l.ExpiresAt = fromUnix(exp)
 	return l, nil

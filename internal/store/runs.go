@@ -24,17 +24,14 @@ type ScheduleRun struct {
 // StartRun records that holder is handling a slot. It returns false when the slot was
 // already recorded (by this or another process): it must not run again.
 func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
-	res, err := db.db.ExecContext(ctx, `
+	var id int64
+	err := db.db.QueryRowContext(ctx, `
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
-		ON CONFLICT (kind, scheduled_at) DO NOTHING`, kind, unix(scheduledAt), week, unix(now), holder)
-	if err != nil {
-		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
+		ON CONFLICT (kind, scheduled_at) DO NOTHING
+		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return 0, false, err
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
@@ -74,43 +71,29 @@ func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, n
 // that lets one process handle slots: any other holder's running row was then left by a
 // process that died.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
-	res, err := db.db.ExecContext(ctx, `
+	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
-		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder))
 	if err != nil {
 		return 0, fmt.Errorf("store: interrupt runs: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: interrupt runs: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // RecentRuns returns the latest handled slots, newest first.
 func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
-	rows, err := db.db.QueryContext(ctx, `
-		SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
-		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent runs: %w", err)
-	}
-	defer rows.Close()
-	var out []ScheduleRun
-	for rows.Next() {
-		var r ScheduleRun
+	out, err := queryAll(ctx, db.db, func(row rowScanner) (r ScheduleRun, err error) {
 		var sched, started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder); err != nil {
-			return nil, fmt.Errorf("store: recent runs: %w", err)
-		}
+		err = row.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder)
 		r.ScheduledAt, r.StartedAt = fromUnix(sched), fromUnix(started)
 		if finished.Valid {
 			r.FinishedAt = fromUnix(finished.Int64)
 		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return r, err
+	}, `SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
+		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
 		return nil, fmt.Errorf("store: recent runs: %w", err)
 	}
 	return out, nil

@@ -94,9 +94,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	// database/sql keeps 2 idle connections by default and closes the rest; under
-	// concurrent requests that meant opening connections all the time, each running
-	// the pragmas above and starting with an empty statement cache.
+	// Idle connections kept for concurrent requests have run their pragmas and keep their statements.
 	sqlDB.SetMaxIdleConns(8)
 	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
 	if err != nil {
@@ -114,7 +112,7 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrateFS(ctx, migrationFiles, time.Now()); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -129,14 +127,6 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 func (db *DB) Close() error {
 	if err := errors.Join(db.writer.Close(), db.db.Close()); err != nil {
 		return fmt.Errorf("store: close: %w", err)
-	}
-	return nil
-}
-
-// Ping checks that the database can be reached.
-func (db *DB) Ping(ctx context.Context) error {
-	if err := db.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
 }
@@ -180,10 +170,6 @@ func migrations(fsys fs.FS) ([]migration, error) {
 		}
 	}
 	return ms, nil
-}
-
-func (db *DB) migrate(ctx context.Context) error {
-	return db.migrateFS(ctx, migrationFiles, time.Now())
 }
 
 // migrateFS applies every migration in fsys that is not yet recorded, each in
@@ -264,10 +250,9 @@ const (
 )
 
 // begin starts a write transaction on the writer connection, trying until deadline while
-// another process holds the write lock. It polls every 0.1 to 0.5 ms instead of leaving the
-// wait to SQLite's busy handler, which sleeps 1, 2, 5, 10, … and then 100 ms between tries:
-// beside a send or an import, which commit and begin again at once, those sleeps kept
-// missing the moments the lock was free.
+// another process holds the write lock. It polls every lockPollMin to lockPollMax rather
+// than rely on SQLite's busy handler, whose sleeps grow to 100 ms and miss the short gaps
+// a send or an import, committing and beginning again at once, leaves in the lock.
 func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
 	poll := lockPollMin
 	for {
@@ -311,33 +296,92 @@ func nullUnix(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.Unix(), Valid: true}
 }
 
+// affected takes an Exec's results, as in affected(tx.ExecContext(...)), and returns how
+// many rows the statement changed.
+func affected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// queryAll runs query and returns its rows as scan reads them.
+func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// queryMap runs a query of (key, value) rows into m; what names it in errors.
+func queryMap[K comparable, V any](ctx context.Context, q querier, what string, m map[K]V, query string, args ...any) (map[K]V, error) {
+	type pair struct {
+		k K
+		v V
+	}
+	pairs, err := queryAll(ctx, q, func(r rowScanner) (p pair, err error) {
+		err = r.Scan(&p.k, &p.v)
+		return p, err
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+	return m, nil
+}
+
+// scanOne reads a row of one column.
+func scanOne[T any](r rowScanner) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, err
+}
+
+// scanWith appends extra destinations to a scan, so that a scan function can read a wider row.
+type scanWith struct {
+	r     rowScanner
+	extra []any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra...)...) }
+
+// notFound is err with sql.ErrNoRows read as newsletter.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return newsletter.ErrNotFound
+	}
+	return err
+}
+
 // likePattern turns a search string into a LIKE pattern that matches it as a
 // substring, with % and _ taken literally (escaped with \).
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
-}
-
-// statusCounts runs a query of (status, count) rows into a map.
-func (db *DB) statusCounts(ctx context.Context, what, query string, args ...any) (map[newsletter.DeliveryStatus]int, error) {
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := map[newsletter.DeliveryStatus]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out[newsletter.DeliveryStatus(st)] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
@@ -358,8 +402,8 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 
 // Ready reports whether the database answers and every embedded migration is applied.
 func (db *DB) Ready(ctx context.Context) error {
-	if err := db.Ping(ctx); err != nil {
-		return err
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
 	}
 	ms, err := migrations(migrationFiles)
 	if err != nil {
@@ -373,26 +417,4 @@ func (db *DB) Ready(ctx context.Context) error {
 		return fmt.Errorf("store: ready: schema version %d, want %d", have, want)
 	}
 	return nil
-}
-
-// countsBy runs a query of (key, count) rows into a map; what names it in errors.
-func (db *DB) countsBy(ctx context.Context, what, query string) (map[string]int, error) {
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
 }

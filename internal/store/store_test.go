@@ -52,7 +52,7 @@ func TestOpenMigratesOnceAndReopens(t *testing.T) {
 	if want := ms[len(ms)-1].version; v1 != want {
 		t.Fatalf("schema version %d, want %d", v1, want)
 	}
-	if err := db.Ping(ctx); err != nil {
+	if err := db.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -266,7 +266,7 @@ func TestWritesWaitForAnotherWriter(t *testing.T) {
 	}{
 		{"transition", func() error { _, err := db.ApplyTransition(ctx, leave(ids[0]), t0); return err }},
 		{"status", func() error {
-			_, err := db.SetSubscriberStatus(ctx, ids[1], newsletter.StatusBounced, t0)
+			_, err := db.ApplyTransition(ctx, Transition{ID: ids[1], Status: newsletter.StatusBounced}, t0)
 			return err
 		}},
 		{"add logged", func() error {

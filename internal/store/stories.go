@@ -1,10 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,25 +34,6 @@ func scanStory(r rowScanner) (newsletter.Story, error) {
 	return st, nil
 }
 
-func queryStories(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]newsletter.Story, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []newsletter.Story
-	for rows.Next() {
-		st, err := scanStory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
-}
-
 // SaveStories stores the stories that are new, in one transaction, and
 // returns how many that was. A story whose GUID or URL is already stored (from
 // any feed, in any week, or earlier in the same call) is skipped, so feeds can
@@ -61,22 +42,9 @@ func queryStories(ctx context.Context, q interface {
 func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error) {
 	added := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO stories (guid, url, title, summary, content_html, author, section, categories,
-				image_url, image_alt, read_minutes, published_at, feed_url, pinned, fetched_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`) // any UNIQUE: guid or url
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for _, st := range stories {
 			if st.URL == "" {
 				return fmt.Errorf("story %q: empty URL", st.Title)
-			}
-			guid := st.GUID
-			if guid == "" {
-				guid = st.URL
 			}
 			categories := st.Categories
 			if categories == nil {
@@ -86,16 +54,17 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 			if err != nil {
 				return fmt.Errorf("story %s: categories: %w", st.URL, err)
 			}
-			res, err := stmt.ExecContext(ctx, guid, st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
-				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now))
+			n, err := affected(tx.ExecContext(ctx, `
+				INSERT INTO stories (guid, url, title, summary, content_html, author, section, categories,
+					image_url, image_alt, read_minutes, published_at, feed_url, pinned, fetched_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, // any UNIQUE: guid or url
+				cmp.Or(st.GUID, st.URL), st.URL, st.Title, st.Summary, st.ContentHTML, st.Author, st.Section,
+				string(cats), st.ImageURL, st.ImageAlt, st.ReadMinutes, unix(st.Published), st.FeedURL, st.Pinned, unix(now)))
 			if err != nil {
 				return fmt.Errorf("story %s: %w", st.URL, err)
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("story %s: %w", st.URL, err)
-			}
-			added += int(n)
+			added += n
 		}
 		return nil
 	})
@@ -116,7 +85,7 @@ const frozenIssue = `(o.status <> 'draft' OR EXISTS (SELECT 1 FROM issue_approva
 // So a story first seen after that build, whatever its date, is still on offer, and nothing
 // one build considered is offered to the next. Pinned stories come first, then newest.
 func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
-	stories, err := queryStories(ctx, db.db, `
+	stories, err := queryAll(ctx, db.db, scanStory, `
 		SELECT `+storyColumns+`
 		FROM stories s
 		WHERE s.published_at <= ?1
@@ -135,28 +104,19 @@ func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID i
 // DraftHolds returns, for each story that a plain draft other than exceptIssueID holds,
 // that draft's week.
 func (db *DB) DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]newsletter.Week, error) {
-	rows, err := db.db.QueryContext(ctx, `
+	weeks, err := queryMap(ctx, db.db, "draft holds", map[int64]string{}, `
 		SELECT i.story_id, o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
 		WHERE i.issue_id <> ? AND NOT `+frozenIssue, exceptIssueID)
 	if err != nil {
-		return nil, fmt.Errorf("store: draft holds: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	holds := map[int64]newsletter.Week{}
-	for rows.Next() {
-		var id int64
-		var week string
-		if err := rows.Scan(&id, &week); err != nil {
-			return nil, fmt.Errorf("store: draft holds: %w", err)
-		}
+	holds := make(map[int64]newsletter.Week, len(weeks))
+	for id, week := range weeks {
 		w, err := newsletter.ParseWeek(week)
 		if err != nil {
 			return nil, fmt.Errorf("store: draft holds: story %d: %w", id, err)
 		}
 		holds[id] = w
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: draft holds: %w", err)
 	}
 	return holds, nil
 }
@@ -167,43 +127,22 @@ const offerColumns = storyColumns + `,
 	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
 		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
 
-func queryOffers(ctx context.Context, db *sql.DB, query string, args ...any) ([]newsletter.Offer, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+// scanOffer reads a row of offerColumns.
+func scanOffer(r rowScanner) (newsletter.Offer, error) {
+	var week string
+	st, err := scanStory(scanWith{r, []any{&week}})
+	if err != nil || week == "" {
+		return newsletter.Offer{Story: st}, err
 	}
-	defer rows.Close()
-	var out []newsletter.Offer
-	for rows.Next() {
-		var week string
-		st, err := scanStory(scanWith{rows, &week})
-		if err != nil {
-			return nil, err
-		}
-		o := newsletter.Offer{Story: st}
-		if week != "" {
-			if o.IssueWeek, err = newsletter.ParseWeek(week); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	w, err := newsletter.ParseWeek(week)
+	return newsletter.Offer{Story: st, IssueWeek: w}, err
 }
-
-// scanWith appends extra destinations to a scan, so that scanStory can read a wider row.
-type scanWith struct {
-	r     rowScanner
-	extra any
-}
-
-func (s scanWith) Scan(dest ...any) error { return s.r.Scan(append(dest, s.extra)...) }
 
 // OfferedStories returns every story published or fetched after since, each with the week of
 // an issue other than exceptIssueID that carries it, newest first: what the feeds offered
 // for an issue whose window opens at since.
 func (db *DB) OfferedStories(ctx context.Context, since time.Time, exceptIssueID int64) ([]newsletter.Offer, error) {
-	offers, err := queryOffers(ctx, db.db, `
+	offers, err := queryAll(ctx, db.db, scanOffer, `
 		SELECT `+offerColumns+`
 		FROM stories s
 		WHERE s.published_at > ?2 OR s.fetched_at > ?2
@@ -221,14 +160,12 @@ func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64)
 		return nil, nil
 	}
 	args := []any{exceptIssueID}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = "?"
+	for _, id := range ids {
 		args = append(args, id)
 	}
-	offers, err := queryOffers(ctx, db.db, `
+	offers, err := queryAll(ctx, db.db, scanOffer, `
 		SELECT `+offerColumns+`
-		FROM stories s WHERE s.id IN (`+strings.Join(marks, ",")+`)`, args...)
+		FROM stories s WHERE s.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: stories by id: %w", err)
 	}
@@ -239,11 +176,8 @@ func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64)
 func (db *DB) StoryByURL(ctx context.Context, url string) (newsletter.Story, error) {
 	st, err := scanStory(db.db.QueryRowContext(ctx, `
 		SELECT `+storyColumns+` FROM stories s WHERE s.url = ?1 OR s.guid = ?1 LIMIT 1`, url))
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, err)
+		return newsletter.Story{}, fmt.Errorf("store: story %s: %w", url, notFound(err))
 	}
 	return st, nil
 }

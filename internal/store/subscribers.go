@@ -14,10 +14,6 @@ import (
 
 const subscriberColumns = `id, email, name, status, source, created_at, updated_at`
 
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
 func scanSubscriber(r rowScanner) (newsletter.Subscriber, error) {
 	var s newsletter.Subscriber
 	var created, updated int64
@@ -44,11 +40,6 @@ func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now ti
 	return addSubscriber(ctx, db.db, s, now)
 }
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	if s.Email == "" {
 		return newsletter.Subscriber{}, false, errors.New("store: add subscriber: empty email")
@@ -59,19 +50,8 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if err := validSubscriberStatus(s.Status); err != nil {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = now
-	}
-	var unsubscribedAt sql.NullInt64
-	if s.Status == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(now)
-	}
-	row := q.QueryRowContext(ctx, `
-		INSERT INTO subscribers (email, name, status, source, created_at, updated_at, unsubscribed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (email) DO NOTHING
-		RETURNING `+subscriberColumns,
-		s.Email, s.Name, s.Status, s.Source, unix(s.CreatedAt), unix(now), unsubscribedAt)
+	row := q.QueryRowContext(ctx, insertStatement(1)+` ON CONFLICT (email) DO NOTHING RETURNING `+subscriberColumns,
+		insertArgs(nil, s, now)...)
 	added, err := scanSubscriber(row)
 	if err == nil {
 		return added, true, nil
@@ -79,35 +59,25 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if !errors.Is(err, sql.ErrNoRows) {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
-	existing, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, s.Email))
-	if err != nil {
-		return newsletter.Subscriber{}, false, fmt.Errorf("store: subscriber %s: %w", s.Email, err)
-	}
-	return existing, false, nil
+	existing, err := subscriber(ctx, q, s.Email, `email = ?`, s.Email)
+	return existing, false, err
 }
 
 // SubscriberByEmail looks a subscriber up by address, case-insensitively.
 func (db *DB) SubscriberByEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE email = ?`, email)
-	s, err := scanSubscriber(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, newsletter.ErrNotFound)
-	}
-	if err != nil {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", email, err)
-	}
-	return s, nil
+	return subscriber(ctx, db.db, email, `email = ?`, email)
 }
 
 // SubscriberByID looks a subscriber up by id.
 func (db *DB) SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error) {
-	row := db.db.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE id = ?`, id)
-	s, err := scanSubscriber(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
-	}
+	return subscriber(ctx, db.db, fmt.Sprint(id), `id = ?`, id)
+}
+
+// subscriber loads the one subscriber matched by where; what names it in errors.
+func subscriber(ctx context.Context, q querier, what, where string, arg any) (newsletter.Subscriber, error) {
+	s, err := scanSubscriber(q.QueryRowContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE `+where, arg))
 	if err != nil {
-		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %d: %w", id, err)
+		return newsletter.Subscriber{}, fmt.Errorf("store: subscriber %s: %w", what, notFound(err))
 	}
 	return s, nil
 }
@@ -150,9 +120,9 @@ type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 // not grow with the stream; between chunks it lets other writers in (betweenChunks).
 // New addresses get the row's status (active when empty), its CreatedAt (now when
 // zero) and its Source ("import" when empty), and a "joined" consent event. For an
-// existing address a non-empty name that differs replaces the stored one, and the row's status replaces the stored one, except that an
-// unsubscribed or bounced address is only re-activated (to active or pending) with
-// opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
+// existing address a non-empty name that differs replaces the stored one, and the
+// row's status replaces the stored one, except that an unsubscribed or bounced
+// address is only re-activated (to active or pending) with opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
 // update of what the earlier one wrote, by the same rules, so running an import again
 // changes nothing more. An error from rows, a bad row (empty email, invalid status)
 // or a cancelled ctx stops the import: the chunks before it are committed and counted
@@ -213,11 +183,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 }
 
 // betweenChunks runs after each chunk of an import, outside its transaction. It checkpoints
-// the WAL, so that the WAL stays at about a chunk's pages and the short transactions of other
-// writers do not reach the auto-checkpoint threshold and copy the import's pages in their
-// COMMIT, while their caller waits. The checkpoint, lasting at least begin's longest
-// poll, is also the gap in which a writer polling for the lock gets it: chunks back to back
-// left the lock free for less than a poll, and such a writer could miss dozens in a row.
+// the WAL, so that other writers' short transactions do not reach the auto-checkpoint
+// threshold and copy the import's pages in their COMMIT; lasting at least begin's longest
+// poll, it is also the gap in which a writer polling for the lock gets it.
 func (db *DB) betweenChunks(ctx context.Context) error {
 	start := time.Now()
 	// PASSIVE neither waits for nor blocks other connections; it copies what it can.
@@ -239,11 +207,9 @@ func (db *DB) betweenChunks(ctx context.Context) error {
 var errDryRun = errors.New("dry run")
 
 // ImportChunk is how many rows one import transaction writes, and how many
-// addresses its one lookup query asks for. Per-statement overhead (cgo,
-// database/sql) dominates SQLite's own work here, so looking rows up in chunks
-// rather than one by one is what keeps a million-row import to seconds; an
-// unchanged row then costs no statement of its own. A chunk's transaction takes
-// milliseconds.
+// addresses its one lookup query asks for: per-statement overhead (cgo,
+// database/sql) outweighs SQLite's own work, and an unchanged row then costs no
+// statement of its own.
 const ImportChunk = 500
 
 // maxInsertRows is the most new addresses one INSERT writes, for the same
@@ -251,8 +217,8 @@ const ImportChunk = 500
 // parameters SQLite has had.
 const maxInsertRows = 128
 
-// insertColumns are the columns an import writes for a new address, in the
-// order addArgs gives them.
+// insertColumns are the columns of a new subscriber's row, in the order insertArgs
+// gives them.
 const insertColumns = `email, name, status, source, created_at, updated_at, unsubscribed_at`
 
 const insertWidth = 7 // values per row of insertColumns
@@ -395,7 +361,8 @@ func (imp *importer) flush(ctx context.Context) error {
 		}
 		args := imp.args[:0]
 		for _, r := range imp.added[:n] {
-			args = imp.addArgs(args, r)
+			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
+			args = insertArgs(args, r, imp.now)
 		}
 		if _, err := imp.tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
 			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
@@ -413,18 +380,18 @@ func insertStatement(n int) string {
 	return `INSERT INTO subscribers (` + insertColumns + `) VALUES ` + row + strings.Repeat(`, `+row, n-1)
 }
 
-// addArgs appends the values of insertColumns for a new address.
-func (imp *importer) addArgs(args []any, r newsletter.Subscriber) []any {
-	st := cmp.Or(r.Status, newsletter.StatusActive)
-	created := r.CreatedAt
+// insertArgs appends the values of insertColumns for a new subscriber s, whose Status
+// is set; a zero CreatedAt means now.
+func insertArgs(args []any, s newsletter.Subscriber, now time.Time) []any {
+	created := s.CreatedAt
 	if created.IsZero() {
-		created = imp.now
+		created = now
 	}
 	var unsubscribedAt sql.NullInt64
-	if st == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(imp.now)
+	if s.Status == newsletter.StatusUnsubscribed {
+		unsubscribedAt = nullUnix(now)
 	}
-	return append(args, r.Email, r.Name, st, cmp.Or(r.Source, "import"), unix(created), unix(imp.now), unsubscribedAt)
+	return append(args, s.Email, s.Name, s.Status, s.Source, unix(created), unix(now), unsubscribedAt)
 }
 
 // foldEmail lower-cases ASCII letters only, the way SQLite's NOCASE collation
@@ -470,7 +437,10 @@ func (f SubscriberFilter) query() (string, []any) {
 		where = append(where, `(email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p)
 	}
-	q := `SELECT ` + subscriberColumns + ` FROM subscribers` + f.where(where)
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
 	q += ` ORDER BY id`
 	if f.Limit > 0 || f.Offset > 0 {
 		limit := f.Limit
@@ -481,13 +451,6 @@ func (f SubscriberFilter) query() (string, []any) {
 		args = append(args, limit, max(f.Offset, 0))
 	}
 	return q, args
-}
-
-func (SubscriberFilter) where(conds []string) string {
-	if len(conds) == 0 {
-		return ""
-	}
-	return ` WHERE ` + strings.Join(conds, ` AND `)
 }
 
 // CountMatching counts the subscribers matching f, ignoring its Limit and Offset.
@@ -539,43 +502,15 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 	return nil
 }
 
-// SetSubscriberStatus moves subscriber id to st and reports whether anything
-// changed; setting the status it already has is a no-op. Moving to
-// unsubscribed records when; moving back to active clears that. It is a
-// Transition of the status alone.
-func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, st newsletter.SubscriberStatus, now time.Time) (bool, error) {
-	if err := validSubscriberStatus(st); err != nil {
-		return false, fmt.Errorf("store: subscriber %d: %w", id, err)
-	}
-	return db.ApplyTransition(ctx, Transition{ID: id, Status: st}, now)
-}
-
 // CountSubscribers returns how many subscribers have each status; every
 // status is present in the map, with 0 when there are none.
 func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error) {
-	counts := map[newsletter.SubscriberStatus]int{
+	return queryMap(ctx, db.db, "count subscribers", map[newsletter.SubscriberStatus]int{
 		newsletter.StatusActive:       0,
 		newsletter.StatusPending:      0,
 		newsletter.StatusUnsubscribed: 0,
 		newsletter.StatusBounced:      0,
-	}
-	rows, err := db.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st newsletter.SubscriberStatus
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("store: count subscribers: %w", err)
-		}
-		counts[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	return counts, nil
+	}, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
 }
 
 // EraseSubscriber deletes subscriber id with its delivery ledger rows and
@@ -658,18 +593,12 @@ func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]Week
 		col  string
 		left bool
 	}{{"created_at", false}, {"unsubscribed_at", true}} {
-		rows, err := db.db.QueryContext(ctx, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
+		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
 			WHERE `+q.col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, from)
 		if err != nil {
-			return nil, fmt.Errorf("store: weekly trend: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var w int64
-			var n int
-			if err := rows.Scan(&w, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: weekly trend: %w", err)
-			}
+		for w, n := range counts {
 			if i := w - first; i >= 0 && i < int64(weeks) {
 				if q.left {
 					out[i].Left = n
@@ -677,11 +606,6 @@ func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]Week
 					out[i].Joined = n
 				}
 			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: weekly trend: %w", err)
 		}
 	}
 	return out, nil

@@ -65,7 +65,7 @@ func TestAddSubscriber(t *testing.T) {
 	}
 }
 
-func TestSetSubscriberStatus(t *testing.T) {
+func TestApplyTransitionStatus(t *testing.T) {
 	ctx := context.Background()
 	db := openTestDB(t)
 	s, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: "a@example.com"}, t0)
@@ -83,7 +83,7 @@ func TestSetSubscriberStatus(t *testing.T) {
 	}
 	for i, step := range steps {
 		now := t0.Add(time.Duration(i+1) * time.Hour)
-		changed, err := db.SetSubscriberStatus(ctx, s.ID, step.st, now)
+		changed, err := db.ApplyTransition(ctx, Transition{ID: s.ID, Status: step.st}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,9 +110,9 @@ func TestSetSubscriberStatus(t *testing.T) {
 			}
 		}
 	}
-	_, err = db.SetSubscriberStatus(ctx, 999, newsletter.StatusActive, t0)
+	_, err = db.ApplyTransition(ctx, Transition{ID: 999, Status: newsletter.StatusActive}, t0)
 	errIs(t, err, newsletter.ErrNotFound)
-	if _, err := db.SetSubscriberStatus(ctx, s.ID, "Active ", t0); err == nil {
+	if _, err := db.ApplyTransition(ctx, Transition{ID: s.ID, Status: "Active "}, t0); err == nil {
 		t.Fatal("invalid status accepted")
 	}
 }
@@ -619,14 +619,14 @@ func TestEraseLeavesNoTrace(t *testing.T) {
 	}
 	// Changes to the row put more copies of it in the WAL and the file.
 	for _, st := range []newsletter.SubscriberStatus{newsletter.StatusUnsubscribed, newsletter.StatusActive} {
-		if _, err := db.SetSubscriberStatus(ctx, target.ID, st, now); err != nil {
+		if _, err := db.ApplyTransition(ctx, Transition{ID: target.ID, Status: st}, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := db.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetSubscriberStatus(ctx, target.ID, newsletter.StatusUnsubscribed, now); err != nil {
+	if _, err := db.ApplyTransition(ctx, Transition{ID: target.ID, Status: newsletter.StatusUnsubscribed}, now); err != nil {
 		t.Fatal(err)
 	}
 	if !filesHold(t, path, email) {

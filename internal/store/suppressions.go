@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"newsletter/internal/newsletter"
 )
 
 // Suppression reasons.
@@ -43,11 +41,8 @@ func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT suppressed FROM subscribers WHERE id = ?`, id).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, newsletter.ErrNotFound)
-	}
 	if err != nil {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, err)
+		return "", fmt.Errorf("store: subscriber %d: %w", id, notFound(err))
 	}
 	return reason, nil
 }
@@ -55,24 +50,7 @@ func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, erro
 // SuppressionSet returns every suppression hash with its reason, for checking many
 // addresses in memory (the list is small next to the subscribers).
 func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT hash, reason FROM suppressions`)
-	if err != nil {
-		return nil, fmt.Errorf("store: suppressions: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[string]string)
-	for rows.Next() {
-		var h []byte
-		var reason string
-		if err := rows.Scan(&h, &reason); err != nil {
-			return nil, fmt.Errorf("store: suppressions: %w", err)
-		}
-		out[string(h)] = reason
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: suppressions: %w", err)
-	}
-	return out, nil
+	return queryMap(ctx, db.db, "suppressions", map[string]string{}, `SELECT hash, reason FROM suppressions`)
 }
 
 // Suppress puts a hash on the suppression list without touching the subscribers, so an
@@ -87,13 +65,8 @@ func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
 		return nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `DELETE FROM suppressions WHERE hash = ?`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		for _, h := range hashes {
-			if _, err := st.ExecContext(ctx, h); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE hash = ?`, h); err != nil {
 				return err
 			}
 		}
@@ -107,5 +80,5 @@ func (db *DB) RemoveSuppressions(ctx context.Context, hashes [][]byte) error {
 
 // SuppressionCounts counts the suppression list by reason.
 func (db *DB) SuppressionCounts(ctx context.Context) (map[string]int, error) {
-	return db.countsBy(ctx, "suppression counts", `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
+	return queryMap(ctx, db.db, "suppression counts", map[string]int{}, `SELECT reason, COUNT(*) FROM suppressions GROUP BY reason`)
 }

@@ -168,7 +168,7 @@ func TestFormButtonsAndResubscribe(t *testing.T) {
 		t.Fatalf("status %s after resubscribe", st)
 	}
 	// A bounced address cannot be resubscribed through a link.
-	if _, err := f.db.SetSubscriberStatus(context.Background(), f.bob.ID, newsletter.StatusBounced, time.Now()); err != nil {
+	if _, err := f.db.ApplyTransition(context.Background(), store.Transition{ID: f.bob.ID, Status: newsletter.StatusBounced}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := postForm(t, f.url(f.bob), url.Values{"action": {"resubscribe"}}); code != http.StatusConflict {
