@@ -150,7 +150,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 	}
 	if err != nil {
-		return cfg, nil, nil, &configError{config.Place(file, err)}
+		return cfg, nil, nil, &configError{config.Place(file, e.getenv, err)}
 	}
 	return cfg, sched, smtp, nil
 }

@@ -346,21 +346,43 @@ const (
 	EnvAllowInsecure    = "NEWSLETTER_ALLOW_INSECURE_LINKS"
 )
 
+// envString and envBool are the overrides of one key each: the variable, the key's path
+// in the file (for errors about its value) and the field.
+type envString struct {
+	name, key string
+	dst       *string
+}
+
+type envBool struct {
+	name, key string
+	dst       *bool
+}
+
+func (c *Config) envOverrides() ([]envString, []envBool) {
+	w := &c.Bounces.Webhooks
+	return []envString{
+			{EnvDatabase, "database", &c.Database}, {EnvSMTPURL, "smtp_url", &c.SMTPURL}, {EnvOutbox, "outbox", &c.Outbox},
+			{EnvHTTPAddr, "http_addr", &c.HTTPAddr}, {EnvBaseURL, "base_url", &c.BaseURL}, {EnvSecret, "secret", &c.Secret},
+			{EnvAdminToken, "admin_token", &c.AdminToken},
+			{EnvScheduleBuild, "schedule.build", &c.Schedule.Build}, {EnvScheduleSend, "schedule.send", &c.Schedule.Send},
+			{EnvScheduleTimeZone, "schedule.timezone", &c.Schedule.TimeZone},
+			{EnvWebhookSESTopicARN, "bounces.webhooks.ses.topic_arn", &w.SES.TopicARN},
+			{EnvWebhookPostmarkUser, "bounces.webhooks.postmark.user", &w.Postmark.User},
+			{EnvWebhookPostmarkPassword, "bounces.webhooks.postmark.password", &w.Postmark.Password},
+			{EnvWebhookSendGridKey, "bounces.webhooks.sendgrid.public_key", &w.SendGrid.PublicKey},
+			{EnvWebhookMailgunKey, "bounces.webhooks.mailgun.signing_key", &w.Mailgun.SigningKey},
+		}, []envBool{
+			{EnvRequireApproval, "editorial.require_approval", &c.Editorial.RequireApproval},
+			{EnvAllowInsecure, "sender.allow_insecure_links", &c.Sender.AllowInsecureLinks},
+			{EnvWebhookSESEnabled, "bounces.webhooks.ses.enabled", &w.SES.Enabled},
+		}
+}
+
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
 // A variable that is set but empty is ignored; one that cannot be read is an *Error.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
-	w := &c.Bounces.Webhooks
-	for _, s := range []struct {
-		name string
-		dst  *string
-	}{
-		{EnvDatabase, &c.Database}, {EnvSMTPURL, &c.SMTPURL}, {EnvOutbox, &c.Outbox}, {EnvHTTPAddr, &c.HTTPAddr},
-		{EnvBaseURL, &c.BaseURL}, {EnvSecret, &c.Secret}, {EnvAdminToken, &c.AdminToken},
-		{EnvScheduleBuild, &c.Schedule.Build}, {EnvScheduleSend, &c.Schedule.Send}, {EnvScheduleTimeZone, &c.Schedule.TimeZone},
-		{EnvWebhookSESTopicARN, &w.SES.TopicARN}, {EnvWebhookPostmarkUser, &w.Postmark.User},
-		{EnvWebhookPostmarkPassword, &w.Postmark.Password}, {EnvWebhookSendGridKey, &w.SendGrid.PublicKey},
-		{EnvWebhookMailgunKey, &w.Mailgun.SigningKey},
-	} {
+	strs, bools := c.envOverrides()
+	for _, s := range strs {
 		if v := strings.TrimSpace(getenv(s.name)); v != "" {
 			*s.dst = v
 		}
@@ -373,10 +395,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			}
 		}
 	}
-	for _, b := range []struct {
-		name string
-		dst  *bool
-	}{{EnvRequireApproval, &c.Editorial.RequireApproval}, {EnvAllowInsecure, &c.Sender.AllowInsecureLinks}, {EnvWebhookSESEnabled, &w.SES.Enabled}} {
+	for _, b := range bools {
 		if v := strings.TrimSpace(getenv(b.name)); v != "" {
 			x, err := strconv.ParseBool(v)
 			if err != nil {
@@ -386,6 +405,24 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		}
 	}
 	return nil
+}
+
+// overridingEnv names the variable whose value replaced key's, or "" when the value came
+// from the file or the defaults.
+func overridingEnv(key string, getenv func(string) string) string {
+	var c Config
+	strs, bools := c.envOverrides()
+	names := map[string]string{"feeds": EnvFeeds}
+	for _, s := range strs {
+		names[s.key] = s.name
+	}
+	for _, b := range bools {
+		names[b.key] = b.name
+	}
+	if name := names[key]; name != "" && strings.TrimSpace(getenv(name)) != "" {
+		return name
+	}
+	return ""
 }
 
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)

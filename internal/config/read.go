@@ -46,25 +46,35 @@ func Read(path string, getenv func(string) string, check func(Config) error) (Co
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return cfg, Place(path, err)
+		return cfg, Place(path, getenv, err)
 	}
 	return cfg, nil
 }
 
-// Place adds the file, and the key's line in it, to an error found after parsing; an
-// *Error about an environment variable keeps no line. Callers use it for the checks other
-// packages own (the cron expressions, the subject rules), made after Read.
-func Place(path string, err error) error {
+// Place adds the file, and the key's line in it, to an error found after parsing. When an
+// environment variable set the key's value, the error names the variable instead, without
+// a line; an *Error about a variable itself keeps no line either. Callers use it for the
+// checks other packages own (the cron expressions, the subject rules), made after Read.
+func Place(path string, getenv func(string) string, err error) error {
+	ce, ok := err.(*Error)
+	if !ok || strings.HasPrefix(ce.Key, "NEWSLETTER_") {
+		if path == "" {
+			return err
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	base, _, _ := strings.Cut(ce.Key, " ")
+	if name := overridingEnv(base, getenv); name != "" {
+		ce.Key = name + " (" + ce.Key + ")"
+		return ce
+	}
 	if path == "" {
 		return err
 	}
-	if ce, ok := err.(*Error); ok && !strings.HasPrefix(ce.Key, "NEWSLETTER_") {
-		if data, rerr := os.ReadFile(path); rerr == nil {
-			base, _, _ := strings.Cut(ce.Key, " ")
-			if line := LineOf(data, base); line > 0 {
-				ce.File, ce.Line = path, line
-				return ce
-			}
+	if data, rerr := os.ReadFile(path); rerr == nil {
+		if line := LineOf(data, base); line > 0 {
+			ce.File, ce.Line = path, line
+			return ce
 		}
 	}
 	return fmt.Errorf("%s: %w", path, err)

@@ -91,3 +91,40 @@ func TestRead(t *testing.T) {
 		})
 	}
 }
+
+// TestReadNamesTheOverridingVariable: a bad value set by a NEWSLETTER_* variable is reported
+// under the variable's name, not at the line of the file whose value it replaced.
+func TestReadNamesTheOverridingVariable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("http_addr: \"127.0.0.1:8080\"\nschedule:\n  timezone: UTC\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, env, value, want string }{
+		{"from the file", "", "", ""},
+		{"address", EnvHTTPAddr, "bad:99999", `config: NEWSLETTER_HTTP_ADDR (http_addr): "bad:99999" is not host:port`},
+		{"time zone", EnvScheduleTimeZone, "Mars/Base", `config: NEWSLETTER_SCHEDULE_TIMEZONE (schedule.timezone): "Mars/Base" is not an IANA time zone`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == tc.env {
+					return tc.value
+				}
+				return ""
+			}
+			_, err := Read(path, getenv, nil)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Read: %v", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+				t.Fatalf("Read: %v\nwant it to start %q", err, tc.want)
+			}
+		})
+	}
+	// The same bad value in the file is placed at its line.
+	if err := os.WriteFile(path, []byte("http_addr: \"bad:99999\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path, func(string) string { return "" }, nil); err == nil || !strings.HasPrefix(err.Error(), path+":1: http_addr:") {
+		t.Fatalf("Read: %v, want it placed at %s:1", err, path)
+	}
+}
