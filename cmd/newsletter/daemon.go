@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"newsletter/internal/daemon"
@@ -89,14 +88,5 @@ func (a *app) metricsRoute(m *metrics.Metrics) web.Registrar {
 	if a.cfg.Metrics.Public {
 		return m
 	}
-	return guardedMetrics{m: m, token: a.cfg.AdminToken}
-}
-
-type guardedMetrics struct {
-	m     *metrics.Metrics
-	token string
-}
-
-func (g guardedMetrics) Register(mux *http.ServeMux) {
-	mux.Handle(metrics.Route, web.RequireAdmin(g.token, g.m.Handler()))
+	return web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
 }
