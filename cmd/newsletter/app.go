@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -188,6 +189,9 @@ type app struct {
 	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
+	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
+	// once however many transports, senders and notices it builds.
+	dkim func() (mailer.Signer, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -200,6 +204,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
+	a.dkim = sync.OnceValues(a.loadDKIM)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}

@@ -110,27 +110,18 @@ func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
 // signing with DKIM when a key is configured.
 func (a *app) relays() ([]delivery.Relay, error) {
-	signer, err := a.dkimSigner()
+	signer, err := a.dkim()
 	if err != nil {
 		return nil, err
 	}
 	if len(a.smtp) == 0 {
 		return delivery.Single(&mailer.Outbox{Dir: a.cfg.Outbox, Signer: signer}, a.cfg.Delivery.Workers), nil
 	}
-	var relays []delivery.Relay
-	for _, sc := range a.smtp {
-		sc.Signer = signer
-		conns := sc.Connections
-		if conns == 0 {
-			conns = a.cfg.Delivery.Workers
-		}
-		relays = append(relays, delivery.Relay{Transport: mailer.NewSMTP(sc), Connections: conns, Rate: sc.Rate, Weight: sc.Weight})
-	}
-	return relays, nil
+	return delivery.SMTPRelays(a.smtp, signer, a.cfg.Delivery.Workers), nil
 }
 
-// dkimSigner is the configured DKIM signer, nil when no key is configured.
-func (a *app) dkimSigner() (mailer.Signer, error) {
+// loadDKIM is the configured DKIM signer, nil when no key is configured; see app.dkim.
+func (a *app) loadDKIM() (mailer.Signer, error) {
 	f := dkim.Files(a.cfg.DKIM)
 	if !f.Enabled() {
 		return nil, nil
@@ -199,7 +190,7 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 		return err
 	}
 	sample := sender.Message(is, email, newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"})
-	signer, err := a.dkimSigner()
+	signer, err := a.dkim()
 	if err != nil {
 		return err
 	}
