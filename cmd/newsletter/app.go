@@ -355,33 +355,26 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 // announce says which issue a command acts on and when it goes out, or that its send slot
 // passed and the scheduler will not send it. sendingNow is true for run, which sends it.
 func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week, sendingNow bool) error {
-	loc := a.cfg.Location()
-	at := b.SendAt(week)
-	when := at.In(loc).Format("Mon 2006-01-02 15:04 MST")
-	status := newsletter.IssueDraft
-	switch is, err := a.db.IssueByWeek(ctx, week); {
-	case err == nil:
-		status = is.Status
-		if status == newsletter.IssueSent {
-			_, err := fmt.Fprintf(w, "Issue %s was sent %s.\n", week, is.SentAt.In(loc).Format("Mon 2006-01-02 15:04 MST"))
-			return err
-		}
-	case !errors.Is(err, newsletter.ErrNotFound):
+	now := a.now()
+	o, err := b.Outlook(ctx, week, now)
+	if err != nil {
 		return err
 	}
-	now := a.now()
-	var err error
+	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
+	when := stamp(o.SendAt)
 	switch {
-	case status == newsletter.IssueSending:
+	case o.Standing == weekly.StandingSent:
+		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, stamp(o.SentAt))
+	case o.Standing == weekly.StandingSending:
 		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
-	case sendingNow && !at.After(now):
+	case sendingNow && !o.SendAt.After(now):
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; sending it now.\n", week, when)
 	case sendingNow:
 		_, err = fmt.Fprintf(w, "Issue %s is due %s; sending it now, ahead of its slot.\n", week, when)
-	case b.Missed(week, now):
+	case o.Standing == weekly.StandingMissed:
 		_, err = fmt.Fprintf(w, "Issue %s: its send slot, %s, passed unsent: the scheduler will not send it (missed).\n"+
 			"  To send it anyway: newsletter run --week %s\n", week, when, week)
-	case at.After(now):
+	case o.Standing == weekly.StandingUpcoming:
 		_, err = fmt.Fprintf(w, "Issue %s goes out %s (schedule.send).\n", week, when)
 	default:
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
