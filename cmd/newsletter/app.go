@@ -384,12 +384,10 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.
 func printGather(w io.Writer, reports []weekly.FeedReport) error {
-	var failed []string
 	for _, r := range reports {
 		switch {
 		case r.Err != nil:
 			fmt.Fprintf(w, "  FAILED %s: %v\n", r.Source, r.Err)
-			failed = append(failed, r.Source)
 		case r.NotModified:
 			fmt.Fprintf(w, "  %s: not modified since the last fetch\n", r.Source)
 		case r.Removed > 0:
@@ -398,8 +396,5 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 			fmt.Fprintf(w, "  %s (%s): %d items, %d new\n", r.Source, r.Title, r.Items, r.New)
 		}
 	}
-	if len(failed) == len(reports) && len(reports) > 0 {
-		return fmt.Errorf("every feed failed: %s", strings.Join(failed, ", "))
-	}
-	return nil
+	return weekly.AllFailed(reports)
 }
