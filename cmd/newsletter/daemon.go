@@ -37,14 +37,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Outcomes are counted for the whole send, not each relay: with several relays the label is "all".
-	relay := "outbox"
-	if rs := sender.Relays(); len(rs) > 1 {
-		relay = "all"
-	} else if len(a.smtp) == 1 {
-		relay = rs[0].Transport.String()
-	}
-	sender = sender.WithProgress(m.Deliveries(relay))
+	sender = sender.WithProgress(m.Deliveries(metrics.RelayLabel(sender.Relays())))
 	var notifier daemon.Notifier
 	if n, err := a.editorNotice(); err != nil {
 		return nil, err
