@@ -12,6 +12,7 @@ import (
 	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/dkim"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/progress"
@@ -189,7 +190,7 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 	if err != nil {
 		return err
 	}
-	sample := sender.Message(is, email, newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"})
+	sample := sender.Message(is, email, editorial.PreviewReader())
 	signer, err := a.dkim()
 	if err != nil {
 		return err
