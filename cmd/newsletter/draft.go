@@ -169,7 +169,7 @@ func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week ne
 	if err != nil {
 		return err
 	}
-	printBuild(e.stdout, a, weekly.Build{Issue: v.Issue, Email: v.Email, Window: v.Window, Decisions: v.Decisions, Frozen: v.Frozen})
+	printBuild(e.stdout, a, v.Build)
 	fmt.Fprintln(e.stdout, "Checks:")
 	for _, c := range v.Checks {
 		mark := "ok  "
