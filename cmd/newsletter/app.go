@@ -28,12 +28,6 @@ import (
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = flag.ErrHelp
 
-// configError is a configuration problem: exit 2.
-type configError struct{ err error }
-
-func (c *configError) Error() string { return c.err.Error() }
-func (c *configError) Unwrap() error { return c.err }
-
 // flags returns a FlagSet with --config, printing usage to stdout on --help.
 func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -44,6 +38,11 @@ func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
 		fs.PrintDefaults()
 	}
 	return fs, cfg
+}
+
+// addWeekFlag adds --week to build, draft and preview.
+func addWeekFlag(fs *flag.FlagSet) *string {
+	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
 }
 
 // parse parses flags, which may come before or after positional arguments, and returns the
@@ -73,14 +72,6 @@ func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// noArgs rejects positional arguments for commands that take none.
-func noArgs(name string, pos []string) error {
-	if len(pos) > 0 {
-		return usagef("%s takes no arguments, got %q", name, pos)
-	}
-	return nil
-}
-
 // openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
 // (before the database is touched, so that a bad flag changes nothing), then opens the app.
 func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
@@ -93,8 +84,8 @@ func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, a
 // parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
 func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
 	pos, err := parse(e, fs, args)
-	if err == nil {
-		err = noArgs(fs.Name(), pos)
+	if err == nil && len(pos) > 0 {
+		err = usagef("%s takes no arguments, got %q", fs.Name(), pos)
 	}
 	for _, check := range checks {
 		if err == nil {
@@ -137,7 +128,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		return err
 	})
 	if err != nil {
-		return cfg, nil, nil, &configError{err}
+		return cfg, nil, nil, usageError{err}
 	}
 	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 	var se *schedule.SpecError
@@ -151,7 +142,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 	}
 	if err != nil {
-		return cfg, nil, nil, &configError{config.Place(file, err)}
+		return cfg, nil, nil, usageError{config.Place(file, err)}
 	}
 	return cfg, sched, smtp, nil
 }
@@ -250,7 +241,7 @@ func (a *app) renderer() (*render.Renderer, error) {
 		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
 	}, a.cfg.TemplatesDir)
 	if err != nil {
-		return nil, &configError{fmt.Errorf("templates: %w", err)}
+		return nil, usageError{fmt.Errorf("templates: %w", err)}
 	}
 	return r, nil
 }

@@ -129,7 +129,7 @@ func (a *app) loadDKIM() (mailer.Signer, error) {
 	}
 	s, err := dkim.Load(f)
 	if err != nil {
-		return nil, &configError{err}
+		return nil, usageError{err}
 	}
 	return s, nil
 }
@@ -244,9 +244,6 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	return nil
 }
 
-// senderLeaseTTL is how long a crashed run blocks the next one; it is renewed every third of it.
-const senderLeaseTTL = schedule.LeaseTTL
-
 // holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
 // and `serve` never send at once; it waits up to three lease lifetimes for a holder that
 // crashed, then gives up with exit 3.
@@ -258,9 +255,9 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 		return "another process"
 	}
 	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
-		TTL: senderLeaseTTL, Patience: 3 * senderLeaseTTL, Now: a.now, Logger: a.logger,
+		TTL: schedule.LeaseTTL, Patience: 3 * schedule.LeaseTTL, Now: a.now, Logger: a.logger,
 		Waiting: func() {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), senderLeaseTTL)
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), schedule.LeaseTTL)
 		},
 	})
 	if errors.Is(err, schedule.ErrLeaseHeld) {

@@ -25,9 +25,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	logFormat := fs.String("log-format", "text", "log as `text` or json")
 	logLevel := fs.String("log-level", "info", "log at `LEVEL` and above: debug, info, warn or error")
 	noScheduler := fs.Bool("no-scheduler", false, "serve HTTP only; builds and sends stay manual")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("serve", pos); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	if *logFormat != "text" && *logFormat != "json" {
