@@ -238,7 +238,7 @@ func (a *app) renderer() (*render.Renderer, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
-		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
+		ArchiveURL:  newsletter.ArchiveURL(a.cfg.BaseURL),
 	}, a.cfg.TemplatesDir)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("templates: %w", err)}
