@@ -255,7 +255,7 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 		return "another process"
 	}
 	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
-		TTL: schedule.LeaseTTL, Patience: 3 * schedule.LeaseTTL, Now: a.now, Logger: a.logger,
+		Now: a.now, Logger: a.logger,
 		Waiting: func() {
 			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), schedule.LeaseTTL)
 		},
