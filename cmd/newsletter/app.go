@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -27,12 +28,6 @@ import (
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = flag.ErrHelp
 
-// configError is a configuration problem: exit 2.
-type configError struct{ err error }
-
-func (c *configError) Error() string { return c.err.Error() }
-func (c *configError) Unwrap() error { return c.err }
-
 // flags returns a FlagSet with --config, printing usage to stdout on --help.
 func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -43,6 +38,11 @@ func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
 		fs.PrintDefaults()
 	}
 	return fs, cfg
+}
+
+// addWeekFlag adds --week to build, draft and preview.
+func addWeekFlag(fs *flag.FlagSet) *string {
+	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
 }
 
 // parse parses flags, which may come before or after positional arguments, and returns the
@@ -72,14 +72,6 @@ func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// noArgs rejects positional arguments for commands that take none.
-func noArgs(name string, pos []string) error {
-	if len(pos) > 0 {
-		return usagef("%s takes no arguments, got %q", name, pos)
-	}
-	return nil
-}
-
 // openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
 // (before the database is touched, so that a bad flag changes nothing), then opens the app.
 func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
@@ -92,8 +84,8 @@ func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, a
 // parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
 func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
 	pos, err := parse(e, fs, args)
-	if err == nil {
-		err = noArgs(fs.Name(), pos)
+	if err == nil && len(pos) > 0 {
+		err = usagef("%s takes no arguments, got %q", fs.Name(), pos)
 	}
 	for _, check := range checks {
 		if err == nil {
@@ -136,7 +128,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		return err
 	})
 	if err != nil {
-		return cfg, nil, nil, &configError{err}
+		return cfg, nil, nil, usageError{err}
 	}
 	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 	var se *schedule.SpecError
@@ -150,7 +142,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 	}
 	if err != nil {
-		return cfg, nil, nil, &configError{config.Place(file, e.getenv, err)}
+		return cfg, nil, nil, usageError{config.Place(file, e.getenv, err)}
 	}
 	return cfg, sched, smtp, nil
 }
@@ -188,6 +180,9 @@ type app struct {
 	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
+	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
+	// once however many transports, senders and notices it builds.
+	dkim func() (mailer.Signer, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -200,6 +195,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
+	a.dkim = sync.OnceValues(a.loadDKIM)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -242,10 +238,10 @@ func (a *app) renderer() (*render.Renderer, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
-		ArchiveURL:  strings.TrimRight(a.cfg.BaseURL, "/") + "/issues",
+		ArchiveURL:  newsletter.ArchiveURL(a.cfg.BaseURL),
 	}, a.cfg.TemplatesDir)
 	if err != nil {
-		return nil, &configError{fmt.Errorf("templates: %w", err)}
+		return nil, usageError{fmt.Errorf("templates: %w", err)}
 	}
 	return r, nil
 }
@@ -350,33 +346,26 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 // announce says which issue a command acts on and when it goes out, or that its send slot
 // passed and the scheduler will not send it. sendingNow is true for run, which sends it.
 func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week, sendingNow bool) error {
-	loc := a.cfg.Location()
-	at := b.SendAt(week)
-	when := at.In(loc).Format("Mon 2006-01-02 15:04 MST")
-	status := newsletter.IssueDraft
-	switch is, err := a.db.IssueByWeek(ctx, week); {
-	case err == nil:
-		status = is.Status
-		if status == newsletter.IssueSent {
-			_, err := fmt.Fprintf(w, "Issue %s was sent %s.\n", week, is.SentAt.In(loc).Format("Mon 2006-01-02 15:04 MST"))
-			return err
-		}
-	case !errors.Is(err, newsletter.ErrNotFound):
+	now := a.now()
+	o, err := b.Outlook(ctx, week, now)
+	if err != nil {
 		return err
 	}
-	now := a.now()
-	var err error
+	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
+	when := stamp(o.SendAt)
 	switch {
-	case status == newsletter.IssueSending:
+	case o.Standing == weekly.StandingSent:
+		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, stamp(o.SentAt))
+	case o.Standing == weekly.StandingSending:
 		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
-	case sendingNow && !at.After(now):
+	case sendingNow && !o.SendAt.After(now):
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; sending it now.\n", week, when)
 	case sendingNow:
 		_, err = fmt.Fprintf(w, "Issue %s is due %s; sending it now, ahead of its slot.\n", week, when)
-	case b.Missed(week, now):
+	case o.Standing == weekly.StandingMissed:
 		_, err = fmt.Fprintf(w, "Issue %s: its send slot, %s, passed unsent: the scheduler will not send it (missed).\n"+
 			"  To send it anyway: newsletter run --week %s\n", week, when, week)
-	case at.After(now):
+	case o.Standing == weekly.StandingUpcoming:
 		_, err = fmt.Fprintf(w, "Issue %s goes out %s (schedule.send).\n", week, when)
 	default:
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
@@ -386,12 +375,10 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 
 // printGather reports each feed on w and returns an error naming the failed ones when all failed.
 func printGather(w io.Writer, reports []weekly.FeedReport) error {
-	var failed []string
 	for _, r := range reports {
 		switch {
 		case r.Err != nil:
 			fmt.Fprintf(w, "  FAILED %s: %v\n", r.Source, r.Err)
-			failed = append(failed, r.Source)
 		case r.NotModified:
 			fmt.Fprintf(w, "  %s: not modified since the last fetch\n", r.Source)
 		case r.Removed > 0:
@@ -400,8 +387,5 @@ func printGather(w io.Writer, reports []weekly.FeedReport) error {
 			fmt.Fprintf(w, "  %s (%s): %d items, %d new\n", r.Source, r.Title, r.Items, r.New)
 		}
 	}
-	if len(failed) == len(reports) && len(reports) > 0 {
-		return fmt.Errorf("every feed failed: %s", strings.Join(failed, ", "))
-	}
-	return nil
+	return weekly.AllFailed(reports)
 }

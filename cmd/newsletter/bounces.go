@@ -100,7 +100,7 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 		return mailbox.Options{}, false, nil
 	}
 	if err := mailbox.Check(a.cfg.Bounces.Mailbox); err != nil {
-		return mailbox.Options{}, false, &configError{fmt.Errorf("bounces.mailbox: %w", err)}
+		return mailbox.Options{}, false, usageError{fmt.Errorf("bounces.mailbox: %w", err)}
 	}
 	return mailbox.Options{URL: a.cfg.Bounces.Mailbox, MaxBytes: a.cfg.Bounces.MaxMessageBytes}, true, nil
 }
@@ -118,7 +118,7 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !ok {
-		return &configError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
+		return usageError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
 	}
 	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 func cmdBuild(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "build", "", "Gather the feeds and create or refresh the week's draft, keeping every editor's edit.\nPrints the draft and the inclusion report; sends nothing.")
-	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
+	weekFlag := addWeekFlag(fs)
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
 	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
 	if err != nil {

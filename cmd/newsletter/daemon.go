@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"newsletter/internal/daemon"
@@ -38,14 +37,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Outcomes are counted for the whole send, not each relay: with several relays the label is "all".
-	relay := "outbox"
-	if rs := sender.Relays(); len(rs) > 1 {
-		relay = "all"
-	} else if len(a.smtp) == 1 {
-		relay = rs[0].Transport.String()
-	}
-	sender = sender.WithProgress(m.Deliveries(relay))
+	sender = sender.WithProgress(m.Deliveries(metrics.RelayLabel(sender.Relays())))
 	var notifier daemon.Notifier
 	if n, err := a.editorNotice(); err != nil {
 		return nil, err
@@ -89,14 +81,5 @@ func (a *app) metricsRoute(m *metrics.Metrics) web.Registrar {
 	if a.cfg.Metrics.Public {
 		return m
 	}
-	return guardedMetrics{m: m, token: a.cfg.AdminToken}
-}
-
-type guardedMetrics struct {
-	m     *metrics.Metrics
-	token string
-}
-
-func (g guardedMetrics) Register(mux *http.ServeMux) {
-	mux.Handle(metrics.Route, web.RequireAdmin(g.token, g.m.Handler()))
+	return web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
 }

@@ -24,7 +24,7 @@ const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TE
 
 func cmdDraft(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
-	weekFlag := fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
+	weekFlag := addWeekFlag(fs)
 	as := fs.String("as", "", "editor `NAME` recorded with the edit (default cli:$USER, else the account's or the host's name)")
 	file := fs.String("file", "", "read set-intro's Markdown from `FILE`")
 	title := fs.String("title", "", "add: the pick's `TITLE`")
@@ -169,7 +169,7 @@ func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week ne
 	if err != nil {
 		return err
 	}
-	printBuild(e.stdout, a, weekly.Build{Issue: v.Issue, Email: v.Email, Window: v.Window, Decisions: v.Decisions, Frozen: v.Frozen})
+	printBuild(e.stdout, a, v.Build)
 	fmt.Fprintln(e.stdout, "Checks:")
 	for _, c := range v.Checks {
 		mark := "ok  "
@@ -206,7 +206,7 @@ func (a *app) transportName() string {
 func (a *app) desk() (*editorial.Desk, error) {
 	if t := a.cfg.Editorial.SubjectTemplate; t != "" {
 		if err := weekly.CheckSubjectTemplate(t); err != nil {
-			return nil, &configError{fmt.Errorf("editorial.subject_template: %w", err)}
+			return nil, usageError{fmt.Errorf("editorial.subject_template: %w", err)}
 		}
 	}
 	b, err := a.builder()

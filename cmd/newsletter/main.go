@@ -159,7 +159,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults), before or after it, and --help.\nnewsletter --version prints the version.")
 }
 
-// usageError marks bad flags or arguments: exit 2.
+// usageError marks bad flags, arguments or configuration: exit 2.
 type usageError struct{ err error }
 
 func (u usageError) Error() string { return u.err.Error() }
@@ -175,13 +175,12 @@ func (d deferredError) Error() string { return d.msg }
 func exitCode(stderr io.Writer, err error) int {
 	var ue usageError
 	var de deferredError
-	var ce *configError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "newsletter:", err)
 		return exitUsage
 	case errors.As(err, &de):

@@ -12,6 +12,7 @@ import (
 	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/dkim"
+	"newsletter/internal/editorial"
 	"newsletter/internal/mailer"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/progress"
@@ -110,34 +111,25 @@ func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
 // signing with DKIM when a key is configured.
 func (a *app) relays() ([]delivery.Relay, error) {
-	signer, err := a.dkimSigner()
+	signer, err := a.dkim()
 	if err != nil {
 		return nil, err
 	}
 	if len(a.smtp) == 0 {
 		return delivery.Single(&mailer.Outbox{Dir: a.cfg.Outbox, Signer: signer}, a.cfg.Delivery.Workers), nil
 	}
-	var relays []delivery.Relay
-	for _, sc := range a.smtp {
-		sc.Signer = signer
-		conns := sc.Connections
-		if conns == 0 {
-			conns = a.cfg.Delivery.Workers
-		}
-		relays = append(relays, delivery.Relay{Transport: mailer.NewSMTP(sc), Connections: conns, Rate: sc.Rate, Weight: sc.Weight})
-	}
-	return relays, nil
+	return delivery.SMTPRelays(a.smtp, signer, a.cfg.Delivery.Workers), nil
 }
 
-// dkimSigner is the configured DKIM signer, nil when no key is configured.
-func (a *app) dkimSigner() (mailer.Signer, error) {
+// loadDKIM is the configured DKIM signer, nil when no key is configured; see app.dkim.
+func (a *app) loadDKIM() (mailer.Signer, error) {
 	f := dkim.Files(a.cfg.DKIM)
 	if !f.Enabled() {
 		return nil, nil
 	}
 	s, err := dkim.Load(f)
 	if err != nil {
-		return nil, &configError{err}
+		return nil, usageError{err}
 	}
 	return s, nil
 }
@@ -198,8 +190,8 @@ func (a *app) dryRun(ctx context.Context, out io.Writer, sender *delivery.Sender
 	if err != nil {
 		return err
 	}
-	sample := sender.Message(is, email, newsletter.Subscriber{ID: 1, Email: "reader@example.com", Name: "Sample Reader"})
-	signer, err := a.dkimSigner()
+	sample := sender.Message(is, email, editorial.PreviewReader())
+	signer, err := a.dkim()
 	if err != nil {
 		return err
 	}
@@ -252,9 +244,6 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	return nil
 }
 
-// senderLeaseTTL is how long a crashed run blocks the next one; it is renewed every third of it.
-const senderLeaseTTL = schedule.LeaseTTL
-
 // holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
 // and `serve` never send at once; it waits up to three lease lifetimes for a holder that
 // crashed, then gives up with exit 3.
@@ -266,9 +255,9 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 		return "another process"
 	}
 	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
-		TTL: senderLeaseTTL, Patience: 3 * senderLeaseTTL, Now: a.now, Logger: a.logger,
+		Now: a.now, Logger: a.logger,
 		Waiting: func() {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), senderLeaseTTL)
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), schedule.LeaseTTL)
 		},
 	})
 	if errors.Is(err, schedule.ErrLeaseHeld) {

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"slices"
 	"sync"
@@ -27,9 +25,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	logFormat := fs.String("log-format", "text", "log as `text` or json")
 	logLevel := fs.String("log-level", "info", "log at `LEVEL` and above: debug, info, warn or error")
 	noScheduler := fs.Bool("no-scheduler", false, "serve HTTP only; builds and sends stay manual")
-	if pos, err := parse(e, fs, args); err != nil {
-		return err
-	} else if err := noArgs("serve", pos); err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
 	}
 	if *logFormat != "text" && *logFormat != "json" {
@@ -94,17 +90,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
-	hs := &http.Server{
-		Handler:           m.Instrument(web.Handler(slices.Concat([]web.Registrar{srv, hooks}, subscriberGroups, editorialGroups, ops)...)),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-	}
 	fmt.Fprintf(e.stdout, "Listening on http://%s (unsubscribe links use %s)\n", ln.Addr(), a.cfg.BaseURL)
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	// The scheduler stops claiming on SIGTERM; a send in flight records what it sent first.
 	runCtx, stopRunner := context.WithCancel(ctx)
 	defer stopRunner()
@@ -119,22 +105,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			"next_build", a.sched.Next(schedule.Build, a.now()), "next_send", a.sched.Next(schedule.Send, a.now()))
 		loops.Go(func() { runner.Run(runCtx) })
 	}
-	var serveErr error
-	select {
-	case serveErr = <-errc:
-	case <-ctx.Done():
-	}
+	handler := m.Instrument(web.Handler(slices.Concat([]web.Registrar{srv, hooks}, subscriberGroups, editorialGroups, ops)...))
+	serveErr := web.Serve(ctx, ln, handler)
 	stopRunner()
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
 	loops.Wait()
-	if serveErr == nil {
-		serveErr = <-errc
-	}
-	if !errors.Is(serveErr, http.ErrServerClosed) {
+	if serveErr != nil {
 		return serveErr
 	}
 	fmt.Fprintln(e.stdout, "Stopped.")

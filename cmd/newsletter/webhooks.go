@@ -34,17 +34,14 @@ func (a *app) webhookRoutes(ctx context.Context, r *roster.Service, out io.Write
 	if w.Mailgun.SigningKey != "" {
 		opt.Mailgun = &webhook.Mailgun{SigningKey: w.Mailgun.SigningKey}
 	}
-	if opt.SES != nil || opt.Postmark != nil || opt.SendGrid != nil || opt.Mailgun != nil {
-		p, err := a.bounceRun(r, out)
-		if err != nil {
-			return nil, err
-		}
-		opt.OnRecorded = func(_ context.Context, rep bounce.Report, o roster.BounceOutcome) {
-			if rep.Kind == bounce.Complaint && o.IssueID > 0 {
-				if err := p.Complained(ctx, o.IssueID); err != nil {
-					a.logger.Error("complaint alarm", "issue_id", o.IssueID, "err", err)
-				}
-			}
+	p, err := a.bounceRun(r, out)
+	if err != nil {
+		return nil, err
+	}
+	// The alarm mail is sent on serve's context: it outlives the provider's request.
+	opt.OnRecorded = func(_ context.Context, rep bounce.Report, o roster.BounceOutcome) {
+		if err := p.Recorded(ctx, rep, o); err != nil {
+			a.logger.Error("complaint alarm", "issue_id", o.IssueID, "err", err)
 		}
 	}
 	return webhook.New(opt)

@@ -84,14 +84,10 @@ var ErrInvalid = errors.New("invalid edit")
 
 // View is everything the preview shows about a week's issue.
 type View struct {
-	Issue     newsletter.Issue
-	Email     render.Email
-	Window    digest.Window
-	Decisions []digest.Decision // the inclusion report; empty for a frozen issue
-	Edits     []newsletter.Edit
-	Message   Message
-	Checks    []Check
-	Frozen    bool
+	weekly.Build // the draft as built; Decisions is the inclusion report
+	Edits        []newsletter.Edit
+	Message      Message
+	Checks       []Check
 }
 
 // Draft refreshes the week's draft from the stored stories (a frozen issue is shown as
@@ -108,9 +104,9 @@ func (d *Desk) Preview(ctx context.Context, week newsletter.Week) (View, error) 
 func (d *Desk) view(ctx context.Context, week newsletter.Week, build func(context.Context, newsletter.Week) (weekly.Build, error)) (View, error) {
 	b, err := build(ctx, week)
 	if err != nil {
-		return View{Window: b.Window}, err
+		return View{Build: weekly.Build{Window: b.Window}}, err
 	}
-	v := View{Issue: b.Issue, Email: b.Email, Window: b.Window, Decisions: b.Decisions, Frozen: b.Frozen}
+	v := View{Build: b}
 	if v.Edits, err = d.store.Edits(ctx, week); err != nil {
 		return v, err
 	}

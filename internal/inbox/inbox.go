@@ -86,6 +86,12 @@ func (r *Run) Message(ctx context.Context, label string, body io.Reader) error {
 		}
 	}
 	fmt.Fprintf(r.opt.Out, "%s: %s\n", label, out.Describe(rep, week, r.opt.Rules))
+	return r.Recorded(ctx, rep, out)
+}
+
+// Recorded sounds the complaint alarm (see Complained) when out recorded a complaint about
+// an issue; other outcomes need nothing. A webhook calls it for each report it records.
+func (r *Run) Recorded(ctx context.Context, rep bounce.Report, out roster.BounceOutcome) error {
 	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
 		return r.Complained(ctx, out.IssueID)
 	}

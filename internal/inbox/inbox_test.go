@@ -113,3 +113,30 @@ func TestPathMaildir(t *testing.T) {
 		t.Fatalf("missing path: %v", err)
 	}
 }
+
+// Recorded, what a webhook calls, sounds the alarm only for a recorded complaint about an issue.
+func TestRecorded(t *testing.T) {
+	tests := []struct {
+		name  string
+		kind  bounce.Kind
+		out   roster.BounceOutcome
+		alarm bool
+	}{
+		{"complaint", bounce.Complaint, roster.BounceOutcome{Recorded: true, IssueID: 7}, true},
+		{"hard bounce", bounce.Hard, roster.BounceOutcome{Recorded: true, IssueID: 7}, false},
+		{"complaint not recorded", bounce.Complaint, roster.BounceOutcome{IssueID: 7}, false},
+		{"complaint of no issue", bounce.Complaint, roster.BounceOutcome{Recorded: true}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			r := inbox.New(inbox.Options{Applier: &applier{}, Issues: issues{}, Out: &out})
+			if err := r.Recorded(context.Background(), bounce.Report{Kind: tc.kind}, tc.out); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(out.String(), "Issue 2026-W20: 1 complaint(s)"); got != tc.alarm {
+				t.Errorf("alarm printed %v, want %v:\n%s", got, tc.alarm, out.String())
+			}
+		})
+	}
+}

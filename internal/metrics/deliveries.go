@@ -1,6 +1,10 @@
 package metrics
 
-import "newsletter/internal/newsletter"
+import (
+	"newsletter/internal/delivery"
+	"newsletter/internal/mailer"
+	"newsletter/internal/newsletter"
+)
 
 // Deliveries counts each outcome of a send under relay as it is recorded: it implements
 // delivery.Progress, so the counter follows a long send.
@@ -17,3 +21,18 @@ func (Deliveries) Start(int) {}
 
 // Outcome implements delivery.Progress.
 func (d Deliveries) Outcome(st newsletter.DeliveryStatus) { d.m.ObserveDelivery(string(st), d.relay) }
+
+// RelayLabel is the relay label of a send's counters: the relay's name when it is the one
+// SMTP relay, "all" when there are several (outcomes are counted for the whole send), and
+// "outbox" for the outbox, whose folder is no label.
+func RelayLabel(relays []delivery.Relay) string {
+	if len(relays) > 1 {
+		return "all"
+	}
+	if len(relays) == 1 {
+		if _, outbox := relays[0].Transport.(*mailer.Outbox); !outbox {
+			return relays[0].Transport.String()
+		}
+	}
+	return "outbox"
+}

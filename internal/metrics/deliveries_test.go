@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"newsletter/internal/delivery"
+	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
 	"newsletter/internal/newsletter"
 )
@@ -27,5 +29,26 @@ func TestDeliveriesCountEachOutcome(t *testing.T) {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("scrape lacks %s", want)
 		}
+	}
+}
+
+func TestRelayLabel(t *testing.T) {
+	smtp := func(host string) delivery.Relay {
+		return delivery.Relay{Transport: mailer.NewSMTP(mailer.SMTPConfig{Host: host, Port: 25, TLS: "none"})}
+	}
+	for _, tc := range []struct {
+		name   string
+		relays []delivery.Relay
+		want   string
+	}{
+		{"outbox", delivery.Single(&mailer.Outbox{Dir: "/var/spool/newsletter"}, 4), "outbox"},
+		{"one relay", []delivery.Relay{smtp("a.example.org")}, "smtp://a.example.org:25?tls=none"},
+		{"two relays", []delivery.Relay{smtp("a.example.org"), smtp("b.example.org")}, "all"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := metrics.RelayLabel(tc.relays); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

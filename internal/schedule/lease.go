@@ -9,10 +9,11 @@ import (
 
 // WaitOptions say how HoldWaiting waits for a lease another process holds.
 type WaitOptions struct {
-	// TTL is the lease's lifetime without renewal (renewed every TTL/3).
+	// TTL is the lease's lifetime without renewal (renewed every TTL/3); zero means LeaseTTL.
 	TTL time.Duration
 	// Patience is how long to wait before giving up with ErrLeaseHeld: a holder that
 	// crashed frees the lease within TTL, so a few TTLs tell a crash from a live send.
+	// Zero means three TTLs.
 	Patience time.Duration
 	// Poll is the pause between attempts (default 1s).
 	Poll time.Duration
@@ -31,6 +32,12 @@ type WaitOptions struct {
 func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOptions) (context.Context, func(), error) {
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.TTL <= 0 {
+		o.TTL = LeaseTTL
+	}
+	if o.Patience <= 0 {
+		o.Patience = 3 * o.TTL
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -91,3 +91,31 @@ func TestHoldWaitingStopsOnAFrozenClock(t *testing.T) {
 		t.Errorf("%d pauses, want 5 (Patience/Poll)", pauses)
 	}
 }
+
+// Without TTL and Patience, HoldWaiting holds for LeaseTTL and waits three of them for a
+// live holder before it gives up.
+func TestHoldWaitingDefaults(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	f.clock.Set(now)
+	ctx := context.Background()
+	if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", schedule.LeaseTTL, now); !ok || err != nil {
+		t.Fatal("could not take the lease", err)
+	}
+	_, _, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
+		Now: f.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			f.clock.Set(f.clock.Now().Add(d))
+			if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", schedule.LeaseTTL, f.clock.Now()); !ok || err != nil {
+				t.Fatal("other holder could not renew", err)
+			}
+			return nil
+		},
+	})
+	if !errors.Is(err, schedule.ErrLeaseHeld) {
+		t.Fatalf("err = %v, want ErrLeaseHeld", err)
+	}
+	if got, want := f.clock.Now().Sub(now), 3*schedule.LeaseTTL; got < want || got > want+2*time.Second {
+		t.Errorf("gave up after %s on the clock, want %s", got, want)
+	}
+}

@@ -55,10 +55,10 @@ func NewArchive(opt ArchiveOptions) (*Archive, error) {
 
 // Register adds the archive routes; they are public.
 func (a *Archive) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /issues", a.list)
-	mux.HandleFunc("GET /issues/feed.atom", a.atom)
-	mux.HandleFunc("GET /issues/feed.json", a.jsonFeed)
-	mux.HandleFunc("GET /issues/{week}", a.issue)
+	mux.HandleFunc("GET "+newsletter.ArchivePath, a.list)
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.atom)
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.jsonFeed)
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/{week}", a.issue)
 }
 
 type archiveData struct {
