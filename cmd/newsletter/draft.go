@@ -74,10 +74,16 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
+		o, err := b.Outlook(ctx, week, a.now())
+		if err != nil {
+			return err
+		}
 		when := "goes out at its send time"
-		if !b.SendAt(week).After(a.now()) {
-			// Past its slot the scheduler retries a held send only while schedule.grace lasts.
+		switch o.Standing {
+		case weekly.StandingDue:
 			when = "its send slot has passed: a running `newsletter serve` sends it within a minute while schedule.grace lasts; after that, send it with `newsletter send --issue " + week.String() + "`"
+		case weekly.StandingMissed:
+			when = "its send slot and schedule.grace have passed, so the scheduler will not send it: send it with `newsletter send --issue " + week.String() + "`"
 		}
 		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen; %s.\n", is.Week, len(is.Stories), is.Subject, when)
 		return nil

@@ -522,3 +522,26 @@ func TestSendRefusesAPlainDraft(t *testing.T) {
 	c.mustRun("draft", "approve", "--week", "2026-W19")
 	c.mustRun("send", "--issue", "2026-W19")
 }
+
+// TestApproveSaysWhenTheIssueGoesOut: approving ahead of the send slot, within the grace
+// period after it, and past that, each says what will happen to the issue.
+func TestApproveSaysWhenTheIssueGoesOut(t *testing.T) {
+	c := newCLI(t)
+	c.importSample()
+	c.mustRun("build", "--week", "2026-W19")
+	// 2026-W19 goes out on Monday 4 May 2026 at 08:00 in Istanbul, 05:00 UTC; grace is 12 h.
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC), "goes out at its send time"},
+		{time.Date(2026, 5, 4, 6, 0, 0, 0, time.UTC), "sends it within a minute while schedule.grace lasts"},
+		{time.Date(2026, 5, 5, 6, 0, 0, 0, time.UTC), "the scheduler will not send it: send it with `newsletter send --issue 2026-W19`"},
+	} {
+		c.now = tc.now
+		if out := c.mustRun("draft", "approve", "--week", "2026-W19"); !strings.Contains(out, tc.want) {
+			t.Errorf("approve at %s:\n%s\nwant %q", tc.now, out, tc.want)
+		}
+		c.mustRun("draft", "unapprove", "--week", "2026-W19")
+	}
+}
