@@ -42,7 +42,7 @@ func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
 
 // addWeekFlag adds --week to build, draft and preview.
 func addWeekFlag(fs *flag.FlagSet) *string {
-	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the week it is now)")
+	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
 
 // parse parses flags, which may come before or after positional arguments, and returns the

@@ -230,7 +230,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	}
 	if ctx.Err() != nil {
 		// SIGTERM/SIGINT: what was in flight is recorded; the next start resumes.
-		fmt.Fprintf(out, "Stopped on request; run again (or let serve) resume issue %s.\n", is.Week)
+		fmt.Fprintf(out, "Stopped on request; run it again, or let serve, to resume issue %s.\n", is.Week)
 		return nil
 	}
 	switch {
@@ -239,7 +239,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	case rep.Unreachable != "":
 		return deferredError{fmt.Sprintf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
 	case !rep.Done:
-		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run again (or let serve) retry the deferred deliveries", is.Week)}
+		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run it again, or let serve, to retry the deferred deliveries", is.Week)}
 	}
 	return nil
 }

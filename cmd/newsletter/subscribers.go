@@ -26,7 +26,7 @@ Subcommands:
   remove EMAIL [--erase]                 unsubscribe an address (kept, so an import cannot re-add it);
                                          --erase deletes it instead (GDPR), keeping only a hash
   erase EMAIL                            the same as remove --erase
-  suppress EMAIL [--reason R]            put an address on the suppression list (complained, bounced, manual)
+  suppress EMAIL [--reason R]            put an address on the suppression list (complained, bounced, manual, unsubscribed)
   show EMAIL                             print one subscriber and their consent log
   list [--status S] [--search TEXT] [--limit N]
                                          print addresses with their status
