@@ -95,10 +95,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		if rd.readErr != nil && errors.Is(err, rd.readErr) {
 			err = fmt.Errorf("%w: %v", ErrBadInput, rd.readErr)
 		}
-		if opt.DryRun || res.Rows() == 0 {
-			return rep, fmt.Errorf("import stopped, nothing written: %w", err)
+		what := "import stopped"
+		if ctx.Err() != nil {
+			what = "import interrupted"
 		}
-		return rep, fmt.Errorf("import stopped after writing %d rows (the first ones of the file, in whole chunks; running it again is harmless): %w", res.Rows(), err)
+		if opt.DryRun || res.Rows() == 0 {
+			return rep, fmt.Errorf("%s, nothing written: %w", what, err)
+		}
+		return rep, fmt.Errorf("%s after writing %d rows (the first ones of the file, in whole chunks; running it again is harmless): %w", what, res.Rows(), err)
 	}
 	if !opt.DryRun {
 		// After the rows: a failure here leaves addresses both imported and suppressed,

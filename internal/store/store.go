@@ -116,6 +116,16 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// An up-to-date database was opened without writing: one try at the write lock, without
+	// waiting for it, gets SQLite's own error for a file that cannot be written (explainOpen).
+	// Not a check of the files by opening them here: closing any descriptor of a file drops
+	// this process's fcntl locks on it, SQLite's among them.
+	if tx, err := db.writer.BeginTx(ctx, nil); err == nil {
+		_ = tx.Rollback()
+	} else if !isBusy(err) {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -187,7 +197,29 @@ func (db *DB) migrateFS(ctx context.Context, fsys fs.FS, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// Read first: a database that is up to date is opened without taking the write lock,
+	// so that a command that only reads does not wait for another process's writes.
+	applied := map[int]bool{}
+	rows, err := db.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	rows.Close()
 	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if err := db.applyMigration(ctx, fsys, m, now); err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}

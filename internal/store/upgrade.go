@@ -54,6 +54,7 @@ type LegacyJournal struct {
 	Path    string // "" when there was none
 	Applied int    // records this Open applied
 	Damaged []JournalDamage
+	Named   []string // the subscribers whose ids can be read in the damaged bytes
 }
 
 // Error describes the damage, naming the file and where in it.
@@ -62,8 +63,16 @@ func (j LegacyJournal) Error() string {
 	for _, d := range j.Damaged {
 		parts = append(parts, fmt.Sprintf("offset %d, %d bytes: %s", d.Offset, d.Length, d.Reason))
 	}
-	return fmt.Sprintf("%s: %s (%s): the unsubscribes in those bytes could not be applied, "+
-		"so nothing is sent until the file is removed", j.Path, ErrJournalDamaged, strings.Join(parts, "; "))
+	named := ""
+	if len(j.Named) > 0 {
+		const most = 20 // a whole file damaged must not become a message of every address in it
+		named = "; they may name " + strings.Join(j.Named[:min(len(j.Named), most)], ", ")
+		if len(j.Named) > most {
+			named += fmt.Sprintf(" and %d more", len(j.Named)-most)
+		}
+	}
+	return fmt.Sprintf("%s: %s (%s%s): the unsubscribes in those bytes could not be applied, "+
+		"so nothing is sent until the file is removed", j.Path, ErrJournalDamaged, strings.Join(parts, "; "), named)
 }
 
 func (j LegacyJournal) Unwrap() error { return ErrJournalDamaged }
@@ -134,6 +143,9 @@ func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJour
 	lj := LegacyJournal{Path: path}
 	epoch, entries, damaged := decodeLegacy(data)
 	lj.Damaged = damaged
+	if lj.Named, err = db.damagedNames(ctx, data, damaged); err != nil {
+		return lj, fmt.Errorf("unsubscribe journal of an older version: %w", err)
+	}
 	for i := 0; i < len(entries); i += legacyBatch {
 		n, err := db.applyLegacy(ctx, epoch, entries[i:min(i+legacyBatch, len(entries))])
 		lj.Applied += n

@@ -213,6 +213,7 @@ func (a *Admin) subscriberPage(w http.ResponseWriter, r *http.Request) {
 // Basic-auth credentials ride along on any request a browser makes, so the form is
 // also checked for a same-origin post and a signed form token (CSRF).
 func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
+	allowLongUpload(w)
 	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport+64<<10)
 	if !sameOrigin(r, a.origin) {
 		a.fail(w, http.StatusForbidden, "cross-site form post refused")

@@ -215,6 +215,7 @@ func filePart(r *http.Request) (*multipart.Part, error) {
 // or as the file field of a multipart/form-data upload, with
 // ?dry_run, ?strict and ?resubscribe, and answers with the row report.
 func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
+	allowLongUpload(w)
 	r.Body = http.MaxBytesReader(w, r.Body, a.opt.MaxImport)
 	q := r.URL.Query()
 	opt := roster.ImportOptions{Source: "api"}
@@ -293,4 +294,17 @@ func (a *Admin) apiStats(w http.ResponseWriter, r *http.Request) {
 		weeks[i] = week{Start: wk.Start.Format("2006-01-02"), Joined: wk.Joined, Left: wk.Left}
 	}
 	a.writeJSON(w, http.StatusOK, map[string]any{"by_status": st.ByStatus, "total": st.Total, "suppression": st.Suppression, "weeks": weeks})
+}
+
+// importTimeout bounds an import's request: its upload is written to the database as it
+// arrives, which takes far longer than the server's timeouts for small requests allow.
+const importTimeout = 30 * time.Minute
+
+// allowLongUpload lifts the server's read and write deadlines to importTimeout for this
+// request (behind the admin token already). A writer that cannot is left as it is.
+func allowLongUpload(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(importTimeout)
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 }

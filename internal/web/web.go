@@ -214,6 +214,11 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	oneClick := r.PostForm.Get("List-Unsubscribe") == "One-Click"
 	switch action := r.PostForm.Get("action"); {
 	case oneClick || action == "unsubscribe":
+		if sub.Status == newsletter.StatusBounced {
+			// Mailed nothing already; made "unsubscribed", the page's resubscribe would bring it back.
+			s.renderState(w, stateUnsubscribed, sub.Email)
+			return
+		}
 		changed, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusUnsubscribed, s.opt.Now())
 		if err != nil {
 			s.internal(w, "unsubscribe", err)

@@ -1,0 +1,35 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"newsletter/internal/newsletter"
+)
+
+// TestBouncedStaysOutThroughTheLink: a bounced address's own link must not bring it back,
+// not even by unsubscribing first and then pressing "resubscribe" on the page it answers.
+func TestBouncedStaysOutThroughTheLink(t *testing.T) {
+	for _, first := range []url.Values{
+		{"List-Unsubscribe": {"One-Click"}},
+		{"action": {"unsubscribe"}},
+	} {
+		t.Run(first.Encode(), func(t *testing.T) {
+			f := setup(t)
+			if _, err := f.db.SetSubscriberStatus(context.Background(), f.bob.ID, newsletter.StatusBounced, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if code, body := postForm(t, f.url(f.bob), first); code != 200 {
+				t.Fatalf("unsubscribe of a bounced address: %d, want 200\n%s", code, body)
+			}
+			if code, _ := postForm(t, f.url(f.bob), url.Values{"action": {"resubscribe"}}); code != 409 {
+				t.Errorf("resubscribe after the unsubscribe: %d, want 409", code)
+			}
+			if st := f.status(t, f.bob); st != newsletter.StatusBounced {
+				t.Fatalf("bounced address became %s through its link", st)
+			}
+		})
+	}
+}
