@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"newsletter/internal/newsletter"
+	"newsletter/internal/store"
 )
 
 // TestBouncedStaysOutThroughTheLink: a bounced address's own link must not bring it back,
@@ -18,7 +19,7 @@ func TestBouncedStaysOutThroughTheLink(t *testing.T) {
 	} {
 		t.Run(first.Encode(), func(t *testing.T) {
 			f := setup(t)
-			if _, err := f.db.SetSubscriberStatus(context.Background(), f.bob.ID, newsletter.StatusBounced, time.Now()); err != nil {
+			if _, err := f.db.ApplyTransition(context.Background(), store.Transition{ID: f.bob.ID, Status: newsletter.StatusBounced}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if code, body := postForm(t, f.url(f.bob), first); code != 200 {
