@@ -122,11 +122,13 @@ type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 // zero) and its Source ("import" when empty), and a "joined" consent event. For an
 // existing address a non-empty name that differs replaces the stored one, and the
 // row's status replaces the stored one, except that an unsubscribed or bounced
-// address is only re-activated (to active or pending) with opt.Resubscribe. A later row for the same address, in the same chunk or not, is an
-// update of what the earlier one wrote, by the same rules, so running an import again
-// changes nothing more. An error from rows, a bad row (empty email, invalid status)
-// or a cancelled ctx stops the import: the chunks before it are committed and counted
-// in the result returned with the error; the one it was in is not.
+// address is only re-activated (to active or pending) with opt.Resubscribe; a changed
+// status is logged as a consent event from "import". A later row for the same address,
+// in the same chunk or not, is an update of what the earlier one wrote, by the same
+// rules, so running an import again changes nothing more. An error from rows, a bad row
+// (empty email, invalid status) or a cancelled ctx stops the import: the chunks before
+// it are committed and counted in the result returned with the error; the one it was
+// in is not.
 func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt ImportOptions, now time.Time) (ImportResult, error) {
 	var res ImportResult
 	imp := newImporter(opt, now)
@@ -243,6 +245,9 @@ type knownSubscriber struct {
 	id     int64 // 0: added by this chunk, id not yet looked up
 	name   string
 	status newsletter.SubscriberStatus
+	// fresh is an address this chunk adds: its "joined" event, logged at the chunk's end,
+	// stands for the status changes of its later rows in the chunk.
+	fresh bool
 }
 
 func newImporter(opt ImportOptions, now time.Time) *importer {
@@ -269,6 +274,17 @@ var (
 			suppressed = CASE WHEN ?2 IN ('active', 'pending') THEN '' ELSE suppressed END
 		WHERE id = ?4`
 )
+
+// importEvent names the consent event of an import row that changes an address's status.
+func importEvent(st newsletter.SubscriberStatus) string {
+	switch st {
+	case newsletter.StatusUnsubscribed:
+		return "left"
+	case newsletter.StatusBounced:
+		return "bounced"
+	}
+	return "resubscribed"
+}
 
 // chunk writes rows in tx and counts them in res; the new addresses get their "joined"
 // consent event in one statement at the end.
@@ -309,7 +325,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		k, ok := imp.known[key]
 		if !ok {
 			imp.added = append(imp.added, r)
-			imp.known[key] = knownSubscriber{name: r.Name, status: cmp.Or(r.Status, newsletter.StatusActive)}
+			imp.known[key] = knownSubscriber{name: r.Name, status: cmp.Or(r.Status, newsletter.StatusActive), fresh: true}
 			res.Added++
 			continue
 		}
@@ -341,7 +357,13 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		if _, err := tx.ExecContext(ctx, importUpdate, name, status, unix(imp.now), k.id); err != nil {
 			return fmt.Errorf("%s: %w", r.Email, err)
 		}
-		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status}
+		if status != k.status && !k.fresh {
+			ev := ConsentEvent{Event: importEvent(status), Source: "import"}
+			if err := logConsent(ctx, tx, k.id, ev, imp.now); err != nil {
+				return fmt.Errorf("%s: %w", r.Email, err)
+			}
+		}
+		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status, fresh: k.fresh}
 		res.Updated++
 	}
 	if err := imp.flush(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -660,4 +661,47 @@ func filesHold(t *testing.T, path, s string) bool {
 		}
 	}
 	return found
+}
+
+// TestImportLogsStatusChanges: an import row that changes a known address's status leaves
+// a consent event from "import", as every other change of status does; a row that changes
+// nothing logs nothing.
+func TestImportLogsStatusChanges(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	row := func(st newsletter.SubscriberStatus) newsletter.Subscriber {
+		return newsletter.Subscriber{Email: "ada@example.com", Name: "Ada", Status: st}
+	}
+	steps := []struct {
+		status newsletter.SubscriberStatus
+		opt    ImportOptions
+	}{
+		{newsletter.StatusActive, ImportOptions{}},
+		{newsletter.StatusUnsubscribed, ImportOptions{}},
+		{newsletter.StatusUnsubscribed, ImportOptions{}}, // no change
+		{newsletter.StatusActive, ImportOptions{}},       // kept out without Resubscribe
+		{newsletter.StatusActive, ImportOptions{Resubscribe: true}},
+		{newsletter.StatusBounced, ImportOptions{}},
+	}
+	for i, st := range steps {
+		if _, err := db.ImportSubscribers(ctx, streamOf(row(st.status)), st.opt, t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := db.SubscriberByEmail(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := db.ConsentLog(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Event+"/"+e.Source)
+	}
+	want := []string{"joined/import", "left/import", "resubscribed/import", "bounced/import"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("consent log %v, want %v", got, want)
+	}
 }
