@@ -196,6 +196,6 @@ func exitCode(stderr io.Writer, err error) int {
 }
 
 // damagedJournalHint tells the operator how to get past store.ErrJournalDamaged.
-const damagedJournalHint = "Check the subscribers the damaged records may name (the bytes are JSON with an \"id\"), " +
+const damagedJournalHint = "Check the subscribers the damaged records may name (listed above when they could be read), " +
 	"unsubscribe them by hand if need be (newsletter subscribers remove ADDRESS), then run " +
 	"`newsletter migrate --drop-damaged-transitions` to remove the file and send again."
