@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned (wrapped) when a looked-up record does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrRefused is returned (wrapped) when a change's condition does not hold: nothing was
+// written.
+var ErrRefused = errors.New("refused")
+
 // ErrBusy is returned (wrapped) when a write could not get the database's write lock in
 // time: nothing was written, and the same request may succeed a moment later.
 var ErrBusy = errors.New("database busy")

@@ -376,8 +376,11 @@ func (s *Service) ChangeStatus(ctx context.Context, sub newsletter.Subscriber, s
 		t.Event = store.ConsentEvent{Event: "left", Source: "web"}
 		t.Suppress = store.SuppressUnsubscribed
 	case newsletter.StatusActive:
+		// Only someone who left by choice comes back this way: not a bounced address, and
+		// not one that complained, which only a confirmed sign-up brings back.
 		t.Event = store.ConsentEvent{Event: "resubscribed", Source: "web"}
 		t.Unsuppress = true
+		t.From, t.Unless = newsletter.StatusUnsubscribed, store.SuppressComplained
 	}
 	return s.opt.Store.ApplyTransition(ctx, t, now)
 }

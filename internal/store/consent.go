@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,11 @@ type Transition struct {
 	// Unsuppress takes it off (a confirmed sign-up is fresh consent).
 	Suppress   string
 	Unsuppress bool
+	// From, when set, is the only status the change may start from, and Unless a
+	// suppression reason that forbids it; when either does not hold, nothing is written
+	// and the error is newsletter.ErrRefused. Both are read under the write lock.
+	From   newsletter.SubscriberStatus
+	Unless string
 }
 
 // ApplyTransition writes t in a transaction of its own and reports whether the status
@@ -73,6 +79,21 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 		suppressed = sql.NullString{String: t.Suppress, Valid: true}
 	case t.Unsuppress:
 		suppressed = sql.NullString{Valid: true}
+	}
+	if t.From != "" || t.Unless != "" {
+		var status newsletter.SubscriberStatus
+		var reason string
+		err := tx.QueryRowContext(ctx, `SELECT status, suppressed FROM subscribers WHERE id = ?`, t.ID).Scan(&status, &reason)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return false, newsletter.ErrNotFound
+		case err != nil:
+			return false, err
+		case status == t.Status:
+			// Already there: the change below is a no-op.
+		case (t.From != "" && status != t.From) || (t.Unless != "" && reason == t.Unless):
+			return false, fmt.Errorf("%w: status %s, suppressed %q", newsletter.ErrRefused, status, reason)
+		}
 	}
 	changed := false
 	if t.Status != "" {

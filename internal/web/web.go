@@ -25,7 +25,8 @@ import (
 type Subscribers interface {
 	SubscriberByID(ctx context.Context, id int64) (newsletter.Subscriber, error)
 	// ChangeStatus moves sub, as SubscriberByID returned it, to st and reports whether
-	// its status changed.
+	// its status changed; newsletter.ErrRefused when sub may not move there (a bounced or
+	// complained address coming back), with nothing written.
 	ChangeStatus(ctx context.Context, sub newsletter.Subscriber, st newsletter.SubscriberStatus, now time.Time) (bool, error)
 }
 
@@ -227,12 +228,13 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 		s.opt.Logger.Info("unsubscribed", "subscriber_id", sub.ID, "one_click", oneClick, "changed", changed)
 		s.renderState(w, stateUnsubscribed, sub.Email)
 	case action == "resubscribe":
-		// Only someone who left by choice comes back this way; a bounced address stays out.
-		if sub.Status != newsletter.StatusUnsubscribed && sub.Status != newsletter.StatusActive {
+		// ChangeStatus refuses anyone who did not leave by choice (bounced, complained).
+		_, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusActive, s.opt.Now())
+		if errors.Is(err, newsletter.ErrRefused) {
 			s.fail(w, http.StatusConflict, "This address cannot be resubscribed from here. Please sign up again on our website.")
 			return
 		}
-		if _, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusActive, s.opt.Now()); err != nil {
+		if err != nil {
 			s.internal(w, "resubscribe", err)
 			return
 		}
