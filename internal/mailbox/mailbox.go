@@ -64,6 +64,10 @@ func parseURL(raw string) (target, error) {
 	if u.Hostname() == "" {
 		return target{}, errors.New("mailbox URL: no host")
 	}
+	if !t.tls && !loopback(u.Hostname()) {
+		// Without TLS the login sends the password in clear.
+		return target{}, fmt.Errorf("mailbox URL: imap:// to %s would send the password in clear: use imaps://, or imap:// only for a server on this machine", u.Hostname())
+	}
 	port := u.Port()
 	switch {
 	case port != "":
@@ -80,6 +84,15 @@ func parseURL(raw string) (target, error) {
 	}
 	t.mailbox = cmp.Or(t.mailbox, "INBOX")
 	return t, nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Check reports what is wrong with a mailbox URL, so that a bad one fails at start.

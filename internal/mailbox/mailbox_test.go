@@ -78,13 +78,17 @@ func TestPollHandsOverEachUnseenMessageOnce(t *testing.T) {
 }
 
 func TestBadURLs(t *testing.T) {
-	for _, raw := range []string{"pop3://u:p@host/INBOX", "imaps:///INBOX", "imaps://host/INBOX", "::"} {
+	for _, raw := range []string{"pop3://u:p@host/INBOX", "imaps:///INBOX", "imaps://host/INBOX", "::",
+		"imap://bounces:secret@mail.example.org/INBOX", "imap://bounces:secret@192.0.2.7/INBOX"} {
 		if err := Check(raw); err == nil {
 			t.Errorf("Check(%q) = nil, want an error", raw)
 		}
 	}
-	if err := Check("imaps://bounces:secret@mail.example.org/Bounces"); err != nil {
-		t.Errorf("a good URL: %v", err)
+	for _, raw := range []string{"imaps://bounces:secret@mail.example.org/Bounces", "imap://bounces:secret@localhost/INBOX",
+		"imap://bounces:secret@127.0.0.1:1143/INBOX", "imap://bounces:secret@[::1]/INBOX"} {
+		if err := Check(raw); err != nil {
+			t.Errorf("Check(%q): %v", raw, err)
+		}
 	}
 }
 
