@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	bin "encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,30 +11,19 @@ import (
 
 	"newsletter/internal/newsletter"
 	"newsletter/internal/store"
+	"newsletter/internal/store/storetest"
 )
 
 // writeOldJournal writes the unsubscribe journal an older version kept beside the
-// database: a header with an epoch, then per record a length, a CRC-32C and a JSON
-// payload (a one-click unsubscribe of each subscriber). It returns each record's offset.
+// database, holding a one-click unsubscribe of each subscriber. It returns each record's offset.
 func writeOldJournal(t *testing.T, path string, subs []newsletter.Subscriber) []int64 {
 	t.Helper()
-	buf := []byte("NLTJ1 " + strings.Repeat("ab", 16) + "\n")
-	var offsets []int64
-	for _, s := range subs {
-		payload, err := json.Marshal(map[string]any{"id": s.ID, "status": "unsubscribed", "event": "left", "source": "web",
-			"hash": []byte("hash-" + s.Email), "suppress": "unsubscribed", "at": sampleMonday.UnixNano()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		offsets = append(offsets, int64(len(buf)))
-		buf = bin.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-		buf = bin.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)))
-		buf = append(buf, payload...)
+	recs := make([]storetest.JournalRecord, len(subs))
+	for i, s := range subs {
+		recs[i] = storetest.JournalRecord{ID: s.ID, Status: "unsubscribed", Event: "left", Source: "web",
+			Hash: []byte("hash-" + s.Email), Suppress: "unsubscribed", At: sampleMonday}
 	}
-	if err := os.WriteFile(path, buf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return offsets
+	return storetest.WriteOldJournal(t, path, strings.Repeat("ab", 16), recs...)
 }
 
 // TestUpgradeFromADamagedJournal: an older version's journal with one damaged record among
