@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
+	"newsletter/internal/store"
 
 	"newsletter/internal/web"
 	"newsletter/templates"
@@ -19,6 +21,21 @@ import (
 
 // confirmPoll is how often serve looks for confirmation mails to retry.
 const confirmPoll = 30 * time.Second
+
+// journalHeld is what /readyz answers while a damaged journal of an older version holds
+// sending back; it is public, so the path and the addresses stay in the log.
+const journalHeld = "sending is held: the unsubscribe journal an older version left beside the database " +
+	"(DATABASE-transitions) has damaged records; see the log, then run `newsletter migrate --drop-damaged-transitions`"
+
+// sendingHeld tells /readyz why the store refuses deliveries, if it does.
+func sendingHeld(db *store.DB) func() string {
+	return func() string {
+		if errors.Is(db.SendingHeld(), store.ErrJournalDamaged) {
+			return journalHeld
+		}
+		return ""
+	}
+}
 
 func cmdServe(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
@@ -76,7 +93,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	m := metrics.New(a.db, a.logger)
-	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Logger: a.logger}}
+	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Held: sendingHeld(a.db), Logger: a.logger}}
 	var runner *schedule.Runner
 	if !*noScheduler {
 		if runner, err = a.scheduler(m); err != nil {

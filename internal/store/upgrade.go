@@ -96,6 +96,14 @@ func (db *DB) DropLegacyJournal() error {
 	return nil
 }
 
+// SendingHeld wraps ErrJournalDamaged while deliveries are refused because an older
+// version's damaged journal is still beside the database, and is nil otherwise. It costs at
+// most a stat of that file, so a readiness probe may ask on every poll, and it sees a drop
+// made by another process.
+func (db *DB) SendingHeld() error {
+	return db.deliverable()
+}
+
 // deliverable is nil unless a damaged old journal is still beside the database.
 func (db *DB) deliverable() error {
 	if len(db.legacy.Damaged) == 0 {

@@ -2,41 +2,27 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"newsletter/internal/newsletter"
+	"newsletter/internal/store/storetest"
 )
 
-// oldJournal writes the unsubscribe journal of the older version: a header with an epoch,
-// then per record a length, a CRC-32C and a JSON payload. It returns the offset at which
-// each record starts.
+// oldJournal writes the unsubscribe journal of the older version holding ts, and returns
+// the offset at which each record starts.
 func oldJournal(t *testing.T, path, epoch string, ts ...Transition) []int64 {
 	t.Helper()
-	buf := []byte("NLTJ1 " + epoch + "\n")
-	var offsets []int64
-	for _, tr := range ts {
-		payload, err := json.Marshal(map[string]any{"id": tr.ID, "status": tr.Status, "event": tr.Event.Event,
-			"source": tr.Event.Source, "hash": tr.Hash, "suppress": tr.Suppress, "at": t0.UnixNano()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		offsets = append(offsets, int64(len(buf)))
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)))
-		buf = append(buf, payload...)
+	recs := make([]storetest.JournalRecord, len(ts))
+	for i, tr := range ts {
+		recs[i] = storetest.JournalRecord{ID: tr.ID, Status: string(tr.Status), Event: tr.Event.Event,
+			Source: tr.Event.Source, Hash: tr.Hash, Suppress: tr.Suppress, At: t0}
 	}
-	if err := os.WriteFile(path, buf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return offsets
+	return storetest.WriteOldJournal(t, path, epoch, recs...)
 }
 
 const epochA = "0123456789abcdef0123456789abcdef"

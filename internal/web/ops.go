@@ -7,9 +7,14 @@ import (
 	"time"
 )
 
-// Readiness answers GET /readyz: the database is reachable and fully migrated.
+// Readiness answers GET /readyz: the database is reachable and fully migrated, and nothing
+// holds sending back.
 type Readiness struct {
-	Check  func(ctx context.Context) error
+	Check func(ctx context.Context) error
+	// Held, when set, returns one sentence fit for anyone who polls (no paths, no
+	// addresses) saying what holds sending back and how to clear it, or "" when nothing
+	// does. It is called on every poll, so it must be cheap.
+	Held   func() string
 	Logger *slog.Logger
 }
 
@@ -26,6 +31,15 @@ func (rd Readiness) Register(mux *http.ServeMux) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte("not ready\n"))
 			return
+		}
+		// Not logged here: whatever holds sending was logged in full when it was found,
+		// and a probe polling every few seconds would repeat it without end.
+		if rd.Held != nil {
+			if reason := rd.Held(); reason != "" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("not ready: " + reason + "\n"))
+				return
+			}
 		}
 		w.Write([]byte("ready\n"))
 	})
