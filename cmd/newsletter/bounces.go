@@ -24,7 +24,10 @@ Subcommands:
                     (a Postfix pipe transport or an aliases entry), or every message of
                     an mbox file or a Maildir directory given as FILE.
                     Prints one line per message. Exit 0 when every message was handled
-                    or recognised as irrelevant, 1 when some input could not be read.
+                    or recognised as irrelevant, 1 when some input could not be read,
+                    75 (EX_TEMPFAIL: the MTA keeps the message and retries) when the
+                    database could not be opened or could not record a report; the
+                    reports applied before it stay, and applying one again changes nothing.
   poll              read every unseen message of bounces.mailbox (IMAP) the same way and
                     flag it seen; serve does this every bounces.poll_every.
 
@@ -59,12 +62,22 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	if len(pos) > 1 {
 		return usagef("bounces process takes at most one FILE, got %q", pos)
 	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
+		var ue usageError
+		if !errors.As(err, &ue) {
+			// Not the configuration: the database could not be opened (locked by a migration,
+			// unwritable, disk full), which an operator can fix while the MTA keeps the message.
+			err = tempFailError{err}
+		}
 		return err
 	}
 	defer a.Close()
-	p, err := a.bounceRun(r, e.stdout)
+	sg, err := a.signer()
+	if err != nil {
+		return err
+	}
+	p, err := a.bounceRun(a.roster(sg, nil), e.stdout)
 	if err != nil {
 		return err
 	}
@@ -72,6 +85,9 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		err = p.Message(ctx, "stdin", stdin)
 	} else {
 		err = p.Path(ctx, pos[0])
+	}
+	if nr := (*inbox.NotRecordedError)(nil); errors.As(err, &nr) {
+		return tempFailError{err}
 	}
 	if err != nil {
 		return err
@@ -81,6 +97,14 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	}
 	return nil
 }
+
+// tempFailError marks a failure that may pass, with nothing of the message applied: exit
+// 75, which Postfix's and Exim's pipe transports take as "keep the message, try later",
+// where exit 1 would bounce the report and lose it.
+type tempFailError struct{ err error }
+
+func (t tempFailError) Error() string { return t.err.Error() }
+func (t tempFailError) Unwrap() error { return t.err }
 
 // bounceRun returns what reads reports for `bounces process`, `bounces poll` and serve,
 // printing a line per message on out.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -421,5 +422,108 @@ sender:
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not apply the complaint from the mailbox:\n%s", c.mustRun("subscribers", "show", "grace.hopper@example.org"))
 		}
+	}
+}
+
+// TestBouncesProcessTempFail: while another process holds the database's write lock past
+// the busy timeout, a report on standard input (an MTA's pipe) and an mbox both exit 75
+// with nothing applied; run again once the lock is gone, each report counts once. A
+// database that cannot be opened is 75 too; a configuration error stays 2.
+func TestBouncesProcessTempFail(t *testing.T) {
+	c := newCLI(t)
+	c.setConfig(`
+sender:
+  from_address: weekly@example.org
+  bounce_address: bounces@example.org
+  message_id_domain: example.org
+  verp: true
+`)
+	msgs, _ := sendWithVERP(t, c)
+	reported := c.now.Add(-2 * time.Hour)
+	ada, tim := msgs["ada.lovelace@example.com"], msgs["tim@example.net"]
+	adaReport := dsn(ada.envelopeFrom, ada, "ada.lovelace@example.com", "failed", "5.1.1", "550 5.1.1 user unknown", reported)
+	mbox := writeFile(t, filepath.Join(t.TempDir(), "bounces.mbox"), mboxOf(adaReport,
+		dsn(tim.envelopeFrom, tim, "tim@example.net", "failed", "5.2.1", "550 5.2.1 account disabled", reported)))
+	show := func(addr string) string {
+		return strings.Join(strings.Fields(c.mustRun("subscribers", "show", addr)), " ")
+	}
+
+	// Another process's write transaction, held for longer than the 5 s busy timeout.
+	ctx := context.Background()
+	lockDB, err := sql.Open("sqlite3", filepath.Join(c.dir, "nl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockDB.Close()
+	conn, err := lockDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	// Two deliveries at once, as two pipe transports would run them: both wait, both give up.
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	stdinDone, mboxDone := make(chan result, 1), make(chan result, 1)
+	go func() {
+		var r result
+		r.code, r.out, r.errOut = c.bouncesStdin(strings.NewReader(adaReport))
+		stdinDone <- r
+	}()
+	go func() {
+		var r result
+		r.code, r.out, r.errOut = c.run("bounces", "process", mbox)
+		mboxDone <- r
+	}()
+	stdin, mb := <-stdinDone, <-mboxDone
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("while locked: stdin exit %d, %s; mbox exit %d, %s", stdin.code, strings.TrimSpace(stdin.errOut), mb.code, strings.TrimSpace(mb.errOut))
+	if stdin.code != exitTempFail || !strings.HasPrefix(stdin.errOut, "newsletter: bounces process: stdin: ") ||
+		!strings.Contains(stdin.errOut, "database busy") || stdin.out != "" {
+		t.Fatalf("stdin while locked: exit %d\nstdout:\n%s\nstderr:\n%s", stdin.code, stdin.out, stdin.errOut)
+	}
+	if mb.code != exitTempFail || !strings.Contains(mb.errOut, "bounces.mbox#1: ") ||
+		!strings.Contains(mb.errOut, "database busy") || strings.Contains(mb.out, "#2") {
+		t.Fatalf("mbox while locked: exit %d\nstdout:\n%s\nstderr:\n%s", mb.code, mb.out, mb.errOut)
+	}
+	for _, addr := range []string{"ada.lovelace@example.com", "tim@example.net"} {
+		if s := show(addr); !strings.Contains(s, "Status: active") || strings.Contains(s, "bounced dsn") {
+			t.Fatalf("a report was applied while the database was locked:\n%s", s)
+		}
+	}
+
+	// The MTA retries: stdin applies; the mbox again finds its first report known.
+	code, out, errOut := c.bouncesStdin(strings.NewReader(adaReport))
+	if code != 0 || !strings.Contains(out, "stdin: hard bounce 5.1.1 for ada.lovelace@example.com (by verp, issue 2026-W19): suppressed (bounced)") {
+		t.Fatalf("stdin retried: exit %d\n%s%s", code, out, errOut)
+	}
+	out = c.mustRun("bounces", "process", mbox)
+	if !strings.Contains(out, "bounces.mbox#1: hard bounce 5.1.1 for ada.lovelace@example.com") ||
+		!strings.Contains(out, "already recorded; nothing changed") ||
+		!strings.Contains(out, "bounces.mbox#2: hard bounce 5.2.1 for tim@example.net (by verp, issue 2026-W19): suppressed (bounced)") {
+		t.Fatalf("mbox retried:\n%s", out)
+	}
+	if s := show("ada.lovelace@example.com"); !strings.Contains(s, "5.1.1 550 5.1.1 user unknown (1 of 1)") || strings.Count(s, "bounced dsn") != 1 {
+		t.Fatalf("ada's bounce did not count once:\n%s", s)
+	}
+
+	// A database that cannot be opened (its directory is a file): 75, the MTA keeps the message.
+	notDir := writeFile(t, filepath.Join(t.TempDir(), "file"), "")
+	c.env["NEWSLETTER_DATABASE"] = filepath.Join(notDir, "nl.db")
+	code, _, errOut = c.bouncesStdin(strings.NewReader(adaReport))
+	if code != exitTempFail || !strings.Contains(errOut, "not a directory") {
+		t.Fatalf("database cannot be opened: exit %d %s", code, errOut)
+	}
+	delete(c.env, "NEWSLETTER_DATABASE")
+	// A configuration error is the operator's to fix at once: exit 2 as before.
+	c.env["NEWSLETTER_CONFIG"] = writeFile(t, filepath.Join(t.TempDir(), "bad.yaml"), "bounces: [\n")
+	if code, _, errOut := c.bouncesStdin(strings.NewReader(adaReport)); code != exitUsage {
+		t.Fatalf("bad configuration: exit %d %s", code, errOut)
 	}
 }

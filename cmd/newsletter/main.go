@@ -25,6 +25,8 @@ const (
 	exitFailure  = 1
 	exitUsage    = 2 // bad usage or configuration
 	exitDeferred = 3 // some deliveries failed temporarily and wait for a retry
+	// exitTempFail is sysexits' EX_TEMPFAIL: an MTA's pipe keeps the message and retries it.
+	exitTempFail = 75
 )
 
 func main() {
@@ -175,6 +177,7 @@ func (d deferredError) Error() string { return d.msg }
 func exitCode(stderr io.Writer, err error) int {
 	var ue usageError
 	var de deferredError
+	var tf tempFailError
 	switch {
 	case err == nil:
 		return exitOK
@@ -186,6 +189,9 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.As(err, &de):
 		fmt.Fprintln(stderr, "newsletter:", err)
 		return exitDeferred
+	case errors.As(err, &tf):
+		fmt.Fprintln(stderr, "newsletter:", err)
+		return exitTempFail
 	default:
 		fmt.Fprintln(stderr, "newsletter:", err)
 		if errors.Is(err, store.ErrJournalDamaged) {

@@ -62,7 +62,8 @@ func (r *Run) Path(ctx context.Context, name string) error {
 }
 
 // Message parses and applies one message and prints what it did. A message that cannot be
-// read is counted and said, not returned; an error means the list could not be updated.
+// read is counted and said, not returned; an error is a *NotRecordedError when the list
+// could not be updated, else the complaint alarm failing after the report was recorded.
 func (r *Run) Message(ctx context.Context, label string, body io.Reader) error {
 	r.Seen++
 	rep, err := bounce.Parse(body, r.opt.Parse)
@@ -77,7 +78,7 @@ func (r *Run) Message(ctx context.Context, label string, body io.Reader) error {
 	}
 	out, err := r.opt.Applier.ApplyReport(ctx, rep, r.opt.Rules)
 	if err != nil {
-		return fmt.Errorf("bounces process: %s: %w", label, err)
+		return &NotRecordedError{Label: label, Err: err}
 	}
 	week := ""
 	if out.IssueID > 0 {
@@ -88,6 +89,20 @@ func (r *Run) Message(ctx context.Context, label string, body io.Reader) error {
 	fmt.Fprintf(r.opt.Out, "%s: %s\n", label, out.Describe(rep, week, r.opt.Rules))
 	return r.Recorded(ctx, rep, out)
 }
+
+// NotRecordedError is a message that was read but whose report the list could not record
+// (the database busy past its timeout, full, or failing): ApplyReport writes in one
+// transaction, so nothing of it was applied and giving the same message again later is safe.
+type NotRecordedError struct {
+	Label string
+	Err   error
+}
+
+func (e *NotRecordedError) Error() string {
+	return fmt.Sprintf("bounces process: %s: %v", e.Label, e.Err)
+}
+
+func (e *NotRecordedError) Unwrap() error { return e.Err }
 
 // Recorded sounds the complaint alarm (see Complained) when out recorded a complaint about
 // an issue; other outcomes need nothing. A webhook calls it for each report it records.

@@ -3,6 +3,8 @@ package inbox_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +140,46 @@ func TestRecorded(t *testing.T) {
 				t.Errorf("alarm printed %v, want %v:\n%s", got, tc.alarm, out.String())
 			}
 		})
+	}
+}
+
+// busyApplier applies reports like applier until its fail-th call, which fails as the
+// store does when the write lock stays taken.
+type busyApplier struct {
+	applier
+	fail int
+}
+
+func (a *busyApplier) ApplyReport(ctx context.Context, rep bounce.Report, rules roster.BounceRules) (roster.BounceOutcome, error) {
+	if len(a.got)+1 == a.fail {
+		return roster.BounceOutcome{}, fmt.Errorf("store: record bounce: %w", newsletter.ErrBusy)
+	}
+	return a.applier.ApplyReport(ctx, rep, rules)
+}
+
+// A report the list cannot record stops the pass with a *NotRecordedError naming its
+// message; those before it stay applied, those after it are not read.
+func TestPathNotRecorded(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, file := range map[string]string{"1.a": "postfix-hard.eml", "2.b": "yahoo-arf.eml", "3.c": "postfix-hard.eml"} {
+		if err := os.WriteFile(filepath.Join(dir, "new", name), fixture(t, file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	a := &busyApplier{fail: 2}
+	r := inbox.New(inbox.Options{Applier: a, Issues: issues{}, Out: &out})
+	err := r.Path(context.Background(), dir)
+	var nr *inbox.NotRecordedError
+	if !errors.As(err, &nr) || !errors.Is(err, newsletter.ErrBusy) || !strings.HasPrefix(err.Error(), "bounces process: "+filepath.Join(dir, "new", "2.b")+": store: record bounce: database busy") {
+		t.Fatalf("err = %v, want a NotRecordedError for 2.b", err)
+	}
+	if len(a.got) != 1 || r.Seen != 2 || !strings.Contains(out.String(), "1.a: hard bounce") || strings.Contains(out.String(), "2.b") || strings.Contains(out.String(), "3.c") {
+		t.Fatalf("applied %v, seen %d:\n%s", a.got, r.Seen, out.String())
 	}
 }
