@@ -167,12 +167,8 @@ func sendWithVERP(t *testing.T, c *cli) (map[string]sent, *smtptest.Server) {
 	return msgs, srv
 }
 
-// TestBouncesProcessEndToEnd sends an issue over SMTP with VERP on, then feeds back the
-// reports a receiving MTA would return for the messages actually sent: by file, by
-// standard input, in an mbox and in a Maildir.
-func TestBouncesProcessEndToEnd(t *testing.T) {
-	c := newCLI(t)
-	c.setConfig(`
+// verpSender is the sender section of the tests that send with VERP and read the reports back.
+const verpSender = `
 sender:
   from_address: weekly@example.org
   bounce_address: bounces@example.org
@@ -180,7 +176,14 @@ sender:
   list_id: weekly.example.org
   unsubscribe_mailto: unsubscribe@example.org
   verp: true
-editorial:
+`
+
+// TestBouncesProcessEndToEnd sends an issue over SMTP with VERP on, then feeds back the
+// reports a receiving MTA would return for the messages actually sent: by file, by
+// standard input, in an mbox and in a Maildir.
+func TestBouncesProcessEndToEnd(t *testing.T) {
+	c := newCLI(t)
+	c.setConfig(verpSender + `editorial:
   editors_email: editors@example.org
 bounces:
   soft_limit: 2
@@ -365,14 +368,7 @@ bounces:
 // process) are read by `bounces poll` and by serve's loop, each once, and flagged seen.
 func TestBouncesPollFromIMAP(t *testing.T) {
 	c := newCLI(t)
-	c.setConfig(`
-sender:
-  from_address: weekly@example.org
-  bounce_address: bounces@example.org
-  message_id_domain: example.org
-  list_id: weekly.example.org
-  verp: true
-`)
+	c.setConfig(verpSender)
 	msgs, _ := sendWithVERP(t, c)
 	reported := c.now.Add(-2 * time.Hour)
 	ada, grace := msgs["ada.lovelace@example.com"], msgs["grace.hopper@example.org"]
@@ -431,13 +427,7 @@ sender:
 // database that cannot be opened is 75 too; a configuration error stays 2.
 func TestBouncesProcessTempFail(t *testing.T) {
 	c := newCLI(t)
-	c.setConfig(`
-sender:
-  from_address: weekly@example.org
-  bounce_address: bounces@example.org
-  message_id_domain: example.org
-  verp: true
-`)
+	c.setConfig(verpSender)
 	msgs, _ := sendWithVERP(t, c)
 	reported := c.now.Add(-2 * time.Hour)
 	ada, tim := msgs["ada.lovelace@example.com"], msgs["tim@example.net"]
