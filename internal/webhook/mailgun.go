@@ -152,9 +152,7 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		h.apply(w, r, provider, nil, 1)
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	h.apply(rec, r, provider, []bounce.Report{rep}, 0)
-	if rec.code >= 500 {
+	if !h.apply(w, r, provider, []bounce.Report{rep}, 0) {
 		h.mailgun.forget(s.Token)
 	}
 }
@@ -206,15 +204,4 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
 	}
 	return rep, true
-}
-
-// statusRecorder remembers the status code written.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
 }

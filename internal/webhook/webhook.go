@@ -158,15 +158,15 @@ func (h *Handler) refuse(w http.ResponseWriter, provider string, code int, why s
 }
 
 // apply records each report and answers 200 with a summary, or 500 (so the provider tries
-// again later; recording is idempotent) when the store failed.
-func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string, reps []bounce.Report, ignored int) {
+// again later; recording is idempotent) when the store failed; it reports whether it answered 200.
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string, reps []bounce.Report, ignored int) bool {
 	var recorded, skipped int
 	for _, rep := range reps {
 		out, err := h.opt.Applier.ApplyReport(r.Context(), rep, h.opt.Rules)
 		if err != nil {
 			h.opt.Logger.Error("webhook", "provider", provider, "err", err)
 			http.Error(w, "cannot record the report now; try again", http.StatusInternalServerError)
-			return
+			return false
 		}
 		if out.Recorded {
 			recorded++
@@ -183,6 +183,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string,
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "ok: %d recorded, %d skipped, %d ignored\n", recorded, skipped, ignored)
+	return true
 }
 
 // verp returns the VERP token of an envelope sender the provider reports, "" when it is
