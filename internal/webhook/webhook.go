@@ -124,24 +124,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-// errTooLarge is a body over the cap.
-var errTooLarge = errors.New("request body too large")
-
-// body reads the request body up to the cap.
-func (h *Handler) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads the body up to the cap, answering the error itself; ok is false when it did.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opt.MaxBytes))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, errTooLarge
-	}
-	return b, err
-}
-
-// readBody reads the body, answering the error itself; ok is false when it did.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
-	b, err := h.body(w, r)
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.As(err, &mbe):
 		h.refuse(w, provider, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", h.opt.MaxBytes))
 		return nil, false
 	case err != nil:
