@@ -147,21 +147,18 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, provider, http.StatusForbidden, "the token was used already (a replayed request)")
 		return
 	}
-	rep, relevant := h.mailgunReport(&p)
-	if !relevant {
-		h.apply(w, r, provider, nil, 1)
-		return
-	}
-	if !h.apply(w, r, provider, []bounce.Report{rep}, 0) {
+	reps, ignored := h.mailgunReports(&p)
+	if !h.apply(w, r, provider, reps, ignored) {
 		h.mailgun.forget(s.Token)
 	}
 }
 
-// mailgunReport reads a failed (permanent: hard, temporary: soft) or complained event.
-func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
+// mailgunReports reads a failed (permanent: hard, temporary: soft) or complained event;
+// any other is ignored.
+func (h *Handler) mailgunReports(p *mailgunPayload) (reps []bounce.Report, ignored int) {
 	ev := p.EventData
 	if ev == nil {
-		return bounce.Report{}, false
+		return nil, 1
 	}
 	rep := bounce.Report{Format: SourceMailgun, FinalRecipient: ev.Recipient, MessageID: bareID(ev.Message.Headers.MessageID),
 		VERPToken: h.verp(ev.Envelope.Sender), ReportID: ev.ID}
@@ -171,13 +168,13 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	switch {
 	// Mailgun's own lists: it did not send to an address it had seen unsubscribe or complain.
 	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
-		return rep, false
+		return nil, 1
 	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
 		// An old complaint, not one about this message: without its Message-ID and VERP
 		// token it is not counted against the issue (canary, complaint alarm).
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
 		rep.MessageID, rep.VERPToken = "", ""
-		return rep, true
+		return []bounce.Report{rep}, 0
 	// Given up after retries (old) or refused for the sender's reputation (espblock): the
 	// address itself may be fine.
 	case ev.Event == "failed" && ev.Severity == "permanent" && (ev.Reason == "old" || ev.Reason == "espblock"):
@@ -188,9 +185,9 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 		rep.Kind = bounce.Soft
 	case ev.Event == "complained":
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint"
-		return rep, true
+		return []bounce.Report{rep}, 0
 	default:
-		return rep, false
+		return nil, 1
 	}
 	// Mailgun reports each failed attempt at a message and then that it gave up (old):
 	// together they are one soft bounce.
@@ -203,5 +200,5 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	if ds.Code != 0 {
 		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
 	}
-	return rep, true
+	return []bounce.Report{rep}, 0
 }
