@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -134,40 +133,9 @@ func (h *Handler) verifySNS(ctx context.Context, m *snsMessage) error {
 	return nil
 }
 
-// certCacheSize bounds the signing certificates kept; SNS uses one per region at a time.
+// certCacheSize bounds the signing certificates kept; SNS uses one per region at a time,
+// so emptying the cache when it is full costs a fetch at most now and then.
 const certCacheSize = 16
-
-// certCache keeps parsed signing certificates by URL.
-type certCache struct {
-	mu    sync.Mutex
-	max   int
-	certs map[string]*x509.Certificate
-	order []string // oldest first, for eviction
-}
-
-func newCertCache(max int) *certCache {
-	return &certCache{max: max, certs: make(map[string]*x509.Certificate)}
-}
-
-func (c *certCache) get(u string) *x509.Certificate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.certs[u]
-}
-
-func (c *certCache) put(u string, cert *x509.Certificate) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.certs[u]; ok {
-		return
-	}
-	if len(c.order) >= c.max {
-		delete(c.certs, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.certs[u] = cert
-	c.order = append(c.order, u)
-}
 
 // maxCertBytes caps a fetched certificate; a real one is under 2 KB.
 const maxCertBytes = 64 << 10
@@ -178,7 +146,10 @@ var errFetch = errors.New("fetch failed")
 
 // cert returns the certificate at u (checked by snsURL), fetched once.
 func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error) {
-	if c := h.certs.get(u); c != nil {
+	h.certMu.Lock()
+	c := h.certs[u]
+	h.certMu.Unlock()
+	if c != nil {
 		return c, nil
 	}
 	body, err := h.fetch(ctx, u, maxCertBytes)
@@ -189,11 +160,16 @@ func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error)
 	if block == nil || block.Type != "CERTIFICATE" {
 		return nil, fmt.Errorf("%w: %s is not a PEM certificate", errForged, u)
 	}
-	c, err := x509.ParseCertificate(block.Bytes)
+	c, err = x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errForged, u, err)
 	}
-	h.certs.put(u, c)
+	h.certMu.Lock()
+	defer h.certMu.Unlock()
+	if len(h.certs) >= certCacheSize {
+		clear(h.certs)
+	}
+	h.certs[u] = c
 	return c, nil
 }
 

@@ -6,12 +6,14 @@ package webhook
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -64,7 +66,8 @@ type Options struct {
 // Handler serves POST /webhooks/{provider}.
 type Handler struct {
 	opt      Options
-	certs    *certCache
+	certMu   sync.Mutex
+	certs    map[string]*x509.Certificate // SNS signing certificates by URL
 	sendgrid *sendgridKey
 	mailgun  *tokenLog
 }
@@ -88,7 +91,7 @@ func New(opt Options) (*Handler, error) {
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Rules.SignedOnly = false
 	opt.Rules.RecipientMustMatch = true
-	h := &Handler{opt: opt, certs: newCertCache(certCacheSize), mailgun: newTokenLog()}
+	h := &Handler{opt: opt, certs: make(map[string]*x509.Certificate), mailgun: newTokenLog()}
 	if opt.SES != nil && opt.SES.TopicARN == "" {
 		return nil, errors.New("webhook: ses: no topic ARN")
 	}
