@@ -5,8 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
+	_ "crypto/sha1" // SignatureVersion 1
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -97,18 +96,12 @@ func (h *Handler) verifySNS(ctx context.Context, m *snsMessage) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errForged, err)
 	}
-	var hash crypto.Hash
-	var sum []byte
-	switch m.SignatureVersion {
-	case "1":
-		s := sha1.Sum([]byte(text))
-		hash, sum = crypto.SHA1, s[:]
-	case "2":
-		s := sha256.Sum256([]byte(text))
-		hash, sum = crypto.SHA256, s[:]
-	default:
+	hash, ok := map[string]crypto.Hash{"1": crypto.SHA1, "2": crypto.SHA256}[m.SignatureVersion]
+	if !ok {
 		return fmt.Errorf("%w: unknown SignatureVersion %q", errForged, m.SignatureVersion)
 	}
+	d := hash.New()
+	d.Write([]byte(text))
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: Signature is not base64", errForged)
@@ -127,7 +120,7 @@ func (h *Handler) verifySNS(ctx context.Context, m *snsMessage) error {
 	if now := h.opt.Now(); now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
 		return fmt.Errorf("%w: the signing certificate is not valid now", errForged)
 	}
-	if err := rsa.VerifyPKCS1v15(pub, hash, sum, sig); err != nil {
+	if err := rsa.VerifyPKCS1v15(pub, hash, d.Sum(nil), sig); err != nil {
 		return errForged
 	}
 	return nil
