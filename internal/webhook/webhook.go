@@ -6,6 +6,7 @@ package webhook
 import (
 	"cmp"
 	"context"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -68,7 +69,7 @@ type Handler struct {
 	opt      Options
 	certMu   sync.Mutex
 	certs    map[string]*x509.Certificate // SNS signing certificates by URL
-	sendgrid *sendgridKey
+	sendgrid *ecdsa.PublicKey
 	mailgun  *tokenLog
 }
 
