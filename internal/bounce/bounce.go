@@ -219,7 +219,7 @@ func (p *parser) deliveryStatus(body []byte) {
 	p.haveDSN = true
 	msg := blocks[0]
 	if v := msg.Get("X-Postfix-Sender"); v != "" && p.rep.VERPToken == "" {
-		p.rep.VERPToken = p.verpToken(typedAddress(v))
+		p.rep.VERPToken = VERPToken(p.opt.BounceAddress, typedAddress(v))
 	}
 	best := -1
 	for _, b := range blocks[1:] {
@@ -263,7 +263,7 @@ func (p *parser) feedbackReport(body []byte) {
 	b := blocks[0]
 	p.feedbackType = strings.ToLower(strings.TrimSpace(b.Get("Feedback-Type")))
 	if v := b.Get("Original-Mail-From"); v != "" && p.rep.VERPToken == "" {
-		p.rep.VERPToken = p.verpToken(bareAddress(v))
+		p.rep.VERPToken = VERPToken(p.opt.BounceAddress, bareAddress(v))
 	}
 	if v := b.Get("Original-Rcpt-To"); v != "" {
 		p.rep.FinalRecipient = bareAddress(v)
@@ -287,7 +287,7 @@ func (p *parser) finish(top message.Header) {
 		p.rep.MessageID = messageID(p.returned.Get("Message-Id"))
 		p.rep.UnsubscribeToken = unsubscribeToken(p.returned.Get("List-Unsubscribe"))
 		if p.rep.VERPToken == "" {
-			p.rep.VERPToken = p.verpToken(bareAddress(p.returned.Get("Return-Path")))
+			p.rep.VERPToken = VERPToken(p.opt.BounceAddress, bareAddress(p.returned.Get("Return-Path")))
 		}
 	}
 	switch {
@@ -324,16 +324,10 @@ func (p *parser) mailto(top message.Header) bool {
 		return false
 	}
 	tok, found := "", false
-	for _, k := range []string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To", "Cc"} {
-		for _, v := range top.Values(k) {
-			for part := range strings.SplitSeq(v, ",") {
-				if t, ok := plusToken(p.opt.UnsubscribeAddress, bareAddress(part)); ok {
-					found = true
-					if tok == "" {
-						tok = t
-					}
-				}
-			}
+	for _, addr := range recipients(top, "Cc") {
+		if t, ok := plusToken(p.opt.UnsubscribeAddress, addr); ok {
+			found = true
+			tok = cmp.Or(tok, t)
 		}
 	}
 	if !found {
@@ -597,25 +591,28 @@ func splitBlocks(body []byte) []textproto.Header {
 	return out
 }
 
-// verpFrom looks for the bounce address with a token among the fields that name the
-// report's envelope recipient.
-func (p *parser) verpFrom(h message.Header) string {
-	for _, k := range []string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To"} {
+// recipients lists the addresses in the fields that name a message's envelope recipient,
+// then in the extra fields.
+func recipients(h message.Header, extra ...string) []string {
+	var out []string
+	for _, k := range append([]string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To"}, extra...) {
 		for _, v := range h.Values(k) {
 			for part := range strings.SplitSeq(v, ",") {
-				if t := p.verpToken(bareAddress(part)); t != "" {
-					return t
-				}
+				out = append(out, bareAddress(part))
 			}
 		}
 	}
-	return ""
+	return out
 }
 
-// verpToken returns TOKEN when addr is local+TOKEN@domain of the bounce address.
-func (p *parser) verpToken(addr string) string {
-	tok, _ := plusToken(p.opt.BounceAddress, addr)
-	return tok
+// verpFrom looks for the bounce address with a token among the report's envelope recipients.
+func (p *parser) verpFrom(h message.Header) string {
+	for _, addr := range recipients(h) {
+		if t := VERPToken(p.opt.BounceAddress, addr); t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // plusToken reports whether addr is base or base's local+TOKEN@domain form, and TOKEN.
