@@ -635,19 +635,10 @@ func plusToken(base, addr string) (tok string, ok bool) {
 
 // bareAddress is the address in a field value: "Name <a@b>", "<a@b>" or "a@b".
 func bareAddress(v string) string {
-	v = strings.TrimSpace(v)
-	if a, err := mail.ParseAddress(v); err == nil {
+	if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
 		return a.Address
 	}
-	if i := strings.IndexByte(v, '<'); i >= 0 {
-		if j := strings.IndexByte(v[i:], '>'); j > 0 {
-			return strings.TrimSpace(v[i+1 : i+j])
-		}
-	}
-	if strings.Contains(v, "@") && !strings.ContainsAny(v, " \t") {
-		return v
-	}
-	return ""
+	return messageID(v)
 }
 
 // typedAddress reads "rfc822; a@b" (RFC 3464 §2.3.2).
@@ -678,11 +669,13 @@ func statusCode(v string) string {
 	return ""
 }
 
+// messageID is what is between the first angle brackets of v, or v when it is one bare
+// word with an "@".
 func messageID(v string) string {
 	v = strings.TrimSpace(v)
 	if i := strings.IndexByte(v, '<'); i >= 0 {
 		if j := strings.IndexByte(v[i:], '>'); j > 0 {
-			return v[i+1 : i+j]
+			return strings.TrimSpace(v[i+1 : i+j])
 		}
 	}
 	if strings.Contains(v, "@") && !strings.ContainsAny(v, " \t") {
