@@ -227,7 +227,7 @@ func (p *parser) deliveryStatus(body []byte) {
 		if action == "" {
 			continue
 		}
-		if rank := actionRank(action); rank > best {
+		if rank := map[string]int{"failed": 2, "delayed": 1}[action]; rank > best {
 			best = rank
 			p.action = action
 			p.rep.Status = statusCode(b.Get("Status"))
@@ -240,17 +240,6 @@ func (p *parser) deliveryStatus(body []byte) {
 	}
 	if p.rep.Date.IsZero() {
 		p.rep.Date = parseDate(msg.Get("Arrival-Date"))
-	}
-}
-
-func actionRank(a string) int {
-	switch a {
-	case "failed":
-		return 3
-	case "delayed":
-		return 2
-	default: // delivered, relayed, expanded
-		return 1
 	}
 }
 
