@@ -14,6 +14,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,12 +143,7 @@ func parseBytes(raw []byte, opt Options) (Report, error) {
 // looksLikeMail reports whether a header has at least one field every mail message or
 // report carries, so that a random file is refused rather than called irrelevant.
 func looksLikeMail(h textproto.Header) bool {
-	for _, k := range []string{"From", "Date", "Message-Id", "Content-Type", "Received", "Return-Path", "Subject", "To"} {
-		if h.Has(k) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{"From", "Date", "Message-Id", "Content-Type", "Received", "Return-Path", "Subject", "To"}, h.Has)
 }
 
 type parser struct {
