@@ -280,8 +280,11 @@ func (p *parser) finish(top message.Header) {
 		p.rep.Format = FormatARF
 		switch p.feedbackType {
 		case "abuse", "fraud":
-			p.rep.Kind = Complaint
-			p.rep.Reason = oneLine("feedback-type " + p.feedbackType + reasonSuffix(p.diag))
+			reason := "feedback-type " + p.feedbackType
+			if p.diag != "" {
+				reason += " (" + p.diag + ")"
+			}
+			p.rep.Kind, p.rep.Reason = Complaint, oneLine(reason)
 		case "":
 			p.rep.Kind = Irrelevant
 			p.rep.Reason = "feedback report without a Feedback-Type (truncated?)"
@@ -717,11 +720,4 @@ func oneLine(s string) string {
 		s = strings.ToValidUTF8(s[:maxReason], "") + "…"
 	}
 	return s
-}
-
-func reasonSuffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " (" + s + ")"
 }
