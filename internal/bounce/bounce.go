@@ -569,9 +569,6 @@ func splitBlocks(body []byte) []textproto.Header {
 	var out []textproto.Header
 	text := strings.ReplaceAll(string(body), "\r\n", "\n")
 	for block := range strings.SplitSeq(text, "\n\n") {
-		if strings.TrimSpace(block) == "" {
-			continue
-		}
 		if h, ok := readHeaderLoose([]byte(strings.TrimLeft(block, "\n"))); ok {
 			out = append(out, h)
 		}
