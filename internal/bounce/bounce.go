@@ -102,10 +102,6 @@ func Parse(r io.Reader, opt Options) (Report, error) {
 		// The rest is left unread: reading it is the caller's choice (a pipe may need it).
 		return Report{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 	}
-	return parseBytes(raw, opt)
-}
-
-func parseBytes(raw []byte, opt Options) (Report, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return Report{}, fmt.Errorf("%w: empty input", ErrUnreadable)
 	}
