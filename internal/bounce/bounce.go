@@ -374,10 +374,7 @@ var (
 func (p *parser) plainText(top message.Header) {
 	from := top.Get("From")
 	if a, err := mail.ParseAddress(from); err == nil {
-		from = a.Name + " " + a.Address
-		if a.Name == "" {
-			from = a.Address
-		}
+		from = a.Name + " " + a.Address // trimmed below when there is no name
 	}
 	failed := top.Get("X-Failed-Recipients")
 	subject := decodeWord(top.Get("Subject"))
