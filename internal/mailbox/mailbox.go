@@ -68,15 +68,11 @@ func parseURL(raw string) (target, error) {
 		// Without TLS the login sends the password in clear.
 		return target{}, fmt.Errorf("mailbox URL: imap:// to %s would send the password in clear: use imaps://, or imap:// only for a server on this machine", u.Hostname())
 	}
-	port := u.Port()
-	switch {
-	case port != "":
-	case t.tls:
+	port := "143"
+	if t.tls {
 		port = "993"
-	default:
-		port = "143"
 	}
-	t.addr = net.JoinHostPort(u.Hostname(), port)
+	t.addr = net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), port))
 	t.user = u.User.Username()
 	t.pass, _ = u.User.Password()
 	if t.user == "" {
