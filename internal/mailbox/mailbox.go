@@ -84,11 +84,8 @@ func parseURL(raw string) (target, error) {
 
 // loopback reports whether host names this machine.
 func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // Check reports what is wrong with a mailbox URL, so that a bad one fails at start.
