@@ -132,9 +132,6 @@ func readMbox(ctx context.Context, name string, r *bufio.Reader, maxBytes int64,
 
 // isEscapedFrom reports a ">From ", ">>From "... line of mboxrd.
 func isEscapedFrom(line []byte) bool {
-	i := 0
-	for i < len(line) && line[i] == '>' {
-		i++
-	}
-	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+	rest := bytes.TrimLeft(line, ">")
+	return len(rest) < len(line) && bytes.HasPrefix(rest, []byte("From "))
 }
