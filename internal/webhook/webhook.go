@@ -181,10 +181,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string,
 // verp returns the VERP token of an envelope sender the provider reports, "" when it is
 // not the bounce address with a token.
 func (h *Handler) verp(sender string) string {
-	if h.opt.BounceAddress == "" || sender == "" {
-		return ""
-	}
-	return bounce.VERPToken(h.opt.BounceAddress, strings.Trim(strings.TrimSpace(sender), "<>"))
+	return bounce.VERPToken(h.opt.BounceAddress, bareID(sender))
 }
 
 // bareID strips the angle brackets and space around a Message-ID.
