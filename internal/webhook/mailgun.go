@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -60,37 +59,22 @@ type mailgunPayload struct {
 	} `json:"event-data"`
 }
 
-// tokenLog remembers the tokens of signatures seen within the window, so that a
-// captured request cannot be played again.
-type tokenLog struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // token: its signed timestamp
-}
-
-func newTokenLog() *tokenLog { return &tokenLog{seen: make(map[string]time.Time)} }
-
-// add records token and reports false when it was already there; entries older than
-// the window, which verify refuses anyway, are dropped.
-func (l *tokenLog) add(token string, at, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for t, ts := range l.seen {
+// useToken records a signature's token and reports false when it was already there;
+// tokens older than the window, which mailgunVerify refuses anyway, are dropped.
+func (h *Handler) useToken(token string, at time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.opt.Now()
+	for t, ts := range h.tokens {
 		if now.Sub(ts) > mailgunWindow {
-			delete(l.seen, t)
+			delete(h.tokens, t)
 		}
 	}
-	if _, ok := l.seen[token]; ok {
+	if _, ok := h.tokens[token]; ok {
 		return false
 	}
-	l.seen[token] = at
+	h.tokens[token] = at
 	return true
-}
-
-// forget removes token, for a request that was not handled and may come again.
-func (l *tokenLog) forget(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.seen, token)
 }
 
 // mailgunVerify checks the HMAC-SHA256 of timestamp and token, given as the signature
@@ -143,13 +127,16 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, provider, code, why)
 		return
 	}
-	if !h.mailgun.add(s.Token, at, h.opt.Now()) {
+	if !h.useToken(s.Token, at) {
 		h.refuse(w, provider, http.StatusForbidden, "the token was used already (a replayed request)")
 		return
 	}
 	reps, ignored := h.mailgunReports(&p)
 	if !h.apply(w, r, provider, reps, ignored) {
-		h.mailgun.forget(s.Token)
+		// Not handled: the provider may send it again.
+		h.mu.Lock()
+		delete(h.tokens, s.Token)
+		h.mu.Unlock()
 	}
 }
 

@@ -139,9 +139,9 @@ var errFetch = errors.New("fetch failed")
 
 // cert returns the certificate at u (checked by snsURL), fetched once.
 func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error) {
-	h.certMu.Lock()
+	h.mu.Lock()
 	c := h.certs[u]
-	h.certMu.Unlock()
+	h.mu.Unlock()
 	if c != nil {
 		return c, nil
 	}
@@ -157,8 +157,8 @@ func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errForged, u, err)
 	}
-	h.certMu.Lock()
-	defer h.certMu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if len(h.certs) >= certCacheSize {
 		clear(h.certs)
 	}

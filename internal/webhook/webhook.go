@@ -67,10 +67,12 @@ type Options struct {
 // Handler serves POST /webhooks/{provider}.
 type Handler struct {
 	opt      Options
-	certMu   sync.Mutex
-	certs    map[string]*x509.Certificate // SNS signing certificates by URL
 	sendgrid *ecdsa.PublicKey
-	mailgun  *tokenLog
+	mu       sync.Mutex                   // guards certs and tokens
+	certs    map[string]*x509.Certificate // SNS signing certificates by URL
+	// tokens holds the Mailgun signatures' tokens seen within mailgunWindow, by signed
+	// timestamp, so that a captured request cannot be played again.
+	tokens map[string]time.Time
 }
 
 // New checks the providers' secrets and returns a Handler.
@@ -92,7 +94,7 @@ func New(opt Options) (*Handler, error) {
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Rules.SignedOnly = false
 	opt.Rules.RecipientMustMatch = true
-	h := &Handler{opt: opt, certs: make(map[string]*x509.Certificate), mailgun: newTokenLog()}
+	h := &Handler{opt: opt, certs: make(map[string]*x509.Certificate), tokens: make(map[string]time.Time)}
 	if opt.SES != nil && opt.SES.TopicARN == "" {
 		return nil, errors.New("webhook: ses: no topic ARN")
 	}
