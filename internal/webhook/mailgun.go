@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,11 +66,7 @@ func (h *Handler) useToken(token string, at time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.opt.Now()
-	for t, ts := range h.tokens {
-		if now.Sub(ts) > mailgunWindow {
-			delete(h.tokens, t)
-		}
-	}
+	maps.DeleteFunc(h.tokens, func(_ string, ts time.Time) bool { return now.Sub(ts) > mailgunWindow })
 	if _, ok := h.tokens[token]; ok {
 		return false
 	}
