@@ -30,15 +30,13 @@ type postmarkRecord struct {
 	Description string
 }
 
-// Postmark bounce types that say the address does not take mail, and those that are
-// temporary or a refusal of the content (SpamNotification, as SES's ContentRejected and
-// SendGrid's blocked are soft); the others (AutoResponder, Subscribe, OpenRelayTest...)
-// are not bounces.
-var (
-	postmarkHard = map[string]bool{"HardBounce": true, "BadEmailAddress": true}
-	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true,
-		"SpamNotification": true}
-)
+// postmarkKinds reads a Bounce record's Type: the address does not take mail (hard), a
+// temporary failure or a refusal of the content (soft: SpamNotification, as SES's
+// ContentRejected and SendGrid's blocked), or a complaint; the other types (AutoResponder,
+// Subscribe, OpenRelayTest...) are not bounces.
+var postmarkKinds = map[string]bounce.Kind{"HardBounce": bounce.Hard, "BadEmailAddress": bounce.Hard,
+	"SoftBounce": bounce.Soft, "Transient": bounce.Soft, "DnsError": bounce.Soft, "Blocked": bounce.Soft,
+	"SpamNotification": bounce.Soft, "SpamComplaint": bounce.Complaint}
 
 func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
 	const provider = "postmark"
@@ -82,14 +80,13 @@ func postmarkReports(body []byte) (reps []bounce.Report, ignored int, err error)
 	if rec.ID != 0 {
 		rep.ReportID = fmt.Sprintf("postmark:%d", rec.ID)
 	}
-	switch {
-	case rec.RecordType == "SpamComplaint" || rec.RecordType == "Bounce" && rec.Type == "SpamComplaint":
+	switch rec.RecordType {
+	case "SpamComplaint":
 		rep.Kind = bounce.Complaint
-	case rec.RecordType == "Bounce" && postmarkHard[rec.Type]:
-		rep.Kind = bounce.Hard
-	case rec.RecordType == "Bounce" && postmarkSoft[rec.Type]:
-		rep.Kind = bounce.Soft
-	default:
+	case "Bounce":
+		rep.Kind = postmarkKinds[rec.Type]
+	}
+	if rep.Kind == "" {
 		return nil, 1, nil
 	}
 	// A delay (Transient) and the soft bounce that may follow it are one soft bounce.
