@@ -478,23 +478,17 @@ func replyLine(expl string) string {
 	return oneLine(first)
 }
 
-// returnedMarkers open the copy of the original message in plain-text bounces.
-var returnedMarkers = []string{
-	"------ This is a copy of the message, including all the headers. ------",
-	"------ This is a copy of the message's headers. ------",
-	"--- Below this line is a copy of the message.",
-	"----- Original message -----",
-	"Original message follows",
-}
+// returnedMarker opens the copy of the original message in plain-text bounces (Exim,
+// qmail, others); the first one in the text counts.
+var returnedMarker = regexp.MustCompile(`------ This is a copy of the message(, including all the headers|'s headers)\. ------|` +
+	`--- Below this line is a copy of the message\.|----- Original message -----|Original message follows`)
 
+// returnedStart is the index of the first returnedMarker in text, -1 when there is none.
 func returnedStart(text string) int {
-	best := -1
-	for _, m := range returnedMarkers {
-		if i := strings.Index(text, m); i >= 0 && (best < 0 || i < best) {
-			best = i
-		}
+	if loc := returnedMarker.FindStringIndex(text); loc != nil {
+		return loc[0]
 	}
-	return best
+	return -1
 }
 
 // returnedFromText finds the returned header block in a plain-text bounce: the first
