@@ -223,10 +223,7 @@ func (p *parser) deliveryStatus(body []byte) {
 			best = rank
 			p.action = action
 			p.rep.Status = statusCode(b.Get("Status"))
-			p.rep.FinalRecipient = typedAddress(b.Get("Final-Recipient"))
-			if p.rep.FinalRecipient == "" {
-				p.rep.FinalRecipient = typedAddress(b.Get("Original-Recipient"))
-			}
+			p.rep.FinalRecipient = cmp.Or(typedAddress(b.Get("Final-Recipient")), typedAddress(b.Get("Original-Recipient")))
 			p.diag = typedValue(b.Get("Diagnostic-Code"))
 		}
 	}
