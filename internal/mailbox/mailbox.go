@@ -133,16 +133,16 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return handled, err
 		}
-		raw, err := fetch(c, uid, opt.MaxBytes)
+		set := new(imap.SeqSet)
+		set.AddNum(uid)
+		raw, err := fetch(c, set, opt.MaxBytes)
 		if err != nil {
 			return handled, fmt.Errorf("mailbox %s: message %d: %w", t.mailbox, uid, err)
 		}
 		if err := handle(ctx, fmt.Sprintf("%s#%d", t.mailbox, uid), bytes.NewReader(raw)); err != nil {
 			return handled, err
 		}
-		seen := new(imap.SeqSet)
-		seen.AddNum(uid)
-		if err := c.UidStore(seen, imap.FormatFlagsOp(imap.AddFlags, true), []any{imap.SeenFlag}, nil); err != nil {
+		if err := c.UidStore(set, imap.FormatFlagsOp(imap.AddFlags, true), []any{imap.SeenFlag}, nil); err != nil {
 			return handled, fmt.Errorf("mailbox %s: flag message %d seen: %w", t.mailbox, uid, err)
 		}
 		handled++
@@ -150,11 +150,9 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	return handled, nil
 }
 
-// fetch reads message uid whole, without marking it seen, at most max bytes (and one more,
-// so that a reader with the same cap sees it is too large).
-func fetch(c *client.Client, uid uint32, max int64) ([]byte, error) {
-	set := new(imap.SeqSet)
-	set.AddNum(uid)
+// fetch reads the message of set (one UID) whole, without marking it seen, at most max
+// bytes (and one more, so that a reader with the same cap sees it is too large).
+func fetch(c *client.Client, set *imap.SeqSet, max int64) ([]byte, error) {
 	section := &imap.BodySectionName{Peek: true}
 	ch := make(chan *imap.Message, 1)
 	done := make(chan error, 1)
