@@ -121,17 +121,10 @@ func Parse(r io.Reader, opt Options) (Report, error) {
 	p.rep.Date = parseDate(h.Get("Date"))
 	p.rep.ReportID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	p.rep.VERPToken = p.verpFrom(h)
-	// A message whose Content-Type cannot be parsed is read as plain text.
-	ent, err := message.New(h, br)
-	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-		ent = nil
-	}
-	if ent != nil {
-		p.walk(ent, 0)
-	} else {
-		body, _ := io.ReadAll(br)
-		p.text = append(p.text, string(body))
-	}
+	// New's only errors are an unknown charset or transfer encoding: the body is then
+	// read as it is.
+	ent, _ := message.New(h, br)
+	p.walk(ent, 0)
 	p.finish(h)
 	return p.rep, nil
 }
