@@ -1,5 +1,5 @@
-// Package mailbox reads a mailbox over IMAP, as the bounce address's mail is read: every
-// message not yet seen is handed to a function and then flagged seen. A crash between the
+// Package mailbox hands the messages of a mailbox to a function: an mbox file, a Maildir,
+// or over IMAP every message not yet seen, which is then flagged seen. A crash between the
 // two hands the message over again on the next poll, so nothing is lost; the function must
 // count a message it already handled once (the bounce store knows a report by its own
 // Message-ID).
