@@ -57,7 +57,7 @@ var ErrUnreadable = errors.New("bounce: not a mail message")
 // Report is what one message says about one earlier send.
 type Report struct {
 	Kind   Kind
-	Format string // dsn or arf; "" for an irrelevant message
+	Format string // a Format constant, or the webhook source that reported it
 	// VERPToken is the token in the address the report was mailed to (bounces+TOKEN@...).
 	VERPToken string
 	// MessageID is the returned message's Message-ID, without angle brackets.
