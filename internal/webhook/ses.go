@@ -61,30 +61,21 @@ func snsURL(u string) (*url.URL, error) {
 
 // stringToSign is the text SNS signs: named fields in a fixed order, each "Name\nvalue\n".
 func (m *snsMessage) stringToSign() (string, error) {
-	var b strings.Builder
-	add := func(k, v string) { b.WriteString(k + "\n" + v + "\n") }
+	var fields []string // name, value, name, value...
 	switch m.Type {
 	case "Notification":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
+		fields = []string{"Message", m.Message, "MessageId", m.MessageID}
 		if m.Subject != nil {
-			add("Subject", *m.Subject)
+			fields = append(fields, "Subject", *m.Subject)
 		}
-		add("Timestamp", m.Timestamp)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
+		fields = append(fields, "Timestamp", m.Timestamp, "TopicArn", m.TopicArn, "Type", m.Type)
 	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
-		add("SubscribeURL", m.SubscribeURL)
-		add("Timestamp", m.Timestamp)
-		add("Token", m.Token)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
+		fields = []string{"Message", m.Message, "MessageId", m.MessageID, "SubscribeURL", m.SubscribeURL,
+			"Timestamp", m.Timestamp, "Token", m.Token, "TopicArn", m.TopicArn, "Type", m.Type}
 	default:
 		return "", fmt.Errorf("unknown SNS message type %q", m.Type)
 	}
-	return b.String(), nil
+	return strings.Join(fields, "\n") + "\n", nil
 }
 
 // errForged is a signature that does not verify.
