@@ -14,6 +14,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +57,7 @@ var ErrUnreadable = errors.New("bounce: not a mail message")
 // Report is what one message says about one earlier send.
 type Report struct {
 	Kind   Kind
-	Format string // dsn or arf; "" for an irrelevant message
+	Format string // a Format constant, or the webhook source that reported it
 	// VERPToken is the token in the address the report was mailed to (bounces+TOKEN@...).
 	VERPToken string
 	// MessageID is the returned message's Message-ID, without angle brackets.
@@ -101,10 +102,6 @@ func Parse(r io.Reader, opt Options) (Report, error) {
 		// The rest is left unread: reading it is the caller's choice (a pipe may need it).
 		return Report{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 	}
-	return parseBytes(raw, opt)
-}
-
-func parseBytes(raw []byte, opt Options) (Report, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return Report{}, fmt.Errorf("%w: empty input", ErrUnreadable)
 	}
@@ -124,17 +121,10 @@ func parseBytes(raw []byte, opt Options) (Report, error) {
 	p.rep.Date = parseDate(h.Get("Date"))
 	p.rep.ReportID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
 	p.rep.VERPToken = p.verpFrom(h)
-	// A message whose Content-Type cannot be parsed is read as plain text.
-	ent, err := message.New(h, br)
-	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
-		ent = nil
-	}
-	if ent != nil {
-		p.walk(ent, 0)
-	} else {
-		body, _ := io.ReadAll(br)
-		p.text = append(p.text, string(body))
-	}
+	// New's only errors are an unknown charset or transfer encoding: the body is then
+	// read as it is.
+	ent, _ := message.New(h, br)
+	p.walk(ent, 0)
 	p.finish(h)
 	return p.rep, nil
 }
@@ -142,12 +132,7 @@ func parseBytes(raw []byte, opt Options) (Report, error) {
 // looksLikeMail reports whether a header has at least one field every mail message or
 // report carries, so that a random file is refused rather than called irrelevant.
 func looksLikeMail(h textproto.Header) bool {
-	for _, k := range []string{"From", "Date", "Message-Id", "Content-Type", "Received", "Return-Path", "Subject", "To"} {
-		if h.Has(k) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{"From", "Date", "Message-Id", "Content-Type", "Received", "Return-Path", "Subject", "To"}, h.Has)
 }
 
 type parser struct {
@@ -219,7 +204,7 @@ func (p *parser) deliveryStatus(body []byte) {
 	p.haveDSN = true
 	msg := blocks[0]
 	if v := msg.Get("X-Postfix-Sender"); v != "" && p.rep.VERPToken == "" {
-		p.rep.VERPToken = p.verpToken(typedAddress(v))
+		p.rep.VERPToken = VERPToken(p.opt.BounceAddress, typedAddress(v))
 	}
 	best := -1
 	for _, b := range blocks[1:] {
@@ -227,30 +212,16 @@ func (p *parser) deliveryStatus(body []byte) {
 		if action == "" {
 			continue
 		}
-		if rank := actionRank(action); rank > best {
+		if rank := map[string]int{"failed": 2, "delayed": 1}[action]; rank > best {
 			best = rank
 			p.action = action
 			p.rep.Status = statusCode(b.Get("Status"))
-			p.rep.FinalRecipient = typedAddress(b.Get("Final-Recipient"))
-			if p.rep.FinalRecipient == "" {
-				p.rep.FinalRecipient = typedAddress(b.Get("Original-Recipient"))
-			}
+			p.rep.FinalRecipient = cmp.Or(typedAddress(b.Get("Final-Recipient")), typedAddress(b.Get("Original-Recipient")))
 			p.diag = typedValue(b.Get("Diagnostic-Code"))
 		}
 	}
 	if p.rep.Date.IsZero() {
 		p.rep.Date = parseDate(msg.Get("Arrival-Date"))
-	}
-}
-
-func actionRank(a string) int {
-	switch a {
-	case "failed":
-		return 3
-	case "delayed":
-		return 2
-	default: // delivered, relayed, expanded
-		return 1
 	}
 }
 
@@ -263,7 +234,7 @@ func (p *parser) feedbackReport(body []byte) {
 	b := blocks[0]
 	p.feedbackType = strings.ToLower(strings.TrimSpace(b.Get("Feedback-Type")))
 	if v := b.Get("Original-Mail-From"); v != "" && p.rep.VERPToken == "" {
-		p.rep.VERPToken = p.verpToken(bareAddress(v))
+		p.rep.VERPToken = VERPToken(p.opt.BounceAddress, bareAddress(v))
 	}
 	if v := b.Get("Original-Rcpt-To"); v != "" {
 		p.rep.FinalRecipient = bareAddress(v)
@@ -287,7 +258,7 @@ func (p *parser) finish(top message.Header) {
 		p.rep.MessageID = messageID(p.returned.Get("Message-Id"))
 		p.rep.UnsubscribeToken = unsubscribeToken(p.returned.Get("List-Unsubscribe"))
 		if p.rep.VERPToken == "" {
-			p.rep.VERPToken = p.verpToken(bareAddress(p.returned.Get("Return-Path")))
+			p.rep.VERPToken = VERPToken(p.opt.BounceAddress, bareAddress(p.returned.Get("Return-Path")))
 		}
 	}
 	switch {
@@ -295,8 +266,11 @@ func (p *parser) finish(top message.Header) {
 		p.rep.Format = FormatARF
 		switch p.feedbackType {
 		case "abuse", "fraud":
-			p.rep.Kind = Complaint
-			p.rep.Reason = oneLine("feedback-type " + p.feedbackType + reasonSuffix(p.diag))
+			reason := "feedback-type " + p.feedbackType
+			if p.diag != "" {
+				reason += " (" + p.diag + ")"
+			}
+			p.rep.Kind, p.rep.Reason = Complaint, oneLine(reason)
 		case "":
 			p.rep.Kind = Irrelevant
 			p.rep.Reason = "feedback report without a Feedback-Type (truncated?)"
@@ -324,16 +298,10 @@ func (p *parser) mailto(top message.Header) bool {
 		return false
 	}
 	tok, found := "", false
-	for _, k := range []string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To", "Cc"} {
-		for _, v := range top.Values(k) {
-			for part := range strings.SplitSeq(v, ",") {
-				if t, ok := plusToken(p.opt.UnsubscribeAddress, bareAddress(part)); ok {
-					found = true
-					if tok == "" {
-						tok = t
-					}
-				}
-			}
+	for _, addr := range recipients(top, "Cc") {
+		if t, ok := plusToken(p.opt.UnsubscribeAddress, addr); ok {
+			found = true
+			tok = cmp.Or(tok, t)
 		}
 	}
 	if !found {
@@ -396,10 +364,7 @@ var (
 func (p *parser) plainText(top message.Header) {
 	from := top.Get("From")
 	if a, err := mail.ParseAddress(from); err == nil {
-		from = a.Name + " " + a.Address
-		if a.Name == "" {
-			from = a.Address
-		}
+		from = a.Name + " " + a.Address // trimmed below when there is no name
 	}
 	failed := top.Get("X-Failed-Recipients")
 	subject := decodeWord(top.Get("Subject"))
@@ -503,23 +468,17 @@ func replyLine(expl string) string {
 	return oneLine(first)
 }
 
-// returnedMarkers open the copy of the original message in plain-text bounces.
-var returnedMarkers = []string{
-	"------ This is a copy of the message, including all the headers. ------",
-	"------ This is a copy of the message's headers. ------",
-	"--- Below this line is a copy of the message.",
-	"----- Original message -----",
-	"Original message follows",
-}
+// returnedMarker opens the copy of the original message in plain-text bounces (Exim,
+// qmail, others); the first one in the text counts.
+var returnedMarker = regexp.MustCompile(`------ This is a copy of the message(, including all the headers|'s headers)\. ------|` +
+	`--- Below this line is a copy of the message\.|----- Original message -----|Original message follows`)
 
+// returnedStart is the index of the first returnedMarker in text, -1 when there is none.
 func returnedStart(text string) int {
-	best := -1
-	for _, m := range returnedMarkers {
-		if i := strings.Index(text, m); i >= 0 && (best < 0 || i < best) {
-			best = i
-		}
+	if loc := returnedMarker.FindStringIndex(text); loc != nil {
+		return loc[0]
 	}
-	return best
+	return -1
 }
 
 // returnedFromText finds the returned header block in a plain-text bounce: the first
@@ -587,9 +546,6 @@ func splitBlocks(body []byte) []textproto.Header {
 	var out []textproto.Header
 	text := strings.ReplaceAll(string(body), "\r\n", "\n")
 	for block := range strings.SplitSeq(text, "\n\n") {
-		if strings.TrimSpace(block) == "" {
-			continue
-		}
 		if h, ok := readHeaderLoose([]byte(strings.TrimLeft(block, "\n"))); ok {
 			out = append(out, h)
 		}
@@ -597,25 +553,28 @@ func splitBlocks(body []byte) []textproto.Header {
 	return out
 }
 
-// verpFrom looks for the bounce address with a token among the fields that name the
-// report's envelope recipient.
-func (p *parser) verpFrom(h message.Header) string {
-	for _, k := range []string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To"} {
+// recipients lists the addresses in the fields that name a message's envelope recipient,
+// then in the extra fields.
+func recipients(h message.Header, extra ...string) []string {
+	var out []string
+	for _, k := range append([]string{"X-Original-To", "Delivered-To", "Envelope-To", "X-Envelope-To", "To"}, extra...) {
 		for _, v := range h.Values(k) {
 			for part := range strings.SplitSeq(v, ",") {
-				if t := p.verpToken(bareAddress(part)); t != "" {
-					return t
-				}
+				out = append(out, bareAddress(part))
 			}
 		}
 	}
-	return ""
+	return out
 }
 
-// verpToken returns TOKEN when addr is local+TOKEN@domain of the bounce address.
-func (p *parser) verpToken(addr string) string {
-	tok, _ := plusToken(p.opt.BounceAddress, addr)
-	return tok
+// verpFrom looks for the bounce address with a token among the report's envelope recipients.
+func (p *parser) verpFrom(h message.Header) string {
+	for _, addr := range recipients(h) {
+		if t := VERPToken(p.opt.BounceAddress, addr); t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // plusToken reports whether addr is base or base's local+TOKEN@domain form, and TOKEN.
@@ -638,19 +597,10 @@ func plusToken(base, addr string) (tok string, ok bool) {
 
 // bareAddress is the address in a field value: "Name <a@b>", "<a@b>" or "a@b".
 func bareAddress(v string) string {
-	v = strings.TrimSpace(v)
-	if a, err := mail.ParseAddress(v); err == nil {
+	if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
 		return a.Address
 	}
-	if i := strings.IndexByte(v, '<'); i >= 0 {
-		if j := strings.IndexByte(v[i:], '>'); j > 0 {
-			return strings.TrimSpace(v[i+1 : i+j])
-		}
-	}
-	if strings.Contains(v, "@") && !strings.ContainsAny(v, " \t") {
-		return v
-	}
-	return ""
+	return messageID(v)
 }
 
 // typedAddress reads "rfc822; a@b" (RFC 3464 §2.3.2).
@@ -681,11 +631,13 @@ func statusCode(v string) string {
 	return ""
 }
 
+// messageID is what is between the first angle brackets of v, or v when it is one bare
+// word with an "@".
 func messageID(v string) string {
 	v = strings.TrimSpace(v)
 	if i := strings.IndexByte(v, '<'); i >= 0 {
 		if j := strings.IndexByte(v[i:], '>'); j > 0 {
-			return v[i+1 : i+j]
+			return strings.TrimSpace(v[i+1 : i+j])
 		}
 	}
 	if strings.Contains(v, "@") && !strings.ContainsAny(v, " \t") {
@@ -742,11 +694,4 @@ func oneLine(s string) string {
 		s = strings.ToValidUTF8(s[:maxReason], "") + "…"
 	}
 	return s
-}
-
-func reasonSuffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " (" + s + ")"
 }

@@ -113,6 +113,7 @@ func TestParseInline(t *testing.T) {
 		{"dsn failed 4xx", "From: m@example.com\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 4.4.7\n\n--b--\n", Soft, nil},
 		{"an IP address is not a status", "From: Mail Delivery System <MAILER-DAEMON@x.example>\nSubject: Mail delivery failed\n\nSMTP error from host 10.4.5.6 after RCPT TO:<a@b.example>:\n550 5.1.1 no such user\n", Hard, nil},
 		{"a success code before the failure", "From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\n\n<<< 250 2.1.0 Ok\n<<< 452 4.2.2 mailbox full\n", Soft, nil},
+		{"an unknown transfer encoding reads as it is", "From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail\nContent-Transfer-Encoding: x-rot13\n\n550 5.1.1 no such user a@b.example\n", Hard, nil},
 		{"mangled header line", "From: MAILER-DAEMON@x.example\nthis is not a header\nSubject: Undelivered Mail\n\n550 5.1.1 no such user a@b.example\n", Hard, nil},
 	}
 	for _, tt := range tests {

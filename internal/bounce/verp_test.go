@@ -18,3 +18,19 @@ func TestVERPAddressRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestVERPTokenNone: no token without a bounce address, an address, or a token in it.
+func TestVERPTokenNone(t *testing.T) {
+	for _, tc := range []struct{ name, bounce, addr string }{
+		{"no bounce address", "", "bounces+t0k@example.org"},
+		{"no sender", "bounces@example.org", ""},
+		{"the bare bounce address", "bounces@example.org", "bounces@example.org"},
+		{"another domain", "bounces@example.org", "bounces+t0k@example.net"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := VERPToken(tc.bounce, tc.addr); got != "" {
+				t.Fatalf("VERPToken(%q, %q) = %q, want none", tc.bounce, tc.addr, got)
+			}
+		})
+	}
+}

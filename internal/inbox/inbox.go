@@ -104,19 +104,14 @@ func (e *NotRecordedError) Error() string {
 
 func (e *NotRecordedError) Unwrap() error { return e.Err }
 
-// Recorded sounds the complaint alarm (see Complained) when out recorded a complaint about
-// an issue; other outcomes need nothing. A webhook calls it for each report it records.
+// Recorded tells the editors when out recorded a complaint that takes its issue over the
+// line (editorial.Alarm), and prints the line that says so; other outcomes need nothing.
+// A webhook calls it for each report it records.
 func (r *Run) Recorded(ctx context.Context, rep bounce.Report, out roster.BounceOutcome) error {
-	if out.Recorded && rep.Kind == bounce.Complaint && out.IssueID > 0 {
-		return r.Complained(ctx, out.IssueID)
+	if !out.Recorded || rep.Kind != bounce.Complaint || out.IssueID <= 0 {
+		return nil
 	}
-	return nil
-}
-
-// Complained tells the editors when a recorded complaint takes its issue over the line
-// (editorial.Alarm), and prints the line that says so.
-func (r *Run) Complained(ctx context.Context, issueID int64) error {
-	line, err := editorial.Alarm(ctx, r.opt.Issues, issueID, r.opt.Notice)
+	line, err := editorial.Alarm(ctx, r.opt.Issues, out.IssueID, r.opt.Notice)
 	if line != "" {
 		fmt.Fprintf(r.opt.Out, "  %s\n", line)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -51,18 +50,15 @@ func ReadPath(ctx context.Context, path string, maxBytes int64, handle Handle, s
 func readMaildir(ctx context.Context, dir string, handle Handle, skip Skip) error {
 	var files []string
 	for _, sub := range []string{"new", "cur"} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		entries, err := os.ReadDir(filepath.Join(dir, sub)) // sorted by name
 		if err != nil {
 			return fmt.Errorf("mailbox: %s is a directory but not a Maildir (no readable %s/): %w", dir, sub, err)
 		}
-		var names []string
 		for _, en := range entries {
 			if en.Type().IsRegular() && !strings.HasPrefix(en.Name(), ".") {
-				names = append(names, filepath.Join(dir, sub, en.Name()))
+				files = append(files, filepath.Join(dir, sub, en.Name()))
 			}
 		}
-		slices.Sort(names)
-		files = append(files, names...)
 	}
 	for _, name := range files {
 		f, err := os.Open(name)
@@ -136,9 +132,6 @@ func readMbox(ctx context.Context, name string, r *bufio.Reader, maxBytes int64,
 
 // isEscapedFrom reports a ">From ", ">>From "... line of mboxrd.
 func isEscapedFrom(line []byte) bool {
-	i := 0
-	for i < len(line) && line[i] == '>' {
-		i++
-	}
-	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+	rest := bytes.TrimLeft(line, ">")
+	return len(rest) < len(line) && bytes.HasPrefix(rest, []byte("From "))
 }

@@ -1,5 +1,5 @@
-// Package mailbox reads a mailbox over IMAP, as the bounce address's mail is read: every
-// message not yet seen is handed to a function and then flagged seen. A crash between the
+// Package mailbox hands the messages of a mailbox to a function: an mbox file, a Maildir,
+// or over IMAP every message not yet seen, which is then flagged seen. A crash between the
 // two hands the message over again on the next poll, so nothing is lost; the function must
 // count a message it already handled once (the bounce store knows a report by its own
 // Message-ID).
@@ -68,15 +68,11 @@ func parseURL(raw string) (target, error) {
 		// Without TLS the login sends the password in clear.
 		return target{}, fmt.Errorf("mailbox URL: imap:// to %s would send the password in clear: use imaps://, or imap:// only for a server on this machine", u.Hostname())
 	}
-	port := u.Port()
-	switch {
-	case port != "":
-	case t.tls:
+	port := "143"
+	if t.tls {
 		port = "993"
-	default:
-		port = "143"
 	}
-	t.addr = net.JoinHostPort(u.Hostname(), port)
+	t.addr = net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), port))
 	t.user = u.User.Username()
 	t.pass, _ = u.User.Password()
 	if t.user == "" {
@@ -88,11 +84,8 @@ func parseURL(raw string) (target, error) {
 
 // loopback reports whether host names this machine.
 func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // Check reports what is wrong with a mailbox URL, so that a bad one fails at start.
@@ -140,16 +133,16 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return handled, err
 		}
-		raw, err := fetch(c, uid, opt.MaxBytes)
+		set := new(imap.SeqSet)
+		set.AddNum(uid)
+		raw, err := fetch(c, set, opt.MaxBytes)
 		if err != nil {
 			return handled, fmt.Errorf("mailbox %s: message %d: %w", t.mailbox, uid, err)
 		}
 		if err := handle(ctx, fmt.Sprintf("%s#%d", t.mailbox, uid), bytes.NewReader(raw)); err != nil {
 			return handled, err
 		}
-		seen := new(imap.SeqSet)
-		seen.AddNum(uid)
-		if err := c.UidStore(seen, imap.FormatFlagsOp(imap.AddFlags, true), []any{imap.SeenFlag}, nil); err != nil {
+		if err := c.UidStore(set, imap.FormatFlagsOp(imap.AddFlags, true), []any{imap.SeenFlag}, nil); err != nil {
 			return handled, fmt.Errorf("mailbox %s: flag message %d seen: %w", t.mailbox, uid, err)
 		}
 		handled++
@@ -157,11 +150,9 @@ func Poll(ctx context.Context, opt Options, handle Handle) (int, error) {
 	return handled, nil
 }
 
-// fetch reads message uid whole, without marking it seen, at most max bytes (and one more,
-// so that a reader with the same cap sees it is too large).
-func fetch(c *client.Client, uid uint32, max int64) ([]byte, error) {
-	set := new(imap.SeqSet)
-	set.AddNum(uid)
+// fetch reads the message of set (one UID) whole, without marking it seen, at most max
+// bytes (and one more, so that a reader with the same cap sees it is too large).
+func fetch(c *client.Client, set *imap.SeqSet, max int64) ([]byte, error) {
 	section := &imap.BodySectionName{Peek: true}
 	ch := make(chan *imap.Message, 1)
 	done := make(chan error, 1)

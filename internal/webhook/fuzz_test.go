@@ -34,16 +34,14 @@ func FuzzParsers(f *testing.F) {
 		}
 		reps, _, _ := h.sesReports(b)
 		check(SourceSES, reps)
-		if rep, ok, _ := postmarkReport(b); ok {
-			check(SourcePostmark, []bounce.Report{rep})
-		}
+		reps, _, _ = postmarkReports(b)
+		check(SourcePostmark, reps)
 		reps, _, _ = sendgridReports(b)
 		check(SourceSendGrid, reps)
 		var p mailgunPayload
 		if json.Unmarshal(b, &p) == nil {
-			if rep, ok := h.mailgunReport(&p); ok {
-				check(SourceMailgun, []bounce.Report{rep})
-			}
+			reps, _ = h.mailgunReports(&p)
+			check(SourceMailgun, reps)
 		}
 	})
 }

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -60,37 +60,18 @@ type mailgunPayload struct {
 	} `json:"event-data"`
 }
 
-// tokenLog remembers the tokens of signatures seen within the window, so that a
-// captured request cannot be played again.
-type tokenLog struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // token: its signed timestamp
-}
-
-func newTokenLog() *tokenLog { return &tokenLog{seen: make(map[string]time.Time)} }
-
-// add records token and reports false when it was already there; entries older than
-// the window, which verify refuses anyway, are dropped.
-func (l *tokenLog) add(token string, at, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for t, ts := range l.seen {
-		if now.Sub(ts) > mailgunWindow {
-			delete(l.seen, t)
-		}
-	}
-	if _, ok := l.seen[token]; ok {
+// useToken records a signature's token and reports false when it was already there;
+// tokens older than the window, which mailgunVerify refuses anyway, are dropped.
+func (h *Handler) useToken(token string, at time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.opt.Now()
+	maps.DeleteFunc(h.tokens, func(_ string, ts time.Time) bool { return now.Sub(ts) > mailgunWindow })
+	if _, ok := h.tokens[token]; ok {
 		return false
 	}
-	l.seen[token] = at
+	h.tokens[token] = at
 	return true
-}
-
-// forget removes token, for a request that was not handled and may come again.
-func (l *tokenLog) forget(token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.seen, token)
 }
 
 // mailgunVerify checks the HMAC-SHA256 of timestamp and token, given as the signature
@@ -143,27 +124,25 @@ func (h *Handler) mailgunEvent(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, provider, code, why)
 		return
 	}
-	if !h.mailgun.add(s.Token, at, h.opt.Now()) {
+	if !h.useToken(s.Token, at) {
 		h.refuse(w, provider, http.StatusForbidden, "the token was used already (a replayed request)")
 		return
 	}
-	rep, relevant := h.mailgunReport(&p)
-	if !relevant {
-		h.apply(w, r, provider, nil, 1)
-		return
-	}
-	rec := &statusRecorder{ResponseWriter: w}
-	h.apply(rec, r, provider, []bounce.Report{rep}, 0)
-	if rec.code >= 500 {
-		h.mailgun.forget(s.Token)
+	reps, ignored := h.mailgunReports(&p)
+	if !h.apply(w, r, provider, reps, ignored) {
+		// Not handled: the provider may send it again.
+		h.mu.Lock()
+		delete(h.tokens, s.Token)
+		h.mu.Unlock()
 	}
 }
 
-// mailgunReport reads a failed (permanent: hard, temporary: soft) or complained event.
-func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
+// mailgunReports reads a failed (permanent: hard, temporary: soft) or complained event;
+// any other is ignored.
+func (h *Handler) mailgunReports(p *mailgunPayload) (reps []bounce.Report, ignored int) {
 	ev := p.EventData
 	if ev == nil {
-		return bounce.Report{}, false
+		return nil, 1
 	}
 	rep := bounce.Report{Format: SourceMailgun, FinalRecipient: ev.Recipient, MessageID: bareID(ev.Message.Headers.MessageID),
 		VERPToken: h.verp(ev.Envelope.Sender), ReportID: ev.ID}
@@ -173,13 +152,13 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	switch {
 	// Mailgun's own lists: it did not send to an address it had seen unsubscribe or complain.
 	case ev.Event == "failed" && ev.Reason == "suppress-unsubscribe":
-		return rep, false
+		return nil, 1
 	case ev.Event == "failed" && ev.Reason == "suppress-complaint":
 		// An old complaint, not one about this message: without its Message-ID and VERP
 		// token it is not counted against the issue (canary, complaint alarm).
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint (Mailgun's suppression list)"
 		rep.MessageID, rep.VERPToken = "", ""
-		return rep, true
+		return []bounce.Report{rep}, 0
 	// Given up after retries (old) or refused for the sender's reputation (espblock): the
 	// address itself may be fine.
 	case ev.Event == "failed" && ev.Severity == "permanent" && (ev.Reason == "old" || ev.Reason == "espblock"):
@@ -190,9 +169,9 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 		rep.Kind = bounce.Soft
 	case ev.Event == "complained":
 		rep.Kind, rep.Reason = bounce.Complaint, "complaint"
-		return rep, true
+		return []bounce.Report{rep}, 0
 	default:
-		return rep, false
+		return nil, 1
 	}
 	// Mailgun reports each failed attempt at a message and then that it gave up (old):
 	// together they are one soft bounce.
@@ -205,16 +184,5 @@ func (h *Handler) mailgunReport(p *mailgunPayload) (bounce.Report, bool) {
 	if ds.Code != 0 {
 		rep.Reason = oneLine(strconv.Itoa(ds.Code) + " " + rep.Reason)
 	}
-	return rep, true
-}
-
-// statusRecorder remembers the status code written.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
+	return []bounce.Report{rep}, 0
 }

@@ -30,15 +30,13 @@ type postmarkRecord struct {
 	Description string
 }
 
-// Postmark bounce types that say the address does not take mail, and those that are
-// temporary or a refusal of the content (SpamNotification, as SES's ContentRejected and
-// SendGrid's blocked are soft); the others (AutoResponder, Subscribe, OpenRelayTest...)
-// are not bounces.
-var (
-	postmarkHard = map[string]bool{"HardBounce": true, "BadEmailAddress": true}
-	postmarkSoft = map[string]bool{"SoftBounce": true, "Transient": true, "DnsError": true, "Blocked": true,
-		"SpamNotification": true}
-)
+// postmarkKinds reads a Bounce record's Type: the address does not take mail (hard), a
+// temporary failure or a refusal of the content (soft: SpamNotification, as SES's
+// ContentRejected and SendGrid's blocked), or a complaint; the other types (AutoResponder,
+// Subscribe, OpenRelayTest...) are not bounces.
+var postmarkKinds = map[string]bounce.Kind{"HardBounce": bounce.Hard, "BadEmailAddress": bounce.Hard,
+	"SoftBounce": bounce.Soft, "Transient": bounce.Soft, "DnsError": bounce.Soft, "Blocked": bounce.Soft,
+	"SpamNotification": bounce.Soft, "SpamComplaint": bounce.Complaint}
 
 func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
 	const provider = "postmark"
@@ -52,16 +50,12 @@ func (h *Handler) postmark(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rep, relevant, err := postmarkReport(body)
+	reps, ignored, err := postmarkReports(body)
 	if err != nil {
 		h.refuse(w, provider, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !relevant {
-		h.apply(w, r, provider, nil, 1)
-		return
-	}
-	h.apply(w, r, provider, []bounce.Report{rep}, 0)
+	h.apply(w, r, provider, reps, ignored)
 }
 
 // postmarkAuth compares both halves in constant time, whatever their lengths.
@@ -73,32 +67,31 @@ func (h *Handler) postmarkAuth(user, pass string) bool {
 	return eq(user, h.opt.Postmark.User)&eq(pass, h.opt.Postmark.Password) == 1
 }
 
-// postmarkReport reads one Postmark webhook; relevant is false for record and bounce
-// types that are not bounces or complaints.
-func postmarkReport(body []byte) (rep bounce.Report, relevant bool, err error) {
+// postmarkReports reads one Postmark webhook; record and bounce types that are not bounces
+// or complaints are ignored.
+func postmarkReports(body []byte) (reps []bounce.Report, ignored int, err error) {
 	var rec postmarkRecord
 	if err := json.Unmarshal(body, &rec); err != nil {
-		return rep, false, fmt.Errorf("not a Postmark webhook: %w", err)
+		return nil, 0, fmt.Errorf("not a Postmark webhook: %w", err)
 	}
-	rep = bounce.Report{Format: SourcePostmark, FinalRecipient: rec.Email, Date: parseTime(rec.BouncedAt),
+	rep := bounce.Report{Format: SourcePostmark, FinalRecipient: rec.Email, Date: parseTime(rec.BouncedAt),
 		Reason: oneLine(rec.Details)}
 	rep.Reason = cmp.Or(rep.Reason, oneLine(rec.Description))
 	if rec.ID != 0 {
 		rep.ReportID = fmt.Sprintf("postmark:%d", rec.ID)
 	}
-	switch {
-	case rec.RecordType == "SpamComplaint" || rec.RecordType == "Bounce" && rec.Type == "SpamComplaint":
+	switch rec.RecordType {
+	case "SpamComplaint":
 		rep.Kind = bounce.Complaint
-	case rec.RecordType == "Bounce" && postmarkHard[rec.Type]:
-		rep.Kind = bounce.Hard
-	case rec.RecordType == "Bounce" && postmarkSoft[rec.Type]:
-		rep.Kind = bounce.Soft
-	default:
-		return rep, false, nil
+	case "Bounce":
+		rep.Kind = postmarkKinds[rec.Type]
+	}
+	if rep.Kind == "" {
+		return nil, 1, nil
 	}
 	// A delay (Transient) and the soft bounce that may follow it are one soft bounce.
 	if rep.Kind == bounce.Soft && rec.MessageID != "" {
 		rep.ReportID = "postmark-message:" + rec.MessageID
 	}
-	return rep, true, nil
+	return []bounce.Report{rep}, 0, nil
 }

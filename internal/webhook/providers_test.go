@@ -496,3 +496,45 @@ func TestProviderListComplaintsAreNotTheIssues(t *testing.T) {
 		t.Errorf("issue %d has %d complaints, want 0: the providers sent it to none of them", f.issue.ID, r.Complaints)
 	}
 }
+
+// failOnceApplier fails the first report it is given, as a busy store would, then records.
+type failOnceApplier struct{ calls int }
+
+func (a *failOnceApplier) ApplyReport(context.Context, bounce.Report, roster.BounceRules) (roster.BounceOutcome, error) {
+	a.calls++
+	if a.calls == 1 {
+		return roster.BounceOutcome{}, errors.New("database is locked")
+	}
+	return roster.BounceOutcome{Recorded: true}, nil
+}
+
+// TestMailgunRetryAfterStoreFailure: a request answered 500 may come again with the same
+// token; only one that was handled counts as used.
+func TestMailgunRetryAfterStoreFailure(t *testing.T) {
+	now := time.Date(2026, 5, 4, 6, 0, 0, 0, time.UTC)
+	app := &failOnceApplier{}
+	h, err := webhook.New(webhook.Options{Applier: app, Mailgun: &webhook.Mailgun{SigningKey: mailgunKey},
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Handler(h))
+	defer srv.Close()
+	stamp, token := strconv.FormatInt(now.Unix(), 10), fmt.Sprintf("%050d", 7)
+	mac := hmac.New(sha256.New, []byte(mailgunKey))
+	mac.Write([]byte(stamp + token))
+	body, _ := json.Marshal(map[string]any{
+		"signature":  map[string]string{"timestamp": stamp, "token": token, "signature": hex.EncodeToString(mac.Sum(nil))},
+		"event-data": map[string]any{"event": "failed", "severity": "permanent", "recipient": "a@example.com"},
+	})
+	for i, want := range []int{http.StatusInternalServerError, http.StatusOK, http.StatusForbidden} {
+		resp, err := http.Post(srv.URL+"/webhooks/mailgun", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("post %d: status %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+}

@@ -29,10 +29,8 @@ const (
 	sendgridTimestamp = "X-Twilio-Email-Event-Webhook-Timestamp"
 )
 
-type sendgridKey struct{ pub *ecdsa.PublicKey }
-
 // parseSendGridKey reads the signed event webhook's verification key.
-func parseSendGridKey(s string) (*sendgridKey, error) {
+func parseSendGridKey(s string) (*ecdsa.PublicKey, error) {
 	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil {
 		return nil, errors.New("webhook: sendgrid: the public key is not base64")
@@ -45,19 +43,19 @@ func parseSendGridKey(s string) (*sendgridKey, error) {
 	if !ok || pub.Curve != elliptic.P256() {
 		return nil, errors.New("webhook: sendgrid: the public key is not an ECDSA P-256 key")
 	}
-	return &sendgridKey{pub: pub}, nil
+	return pub, nil
 }
 
-// verify checks the ECDSA signature of timestamp followed by the raw body.
-func (k *sendgridKey) verify(sig, timestamp string, body []byte) bool {
+// sendgridVerify checks the ECDSA signature of timestamp followed by the raw body.
+func sendgridVerify(pub *ecdsa.PublicKey, sig, timestamp string, body []byte) bool {
 	raw, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || timestamp == "" {
+	if err != nil {
 		return false
 	}
 	d := sha256.New()
 	d.Write([]byte(timestamp))
 	d.Write(body)
-	return ecdsa.VerifyASN1(k.pub, d.Sum(nil), raw)
+	return ecdsa.VerifyASN1(pub, d.Sum(nil), raw)
 }
 
 // sendgridEvent is the part of one Event Webhook event read here.
@@ -85,7 +83,7 @@ func (h *Handler) sendgridEvents(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, provider, http.StatusUnauthorized, "no "+sendgridSignature+" or "+sendgridTimestamp+" header")
 		return
 	}
-	if !h.sendgrid.verify(sig, ts, body) {
+	if !sendgridVerify(h.sendgrid, sig, ts, body) {
 		h.refuse(w, provider, http.StatusForbidden, "the signature does not verify")
 		return
 	}

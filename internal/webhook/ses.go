@@ -5,8 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
+	_ "crypto/sha1" // SignatureVersion 1
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -18,7 +17,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -63,30 +61,21 @@ func snsURL(u string) (*url.URL, error) {
 
 // stringToSign is the text SNS signs: named fields in a fixed order, each "Name\nvalue\n".
 func (m *snsMessage) stringToSign() (string, error) {
-	var b strings.Builder
-	add := func(k, v string) { b.WriteString(k + "\n" + v + "\n") }
+	var fields []string // name, value, name, value...
 	switch m.Type {
 	case "Notification":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
+		fields = []string{"Message", m.Message, "MessageId", m.MessageID}
 		if m.Subject != nil {
-			add("Subject", *m.Subject)
+			fields = append(fields, "Subject", *m.Subject)
 		}
-		add("Timestamp", m.Timestamp)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
+		fields = append(fields, "Timestamp", m.Timestamp, "TopicArn", m.TopicArn, "Type", m.Type)
 	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
-		add("Message", m.Message)
-		add("MessageId", m.MessageID)
-		add("SubscribeURL", m.SubscribeURL)
-		add("Timestamp", m.Timestamp)
-		add("Token", m.Token)
-		add("TopicArn", m.TopicArn)
-		add("Type", m.Type)
+		fields = []string{"Message", m.Message, "MessageId", m.MessageID, "SubscribeURL", m.SubscribeURL,
+			"Timestamp", m.Timestamp, "Token", m.Token, "TopicArn", m.TopicArn, "Type", m.Type}
 	default:
 		return "", fmt.Errorf("unknown SNS message type %q", m.Type)
 	}
-	return b.String(), nil
+	return strings.Join(fields, "\n") + "\n", nil
 }
 
 // errForged is a signature that does not verify.
@@ -98,18 +87,12 @@ func (h *Handler) verifySNS(ctx context.Context, m *snsMessage) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errForged, err)
 	}
-	var hash crypto.Hash
-	var sum []byte
-	switch m.SignatureVersion {
-	case "1":
-		s := sha1.Sum([]byte(text))
-		hash, sum = crypto.SHA1, s[:]
-	case "2":
-		s := sha256.Sum256([]byte(text))
-		hash, sum = crypto.SHA256, s[:]
-	default:
+	hash, ok := map[string]crypto.Hash{"1": crypto.SHA1, "2": crypto.SHA256}[m.SignatureVersion]
+	if !ok {
 		return fmt.Errorf("%w: unknown SignatureVersion %q", errForged, m.SignatureVersion)
 	}
+	d := hash.New()
+	d.Write([]byte(text))
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: Signature is not base64", errForged)
@@ -128,46 +111,15 @@ func (h *Handler) verifySNS(ctx context.Context, m *snsMessage) error {
 	if now := h.opt.Now(); now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
 		return fmt.Errorf("%w: the signing certificate is not valid now", errForged)
 	}
-	if err := rsa.VerifyPKCS1v15(pub, hash, sum, sig); err != nil {
+	if err := rsa.VerifyPKCS1v15(pub, hash, d.Sum(nil), sig); err != nil {
 		return errForged
 	}
 	return nil
 }
 
-// certCacheSize bounds the signing certificates kept; SNS uses one per region at a time.
+// certCacheSize bounds the signing certificates kept; SNS uses one per region at a time,
+// so emptying the cache when it is full costs a fetch at most now and then.
 const certCacheSize = 16
-
-// certCache keeps parsed signing certificates by URL.
-type certCache struct {
-	mu    sync.Mutex
-	max   int
-	certs map[string]*x509.Certificate
-	order []string // oldest first, for eviction
-}
-
-func newCertCache(max int) *certCache {
-	return &certCache{max: max, certs: make(map[string]*x509.Certificate)}
-}
-
-func (c *certCache) get(u string) *x509.Certificate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.certs[u]
-}
-
-func (c *certCache) put(u string, cert *x509.Certificate) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.certs[u]; ok {
-		return
-	}
-	if len(c.order) >= c.max {
-		delete(c.certs, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.certs[u] = cert
-	c.order = append(c.order, u)
-}
 
 // maxCertBytes caps a fetched certificate; a real one is under 2 KB.
 const maxCertBytes = 64 << 10
@@ -178,7 +130,10 @@ var errFetch = errors.New("fetch failed")
 
 // cert returns the certificate at u (checked by snsURL), fetched once.
 func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error) {
-	if c := h.certs.get(u); c != nil {
+	h.mu.Lock()
+	c := h.certs[u]
+	h.mu.Unlock()
+	if c != nil {
 		return c, nil
 	}
 	body, err := h.fetch(ctx, u, maxCertBytes)
@@ -189,11 +144,16 @@ func (h *Handler) cert(ctx context.Context, u string) (*x509.Certificate, error)
 	if block == nil || block.Type != "CERTIFICATE" {
 		return nil, fmt.Errorf("%w: %s is not a PEM certificate", errForged, u)
 	}
-	c, err := x509.ParseCertificate(block.Bytes)
+	c, err = x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errForged, u, err)
 	}
-	h.certs.put(u, c)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.certs) >= certCacheSize {
+		clear(h.certs)
+	}
+	h.certs[u] = c
 	return c, nil
 }
 

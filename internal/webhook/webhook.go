@@ -6,12 +6,15 @@ package webhook
 import (
 	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"newsletter/internal/bounce"
@@ -64,9 +67,12 @@ type Options struct {
 // Handler serves POST /webhooks/{provider}.
 type Handler struct {
 	opt      Options
-	certs    *certCache
-	sendgrid *sendgridKey
-	mailgun  *tokenLog
+	sendgrid *ecdsa.PublicKey
+	mu       sync.Mutex                   // guards certs and tokens
+	certs    map[string]*x509.Certificate // SNS signing certificates by URL
+	// tokens holds the Mailgun signatures' tokens seen within mailgunWindow, by signed
+	// timestamp, so that a captured request cannot be played again.
+	tokens map[string]time.Time
 }
 
 // New checks the providers' secrets and returns a Handler.
@@ -88,7 +94,7 @@ func New(opt Options) (*Handler, error) {
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Rules.SignedOnly = false
 	opt.Rules.RecipientMustMatch = true
-	h := &Handler{opt: opt, certs: newCertCache(certCacheSize), mailgun: newTokenLog()}
+	h := &Handler{opt: opt, certs: make(map[string]*x509.Certificate), tokens: make(map[string]time.Time)}
 	if opt.SES != nil && opt.SES.TopicARN == "" {
 		return nil, errors.New("webhook: ses: no topic ARN")
 	}
@@ -124,24 +130,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-// errTooLarge is a body over the cap.
-var errTooLarge = errors.New("request body too large")
-
-// body reads the request body up to the cap.
-func (h *Handler) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads the body up to the cap, answering the error itself; ok is false when it did.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opt.MaxBytes))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, errTooLarge
-	}
-	return b, err
-}
-
-// readBody reads the body, answering the error itself; ok is false when it did.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, provider string) ([]byte, bool) {
-	b, err := h.body(w, r)
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.As(err, &mbe):
 		h.refuse(w, provider, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", h.opt.MaxBytes))
 		return nil, false
 	case err != nil:
@@ -158,15 +152,15 @@ func (h *Handler) refuse(w http.ResponseWriter, provider string, code int, why s
 }
 
 // apply records each report and answers 200 with a summary, or 500 (so the provider tries
-// again later; recording is idempotent) when the store failed.
-func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string, reps []bounce.Report, ignored int) {
+// again later; recording is idempotent) when the store failed; it reports whether it answered 200.
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string, reps []bounce.Report, ignored int) bool {
 	var recorded, skipped int
 	for _, rep := range reps {
 		out, err := h.opt.Applier.ApplyReport(r.Context(), rep, h.opt.Rules)
 		if err != nil {
 			h.opt.Logger.Error("webhook", "provider", provider, "err", err)
 			http.Error(w, "cannot record the report now; try again", http.StatusInternalServerError)
-			return
+			return false
 		}
 		if out.Recorded {
 			recorded++
@@ -183,15 +177,13 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, provider string,
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintf(w, "ok: %d recorded, %d skipped, %d ignored\n", recorded, skipped, ignored)
+	return true
 }
 
 // verp returns the VERP token of an envelope sender the provider reports, "" when it is
 // not the bounce address with a token.
 func (h *Handler) verp(sender string) string {
-	if h.opt.BounceAddress == "" || sender == "" {
-		return ""
-	}
-	return bounce.VERPToken(h.opt.BounceAddress, strings.Trim(strings.TrimSpace(sender), "<>"))
+	return bounce.VERPToken(h.opt.BounceAddress, bareID(sender))
 }
 
 // bareID strips the angle brackets and space around a Message-ID.
