@@ -81,7 +81,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now
 	if limit <= 0 {
 		return nil, nil
 	}
-	if err := db.deliverable(); err != nil {
+	if err := db.SendingHeld(); err != nil {
 		return nil, fmt.Errorf("store: issue %d: claim deliveries: %w", issueID, err)
 	}
 	var claimed []newsletter.Delivery
@@ -103,7 +103,7 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 		return nil, err
 	}
 	// The outcomes are recorded even when no more rows may be claimed.
-	refused := db.deliverable()
+	refused := db.SendingHeld()
 	var claimed []newsletter.Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		if err := recordTx(ctx, tx, outcomes, now); err != nil {

@@ -11,6 +11,9 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,15 +31,12 @@ import (
 // little-endian uint32 length, a little-endian CRC-32C of the payload, and the payload,
 // one JSON object.
 const (
-	legacySuffix    = "-transitions"
 	legacyMagic     = "NLTJ1 "
 	legacyHeaderLen = len(legacyMagic) + 32 + 1
 	legacyRecHeader = 8
 	legacyMaxRecord = 64 << 10
 	legacyBatch     = 1000 // records per transaction
 )
-
-var legacyCRC = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrJournalDamaged is wrapped by the error of a delivery claim while an older version's
 // journal with damaged records is beside the database.
@@ -101,11 +101,6 @@ func (db *DB) DropLegacyJournal() error {
 // most a stat of that file, so a readiness probe may ask on every poll, and it sees a drop
 // made by another process.
 func (db *DB) SendingHeld() error {
-	return db.deliverable()
-}
-
-// deliverable is nil unless a damaged old journal is still beside the database.
-func (db *DB) deliverable() error {
 	if len(db.legacy.Damaged) == 0 {
 		return nil
 	}
@@ -140,7 +135,7 @@ type legacyEntry struct {
 func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJournal, error) {
 	// The old version's lock file for taking turns at the write lock holds no data.
 	_ = os.Remove(dbPath + "-writers")
-	path := dbPath + legacySuffix
+	path := dbPath + "-transitions"
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return LegacyJournal{}, nil
@@ -262,7 +257,7 @@ func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
 		return e, 0, "cut short or bad length"
 	}
 	payload := b[legacyRecHeader : legacyRecHeader+size]
-	if size == 0 || payload[0] != '{' || crc32.Checksum(payload, legacyCRC) != binary.LittleEndian.Uint32(b[4:]) {
+	if size == 0 || payload[0] != '{' || crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)) != binary.LittleEndian.Uint32(b[4:]) {
 		return e, 0, "checksum mismatch"
 	}
 	var r legacyRecord
@@ -285,4 +280,35 @@ func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
 		return e, n, fmt.Sprintf("subscriber %d: unknown suppression reason %q", r.ID, r.Suppress)
 	}
 	return e, n, ""
+}
+
+// legacyID finds a subscriber id in a record's JSON, which may still be readable in a record
+// whose checksum does not match.
+var legacyID = regexp.MustCompile(`"id"\s*:\s*(\d+)`)
+
+// damagedNames lists the subscribers whose ids can be read in the damaged stretches of data,
+// by address, or by id when the id is not on the list, so that the operator can check them.
+func (db *DB) damagedNames(ctx context.Context, data []byte, damaged []JournalDamage) ([]string, error) {
+	var ids []int64
+	for _, d := range damaged {
+		for _, m := range legacyID.FindAllSubmatch(data[d.Offset:d.Offset+d.Length], -1) {
+			if id, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		var email string
+		err := db.db.QueryRowContext(ctx, `SELECT email FROM subscribers WHERE id = ?`, id).Scan(&email)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			names = append(names, fmt.Sprintf("subscriber id %d (not on the list)", id))
+		case err != nil:
+			return nil, err
+		default:
+			names = append(names, email)
+		}
+	}
+	return names, nil
 }
