@@ -199,53 +199,36 @@ func (db *DB) migrateFS(ctx context.Context, fsys fs.FS, now time.Time) error {
 	}
 	// Read first: a database that is up to date is opened without taking the write lock,
 	// so that a command that only reads does not wait for another process's writes.
-	applied := map[int]bool{}
-	rows, err := db.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := queryAll(ctx, db.db, scanOne[int], `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	rows.Close()
 	for _, m := range ms {
-		if applied[m.version] {
+		if slices.Contains(applied, m.version) {
 			continue
 		}
-		if err := db.applyMigration(ctx, fsys, m, now); err != nil {
+		body, err := fs.ReadFile(fsys, m.name)
+		if err == nil {
+			err = db.inTx(ctx, func(tx *sql.Tx) error {
+				// Checked inside the (immediate) transaction, so two processes opening
+				// a new database at once do not both apply the same file.
+				var n int
+				err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
+				if err != nil || n > 0 {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+					return err
+				}
+				_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, unix(now))
+				return err
+			})
+		}
+		if err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 	}
 	return nil
-}
-
-func (db *DB) applyMigration(ctx context.Context, fsys fs.FS, m migration, now time.Time) error {
-	body, err := fs.ReadFile(fsys, m.name)
-	if err != nil {
-		return err
-	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		// Checked inside the (immediate) transaction, so two processes opening
-		// a new database at once do not both apply the same file.
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
-		if err != nil || n > 0 {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, unix(now))
-		return err
-	})
 }
 
 // inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams) on the writer
