@@ -300,24 +300,19 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		imp.args[i] = rows[min(i, len(rows)-1)].Email
 	}
 	clear(imp.known)
-	found, err := tx.QueryContext(ctx, importLookup, imp.args[:ImportChunk]...)
+	type row struct {
+		email string
+		k     knownSubscriber
+	}
+	found, err := queryAll(ctx, tx, func(r rowScanner) (f row, err error) {
+		err = r.Scan(&f.k.id, &f.email, &f.k.name, &f.k.status)
+		return f, err
+	}, importLookup, imp.args[:ImportChunk]...)
 	if err != nil {
 		return err
 	}
-	defer found.Close()
-	for found.Next() {
-		var k knownSubscriber
-		var email string
-		if err := found.Scan(&k.id, &email, &k.name, &k.status); err != nil {
-			return err
-		}
-		imp.known[foldEmail(email)] = k
-	}
-	if err := found.Err(); err != nil {
-		return err
-	}
-	if err := found.Close(); err != nil {
-		return err
+	for _, f := range found {
+		imp.known[foldEmail(f.email)] = f.k
 	}
 
 	for _, r := range rows {
@@ -488,13 +483,10 @@ func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error
 
 // ListSubscribers returns the subscribers matching f, in id order.
 func (db *DB) ListSubscribers(ctx context.Context, f SubscriberFilter) ([]newsletter.Subscriber, error) {
-	var out []newsletter.Subscriber
-	err := db.EachSubscriber(ctx, f, func(s newsletter.Subscriber) error {
-		out = append(out, s)
-		return nil
-	})
+	q, args := f.query()
+	out, err := queryAll(ctx, db.db, scanSubscriber, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: list subscribers: %w", err)
 	}
 	return out, nil
 }
