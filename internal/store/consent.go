@@ -73,13 +73,7 @@ func validTransition(t Transition) error {
 // UPDATE and two INSERTs.
 func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
 	// The suppressed column's new value, NULL to keep it.
-	var suppressed sql.NullString
-	switch {
-	case t.Suppress != "":
-		suppressed = sql.NullString{String: t.Suppress, Valid: true}
-	case t.Unsuppress:
-		suppressed = sql.NullString{Valid: true}
-	}
+	suppressed := sql.NullString{String: t.Suppress, Valid: t.Suppress != "" || t.Unsuppress}
 	if t.From != "" || t.Unless != "" {
 		var status newsletter.SubscriberStatus
 		var reason string

@@ -219,10 +219,7 @@ func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time
 func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time) error {
 	nowUnix := unix(now)
 	for _, o := range outcomes {
-		var retry sql.NullInt64
-		if o.Status == newsletter.DeliveryDeferred {
-			retry = sql.NullInt64{Int64: unix(o.RetryAt), Valid: true}
-		}
+		retry := sql.NullInt64{Int64: unix(o.RetryAt), Valid: o.Status == newsletter.DeliveryDeferred}
 		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE deliveries SET status = ?, reply = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
 			o.Status, o.Reply, nowUnix, retry, o.DeliveryID))

@@ -302,15 +302,6 @@ func unix(t time.Time) int64 { return t.Unix() }
 
 func fromUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
-// nullUnix stores the zero time as NULL, for columns that are only set once
-// something has happened (sent_at, unsubscribed_at).
-func nullUnix(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.Unix(), Valid: true}
-}
-
 // affected takes an Exec's results, as in affected(tx.ExecContext(...)), and returns how
 // many rows the statement changed.
 func affected(res sql.Result, err error) (int, error) {

@@ -404,10 +404,7 @@ func insertArgs(args []any, s newsletter.Subscriber, now time.Time) []any {
 	if created.IsZero() {
 		created = now
 	}
-	var unsubscribedAt sql.NullInt64
-	if s.Status == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(now)
-	}
+	unsubscribedAt := sql.NullInt64{Int64: unix(now), Valid: s.Status == newsletter.StatusUnsubscribed}
 	return append(args, s.Email, s.Name, s.Status, s.Source, unix(created), unix(now), unsubscribedAt)
 }
 
