@@ -221,17 +221,12 @@ func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newslet
 	return nil
 }
 
-// SetIssueStatus moves issue id to st; moving to sent records now as the
-// send time. Moving to approved approves it anonymously (see ApproveIssue);
-// moving back to draft withdraws an approval.
+// SetIssueStatus moves issue id to sending or sent; moving to sent records now as the
+// send time. Moving to approved approves it anonymously (see ApproveIssue).
 func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueStatus, now time.Time) error {
 	switch st {
 	case newsletter.IssueApproved:
 		return db.ApproveIssue(ctx, id, "", now)
-	case newsletter.IssueDraft:
-		if _, err := db.db.ExecContext(ctx, `DELETE FROM issue_approvals WHERE issue_id = ?`, id); err != nil {
-			return fmt.Errorf("store: issue %d: withdraw approval: %w", id, err)
-		}
 	case newsletter.IssueSending, newsletter.IssueSent:
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
