@@ -2,36 +2,23 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
-// openError is a failed Open with the cause found on disk, which SQLite's own message
-// hides: on a read-only file system it says "unable to open database file: no such file
-// or directory" of a file that is there, and of a -shm it cannot write, "attempt to write
-// a readonly database" in the middle of a migration.
-type openError struct {
-	path, cause string
-	err         error
-}
-
-func (e *openError) Error() string {
-	said := strings.TrimPrefix(e.err.Error(), "store: open "+e.path+": ")
-	return "store: open " + e.path + ": " + e.cause + " (SQLite: " + said + ")"
-}
-
-func (e *openError) Unwrap() error { return e.err }
-
-// explainOpen looks for why the database at path could not be opened: a file of it that
-// cannot be written, or a directory where its -wal and -shm cannot be created. It returns
-// err with the cause, or err as it is when it finds none.
+// explainOpen wraps a failed Open's err with the cause it finds on disk, which SQLite's own
+// message hides: on a read-only file system it says "unable to open database file: no such
+// file or directory" of a file that is there, and of a -shm it cannot write, "attempt to
+// write a readonly database" in the middle of a migration. The causes it looks for are a
+// file of the database that cannot be written and a directory where its -wal and -shm
+// cannot be created.
 func explainOpen(path string, err error) error {
 	if cause := writeProblem(path); cause != "" {
-		return &openError{path: path, cause: cause, err: err}
+		return fmt.Errorf("store: open %s: %s (SQLite: %w)", path, cause, err)
 	}
-	return err
+	return fmt.Errorf("store: open %s: %w", path, err)
 }
 
 func writeProblem(path string) string {

@@ -71,50 +71,53 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // open is Open with the busy timeout given.
 func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err error) {
-	defer func() {
-		if err != nil && path != "" {
-			err = explainOpen(path, err)
-		}
-	}()
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
+	defer func() {
+		if err != nil {
+			err = explainOpen(path, err)
+		}
+	}()
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+			return nil, fmt.Errorf("create directory: %w", err)
 		}
 	}
 	if err := makePrivate(path); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
 	sqlDB, err := sql.Open("sqlite3", dsn+fmt.Sprintf("&_busy_timeout=%d", timeout.Milliseconds()))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// Idle connections kept for concurrent requests have run their pragmas and keep their statements.
 	sqlDB.SetMaxIdleConns(8)
 	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
 	if err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// One connection, kept open, so its prepared statements stay cached.
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 	db := &DB{db: sqlDB, writer: writer, writing: make(chan struct{}, 1), timeout: timeout}
+	defer func() {
+		if err != nil {
+			_ = db.Close()
+		}
+	}()
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
 	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	if err := db.migrateFS(ctx, migrationFiles, time.Now()); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// An up-to-date database was opened without writing: one try at the write lock, without
 	// waiting for it, gets SQLite's own error for a file that cannot be written (explainOpen).
@@ -123,12 +126,10 @@ func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err e
 	if tx, err := db.writer.BeginTx(ctx, nil); err == nil {
 		_ = tx.Rollback()
 	} else if !isBusy(err) {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	return db, nil
 }
