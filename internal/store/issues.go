@@ -312,10 +312,7 @@ func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now t
 func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return "", fmt.Errorf("store: issue %d hold: %w", issueID, err)
 	}
 	return reason, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -29,13 +28,10 @@ func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, 
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
 		ON CONFLICT (kind, scheduled_at) DO NOTHING
 		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
-	return id, true, nil
+	return id, id != 0, nil
 }
 
 // RetryRun takes a slot recorded as held back for holder, so that it can be tried again; it
@@ -48,13 +44,10 @@ func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, 
 		UPDATE schedule_runs SET outcome = 'running', holder = ?, started_at = ?, finished_at = NULL
 		WHERE kind = ? AND scheduled_at = ? AND outcome = 'held'
 		RETURNING id, detail`, holder, unix(now), kind, unix(scheduledAt)).Scan(&id, &detail)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", false, nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return 0, "", false, fmt.Errorf("store: retry %s run: %w", kind, err)
 	}
-	return id, detail, true, nil
+	return id, detail, id != 0, nil
 }
 
 // FinishRun records a slot's outcome.

@@ -384,6 +384,14 @@ func notFound(err error) error {
 	return err
 }
 
+// absent is err with sql.ErrNoRows read as no error, for a lookup whose answer may be none.
+func absent(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
 // likePattern turns a search string into a LIKE pattern that matches it as a
 // substring, with % and _ taken literally (escaped with \).
 func likePattern(s string) string {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -28,10 +27,7 @@ func addSuppression(ctx context.Context, tx *sql.Tx, hash []byte, reason string,
 func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE hash = ?`, hash).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return "", fmt.Errorf("store: suppression: %w", err)
 	}
 	return reason, nil

@@ -174,7 +174,7 @@ func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEnt
 		var doneEpoch string
 		var applied int64
 		err := tx.QueryRowContext(ctx, `SELECT epoch, applied FROM journal_state WHERE id = 1`).Scan(&doneEpoch, &applied)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := absent(err); err != nil {
 			return err
 		}
 		if doneEpoch != epoch {
