@@ -39,8 +39,7 @@ func scanIssue(r rowScanner) (newsletter.Issue, error) {
 	return is, nil
 }
 
-// issue loads the one issue matched by where (with its content and stories).
-// what names it in errors.
+// issue loads the issue matched by where, with its content and stories; what names it.
 func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsletter.Issue, error) {
 	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
 	var html, text string
@@ -89,19 +88,15 @@ func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, 
 	return out, nil
 }
 
-// ErrIssueFrozen is returned (wrapped) by SaveIssue for an issue that is
-// already sending or sent, whose content must not change any more.
+// ErrIssueFrozen is wrapped by SaveIssue's and ApproveIssue's errors for a frozen issue.
 var ErrIssueFrozen = errors.New("issue is no longer a draft")
 
-// SaveIssue stores is and its story list in one transaction and returns it
-// with its ID (and its stories' IDs). When the week already has an issue that
-// is still a draft, that issue is replaced, keeping its ID; when it is sending
-// or sent, SaveIssue refuses with ErrIssueFrozen. An empty Status means draft;
-// the send time is set by SetIssueStatus.
-// Stories must already be stored (SaveStories); one with ID 0 is looked up by
-// GUID, then URL. A story that is part of another frozen (approved, sending or
-// sent) issue is refused: a story goes out once. One that another plain draft
-// holds moves to this issue. The report replaces the issue's saved one.
+// SaveIssue stores is (an empty Status is draft) with its stories and report in one
+// transaction and returns it with its and its stories' IDs. The week's draft is replaced,
+// keeping its ID; an approved, sending or sent one is refused with ErrIssueFrozen.
+// Stories must be stored already; one with ID 0 is looked up by GUID, then URL. A story
+// that another frozen issue carries is refused (a story goes out once); one that another
+// plain draft holds moves to this issue.
 func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error) {
 	if is.Week.IsZero() {
 		return newsletter.Issue{}, errors.New("store: save issue: no week")
@@ -155,9 +150,7 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 	return is, nil
 }
 
-// saveIssueStories writes the story list of issue id, filling in missing
-// story IDs in stories. Its statements are run, not prepared: the connection's
-// statement cache (dsnParams) keeps them prepared.
+// saveIssueStories writes the story list of issue id, filling in missing story IDs.
 func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsletter.Story) error {
 	for i := range stories {
 		st := &stories[i]
@@ -191,8 +184,7 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 }
 
 // staleDraft and releaseStory take story ?1 from the plain drafts other than issue ?2 that
-// hold it. Such a draft loses its rendered email too, which no longer matches its stories:
-// it cannot be sent until it is built again.
+// hold it; such a draft loses its rendered email too, so it must be built again.
 const (
 	staleDraft = `
 		UPDATE issues SET html = '', text = ''
@@ -244,8 +236,7 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 	return nil
 }
 
-// ListIssues returns every issue, newest week first, without stories or
-// rendered content.
+// ListIssues returns every issue, newest week first, without stories or content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 	if err != nil {
@@ -254,9 +245,8 @@ func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	return out, nil
 }
 
-// ApproveIssue freezes draft id: it reads as approved from now on, and SaveIssue
-// refuses to change it. Approving an approved issue again changes nothing; an
-// issue already sending or sent is refused with ErrIssueFrozen.
+// ApproveIssue freezes draft id, which then reads as approved; approving again changes
+// nothing, and an issue sending or sent is refused with ErrIssueFrozen.
 func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var status newsletter.IssueStatus
@@ -278,8 +268,7 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 	return nil
 }
 
-// SentIssues returns the issues that have gone out, newest week first, with
-// their stories and rendered content: the public archive.
+// SentIssues returns the sent issues, newest first, with stories and content: the archive.
 func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	weeks, err := queryAll(ctx, db.db, scanOne[string], `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
 	if err != nil {
@@ -327,10 +316,9 @@ func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
 	return n > 0, nil
 }
 
-// UnapproveIssue withdraws the approval of issue id while its send has not started, in one
-// statement so that a send starting at the same moment either sees the approval or none.
-// It reports whether an approval was withdrawn: false when the issue had none or its send
-// has started (its status is no longer draft).
+// UnapproveIssue withdraws the approval of issue id unless its send has started, in one
+// statement so that a send starting at once sees the approval or none, and reports
+// whether it withdrew one.
 func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 	var n int
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
@@ -346,8 +334,8 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 }
 
 // FreezeForSend moves draft id to sending, in one statement with the check that it is
-// still approved when needApproval; false when it is not a draft any more or an editor
-// withdrew the approval, so an unapprove either lands before the send or is refused.
+// still approved when needApproval, so that an unapprove lands before the send or not at
+// all; false when it is not a draft or not approved.
 func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
 	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE issues SET status = 'sending'
