@@ -8,26 +8,23 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// FeedState is what the fetcher remembers about a feed between runs.
-type FeedState = newsletter.FeedState
-
 // FeedState returns the saved state of the feed at url; ErrNotFound when it
 // has never been fetched.
-func (db *DB) FeedState(ctx context.Context, url string) (FeedState, error) {
-	st := FeedState{URL: url}
+func (db *DB) FeedState(ctx context.Context, url string) (newsletter.FeedState, error) {
+	st := newsletter.FeedState{URL: url}
 	var fetched int64
 	err := db.db.QueryRowContext(ctx,
 		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url).
 		Scan(&st.ETag, &st.LastModified, &st.LastError, &fetched)
 	if err != nil {
-		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, notFound(err))
+		return newsletter.FeedState{}, fmt.Errorf("store: feed %s: %w", url, notFound(err))
 	}
 	st.FetchedAt = fromUnix(fetched)
 	return st, nil
 }
 
 // SaveFeedState stores st, replacing what was saved for st.URL.
-func (db *DB) SaveFeedState(ctx context.Context, st FeedState) error {
+func (db *DB) SaveFeedState(ctx context.Context, st newsletter.FeedState) error {
 	if st.URL == "" {
 		return errors.New("store: save feed state: empty URL")
 	}
