@@ -47,12 +47,11 @@ type BounceResult struct {
 	Status     newsletter.SubscriberStatus // the subscriber's status afterwards
 }
 
-// RecordBounce records one report about a subscriber and applies its effect, in one
-// transaction: a hard bounce turns the sent delivery row to bounced and, at
-// rules.HardLimit, marks the subscriber bounced and suppressed; soft bounces do the same
-// at rules.SoftLimit within rules.SoftWindow; a complaint suppresses at once (reason
-// complained, status unsubscribed). Every report lands in the consent log with its source,
-// date and reason. hash is the address's suppression hash.
+// RecordBounce records a report about a subscriber (hash: the address's suppression hash)
+// in its consent log and applies it, in one transaction: a hard bounce turns the issue's
+// sent row to bounced and, at rules.HardLimit, marks the subscriber bounced and suppressed;
+// soft bounces do the same at rules.SoftLimit within rules.SoftWindow; a complaint
+// suppresses at once (reason complained, status unsubscribed).
 func (db *DB) RecordBounce(ctx context.Context, ev BounceEvent, hash []byte, rules BounceRules, now time.Time) (BounceResult, error) {
 	switch ev.Kind {
 	case BounceHard, BounceSoft, BounceComplaint:

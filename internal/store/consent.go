@@ -19,9 +19,8 @@ type ConsentEvent struct {
 	Detail string // what a bounce or complaint report said; empty for the rest
 }
 
-// Transition is one change of a subscriber's standing. Everything in it is
-// written in one transaction, so the status, the suppression list and the
-// consent log never disagree.
+// Transition is one change of a subscriber's standing, written in one transaction so that
+// the status, the suppression list and the consent log never disagree.
 type Transition struct {
 	ID     int64
 	Status newsletter.SubscriberStatus // "" keeps the status
@@ -67,10 +66,8 @@ func validTransition(t Transition) error {
 	return nil
 }
 
-// transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,
-// and then nothing is written. It runs as few statements as it can, since it holds the
-// write lock that the delivery ledger's writes wait for: a one-click unsubscribe is one
-// UPDATE and two INSERTs.
+// transitionTx writes t in tx, or nothing with ErrNotFound for no such subscriber, in as
+// few statements as it can: the ledger's writes wait for the lock it holds.
 func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
 	// The suppressed column's new value, NULL to keep it.
 	suppressed := sql.NullString{String: t.Suppress, Valid: t.Suppress != "" || t.Unsuppress}

@@ -8,8 +8,7 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// FeedState returns the saved state of the feed at url; ErrNotFound when it
-// has never been fetched.
+// FeedState returns the saved state of the feed at url; ErrNotFound before its first fetch.
 func (db *DB) FeedState(ctx context.Context, url string) (newsletter.FeedState, error) {
 	st := newsletter.FeedState{URL: url}
 	var fetched int64

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// AcquireLease takes or renews the named lease for holder until now+ttl. It succeeds when
-// the lease is free, expired, or already held by holder; otherwise it returns false.
+// AcquireLease takes or renews the named lease for holder until now+ttl; false when
+// another holder has it and it has not expired.
 func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
 	n, err := affected(db.db.ExecContext(ctx, `
 		INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)

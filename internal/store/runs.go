@@ -34,9 +34,8 @@ func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, 
 	return id, id != 0, nil
 }
 
-// RetryRun takes a slot recorded as held back for holder, so that it can be tried again; it
-// returns the run's id and its held detail, or false when the slot is not held (never
-// recorded, or already taken again, done or missed). Only one caller gets a held slot back.
+// RetryRun takes a slot held back for holder to try again, returning its id and detail;
+// false when it is not held (any more). Only one caller gets a held slot back.
 func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, holder string, now time.Time) (int64, string, bool, error) {
 	var id int64
 	var detail string
@@ -59,10 +58,8 @@ func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, n
 	return nil
 }
 
-// InterruptRuns marks every run still "running" under another holder than holder as
-// interrupted, with detail, and returns how many. It is meant for a holder of the lease
-// that lets one process handle slots: any other holder's running row was then left by a
-// process that died.
+// InterruptRuns marks the runs of other holders still "running" interrupted, with detail,
+// and returns how many; for the schedule lease's holder, to whom they are a dead process's.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
 	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?

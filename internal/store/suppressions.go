@@ -43,14 +43,12 @@ func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, erro
 	return reason, nil
 }
 
-// SuppressionSet returns every suppression hash with its reason, for checking many
-// addresses in memory (the list is small next to the subscribers).
+// SuppressionSet returns every suppression hash with its reason, to check many addresses.
 func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
 	return queryMap(ctx, db.db, "suppressions", map[string]string{}, `SELECT hash, reason FROM suppressions`)
 }
 
-// Suppress puts a hash on the suppression list without touching the subscribers, so an
-// address that never joined can be suppressed too.
+// Suppress puts a hash on the suppression list, whether or not it is a subscriber's.
 func (db *DB) Suppress(ctx context.Context, hash []byte, reason string, now time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error { return addSuppression(ctx, tx, hash, reason, now) })
 }
