@@ -20,16 +20,13 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// Versions before this one answered one-click unsubscribes from a file beside the
-// database, PATH-transitions, and applied it to the database later; a crash could leave
-// answered unsubscribes in it. Open applies what such a file holds, once (journal_state
-// records how far, as the old version did), and removes it. A damaged record cannot be
-// applied: the file then stays, for the operator to look at, and deliveries are refused
-// (ErrJournalDamaged) until DropLegacyJournal removes it.
+// Older versions answered one-click unsubscribes into PATH-transitions and applied it to
+// the database later, so a crash could leave answered unsubscribes in it. Open applies
+// such a file once (journal_state records how far) and removes it; when part of it is
+// damaged, it stays and deliveries are refused until DropLegacyJournal removes it.
 //
-// The file: a header "NLTJ1 " + 32 hex digits (its epoch) + "\n", then records, each a
-// little-endian uint32 length, a little-endian CRC-32C of the payload, and the payload,
-// one JSON object.
+// The file: "NLTJ1 " + 32 hex digits (its epoch) + "\n", then records, each a little-endian
+// uint32 length, a little-endian CRC-32C of the payload, and the payload, a JSON object.
 const (
 	legacyMagic     = "NLTJ1 "
 	legacyHeaderLen = len(legacyMagic) + 32 + 1
@@ -77,14 +74,13 @@ func (j LegacyJournal) Error() string {
 
 func (j LegacyJournal) Unwrap() error { return ErrJournalDamaged }
 
-// LegacyJournal reports what Open found of an older version's journal, and whether damage
-// in it still blocks deliveries (the file is still there).
+// LegacyJournal reports what Open found of an older version's journal.
 func (db *DB) LegacyJournal() LegacyJournal {
 	return db.legacy
 }
 
-// DropLegacyJournal removes an older version's journal whose damaged records the operator
-// has dealt with (its intact ones are applied already), which lets deliveries go on.
+// DropLegacyJournal removes a damaged journal the operator has dealt with, so that
+// deliveries go on.
 func (db *DB) DropLegacyJournal() error {
 	if db.legacy.Path == "" {
 		return nil
@@ -96,10 +92,8 @@ func (db *DB) DropLegacyJournal() error {
 	return nil
 }
 
-// SendingHeld wraps ErrJournalDamaged while deliveries are refused because an older
-// version's damaged journal is still beside the database, and is nil otherwise. It costs at
-// most a stat of that file, so a readiness probe may ask on every poll, and it sees a drop
-// made by another process.
+// SendingHeld wraps ErrJournalDamaged while a damaged journal refuses deliveries. It costs
+// at most a stat, so a readiness probe may ask on every poll, and sees another process's drop.
 func (db *DB) SendingHeld() error {
 	if len(db.legacy.Damaged) == 0 {
 		return nil
@@ -164,9 +158,8 @@ func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJour
 	return lj, nil
 }
 
-// applyLegacy applies the entries not yet applied (journal_state, read inside the
-// transaction, so two processes opening the database at once apply each record once) and
-// returns how many it applied.
+// applyLegacy applies the entries journal_state, read in the same transaction, does not
+// record as applied, and returns how many it applied.
 func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEntry) (int, error) {
 	n := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -199,10 +192,9 @@ func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEnt
 	return n, err
 }
 
-// decodeLegacy reads an old journal: its epoch, the intact records in order, and the
-// stretches that are not intact records. Past a damaged stretch it looks for the next
-// intact record byte by byte: a length and a CRC-32C that match a JSON payload do not
-// happen by chance.
+// decodeLegacy reads an old journal's epoch, intact records and damaged stretches. Past
+// damage it looks for the next intact record byte by byte: a length and a CRC-32C that
+// match a JSON payload do not happen by chance.
 func decodeLegacy(data []byte) (epoch string, entries []legacyEntry, damaged []JournalDamage) {
 	if len(data) == 0 {
 		return "", nil, nil
@@ -282,12 +274,11 @@ func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
 	return e, n, ""
 }
 
-// legacyID finds a subscriber id in a record's JSON, which may still be readable in a record
-// whose checksum does not match.
+// legacyID finds a subscriber id in a record's JSON, readable in a bad checksum's record too.
 var legacyID = regexp.MustCompile(`"id"\s*:\s*(\d+)`)
 
-// damagedNames lists the subscribers whose ids can be read in the damaged stretches of data,
-// by address, or by id when the id is not on the list, so that the operator can check them.
+// damagedNames lists, by address or else id, the subscribers whose ids can be read in the
+// damaged stretches of data, for the operator to check.
 func (db *DB) damagedNames(ctx context.Context, data []byte, damaged []JournalDamage) ([]string, error) {
 	var ids []int64
 	for _, d := range damaged {
