@@ -100,13 +100,6 @@ type ImportResult struct {
 // Rows is how many rows the result counts.
 func (r ImportResult) Rows() int { return r.Added + r.Updated + r.Unchanged + r.Kept }
 
-func (r *ImportResult) add(o ImportResult) {
-	r.Added += o.Added
-	r.Updated += o.Updated
-	r.Unchanged += o.Unchanged
-	r.Kept += o.Kept
-}
-
 // SubscriberStream calls yield for each row in order and returns the first error, yield's
 // or its own (a read failure, a rejected file).
 type SubscriberStream func(yield func(newsletter.Subscriber) error) error
@@ -126,10 +119,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 	imp := newImporter(opt, now)
 	chunk := make([]newsletter.Subscriber, 0, ImportChunk)
 	flush := func() error {
-		var part ImportResult
+		committed := res // what a failed chunk leaves counted
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			part = ImportResult{}
-			if err := imp.chunk(ctx, tx, chunk, &part); err != nil {
+			if err := imp.chunk(ctx, tx, chunk, &res); err != nil {
 				return err
 			}
 			if opt.DryRun {
@@ -138,9 +130,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 			return nil
 		})
 		if err != nil && !errors.Is(err, errDryRun) {
+			res = committed
 			return err
 		}
-		res.add(part)
 		chunk = chunk[:0]
 		return db.betweenChunks(ctx)
 	}
