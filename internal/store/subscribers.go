@@ -554,28 +554,23 @@ func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]Week
 	if weeks <= 0 {
 		return nil, nil
 	}
-	cur := (unix(now) - mondayOffset) / weekSeconds
-	first := cur - int64(weeks) + 1
-	from := first*weekSeconds + mondayOffset
+	first := (unix(now)-mondayOffset)/weekSeconds - int64(weeks) + 1
 	out := make([]WeekCount, weeks)
 	for i := range out {
 		out[i].Start = fromUnix((first+int64(i))*weekSeconds + mondayOffset)
 	}
-	for _, q := range []struct {
-		col  string
-		left bool
-	}{{"created_at", false}, {"unsubscribed_at", true}} {
-		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
-			WHERE `+q.col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, from)
+	for k, col := range []string{"created_at", "unsubscribed_at"} {
+		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+col+` - ?1) / ?2, COUNT(*) FROM subscribers
+			WHERE `+col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, out[0].Start.Unix())
 		if err != nil {
 			return nil, err
 		}
 		for w, n := range counts {
 			if i := w - first; i >= 0 && i < int64(weeks) {
-				if q.left {
-					out[i].Left = n
-				} else {
+				if k == 0 {
 					out[i].Joined = n
+				} else {
+					out[i].Left = n
 				}
 			}
 		}
