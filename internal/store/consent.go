@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -76,10 +75,8 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 		var reason string
 		err := tx.QueryRowContext(ctx, `SELECT status, suppressed FROM subscribers WHERE id = ?`, t.ID).Scan(&status, &reason)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return false, newsletter.ErrNotFound
 		case err != nil:
-			return false, err
+			return false, notFound(err)
 		case status == t.Status:
 			// Already there: the change below is a no-op.
 		case (t.From != "" && status != t.From) || (t.Unless != "" && reason == t.Unless):
