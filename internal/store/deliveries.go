@@ -238,36 +238,24 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 // ResetInFlight moves the issue's sending rows, which a crash left without an outcome, back
 // to pending with their attempts (the "resend" policy) and returns how many it moved.
 func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx,
-		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: reset in-flight deliveries: %w", issueID, err)
-	}
-	return n, nil
+	return db.exec(ctx, fmt.Sprintf("issue %d: reset in-flight deliveries", issueID),
+		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID)
 }
 
 // SkipInFlight marks the issue's sending rows skipped (the "skip" policy: a loss beats a
 // duplicate) and returns how many it marked.
 func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, fmt.Sprintf("issue %d: skip in-flight deliveries", issueID), `
 		UPDATE deliveries SET status = 'skipped', updated_at = ?,
 			reply = 'in doubt after an interrupted run; not resent (in_doubt: skip)'
-		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: skip in-flight deliveries: %w", issueID, err)
-	}
-	return n, nil
+		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID)
 }
 
 // RequeueDue moves the issue's deferred rows due by now back to pending, returning how many.
 func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, fmt.Sprintf("issue %d: requeue due deliveries", issueID), `
 		UPDATE deliveries SET status = 'pending', next_attempt_at = NULL
-		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now)))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: requeue due deliveries: %w", issueID, err)
-	}
-	return n, nil
+		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now))
 }
 
 // NextRetry returns the earliest retry time of the issue's deferred rows; ok is false when

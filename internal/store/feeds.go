@@ -27,7 +27,7 @@ func (db *DB) SaveFeedState(ctx context.Context, st newsletter.FeedState) error 
 	if st.URL == "" {
 		return errors.New("store: save feed state: empty URL")
 	}
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, "save feed "+st.URL, `
 		INSERT INTO feeds (url, etag, last_modified, last_error, fetched_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET
 			etag = excluded.etag,
@@ -35,8 +35,5 @@ func (db *DB) SaveFeedState(ctx context.Context, st newsletter.FeedState) error 
 			last_error = excluded.last_error,
 			fetched_at = excluded.fetched_at`,
 		st.URL, st.ETag, st.LastModified, st.LastError, unix(st.FetchedAt))
-	if err != nil {
-		return fmt.Errorf("store: save feed %s: %w", st.URL, err)
-	}
-	return nil
+	return err
 }

@@ -223,17 +223,14 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
 	}
-	n, err := affected(db.db.ExecContext(ctx, `
+	n, err := db.exec(ctx, fmt.Sprintf("issue %d: set status", id), `
 		UPDATE issues SET status = ?1,
 			sent_at = CASE WHEN ?1 = 'sent' THEN COALESCE(sent_at, ?2) ELSE NULL END
-		WHERE id = ?3`, st, unix(now), id))
-	if err != nil {
-		return fmt.Errorf("store: issue %d: set status: %w", id, err)
+		WHERE id = ?3`, st, unix(now), id)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("store: issue %d: %w", id, newsletter.ErrNotFound)
 	}
-	if n == 0 {
-		return fmt.Errorf("store: issue %d: %w", id, newsletter.ErrNotFound)
-	}
-	return nil
+	return err
 }
 
 // ListIssues returns every issue, newest week first, without stories or content.
@@ -287,14 +284,11 @@ func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 
 // HoldIssue stops an issue's delivery until ReleaseIssue, with a reason to show.
 func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error {
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, fmt.Sprintf("hold issue %d", issueID), `
 		INSERT INTO issue_holds (issue_id, reason, held_at) VALUES (?, ?, ?)
 		ON CONFLICT (issue_id) DO UPDATE SET reason = excluded.reason, held_at = excluded.held_at`,
 		issueID, reason, unix(now))
-	if err != nil {
-		return fmt.Errorf("store: hold issue %d: %w", issueID, err)
-	}
-	return nil
+	return err
 }
 
 // IssueHold returns the reason an issue is held, or "" when it is not.
@@ -309,11 +303,8 @@ func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 
 // ReleaseIssue lifts a hold; it reports whether there was one.
 func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
-	n, err := affected(db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID))
-	if err != nil {
-		return false, fmt.Errorf("store: release issue %d: %w", issueID, err)
-	}
-	return n > 0, nil
+	n, err := db.exec(ctx, fmt.Sprintf("release issue %d", issueID), `DELETE FROM issue_holds WHERE issue_id = ?`, issueID)
+	return n > 0, err
 }
 
 // UnapproveIssue withdraws the approval of issue id unless its send has started, in one
@@ -337,12 +328,9 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 // still approved when needApproval, so that an unapprove lands before the send or not at
 // all; false when it is not a draft or not approved.
 func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	n, err := db.exec(ctx, fmt.Sprintf("issue %d: freeze for send", id), `
 		UPDATE issues SET status = 'sending'
 		WHERE id = ?1 AND status = 'draft'
-		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval))
-	if err != nil {
-		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
-	}
-	return n == 1, nil
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
+	return n == 1, err
 }

@@ -51,23 +51,17 @@ func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, 
 
 // FinishRun records a slot's outcome.
 func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE schedule_runs SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?`, outcome, detail, unix(now), id)
-	if err != nil {
-		return fmt.Errorf("store: finish run %d: %w", id, err)
-	}
-	return nil
+	_, err := db.exec(ctx, fmt.Sprintf("finish run %d", id),
+		`UPDATE schedule_runs SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?`, outcome, detail, unix(now), id)
+	return err
 }
 
 // InterruptRuns marks the runs of other holders still "running" interrupted, with detail,
 // and returns how many; for the schedule lease's holder, to whom they are a dead process's.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, "interrupt runs", `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
-		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder))
-	if err != nil {
-		return 0, fmt.Errorf("store: interrupt runs: %w", err)
-	}
-	return n, nil
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
 }
 
 // RecentRuns returns the latest handled slots, newest first.

@@ -291,6 +291,15 @@ func affected(res sql.Result, err error) (int, error) {
 	return int(n), err
 }
 
+// exec runs one write on the pool and returns how many rows it changed; what names it.
+func (db *DB) exec(ctx context.Context, what, query string, args ...any) (int, error) {
+	n, err := affected(db.db.ExecContext(ctx, query, args...))
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return n, nil
+}
+
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
