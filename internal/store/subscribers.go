@@ -116,7 +116,13 @@ type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 // with the error; the one it was in is not.
 func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt ImportOptions, now time.Time) (ImportResult, error) {
 	var res ImportResult
-	imp := newImporter(opt, now)
+	imp := &importer{
+		opt:   opt,
+		now:   now,
+		args:  make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
+		known: make(map[string]knownSubscriber, ImportChunk),
+		added: make([]newsletter.Subscriber, 0, ImportChunk),
+	}
 	chunk := make([]newsletter.Subscriber, 0, ImportChunk)
 	flush := func() error {
 		committed := res // what a failed chunk leaves counted
@@ -207,7 +213,6 @@ const insertWidth = 7 // values per row of insertColumns
 type importer struct {
 	opt  ImportOptions
 	now  time.Time
-	tx   *sql.Tx // the current chunk's
 	args []any
 	// known maps a folded address to its state in the current chunk, found or written,
 	// so that a second row for an address updates what the first wrote.
@@ -222,16 +227,6 @@ type knownSubscriber struct {
 	status newsletter.SubscriberStatus
 	// fresh is an address this chunk adds: its "joined" event stands for later changes.
 	fresh bool
-}
-
-func newImporter(opt ImportOptions, now time.Time) *importer {
-	return &importer{
-		opt:   opt,
-		now:   now,
-		args:  make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
-		known: make(map[string]knownSubscriber, ImportChunk),
-		added: make([]newsletter.Subscriber, 0, ImportChunk),
-	}
 }
 
 // The statements of a chunk; email IN (...) uses the column's NOCASE index.
@@ -261,7 +256,6 @@ func importEvent(st newsletter.SubscriberStatus) string {
 
 // chunk writes rows in tx and counts them in res.
 func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
-	imp.tx = tx
 	imp.added = imp.added[:0]
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
@@ -313,7 +307,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		}
 		if k.id == 0 {
 			// A second row for an address this chunk adds (rare): insert, look the id up.
-			if err := imp.flush(ctx); err != nil {
+			if err := imp.flush(ctx, tx); err != nil {
 				return err
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM subscribers WHERE email = ?`, r.Email).Scan(&k.id); err != nil {
@@ -332,7 +326,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status, fresh: k.fresh}
 		res.Updated++
 	}
-	if err := imp.flush(ctx); err != nil {
+	if err := imp.flush(ctx, tx); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, at)
@@ -341,7 +335,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 }
 
 // flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
-func (imp *importer) flush(ctx context.Context) error {
+func (imp *importer) flush(ctx context.Context, tx *sql.Tx) error {
 	for len(imp.added) > 0 {
 		n := maxInsertRows
 		for n > len(imp.added) {
@@ -352,7 +346,7 @@ func (imp *importer) flush(ctx context.Context) error {
 			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
 			args = insertArgs(args, r, imp.now)
 		}
-		if _, err := imp.tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
 			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
 		}
 		imp.added = imp.added[n:]
