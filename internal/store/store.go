@@ -401,11 +401,9 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// Ready reports whether the database answers and every embedded migration is applied.
+// Ready reports whether the database answers (to the schema version's query) and every
+// embedded migration is applied.
 func (db *DB) Ready(ctx context.Context) error {
-	if err := db.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
-	}
 	ms, err := migrations(migrationFiles)
 	if err != nil {
 		return fmt.Errorf("store: ready: %w", err)
