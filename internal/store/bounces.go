@@ -169,14 +169,12 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 // are in the delivery ledger, not here.
 func (db *DB) IssueBounces(ctx context.Context, issueID int64) (newsletter.IssueReports, error) {
 	var r newsletter.IssueReports
-	err := db.db.QueryRowContext(ctx, `SELECT
+	dest := []any{&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger}
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d: bounce counts", issueID), dest, `SELECT
 		COALESCE(SUM(kind = 'hard'), 0), COALESCE(SUM(kind = 'soft'), 0),
 		COALESCE(SUM(kind = 'complaint'), 0), COALESCE(SUM(kind = 'hard' AND ledger = 1), 0)
-		FROM bounce_events WHERE issue_id = ?`, issueID).Scan(&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger)
-	if err != nil {
-		return newsletter.IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
-	}
-	return r, nil
+		FROM bounce_events WHERE issue_id = ?`, issueID)
+	return r, err
 }
 
 // BounceCounts counts every recorded bounce and complaint report by kind.

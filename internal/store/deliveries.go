@@ -262,13 +262,10 @@ func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int
 // none is deferred.
 func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bool, err error) {
 	var next sql.NullInt64
-	err = db.db.QueryRowContext(ctx,
-		`SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND status = 'deferred'`, issueID).Scan(&next)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: issue %d: next retry: %w", issueID, err)
-	}
-	if !next.Valid {
-		return time.Time{}, false, nil
+	err = db.scanRow(ctx, fmt.Sprintf("issue %d: next retry", issueID), []any{&next},
+		`SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND status = 'deferred'`, issueID)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
 	}
 	return fromUnix(next.Int64), true, nil
 }
@@ -343,27 +340,20 @@ func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]i
 // less those whose row is final (sent, failed, bounced, skipped); none for a compacted issue.
 func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d: delivery backlog", issueID), []any{&n}, `
 		SELECT CASE WHEN EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = ?1) THEN 0 ELSE
 		  (SELECT COUNT(*) FROM subscribers WHERE status = 'active')
 		- (SELECT COUNT(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		   WHERE d.issue_id = ?1 AND d.status IN ('sent', 'failed', 'bounced', 'skipped') AND s.status = 'active')
-		END`,
-		issueID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: delivery backlog: %w", issueID, err)
-	}
-	return n, nil
+		END`, issueID)
+	return n, err
 }
 
 // DeliveryStatus returns the status of the issue's row for a subscriber; ErrNotFound when
 // there is none (never sent, or compacted).
 func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (newsletter.DeliveryStatus, error) {
 	var st newsletter.DeliveryStatus
-	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
-		issueID, subscriberID).Scan(&st)
-	if err != nil {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, notFound(err))
-	}
-	return st, nil
+	err := db.scanRow(ctx, fmt.Sprintf("delivery of issue %d to subscriber %d", issueID, subscriberID), []any{&st},
+		`SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`, issueID, subscriberID)
+	return st, err
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"newsletter/internal/newsletter"
 )
@@ -12,11 +11,10 @@ import (
 func (db *DB) FeedState(ctx context.Context, url string) (newsletter.FeedState, error) {
 	st := newsletter.FeedState{URL: url}
 	var fetched int64
-	err := db.db.QueryRowContext(ctx,
-		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url).
-		Scan(&st.ETag, &st.LastModified, &st.LastError, &fetched)
+	err := db.scanRow(ctx, "feed "+url, []any{&st.ETag, &st.LastModified, &st.LastError, &fetched},
+		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url)
 	if err != nil {
-		return newsletter.FeedState{}, fmt.Errorf("store: feed %s: %w", url, notFound(err))
+		return newsletter.FeedState{}, err
 	}
 	st.FetchedAt = fromUnix(fetched)
 	return st, nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -33,9 +32,9 @@ type Lease struct {
 func (db *DB) LeaseHolder(ctx context.Context, name string) (Lease, error) {
 	l := Lease{Name: name}
 	var exp int64
-	err := db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
+	err := db.scanRow(ctx, "lease "+name, []any{&l.Holder, &exp}, `SELECT holder, expires_at FROM leases WHERE name = ?`, name)
 	if err != nil {
-		return l, fmt.Errorf("store: lease %s: %w", name, notFound(err))
+		return l, err
 	}
 	l.ExpiresAt = fromUnix(exp)
 	return l, nil

@@ -131,11 +131,8 @@ func (db *DB) Close() error {
 // SchemaVersion returns the number of the latest applied migration, 0 for none.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := db.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("store: schema version: %w", err)
-	}
-	return v, nil
+	err := db.scanRow(ctx, "schema version", []any{&v}, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)
+	return v, err
 }
 
 type migration struct {
@@ -298,6 +295,15 @@ func (db *DB) exec(ctx context.Context, what, query string, args ...any) (int, e
 		return 0, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return n, nil
+}
+
+// scanRow scans the row query returns into dest; what names it in errors, and no row is
+// newsletter.ErrNotFound.
+func (db *DB) scanRow(ctx context.Context, what string, dest []any, query string, args ...any) error {
+	if err := db.db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
+		return fmt.Errorf("store: %s: %w", what, notFound(err))
+	}
+	return nil
 }
 
 // querier is what *sql.DB and *sql.Tx share.

@@ -36,11 +36,9 @@ func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 // SubscriberSuppression returns why subscriber id may not be mailed, "" when it may.
 func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, error) {
 	var reason string
-	err := db.db.QueryRowContext(ctx, `SELECT suppressed FROM subscribers WHERE id = ?`, id).Scan(&reason)
-	if err != nil {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, notFound(err))
-	}
-	return reason, nil
+	err := db.scanRow(ctx, fmt.Sprintf("subscriber %d", id), []any{&reason},
+		`SELECT suppressed FROM subscribers WHERE id = ?`, id)
+	return reason, err
 }
 
 // SuppressionSet returns every suppression hash with its reason, to check many addresses.
