@@ -47,12 +47,11 @@ type BounceResult struct {
 	Status     newsletter.SubscriberStatus // the subscriber's status afterwards
 }
 
-// RecordBounce records one report about a subscriber and applies its effect, in one
-// transaction: a hard bounce turns the issue's sent delivery row to bounced and, at
-// rules.HardLimit, marks the subscriber bounced and suppressed; soft bounces do the same
-// at rules.SoftLimit within rules.SoftWindow; a complaint suppresses at once (reason
-// complained, status unsubscribed). Every report lands in the consent log with its source,
-// date and reason. hash is the address's suppression hash.
+// RecordBounce records a report about a subscriber (hash: the address's suppression hash)
+// in its consent log and applies it, in one transaction: a hard bounce turns the issue's
+// sent row to bounced and, at rules.HardLimit, marks the subscriber bounced and suppressed;
+// soft bounces do the same at rules.SoftLimit within rules.SoftWindow; a complaint
+// suppresses at once (reason complained, status unsubscribed).
 func (db *DB) RecordBounce(ctx context.Context, ev BounceEvent, hash []byte, rules BounceRules, now time.Time) (BounceResult, error) {
 	switch ev.Kind {
 	case BounceHard, BounceSoft, BounceComplaint:
@@ -170,14 +169,12 @@ func recordBounceTx(ctx context.Context, tx *sql.Tx, ev BounceEvent, hash []byte
 // are in the delivery ledger, not here.
 func (db *DB) IssueBounces(ctx context.Context, issueID int64) (newsletter.IssueReports, error) {
 	var r newsletter.IssueReports
-	err := db.db.QueryRowContext(ctx, `SELECT
+	dest := []any{&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger}
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d: bounce counts", issueID), dest, `SELECT
 		COALESCE(SUM(kind = 'hard'), 0), COALESCE(SUM(kind = 'soft'), 0),
 		COALESCE(SUM(kind = 'complaint'), 0), COALESCE(SUM(kind = 'hard' AND ledger = 1), 0)
-		FROM bounce_events WHERE issue_id = ?`, issueID).Scan(&r.Hard, &r.Soft, &r.Complaints, &r.HardInLedger)
-	if err != nil {
-		return newsletter.IssueReports{}, fmt.Errorf("store: issue %d: bounce counts: %w", issueID, err)
-	}
-	return r, nil
+		FROM bounce_events WHERE issue_id = ?`, issueID)
+	return r, err
 }
 
 // BounceCounts counts every recorded bounce and complaint report by kind.

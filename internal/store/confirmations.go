@@ -38,9 +38,8 @@ func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([
 	return out, nil
 }
 
-// ClaimConfirmation takes subscriber id's due confirmation for this process until until, so
-// that two processes sending the queue never both mail it; false when it is not due any more
-// (another process took it, or it was sent).
+// ClaimConfirmation takes subscriber id's due confirmation until until, so that two
+// processes never both mail it; false when it is not due any more.
 func (db *DB) ClaimConfirmation(ctx context.Context, id int64, now, until time.Time) (bool, error) {
 	n, err := affected(db.db.ExecContext(ctx, `
 		UPDATE confirmation_queue SET due_at = ? WHERE subscriber_id = ? AND due_at <= ?`,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,9 +18,8 @@ type ConsentEvent struct {
 	Detail string // what a bounce or complaint report said; empty for the rest
 }
 
-// Transition is one change of a subscriber's standing. Everything in it is
-// written in one transaction, so the status, the suppression list and the
-// consent log never disagree.
+// Transition is one change of a subscriber's standing, written in one transaction so that
+// the status, the suppression list and the consent log never disagree.
 type Transition struct {
 	ID     int64
 	Status newsletter.SubscriberStatus // "" keeps the status
@@ -67,28 +65,18 @@ func validTransition(t Transition) error {
 	return nil
 }
 
-// transitionTx writes t in tx; a subscriber that does not exist is newsletter.ErrNotFound,
-// and then nothing is written. It runs as few statements as it can, since it holds the
-// write lock that the delivery ledger's writes wait for: a one-click unsubscribe is one
-// UPDATE and two INSERTs.
+// transitionTx writes t in tx, or nothing with ErrNotFound for no such subscriber, in as
+// few statements as it can: the ledger's writes wait for the lock it holds.
 func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) (bool, error) {
 	// The suppressed column's new value, NULL to keep it.
-	var suppressed sql.NullString
-	switch {
-	case t.Suppress != "":
-		suppressed = sql.NullString{String: t.Suppress, Valid: true}
-	case t.Unsuppress:
-		suppressed = sql.NullString{Valid: true}
-	}
+	suppressed := sql.NullString{String: t.Suppress, Valid: t.Suppress != "" || t.Unsuppress}
 	if t.From != "" || t.Unless != "" {
 		var status newsletter.SubscriberStatus
 		var reason string
 		err := tx.QueryRowContext(ctx, `SELECT status, suppressed FROM subscribers WHERE id = ?`, t.ID).Scan(&status, &reason)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return false, newsletter.ErrNotFound
 		case err != nil:
-			return false, err
+			return false, notFound(err)
 		case status == t.Status:
 			// Already there: the change below is a no-op.
 		case (t.From != "" && status != t.From) || (t.Unless != "" && reason == t.Unless):

@@ -9,11 +9,9 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// EnqueueDeliveries adds a pending ledger row for every active subscriber
-// that has none for issue issueID yet, and returns how many it added. Calling
-// it again adds only subscribers who became active since. It adds none to an
-// issue whose ledger was compacted. It runs EnqueueDeliveriesAfter over the
-// whole list, a transaction per enqueueAllChunk subscribers.
+// EnqueueDeliveries adds a pending ledger row for every active subscriber that has none
+// for issue issueID yet (none to a compacted issue) and returns how many it added, with
+// EnqueueDeliveriesAfter over the whole list.
 func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error) {
 	total := 0
 	for after := int64(0); ; {
@@ -29,12 +27,9 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, now time.Tim
 // enqueueAllChunk is how many subscribers one of EnqueueDeliveries' transactions looks at.
 const enqueueAllChunk = 50000
 
-// EnqueueDeliveriesAfter queues one chunk of the list, in subscriber order: it looks at up
-// to limit active subscribers whose id is greater than after, adds a pending row for each
-// that has none for the issue, and returns how many rows it added and the id of the last
-// subscriber it looked at, to pass as after next time. last is 0 when no active
-// subscriber is left after after. A send queues its first rows in a small transaction this
-// way, instead of in one that holds the write lock for seconds on a large list.
+// EnqueueDeliveriesAfter queues, in a short transaction, up to limit active subscribers
+// with ids above after that have no row for the issue. It returns how many it added and
+// the last id it looked at, the next after; 0 when none is left.
 func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error) {
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if compacted, err := isCompacted(ctx, tx, issueID); err != nil || compacted {
@@ -62,8 +57,8 @@ func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, 
 	return added, last, nil
 }
 
-// isCompacted reports whether the issue's ledger was folded into totals (Compact): who got
-// it is no longer known, so nobody is queued for it again, or everyone would get it twice.
+// isCompacted reports whether the issue's ledger was folded into totals: who got it is no
+// longer known, so queueing anyone again would mail everyone twice.
 func isCompacted(ctx context.Context, tx *sql.Tx, issueID int64) (bool, error) {
 	var compacted bool
 	err := tx.QueryRowContext(ctx, `
@@ -71,17 +66,15 @@ func isCompacted(ctx context.Context, tx *sql.Tx, issueID int64) (bool, error) {
 	return compacted, notFound(err)
 }
 
-// ClaimDeliveries takes up to limit pending rows of issue issueID, in ledger
-// order, marks them sending with one more attempt, and returns them with their
-// subscriber. It runs in one immediate transaction, so concurrent callers
-// (goroutines or processes) never get the same row. Rows whose subscriber is
-// no longer active are marked skipped on the way and not returned; fewer than
-// limit rows means no pending rows are left.
+// ClaimDeliveries marks up to limit pending rows of the issue sending, with one more
+// attempt, and returns them with their subscriber, in one transaction so that no two
+// callers get the same row. Rows whose subscriber is no longer active are skipped; fewer
+// than limit rows means none is pending.
 func (db *DB) ClaimDeliveries(ctx context.Context, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	if err := db.deliverable(); err != nil {
+	if err := db.SendingHeld(); err != nil {
 		return nil, fmt.Errorf("store: issue %d: claim deliveries: %w", issueID, err)
 	}
 	var claimed []newsletter.Delivery
@@ -103,7 +96,7 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 		return nil, err
 	}
 	// The outcomes are recorded even when no more rows may be claimed.
-	refused := db.deliverable()
+	refused := db.SendingHeld()
 	var claimed []newsletter.Delivery
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		if err := recordTx(ctx, tx, outcomes, now); err != nil {
@@ -123,8 +116,7 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 	return claimed, nil
 }
 
-// claimTx claims up to limit pending rows. Statements are executed, not prepared up front:
-// with go-sqlite3 each Exec prepares anyway, and the skip is rarely needed.
+// claimTx claims up to limit pending rows.
 func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error) {
 	var claimed []newsletter.Delivery
 	nowUnix := unix(now)
@@ -164,8 +156,7 @@ func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time
 	return claimed, nil
 }
 
-// pendingBatch reads up to n pending rows; they are read in full before any of
-// them is updated.
+// pendingBatch reads up to n pending rows, all of them before any is updated.
 func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]newsletter.Delivery, error) {
 	return queryAll(ctx, tx, func(r rowScanner) (newsletter.Delivery, error) {
 		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
@@ -201,10 +192,9 @@ func validOutcomes(outcomes []Outcome) error {
 	return nil
 }
 
-// RecordDeliveries writes several outcomes in one transaction. A bounce that brings the
-// subscriber's hard bounces to the outcome's BounceLimit also marks the subscriber bounced
-// (when active or pending: an address that unsubscribed stays unsubscribed), so later
-// sends skip them. An unknown delivery ID fails the whole call with ErrNotFound.
+// RecordDeliveries writes outcomes in one transaction; an unknown delivery ID fails it all
+// with ErrNotFound. A bounce that brings an active or pending subscriber's hard bounces to
+// its BounceLimit marks the subscriber bounced.
 func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time.Time) error {
 	if err := validOutcomes(outcomes); err != nil {
 		return err
@@ -219,10 +209,7 @@ func (db *DB) RecordDeliveries(ctx context.Context, outcomes []Outcome, now time
 func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time) error {
 	nowUnix := unix(now)
 	for _, o := range outcomes {
-		var retry sql.NullInt64
-		if o.Status == newsletter.DeliveryDeferred {
-			retry = sql.NullInt64{Int64: unix(o.RetryAt), Valid: true}
-		}
+		retry := sql.NullInt64{Int64: unix(o.RetryAt), Valid: o.Status == newsletter.DeliveryDeferred}
 		n, err := affected(tx.ExecContext(ctx, `
 			UPDATE deliveries SET status = ?, reply = ?, updated_at = ?, next_attempt_at = ? WHERE id = ?`,
 			o.Status, o.Reply, nowUnix, retry, o.DeliveryID))
@@ -248,60 +235,42 @@ func recordTx(ctx context.Context, tx *sql.Tx, outcomes []Outcome, now time.Time
 	return nil
 }
 
-// ResetInFlight moves the issue's sending rows back to pending, for use after a crash
-// left them claimed with no outcome (the "resend" policy: a duplicate beats a loss), and
-// returns how many it moved. Their attempt counts are kept.
+// ResetInFlight moves the issue's sending rows, which a crash left without an outcome, back
+// to pending with their attempts (the "resend" policy) and returns how many it moved.
 func (db *DB) ResetInFlight(ctx context.Context, issueID int64) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx,
-		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: reset in-flight deliveries: %w", issueID, err)
-	}
-	return n, nil
+	return db.exec(ctx, fmt.Sprintf("issue %d: reset in-flight deliveries", issueID),
+		`UPDATE deliveries SET status = 'pending' WHERE issue_id = ? AND status = 'sending'`, issueID)
 }
 
 // SkipInFlight marks the issue's sending rows skipped (the "skip" policy: a loss beats a
 // duplicate) and returns how many it marked.
 func (db *DB) SkipInFlight(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, fmt.Sprintf("issue %d: skip in-flight deliveries", issueID), `
 		UPDATE deliveries SET status = 'skipped', updated_at = ?,
 			reply = 'in doubt after an interrupted run; not resent (in_doubt: skip)'
-		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: skip in-flight deliveries: %w", issueID, err)
-	}
-	return n, nil
+		WHERE issue_id = ? AND status = 'sending'`, unix(now), issueID)
 }
 
-// RequeueDue moves the issue's deferred rows whose retry time has come (at or before now)
-// back to pending and returns how many it moved.
+// RequeueDue moves the issue's deferred rows due by now back to pending, returning how many.
 func (db *DB) RequeueDue(ctx context.Context, issueID int64, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, fmt.Sprintf("issue %d: requeue due deliveries", issueID), `
 		UPDATE deliveries SET status = 'pending', next_attempt_at = NULL
-		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now)))
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: requeue due deliveries: %w", issueID, err)
-	}
-	return n, nil
+		WHERE issue_id = ? AND status = 'deferred' AND next_attempt_at <= ?`, issueID, unix(now))
 }
 
 // NextRetry returns the earliest retry time of the issue's deferred rows; ok is false when
 // none is deferred.
 func (db *DB) NextRetry(ctx context.Context, issueID int64) (at time.Time, ok bool, err error) {
 	var next sql.NullInt64
-	err = db.db.QueryRowContext(ctx,
-		`SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND status = 'deferred'`, issueID).Scan(&next)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: issue %d: next retry: %w", issueID, err)
-	}
-	if !next.Valid {
-		return time.Time{}, false, nil
+	err = db.scanRow(ctx, fmt.Sprintf("issue %d: next retry", issueID), []any{&next},
+		`SELECT MIN(next_attempt_at) FROM deliveries WHERE issue_id = ? AND status = 'deferred'`, issueID)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
 	}
 	return fromUnix(next.Int64), true, nil
 }
 
-// DeliveryCounts returns how many of the issue's ledger rows are in each
-// status; every status is present in the map, with 0 when there are none.
+// DeliveryCounts counts the issue's ledger rows by status, every status in the map.
 func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
 	return queryMap(ctx, db.db, fmt.Sprintf("issue %d: delivery counts", issueID), map[newsletter.DeliveryStatus]int{
 		newsletter.DeliveryPending:  0,
@@ -314,9 +283,8 @@ func (db *DB) DeliveryCounts(ctx context.Context, issueID int64) (map[newsletter
 	}, `SELECT status, COUNT(*) FROM deliveries WHERE issue_id = ? GROUP BY status`, issueID)
 }
 
-// Compact folds the per-recipient ledger of sent issues whose send finished before
-// olderThan into per-issue totals, one issue per transaction, so a long list stays small
-// on disk year after year. Issues still sending are never touched.
+// Compact folds the ledger of issues sent before olderThan into per-issue totals, one
+// issue per transaction, so that a long list stays small on disk year after year.
 func (db *DB) Compact(ctx context.Context, olderThan time.Time) (newsletter.CompactResult, error) {
 	var res newsletter.CompactResult
 	ids, err := queryAll(ctx, db.db, scanOne[int64], `
@@ -348,8 +316,7 @@ func (db *DB) Compact(ctx context.Context, olderThan time.Time) (newsletter.Comp
 	return res, nil
 }
 
-// IssueCounts counts an issue's ledger by status, the rows compact folded into totals
-// included: what the issue's send did, whether or not it was compacted since.
+// IssueCounts counts an issue's ledger by status, compacted totals included.
 func (db *DB) IssueCounts(ctx context.Context, issueID int64) (map[newsletter.DeliveryStatus]int, error) {
 	return queryMap(ctx, db.db, "issue counts", map[newsletter.DeliveryStatus]int{}, `
 		SELECT status, SUM(n) FROM (
@@ -369,34 +336,24 @@ func (db *DB) LedgerCounts(ctx context.Context) (map[newsletter.DeliveryStatus]i
 		) GROUP BY status`)
 }
 
-// DeliveryBacklog counts who a send of issue issueID would still mail: the active
-// subscribers, less those whose ledger row for the issue is final (sent, failed, bounced,
-// skipped). That is the active subscribers without a row yet plus the rows pending, in
-// flight or deferred, counted without looking each subscriber up in the ledger. It changes
-// nothing. A compacted issue owes nobody (see EnqueueDeliveries).
+// DeliveryBacklog counts who a send of the issue would still mail: the active subscribers
+// less those whose row is final (sent, failed, bounced, skipped); none for a compacted issue.
 func (db *DB) DeliveryBacklog(ctx context.Context, issueID int64) (int, error) {
 	var n int
-	err := db.db.QueryRowContext(ctx, `
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d: delivery backlog", issueID), []any{&n}, `
 		SELECT CASE WHEN EXISTS (SELECT 1 FROM issue_totals WHERE issue_id = ?1) THEN 0 ELSE
 		  (SELECT COUNT(*) FROM subscribers WHERE status = 'active')
 		- (SELECT COUNT(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		   WHERE d.issue_id = ?1 AND d.status IN ('sent', 'failed', 'bounced', 'skipped') AND s.status = 'active')
-		END`,
-		issueID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: issue %d: delivery backlog: %w", issueID, err)
-	}
-	return n, nil
+		END`, issueID)
+	return n, err
 }
 
-// DeliveryStatus returns the status of issue's delivery to a subscriber; ErrNotFound when
-// there is no such row (never sent, or folded into totals by compact).
+// DeliveryStatus returns the status of the issue's row for a subscriber; ErrNotFound when
+// there is none (never sent, or compacted).
 func (db *DB) DeliveryStatus(ctx context.Context, issueID, subscriberID int64) (newsletter.DeliveryStatus, error) {
 	var st newsletter.DeliveryStatus
-	err := db.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`,
-		issueID, subscriberID).Scan(&st)
-	if err != nil {
-		return "", fmt.Errorf("store: delivery of issue %d to subscriber %d: %w", issueID, subscriberID, notFound(err))
-	}
-	return st, nil
+	err := db.scanRow(ctx, fmt.Sprintf("delivery of issue %d to subscriber %d", issueID, subscriberID), []any{&st},
+		`SELECT status FROM deliveries WHERE issue_id = ? AND subscriber_id = ?`, issueID, subscriberID)
+	return st, err
 }

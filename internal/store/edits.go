@@ -14,10 +14,7 @@ func (db *DB) AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, 
 	if e.Week.IsZero() || e.Action == "" {
 		return newsletter.Edit{}, errors.New("store: add edit: week and action are required")
 	}
-	var story sql.NullInt64
-	if e.StoryID != 0 {
-		story = sql.NullInt64{Int64: e.StoryID, Valid: true}
-	}
+	story := sql.NullInt64{Int64: e.StoryID, Valid: e.StoryID != 0}
 	err := db.db.QueryRowContext(ctx, `
 		INSERT INTO editorial_edits (week, editor, action, story_id, value, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,

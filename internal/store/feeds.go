@@ -3,35 +3,29 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"newsletter/internal/newsletter"
 )
 
-// FeedState is what the fetcher remembers about a feed between runs.
-type FeedState = newsletter.FeedState
-
-// FeedState returns the saved state of the feed at url; ErrNotFound when it
-// has never been fetched.
-func (db *DB) FeedState(ctx context.Context, url string) (FeedState, error) {
-	st := FeedState{URL: url}
+// FeedState returns the saved state of the feed at url; ErrNotFound before its first fetch.
+func (db *DB) FeedState(ctx context.Context, url string) (newsletter.FeedState, error) {
+	st := newsletter.FeedState{URL: url}
 	var fetched int64
-	err := db.db.QueryRowContext(ctx,
-		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url).
-		Scan(&st.ETag, &st.LastModified, &st.LastError, &fetched)
+	err := db.scanRow(ctx, "feed "+url, []any{&st.ETag, &st.LastModified, &st.LastError, &fetched},
+		`SELECT etag, last_modified, last_error, fetched_at FROM feeds WHERE url = ?`, url)
 	if err != nil {
-		return FeedState{}, fmt.Errorf("store: feed %s: %w", url, notFound(err))
+		return newsletter.FeedState{}, err
 	}
 	st.FetchedAt = fromUnix(fetched)
 	return st, nil
 }
 
 // SaveFeedState stores st, replacing what was saved for st.URL.
-func (db *DB) SaveFeedState(ctx context.Context, st FeedState) error {
+func (db *DB) SaveFeedState(ctx context.Context, st newsletter.FeedState) error {
 	if st.URL == "" {
 		return errors.New("store: save feed state: empty URL")
 	}
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, "save feed "+st.URL, `
 		INSERT INTO feeds (url, etag, last_modified, last_error, fetched_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET
 			etag = excluded.etag,
@@ -39,8 +33,5 @@ func (db *DB) SaveFeedState(ctx context.Context, st FeedState) error {
 			last_error = excluded.last_error,
 			fetched_at = excluded.fetched_at`,
 		st.URL, st.ETag, st.LastModified, st.LastError, unix(st.FetchedAt))
-	if err != nil {
-		return fmt.Errorf("store: save feed %s: %w", st.URL, err)
-	}
-	return nil
+	return err
 }

@@ -17,7 +17,7 @@ func TestFeedState(t *testing.T) {
 	if !errors.Is(err, newsletter.ErrNotFound) {
 		t.Fatalf("never fetched: %v, want ErrNotFound", err)
 	}
-	states := []FeedState{
+	states := []newsletter.FeedState{
 		{URL: url, ETag: `"abc"`, LastModified: "Mon, 04 May 2026 09:00:00 GMT", FetchedAt: t0},
 		{URL: url, LastError: "timeout", FetchedAt: t0.Add(time.Hour)},
 	}

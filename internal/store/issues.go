@@ -39,8 +39,7 @@ func scanIssue(r rowScanner) (newsletter.Issue, error) {
 	return is, nil
 }
 
-// issue loads the one issue matched by where (with its content and stories).
-// what names it in errors.
+// issue loads the issue matched by where, with its content and stories; what names it.
 func (db *DB) issue(ctx context.Context, what, where string, args ...any) (newsletter.Issue, error) {
 	row := db.db.QueryRowContext(ctx, `SELECT `+issueColumns+`, html, text FROM issues `+where, args...)
 	var html, text string
@@ -89,19 +88,15 @@ func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, 
 	return out, nil
 }
 
-// ErrIssueFrozen is returned (wrapped) by SaveIssue for an issue that is
-// already sending or sent, whose content must not change any more.
+// ErrIssueFrozen is wrapped by SaveIssue's and ApproveIssue's errors for a frozen issue.
 var ErrIssueFrozen = errors.New("issue is no longer a draft")
 
-// SaveIssue stores is and its story list in one transaction and returns it
-// with its ID (and its stories' IDs). When the week already has an issue that
-// is still a draft, that issue is replaced, keeping its ID; when it is sending
-// or sent, SaveIssue refuses with ErrIssueFrozen. An empty Status means draft;
-// the send time is set by SetIssueStatus.
-// Stories must already be stored (SaveStories); one with ID 0 is looked up by
-// GUID, then URL. A story that is part of another frozen (approved, sending or
-// sent) issue is refused: a story goes out once. One that another plain draft
-// holds moves to this issue. The report replaces the issue's saved one.
+// SaveIssue stores is (an empty Status is draft) with its stories and report in one
+// transaction and returns it with its and its stories' IDs. The week's draft is replaced,
+// keeping its ID; an approved, sending or sent one is refused with ErrIssueFrozen.
+// Stories must be stored already; one with ID 0 is looked up by GUID, then URL. A story
+// that another frozen issue carries is refused (a story goes out once); one that another
+// plain draft holds moves to this issue.
 func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Issue, error) {
 	if is.Week.IsZero() {
 		return newsletter.Issue{}, errors.New("store: save issue: no week")
@@ -155,9 +150,7 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 	return is, nil
 }
 
-// saveIssueStories writes the story list of issue id, filling in missing
-// story IDs in stories. Its statements are run, not prepared: the connection's
-// statement cache (dsnParams) keeps them prepared.
+// saveIssueStories writes the story list of issue id, filling in missing story IDs.
 func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsletter.Story) error {
 	for i := range stories {
 		st := &stories[i]
@@ -191,8 +184,7 @@ func saveIssueStories(ctx context.Context, tx *sql.Tx, id int64, stories []newsl
 }
 
 // staleDraft and releaseStory take story ?1 from the plain drafts other than issue ?2 that
-// hold it. Such a draft loses its rendered email too, which no longer matches its stories:
-// it cannot be sent until it is built again.
+// hold it; such a draft loses its rendered email too, so it must be built again.
 const (
 	staleDraft = `
 		UPDATE issues SET html = '', text = ''
@@ -221,36 +213,27 @@ func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newslet
 	return nil
 }
 
-// SetIssueStatus moves issue id to st; moving to sent records now as the
-// send time. Moving to approved approves it anonymously (see ApproveIssue);
-// moving back to draft withdraws an approval.
+// SetIssueStatus moves issue id to sending or sent; moving to sent records now as the
+// send time. Moving to approved approves it anonymously (see ApproveIssue).
 func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueStatus, now time.Time) error {
 	switch st {
 	case newsletter.IssueApproved:
 		return db.ApproveIssue(ctx, id, "", now)
-	case newsletter.IssueDraft:
-		if _, err := db.db.ExecContext(ctx, `DELETE FROM issue_approvals WHERE issue_id = ?`, id); err != nil {
-			return fmt.Errorf("store: issue %d: withdraw approval: %w", id, err)
-		}
 	case newsletter.IssueSending, newsletter.IssueSent:
 	default:
 		return fmt.Errorf("store: issue %d: status %q is not valid", id, st)
 	}
-	n, err := affected(db.db.ExecContext(ctx, `
+	n, err := db.exec(ctx, fmt.Sprintf("issue %d: set status", id), `
 		UPDATE issues SET status = ?1,
 			sent_at = CASE WHEN ?1 = 'sent' THEN COALESCE(sent_at, ?2) ELSE NULL END
-		WHERE id = ?3`, st, unix(now), id))
-	if err != nil {
-		return fmt.Errorf("store: issue %d: set status: %w", id, err)
+		WHERE id = ?3`, st, unix(now), id)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("store: issue %d: %w", id, newsletter.ErrNotFound)
 	}
-	if n == 0 {
-		return fmt.Errorf("store: issue %d: %w", id, newsletter.ErrNotFound)
-	}
-	return nil
+	return err
 }
 
-// ListIssues returns every issue, newest week first, without stories or
-// rendered content.
+// ListIssues returns every issue, newest week first, without stories or content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 	if err != nil {
@@ -259,9 +242,8 @@ func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	return out, nil
 }
 
-// ApproveIssue freezes draft id: it reads as approved from now on, and SaveIssue
-// refuses to change it. Approving an approved issue again changes nothing; an
-// issue already sending or sent is refused with ErrIssueFrozen.
+// ApproveIssue freezes draft id, which then reads as approved; approving again changes
+// nothing, and an issue sending or sent is refused with ErrIssueFrozen.
 func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var status newsletter.IssueStatus
@@ -283,8 +265,7 @@ func (db *DB) ApproveIssue(ctx context.Context, id int64, by string, now time.Ti
 	return nil
 }
 
-// SentIssues returns the issues that have gone out, newest week first, with
-// their stories and rendered content: the public archive.
+// SentIssues returns the sent issues, newest first, with stories and content: the archive.
 func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 	weeks, err := queryAll(ctx, db.db, scanOne[string], `SELECT week FROM issues WHERE status = 'sent' ORDER BY week DESC`)
 	if err != nil {
@@ -303,24 +284,18 @@ func (db *DB) SentIssues(ctx context.Context) ([]newsletter.Issue, error) {
 
 // HoldIssue stops an issue's delivery until ReleaseIssue, with a reason to show.
 func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now time.Time) error {
-	_, err := db.db.ExecContext(ctx, `
+	_, err := db.exec(ctx, fmt.Sprintf("hold issue %d", issueID), `
 		INSERT INTO issue_holds (issue_id, reason, held_at) VALUES (?, ?, ?)
 		ON CONFLICT (issue_id) DO UPDATE SET reason = excluded.reason, held_at = excluded.held_at`,
 		issueID, reason, unix(now))
-	if err != nil {
-		return fmt.Errorf("store: hold issue %d: %w", issueID, err)
-	}
-	return nil
+	return err
 }
 
 // IssueHold returns the reason an issue is held, or "" when it is not.
 func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return "", fmt.Errorf("store: issue %d hold: %w", issueID, err)
 	}
 	return reason, nil
@@ -328,17 +303,13 @@ func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 
 // ReleaseIssue lifts a hold; it reports whether there was one.
 func (db *DB) ReleaseIssue(ctx context.Context, issueID int64) (bool, error) {
-	n, err := affected(db.db.ExecContext(ctx, `DELETE FROM issue_holds WHERE issue_id = ?`, issueID))
-	if err != nil {
-		return false, fmt.Errorf("store: release issue %d: %w", issueID, err)
-	}
-	return n > 0, nil
+	n, err := db.exec(ctx, fmt.Sprintf("release issue %d", issueID), `DELETE FROM issue_holds WHERE issue_id = ?`, issueID)
+	return n > 0, err
 }
 
-// UnapproveIssue withdraws the approval of issue id while its send has not started, in one
-// statement so that a send starting at the same moment either sees the approval or none.
-// It reports whether an approval was withdrawn: false when the issue had none or its send
-// has started (its status is no longer draft).
+// UnapproveIssue withdraws the approval of issue id unless its send has started, in one
+// statement so that a send starting at once sees the approval or none, and reports
+// whether it withdrew one.
 func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 	var n int
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
@@ -354,15 +325,12 @@ func (db *DB) UnapproveIssue(ctx context.Context, id int64) (bool, error) {
 }
 
 // FreezeForSend moves draft id to sending, in one statement with the check that it is
-// still approved when needApproval; false when it is not a draft any more or an editor
-// withdrew the approval, so an unapprove either lands before the send or is refused.
+// still approved when needApproval, so that an unapprove lands before the send or not at
+// all; false when it is not a draft or not approved.
 func (db *DB) FreezeForSend(ctx context.Context, id int64, needApproval bool, now time.Time) (bool, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	n, err := db.exec(ctx, fmt.Sprintf("issue %d: freeze for send", id), `
 		UPDATE issues SET status = 'sending'
 		WHERE id = ?1 AND status = 'draft'
-		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval))
-	if err != nil {
-		return false, fmt.Errorf("store: issue %d: freeze for send: %w", id, err)
-	}
-	return n == 1, nil
+		  AND (?2 = 0 OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = ?1))`, id, needApproval)
+	return n == 1, err
 }

@@ -2,30 +2,24 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
-// AcquireLease takes or renews the named lease for holder until now+ttl. It succeeds when
-// the lease is free, expired, or already held by holder; otherwise it returns false.
+// AcquireLease takes or renews the named lease for holder until now+ttl; false when
+// another holder has it and it has not expired.
 func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	n, err := db.exec(ctx, "lease "+name, `
 		INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-		name, holder, unix(now.Add(ttl)), unix(now)))
-	if err != nil {
-		return false, fmt.Errorf("store: lease %s: %w", name, err)
-	}
-	return n == 1, nil
+		name, holder, unix(now.Add(ttl)), unix(now))
+	return n == 1, err
 }
 
 // ReleaseLease gives the lease up if holder has it.
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
-		return fmt.Errorf("store: release lease %s: %w", name, err)
-	}
-	return nil
+	_, err := db.exec(ctx, "release lease "+name, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+	return err
 }
 
 // Lease describes who holds a lease.
@@ -38,9 +32,9 @@ type Lease struct {
 func (db *DB) LeaseHolder(ctx context.Context, name string) (Lease, error) {
 	l := Lease{Name: name}
 	var exp int64
-	err := db.db.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&l.Holder, &exp)
+	err := db.scanRow(ctx, "lease "+name, []any{&l.Holder, &exp}, `SELECT holder, expires_at FROM leases WHERE name = ?`, name)
 	if err != nil {
-		return l, fmt.Errorf("store: lease %s: %w", name, notFound(err))
+		return l, err
 	}
 	l.ExpiresAt = fromUnix(exp)
 	return l, nil

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -29,18 +28,14 @@ func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, 
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
 		ON CONFLICT (kind, scheduled_at) DO NOTHING
 		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
 	}
-	return id, true, nil
+	return id, id != 0, nil
 }
 
-// RetryRun takes a slot recorded as held back for holder, so that it can be tried again; it
-// returns the run's id and its held detail, or false when the slot is not held (never
-// recorded, or already taken again, done or missed). Only one caller gets a held slot back.
+// RetryRun takes a slot held back for holder to try again, returning its id and detail;
+// false when it is not held (any more). Only one caller gets a held slot back.
 func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, holder string, now time.Time) (int64, string, bool, error) {
 	var id int64
 	var detail string
@@ -48,36 +43,25 @@ func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, 
 		UPDATE schedule_runs SET outcome = 'running', holder = ?, started_at = ?, finished_at = NULL
 		WHERE kind = ? AND scheduled_at = ? AND outcome = 'held'
 		RETURNING id, detail`, holder, unix(now), kind, unix(scheduledAt)).Scan(&id, &detail)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", false, nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return 0, "", false, fmt.Errorf("store: retry %s run: %w", kind, err)
 	}
-	return id, detail, true, nil
+	return id, detail, id != 0, nil
 }
 
 // FinishRun records a slot's outcome.
 func (db *DB) FinishRun(ctx context.Context, id int64, outcome, detail string, now time.Time) error {
-	_, err := db.db.ExecContext(ctx, `UPDATE schedule_runs SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?`, outcome, detail, unix(now), id)
-	if err != nil {
-		return fmt.Errorf("store: finish run %d: %w", id, err)
-	}
-	return nil
+	_, err := db.exec(ctx, fmt.Sprintf("finish run %d", id),
+		`UPDATE schedule_runs SET outcome = ?, detail = ?, finished_at = ? WHERE id = ?`, outcome, detail, unix(now), id)
+	return err
 }
 
-// InterruptRuns marks every run still "running" under another holder than holder as
-// interrupted, with detail, and returns how many. It is meant for a holder of the lease
-// that lets one process handle slots: any other holder's running row was then left by a
-// process that died.
+// InterruptRuns marks the runs of other holders still "running" interrupted, with detail,
+// and returns how many; for the schedule lease's holder, to whom they are a dead process's.
 func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time.Time) (int, error) {
-	n, err := affected(db.db.ExecContext(ctx, `
+	return db.exec(ctx, "interrupt runs", `
 		UPDATE schedule_runs SET outcome = 'interrupted', detail = ?, finished_at = ?
-		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder))
-	if err != nil {
-		return 0, fmt.Errorf("store: interrupt runs: %w", err)
-	}
-	return n, nil
+		WHERE outcome = 'running' AND holder <> ?`, detail, unix(now), holder)
 }
 
 // RecentRuns returns the latest handled slots, newest first.

@@ -28,35 +28,22 @@ var migrationFiles embed.FS
 
 // DB is the newsletter's database. It is safe for concurrent use.
 type DB struct {
-	// db is the pool: reads, and single-statement writes, which wait for the write lock in
-	// SQLite's busy handler (busy_timeout).
-	db *sql.DB
-	// writer is the one connection that runs this process's write transactions (inTx). It
-	// has no busy handler: begin polls for the lock, see there.
-	writer *sql.DB
-	// writing lets one write transaction of this process run at a time, in arrival order.
-	writing chan struct{}
+	db      *sql.DB       // reads and single-statement writes, waiting in SQLite's busy handler
+	writer  *sql.DB       // the one connection for write transactions (inTx), polling in begin
+	writing chan struct{} // one write transaction of this process at a time, in arrival order
 	timeout time.Duration // how long a write waits for the lock
-	// legacy is what Open found of an older version's unsubscribe journal (upgrade.go).
-	legacy LegacyJournal
+	legacy  LegacyJournal // what Open found of an older version's journal (upgrade.go)
 }
 
-// Connection settings, applied by go-sqlite3 to every pooled connection:
+// Connection settings, applied by go-sqlite3 to every connection (open adds busy_timeout):
 //   - WAL lets readers run while a write transaction is open.
 //   - foreign_keys is off by default in SQLite and is per connection.
-//   - busy_timeout makes a writer wait for the lock (another connection's or process's
-//     transaction) instead of failing at once; every write transaction is short, so the
-//     wait is too.
-//   - _txlock=immediate starts every transaction with BEGIN IMMEDIATE, so the
-//     write lock is taken up front; a deferred transaction that later upgrades
-//     to a writer can fail with SQLITE_BUSY without waiting, which is what
-//     would break concurrent delivery claims.
-//   - synchronous=NORMAL is durable enough under WAL (a power cut can lose the
-//     last commits, never corrupt the file) and much faster than FULL.
-//   - _stmt_cache_size keeps each connection's prepared statements: the ledger and
-//     unsubscribe transactions run the same few statements thousands of times.
-//   - secure_delete overwrites deleted rows and freed pages with zeros, so that an erased
-//     subscriber's address does not stay readable in the file (see EraseSubscriber).
+//   - _txlock=immediate takes the write lock at BEGIN: a deferred transaction that upgrades
+//     later can fail with SQLITE_BUSY without waiting, which would break concurrent claims.
+//   - synchronous=NORMAL under WAL can lose the last commits to a power cut, never
+//     corrupt the file, and is much faster than FULL.
+//   - _stmt_cache_size: the ledger and unsubscribe transactions rerun the same statements.
+//   - secure_delete zeroes deleted rows, so an erased address does not stay in the file.
 const dsnParams = "_journal_mode=WAL&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_stmt_cache_size=64&_secure_delete=on"
 
 // busyTimeout is how long a write waits for the write lock before it fails with
@@ -71,64 +58,64 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // open is Open with the busy timeout given.
 func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err error) {
-	defer func() {
-		if err != nil && path != "" {
-			err = explainOpen(path, err)
-		}
-	}()
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
 	}
+	defer func() {
+		if err != nil {
+			err = explainOpen(path, err)
+		}
+	}()
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+			return nil, fmt.Errorf("create directory: %w", err)
 		}
 	}
 	if err := makePrivate(path); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// A file: URI with the path escaped, so that a '?' or '#' in a file name
 	// cannot be mistaken for the start of the parameters.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + dsnParams
 	sqlDB, err := sql.Open("sqlite3", dsn+fmt.Sprintf("&_busy_timeout=%d", timeout.Milliseconds()))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// Idle connections kept for concurrent requests have run their pragmas and keep their statements.
 	sqlDB.SetMaxIdleConns(8)
 	writer, err := sql.Open("sqlite3", dsn+"&_busy_timeout=0")
 	if err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	// One connection, kept open, so its prepared statements stay cached.
 	writer.SetMaxOpenConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
 	db := &DB{db: sqlDB, writer: writer, writing: make(chan struct{}, 1), timeout: timeout}
+	defer func() {
+		if err != nil {
+			_ = db.Close()
+		}
+	}()
 	// The first connection runs the pragmas: this is where a file that is not
 	// a database, or a place that cannot be written, shows up.
 	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	if err := db.migrateFS(ctx, migrationFiles, time.Now()); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
-	// An up-to-date database was opened without writing: one try at the write lock, without
-	// waiting for it, gets SQLite's own error for a file that cannot be written (explainOpen).
-	// Not a check of the files by opening them here: closing any descriptor of a file drops
-	// this process's fcntl locks on it, SQLite's among them.
+	// An up-to-date database was opened without writing: one try at the write lock gets
+	// SQLite's error for a file that cannot be written. (Opening the files here to check
+	// them would drop SQLite's fcntl locks when closed.)
 	if tx, err := db.writer.BeginTx(ctx, nil); err == nil {
 		_ = tx.Rollback()
 	} else if !isBusy(err) {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	if db.legacy, err = db.applyLegacyJournal(ctx, path); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	return db, nil
 }
@@ -144,11 +131,8 @@ func (db *DB) Close() error {
 // SchemaVersion returns the number of the latest applied migration, 0 for none.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := db.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("store: schema version: %w", err)
-	}
-	return v, nil
+	err := db.scanRow(ctx, "schema version", []any{&v}, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)
+	return v, err
 }
 
 type migration struct {
@@ -156,8 +140,7 @@ type migration struct {
 	name    string
 }
 
-// migrations lists the embedded files in version order. Their names are
-// NNNN_description.sql; the number is the version.
+// migrations lists the files NNNN_description.sql in version (NNNN) order.
 func migrations(fsys fs.FS) ([]migration, error) {
 	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
@@ -182,9 +165,8 @@ func migrations(fsys fs.FS) ([]migration, error) {
 	return ms, nil
 }
 
-// migrateFS applies every migration in fsys that is not yet recorded, each in
-// its own transaction together with its schema_migrations row, so a failing
-// file leaves the schema as the previous file left it.
+// migrateFS applies every migration in fsys not yet recorded, each in one transaction
+// with its schema_migrations row, so a failing file leaves the schema as it was.
 func (db *DB) migrateFS(ctx context.Context, fsys fs.FS, now time.Time) error {
 	_, err := db.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
@@ -199,59 +181,40 @@ func (db *DB) migrateFS(ctx context.Context, fsys fs.FS, now time.Time) error {
 	}
 	// Read first: a database that is up to date is opened without taking the write lock,
 	// so that a command that only reads does not wait for another process's writes.
-	applied := map[int]bool{}
-	rows, err := db.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := queryAll(ctx, db.db, scanOne[int], `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		applied[v] = true
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	rows.Close()
 	for _, m := range ms {
-		if applied[m.version] {
+		if slices.Contains(applied, m.version) {
 			continue
 		}
-		if err := db.applyMigration(ctx, fsys, m, now); err != nil {
+		body, err := fs.ReadFile(fsys, m.name)
+		if err == nil {
+			err = db.inTx(ctx, func(tx *sql.Tx) error {
+				// Checked inside the (immediate) transaction, so two processes opening
+				// a new database at once do not both apply the same file.
+				var n int
+				err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
+				if err != nil || n > 0 {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+					return err
+				}
+				_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, unix(now))
+				return err
+			})
+		}
+		if err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, fsys fs.FS, m migration, now time.Time) error {
-	body, err := fs.ReadFile(fsys, m.name)
-	if err != nil {
-		return err
-	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		// Checked inside the (immediate) transaction, so two processes opening
-		// a new database at once do not both apply the same file.
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
-		if err != nil || n > 0 {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, unix(now))
-		return err
-	})
-}
-
-// inTx runs fn in a transaction (BEGIN IMMEDIATE, see dsnParams) on the writer
-// connection, committing when fn returns nil and rolling back otherwise. A write lock not
-// had within the busy timeout (waiting for this process's other writes, then for other
-// processes') is newsletter.ErrBusy.
+// inTx runs fn in a write transaction, committed when fn returns nil. A write lock not had
+// within the busy timeout (behind this process's other writes, then others') is ErrBusy.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	deadline := time.Now().Add(db.timeout)
 	wait := time.NewTimer(db.timeout)
@@ -281,10 +244,9 @@ const (
 	lockPollMax = 500 * time.Microsecond
 )
 
-// begin starts a write transaction on the writer connection, trying until deadline while
-// another process holds the write lock. It polls every lockPollMin to lockPollMax rather
-// than rely on SQLite's busy handler, whose sleeps grow to 100 ms and miss the short gaps
-// a send or an import, committing and beginning again at once, leaves in the lock.
+// begin starts a write transaction, polling until deadline while another process holds the
+// lock: SQLite's busy handler sleeps up to 100 ms and misses the short gaps a send or an
+// import, committing and beginning again at once, leaves in the lock.
 func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
 	poll := lockPollMin
 	for {
@@ -303,8 +265,7 @@ func (db *DB) begin(ctx context.Context, deadline time.Time) (*sql.Tx, error) {
 	}
 }
 
-// busy marks SQLite's "database is locked" with newsletter.ErrBusy, for callers that
-// answer "try again later" to it.
+// busy marks SQLite's "database is locked" with newsletter.ErrBusy ("try again later").
 func busy(err error) error {
 	if err != nil && isBusy(err) {
 		return fmt.Errorf("%w: %w", newsletter.ErrBusy, err)
@@ -312,30 +273,37 @@ func busy(err error) error {
 	return err
 }
 
-// Times are stored as INTEGER unix seconds. Seconds rather than nanoseconds so
-// that every time.Time, including the zero one, fits; sub-second precision is
-// dropped, and everything read back is in UTC.
+// Times are stored as INTEGER unix seconds, so that every time.Time fits, the zero one
+// included; they are read back in UTC.
 func unix(t time.Time) int64 { return t.Unix() }
 
 func fromUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
-// nullUnix stores the zero time as NULL, for columns that are only set once
-// something has happened (sent_at, unsubscribed_at).
-func nullUnix(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.Unix(), Valid: true}
-}
-
-// affected takes an Exec's results, as in affected(tx.ExecContext(...)), and returns how
-// many rows the statement changed.
+// affected returns how many rows an Exec changed: affected(tx.ExecContext(...)).
 func affected(res sql.Result, err error) (int, error) {
 	if err != nil {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// exec runs one write on the pool and returns how many rows it changed; what names it.
+func (db *DB) exec(ctx context.Context, what, query string, args ...any) (int, error) {
+	n, err := affected(db.db.ExecContext(ctx, query, args...))
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return n, nil
+}
+
+// scanRow scans the row query returns into dest; what names it in errors, and no row is
+// newsletter.ErrNotFound.
+func (db *DB) scanRow(ctx context.Context, what string, dest []any, query string, args ...any) error {
+	if err := db.db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
+		return fmt.Errorf("store: %s: %w", what, notFound(err))
+	}
+	return nil
 }
 
 // querier is what *sql.DB and *sql.Tx share.
@@ -409,15 +377,22 @@ func notFound(err error) error {
 	return err
 }
 
-// likePattern turns a search string into a LIKE pattern that matches it as a
-// substring, with % and _ taken literally (escaped with \).
+// absent is err with sql.ErrNoRows read as no error, for a lookup whose answer may be none.
+func absent(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
+// likePattern is a LIKE pattern matching s as a substring, % and _ escaped with \.
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(s) + "%"
 }
 
-// Backup writes a consistent copy of the database to path with VACUUM INTO, which reads
-// one snapshot and does not block writers for long under WAL. path must not exist.
+// Backup writes a consistent copy of the database to path, which must not exist; VACUUM
+// INTO reads one snapshot and under WAL does not block writers for long.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	// Created first, private as the database is: VACUUM INTO fills an empty file.
 	if err := createPrivate(path); errors.Is(err, fs.ErrExist) {
@@ -432,11 +407,9 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// Ready reports whether the database answers and every embedded migration is applied.
+// Ready reports whether the database answers (to the schema version's query) and every
+// embedded migration is applied.
 func (db *DB) Ready(ctx context.Context) error {
-	if err := db.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
-	}
 	ms, err := migrations(migrationFiles)
 	if err != nil {
 		return fmt.Errorf("store: ready: %w", err)

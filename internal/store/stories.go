@@ -34,11 +34,9 @@ func scanStory(r rowScanner) (newsletter.Story, error) {
 	return st, nil
 }
 
-// SaveStories stores the stories that are new, in one transaction, and
-// returns how many that was. A story whose GUID or URL is already stored (from
-// any feed, in any week, or earlier in the same call) is skipped, so feeds can
-// be fetched again and again. An empty GUID falls back to the URL; the URL is
-// required. fetched_at is set to now.
+// SaveStories stores, in one transaction, the stories whose GUID (the URL when empty) and
+// URL (required) are not stored yet, so feeds can be fetched again and again, and returns
+// how many it stored.
 func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now time.Time) (int, error) {
 	added := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -78,12 +76,10 @@ func (db *DB) SaveStories(ctx context.Context, stories []newsletter.Story, now t
 // stories are taken. A plain draft takes nothing; another draft may claim its stories.
 const frozenIssue = `(o.status <> 'draft' OR EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = o.id))`
 
-// UnsentStories returns the stories an issue may carry: published up to upTo and not yet
-// decided by a frozen issue other than exceptIssueID (0 for none; pass the issue being
-// rebuilt so that its own stories stay eligible). A frozen (approved, sending or sent) issue
-// decides every story its last build considered: it carries it, or its report says why not.
-// So a story first seen after that build, whatever its date, is still on offer, and nothing
-// one build considered is offered to the next. Pinned stories come first, then newest.
+// UnsentStories returns the stories an issue may carry, pinned first, then newest: published
+// up to upTo and not decided by a frozen issue other than exceptIssueID (the one rebuilt).
+// A frozen issue decides every story its last build considered (carried, or in its report),
+// so a story first seen after that build, whatever its date, is still on offer.
 func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
 	stories, err := queryAll(ctx, db.db, scanStory, `
 		SELECT `+storyColumns+`
@@ -121,8 +117,7 @@ func (db *DB) DraftHolds(ctx context.Context, exceptIssueID int64) (map[int64]ne
 	return holds, nil
 }
 
-// offerColumns follows storyColumns with the week of the frozen issue (other than ?1) that
-// carries the story.
+// offerColumns adds to storyColumns the week of the frozen issue (not ?1) carrying the story.
 const offerColumns = storyColumns + `,
 	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
 		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
@@ -138,9 +133,8 @@ func scanOffer(r rowScanner) (newsletter.Offer, error) {
 	return newsletter.Offer{Story: st, IssueWeek: w}, err
 }
 
-// OfferedStories returns every story published or fetched after since, each with the week of
-// an issue other than exceptIssueID that carries it, newest first: what the feeds offered
-// for an issue whose window opens at since.
+// OfferedStories returns every story published or fetched after since, newest first, each
+// with the week of an issue other than exceptIssueID that carries it.
 func (db *DB) OfferedStories(ctx context.Context, since time.Time, exceptIssueID int64) ([]newsletter.Offer, error) {
 	offers, err := queryAll(ctx, db.db, scanOffer, `
 		SELECT `+offerColumns+`

@@ -31,11 +31,9 @@ func validSubscriberStatus(st newsletter.SubscriberStatus) error {
 	return nil
 }
 
-// AddSubscriber inserts s and returns it as stored with created true. When the
-// address (compared case-insensitively) is already on the list, it returns the
-// existing subscriber unchanged and created false. An empty Status means
-// active; a zero CreatedAt means now. The address is stored as given, already
-// normalised.
+// AddSubscriber inserts s (an empty Status is active, a zero CreatedAt now, the address
+// already normalised) and returns it with created true; an address already on the list
+// (case-insensitively) is returned unchanged with created false.
 func (db *DB) AddSubscriber(ctx context.Context, s newsletter.Subscriber, now time.Time) (newsletter.Subscriber, bool, error) {
 	return addSubscriber(ctx, db.db, s, now)
 }
@@ -91,8 +89,7 @@ type ImportOptions struct {
 	DryRun bool
 }
 
-// ImportResult counts what an import did (or, for a dry run, would do). Every
-// row is counted once.
+// ImportResult counts, once each, the rows an import wrote (or, dry, would write).
 type ImportResult struct {
 	Added     int // new addresses
 	Updated   int // existing addresses whose name or status changed
@@ -103,41 +100,34 @@ type ImportResult struct {
 // Rows is how many rows the result counts.
 func (r ImportResult) Rows() int { return r.Added + r.Updated + r.Unchanged + r.Kept }
 
-func (r *ImportResult) add(o ImportResult) {
-	r.Added += o.Added
-	r.Updated += o.Updated
-	r.Unchanged += o.Unchanged
-	r.Kept += o.Kept
-}
-
-// SubscriberStream hands ImportSubscribers its rows: it calls yield for each row
-// in order, stops at the first error yield returns and returns it, and returns
-// its own error when it cannot go on (a read failure, a rejected file).
+// SubscriberStream calls yield for each row in order and returns the first error, yield's
+// or its own (a read failure, a rejected file).
 type SubscriberStream func(yield func(newsletter.Subscriber) error) error
 
-// ImportSubscribers adds or updates the rows of a stream, ImportChunk rows to a
-// transaction, so that no transaction holds the write lock for long and memory does
-// not grow with the stream; between chunks it lets other writers in (betweenChunks).
-// New addresses get the row's status (active when empty), its CreatedAt (now when
-// zero) and its Source ("import" when empty), and a "joined" consent event. For an
-// existing address a non-empty name that differs replaces the stored one, and the
-// row's status replaces the stored one, except that an unsubscribed or bounced
-// address is only re-activated (to active or pending) with opt.Resubscribe; a changed
-// status is logged as a consent event from "import". A later row for the same address,
-// in the same chunk or not, is an update of what the earlier one wrote, by the same
-// rules, so running an import again changes nothing more. An error from rows, a bad row
-// (empty email, invalid status) or a cancelled ctx stops the import: the chunks before
-// it are committed and counted in the result returned with the error; the one it was
-// in is not.
+// ImportSubscribers adds or updates a stream's rows, ImportChunk rows to a transaction, so
+// that no transaction holds the write lock for long, letting other writers in between.
+// A new address gets the row's status (active when empty), CreatedAt (now when zero) and
+// Source ("import" when empty), and a "joined" consent event. An existing address takes
+// the row's non-empty name and status, but unsubscribed or bounced is only re-activated
+// with opt.Resubscribe; a changed status is logged from "import". A later row for the
+// same address updates what the earlier one wrote, so importing again changes nothing.
+// An error from rows, a bad row (empty email, invalid status) or a cancelled ctx stops
+// the import: the chunks before it are committed and counted in the result returned
+// with the error; the one it was in is not.
 func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt ImportOptions, now time.Time) (ImportResult, error) {
 	var res ImportResult
-	imp := newImporter(opt, now)
+	imp := &importer{
+		opt:   opt,
+		now:   now,
+		args:  make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
+		known: make(map[string]knownSubscriber, ImportChunk),
+		added: make([]newsletter.Subscriber, 0, ImportChunk),
+	}
 	chunk := make([]newsletter.Subscriber, 0, ImportChunk)
 	flush := func() error {
-		var part ImportResult
+		committed := res // what a failed chunk leaves counted
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			part = ImportResult{}
-			if err := imp.chunk(ctx, tx, chunk, &part); err != nil {
+			if err := imp.chunk(ctx, tx, chunk, &res); err != nil {
 				return err
 			}
 			if opt.DryRun {
@@ -146,9 +136,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 			return nil
 		})
 		if err != nil && !errors.Is(err, errDryRun) {
+			res = committed
 			return err
 		}
-		res.add(part)
 		chunk = chunk[:0]
 		return db.betweenChunks(ctx)
 	}
@@ -174,9 +164,8 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			// database/sql rolls back a transaction whose context ends, so the
-			// statement that notices fails with "statement is closed" or the like;
-			// the cancellation is the cause worth reporting.
+			// database/sql rolls back a transaction whose context ends, so the statement
+			// that notices fails with "statement is closed": report the cancellation.
 			err = fmt.Errorf("%w: %w", ctxErr, err)
 		}
 		return res, fmt.Errorf("store: import subscribers: %w", err)
@@ -184,10 +173,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 	return res, nil
 }
 
-// betweenChunks runs after each chunk of an import, outside its transaction. It checkpoints
-// the WAL, so that other writers' short transactions do not reach the auto-checkpoint
-// threshold and copy the import's pages in their COMMIT; lasting at least begin's longest
-// poll, it is also the gap in which a writer polling for the lock gets it.
+// betweenChunks checkpoints the WAL after each chunk, so that other writers' short
+// transactions do not copy the import's pages in their COMMIT's auto-checkpoint; lasting
+// at least begin's longest poll, it is also the gap in which a polling writer gets the lock.
 func (db *DB) betweenChunks(ctx context.Context) error {
 	start := time.Now()
 	// PASSIVE neither waits for nor blocks other connections; it copies what it can.
@@ -208,19 +196,15 @@ func (db *DB) betweenChunks(ctx context.Context) error {
 // errDryRun makes inTx roll a dry-run chunk back.
 var errDryRun = errors.New("dry run")
 
-// ImportChunk is how many rows one import transaction writes, and how many
-// addresses its one lookup query asks for: per-statement overhead (cgo,
-// database/sql) outweighs SQLite's own work, and an unchanged row then costs no
-// statement of its own.
+// ImportChunk is how many rows one import transaction writes and its one lookup asks
+// for: per-statement overhead outweighs SQLite's work, and an unchanged row costs none.
 const ImportChunk = 500
 
-// maxInsertRows is the most new addresses one INSERT writes, for the same
-// reason: 128 rows of 7 values stay under 999, the smallest limit on bound
-// parameters SQLite has had.
+// maxInsertRows is the most new addresses one INSERT writes: 128 rows of 7 values stay
+// under 999, the smallest limit on bound parameters SQLite has had.
 const maxInsertRows = 128
 
-// insertColumns are the columns of a new subscriber's row, in the order insertArgs
-// gives them.
+// insertColumns are a new subscriber's columns, in insertArgs' order.
 const insertColumns = `email, name, status, source, created_at, updated_at, unsubscribed_at`
 
 const insertWidth = 7 // values per row of insertColumns
@@ -229,15 +213,11 @@ const insertWidth = 7 // values per row of insertColumns
 type importer struct {
 	opt  ImportOptions
 	now  time.Time
-	tx   *sql.Tx // the current chunk's
 	args []any
-	// known maps a folded address to its state, for the current chunk: the
-	// rows the lookup found, and every row of the chunk since, so that a second
-	// row for an address in the same chunk updates what the first one wrote
-	// rather than inserting it again (which the UNIQUE index would refuse).
+	// known maps a folded address to its state in the current chunk, found or written,
+	// so that a second row for an address updates what the first wrote.
 	known map[string]knownSubscriber
-	// added holds the chunk's new addresses not yet inserted; they are written
-	// together, before anything that needs their ids and at the end of the chunk.
+	// added holds the chunk's new addresses not yet inserted, written together.
 	added []newsletter.Subscriber
 }
 
@@ -245,23 +225,11 @@ type knownSubscriber struct {
 	id     int64 // 0: added by this chunk, id not yet looked up
 	name   string
 	status newsletter.SubscriberStatus
-	// fresh is an address this chunk adds: its "joined" event, logged at the chunk's end,
-	// stands for the status changes of its later rows in the chunk.
+	// fresh is an address this chunk adds: its "joined" event stands for later changes.
 	fresh bool
 }
 
-func newImporter(opt ImportOptions, now time.Time) *importer {
-	return &importer{
-		opt:   opt,
-		now:   now,
-		args:  make([]any, max(ImportChunk, maxInsertRows*insertWidth)),
-		known: make(map[string]knownSubscriber, ImportChunk),
-		added: make([]newsletter.Subscriber, 0, ImportChunk),
-	}
-}
-
-// The statements of a chunk. email IN (...) compares with the column's NOCASE collation
-// and uses its index.
+// The statements of a chunk; email IN (...) uses the column's NOCASE index.
 var (
 	importLookup = `SELECT id, email, name, status FROM subscribers WHERE email IN (?` +
 		strings.Repeat(`, ?`, ImportChunk-1) + `)`
@@ -286,10 +254,8 @@ func importEvent(st newsletter.SubscriberStatus) string {
 	return "resubscribed"
 }
 
-// chunk writes rows in tx and counts them in res; the new addresses get their "joined"
-// consent event in one statement at the end.
+// chunk writes rows in tx and counts them in res.
 func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
-	imp.tx = tx
 	imp.added = imp.added[:0]
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
@@ -300,24 +266,19 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		imp.args[i] = rows[min(i, len(rows)-1)].Email
 	}
 	clear(imp.known)
-	found, err := tx.QueryContext(ctx, importLookup, imp.args[:ImportChunk]...)
+	type row struct {
+		email string
+		k     knownSubscriber
+	}
+	found, err := queryAll(ctx, tx, func(r rowScanner) (f row, err error) {
+		err = r.Scan(&f.k.id, &f.email, &f.k.name, &f.k.status)
+		return f, err
+	}, importLookup, imp.args[:ImportChunk]...)
 	if err != nil {
 		return err
 	}
-	defer found.Close()
-	for found.Next() {
-		var k knownSubscriber
-		var email string
-		if err := found.Scan(&k.id, &email, &k.name, &k.status); err != nil {
-			return err
-		}
-		imp.known[foldEmail(email)] = k
-	}
-	if err := found.Err(); err != nil {
-		return err
-	}
-	if err := found.Close(); err != nil {
-		return err
+	for _, f := range found {
+		imp.known[foldEmail(f.email)] = f.k
 	}
 
 	for _, r := range rows {
@@ -345,9 +306,8 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 			continue
 		}
 		if k.id == 0 {
-			// A second row for an address this chunk adds, which is rare: write the
-			// adds so far and look the id up.
-			if err := imp.flush(ctx); err != nil {
+			// A second row for an address this chunk adds (rare): insert, look the id up.
+			if err := imp.flush(ctx, tx); err != nil {
 				return err
 			}
 			if err := tx.QueryRowContext(ctx, `SELECT id FROM subscribers WHERE email = ?`, r.Email).Scan(&k.id); err != nil {
@@ -366,7 +326,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 		imp.known[key] = knownSubscriber{id: k.id, name: name, status: status, fresh: k.fresh}
 		res.Updated++
 	}
-	if err := imp.flush(ctx); err != nil {
+	if err := imp.flush(ctx, tx); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO consent_events (subscriber_id, event, source, at)
@@ -375,7 +335,7 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 }
 
 // flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
-func (imp *importer) flush(ctx context.Context) error {
+func (imp *importer) flush(ctx context.Context, tx *sql.Tx) error {
 	for len(imp.added) > 0 {
 		n := maxInsertRows
 		for n > len(imp.added) {
@@ -386,7 +346,7 @@ func (imp *importer) flush(ctx context.Context) error {
 			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
 			args = insertArgs(args, r, imp.now)
 		}
-		if _, err := imp.tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
 			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
 		}
 		imp.added = imp.added[n:]
@@ -395,29 +355,23 @@ func (imp *importer) flush(ctx context.Context) error {
 	return nil
 }
 
-// insertStatement is the INSERT of n new addresses (n a power of two up to maxInsertRows,
-// so that each connection's statement cache keeps the few there are).
+// insertStatement inserts n addresses; n is a power of two, so the statement cache keeps all.
 func insertStatement(n int) string {
 	row := `(?` + strings.Repeat(`, ?`, insertWidth-1) + `)`
 	return `INSERT INTO subscribers (` + insertColumns + `) VALUES ` + row + strings.Repeat(`, `+row, n-1)
 }
 
-// insertArgs appends the values of insertColumns for a new subscriber s, whose Status
-// is set; a zero CreatedAt means now.
+// insertArgs appends insertColumns' values for s, whose Status is set; zero CreatedAt is now.
 func insertArgs(args []any, s newsletter.Subscriber, now time.Time) []any {
 	created := s.CreatedAt
 	if created.IsZero() {
 		created = now
 	}
-	var unsubscribedAt sql.NullInt64
-	if s.Status == newsletter.StatusUnsubscribed {
-		unsubscribedAt = nullUnix(now)
-	}
+	unsubscribedAt := sql.NullInt64{Int64: unix(now), Valid: s.Status == newsletter.StatusUnsubscribed}
 	return append(args, s.Email, s.Name, s.Status, s.Source, unix(created), unix(now), unsubscribedAt)
 }
 
-// foldEmail lower-cases ASCII letters only, the way SQLite's NOCASE collation
-// on subscribers.email compares.
+// foldEmail lower-cases ASCII letters only, as subscribers.email's NOCASE collation does.
 func foldEmail(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
@@ -435,12 +389,10 @@ func foldEmail(s string) string {
 
 // SubscriberFilter selects subscribers for ListSubscribers and EachSubscriber.
 type SubscriberFilter struct {
-	Status newsletter.SubscriberStatus // "" for all
-	Search string                      // substring of the address or name, case-insensitive (ASCII), taken literally
-	// Suppressed selects only addresses on the suppression list (unsubscribed,
-	// bounced, complained or suppressed by hand).
-	Suppressed bool
-	Limit      int // 0 for no limit
+	Status     newsletter.SubscriberStatus // "" for all
+	Search     string                      // substring of the address or name, case-insensitive (ASCII), taken literally
+	Suppressed bool                        // only unsubscribed, bounced or suppressed addresses
+	Limit      int                         // 0 for no limit
 	Offset     int
 }
 
@@ -488,20 +440,16 @@ func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error
 
 // ListSubscribers returns the subscribers matching f, in id order.
 func (db *DB) ListSubscribers(ctx context.Context, f SubscriberFilter) ([]newsletter.Subscriber, error) {
-	var out []newsletter.Subscriber
-	err := db.EachSubscriber(ctx, f, func(s newsletter.Subscriber) error {
-		out = append(out, s)
-		return nil
-	})
+	q, args := f.query()
+	out, err := queryAll(ctx, db.db, scanSubscriber, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: list subscribers: %w", err)
 	}
 	return out, nil
 }
 
-// EachSubscriber calls fn for every subscriber matching f, in id order, reading
-// them one at a time so that exports of millions stay small in memory. An
-// error from fn stops the walk and is returned as is.
+// EachSubscriber calls fn for every subscriber matching f, in id order, one row at a time
+// so that exports of millions stay small; fn's error stops it and is returned as is.
 func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(newsletter.Subscriber) error) error {
 	q, args := f.query()
 	rows, err := db.db.QueryContext(ctx, q, args...)
@@ -524,8 +472,7 @@ func (db *DB) EachSubscriber(ctx context.Context, f SubscriberFilter, fn func(ne
 	return nil
 }
 
-// CountSubscribers returns how many subscribers have each status; every
-// status is present in the map, with 0 when there are none.
+// CountSubscribers counts subscribers by status, every status in the map.
 func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberStatus]int, error) {
 	return queryMap(ctx, db.db, "count subscribers", map[newsletter.SubscriberStatus]int{
 		newsletter.StatusActive:       0,
@@ -535,9 +482,9 @@ func (db *DB) CountSubscribers(ctx context.Context) (map[newsletter.SubscriberSt
 	}, `SELECT status, COUNT(*) FROM subscribers GROUP BY status`)
 }
 
-// EraseSubscriber deletes subscriber id with its delivery ledger rows and
-// consent log (GDPR erase) and keeps hash on the suppression list, in one
-// transaction. Erasing an address that has no row still records the hash.
+// EraseSubscriber deletes subscriber id (0 for an address with no row) with its ledger
+// rows and consent log (GDPR erase) and keeps hash on the suppression list, in one
+// transaction.
 func (db *DB) EraseSubscriber(ctx context.Context, id int64, hash []byte, now time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if id > 0 {
@@ -562,10 +509,8 @@ func (db *DB) EraseSubscriber(ctx context.Context, id int64, hash []byte, now ti
 	return nil
 }
 
-// clearWAL copies the WAL into the database file and truncates it. secure_delete zeroes
-// what a transaction deletes, in the pages it writes; the WAL still holds the earlier
-// images of those pages until it is checkpointed and cut back. A reader, or a checkpoint
-// of another connection, can hold it off for a moment: it tries for up to two seconds.
+// clearWAL checkpoints and truncates the WAL, which holds the pages as they were before
+// secure_delete zeroed them; it tries for two seconds, since readers can hold it off.
 func (db *DB) clearWAL(ctx context.Context) error {
 	const tries, pause = 40, 50 * time.Millisecond
 	for range tries {
@@ -597,35 +542,29 @@ const mondayOffset = 4 * 86400
 
 const weekSeconds = 7 * 86400
 
-// WeeklyTrend returns joins (created_at) and departures (unsubscribed_at) per
-// UTC week for the weeks weeks up to and including now's, oldest first, every
-// week present.
+// WeeklyTrend counts joins (created_at) and departures (unsubscribed_at) in each of the
+// weeks UTC weeks up to now's, oldest first.
 func (db *DB) WeeklyTrend(ctx context.Context, weeks int, now time.Time) ([]WeekCount, error) {
 	if weeks <= 0 {
 		return nil, nil
 	}
-	cur := (unix(now) - mondayOffset) / weekSeconds
-	first := cur - int64(weeks) + 1
-	from := first*weekSeconds + mondayOffset
+	first := (unix(now)-mondayOffset)/weekSeconds - int64(weeks) + 1
 	out := make([]WeekCount, weeks)
 	for i := range out {
 		out[i].Start = fromUnix((first+int64(i))*weekSeconds + mondayOffset)
 	}
-	for _, q := range []struct {
-		col  string
-		left bool
-	}{{"created_at", false}, {"unsubscribed_at", true}} {
-		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+q.col+` - ?1) / ?2, COUNT(*) FROM subscribers
-			WHERE `+q.col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, from)
+	for k, col := range []string{"created_at", "unsubscribed_at"} {
+		counts, err := queryMap(ctx, db.db, "weekly trend", map[int64]int{}, `SELECT (`+col+` - ?1) / ?2, COUNT(*) FROM subscribers
+			WHERE `+col+` >= ?3 GROUP BY 1`, mondayOffset, weekSeconds, out[0].Start.Unix())
 		if err != nil {
 			return nil, err
 		}
 		for w, n := range counts {
 			if i := w - first; i >= 0 && i < int64(weeks) {
-				if q.left {
-					out[i].Left = n
-				} else {
+				if k == 0 {
 					out[i].Joined = n
+				} else {
+					out[i].Left = n
 				}
 			}
 		}

@@ -705,3 +705,45 @@ func TestImportLogsStatusChanges(t *testing.T) {
 		t.Fatalf("consent log %v, want %v", got, want)
 	}
 }
+
+// TestWeeklyTrend: joins and departures land in their UTC week (weeks start on Monday),
+// oldest first, every week present, nothing from before the first week.
+func TestWeeklyTrend(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	monday := t0.Truncate(24 * time.Hour) // t0 is a Monday
+	week := 7 * 24 * time.Hour
+	ids := map[string]int64{}
+	for name, created := range map[string]time.Time{
+		"old":       monday.Add(-10 * week),
+		"two-ago":   monday.Add(-2*week + time.Hour),
+		"last-sun":  monday.Add(-time.Second),
+		"this-week": monday.Add(2 * time.Hour),
+	} {
+		s, _, err := db.AddSubscriber(ctx, newsletter.Subscriber{Email: name + "@example.com", CreatedAt: created}, created)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = s.ID
+	}
+	for name, at := range map[string]time.Time{"old": monday.Add(-week), "two-ago": monday.Add(3 * time.Hour)} {
+		if _, err := db.ApplyTransition(ctx, Transition{ID: ids[name], Status: newsletter.StatusUnsubscribed}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.WeeklyTrend(ctx, 3, monday.Add(5*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []WeekCount{
+		{Start: monday.Add(-2 * week), Joined: 1},
+		{Start: monday.Add(-week), Joined: 1, Left: 1},
+		{Start: monday, Joined: 1, Left: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("WeeklyTrend = %+v, want %+v", got, want)
+	}
+	if got, err := db.WeeklyTrend(ctx, 0, t0); got != nil || err != nil {
+		t.Fatalf("WeeklyTrend of 0 weeks = %v, %v", got, err)
+	}
+}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -28,10 +27,7 @@ func addSuppression(ctx context.Context, tx *sql.Tx, hash []byte, reason string,
 func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 	var reason string
 	err := db.db.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE hash = ?`, hash).Scan(&reason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	if err := absent(err); err != nil {
 		return "", fmt.Errorf("store: suppression: %w", err)
 	}
 	return reason, nil
@@ -40,21 +36,17 @@ func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 // SubscriberSuppression returns why subscriber id may not be mailed, "" when it may.
 func (db *DB) SubscriberSuppression(ctx context.Context, id int64) (string, error) {
 	var reason string
-	err := db.db.QueryRowContext(ctx, `SELECT suppressed FROM subscribers WHERE id = ?`, id).Scan(&reason)
-	if err != nil {
-		return "", fmt.Errorf("store: subscriber %d: %w", id, notFound(err))
-	}
-	return reason, nil
+	err := db.scanRow(ctx, fmt.Sprintf("subscriber %d", id), []any{&reason},
+		`SELECT suppressed FROM subscribers WHERE id = ?`, id)
+	return reason, err
 }
 
-// SuppressionSet returns every suppression hash with its reason, for checking many
-// addresses in memory (the list is small next to the subscribers).
+// SuppressionSet returns every suppression hash with its reason, to check many addresses.
 func (db *DB) SuppressionSet(ctx context.Context) (map[string]string, error) {
 	return queryMap(ctx, db.db, "suppressions", map[string]string{}, `SELECT hash, reason FROM suppressions`)
 }
 
-// Suppress puts a hash on the suppression list without touching the subscribers, so an
-// address that never joined can be suppressed too.
+// Suppress puts a hash on the suppression list, whether or not it is a subscriber's.
 func (db *DB) Suppress(ctx context.Context, hash []byte, reason string, now time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error { return addSuppression(ctx, tx, hash, reason, now) })
 }

@@ -11,32 +11,29 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
 )
 
-// Versions before this one answered one-click unsubscribes from a file beside the
-// database, PATH-transitions, and applied it to the database later; a crash could leave
-// answered unsubscribes in it. Open applies what such a file holds, once (journal_state
-// records how far, as the old version did), and removes it. A damaged record cannot be
-// applied: the file then stays, for the operator to look at, and deliveries are refused
-// (ErrJournalDamaged) until DropLegacyJournal removes it.
+// Older versions answered one-click unsubscribes into PATH-transitions and applied it to
+// the database later, so a crash could leave answered unsubscribes in it. Open applies
+// such a file once (journal_state records how far) and removes it; when part of it is
+// damaged, it stays and deliveries are refused until DropLegacyJournal removes it.
 //
-// The file: a header "NLTJ1 " + 32 hex digits (its epoch) + "\n", then records, each a
-// little-endian uint32 length, a little-endian CRC-32C of the payload, and the payload,
-// one JSON object.
+// The file: "NLTJ1 " + 32 hex digits (its epoch) + "\n", then records, each a little-endian
+// uint32 length, a little-endian CRC-32C of the payload, and the payload, a JSON object.
 const (
-	legacySuffix    = "-transitions"
 	legacyMagic     = "NLTJ1 "
 	legacyHeaderLen = len(legacyMagic) + 32 + 1
 	legacyRecHeader = 8
 	legacyMaxRecord = 64 << 10
 	legacyBatch     = 1000 // records per transaction
 )
-
-var legacyCRC = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrJournalDamaged is wrapped by the error of a delivery claim while an older version's
 // journal with damaged records is beside the database.
@@ -77,14 +74,13 @@ func (j LegacyJournal) Error() string {
 
 func (j LegacyJournal) Unwrap() error { return ErrJournalDamaged }
 
-// LegacyJournal reports what Open found of an older version's journal, and whether damage
-// in it still blocks deliveries (the file is still there).
+// LegacyJournal reports what Open found of an older version's journal.
 func (db *DB) LegacyJournal() LegacyJournal {
 	return db.legacy
 }
 
-// DropLegacyJournal removes an older version's journal whose damaged records the operator
-// has dealt with (its intact ones are applied already), which lets deliveries go on.
+// DropLegacyJournal removes a damaged journal the operator has dealt with, so that
+// deliveries go on.
 func (db *DB) DropLegacyJournal() error {
 	if db.legacy.Path == "" {
 		return nil
@@ -96,16 +92,9 @@ func (db *DB) DropLegacyJournal() error {
 	return nil
 }
 
-// SendingHeld wraps ErrJournalDamaged while deliveries are refused because an older
-// version's damaged journal is still beside the database, and is nil otherwise. It costs at
-// most a stat of that file, so a readiness probe may ask on every poll, and it sees a drop
-// made by another process.
+// SendingHeld wraps ErrJournalDamaged while a damaged journal refuses deliveries. It costs
+// at most a stat, so a readiness probe may ask on every poll, and sees another process's drop.
 func (db *DB) SendingHeld() error {
-	return db.deliverable()
-}
-
-// deliverable is nil unless a damaged old journal is still beside the database.
-func (db *DB) deliverable() error {
 	if len(db.legacy.Damaged) == 0 {
 		return nil
 	}
@@ -140,7 +129,7 @@ type legacyEntry struct {
 func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJournal, error) {
 	// The old version's lock file for taking turns at the write lock holds no data.
 	_ = os.Remove(dbPath + "-writers")
-	path := dbPath + legacySuffix
+	path := dbPath + "-transitions"
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return LegacyJournal{}, nil
@@ -169,9 +158,8 @@ func (db *DB) applyLegacyJournal(ctx context.Context, dbPath string) (LegacyJour
 	return lj, nil
 }
 
-// applyLegacy applies the entries not yet applied (journal_state, read inside the
-// transaction, so two processes opening the database at once apply each record once) and
-// returns how many it applied.
+// applyLegacy applies the entries journal_state, read in the same transaction, does not
+// record as applied, and returns how many it applied.
 func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEntry) (int, error) {
 	n := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -179,7 +167,7 @@ func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEnt
 		var doneEpoch string
 		var applied int64
 		err := tx.QueryRowContext(ctx, `SELECT epoch, applied FROM journal_state WHERE id = 1`).Scan(&doneEpoch, &applied)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := absent(err); err != nil {
 			return err
 		}
 		if doneEpoch != epoch {
@@ -204,10 +192,9 @@ func (db *DB) applyLegacy(ctx context.Context, epoch string, entries []legacyEnt
 	return n, err
 }
 
-// decodeLegacy reads an old journal: its epoch, the intact records in order, and the
-// stretches that are not intact records. Past a damaged stretch it looks for the next
-// intact record byte by byte: a length and a CRC-32C that match a JSON payload do not
-// happen by chance.
+// decodeLegacy reads an old journal's epoch, intact records and damaged stretches. Past
+// damage it looks for the next intact record byte by byte: a length and a CRC-32C that
+// match a JSON payload do not happen by chance.
 func decodeLegacy(data []byte) (epoch string, entries []legacyEntry, damaged []JournalDamage) {
 	if len(data) == 0 {
 		return "", nil, nil
@@ -262,7 +249,7 @@ func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
 		return e, 0, "cut short or bad length"
 	}
 	payload := b[legacyRecHeader : legacyRecHeader+size]
-	if size == 0 || payload[0] != '{' || crc32.Checksum(payload, legacyCRC) != binary.LittleEndian.Uint32(b[4:]) {
+	if size == 0 || payload[0] != '{' || crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli)) != binary.LittleEndian.Uint32(b[4:]) {
 		return e, 0, "checksum mismatch"
 	}
 	var r legacyRecord
@@ -285,4 +272,34 @@ func readLegacyRecord(b []byte) (e legacyEntry, n int64, reason string) {
 		return e, n, fmt.Sprintf("subscriber %d: unknown suppression reason %q", r.ID, r.Suppress)
 	}
 	return e, n, ""
+}
+
+// legacyID finds a subscriber id in a record's JSON, readable in a bad checksum's record too.
+var legacyID = regexp.MustCompile(`"id"\s*:\s*(\d+)`)
+
+// damagedNames lists, by address or else id, the subscribers whose ids can be read in the
+// damaged stretches of data, for the operator to check.
+func (db *DB) damagedNames(ctx context.Context, data []byte, damaged []JournalDamage) ([]string, error) {
+	var ids []int64
+	for _, d := range damaged {
+		for _, m := range legacyID.FindAllSubmatch(data[d.Offset:d.Offset+d.Length], -1) {
+			if id, err := strconv.ParseInt(string(m[1]), 10, 64); err == nil && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		var email string
+		err := db.db.QueryRowContext(ctx, `SELECT email FROM subscribers WHERE id = ?`, id).Scan(&email)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			names = append(names, fmt.Sprintf("subscriber id %d (not on the list)", id))
+		case err != nil:
+			return nil, err
+		default:
+			names = append(names, email)
+		}
+	}
+	return names, nil
 }
