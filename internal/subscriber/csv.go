@@ -263,14 +263,11 @@ func (cw *CSVWriter) Flush() error {
 	return nil
 }
 
-// formulaStart reports whether a spreadsheet opening the CSV would read a cell that
-// begins with c as a formula (or, for tab and CR, strip them and then do so).
-func formulaStart(c byte) bool {
-	switch c {
-	case '=', '+', '-', '@', '\t', '\r':
-		return true
-	}
-	return false
+// formulaLike reports whether a spreadsheet opening the CSV would read s, after any
+// leading apostrophes, as a formula (or, for tab and CR, strip them and then do so).
+func formulaLike(s string) bool {
+	rest := strings.TrimLeft(s, "'")
+	return rest != "" && strings.IndexByte("=+-@\t\r", rest[0]) >= 0
 }
 
 // neutralCell puts an apostrophe, which spreadsheets take as "this is text" and do not
@@ -279,8 +276,7 @@ func formulaStart(c byte) bool {
 // with apostrophes before such a character get one more, so that restoreCell, which
 // takes one off exactly those, gives back every value as it was.
 func neutralCell(s string) string {
-	rest := strings.TrimLeft(s, "'")
-	if rest != "" && formulaStart(rest[0]) {
+	if formulaLike(s) {
 		return "'" + s
 	}
 	return s
@@ -291,11 +287,7 @@ func neutralCell(s string) string {
 // export saved back by a spreadsheet, which drops the apostrophe it showed as text,
 // reads the same too.
 func restoreCell(s string) string {
-	if !strings.HasPrefix(s, "'") {
-		return s
-	}
-	rest := strings.TrimLeft(s, "'")
-	if rest != "" && formulaStart(rest[0]) {
+	if strings.HasPrefix(s, "'") && formulaLike(s) {
 		return s[1:]
 	}
 	return s
