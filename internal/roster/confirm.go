@@ -41,7 +41,6 @@ type MailOptions struct {
 	Location        *time.Location         // for the expiry time in the message
 	Templates       fs.FS                  // holds confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl
 	Now             func() time.Time
-	TTL             time.Duration
 }
 
 // NewMailConfirmations parses the templates.
@@ -57,22 +56,19 @@ func NewMailConfirmations(opt MailOptions) (*MailConfirmations, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.TTL <= 0 {
-		opt.TTL = 72 * time.Hour
-	}
 	opt.Location = cmp.Or(opt.Location, time.UTC)
 	opt.Publication.Language = cmp.Or(opt.Publication.Language, "en")
 	return &MailConfirmations{opt: opt, text: text, html: html}, nil
 }
 
 // SendConfirmation implements Confirmations.
-func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
+func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error {
 	now, pub := m.opt.Now(), m.opt.Publication
 	data := confirmData{
 		Publication: pub.Name, WebsiteURL: pub.WebsiteURL, PostalAddress: pub.PostalAddress,
 		Accent: pub.AccentColor, Lang: pub.Language,
 		Name: sub.Name, Email: sub.Email, Link: link,
-		Expires: now.Add(m.opt.TTL).In(m.opt.Location).Format("Monday 2 January 2006, 15:04 MST"),
+		Expires: expires.In(m.opt.Location).Format("Monday 2 January 2006, 15:04 MST"),
 	}
 	var text, html bytes.Buffer
 	if err := m.text.Execute(&text, data); err != nil {

@@ -27,9 +27,10 @@ var ErrBadInput = errors.New("bad input")
 // would mail it again.
 var ErrSuppressed = errors.New("address is on the suppression list")
 
-// Confirmations sends the double opt-in message with its link.
+// Confirmations sends the double opt-in message with its link, which stops working at
+// expires.
 type Confirmations interface {
-	SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error
+	SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error
 }
 
 // Options configure a Service.

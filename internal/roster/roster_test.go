@@ -46,7 +46,7 @@ type links struct {
 	sent map[string][]string
 }
 
-func (l *links) SendConfirmation(_ context.Context, sub newsletter.Subscriber, link string) error {
+func (l *links) SendConfirmation(_ context.Context, sub newsletter.Subscriber, link string, _ time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sent == nil {
@@ -600,7 +600,7 @@ func TestMailConfirmations(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := "https://news.example.org/confirm/TOKEN"
-	if err := m.SendConfirmation(context.Background(), newsletter.Subscriber{ID: 1, Email: "ada@example.com", Name: "Ada"}, link); err != nil {
+	if err := m.SendConfirmation(context.Background(), newsletter.Subscriber{ID: 1, Email: "ada@example.com", Name: "Ada"}, link, t0.Add(72*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
@@ -608,7 +608,8 @@ func TestMailConfirmations(t *testing.T) {
 		t.Fatalf("%d messages", len(files))
 	}
 	raw, _ := os.ReadFile(files[0])
-	for _, want := range []string{"To: \"Ada\" <ada@example.com>", "Subject: Confirm your subscription to The Weekly", "text/plain", "text/html", "Auto-Submitted: auto-generated"} {
+	for _, want := range []string{"To: \"Ada\" <ada@example.com>", "Subject: Confirm your subscription to The Weekly", "text/plain", "text/html", "Auto-Submitted: auto-generated",
+		"The link works until Thursday 7 May 2026, 08:00 UTC"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("message lacks %q", want)
 		}
@@ -737,7 +738,7 @@ type relay struct {
 	sent  []string
 }
 
-func (r *relay) SendConfirmation(_ context.Context, sub newsletter.Subscriber, _ string) error {
+func (r *relay) SendConfirmation(_ context.Context, sub newsletter.Subscriber, _ string, _ time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
@@ -808,13 +809,13 @@ type reentrant struct {
 	other func()
 }
 
-func (r *reentrant) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
+func (r *reentrant) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error {
 	if r.other != nil {
 		other := r.other
 		r.other = nil
 		other()
 	}
-	return r.relay.SendConfirmation(ctx, sub, link)
+	return r.relay.SendConfirmation(ctx, sub, link, expires)
 }
 
 // TestTwoSendersMailEachConfirmationOnce: two services sending one queue never both mail a row.

@@ -125,8 +125,9 @@ func (s *Service) SendQueuedConfirmations(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, now.Add(s.opt.ConfirmTTL))
-		if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link); err != nil {
+		expires := now.Add(s.opt.ConfirmTTL)
+		link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, expires)
+		if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link, expires); err != nil {
 			n := q.Attempts + 1
 			if n >= confirmAttempts {
 				s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", err)
