@@ -39,6 +39,14 @@ type ImportReport struct {
 // ErrorsCut reports whether there were more bad rows than Errors lists.
 func (r ImportReport) ErrorsCut() bool { return r.BadRows > len(r.Errors) }
 
+// addBad counts a bad row, and lists it while there is room.
+func (r *ImportReport) addBad(re subscriber.RowError) {
+	r.BadRows++
+	if len(r.Errors) < MaxReportedErrors {
+		r.Errors = append(r.Errors, re)
+	}
+}
+
 // importBatch is how many rows the reading goroutine hands the writing one at a
 // time: the store's chunk size, so a batch is one lookup query.
 const importBatch = store.ImportChunk
@@ -121,57 +129,46 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 // reading, which done removes.
 func checkWholeFile(r io.Reader) (again io.Reader, bad ImportReport, done func(), err error) {
 	done = func() {}
-	src := r
-	start := int64(-1)
+	var rewind func() (io.Reader, error)
 	if sk, ok := r.(io.Seeker); ok {
-		if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
-			start = off
+		if start, err := sk.Seek(0, io.SeekCurrent); err == nil {
+			rewind = func() (io.Reader, error) {
+				_, err := sk.Seek(start, io.SeekStart)
+				return r, err
+			}
 		}
 	}
-	var spool *os.File
-	if start < 0 {
-		if spool, err = os.CreateTemp("", "newsletter-import-*.csv"); err != nil {
+	if rewind == nil {
+		spool, err := os.CreateTemp("", "newsletter-import-*.csv")
+		if err != nil {
 			return nil, bad, done, err
 		}
 		done = func() {
 			spool.Close()
 			os.Remove(spool.Name())
 		}
-		src = io.TeeReader(r, spool)
+		r = io.TeeReader(r, spool)
+		rewind = func() (io.Reader, error) {
+			_, err := spool.Seek(0, io.SeekStart)
+			return spool, err
+		}
 	}
-	fail := func(err error) (io.Reader, ImportReport, func(), error) {
+	cr, err := subscriber.NewCSVReader(r)
+	for err == nil {
+		var re subscriber.RowError
+		if _, err = cr.Next(); errors.As(err, &re) {
+			bad.addBad(re)
+			err = nil
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		again, err = rewind()
+	}
+	if err != nil {
 		done()
 		return nil, ImportReport{}, func() {}, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
-	cr, err := subscriber.NewCSVReader(src)
-	if err != nil {
-		return fail(err)
-	}
-	for {
-		_, err := cr.Next()
-		var re subscriber.RowError
-		switch {
-		case errors.Is(err, io.EOF):
-			if spool != nil {
-				_, err = spool.Seek(0, io.SeekStart)
-				again = spool
-			} else {
-				_, err = r.(io.Seeker).Seek(start, io.SeekStart)
-				again = r
-			}
-			if err != nil {
-				return fail(err)
-			}
-			return again, bad, done, nil
-		case errors.As(err, &re):
-			bad.BadRows++
-			if len(bad.Errors) < MaxReportedErrors {
-				bad.Errors = append(bad.Errors, re)
-			}
-		case err != nil:
-			return fail(err)
-		}
-	}
+	return again, bad, done, nil
 }
 
 // importReader reads and checks the CSV in its own goroutine and hands the good
@@ -270,10 +267,7 @@ func (rd *importReader) read(ctx context.Context) {
 			rd.atEOF = len(batch) == 0 || send()
 			return
 		case errors.As(err, &re):
-			rd.rep.BadRows++
-			if len(rd.rep.Errors) < MaxReportedErrors {
-				rd.rep.Errors = append(rd.rep.Errors, re)
-			}
+			rd.rep.addBad(re)
 			continue
 		case err != nil:
 			rd.readErr = err
