@@ -214,22 +214,17 @@ func (rd *importReader) stream(ctx context.Context) store.SubscriberStream {
 	}
 }
 
+// write yields the rows of each batch until the reader has ended or yield fails. It
+// waits for no more than the reader does: the reader, too, stops when ctx ends.
 func (rd *importReader) write(ctx context.Context, yield func(newsletter.Subscriber) error) error {
-	for {
-		select {
-		case batch, ok := <-rd.batches:
-			if !ok {
-				return nil
+	for batch := range rd.batches {
+		for _, s := range batch {
+			if err := yield(s); err != nil {
+				return err
 			}
-			for _, s := range batch {
-				if err := yield(s); err != nil {
-					return err
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
+	return ctx.Err()
 }
 
 // read runs in its own goroutine: CSV parsing, address checks and suppression
