@@ -143,31 +143,15 @@ func asciiDomain(domain string) (string, error) {
 // drops invalid UTF-8 and control characters, turns line breaks and other
 // white space into single spaces, trims, and caps the result at 200 runes.
 func CleanName(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	n := 0
-	for _, r := range strings.ToValidUTF8(s, "") {
-		if unicode.IsSpace(r) {
-			space = b.Len() > 0
-			continue
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
 		}
-		if unicode.IsControl(r) {
-			continue
-		}
-		if n >= maxNameRunes {
-			break
-		}
-		if space {
-			if n+1 >= maxNameRunes {
-				break
-			}
-			b.WriteByte(' ')
-			n++
-			space = false
-		}
-		b.WriteRune(r)
-		n++
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > maxNameRunes {
+		s = strings.TrimRight(string(r[:maxNameRunes]), " ")
 	}
-	return b.String()
+	return s
 }
