@@ -90,7 +90,6 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 	rd := &importReader{
 		cr: cr, opt: opt, tokens: s.opt.Tokens, suppressed: suppressed, source: opt.Source,
 		batches: make(chan []newsletter.Subscriber, importQueue),
-		stop:    make(chan struct{}),
 	}
 	rd.source = cmp.Or(rd.source, "import")
 	res, err := s.opt.Store.ImportSubscribers(ctx, rd.stream(ctx),
@@ -172,7 +171,7 @@ func checkWholeFile(r io.Reader) (again io.Reader, bad ImportReport, done func()
 }
 
 // importReader reads and checks the CSV in its own goroutine and hands the good
-// rows over in batches. Its fields other than the channels belong to that
+// rows over in batches. Its fields other than batches belong to that
 // goroutine until stream returns.
 type importReader struct {
 	cr         *subscriber.CSVReader
@@ -182,12 +181,10 @@ type importReader struct {
 	source     string
 
 	batches chan []newsletter.Subscriber // closed by the reading goroutine when it ends
-	stop    chan struct{}                // closed by the writing side when it stops early
 
 	rep     ImportReport // Suppressed, BadRows, Errors
 	lift    [][]byte     // suppression hashes to lift after the import (Resubscribe)
 	readErr error        // a read failure; the import stops
-	atEOF   bool         // the whole file was read
 }
 
 // stream is the store's row source. It runs in the store's transaction: it starts
@@ -195,22 +192,16 @@ type importReader struct {
 // goroutine has ended, whatever happens, so none outlives the import.
 func (rd *importReader) stream(ctx context.Context) store.SubscriberStream {
 	return func(yield func(newsletter.Subscriber) error) error {
-		go rd.read(ctx)
+		readCtx, stop := context.WithCancel(ctx)
+		go rd.read(readCtx)
 		err := rd.write(ctx, yield)
-		close(rd.stop)
+		stop()
 		for range rd.batches { // until the reader sees stop and closes
 		}
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case rd.readErr != nil:
-			return rd.readErr
-		case !rd.atEOF:
-			// The reader stopped early, and only a cancelled ctx makes it do that
-			// when the writing side did not fail.
-			return fmt.Errorf("import stopped before the end of the file: %w", context.Cause(ctx))
 		}
-		return nil
+		return rd.readErr
 	}
 }
 
@@ -238,28 +229,22 @@ func (rd *importReader) read(ctx context.Context) {
 		case rd.batches <- batch:
 			batch = make([]newsletter.Subscriber, 0, importBatch)
 			return true
-		case <-rd.stop:
-			return false
 		case <-ctx.Done():
 			return false
 		}
 	}
 	for n := 1; ; n++ {
 		// A file of bad rows sends nothing, so look for a stop now and then.
-		if n%importBatch == 0 {
-			select {
-			case <-rd.stop:
-				return
-			case <-ctx.Done():
-				return
-			default:
-			}
+		if n%importBatch == 0 && ctx.Err() != nil {
+			return
 		}
 		row, err := rd.cr.Next()
 		var re subscriber.RowError
 		switch {
 		case errors.Is(err, io.EOF):
-			rd.atEOF = len(batch) == 0 || send()
+			if len(batch) > 0 {
+				send()
+			}
 			return
 		case errors.As(err, &re):
 			rd.rep.addBad(re)
