@@ -138,18 +138,10 @@ type columns struct {
 
 func parseHeader(header []string) (columns, error) {
 	c := columns{n: len(header), email: -1, name: -1, status: -1, subscribedAt: -1}
+	known := map[string]*int{colEmail: &c.email, colName: &c.name, colStatus: &c.status, colSubscribedAt: &c.subscribedAt}
 	for i, h := range header {
-		var dst *int
-		switch strings.ToLower(strings.TrimSpace(h)) {
-		case colEmail:
-			dst = &c.email
-		case colName:
-			dst = &c.name
-		case colStatus:
-			dst = &c.status
-		case colSubscribedAt:
-			dst = &c.subscribedAt
-		default:
+		dst, ok := known[strings.ToLower(strings.TrimSpace(h))]
+		if !ok {
 			continue
 		}
 		if *dst >= 0 {
