@@ -9,9 +9,11 @@ const MaxRecord = 64 << 10
 
 // recordCap sits between the file and encoding/csv. It passes records of up to max bytes
 // through unchanged; of a longer one it passes the first max bytes and an end of record,
-// drops the rest unread by csv, and notes where the record started so that the reader
-// reports it as a bad row. It finds the ends of records as encoding/csv does: a quoted
-// field may hold line breaks, and a quoting error ends the record with its line.
+// drops the rest unread by csv but for its line breaks, which csv reads as empty lines
+// and counts, so that its line numbers stay the file's, and notes where the record
+// started so that the reader reports it as a bad row. It finds the ends of records as
+// encoding/csv does: a quoted field may hold line breaks, and a quoting error ends the
+// record with its line.
 type recordCap struct {
 	r   io.Reader
 	max int
@@ -23,18 +25,12 @@ type recordCap struct {
 	st       csvState
 	n        int    // bytes of the current record passed through
 	lines    int    // line breaks passed through: csv is on line lines+1
-	recStart int    // csv's line of the current record's first line
+	recStart int    // the line of the current record's first line
 	inject   []byte // the end of record that stands for a cut record's dropped rest
 	dropping bool
-	dropped  int // line breaks dropped of the record being cut
 
-	cut   []int       // csv's line of each cut record's first line, in order
-	shift []lineShift // where csv's lines and the file's part, in order
+	cut []int // the line of each cut record's first line, in order
 }
-
-// lineShift says that csv's lines from line from on are by lines further down the file:
-// the line breaks inside the dropped rests of cut records.
-type lineShift struct{ from, by int }
 
 // csvState is where a byte falls in a record, as encoding/csv (without LazyQuotes) reads it.
 type csvState uint8
@@ -89,12 +85,19 @@ func (c *recordCap) Read(p []byte) (int, error) {
 			b := c.buf[c.pos]
 			c.pos++
 			if c.dropping {
-				c.drop(b)
+				if c.drop(b) {
+					p[out] = '\n'
+					out++
+					c.lines++
+				}
 				continue
 			}
 			if c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
 				c.startCut()
-				c.drop(b)
+				if c.drop(b) {
+					c.inject = append(c.inject, '\n')
+					c.lines++
+				}
 				break // the end of record goes out before anything that follows
 			}
 			p[out] = b
@@ -163,40 +166,20 @@ func (c *recordCap) startCut() {
 		c.inject = []byte("\"\n")
 	}
 	c.lines++
-	c.dropping, c.dropped = true, 0
+	c.dropping = true
 }
 
-// drop follows the record being cut to its end.
-func (c *recordCap) drop(b byte) {
-	if b == '\n' {
-		c.dropped++
-	}
+// drop follows the record being cut to its end and reports whether b is a line break to
+// pass on: every one but the record's last, for which the injected one stands.
+func (c *recordCap) drop(b byte) bool {
 	if !c.step(b) {
-		return
-	}
-	// The injected line break stands for the record's last.
-	if c.dropped > 1 {
-		by := c.dropped - 1
-		if len(c.shift) > 0 {
-			by += c.shift[len(c.shift)-1].by
-		}
-		c.shift = append(c.shift, lineShift{from: c.lines + 1, by: by})
+		return b == '\n'
 	}
 	c.dropping, c.n, c.st, c.recStart = false, 0, stFieldStart, c.lines+1
+	return false
 }
 
-// fileLine is the file's line for csv's line l. Calls come with l never decreasing.
-func (c *recordCap) fileLine(l int) int {
-	for len(c.shift) > 1 && c.shift[1].from <= l {
-		c.shift = c.shift[1:]
-	}
-	if len(c.shift) > 0 && c.shift[0].from <= l {
-		return l + c.shift[0].by
-	}
-	return l
-}
-
-// wasCut reports whether the record starting on csv's line l was cut. Calls come with l
+// wasCut reports whether the record starting on line l was cut. Calls come with l
 // never decreasing.
 func (c *recordCap) wasCut(l int) bool {
 	for len(c.cut) > 0 && c.cut[0] < l {

@@ -111,17 +111,16 @@ func (r *CSVReader) Next() (Row, error) {
 			return Row{}, fmt.Errorf("csv: %w", err)
 		}
 		if r.cap.wasCut(pe.StartLine) {
-			return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: errLong(r.cap.max)}
+			return Row{}, RowError{Line: pe.StartLine, Err: errLong(r.cap.max)}
 		}
 		// A quoting mistake spoils one record, not the file; the reader
 		// carries on from the next line.
-		return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: pe.Err}
+		return Row{}, RowError{Line: pe.StartLine, Err: pe.Err}
 	}
 	line, _ := r.cr.FieldPos(0)
 	if r.cap.wasCut(line) {
-		return Row{}, RowError{Line: r.cap.fileLine(line), Err: errLong(r.cap.max)}
+		return Row{}, RowError{Line: line, Err: errLong(r.cap.max)}
 	}
-	line = r.cap.fileLine(line)
 	row, err := r.cols.row(rec)
 	if err != nil {
 		return Row{}, RowError{Line: line, Err: err}
