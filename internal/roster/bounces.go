@@ -198,14 +198,9 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		}
 	}
 	if rep.FinalRecipient != "" {
-		if addr, nerr := Normalize(rep.FinalRecipient); nerr == nil {
-			sub, err = s.opt.Store.SubscriberByEmail(ctx, addr)
-			if err == nil {
-				return sub, 0, ByFinalRecipient, "", nil
-			}
-			if !errors.Is(err, newsletter.ErrNotFound) {
-				return sub, 0, "", "", err
-			}
+		_, sub, found, err := s.lookup(ctx, rep.FinalRecipient)
+		if found || err != nil && !errors.Is(err, ErrBadInput) {
+			return sub, 0, ByFinalRecipient, "", err
 		}
 		return newsletter.Subscriber{}, 0, "", fmt.Sprintf("%s is not on the list: nothing changed", rep.FinalRecipient), nil
 	}
