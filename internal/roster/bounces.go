@@ -53,18 +53,12 @@ type BounceOutcome struct {
 // Message-ID (only with a delivery of that issue to that subscriber in the ledger), else
 // the List-Unsubscribe token, else the Final-Recipient when it is on the list.
 func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules BounceRules) (BounceOutcome, error) {
-	var out BounceOutcome
-	var kind string
-	switch rep.Kind {
-	case bounce.Hard:
-		kind = store.BounceHard
-	case bounce.Soft:
-		kind = store.BounceSoft
-	case bounce.Complaint:
-		kind = store.BounceComplaint
-	case bounce.Unsubscribe:
+	if rep.Kind == bounce.Unsubscribe {
 		return s.mailtoUnsubscribe(ctx, rep)
-	default:
+	}
+	var out BounceOutcome
+	kind, ok := map[bounce.Kind]string{bounce.Hard: store.BounceHard, bounce.Soft: store.BounceSoft, bounce.Complaint: store.BounceComplaint}[rep.Kind]
+	if !ok {
 		out.Skipped = rep.Reason
 		return out, nil
 	}
