@@ -79,15 +79,12 @@ func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error)
 	return outcome, nil
 }
 
-// confirmBatch is how many queued confirmations one pass sends at most.
-const confirmBatch = 50
-
-// confirmClaim is how long one process holds a queued confirmation it is sending.
-const confirmClaim = 5 * time.Minute
-
-// confirmAttempts is how many times a confirmation is tried before it is given up: with the
-// backoff of confirmRetry, about a day.
-const confirmAttempts = 12
+// How the confirmation queue is sent.
+const (
+	confirmBatch    = 50              // queued confirmations one pass sends at most
+	confirmClaim    = 5 * time.Minute // how long one process holds one it is sending
+	confirmAttempts = 12              // tries before one is given up: about a day with confirmRetry
+)
 
 // confirmRetry is the wait after the nth failed try: a minute, doubling, at most two hours.
 func confirmRetry(n int) time.Duration {
