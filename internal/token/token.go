@@ -125,9 +125,7 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
