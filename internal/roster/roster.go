@@ -149,12 +149,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]newsletter.Subscriber, 
 
 // Export writes the subscribers matching f as CSV that Import reads back.
 func (s *Service) Export(ctx context.Context, w io.Writer, f Filter) (int, error) {
-	cw, err := subscriber.NewCSVWriter(w)
-	if err != nil {
-		return 0, err
-	}
+	cw := subscriber.NewCSVWriter(w)
 	n := 0
-	err = s.Each(ctx, f, func(sub newsletter.Subscriber) error {
+	err := s.Each(ctx, f, func(sub newsletter.Subscriber) error {
 		n++
 		return cw.Write(sub)
 	})

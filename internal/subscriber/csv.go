@@ -220,13 +220,11 @@ type CSVWriter struct {
 }
 
 // NewCSVWriter writes the header row and returns a writer for the rows.
-// Call Flush when done.
-func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
+// Call Flush when done: writes are buffered, and Flush reports their first error.
+func NewCSVWriter(w io.Writer) *CSVWriter {
 	cw := &CSVWriter{w: csv.NewWriter(w)}
-	if err := cw.w.Write([]string{colEmail, colName, colStatus, colSubscribedAt}); err != nil {
-		return nil, fmt.Errorf("csv: header: %w", err)
-	}
-	return cw, nil
+	_ = cw.w.Write([]string{colEmail, colName, colStatus, colSubscribedAt}) // fits the buffer: cannot fail here
+	return cw
 }
 
 // Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC. A cell a
