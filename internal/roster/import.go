@@ -1,7 +1,6 @@
 package roster
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ type ImportOptions struct {
 	DryRun      bool   // report, write nothing
 	Strict      bool   // write nothing when any row is bad
 	Resubscribe bool   // let rows bring back unsubscribed, bounced and suppressed addresses
-	Source      string // recorded on new subscribers; default import
+	Source      string // recorded on new subscribers; the store's default is import
 }
 
 // MaxReportedErrors is how many bad rows an ImportReport lists; BadRows counts
@@ -88,10 +87,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		return ImportReport{}, err
 	}
 	rd := &importReader{
-		cr: cr, opt: opt, tokens: s.opt.Tokens, suppressed: suppressed, source: opt.Source,
+		cr: cr, opt: opt, tokens: s.opt.Tokens, suppressed: suppressed,
 		batches: make(chan []newsletter.Subscriber, importQueue),
 	}
-	rd.source = cmp.Or(rd.source, "import")
 	res, err := s.opt.Store.ImportSubscribers(ctx, rd.stream(ctx),
 		store.ImportOptions{DryRun: opt.DryRun, Resubscribe: opt.Resubscribe}, s.opt.Now())
 	// The stream, if the store got as far as running it, has waited for the reading
@@ -178,7 +176,6 @@ type importReader struct {
 	opt        ImportOptions
 	tokens     *token.Signer
 	suppressed map[string]string // suppression hashes; an entry is deleted once lifted
-	source     string
 
 	batches chan []newsletter.Subscriber // closed by the reading goroutine when it ends
 
@@ -256,7 +253,7 @@ func (rd *importReader) read(ctx context.Context) {
 		if rd.skipSuppressed(row.Email) {
 			continue
 		}
-		batch = append(batch, newsletter.Subscriber{Email: row.Email, Name: row.Name, Status: row.Status, Source: rd.source, CreatedAt: row.SubscribedAt})
+		batch = append(batch, newsletter.Subscriber{Email: row.Email, Name: row.Name, Status: row.Status, Source: rd.opt.Source, CreatedAt: row.SubscribedAt})
 		if len(batch) == importBatch && !send() {
 			return
 		}

@@ -350,6 +350,9 @@ func TestHostileImport(t *testing.T) {
 	if err != nil || strings.ContainsAny(sub.Name, "\r\n") {
 		t.Fatalf("CR/LF name stored as %q (%v)", sub.Name, err)
 	}
+	if sub.Source != "import" {
+		t.Errorf("source %q, want import (the default)", sub.Source)
+	}
 	// A duplicate is an update of the address its first row added: the first row's
 	// spelling stays, each later row's name replaces the name, and each row is
 	// counted once (lines 7 and 8 as updates).
