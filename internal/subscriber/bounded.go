@@ -8,12 +8,12 @@ import "io"
 const MaxRecord = 64 << 10
 
 // recordCap sits between the file and encoding/csv. It passes records of up to max bytes
-// through unchanged; of a longer one it passes the first max bytes and an end of record,
-// drops the rest unread by csv but for its line breaks, which csv reads as empty lines
-// and counts, so that its line numbers stay the file's, and notes where the record
-// started so that the reader reports it as a bad row. It finds the ends of records as
-// encoding/csv does: a quoted field may hold line breaks, and a quoting error ends the
-// record with its line.
+// through unchanged; of a longer one it passes the first max bytes (and a quote that
+// closes a quoted field there), drops the rest but for its line breaks, the first of
+// which ends the record for csv while csv skips the others as empty lines (so that its
+// line numbers stay the file's), and notes where the record started so that the reader
+// reports it as a bad row. It finds the ends of records as encoding/csv does: a quoted
+// field may hold line breaks, and a quoting error ends the record with its line.
 type recordCap struct {
 	r   io.Reader
 	max int
@@ -26,8 +26,8 @@ type recordCap struct {
 	n        int    // bytes of the current record passed through
 	lines    int    // line breaks passed through: csv is on line lines+1
 	recStart int    // the line of the current record's first line
-	inject   []byte // the end of record that stands for a cut record's dropped rest
-	dropping bool
+	inject   []byte // the quote that closes a cut record's quoted field
+	dropping bool   // the current record is being cut: only its line breaks pass
 
 	cut []int // the line of each cut record's first line, in order
 }
@@ -84,21 +84,18 @@ func (c *recordCap) Read(p []byte) (int, error) {
 			}
 			b := c.buf[c.pos]
 			c.pos++
-			if c.dropping {
-				if c.drop(b) {
-					p[out] = '\n'
-					out++
-					c.lines++
+			if !c.dropping && c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
+				c.cut = append(c.cut, c.recStart)
+				c.dropping = true
+				if c.st == stQuoted {
+					c.inject = []byte{'"'}
+					c.pos--
+					break // the quote goes out before b
 				}
-				continue
 			}
-			if c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
-				c.startCut()
-				if c.drop(b) {
-					c.inject = append(c.inject, '\n')
-					c.lines++
-				}
-				break // the end of record goes out before anything that follows
+			if c.dropping && b != '\n' {
+				c.step(b) // only a line break ends a record
+				continue
 			}
 			p[out] = b
 			out++
@@ -107,7 +104,7 @@ func (c *recordCap) Read(p []byte) (int, error) {
 				c.lines++
 			}
 			if c.step(b) {
-				c.n, c.st, c.recStart = 0, stFieldStart, c.lines+1
+				c.n, c.st, c.recStart, c.dropping = 0, stFieldStart, c.lines+1, false
 			}
 		}
 	}
@@ -155,27 +152,6 @@ func (c *recordCap) step(b byte) bool {
 	case stBadLine:
 		return b == '\n'
 	}
-	return false
-}
-
-// startCut ends the current record for csv where it stands and starts dropping its rest.
-func (c *recordCap) startCut() {
-	c.cut = append(c.cut, c.recStart)
-	c.inject = []byte("\n")
-	if c.st == stQuoted {
-		c.inject = []byte("\"\n")
-	}
-	c.lines++
-	c.dropping = true
-}
-
-// drop follows the record being cut to its end and reports whether b is a line break to
-// pass on: every one but the record's last, for which the injected one stands.
-func (c *recordCap) drop(b byte) bool {
-	if !c.step(b) {
-		return b == '\n'
-	}
-	c.dropping, c.n, c.st, c.recStart = false, 0, stFieldStart, c.lines+1
 	return false
 }
 
