@@ -44,30 +44,24 @@ func Clip(s string) string {
 }
 
 func normalizeAddress(s string) (string, error) {
-	if s == "" {
+	switch {
+	case s == "":
 		return "", errors.New("empty")
-	}
 	// Far past any real address even in Unicode form; checked first so that
 	// huge input is not parsed.
-	if len(s) > 4*maxAddressLen {
+	case len(s) > 4*maxAddressLen:
 		return "", fmt.Errorf("%d bytes long, the limit is %d", len(s), maxAddressLen)
-	}
-	if !utf8.ValidString(s) {
+	case !utf8.ValidString(s):
 		return "", errors.New("not valid UTF-8")
-	}
-	if strings.ContainsAny(s, "\r\n") {
+	case strings.ContainsAny(s, "\r\n"):
 		return "", errors.New("contains a line break")
-	}
-	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "", errors.New("contains a control character")
-	}
-	if strings.ContainsAny(s, "<>") {
+	case strings.ContainsAny(s, "<>"):
 		return "", errors.New("display names and angle brackets are not allowed, give the bare address")
-	}
-	if strings.ContainsAny(s, `"()`) {
+	case strings.ContainsAny(s, `"()`):
 		return "", errors.New("quoted local parts and comments are not supported")
-	}
-	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
 		return "", errors.New("contains a space")
 	}
 	local, domain, ok := strings.Cut(s, "@")
