@@ -55,15 +55,12 @@ const importBatch = store.ImportChunk
 const importQueue = 4
 
 // Import reads a CSV (header row; email, name, status, subscribed_at) and adds or
-// updates the good rows, streaming: the file is read and checked in one goroutine
-// while the rows are written in another, a chunk to a transaction (see
-// store.ImportSubscribers), and memory does not grow with the file. Bad rows are
-// reported and skipped. With Strict the whole file is checked first, and a file with
-// any bad row writes nothing. A row for an address an earlier row of the file wrote is
-// an update of it, by the same rules as for an address already on the list. A row for
-// a suppressed address is skipped unless Resubscribe, which also takes it off the
-// suppression list. A malformed file (no header, no email column) is ErrBadInput and
-// writes nothing. An import that stops part way (a read failure, a cancelled ctx, the
+// updates the good rows by store.ImportSubscribers' rules, a chunk to a transaction,
+// in memory that does not grow with the file. Bad rows are reported and skipped; with
+// Strict the whole file is checked first, and a file with any bad row writes nothing.
+// A row for a suppressed address is skipped unless Resubscribe, which also takes it off
+// the suppression list (not a complaint's). A malformed file (no header, no email
+// column) is ErrBadInput and writes nothing. An import that stops part way (a read failure, a cancelled ctx, the
 // database) keeps the chunks it wrote, says how many rows that was, and can be run
 // again: what it wrote then changes nothing more.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {

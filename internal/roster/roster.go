@@ -35,7 +35,7 @@ type Confirmations interface {
 
 // Options configure a Service.
 type Options struct {
-	Store         Store // the database, as the small interfaces of records.go
+	Store         Store // the database (records.go)
 	Tokens        *token.Signer
 	Confirmations Confirmations // nil: sign-ups are stored but no mail goes out
 	BaseURL       string        // public URL of `newsletter serve`, for confirmation links
