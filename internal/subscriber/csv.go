@@ -41,8 +41,6 @@ const (
 	colSubscribedAt = "subscribed_at"
 )
 
-const dateOnly = "2006-01-02"
-
 // CSVReader reads subscribers from a CSV file whose first record is a header,
 // one row at a time, so that a file of millions of rows is never held in
 // memory. Columns are matched by name, in any order and any case: email
@@ -196,7 +194,7 @@ func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
-	if t, err := time.Parse(dateOnly, s); err == nil {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("subscribed_at %q: want RFC 3339 (2026-05-04T09:30:00Z) or a date (2026-05-04)", s)
