@@ -60,9 +60,9 @@ const importQueue = 4
 // Strict the whole file is checked first, and a file with any bad row writes nothing.
 // A row for a suppressed address is skipped unless Resubscribe, which also takes it off
 // the suppression list (not a complaint's). A malformed file (no header, no email
-// column) is ErrBadInput and writes nothing. An import that stops part way (a read failure, a cancelled ctx, the
-// database) keeps the chunks it wrote, says how many rows that was, and can be run
-// again: what it wrote then changes nothing more.
+// column) is ErrBadInput and writes nothing. An import that stops part way (a read
+// failure, a cancelled ctx, the database) keeps the chunks it wrote, says how many rows
+// that was, and can be run again: what it wrote then changes nothing more.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	if opt.Strict {
 		rewound, bad, done, err := checkWholeFile(r)
