@@ -849,3 +849,27 @@ func TestTwoSendersMailEachConfirmationOnce(t *testing.T) {
 		t.Fatalf("mailed %v, want each of the 5 once", mailer.sent)
 	}
 }
+
+// TestConfirmationGivenUp: a confirmation the relay keeps refusing is tried twelve times,
+// with a wait between tries, and then leaves the queue.
+func TestConfirmationGivenUp(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	r := &relay{down: true}
+	svc := roster.New(roster.Options{Store: f.db, Tokens: f.sg, Confirmations: r, BaseURL: "https://news.example.org", Now: f.clock.Now})
+	if _, err := svc.SignUp(ctx, roster.SignUp{Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if n, err := svc.SendQueuedConfirmations(ctx); err != nil || n != 0 {
+			t.Fatalf("%d sent, %v", n, err)
+		}
+		f.clock.Add(3 * time.Hour) // past the longest wait between tries
+	}
+	if r.calls != 12 {
+		t.Fatalf("%d tries, want 12", r.calls)
+	}
+	if due, err := f.db.DueConfirmations(ctx, f.clock.Now(), 10); err != nil || len(due) != 0 {
+		t.Fatalf("%d still queued (%v), want none", len(due), err)
+	}
+}

@@ -106,43 +106,40 @@ func (s *Service) SendQueuedConfirmations(ctx context.Context) (int, error) {
 	for _, q := range due {
 		// Another serve may be sending the queue too: only the one that claims a row mails it.
 		// A process that dies holding a claim leaves the row due again when the claim ends.
-		if ok, err := s.opt.Store.ClaimConfirmation(ctx, q.SubscriberID, now, now.Add(confirmClaim)); err != nil || !ok {
-			if err != nil {
-				return sent, err
-			}
+		ok, err := s.opt.Store.ClaimConfirmation(ctx, q.SubscriberID, now, now.Add(confirmClaim))
+		if err != nil {
+			return sent, err
+		}
+		if !ok {
 			continue
 		}
 		sub, err := s.opt.Store.SubscriberByID(ctx, q.SubscriberID)
 		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 			return sent, err
 		}
-		if err != nil || sub.Status != newsletter.StatusPending {
-			if err := s.opt.Store.ConfirmationDone(ctx, q.SubscriberID); err != nil {
-				return sent, err
-			}
-			continue
+		pending := err == nil && sub.Status == newsletter.StatusPending
+		var mailErr error
+		if pending {
+			expires := now.Add(s.opt.ConfirmTTL)
+			link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, expires)
+			mailErr = s.opt.Confirmations.SendConfirmation(ctx, sub, link, expires)
 		}
-		expires := now.Add(s.opt.ConfirmTTL)
-		link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, expires)
-		if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link, expires); err != nil {
-			n := q.Attempts + 1
-			if n >= confirmAttempts {
-				s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", err)
-				if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
-					return sent, err
-				}
-				continue
-			}
-			s.opt.Logger.Warn("confirmation failed; will retry", "subscriber_id", sub.ID, "attempts", n, "retry_in", confirmRetry(n), "err", err)
-			if err := s.opt.Store.ConfirmationFailed(ctx, sub.ID, n, now.Add(confirmRetry(n)), err.Error()); err != nil {
-				return sent, err
-			}
-			continue
+		switch n := q.Attempts + 1; {
+		case mailErr == nil: // mailed, or dropped as no longer pending
+			err = s.opt.Store.ConfirmationDone(ctx, q.SubscriberID)
+		case n >= confirmAttempts:
+			s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", mailErr)
+			err = s.opt.Store.ConfirmationDone(ctx, q.SubscriberID)
+		default:
+			s.opt.Logger.Warn("confirmation failed; will retry", "subscriber_id", sub.ID, "attempts", n, "retry_in", confirmRetry(n), "err", mailErr)
+			err = s.opt.Store.ConfirmationFailed(ctx, q.SubscriberID, n, now.Add(confirmRetry(n)), mailErr.Error())
 		}
-		if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
+		if err != nil {
 			return sent, err
 		}
-		sent++
+		if pending && mailErr == nil {
+			sent++
+		}
 	}
 	return sent, nil
 }
