@@ -27,7 +27,6 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		Location:        a.cfg.Location(),
 		Templates:       templates.Confirm,
 		Now:             a.now,
-		TTL:             a.cfg.Subscribe.ConfirmTTL,
 	})
 	if err != nil {
 		return nil, nil, err

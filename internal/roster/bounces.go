@@ -53,18 +53,12 @@ type BounceOutcome struct {
 // Message-ID (only with a delivery of that issue to that subscriber in the ledger), else
 // the List-Unsubscribe token, else the Final-Recipient when it is on the list.
 func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules BounceRules) (BounceOutcome, error) {
-	var out BounceOutcome
-	var kind string
-	switch rep.Kind {
-	case bounce.Hard:
-		kind = store.BounceHard
-	case bounce.Soft:
-		kind = store.BounceSoft
-	case bounce.Complaint:
-		kind = store.BounceComplaint
-	case bounce.Unsubscribe:
+	if rep.Kind == bounce.Unsubscribe {
 		return s.mailtoUnsubscribe(ctx, rep)
-	default:
+	}
+	var out BounceOutcome
+	kind, ok := map[bounce.Kind]string{bounce.Hard: store.BounceHard, bounce.Soft: store.BounceSoft, bounce.Complaint: store.BounceComplaint}[rep.Kind]
+	if !ok {
 		out.Skipped = rep.Reason
 		return out, nil
 	}
@@ -102,18 +96,13 @@ func (s *Service) ApplyReport(ctx context.Context, rep bounce.Report, rules Boun
 // address that is no longer subscribed (a bounce or complaint keeps its reason).
 func (s *Service) mailtoUnsubscribe(ctx context.Context, rep bounce.Report) (BounceOutcome, error) {
 	var out BounceOutcome
-	id, err := s.opt.Tokens.ID(rep.UnsubscribeToken)
-	if err != nil {
-		out.Skipped = "the unsubscribe token is malformed or forged: nothing changed"
-		return out, nil
-	}
-	sub, err := s.opt.Store.SubscriberByID(ctx, id)
-	if errors.Is(err, newsletter.ErrNotFound) || err == nil && !s.opt.Tokens.Check(token.Unsubscribe, rep.UnsubscribeToken, id, sub.Email) {
-		out.Skipped = "the unsubscribe token is forged or names nobody on the list: nothing changed"
-		return out, nil
-	}
+	sub, ok, err := s.byUnsubscribeToken(ctx, rep.UnsubscribeToken)
 	if err != nil {
 		return out, err
+	}
+	if !ok {
+		out.Skipped = "the unsubscribe token is forged, malformed or names nobody on the list: nothing changed"
+		return out, nil
 	}
 	out.Subscriber, out.By = sub, ByUnsubscribe
 	if sub.Status != newsletter.StatusActive && sub.Status != newsletter.StatusPending {
@@ -161,20 +150,20 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		if rep.UnsubscribeToken == "" {
 			return newsletter.Subscriber{}, 0, "", "no signed token in the report (with sender.verp on, Message-IDs and recipients are not trusted): nothing changed", nil
 		}
-		sub, _, by, why, err := s.byUnsubscribeToken(ctx, rep.UnsubscribeToken)
-		if by == "" || err != nil {
-			return sub, 0, by, why, err
+		sub, ok, err := s.byUnsubscribeToken(ctx, rep.UnsubscribeToken)
+		if err != nil || !ok {
+			return sub, 0, "", "the unsubscribe token in the report is forged or names nobody: nothing changed", err
 		}
 		// A Message-ID naming the same subscriber, with that delivery in the ledger, says
 		// which issue the report is about.
 		if is, id, ok := parseMessageID(rep.MessageID, rules.MessageIDDomain); ok && id == sub.ID {
 			if _, err := s.opt.Store.DeliveryStatus(ctx, is, id); err == nil {
-				return sub, is, by, "", nil
+				return sub, is, ByUnsubscribe, "", nil
 			} else if !errors.Is(err, newsletter.ErrNotFound) {
 				return sub, 0, "", "", err
 			}
 		}
-		return sub, 0, by, "", nil
+		return sub, 0, ByUnsubscribe, "", nil
 	}
 	if is, id, ok := parseMessageID(rep.MessageID, rules.MessageIDDomain); ok {
 		week, _ := newsletter.ParseWeek(strings.SplitN(rep.MessageID, ".", 2)[0])
@@ -198,19 +187,14 @@ func (s *Service) identify(ctx context.Context, rep bounce.Report, rules BounceR
 		}
 	}
 	if tok := rep.UnsubscribeToken; tok != "" {
-		if sub, _, by, _, err := s.byUnsubscribeToken(ctx, tok); by != "" || err != nil {
-			return sub, 0, by, "", err
+		if sub, ok, err := s.byUnsubscribeToken(ctx, tok); ok || err != nil {
+			return sub, 0, ByUnsubscribe, "", err
 		}
 	}
 	if rep.FinalRecipient != "" {
-		if addr, nerr := Normalize(rep.FinalRecipient); nerr == nil {
-			sub, err = s.opt.Store.SubscriberByEmail(ctx, addr)
-			if err == nil {
-				return sub, 0, ByFinalRecipient, "", nil
-			}
-			if !errors.Is(err, newsletter.ErrNotFound) {
-				return sub, 0, "", "", err
-			}
+		_, sub, found, err := s.lookup(ctx, rep.FinalRecipient)
+		if found || err != nil && !errors.Is(err, ErrBadInput) {
+			return sub, 0, ByFinalRecipient, "", err
 		}
 		return newsletter.Subscriber{}, 0, "", fmt.Sprintf("%s is not on the list: nothing changed", rep.FinalRecipient), nil
 	}
@@ -223,21 +207,18 @@ func sameAddress(recipient, email string) bool {
 	return err == nil && addr == email
 }
 
-// byUnsubscribeToken finds the subscriber an unsubscribe link's token was signed for.
-func (s *Service) byUnsubscribeToken(ctx context.Context, tok string) (newsletter.Subscriber, int64, string, string, error) {
-	const forged = "the unsubscribe token in the report is forged or names nobody: nothing changed"
+// byUnsubscribeToken finds the subscriber an unsubscribe link's token was signed for; ok
+// is false when the token is malformed, forged or names nobody on the list.
+func (s *Service) byUnsubscribeToken(ctx context.Context, tok string) (sub newsletter.Subscriber, ok bool, err error) {
 	id, err := s.opt.Tokens.ID(tok)
 	if err != nil {
-		return newsletter.Subscriber{}, 0, "", forged, nil
+		return sub, false, nil
 	}
-	sub, err := s.opt.Store.SubscriberByID(ctx, id)
-	switch {
-	case err == nil && s.opt.Tokens.Check(token.Unsubscribe, tok, id, sub.Email):
-		return sub, 0, ByUnsubscribe, "", nil
-	case err != nil && !errors.Is(err, newsletter.ErrNotFound):
-		return newsletter.Subscriber{}, 0, "", "", err
+	sub, err = s.opt.Store.SubscriberByID(ctx, id)
+	if errors.Is(err, newsletter.ErrNotFound) || err == nil && !s.opt.Tokens.Check(token.Unsubscribe, tok, id, sub.Email) {
+		return newsletter.Subscriber{}, false, nil
 	}
-	return newsletter.Subscriber{}, 0, "", forged, nil
+	return sub, err == nil, err
 }
 
 // parseMessageID reads the ids out of a Message-ID that delivery wrote,

@@ -20,17 +20,9 @@ import (
 // MailConfirmations sends confirmation messages through a mailer.Transport, one
 // connection per message (sign-ups are rare and must not hold a connection open).
 type MailConfirmations struct {
-	transport       mailer.Transport
-	from            mailer.Address
-	replyTo         string
-	envelopeFrom    string
-	messageIDDomain string
-	pub             newsletter.Publication
-	loc             *time.Location
-	now             func() time.Time
-	ttl             time.Duration
-	text            *texttemplate.Template
-	html            *htmltemplate.Template
+	opt  MailOptions
+	text *texttemplate.Template
+	html *htmltemplate.Template
 }
 
 type confirmData struct {
@@ -49,7 +41,6 @@ type MailOptions struct {
 	Location        *time.Location         // for the expiry time in the message
 	Templates       fs.FS                  // holds confirm/confirm.txt.tmpl and confirm/confirm.html.tmpl
 	Now             func() time.Time
-	TTL             time.Duration
 }
 
 // NewMailConfirmations parses the templates.
@@ -67,25 +58,17 @@ func NewMailConfirmations(opt MailOptions) (*MailConfirmations, error) {
 	}
 	opt.Location = cmp.Or(opt.Location, time.UTC)
 	opt.Publication.Language = cmp.Or(opt.Publication.Language, "en")
-	return &MailConfirmations{
-		transport: opt.Transport, from: opt.From, replyTo: opt.ReplyTo, envelopeFrom: opt.EnvelopeFrom,
-		messageIDDomain: opt.MessageIDDomain, pub: opt.Publication, loc: opt.Location, now: opt.Now,
-		text: text, html: html, ttl: opt.TTL,
-	}, nil
+	return &MailConfirmations{opt: opt, text: text, html: html}, nil
 }
 
 // SendConfirmation implements Confirmations.
-func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
-	now := m.now()
-	ttl := m.ttl
-	if ttl <= 0 {
-		ttl = 72 * time.Hour
-	}
+func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error {
+	now, pub := m.opt.Now(), m.opt.Publication
 	data := confirmData{
-		Publication: m.pub.Name, WebsiteURL: m.pub.WebsiteURL, PostalAddress: m.pub.PostalAddress,
-		Accent: m.pub.AccentColor, Lang: m.pub.Language,
+		Publication: pub.Name, WebsiteURL: pub.WebsiteURL, PostalAddress: pub.PostalAddress,
+		Accent: pub.AccentColor, Lang: pub.Language,
 		Name: sub.Name, Email: sub.Email, Link: link,
-		Expires: now.Add(ttl).In(m.loc).Format("Monday 2 January 2006, 15:04 MST"),
+		Expires: expires.In(m.opt.Location).Format("Monday 2 January 2006, 15:04 MST"),
 	}
 	var text, html bytes.Buffer
 	if err := m.text.Execute(&text, data); err != nil {
@@ -97,18 +80,18 @@ func (m *MailConfirmations) SendConfirmation(ctx context.Context, sub newsletter
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	msg := mailer.Message{
-		From:         m.from,
+		From:         m.opt.From,
 		To:           mailer.Address{Name: sub.Name, Email: sub.Email},
-		ReplyTo:      m.replyTo,
-		EnvelopeFrom: m.envelopeFrom,
-		Subject:      "Confirm your subscription to " + m.pub.Name,
+		ReplyTo:      m.opt.ReplyTo,
+		EnvelopeFrom: m.opt.EnvelopeFrom,
+		Subject:      "Confirm your subscription to " + pub.Name,
 		Date:         now,
-		MessageID:    fmt.Sprintf("confirm.%d.%s@%s", sub.ID, hex.EncodeToString(nonce[:]), m.messageIDDomain),
+		MessageID:    fmt.Sprintf("confirm.%d.%s@%s", sub.ID, hex.EncodeToString(nonce[:]), m.opt.MessageIDDomain),
 		Headers:      []mailer.Header{{Name: "Auto-Submitted", Value: "auto-generated"}},
 		Text:         strings.ReplaceAll(text.String(), "\r\n", "\n"),
 		HTML:         html.String(),
 	}
-	sender, err := m.transport.Open(ctx)
+	sender, err := m.opt.Transport.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package roster
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ type ImportOptions struct {
 	DryRun      bool   // report, write nothing
 	Strict      bool   // write nothing when any row is bad
 	Resubscribe bool   // let rows bring back unsubscribed, bounced and suppressed addresses
-	Source      string // recorded on new subscribers; default import
+	Source      string // recorded on new subscribers; the store's default is import
 }
 
 // MaxReportedErrors is how many bad rows an ImportReport lists; BadRows counts
@@ -39,6 +38,14 @@ type ImportReport struct {
 // ErrorsCut reports whether there were more bad rows than Errors lists.
 func (r ImportReport) ErrorsCut() bool { return r.BadRows > len(r.Errors) }
 
+// addBad counts a bad row, and lists it while there is room.
+func (r *ImportReport) addBad(re subscriber.RowError) {
+	r.BadRows++
+	if len(r.Errors) < MaxReportedErrors {
+		r.Errors = append(r.Errors, re)
+	}
+}
+
 // importBatch is how many rows the reading goroutine hands the writing one at a
 // time: the store's chunk size, so a batch is one lookup query.
 const importBatch = store.ImportChunk
@@ -48,17 +55,14 @@ const importBatch = store.ImportChunk
 const importQueue = 4
 
 // Import reads a CSV (header row; email, name, status, subscribed_at) and adds or
-// updates the good rows, streaming: the file is read and checked in one goroutine
-// while the rows are written in another, a chunk to a transaction (see
-// store.ImportSubscribers), and memory does not grow with the file. Bad rows are
-// reported and skipped. With Strict the whole file is checked first, and a file with
-// any bad row writes nothing. A row for an address an earlier row of the file wrote is
-// an update of it, by the same rules as for an address already on the list. A row for
-// a suppressed address is skipped unless Resubscribe, which also takes it off the
-// suppression list. A malformed file (no header, no email column) is ErrBadInput and
-// writes nothing. An import that stops part way (a read failure, a cancelled ctx, the
-// database) keeps the chunks it wrote, says how many rows that was, and can be run
-// again: what it wrote then changes nothing more.
+// updates the good rows by store.ImportSubscribers' rules, a chunk to a transaction,
+// in memory that does not grow with the file. Bad rows are reported and skipped; with
+// Strict the whole file is checked first, and a file with any bad row writes nothing.
+// A row for a suppressed address is skipped unless Resubscribe, which also takes it off
+// the suppression list (not a complaint's). A malformed file (no header, no email
+// column) is ErrBadInput and writes nothing. An import that stops part way (a read
+// failure, a cancelled ctx, the database) keeps the chunks it wrote, says how many rows
+// that was, and can be run again: what it wrote then changes nothing more.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	if opt.Strict {
 		rewound, bad, done, err := checkWholeFile(r)
@@ -80,11 +84,9 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		return ImportReport{}, err
 	}
 	rd := &importReader{
-		cr: cr, opt: opt, tokens: s.opt.Tokens, suppressed: suppressed, source: opt.Source,
+		cr: cr, opt: opt, tokens: s.opt.Tokens, suppressed: suppressed,
 		batches: make(chan []newsletter.Subscriber, importQueue),
-		stop:    make(chan struct{}),
 	}
-	rd.source = cmp.Or(rd.source, "import")
 	res, err := s.opt.Store.ImportSubscribers(ctx, rd.stream(ctx),
 		store.ImportOptions{DryRun: opt.DryRun, Resubscribe: opt.Resubscribe}, s.opt.Now())
 	// The stream, if the store got as far as running it, has waited for the reading
@@ -121,76 +123,62 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 // reading, which done removes.
 func checkWholeFile(r io.Reader) (again io.Reader, bad ImportReport, done func(), err error) {
 	done = func() {}
-	src := r
-	start := int64(-1)
+	var rewind func() (io.Reader, error)
 	if sk, ok := r.(io.Seeker); ok {
-		if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
-			start = off
+		if start, err := sk.Seek(0, io.SeekCurrent); err == nil {
+			rewind = func() (io.Reader, error) {
+				_, err := sk.Seek(start, io.SeekStart)
+				return r, err
+			}
 		}
 	}
-	var spool *os.File
-	if start < 0 {
-		if spool, err = os.CreateTemp("", "newsletter-import-*.csv"); err != nil {
+	if rewind == nil {
+		spool, err := os.CreateTemp("", "newsletter-import-*.csv")
+		if err != nil {
 			return nil, bad, done, err
 		}
 		done = func() {
 			spool.Close()
 			os.Remove(spool.Name())
 		}
-		src = io.TeeReader(r, spool)
+		r = io.TeeReader(r, spool)
+		rewind = func() (io.Reader, error) {
+			_, err := spool.Seek(0, io.SeekStart)
+			return spool, err
+		}
 	}
-	fail := func(err error) (io.Reader, ImportReport, func(), error) {
+	cr, err := subscriber.NewCSVReader(r)
+	for err == nil {
+		var re subscriber.RowError
+		if _, err = cr.Next(); errors.As(err, &re) {
+			bad.addBad(re)
+			err = nil
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		again, err = rewind()
+	}
+	if err != nil {
 		done()
 		return nil, ImportReport{}, func() {}, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
-	cr, err := subscriber.NewCSVReader(src)
-	if err != nil {
-		return fail(err)
-	}
-	for {
-		_, err := cr.Next()
-		var re subscriber.RowError
-		switch {
-		case errors.Is(err, io.EOF):
-			if spool != nil {
-				_, err = spool.Seek(0, io.SeekStart)
-				again = spool
-			} else {
-				_, err = r.(io.Seeker).Seek(start, io.SeekStart)
-				again = r
-			}
-			if err != nil {
-				return fail(err)
-			}
-			return again, bad, done, nil
-		case errors.As(err, &re):
-			bad.BadRows++
-			if len(bad.Errors) < MaxReportedErrors {
-				bad.Errors = append(bad.Errors, re)
-			}
-		case err != nil:
-			return fail(err)
-		}
-	}
+	return again, bad, done, nil
 }
 
 // importReader reads and checks the CSV in its own goroutine and hands the good
-// rows over in batches. Its fields other than the channels belong to that
+// rows over in batches. Its fields other than batches belong to that
 // goroutine until stream returns.
 type importReader struct {
 	cr         *subscriber.CSVReader
 	opt        ImportOptions
 	tokens     *token.Signer
 	suppressed map[string]string // suppression hashes; an entry is deleted once lifted
-	source     string
 
 	batches chan []newsletter.Subscriber // closed by the reading goroutine when it ends
-	stop    chan struct{}                // closed by the writing side when it stops early
 
 	rep     ImportReport // Suppressed, BadRows, Errors
 	lift    [][]byte     // suppression hashes to lift after the import (Resubscribe)
 	readErr error        // a read failure; the import stops
-	atEOF   bool         // the whole file was read
 }
 
 // stream is the store's row source. It runs in the store's transaction: it starts
@@ -198,41 +186,30 @@ type importReader struct {
 // goroutine has ended, whatever happens, so none outlives the import.
 func (rd *importReader) stream(ctx context.Context) store.SubscriberStream {
 	return func(yield func(newsletter.Subscriber) error) error {
-		go rd.read(ctx)
+		readCtx, stop := context.WithCancel(ctx)
+		go rd.read(readCtx)
 		err := rd.write(ctx, yield)
-		close(rd.stop)
+		stop()
 		for range rd.batches { // until the reader sees stop and closes
 		}
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case rd.readErr != nil:
-			return rd.readErr
-		case !rd.atEOF:
-			// The reader stopped early, and only a cancelled ctx makes it do that
-			// when the writing side did not fail.
-			return fmt.Errorf("import stopped before the end of the file: %w", context.Cause(ctx))
 		}
-		return nil
+		return rd.readErr
 	}
 }
 
+// write yields the rows of each batch until the reader has ended or yield fails. It
+// waits for no more than the reader does: the reader, too, stops when ctx ends.
 func (rd *importReader) write(ctx context.Context, yield func(newsletter.Subscriber) error) error {
-	for {
-		select {
-		case batch, ok := <-rd.batches:
-			if !ok {
-				return nil
+	for batch := range rd.batches {
+		for _, s := range batch {
+			if err := yield(s); err != nil {
+				return err
 			}
-			for _, s := range batch {
-				if err := yield(s); err != nil {
-					return err
-				}
-			}
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
+	return ctx.Err()
 }
 
 // read runs in its own goroutine: CSV parsing, address checks and suppression
@@ -246,34 +223,25 @@ func (rd *importReader) read(ctx context.Context) {
 		case rd.batches <- batch:
 			batch = make([]newsletter.Subscriber, 0, importBatch)
 			return true
-		case <-rd.stop:
-			return false
 		case <-ctx.Done():
 			return false
 		}
 	}
 	for n := 1; ; n++ {
 		// A file of bad rows sends nothing, so look for a stop now and then.
-		if n%importBatch == 0 {
-			select {
-			case <-rd.stop:
-				return
-			case <-ctx.Done():
-				return
-			default:
-			}
+		if n%importBatch == 0 && ctx.Err() != nil {
+			return
 		}
 		row, err := rd.cr.Next()
 		var re subscriber.RowError
 		switch {
 		case errors.Is(err, io.EOF):
-			rd.atEOF = len(batch) == 0 || send()
+			if len(batch) > 0 {
+				send()
+			}
 			return
 		case errors.As(err, &re):
-			rd.rep.BadRows++
-			if len(rd.rep.Errors) < MaxReportedErrors {
-				rd.rep.Errors = append(rd.rep.Errors, re)
-			}
+			rd.rep.addBad(re)
 			continue
 		case err != nil:
 			rd.readErr = err
@@ -282,7 +250,7 @@ func (rd *importReader) read(ctx context.Context) {
 		if rd.skipSuppressed(row.Email) {
 			continue
 		}
-		batch = append(batch, newsletter.Subscriber{Email: row.Email, Name: row.Name, Status: row.Status, Source: rd.source, CreatedAt: row.SubscribedAt})
+		batch = append(batch, newsletter.Subscriber{Email: row.Email, Name: row.Name, Status: row.Status, Source: rd.opt.Source, CreatedAt: row.SubscribedAt})
 		if len(batch) == importBatch && !send() {
 			return
 		}

@@ -27,14 +27,15 @@ var ErrBadInput = errors.New("bad input")
 // would mail it again.
 var ErrSuppressed = errors.New("address is on the suppression list")
 
-// Confirmations sends the double opt-in message with its link.
+// Confirmations sends the double opt-in message with its link, which stops working at
+// expires.
 type Confirmations interface {
-	SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error
+	SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error
 }
 
 // Options configure a Service.
 type Options struct {
-	Store         Store // the database, as the small interfaces of records.go
+	Store         Store // the database (records.go)
 	Tokens        *token.Signer
 	Confirmations Confirmations // nil: sign-ups are stored but no mail goes out
 	BaseURL       string        // public URL of `newsletter serve`, for confirmation links
@@ -148,12 +149,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]newsletter.Subscriber, 
 
 // Export writes the subscribers matching f as CSV that Import reads back.
 func (s *Service) Export(ctx context.Context, w io.Writer, f Filter) (int, error) {
-	cw, err := subscriber.NewCSVWriter(w)
-	if err != nil {
-		return 0, err
-	}
+	cw := subscriber.NewCSVWriter(w)
 	n := 0
-	err = s.Each(ctx, f, func(sub newsletter.Subscriber) error {
+	err := s.Each(ctx, f, func(sub newsletter.Subscriber) error {
 		n++
 		return cw.Write(sub)
 	})
@@ -175,7 +173,7 @@ type AddRequest struct {
 // Add adds one address; created is false (and nothing changes) when it is already on
 // the list. A suppressed address is refused with ErrSuppressed unless Force.
 func (s *Service) Add(ctx context.Context, req AddRequest) (sub newsletter.Subscriber, created bool, err error) {
-	addr, err := Normalize(req.Email)
+	addr, existing, found, err := s.lookup(ctx, req.Email)
 	if err != nil {
 		return sub, false, err
 	}
@@ -185,10 +183,8 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (sub newsletter.Subsc
 			return sub, false, fmt.Errorf("%w: %v", ErrBadInput, err)
 		}
 	}
-	if existing, err := s.opt.Store.SubscriberByEmail(ctx, addr); err == nil {
+	if found {
 		return existing, false, nil
-	} else if !errors.Is(err, newsletter.ErrNotFound) {
-		return sub, false, err
 	}
 	hash := s.opt.Tokens.Digest(addr)
 	reason, err := s.opt.Store.Suppression(ctx, hash)
@@ -209,20 +205,28 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (sub newsletter.Subsc
 	}, store.ConsentEvent{Event: "joined", Source: req.Source}, now)
 }
 
-func (s *Service) byEmail(ctx context.Context, email string) (newsletter.Subscriber, error) {
-	addr, err := Normalize(email)
-	if err != nil {
-		return newsletter.Subscriber{}, err
+// lookup validates an address and finds its subscriber; found is false, and err nil, when
+// the address is not on the list.
+func (s *Service) lookup(ctx context.Context, email string) (addr string, sub newsletter.Subscriber, found bool, err error) {
+	if addr, err = Normalize(email); err != nil {
+		return "", sub, false, err
 	}
-	return s.opt.Store.SubscriberByEmail(ctx, addr)
+	sub, err = s.opt.Store.SubscriberByEmail(ctx, addr)
+	if errors.Is(err, newsletter.ErrNotFound) {
+		return addr, newsletter.Subscriber{}, false, nil
+	}
+	return addr, sub, err == nil, err
 }
 
 // Remove unsubscribes an address and puts it on the suppression list; changed is
 // false when it was already unsubscribed. Not on the list is newsletter.ErrNotFound.
 func (s *Service) Remove(ctx context.Context, email, source string) (newsletter.Subscriber, bool, error) {
-	sub, err := s.byEmail(ctx, email)
+	addr, sub, found, err := s.lookup(ctx, email)
 	if err != nil {
 		return sub, false, err
+	}
+	if !found {
+		return sub, false, fmt.Errorf("roster: %s: %w", addr, newsletter.ErrNotFound)
 	}
 	changed, err := s.opt.Store.ApplyTransition(ctx, store.Transition{
 		ID: sub.ID, Status: newsletter.StatusUnsubscribed,
@@ -238,7 +242,7 @@ func (s *Service) Remove(ctx context.Context, email, source string) (newsletter.
 // Suppress puts an address on the suppression list for a reason (bounced, complained,
 // manual): its subscriber, if any, is marked unsubscribed (bounced for a bounce).
 func (s *Service) Suppress(ctx context.Context, email, reason, source string) error {
-	addr, err := Normalize(email)
+	addr, sub, found, err := s.lookup(ctx, email)
 	if err != nil {
 		return err
 	}
@@ -251,12 +255,8 @@ func (s *Service) Suppress(ctx context.Context, email, reason, source string) er
 		return badInput("suppression reason %q (want bounced, complained, manual or unsubscribed)", reason)
 	}
 	hash := s.opt.Tokens.Digest(addr)
-	sub, err := s.opt.Store.SubscriberByEmail(ctx, addr)
-	if errors.Is(err, newsletter.ErrNotFound) {
+	if !found {
 		return s.opt.Store.Suppress(ctx, hash, reason, s.opt.Now())
-	}
-	if err != nil {
-		return err
 	}
 	_, err = s.opt.Store.ApplyTransition(ctx, store.Transition{
 		ID: sub.ID, Status: st, Event: store.ConsentEvent{Event: reason, Source: source},
@@ -269,22 +269,15 @@ func (s *Service) Suppress(ctx context.Context, email, reason, source string) er
 // delivery rows) and keeps only its keyed hash on the suppression list. existed is
 // false when there was no subscriber (the hash is recorded all the same).
 func (s *Service) Erase(ctx context.Context, email string) (existed bool, err error) {
-	addr, err := Normalize(email)
+	addr, sub, found, err := s.lookup(ctx, email)
 	if err != nil {
 		return false, err
 	}
-	var id int64
-	sub, err := s.opt.Store.SubscriberByEmail(ctx, addr)
-	switch {
-	case err == nil:
-		id = sub.ID
-	case !errors.Is(err, newsletter.ErrNotFound):
+	// sub.ID is 0 when there is no subscriber: only the hash is recorded.
+	if err := s.opt.Store.EraseSubscriber(ctx, sub.ID, s.opt.Tokens.Digest(addr), s.opt.Now()); err != nil {
 		return false, err
 	}
-	if err := s.opt.Store.EraseSubscriber(ctx, id, s.opt.Tokens.Digest(addr), s.opt.Now()); err != nil {
-		return false, err
-	}
-	return id > 0, nil
+	return found, nil
 }
 
 // Record is one subscriber with its history.
@@ -297,23 +290,19 @@ type Record struct {
 // Show returns an address's record. An erased address is newsletter.ErrNotFound
 // wrapped with ErrSuppressed, so callers can say it was erased.
 func (s *Service) Show(ctx context.Context, email string) (Record, error) {
-	addr, err := Normalize(email)
+	addr, sub, found, err := s.lookup(ctx, email)
 	if err != nil {
 		return Record{}, err
 	}
-	sub, err := s.opt.Store.SubscriberByEmail(ctx, addr)
-	if errors.Is(err, newsletter.ErrNotFound) {
-		reason, serr := s.opt.Store.Suppression(ctx, s.opt.Tokens.Digest(addr))
-		if serr != nil {
-			return Record{}, serr
+	if !found {
+		reason, err := s.opt.Store.Suppression(ctx, s.opt.Tokens.Digest(addr))
+		if err != nil {
+			return Record{}, err
 		}
 		if reason != "" {
 			return Record{Suppressed: reason}, fmt.Errorf("%s: %w (%s): %w", addr, ErrSuppressed, reason, newsletter.ErrNotFound)
 		}
-		return Record{}, err
-	}
-	if err != nil {
-		return Record{}, err
+		return Record{}, fmt.Errorf("roster: %s: %w", addr, newsletter.ErrNotFound)
 	}
 	rec := Record{Subscriber: sub}
 	if rec.Suppressed, err = s.opt.Store.SubscriberSuppression(ctx, sub.ID); err != nil {

@@ -46,7 +46,7 @@ type links struct {
 	sent map[string][]string
 }
 
-func (l *links) SendConfirmation(_ context.Context, sub newsletter.Subscriber, link string) error {
+func (l *links) SendConfirmation(_ context.Context, sub newsletter.Subscriber, link string, _ time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.sent == nil {
@@ -350,6 +350,9 @@ func TestHostileImport(t *testing.T) {
 	if err != nil || strings.ContainsAny(sub.Name, "\r\n") {
 		t.Fatalf("CR/LF name stored as %q (%v)", sub.Name, err)
 	}
+	if sub.Source != "import" {
+		t.Errorf("source %q, want import (the default)", sub.Source)
+	}
 	// A duplicate is an update of the address its first row added: the first row's
 	// spelling stays, each later row's name replaces the name, and each row is
 	// counted once (lines 7 and 8 as updates).
@@ -600,7 +603,7 @@ func TestMailConfirmations(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := "https://news.example.org/confirm/TOKEN"
-	if err := m.SendConfirmation(context.Background(), newsletter.Subscriber{ID: 1, Email: "ada@example.com", Name: "Ada"}, link); err != nil {
+	if err := m.SendConfirmation(context.Background(), newsletter.Subscriber{ID: 1, Email: "ada@example.com", Name: "Ada"}, link, t0.Add(72*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
@@ -608,7 +611,8 @@ func TestMailConfirmations(t *testing.T) {
 		t.Fatalf("%d messages", len(files))
 	}
 	raw, _ := os.ReadFile(files[0])
-	for _, want := range []string{"To: \"Ada\" <ada@example.com>", "Subject: Confirm your subscription to The Weekly", "text/plain", "text/html", "Auto-Submitted: auto-generated"} {
+	for _, want := range []string{"To: \"Ada\" <ada@example.com>", "Subject: Confirm your subscription to The Weekly", "text/plain", "text/html", "Auto-Submitted: auto-generated",
+		"The link works until Thursday 7 May 2026, 08:00 UTC"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("message lacks %q", want)
 		}
@@ -737,7 +741,7 @@ type relay struct {
 	sent  []string
 }
 
-func (r *relay) SendConfirmation(_ context.Context, sub newsletter.Subscriber, _ string) error {
+func (r *relay) SendConfirmation(_ context.Context, sub newsletter.Subscriber, _ string, _ time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
@@ -808,13 +812,13 @@ type reentrant struct {
 	other func()
 }
 
-func (r *reentrant) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string) error {
+func (r *reentrant) SendConfirmation(ctx context.Context, sub newsletter.Subscriber, link string, expires time.Time) error {
 	if r.other != nil {
 		other := r.other
 		r.other = nil
 		other()
 	}
-	return r.relay.SendConfirmation(ctx, sub, link)
+	return r.relay.SendConfirmation(ctx, sub, link, expires)
 }
 
 // TestTwoSendersMailEachConfirmationOnce: two services sending one queue never both mail a row.
@@ -843,5 +847,29 @@ func TestTwoSendersMailEachConfirmationOnce(t *testing.T) {
 	}
 	if len(mailer.sent) != 5 || len(seen) != 5 {
 		t.Fatalf("mailed %v, want each of the 5 once", mailer.sent)
+	}
+}
+
+// TestConfirmationGivenUp: a confirmation the relay keeps refusing is tried twelve times,
+// with a wait between tries, and then leaves the queue.
+func TestConfirmationGivenUp(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	r := &relay{down: true}
+	svc := roster.New(roster.Options{Store: f.db, Tokens: f.sg, Confirmations: r, BaseURL: "https://news.example.org", Now: f.clock.Now})
+	if _, err := svc.SignUp(ctx, roster.SignUp{Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if n, err := svc.SendQueuedConfirmations(ctx); err != nil || n != 0 {
+			t.Fatalf("%d sent, %v", n, err)
+		}
+		f.clock.Add(3 * time.Hour) // past the longest wait between tries
+	}
+	if r.calls != 12 {
+		t.Fatalf("%d tries, want 12", r.calls)
+	}
+	if due, err := f.db.DueConfirmations(ctx, f.clock.Now(), 10); err != nil || len(due) != 0 {
+		t.Fatalf("%d still queued (%v), want none", len(due), err)
 	}
 }

@@ -79,15 +79,12 @@ func (s *Service) SignUp(ctx context.Context, req SignUp) (SignUpOutcome, error)
 	return outcome, nil
 }
 
-// confirmBatch is how many queued confirmations one pass sends at most.
-const confirmBatch = 50
-
-// confirmClaim is how long one process holds a queued confirmation it is sending.
-const confirmClaim = 5 * time.Minute
-
-// confirmAttempts is how many times a confirmation is tried before it is given up: with the
-// backoff of confirmRetry, about a day.
-const confirmAttempts = 12
+// How the confirmation queue is sent.
+const (
+	confirmBatch    = 50              // queued confirmations one pass sends at most
+	confirmClaim    = 5 * time.Minute // how long one process holds one it is sending
+	confirmAttempts = 12              // tries before one is given up: about a day with confirmRetry
+)
 
 // confirmRetry is the wait after the nth failed try: a minute, doubling, at most two hours.
 func confirmRetry(n int) time.Duration {
@@ -109,42 +106,40 @@ func (s *Service) SendQueuedConfirmations(ctx context.Context) (int, error) {
 	for _, q := range due {
 		// Another serve may be sending the queue too: only the one that claims a row mails it.
 		// A process that dies holding a claim leaves the row due again when the claim ends.
-		if ok, err := s.opt.Store.ClaimConfirmation(ctx, q.SubscriberID, now, now.Add(confirmClaim)); err != nil || !ok {
-			if err != nil {
-				return sent, err
-			}
+		ok, err := s.opt.Store.ClaimConfirmation(ctx, q.SubscriberID, now, now.Add(confirmClaim))
+		if err != nil {
+			return sent, err
+		}
+		if !ok {
 			continue
 		}
 		sub, err := s.opt.Store.SubscriberByID(ctx, q.SubscriberID)
 		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
 			return sent, err
 		}
-		if err != nil || sub.Status != newsletter.StatusPending {
-			if err := s.opt.Store.ConfirmationDone(ctx, q.SubscriberID); err != nil {
-				return sent, err
-			}
-			continue
+		pending := err == nil && sub.Status == newsletter.StatusPending
+		var mailErr error
+		if pending {
+			expires := now.Add(s.opt.ConfirmTTL)
+			link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, expires)
+			mailErr = s.opt.Confirmations.SendConfirmation(ctx, sub, link, expires)
 		}
-		link := s.opt.BaseURL + "/confirm/" + s.opt.Tokens.MakeExpiring(token.Confirm, sub.ID, sub.Email, now.Add(s.opt.ConfirmTTL))
-		if err := s.opt.Confirmations.SendConfirmation(ctx, sub, link); err != nil {
-			n := q.Attempts + 1
-			if n >= confirmAttempts {
-				s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", err)
-				if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
-					return sent, err
-				}
-				continue
-			}
-			s.opt.Logger.Warn("confirmation failed; will retry", "subscriber_id", sub.ID, "attempts", n, "retry_in", confirmRetry(n), "err", err)
-			if err := s.opt.Store.ConfirmationFailed(ctx, sub.ID, n, now.Add(confirmRetry(n)), err.Error()); err != nil {
-				return sent, err
-			}
-			continue
+		switch n := q.Attempts + 1; {
+		case mailErr == nil: // mailed, or dropped as no longer pending
+			err = s.opt.Store.ConfirmationDone(ctx, q.SubscriberID)
+		case n >= confirmAttempts:
+			s.opt.Logger.Error("confirmation given up", "subscriber_id", sub.ID, "attempts", n, "err", mailErr)
+			err = s.opt.Store.ConfirmationDone(ctx, q.SubscriberID)
+		default:
+			s.opt.Logger.Warn("confirmation failed; will retry", "subscriber_id", sub.ID, "attempts", n, "retry_in", confirmRetry(n), "err", mailErr)
+			err = s.opt.Store.ConfirmationFailed(ctx, q.SubscriberID, n, now.Add(confirmRetry(n)), mailErr.Error())
 		}
-		if err := s.opt.Store.ConfirmationDone(ctx, sub.ID); err != nil {
+		if err != nil {
 			return sent, err
 		}
-		sent++
+		if pending && mailErr == nil {
+			sent++
+		}
 	}
 	return sent, nil
 }

@@ -44,30 +44,24 @@ func Clip(s string) string {
 }
 
 func normalizeAddress(s string) (string, error) {
-	if s == "" {
+	switch {
+	case s == "":
 		return "", errors.New("empty")
-	}
 	// Far past any real address even in Unicode form; checked first so that
 	// huge input is not parsed.
-	if len(s) > 4*maxAddressLen {
+	case len(s) > 4*maxAddressLen:
 		return "", fmt.Errorf("%d bytes long, the limit is %d", len(s), maxAddressLen)
-	}
-	if !utf8.ValidString(s) {
+	case !utf8.ValidString(s):
 		return "", errors.New("not valid UTF-8")
-	}
-	if strings.ContainsAny(s, "\r\n") {
+	case strings.ContainsAny(s, "\r\n"):
 		return "", errors.New("contains a line break")
-	}
-	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "", errors.New("contains a control character")
-	}
-	if strings.ContainsAny(s, "<>") {
+	case strings.ContainsAny(s, "<>"):
 		return "", errors.New("display names and angle brackets are not allowed, give the bare address")
-	}
-	if strings.ContainsAny(s, `"()`) {
+	case strings.ContainsAny(s, `"()`):
 		return "", errors.New("quoted local parts and comments are not supported")
-	}
-	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
 		return "", errors.New("contains a space")
 	}
 	local, domain, ok := strings.Cut(s, "@")
@@ -143,31 +137,15 @@ func asciiDomain(domain string) (string, error) {
 // drops invalid UTF-8 and control characters, turns line breaks and other
 // white space into single spaces, trims, and caps the result at 200 runes.
 func CleanName(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	n := 0
-	for _, r := range strings.ToValidUTF8(s, "") {
-		if unicode.IsSpace(r) {
-			space = b.Len() > 0
-			continue
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
 		}
-		if unicode.IsControl(r) {
-			continue
-		}
-		if n >= maxNameRunes {
-			break
-		}
-		if space {
-			if n+1 >= maxNameRunes {
-				break
-			}
-			b.WriteByte(' ')
-			n++
-			space = false
-		}
-		b.WriteRune(r)
-		n++
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > maxNameRunes {
+		s = strings.TrimRight(string(r[:maxNameRunes]), " ")
 	}
-	return b.String()
+	return s
 }

@@ -8,8 +8,10 @@ import "io"
 const MaxRecord = 64 << 10
 
 // recordCap sits between the file and encoding/csv. It passes records of up to max bytes
-// through unchanged; of a longer one it passes the first max bytes and an end of record,
-// drops the rest unread by csv, and notes where the record started so that the reader
+// through unchanged; of a longer one it passes the first max bytes (and a quote that
+// closes a quoted field there), drops the rest but for its line breaks, the first of
+// which ends the record for csv while csv skips the others as empty lines (so that its
+// line numbers stay the file's), and notes where the record started so that the reader
 // reports it as a bad row. It finds the ends of records as encoding/csv does: a quoted
 // field may hold line breaks, and a quoting error ends the record with its line.
 type recordCap struct {
@@ -23,18 +25,12 @@ type recordCap struct {
 	st       csvState
 	n        int    // bytes of the current record passed through
 	lines    int    // line breaks passed through: csv is on line lines+1
-	recStart int    // csv's line of the current record's first line
-	inject   []byte // the end of record that stands for a cut record's dropped rest
-	dropping bool
-	dropped  int // line breaks dropped of the record being cut
+	recStart int    // the line of the current record's first line
+	inject   []byte // the quote that closes a cut record's quoted field
+	dropping bool   // the current record is being cut: only its line breaks pass
 
-	cut   []int       // csv's line of each cut record's first line, in order
-	shift []lineShift // where csv's lines and the file's part, in order
+	cut []int // the line of each cut record's first line, in order
 }
-
-// lineShift says that csv's lines from line from on are by lines further down the file:
-// the line breaks inside the dropped rests of cut records.
-type lineShift struct{ from, by int }
 
 // csvState is where a byte falls in a record, as encoding/csv (without LazyQuotes) reads it.
 type csvState uint8
@@ -88,14 +84,18 @@ func (c *recordCap) Read(p []byte) (int, error) {
 			}
 			b := c.buf[c.pos]
 			c.pos++
-			if c.dropping {
-				c.drop(b)
-				continue
+			if !c.dropping && c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
+				c.cut = append(c.cut, c.recStart)
+				c.dropping = true
+				if c.st == stQuoted {
+					c.inject = []byte{'"'}
+					c.pos--
+					break // the quote goes out before b
+				}
 			}
-			if c.n >= c.max && !(b == '\n' && c.st != stQuoted) {
-				c.startCut()
-				c.drop(b)
-				break // the end of record goes out before anything that follows
+			if c.dropping && b != '\n' {
+				c.step(b) // only a line break ends a record
+				continue
 			}
 			p[out] = b
 			out++
@@ -104,7 +104,7 @@ func (c *recordCap) Read(p []byte) (int, error) {
 				c.lines++
 			}
 			if c.step(b) {
-				c.n, c.st, c.recStart = 0, stFieldStart, c.lines+1
+				c.n, c.st, c.recStart, c.dropping = 0, stFieldStart, c.lines+1, false
 			}
 		}
 	}
@@ -155,48 +155,7 @@ func (c *recordCap) step(b byte) bool {
 	return false
 }
 
-// startCut ends the current record for csv where it stands and starts dropping its rest.
-func (c *recordCap) startCut() {
-	c.cut = append(c.cut, c.recStart)
-	c.inject = []byte("\n")
-	if c.st == stQuoted {
-		c.inject = []byte("\"\n")
-	}
-	c.lines++
-	c.dropping, c.dropped = true, 0
-}
-
-// drop follows the record being cut to its end.
-func (c *recordCap) drop(b byte) {
-	if b == '\n' {
-		c.dropped++
-	}
-	if !c.step(b) {
-		return
-	}
-	// The injected line break stands for the record's last.
-	if c.dropped > 1 {
-		by := c.dropped - 1
-		if len(c.shift) > 0 {
-			by += c.shift[len(c.shift)-1].by
-		}
-		c.shift = append(c.shift, lineShift{from: c.lines + 1, by: by})
-	}
-	c.dropping, c.n, c.st, c.recStart = false, 0, stFieldStart, c.lines+1
-}
-
-// fileLine is the file's line for csv's line l. Calls come with l never decreasing.
-func (c *recordCap) fileLine(l int) int {
-	for len(c.shift) > 1 && c.shift[1].from <= l {
-		c.shift = c.shift[1:]
-	}
-	if len(c.shift) > 0 && c.shift[0].from <= l {
-		return l + c.shift[0].by
-	}
-	return l
-}
-
-// wasCut reports whether the record starting on csv's line l was cut. Calls come with l
+// wasCut reports whether the record starting on line l was cut. Calls come with l
 // never decreasing.
 func (c *recordCap) wasCut(l int) bool {
 	for len(c.cut) > 0 && c.cut[0] < l {

@@ -41,8 +41,6 @@ const (
 	colSubscribedAt = "subscribed_at"
 )
 
-const dateOnly = "2006-01-02"
-
 // CSVReader reads subscribers from a CSV file whose first record is a header,
 // one row at a time, so that a file of millions of rows is never held in
 // memory. Columns are matched by name, in any order and any case: email
@@ -111,17 +109,16 @@ func (r *CSVReader) Next() (Row, error) {
 			return Row{}, fmt.Errorf("csv: %w", err)
 		}
 		if r.cap.wasCut(pe.StartLine) {
-			return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: errLong(r.cap.max)}
+			return Row{}, RowError{Line: pe.StartLine, Err: errLong(r.cap.max)}
 		}
 		// A quoting mistake spoils one record, not the file; the reader
 		// carries on from the next line.
-		return Row{}, RowError{Line: r.cap.fileLine(pe.StartLine), Err: pe.Err}
+		return Row{}, RowError{Line: pe.StartLine, Err: pe.Err}
 	}
 	line, _ := r.cr.FieldPos(0)
 	if r.cap.wasCut(line) {
-		return Row{}, RowError{Line: r.cap.fileLine(line), Err: errLong(r.cap.max)}
+		return Row{}, RowError{Line: line, Err: errLong(r.cap.max)}
 	}
-	line = r.cap.fileLine(line)
 	row, err := r.cols.row(rec)
 	if err != nil {
 		return Row{}, RowError{Line: line, Err: err}
@@ -138,18 +135,10 @@ type columns struct {
 
 func parseHeader(header []string) (columns, error) {
 	c := columns{n: len(header), email: -1, name: -1, status: -1, subscribedAt: -1}
+	known := map[string]*int{colEmail: &c.email, colName: &c.name, colStatus: &c.status, colSubscribedAt: &c.subscribedAt}
 	for i, h := range header {
-		var dst *int
-		switch strings.ToLower(strings.TrimSpace(h)) {
-		case colEmail:
-			dst = &c.email
-		case colName:
-			dst = &c.name
-		case colStatus:
-			dst = &c.status
-		case colSubscribedAt:
-			dst = &c.subscribedAt
-		default:
+		dst, ok := known[strings.ToLower(strings.TrimSpace(h))]
+		if !ok {
 			continue
 		}
 		if *dst >= 0 {
@@ -205,7 +194,7 @@ func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
-	if t, err := time.Parse(dateOnly, s); err == nil {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("subscribed_at %q: want RFC 3339 (2026-05-04T09:30:00Z) or a date (2026-05-04)", s)
@@ -229,13 +218,11 @@ type CSVWriter struct {
 }
 
 // NewCSVWriter writes the header row and returns a writer for the rows.
-// Call Flush when done.
-func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
+// Call Flush when done: writes are buffered, and Flush reports their first error.
+func NewCSVWriter(w io.Writer) *CSVWriter {
 	cw := &CSVWriter{w: csv.NewWriter(w)}
-	if err := cw.w.Write([]string{colEmail, colName, colStatus, colSubscribedAt}); err != nil {
-		return nil, fmt.Errorf("csv: header: %w", err)
-	}
-	return cw, nil
+	_ = cw.w.Write([]string{colEmail, colName, colStatus, colSubscribedAt}) // fits the buffer: cannot fail here
+	return cw
 }
 
 // Write writes one subscriber; subscribed_at is its CreatedAt in RFC 3339 UTC. A cell a
@@ -263,14 +250,11 @@ func (cw *CSVWriter) Flush() error {
 	return nil
 }
 
-// formulaStart reports whether a spreadsheet opening the CSV would read a cell that
-// begins with c as a formula (or, for tab and CR, strip them and then do so).
-func formulaStart(c byte) bool {
-	switch c {
-	case '=', '+', '-', '@', '\t', '\r':
-		return true
-	}
-	return false
+// formulaLike reports whether a spreadsheet opening the CSV would read s, after any
+// leading apostrophes, as a formula (or, for tab and CR, strip them and then do so).
+func formulaLike(s string) bool {
+	rest := strings.TrimLeft(s, "'")
+	return rest != "" && strings.IndexByte("=+-@\t\r", rest[0]) >= 0
 }
 
 // neutralCell puts an apostrophe, which spreadsheets take as "this is text" and do not
@@ -279,8 +263,7 @@ func formulaStart(c byte) bool {
 // with apostrophes before such a character get one more, so that restoreCell, which
 // takes one off exactly those, gives back every value as it was.
 func neutralCell(s string) string {
-	rest := strings.TrimLeft(s, "'")
-	if rest != "" && formulaStart(rest[0]) {
+	if formulaLike(s) {
 		return "'" + s
 	}
 	return s
@@ -291,11 +274,7 @@ func neutralCell(s string) string {
 // export saved back by a spreadsheet, which drops the apostrophe it showed as text,
 // reads the same too.
 func restoreCell(s string) string {
-	if !strings.HasPrefix(s, "'") {
-		return s
-	}
-	rest := strings.TrimLeft(s, "'")
-	if rest != "" && formulaStart(rest[0]) {
+	if strings.HasPrefix(s, "'") && formulaLike(s) {
 		return s[1:]
 	}
 	return s

@@ -4,10 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -18,28 +16,18 @@ var ErrExpired = errors.New("token: expired")
 // Confirm is the purpose of double opt-in confirmation links.
 const Confirm Purpose = "confirm"
 
-// expiringLen is the length of an encoded expiring token: 8 id bytes, 8 expiry bytes
-// (unix seconds) and the tag. It differs from an unsubscribe token's length, so
-// neither kind parses as the other even before the purpose in the tag is checked.
-var expiringLen = base64.RawURLEncoding.EncodedLen(16 + tagSize)
-
 // MakeExpiring returns a token for one subscriber that stops working at expires.
 func (s *Signer) MakeExpiring(p Purpose, id int64, email string, expires time.Time) string {
-	buf := make([]byte, 16, 16+tagSize)
-	binary.BigEndian.PutUint64(buf, uint64(id))
-	binary.BigEndian.PutUint64(buf[8:], uint64(expires.Unix()))
-	buf = append(buf, s.expiringTag(p, id, email, expires.Unix())...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	body := binary.BigEndian.AppendUint64(nil, uint64(id))
+	body = binary.BigEndian.AppendUint64(body, uint64(expires.Unix()))
+	return seal(body, s.tag(tagSize, p, email, id, expires.Unix()))
 }
 
 // ParseExpiring returns the subscriber id and expiry a token claims, without checking
 // its signature; a malformed token is ErrInvalid.
 func ParseExpiring(tok string) (id int64, expires time.Time, err error) {
-	if len(tok) != expiringLen {
-		return 0, time.Time{}, ErrInvalid
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) != 16+tagSize {
+	raw := open(tok, 16)
+	if raw == nil {
 		return 0, time.Time{}, ErrInvalid
 	}
 	id = int64(binary.BigEndian.Uint64(raw[:8]))
@@ -55,11 +43,7 @@ func ParseExpiring(tok string) (id int64, expires time.Time, err error) {
 // checked first, so a forged token is never reported as merely expired.
 func (s *Signer) CheckExpiring(p Purpose, tok string, id int64, email string, now time.Time) error {
 	got, exp, err := ParseExpiring(tok)
-	if err != nil || got != id {
-		return ErrInvalid
-	}
-	raw, _ := base64.RawURLEncoding.DecodeString(tok)
-	if !hmac.Equal(raw[16:], s.expiringTag(p, id, email, exp.Unix())) {
+	if err != nil || got != id || !hmac.Equal(open(tok, 16)[16:], s.tag(tagSize, p, email, id, exp.Unix())) {
 		return ErrInvalid
 	}
 	if !now.Before(exp) {
@@ -68,31 +52,21 @@ func (s *Signer) CheckExpiring(p Purpose, tok string, id int64, email string, no
 	return nil
 }
 
-func (s *Signer) expiringTag(p Purpose, id int64, email string, exp int64) []byte {
-	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", p, id, exp, strings.ToLower(email)))[:tagSize]
-}
-
-// formLen is the length of an encoded form token: 8 bytes of issue time, a 16-byte nonce, the tag.
-var formLen = base64.RawURLEncoding.EncodedLen(24 + tagSize)
-
 // MakeForm returns a token for a form served at now: the signed double-submit value
-// that proves a POST comes from a page this server rendered, without a cookie.
+// that proves a POST comes from a page this server rendered, without a cookie. Its body
+// is the time and a 16-byte nonce.
 func (s *Signer) MakeForm(p Purpose, now time.Time) string {
-	buf := make([]byte, 24, 24+tagSize)
-	binary.BigEndian.PutUint64(buf, uint64(now.Unix()))
-	_, _ = rand.Read(buf[8:24]) // crypto/rand.Read never fails (Go 1.24+)
-	buf = append(buf, s.formTag(p, buf[:24])...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	body := make([]byte, 24)
+	binary.BigEndian.PutUint64(body, uint64(now.Unix()))
+	_, _ = rand.Read(body[8:]) // crypto/rand.Read never fails (Go 1.24+)
+	return seal(body, s.formTag(p, body))
 }
 
 // CheckForm verifies a form token for purpose p made at most maxAge before now (and not in
 // the future).
 func (s *Signer) CheckForm(p Purpose, tok string, now time.Time, maxAge time.Duration) error {
-	if len(tok) != formLen {
-		return ErrInvalid
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) != 24+tagSize || !hmac.Equal(raw[24:], s.formTag(p, raw[:24])) {
+	raw := open(tok, 24)
+	if raw == nil || !hmac.Equal(raw[24:], s.formTag(p, raw[:24])) {
 		return ErrInvalid
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0)

@@ -1,6 +1,6 @@
-// Package token signs and checks the opaque tokens in unsubscribe links: an HMAC-SHA256
-// tag over the subscriber's id and address, so a token acts for one subscriber only and
-// cannot be forged without the key.
+// Package token signs and checks the opaque tokens in unsubscribe, confirmation and VERP
+// addresses and forms: an HMAC-SHA256 tag over the subscriber's id and address, so a token
+// acts for one subscriber only and cannot be forged without the key.
 package token
 
 import (
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -22,9 +23,6 @@ var ErrInvalid = errors.New("token: invalid")
 
 // tagSize is the truncated HMAC length: 128 bits, as RFC 8058 §3 asks for a hard-to-forge component.
 const tagSize = 16
-
-// encodedLen is the length of an encoded token: 8 id bytes + tag, unpadded base64url.
-var encodedLen = base64.RawURLEncoding.EncodedLen(8 + tagSize)
 
 // Purpose separates token kinds so that one kind can never be replayed as another.
 type Purpose string
@@ -53,23 +51,17 @@ func NewSigner(key []byte) (*Signer, error) {
 
 // Make returns the token for one subscriber.
 func (s *Signer) Make(p Purpose, id int64, email string) string {
-	buf := make([]byte, 8, 8+tagSize)
-	binary.BigEndian.PutUint64(buf, uint64(id))
-	buf = append(buf, s.tag(p, id, email)...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	return seal(binary.BigEndian.AppendUint64(nil, uint64(id)), s.tag(tagSize, p, email, id))
 }
 
 // ID extracts the subscriber id a token claims, without checking it. Callers look the
 // subscriber up and then call Check; a malformed token is ErrInvalid.
 func (s *Signer) ID(tok string) (int64, error) {
-	if len(tok) != encodedLen {
+	raw := open(tok, 8)
+	if raw == nil {
 		return 0, ErrInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(raw) != 8+tagSize {
-		return 0, ErrInvalid
-	}
-	id := int64(binary.BigEndian.Uint64(raw[:8]))
+	id := int64(binary.BigEndian.Uint64(raw))
 	if id <= 0 {
 		return 0, ErrInvalid
 	}
@@ -79,15 +71,36 @@ func (s *Signer) ID(tok string) (int64, error) {
 // Check reports whether tok was made for this purpose, id and address (constant time).
 func (s *Signer) Check(p Purpose, tok string, id int64, email string) bool {
 	got, err := s.ID(tok)
-	if err != nil || got != id {
-		return false
-	}
-	raw, _ := base64.RawURLEncoding.DecodeString(tok)
-	return hmac.Equal(raw[8:], s.tag(p, id, email))
+	return err == nil && got == id && hmac.Equal(open(tok, 8)[8:], s.tag(tagSize, p, email, id))
 }
 
-func (s *Signer) tag(p Purpose, id int64, email string) []byte {
-	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%s", p, id, strings.ToLower(email)))[:tagSize]
+// seal encodes a token: its body, then its tag, in unpadded base64url.
+func seal(body, tag []byte) string {
+	return base64.RawURLEncoding.EncodeToString(append(body, tag...))
+}
+
+// open decodes a token that seal made of a body of n bytes; nil when it is malformed. Each
+// kind of token has its own body length, so that none parses as another even before the
+// purpose in the tag is checked.
+func open(tok string, n int) []byte {
+	if len(tok) != base64.RawURLEncoding.EncodedLen(n+tagSize) {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(raw) != n+tagSize {
+		return nil
+	}
+	return raw
+}
+
+// tag is the first size bytes of the MAC over the purpose, the numbers and the address
+// (lower-cased), NUL-separated.
+func (s *Signer) tag(size int, p Purpose, email string, nums ...int64) []byte {
+	msg := []byte(p)
+	for _, n := range nums {
+		msg = strconv.AppendInt(append(msg, 0), n, 10)
+	}
+	return s.mac(append(append(msg, 0), strings.ToLower(email)...))[:size]
 }
 
 // mac is the HMAC-SHA256 of msg under the key: every token's tag and every digest.
@@ -112,9 +125,7 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
@@ -126,12 +137,11 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("token: %w", err)
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
+	if err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("token: %w", err)
 	}

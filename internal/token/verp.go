@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"encoding/base32"
 	"encoding/binary"
-	"fmt"
 	"strings"
 )
 
@@ -24,7 +23,7 @@ var verpEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 func (s *Signer) MakeVERP(issueID, subscriberID int64, email string) string {
 	buf := binary.AppendUvarint(nil, uint64(issueID))
 	buf = binary.AppendUvarint(buf, uint64(subscriberID))
-	buf = append(buf, s.verpTag(issueID, subscriberID, email)...)
+	buf = append(buf, s.tag(verpTagSize, VERP, email, issueID, subscriberID)...)
 	return strings.ToLower(verpEncoding.EncodeToString(buf))
 }
 
@@ -59,9 +58,5 @@ func (s *Signer) CheckVERP(tok string, issueID, subscriberID int64, email string
 		return false
 	}
 	raw, _ := verpEncoding.DecodeString(strings.ToUpper(tok))
-	return hmac.Equal(raw[len(raw)-verpTagSize:], s.verpTag(issueID, subscriberID, email))
-}
-
-func (s *Signer) verpTag(issueID, subscriberID int64, email string) []byte {
-	return s.mac(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", VERP, issueID, subscriberID, strings.ToLower(email)))[:verpTagSize]
+	return hmac.Equal(raw[len(raw)-verpTagSize:], s.tag(verpTagSize, VERP, email, issueID, subscriberID))
 }
