@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -316,69 +317,38 @@ func strongDirection(s string) string {
 // half the width of a 375 px phone at the body size.
 const softRun = 20
 
+// longWord matches a run of more than softRun characters without white space (the class is
+// unicode.IsSpace).
+var longWord = regexp.MustCompile(fmt.Sprintf(`[^\t\n\v\f\r\x{85}\pZ]{%d,}`, softRun+1))
+
 // soft returns s with zero-width spaces in its long words (URLs, paths, addresses, German
 // compounds): after their punctuation and at least every softRun characters, so that
 // clients that ignore overflow-wrap still break a word wider than the screen. Words of
 // softRun characters or fewer are left alone.
 func soft(s string) string {
-	if !hasLongWord(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for len(s) > 0 {
-		i := strings.IndexFunc(s, unicode.IsSpace)
-		if i < 0 {
-			i = len(s)
-		}
-		word := s[:i]
-		if utf8.RuneCountInString(word) <= softRun {
-			b.WriteString(word)
-		} else {
-			run, prev := 0, rune(0)
-			for _, r := range word {
-				// Forced breaks go between letters and digits only: never inside an emoji
-				// sequence (ZWJ, modifiers, flags) or before a combining mark.
-				if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
-					b.WriteRune('\u200b')
-					run = 0
-				}
-				prev = r
-				b.WriteRune(r)
-				run++
-				if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
-					b.WriteRune('\u200b')
-					run = 0
-				}
+	return longWord.ReplaceAllStringFunc(s, func(word string) string {
+		var b strings.Builder
+		run, prev := 0, rune(0)
+		for _, r := range word {
+			// Forced breaks go between letters and digits only: never inside an emoji
+			// sequence (ZWJ, modifiers, flags) or before a combining mark.
+			if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
+				b.WriteRune('\u200b')
+				run = 0
+			}
+			prev = r
+			b.WriteRune(r)
+			run++
+			if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
+				b.WriteRune('\u200b')
+				run = 0
 			}
 		}
-		s = s[i:]
-		if j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }); j >= 0 {
-			b.WriteString(s[:j])
-			s = s[j:]
-		} else {
-			b.WriteString(s)
-			s = ""
-		}
-	}
-	return b.String()
+		return b.String()
+	})
 }
 
 func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-func hasLongWord(s string) bool {
-	run := 0
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			run = 0
-			continue
-		}
-		if run++; run > softRun {
-			return true
-		}
-	}
-	return false
-}
 
 // joinDot joins the non-empty parts with " · ".
 func joinDot(parts ...string) string {

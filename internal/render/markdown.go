@@ -52,31 +52,16 @@ var (
 // softHTML applies soft to the text between the tags of trusted, well-formed HTML (goldmark's
 // output, where a "<" in text is always escaped).
 func softHTML(h string) string {
-	var b strings.Builder
-	for h != "" {
-		i := strings.IndexByte(h, '<')
-		if i < 0 {
-			i = len(h)
+	return tagOrText.ReplaceAllStringFunc(h, func(s string) string {
+		if s[0] == '<' || !longWord.MatchString(s) {
+			return s
 		}
-		if text := h[:i]; hasLongWord(text) {
-			b.WriteString(html.EscapeString(soft(html.UnescapeString(text))))
-		} else {
-			b.WriteString(text)
-		}
-		h = h[i:]
-		if h == "" {
-			break
-		}
-		j := strings.IndexByte(h, '>')
-		if j < 0 {
-			b.WriteString(h)
-			break
-		}
-		b.WriteString(h[:j+1])
-		h = h[j+1:]
-	}
-	return b.String()
+		return html.EscapeString(soft(html.UnescapeString(s)))
+	})
 }
+
+// tagOrText matches a tag (one left open runs to the end) or the text up to the next tag.
+var tagOrText = regexp.MustCompile(`<[^>]*>?|[^<]+`)
 
 // hiddenElements are raw HTML elements whose content a reader never sees; goldmark drops
 // their tags but would print what is between them ("alert(1)").
