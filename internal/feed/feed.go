@@ -147,11 +147,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		return Result{}, requestError(ctx, timeout, err)
 	}
 	// The final URL, after redirects, is the base for relative links (RFC 3986 5.1.3).
-	title, stories, removed, err := parse(bytes.NewReader(body), resp.Request.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Title: title, Stories: stories, Validators: got, Removed: removed}, nil
+	res, err := Parse(bytes.NewReader(body), resp.Request.URL)
+	res.Validators = got
+	return res, err
 }
 
 func (f *Fetcher) fetchFile(path string) (Result, error) {
@@ -170,11 +168,7 @@ func (f *Fetcher) fetchFile(path string) (Result, error) {
 	}
 	// No base: a file path says nothing about where the site lives, so relative links
 	// resolve against the feed's own link.
-	title, stories, removed, err := parse(bytes.NewReader(body), nil)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Title: title, Stories: stories, Removed: removed}, nil
+	return Parse(bytes.NewReader(body), nil)
 }
 
 // readCapped reads all of r, failing with ErrTooLarge past MaxBytes. size is the

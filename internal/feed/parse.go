@@ -35,26 +35,21 @@ const (
 	wordsPerMin   = 230
 )
 
-// Parse parses a feed document of any of the three formats into its title and stories,
-// in feed order. base resolves relative links; when nil the feed's own link is used.
-// Stories without a usable http(s) link are skipped. FeedURL is left empty.
-func Parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, err error) {
-	title, stories, _, err = parse(r, base)
-	return title, stories, err
-}
-
-// parse is Parse, also counting the characters XML forbids that it removed first.
-func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, removed int, err error) {
+// Parse parses a feed document of any of the three formats, in feed order. base resolves
+// relative links; when nil the feed's own link is used. Stories without a usable http(s)
+// link are skipped. FeedURL and the validators are left empty.
+func Parse(r io.Reader, base *url.URL) (Result, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("read: %w", err)
+		return Result{}, fmt.Errorf("read: %w", err)
 	}
 	kind := gofeed.DetectFeedType(bytes.NewReader(data))
 	if kind == gofeed.FeedTypeUnknown {
-		return "", nil, 0, notFeed(data)
+		return Result{}, notFeed(data)
 	}
+	var res Result
 	if kind != gofeed.FeedTypeJSON {
-		data, removed = stripForbiddenXML(data)
+		data, res.Removed = stripForbiddenXML(data)
 	}
 
 	p := gofeed.NewParser()
@@ -64,11 +59,11 @@ func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 	p.KeepOriginalFeed = true // for JSON Feed's version and content_text
 	f, err := p.Parse(bytes.NewReader(data))
 	if err != nil {
-		return "", nil, removed, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
+		return Result{}, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
 	}
 	jf, _ := f.OriginalFeed().(*jsonfeed.Feed)
 	if kind == gofeed.FeedTypeJSON && (jf == nil || !strings.Contains(jf.Version, "jsonfeed.org/version/")) {
-		return "", nil, removed, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
+		return Result{}, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
 	}
 
 	feedBase := base
@@ -83,10 +78,11 @@ func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 			contentText = jf.Items[i].ContentText
 		}
 		if s, ok := story(f, it, feedBase, contentText); ok {
-			stories = append(stories, s)
+			res.Stories = append(res.Stories, s)
 		}
 	}
-	return truncate(plainText(f.Title), maxTitle), stories, removed, nil
+	res.Title = truncate(plainText(f.Title), maxTitle)
+	return res, nil
 }
 
 // charRef matches a numeric character reference.
