@@ -116,7 +116,7 @@ func endSentence(b []byte) []byte {
 	b = bytes.TrimRightFunc(b, unicode.IsSpace)
 	r, _ := utf8.DecodeLastRune(b)
 	switch {
-	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+	case isIdeograph(r):
 		return append(b, "。"...)
 	case unicode.IsLetter(r) || unicode.IsDigit(r):
 		return append(b, '.')
@@ -162,24 +162,13 @@ func truncate(s string, max int) string {
 		return s
 	}
 	all := []rune(s)
-	r := all[:max-1] // room for the ellipsis
-	cut := len(r)
-	if all[cut] != ' ' && !isIdeograph(r[cut-1]) && !isIdeograph(all[cut]) {
-		if sp := lastSpace(r); sp > 0 {
-			cut = sp // before the word that does not fit, a URL included
+	head := string(all[:max-1]) // room for the ellipsis
+	if all[max-1] != ' ' && !isIdeograph(all[max-2]) && !isIdeograph(all[max-1]) {
+		if sp := strings.LastIndexByte(head, ' '); sp > 0 {
+			head = head[:sp] // before the word that does not fit, a URL included
 		}
 	}
-	out := strings.TrimRight(string(r[:cut]), " ,;:.-–—·")
-	return out + "…"
-}
-
-func lastSpace(r []rune) int {
-	for i := len(r) - 1; i > 0; i-- {
-		if r[i] == ' ' {
-			return i
-		}
-	}
-	return 0
+	return strings.TrimRight(head, " ,;:.-–—·") + "…"
 }
 
 func isIdeograph(r rune) bool {
