@@ -406,17 +406,10 @@ func firstImg(fragment string) *xhtml.Node {
 	if err != nil {
 		return nil
 	}
-	var find func(*xhtml.Node) *xhtml.Node
-	find = func(n *xhtml.Node) *xhtml.Node {
+	for n := range doc.Descendants() {
 		if n.Type == xhtml.ElementNode && n.Data == "img" {
 			return n
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if img := find(c); img != nil {
-				return img
-			}
-		}
-		return nil
 	}
-	return find(doc)
+	return nil
 }
