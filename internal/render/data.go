@@ -404,9 +404,8 @@ func textFuncs() map[string]any {
 // htmlFuncs are the functions digest.html.tmpl and its partials may call.
 func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
-		"joinDot": joinDot,
-		"mso":     mso,
-		"soft":    soft, // {{soft .Title}}: break opportunities in long words
+		"mso":  mso,
+		"soft": soft, // {{soft .Title}}: break opportunities in long words
 	}
 }
 
