@@ -42,22 +42,13 @@ func CheckEdit(e newsletter.Edit) error {
 		if len(e.Value) > 20000 {
 			return fmt.Errorf("%s: at most 20000 bytes", e.Action)
 		}
-	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionRemove:
+	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionRemove, ActionAdd, ActionMove:
 		if e.StoryID <= 0 {
 			return fmt.Errorf("%s: which story?", e.Action)
 		}
-	case ActionAdd:
-		if e.StoryID <= 0 {
-			return fmt.Errorf("%s: which story?", e.Action)
-		}
-		if n, err := strconv.Atoi(e.Value); e.Value != "" && (err != nil || n < 1) {
-			return fmt.Errorf("%s: position %q: want 1 or more", e.Action, e.Value)
-		}
-	case ActionMove:
-		if e.StoryID <= 0 {
-			return fmt.Errorf("%s: which story?", e.Action)
-		}
-		if n, err := strconv.Atoi(e.Value); err != nil || n < 1 {
+		// A move needs a position; an add may leave it empty.
+		positioned := e.Action == ActionMove || e.Action == ActionAdd && e.Value != ""
+		if n, err := strconv.Atoi(e.Value); positioned && (err != nil || n < 1) {
 			return fmt.Errorf("%s: position %q: want 1 or more", e.Action, e.Value)
 		}
 	case ActionGroup:
