@@ -45,6 +45,8 @@ func TestIntroIsSanitised(t *testing.T) {
 		{"javascript link", "[click](javascript:alert(1))", []string{"javascript:"}},
 		{"iframe", "<iframe src=https://evil.example></iframe>", []string{"<iframe"}},
 		{"placeholder", "Your address: __NL_RECIPIENT_EMAIL__", []string{PlaceholderEmail}},
+		// Bytes that are not UTF-8 before a script once made the search for it panic.
+		{"invalid UTF-8", strings.Repeat("\xff", 10) + "<script>alert(1)</script> hi", []string{"<script", "alert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
