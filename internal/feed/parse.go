@@ -174,7 +174,7 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if link == nil {
 		return newsletter.Story{}, false
 	}
-	canonical, _ := canonicalURL(link.String(), nil)
+	canonical := canonicalURL(link)
 
 	// Relative links in the content are relative to the article page, where the
 	// content was written to be read.

@@ -606,13 +606,17 @@ func TestCanonicalURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := canonicalURL(tt.in, base)
+			got := ""
+			u, ok := absoluteURL(tt.in, base)
+			if ok {
+				got = canonicalURL(u)
+			}
 			if got != tt.want || ok != tt.ok {
 				t.Errorf("canonicalURL(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
-	if _, ok := canonicalURL("/relative", nil); ok {
+	if _, ok := absoluteURL("/relative", nil); ok {
 		t.Error("a relative URL without a base was accepted")
 	}
 }

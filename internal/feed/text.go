@@ -197,14 +197,11 @@ func absoluteURL(ref string, base *url.URL) (*url.URL, bool) {
 	return u, true
 }
 
-// canonicalURL resolves ref against base into the form stories are keyed by: absolute
-// http(s), scheme and host lower-cased, default port, user info and fragment dropped,
-// and campaign-tracking query parameters removed. Other parameters keep their order.
-func canonicalURL(ref string, base *url.URL) (string, bool) {
-	u, ok := absoluteURL(ref, base)
-	if !ok {
-		return "", false
-	}
+// canonicalURL is the form stories are keyed by: link (an absoluteURL) with the default
+// port, user info and fragment dropped, and campaign-tracking query parameters removed.
+// Other parameters keep their order.
+func canonicalURL(link *url.URL) string {
+	u := *link
 	if port := u.Port(); port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
 		u.Host = strings.TrimSuffix(u.Host, ":"+port)
 	}
@@ -215,7 +212,7 @@ func canonicalURL(ref string, base *url.URL) (string, bool) {
 	if u.Path == "" && u.RawPath == "" && u.Opaque == "" {
 		u.Path = "/"
 	}
-	return u.String(), true
+	return u.String()
 }
 
 // stripTracking drops utm_*, mc_* (Mailchimp), fbclid and gclid from a raw query.
