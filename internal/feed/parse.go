@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,18 +99,12 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
 		return data, 0
 	}
-	removed := 0
+	forbidden := func(c byte) bool { return !xmlChar(rune(c)) } // bytes of multi-byte runes pass
 	out := data
-	if bytes.IndexFunc(data, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }) >= 0 {
-		out = make([]byte, 0, len(data))
-		for _, c := range data {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				removed++
-				continue
-			}
-			out = append(out, c)
-		}
+	if slices.ContainsFunc(data, forbidden) {
+		out = slices.DeleteFunc(slices.Clone(data), forbidden)
 	}
+	removed := len(data) - len(out)
 	if bytes.Contains(out, []byte("&#")) {
 		out = charRef.ReplaceAllFunc(out, func(ref []byte) []byte {
 			num := string(ref[2 : len(ref)-1])
@@ -118,7 +113,7 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 				num, base = num[1:], 16
 			}
 			n, err := strconv.ParseUint(num, base, 32)
-			if err != nil || !xmlChar(rune(n)) || n > 0x10ffff {
+			if err != nil || !xmlChar(rune(n)) {
 				removed++
 				return nil
 			}
@@ -130,15 +125,8 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 
 // xmlChar reports a character XML 1.0 allows (the Char production).
 func xmlChar(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return true
-	case r < 0x20:
-		return false
-	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
-		return false
-	}
-	return r <= 0x10ffff
+	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0xd7ff ||
+		0xe000 <= r && r <= 0xfffd || 0x10000 <= r && r <= 0x10ffff
 }
 
 func kindName(kind gofeed.FeedType) string {
