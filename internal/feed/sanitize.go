@@ -121,7 +121,7 @@ func cleanElement(c *html.Node, base *url.URL) {
 	}
 	clean(c, base)
 	if !kept[name] {
-		unwrap(c, separates(name))
+		unwrap(c, separator(name) != sepNone)
 		return
 	}
 	switch name {

@@ -53,18 +53,8 @@ func plainText(s string) string {
 	var b []byte
 	z := html.NewTokenizer(strings.NewReader(s))
 	hidden, sep := 0, sepNone
-	mark := func(name []byte) {
-		switch {
-		case blockElements[string(name)]:
-			sep = max(sep, sepBlock)
-		case cellElements[string(name)]:
-			sep = max(sep, sepCell)
-		case spaceElements[string(name)]:
-			sep = max(sep, sepSpace)
-		}
-	}
 	for {
-		switch z.Next() {
+		switch tt := z.Next(); tt {
 		case html.ErrorToken:
 			return oneLine(string(b))
 		case html.TextToken:
@@ -91,21 +81,17 @@ func plainText(s string) string {
 			}
 			sep = sepNone
 			b = append(b, text...)
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			if hiddenText[string(name)] {
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			bname, _ := z.TagName()
+			name := string(bname)
+			switch {
+			case !hiddenText[name]:
+			case tt == html.StartTagToken:
 				hidden++
-			}
-			mark(name)
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if hiddenText[string(name)] && hidden > 0 {
+			case tt == html.EndTagToken && hidden > 0:
 				hidden--
 			}
-			mark(name)
-		case html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			mark(name)
+			sep = max(sep, separator(name))
 		}
 	}
 }
@@ -124,9 +110,17 @@ func endSentence(b []byte) []byte {
 	return b
 }
 
-// separates reports an element whose text does not run into its neighbours'.
-func separates(name string) bool {
-	return blockElements[name] || cellElements[name] || spaceElements[name]
+// separator is what an element puts between its text and its neighbours'.
+func separator(name string) int {
+	switch {
+	case blockElements[name]:
+		return sepBlock
+	case cellElements[name]:
+		return sepCell
+	case spaceElements[name]:
+		return sepSpace
+	}
+	return sepNone
 }
 
 // oneLine collapses white space (CR and LF included) to single spaces, removes other
