@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -217,25 +218,16 @@ func groupBySection(stories []newsletter.Story) []newsletter.Story {
 	if len(stories) < 2 {
 		return stories
 	}
-	var keys []string
-	groups := map[string][]newsletter.Story{}
-	var none []newsletter.Story
+	key := func(s newsletter.Story) string { return strings.ToLower(strings.Join(strings.Fields(s.Section), " ")) }
+	rank := map[string]int{"": len(stories)} // after every section
 	for _, s := range stories[1:] {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Section), " "))
-		if key == "" {
-			none = append(none, s)
-			continue
+		if _, ok := rank[key(s)]; !ok {
+			rank[key(s)] = len(rank)
 		}
-		if _, ok := groups[key]; !ok {
-			keys = append(keys, key)
-		}
-		groups[key] = append(groups[key], s)
 	}
-	out := append(make([]newsletter.Story, 0, len(stories)), stories[0])
-	for _, k := range keys {
-		out = append(out, groups[k]...)
-	}
-	return append(out, none...)
+	out := slices.Clone(stories)
+	slices.SortStableFunc(out[1:], func(a, b newsletter.Story) int { return cmp.Compare(rank[key(a)], rank[key(b)]) })
+	return out
 }
 
 // Outside reports the offered stories that were never candidates for the issue, and why:
