@@ -127,23 +127,18 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 func sections(stories []TemplateStory) []TemplateSection {
 	var out []TemplateSection
 	index := map[string]int{}
-	var rest []TemplateStory
 	for _, s := range stories {
-		if s.Section == "" {
-			rest = append(rest, s)
-			continue
-		}
 		key := strings.ToLower(s.Section)
 		i, ok := index[key]
 		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, TemplateSection{Name: s.Section})
+			i, index[key] = len(out), len(out)
+			out = append(out, TemplateSection{Name: cmp.Or(s.Section, "More this week")})
 		}
 		out[i].Stories = append(out[i].Stories, s)
 	}
-	if len(rest) > 0 {
-		out = append(out, TemplateSection{Name: "More this week", Stories: rest})
+	if i, ok := index[""]; ok {
+		rest := out[i]
+		out = append(slices.Delete(out, i, i+1), rest)
 	}
 	return out
 }
