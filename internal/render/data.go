@@ -229,13 +229,8 @@ func oneLine(s string) string {
 // A story could carry a placeholder in its text or link and have Personalize put a recipient's
 // address or unsubscribe token there (in a link to someone else's site, say). Only the templates
 // may place placeholders, so any in the data is broken up before rendering.
-var (
-	textDefuser = strings.NewReplacer(placeholderPrefix, "__NL\u200b_")
-	urlDefuser  = strings.NewReplacer(placeholderPrefix, "%5F%5FNL%5F")
-)
-
-func defuseText(s string) string { return textDefuser.Replace(s) }
-func defuseURL(s string) string  { return urlDefuser.Replace(s) }
+func defuseText(s string) string { return strings.ReplaceAll(s, placeholderPrefix, "__NL\u200b_") }
+func defuseURL(s string) string  { return strings.ReplaceAll(s, placeholderPrefix, "%5F%5FNL%5F") }
 
 // lighten mixes a validated #rgb or #rrggbb colour with white; f is the share of white.
 func lighten(hex string, f float64) string {
