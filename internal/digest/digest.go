@@ -73,11 +73,10 @@ func Select(candidates []newsletter.Story, max int) ([]newsletter.Story, []Decis
 // titleKey reduces a headline to lower-case letters and digits, so that the same story
 // syndicated with different punctuation or spacing is recognised.
 func titleKey(title string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(title) {
+	return strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
+			return unicode.ToLower(r)
 		}
-	}
-	return b.String()
+		return -1
+	}, title)
 }

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -42,22 +43,13 @@ func CheckEdit(e newsletter.Edit) error {
 		if len(e.Value) > 20000 {
 			return fmt.Errorf("%s: at most 20000 bytes", e.Action)
 		}
-	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionRemove:
+	case ActionPin, ActionUnpin, ActionExclude, ActionInclude, ActionRemove, ActionAdd, ActionMove:
 		if e.StoryID <= 0 {
 			return fmt.Errorf("%s: which story?", e.Action)
 		}
-	case ActionAdd:
-		if e.StoryID <= 0 {
-			return fmt.Errorf("%s: which story?", e.Action)
-		}
-		if n, err := strconv.Atoi(e.Value); e.Value != "" && (err != nil || n < 1) {
-			return fmt.Errorf("%s: position %q: want 1 or more", e.Action, e.Value)
-		}
-	case ActionMove:
-		if e.StoryID <= 0 {
-			return fmt.Errorf("%s: which story?", e.Action)
-		}
-		if n, err := strconv.Atoi(e.Value); err != nil || n < 1 {
+		// A move needs a position; an add may leave it empty.
+		positioned := e.Action == ActionMove || e.Action == ActionAdd && e.Value != ""
+		if n, err := strconv.Atoi(e.Value); positioned && (err != nil || n < 1) {
 			return fmt.Errorf("%s: position %q: want 1 or more", e.Action, e.Value)
 		}
 	case ActionGroup:
@@ -226,25 +218,16 @@ func groupBySection(stories []newsletter.Story) []newsletter.Story {
 	if len(stories) < 2 {
 		return stories
 	}
-	var keys []string
-	groups := map[string][]newsletter.Story{}
-	var none []newsletter.Story
+	key := func(s newsletter.Story) string { return strings.ToLower(strings.Join(strings.Fields(s.Section), " ")) }
+	rank := map[string]int{"": len(stories)} // after every section
 	for _, s := range stories[1:] {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Section), " "))
-		if key == "" {
-			none = append(none, s)
-			continue
+		if _, ok := rank[key(s)]; !ok {
+			rank[key(s)] = len(rank)
 		}
-		if _, ok := groups[key]; !ok {
-			keys = append(keys, key)
-		}
-		groups[key] = append(groups[key], s)
 	}
-	out := append(make([]newsletter.Story, 0, len(stories)), stories[0])
-	for _, k := range keys {
-		out = append(out, groups[k]...)
-	}
-	return append(out, none...)
+	out := slices.Clone(stories)
+	slices.SortStableFunc(out[1:], func(a, b newsletter.Story) int { return cmp.Compare(rank[key(a)], rank[key(b)]) })
+	return out
 }
 
 // Outside reports the offered stories that were never candidates for the issue, and why:

@@ -3,6 +3,7 @@ package digest
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,42 @@ func TestOutside(t *testing.T) {
 		if len(d.Reason) < len(want[i]) || d.Reason[:len(want[i])] != want[i] {
 			t.Errorf("story %d: reason %q, want %q…", d.Story.ID, d.Reason, want[i])
 		}
+	}
+}
+
+func TestCheckEdit(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    newsletter.Edit
+		wantErr string // empty: valid
+	}{
+		{"subject", newsletter.Edit{Action: ActionSubject, Value: "Hello"}, ""},
+		{"subject with a line break", newsletter.Edit{Action: ActionPreheader, Value: "a\nb"}, "set-preheader: must not contain control characters"},
+		{"intro too long", newsletter.Edit{Action: ActionIntro, Value: strings.Repeat("x", 20001)}, "set-intro: at most 20000 bytes"},
+		{"pin", newsletter.Edit{Action: ActionPin, StoryID: 3}, ""},
+		{"exclude without a story", newsletter.Edit{Action: ActionExclude}, "exclude: which story?"},
+		{"add without a position", newsletter.Edit{Action: ActionAdd, StoryID: 3}, ""},
+		{"add at a position", newsletter.Edit{Action: ActionAdd, StoryID: 3, Value: "2"}, ""},
+		{"add at position zero", newsletter.Edit{Action: ActionAdd, StoryID: 3, Value: "0"}, `add: position "0": want 1 or more`},
+		{"add without a story", newsletter.Edit{Action: ActionAdd, Value: "2"}, "add: which story?"},
+		{"move", newsletter.Edit{Action: ActionMove, StoryID: 3, Value: "1"}, ""},
+		{"move without a position", newsletter.Edit{Action: ActionMove, StoryID: 3}, `move: position "": want 1 or more`},
+		{"move to a word", newsletter.Edit{Action: ActionMove, StoryID: 3, Value: "top"}, `move: position "top": want 1 or more`},
+		{"move without a story", newsletter.Edit{Action: ActionMove, Value: "1"}, "move: which story?"},
+		{"group", newsletter.Edit{Action: ActionGroup, Value: "on"}, ""},
+		{"group maybe", newsletter.Edit{Action: ActionGroup, Value: "maybe"}, `group: want on or off, got "maybe"`},
+		{"approve", newsletter.Edit{Action: ActionApprove}, ""},
+		{"unknown", newsletter.Edit{Action: "delete"}, `unknown action "delete" (want one of set-subject, `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckEdit(tt.edit)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("CheckEdit = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)):
+				t.Errorf("CheckEdit = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

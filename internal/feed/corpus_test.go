@@ -97,7 +97,8 @@ func TestGofeedCorpus(t *testing.T) {
 					t.Errorf("%s: panic: %v", name, p)
 				}
 			}()
-			_, got, _, err := parse(bytes.NewReader(data), nil)
+			res, err := Parse(bytes.NewReader(data), nil)
+			got := res.Stories
 			if err != nil {
 				return
 			}

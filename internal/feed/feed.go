@@ -18,7 +18,7 @@ import (
 	"newsletter/internal/newsletter"
 )
 
-// Defaults for the zero Fetcher.
+// Defaults for the zero Fetcher, and the User-Agent every fetch sends.
 const (
 	DefaultTimeout   = 20 * time.Second
 	DefaultMaxBytes  = 10 << 20
@@ -56,19 +56,14 @@ type Result struct {
 // Fetcher reads feeds over HTTP or from local files. The zero value is ready to use;
 // a Fetcher is safe for concurrent use as long as its fields are not changed.
 type Fetcher struct {
-	Client    *http.Client  // nil: a plain client; the timeout is carried by the context
-	Timeout   time.Duration // per fetch, default 20s
-	MaxBytes  int64         // body cap, default 10 MiB; bigger feeds fail with ErrTooLarge
-	UserAgent string        // default "newsletter/1 (+feed fetcher)"
+	Timeout  time.Duration // per fetch, default 20s
+	MaxBytes int64         // body cap, default 10 MiB; bigger feeds fail with ErrTooLarge
 }
 
 // Fetch reads one source: an http(s) URL, fetched with a conditional GET built from prev,
 // or a local file path or file:// URL. Each story's FeedURL is set to source.
 // Errors name the source.
 func (f *Fetcher) Fetch(ctx context.Context, source string, prev Validators) (Result, error) {
-	if f == nil {
-		f = &Fetcher{}
-	}
 	res, err := f.fetch(ctx, source, prev)
 	if err != nil {
 		return Result{}, fmt.Errorf("feed %s: %w", source, err)
@@ -114,7 +109,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 	if err != nil {
 		return Result{}, err
 	}
-	req.Header.Set("User-Agent", cmp.Or(f.UserAgent, DefaultUserAgent))
+	req.Header.Set("User-Agent", DefaultUserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
@@ -123,8 +118,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		req.Header.Set("If-Modified-Since", prev.LastModified)
 	}
 
-	client := cmp.Or(f.Client, &http.Client{})
-	resp, err := client.Do(req)
+	resp, err := (&http.Client{}).Do(req) // no timeout of its own: the context carries it
 	if err != nil {
 		return Result{}, requestError(ctx, timeout, err)
 	}
@@ -147,11 +141,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, source string, prev Validators)
 		return Result{}, requestError(ctx, timeout, err)
 	}
 	// The final URL, after redirects, is the base for relative links (RFC 3986 5.1.3).
-	title, stories, removed, err := parse(bytes.NewReader(body), resp.Request.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Title: title, Stories: stories, Validators: got, Removed: removed}, nil
+	res, err := Parse(bytes.NewReader(body), resp.Request.URL)
+	res.Validators = got
+	return res, err
 }
 
 func (f *Fetcher) fetchFile(path string) (Result, error) {
@@ -170,11 +162,7 @@ func (f *Fetcher) fetchFile(path string) (Result, error) {
 	}
 	// No base: a file path says nothing about where the site lives, so relative links
 	// resolve against the feed's own link.
-	title, stories, removed, err := parse(bytes.NewReader(body), nil)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Title: title, Stories: stories, Removed: removed}, nil
+	return Parse(bytes.NewReader(body), nil)
 }
 
 // readCapped reads all of r, failing with ErrTooLarge past MaxBytes. size is the

@@ -127,19 +127,6 @@ func TestFetchConditionalGET(t *testing.T) {
 	}
 }
 
-func TestFetchUserAgentAndClient(t *testing.T) {
-	srv := newFeedServer(t)
-	f := &Fetcher{Client: srv.Client(), UserAgent: "TechnerdoWeekly/2"}
-	if _, err := f.Fetch(t.Context(), srv.URL+"/rss.xml", Validators{}); err != nil {
-		t.Fatal(err)
-	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if ua := srv.headers[0].Get("User-Agent"); ua != "TechnerdoWeekly/2" {
-		t.Errorf("User-Agent = %q", ua)
-	}
-}
-
 func TestFetchResolvesAgainstFinalURL(t *testing.T) {
 	srv := newFeedServer(t)
 	res, err := (&Fetcher{}).Fetch(t.Context(), srv.URL+"/old-feed", Validators{})

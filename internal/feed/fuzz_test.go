@@ -15,7 +15,8 @@ func FuzzParse(f *testing.F) {
 	}
 	base := mustURL(f, "https://fuzz.example/feed.xml")
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		_, stories, err := Parse(bytes.NewReader(doc), base)
+		res, err := Parse(bytes.NewReader(doc), base)
+		stories := res.Stories
 		if err != nil {
 			return
 		}

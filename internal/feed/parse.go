@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,26 +36,21 @@ const (
 	wordsPerMin   = 230
 )
 
-// Parse parses a feed document of any of the three formats into its title and stories,
-// in feed order. base resolves relative links; when nil the feed's own link is used.
-// Stories without a usable http(s) link are skipped. FeedURL is left empty.
-func Parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, err error) {
-	title, stories, _, err = parse(r, base)
-	return title, stories, err
-}
-
-// parse is Parse, also counting the characters XML forbids that it removed first.
-func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story, removed int, err error) {
+// Parse parses a feed document of any of the three formats, in feed order. base resolves
+// relative links; when nil the feed's own link is used. Stories without a usable http(s)
+// link are skipped. FeedURL and the validators are left empty.
+func Parse(r io.Reader, base *url.URL) (Result, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return "", nil, 0, fmt.Errorf("read: %w", err)
+		return Result{}, fmt.Errorf("read: %w", err)
 	}
 	kind := gofeed.DetectFeedType(bytes.NewReader(data))
 	if kind == gofeed.FeedTypeUnknown {
-		return "", nil, 0, notFeed(data)
+		return Result{}, notFeed(data)
 	}
+	var res Result
 	if kind != gofeed.FeedTypeJSON {
-		data, removed = stripForbiddenXML(data)
+		data, res.Removed = stripForbiddenXML(data)
 	}
 
 	p := gofeed.NewParser()
@@ -64,11 +60,11 @@ func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 	p.KeepOriginalFeed = true // for JSON Feed's version and content_text
 	f, err := p.Parse(bytes.NewReader(data))
 	if err != nil {
-		return "", nil, removed, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
+		return Result{}, fmt.Errorf("malformed %s feed: %w", kindName(kind), err)
 	}
 	jf, _ := f.OriginalFeed().(*jsonfeed.Feed)
 	if kind == gofeed.FeedTypeJSON && (jf == nil || !strings.Contains(jf.Version, "jsonfeed.org/version/")) {
-		return "", nil, removed, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
+		return Result{}, fmt.Errorf("%w: JSON without a jsonfeed.org version", ErrNotFeed)
 	}
 
 	feedBase := base
@@ -83,10 +79,11 @@ func parse(r io.Reader, base *url.URL) (title string, stories []newsletter.Story
 			contentText = jf.Items[i].ContentText
 		}
 		if s, ok := story(f, it, feedBase, contentText); ok {
-			stories = append(stories, s)
+			res.Stories = append(res.Stories, s)
 		}
 	}
-	return truncate(plainText(f.Title), maxTitle), stories, removed, nil
+	res.Title = truncate(plainText(f.Title), maxTitle)
+	return res, nil
 }
 
 // charRef matches a numeric character reference.
@@ -102,18 +99,12 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 	if bytes.HasPrefix(data, []byte{0xfe, 0xff}) || bytes.HasPrefix(data, []byte{0xff, 0xfe}) {
 		return data, 0
 	}
-	removed := 0
+	forbidden := func(c byte) bool { return !xmlChar(rune(c)) } // bytes of multi-byte runes pass
 	out := data
-	if bytes.IndexFunc(data, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }) >= 0 {
-		out = make([]byte, 0, len(data))
-		for _, c := range data {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				removed++
-				continue
-			}
-			out = append(out, c)
-		}
+	if slices.ContainsFunc(data, forbidden) {
+		out = slices.DeleteFunc(slices.Clone(data), forbidden)
 	}
+	removed := len(data) - len(out)
 	if bytes.Contains(out, []byte("&#")) {
 		out = charRef.ReplaceAllFunc(out, func(ref []byte) []byte {
 			num := string(ref[2 : len(ref)-1])
@@ -122,7 +113,7 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 				num, base = num[1:], 16
 			}
 			n, err := strconv.ParseUint(num, base, 32)
-			if err != nil || !xmlChar(rune(n)) || n > 0x10ffff {
+			if err != nil || !xmlChar(rune(n)) {
 				removed++
 				return nil
 			}
@@ -134,15 +125,8 @@ func stripForbiddenXML(data []byte) ([]byte, int) {
 
 // xmlChar reports a character XML 1.0 allows (the Char production).
 func xmlChar(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return true
-	case r < 0x20:
-		return false
-	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
-		return false
-	}
-	return r <= 0x10ffff
+	return r == '\t' || r == '\n' || r == '\r' || 0x20 <= r && r <= 0xd7ff ||
+		0xe000 <= r && r <= 0xfffd || 0x10000 <= r && r <= 0x10ffff
 }
 
 func kindName(kind gofeed.FeedType) string {
@@ -178,7 +162,7 @@ func story(f *gofeed.Feed, it *gofeed.Item, feedBase *url.URL, contentText strin
 	if link == nil {
 		return newsletter.Story{}, false
 	}
-	canonical, _ := canonicalURL(link.String(), nil)
+	canonical := canonicalURL(link)
 
 	// Relative links in the content are relative to the article page, where the
 	// content was written to be read.
@@ -410,17 +394,10 @@ func firstImg(fragment string) *xhtml.Node {
 	if err != nil {
 		return nil
 	}
-	var find func(*xhtml.Node) *xhtml.Node
-	find = func(n *xhtml.Node) *xhtml.Node {
+	for n := range doc.Descendants() {
 		if n.Type == xhtml.ElementNode && n.Data == "img" {
 			return n
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if img := find(c); img != nil {
-				return img
-			}
-		}
-		return nil
 	}
-	return find(doc)
+	return nil
 }

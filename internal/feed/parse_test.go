@@ -252,7 +252,8 @@ func TestParse(t *testing.T) {
 			if tt.base != "" {
 				base = mustURL(t, tt.base)
 			}
-			title, stories, err := Parse(bytes.NewReader(readTestdata(t, tt.file)), base)
+			res, err := Parse(bytes.NewReader(readTestdata(t, tt.file)), base)
+			title, stories := res.Title, res.Stories
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +275,8 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseHostileInvariants(t *testing.T) {
-	_, stories, err := Parse(bytes.NewReader(readTestdata(t, "hostile.xml")), nil)
+	res, err := Parse(bytes.NewReader(readTestdata(t, "hostile.xml")), nil)
+	stories := res.Stories
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +317,8 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stories, err := Parse(bytes.NewReader(tt.doc), nil)
+			res, err := Parse(bytes.NewReader(tt.doc), nil)
+			stories := res.Stories
 			if err == nil {
 				t.Fatalf("no error; %d stories", len(stories))
 			}
@@ -339,7 +342,8 @@ func TestParseWithoutBase(t *testing.T) {
 <item><title>Opaque GUID only</title><guid isPermaLink="false">id-4</guid></item>
 <item><link>https://example.com/untitled</link><description>An untitled post that opens with its own first words.</description></item>
 </channel></rss>`
-	_, stories, err := Parse(strings.NewReader(doc), nil)
+	res, err := Parse(strings.NewReader(doc), nil)
+	stories := res.Stories
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +406,8 @@ func TestParseItemDetails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stories, err := Parse(strings.NewReader(head+tt.item+tail), nil)
+			res, err := Parse(strings.NewReader(head+tt.item+tail), nil)
+			stories := res.Stories
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -419,7 +424,8 @@ func TestSampleFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	title, stories, err := Parse(f, nil)
+	res, err := Parse(f, nil)
+	title, stories := res.Title, res.Stories
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +535,8 @@ func TestSummaryLength(t *testing.T) {
 	long := strings.Repeat("Benchmarks are only as honest as the workload behind them. ", 20)
 	doc := `<rss version="2.0"><channel><title>T</title><link>https://example.com/</link>
 <item><title>Long</title><link>/long</link><description>` + long + `</description></item></channel></rss>`
-	_, stories, err := Parse(strings.NewReader(doc), nil)
+	res, err := Parse(strings.NewReader(doc), nil)
+	stories := res.Stories
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +565,8 @@ func TestReadMinutes(t *testing.T) {
 <item><title>A</title><link>https://example.com/a</link><description>Short dek.</description><content:encoded>&lt;p&gt;` + body + `&lt;/p&gt;</content:encoded></item>
 <item><title>B</title><link>https://example.com/b</link><description>` + strings.Repeat("word ", 300) + `</description></item>
 </channel></rss>`
-	_, stories, err := Parse(strings.NewReader(doc), nil)
+	res, err := Parse(strings.NewReader(doc), nil)
+	stories := res.Stories
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -598,13 +606,17 @@ func TestCanonicalURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := canonicalURL(tt.in, base)
+			got := ""
+			u, ok := absoluteURL(tt.in, base)
+			if ok {
+				got = canonicalURL(u)
+			}
 			if got != tt.want || ok != tt.ok {
 				t.Errorf("canonicalURL(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
-	if _, ok := canonicalURL("/relative", nil); ok {
+	if _, ok := absoluteURL("/relative", nil); ok {
 		t.Error("a relative URL without a base was accepted")
 	}
 }

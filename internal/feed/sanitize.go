@@ -1,8 +1,10 @@
 package feed
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,8 +20,7 @@ var policy = newPolicy()
 
 func newPolicy() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
-	p.AllowElements("p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote",
-		"h2", "h3", "h4", "figure", "figcaption", "code", "pre")
+	p.AllowElements(slices.Collect(maps.Keys(kept))...)
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^noopener$`)).OnElements("a")
 	p.AllowAttrs("src", "alt").OnElements("img")
@@ -83,7 +84,7 @@ var dropped = map[string]bool{
 	"area": true, "param": true, "dialog": true, "portal": true,
 }
 
-// kept elements are the allowlist; renamed ones fold into it.
+// kept elements are the allowlist, the tree walk's and bluemonday's; renamed ones fold into it.
 var (
 	kept = map[string]bool{
 		"p": true, "br": true, "a": true, "strong": true, "em": true, "b": true, "i": true,
@@ -120,7 +121,7 @@ func cleanElement(c *html.Node, base *url.URL) {
 	}
 	clean(c, base)
 	if !kept[name] {
-		unwrap(c, separates(name))
+		unwrap(c, separator(name) != sepNone)
 		return
 	}
 	switch name {

@@ -53,18 +53,8 @@ func plainText(s string) string {
 	var b []byte
 	z := html.NewTokenizer(strings.NewReader(s))
 	hidden, sep := 0, sepNone
-	mark := func(name []byte) {
-		switch {
-		case blockElements[string(name)]:
-			sep = max(sep, sepBlock)
-		case cellElements[string(name)]:
-			sep = max(sep, sepCell)
-		case spaceElements[string(name)]:
-			sep = max(sep, sepSpace)
-		}
-	}
 	for {
-		switch z.Next() {
+		switch tt := z.Next(); tt {
 		case html.ErrorToken:
 			return oneLine(string(b))
 		case html.TextToken:
@@ -91,21 +81,17 @@ func plainText(s string) string {
 			}
 			sep = sepNone
 			b = append(b, text...)
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			if hiddenText[string(name)] {
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			bname, _ := z.TagName()
+			name := string(bname)
+			switch {
+			case !hiddenText[name]:
+			case tt == html.StartTagToken:
 				hidden++
-			}
-			mark(name)
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if hiddenText[string(name)] && hidden > 0 {
+			case tt == html.EndTagToken && hidden > 0:
 				hidden--
 			}
-			mark(name)
-		case html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			mark(name)
+			sep = max(sep, separator(name))
 		}
 	}
 }
@@ -116,7 +102,7 @@ func endSentence(b []byte) []byte {
 	b = bytes.TrimRightFunc(b, unicode.IsSpace)
 	r, _ := utf8.DecodeLastRune(b)
 	switch {
-	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+	case isIdeograph(r):
 		return append(b, "。"...)
 	case unicode.IsLetter(r) || unicode.IsDigit(r):
 		return append(b, '.')
@@ -124,9 +110,17 @@ func endSentence(b []byte) []byte {
 	return b
 }
 
-// separates reports an element whose text does not run into its neighbours'.
-func separates(name string) bool {
-	return blockElements[name] || cellElements[name] || spaceElements[name]
+// separator is what an element puts between its text and its neighbours'.
+func separator(name string) int {
+	switch {
+	case blockElements[name]:
+		return sepBlock
+	case cellElements[name]:
+		return sepCell
+	case spaceElements[name]:
+		return sepSpace
+	}
+	return sepNone
 }
 
 // oneLine collapses white space (CR and LF included) to single spaces, removes other
@@ -162,24 +156,13 @@ func truncate(s string, max int) string {
 		return s
 	}
 	all := []rune(s)
-	r := all[:max-1] // room for the ellipsis
-	cut := len(r)
-	if all[cut] != ' ' && !isIdeograph(r[cut-1]) && !isIdeograph(all[cut]) {
-		if sp := lastSpace(r); sp > 0 {
-			cut = sp // before the word that does not fit, a URL included
+	head := string(all[:max-1]) // room for the ellipsis
+	if all[max-1] != ' ' && !isIdeograph(all[max-2]) && !isIdeograph(all[max-1]) {
+		if sp := strings.LastIndexByte(head, ' '); sp > 0 {
+			head = head[:sp] // before the word that does not fit, a URL included
 		}
 	}
-	out := strings.TrimRight(string(r[:cut]), " ,;:.-–—·")
-	return out + "…"
-}
-
-func lastSpace(r []rune) int {
-	for i := len(r) - 1; i > 0; i-- {
-		if r[i] == ' ' {
-			return i
-		}
-	}
-	return 0
+	return strings.TrimRight(head, " ,;:.-–—·") + "…"
 }
 
 func isIdeograph(r rune) bool {
@@ -208,14 +191,11 @@ func absoluteURL(ref string, base *url.URL) (*url.URL, bool) {
 	return u, true
 }
 
-// canonicalURL resolves ref against base into the form stories are keyed by: absolute
-// http(s), scheme and host lower-cased, default port, user info and fragment dropped,
-// and campaign-tracking query parameters removed. Other parameters keep their order.
-func canonicalURL(ref string, base *url.URL) (string, bool) {
-	u, ok := absoluteURL(ref, base)
-	if !ok {
-		return "", false
-	}
+// canonicalURL is the form stories are keyed by: link (an absoluteURL) with the default
+// port, user info and fragment dropped, and campaign-tracking query parameters removed.
+// Other parameters keep their order.
+func canonicalURL(link *url.URL) string {
+	u := *link
 	if port := u.Port(); port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
 		u.Host = strings.TrimSuffix(u.Host, ":"+port)
 	}
@@ -226,7 +206,7 @@ func canonicalURL(ref string, base *url.URL) (string, bool) {
 	if u.Path == "" && u.RawPath == "" && u.Opaque == "" {
 		u.Path = "/"
 	}
-	return u.String(), true
+	return u.String()
 }
 
 // stripTracking drops utm_*, mc_* (Mailchimp), fbclid and gclid from a raw query.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"math"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -125,23 +127,18 @@ func (r *Renderer) data(issue newsletter.Issue) (TemplateData, []string, error) 
 func sections(stories []TemplateStory) []TemplateSection {
 	var out []TemplateSection
 	index := map[string]int{}
-	var rest []TemplateStory
 	for _, s := range stories {
-		if s.Section == "" {
-			rest = append(rest, s)
-			continue
-		}
 		key := strings.ToLower(s.Section)
 		i, ok := index[key]
 		if !ok {
-			i = len(out)
-			index[key] = i
-			out = append(out, TemplateSection{Name: s.Section})
+			i, index[key] = len(out), len(out)
+			out = append(out, TemplateSection{Name: cmp.Or(s.Section, "More this week")})
 		}
 		out[i].Stories = append(out[i].Stories, s)
 	}
-	if len(rest) > 0 {
-		out = append(out, TemplateSection{Name: "More this week", Stories: rest})
+	if i, ok := index[""]; ok {
+		rest := out[i]
+		out = append(slices.Delete(out, i, i+1), rest)
 	}
 	return out
 }
@@ -232,13 +229,8 @@ func oneLine(s string) string {
 // A story could carry a placeholder in its text or link and have Personalize put a recipient's
 // address or unsubscribe token there (in a link to someone else's site, say). Only the templates
 // may place placeholders, so any in the data is broken up before rendering.
-var (
-	textDefuser = strings.NewReplacer(placeholderPrefix, "__NL\u200b_")
-	urlDefuser  = strings.NewReplacer(placeholderPrefix, "%5F%5FNL%5F")
-)
-
-func defuseText(s string) string { return textDefuser.Replace(s) }
-func defuseURL(s string) string  { return urlDefuser.Replace(s) }
+func defuseText(s string) string { return strings.ReplaceAll(s, placeholderPrefix, "__NL\u200b_") }
+func defuseURL(s string) string  { return strings.ReplaceAll(s, placeholderPrefix, "%5F%5FNL%5F") }
 
 // lighten mixes a validated #rgb or #rrggbb colour with white; f is the share of white.
 func lighten(hex string, f float64) string {
@@ -316,83 +308,42 @@ func strongDirection(s string) string {
 // half the width of a 375 px phone at the body size.
 const softRun = 20
 
+// longWord matches a run of more than softRun characters without white space (the class is
+// unicode.IsSpace).
+var longWord = regexp.MustCompile(fmt.Sprintf(`[^\t\n\v\f\r\x{85}\pZ]{%d,}`, softRun+1))
+
 // soft returns s with zero-width spaces in its long words (URLs, paths, addresses, German
 // compounds): after their punctuation and at least every softRun characters, so that
 // clients that ignore overflow-wrap still break a word wider than the screen. Words of
 // softRun characters or fewer are left alone.
 func soft(s string) string {
-	if !hasLongWord(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for len(s) > 0 {
-		i := strings.IndexFunc(s, unicode.IsSpace)
-		if i < 0 {
-			i = len(s)
-		}
-		word := s[:i]
-		if utf8.RuneCountInString(word) <= softRun {
-			b.WriteString(word)
-		} else {
-			run, prev := 0, rune(0)
-			for _, r := range word {
-				// Forced breaks go between letters and digits only: never inside an emoji
-				// sequence (ZWJ, modifiers, flags) or before a combining mark.
-				if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
-					b.WriteRune('\u200b')
-					run = 0
-				}
-				prev = r
-				b.WriteRune(r)
-				run++
-				if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
-					b.WriteRune('\u200b')
-					run = 0
-				}
+	return longWord.ReplaceAllStringFunc(s, func(word string) string {
+		var b strings.Builder
+		run, prev := 0, rune(0)
+		for _, r := range word {
+			// Forced breaks go between letters and digits only: never inside an emoji
+			// sequence (ZWJ, modifiers, flags) or before a combining mark.
+			if run >= softRun && isLetterOrDigit(prev) && isLetterOrDigit(r) {
+				b.WriteRune('\u200b')
+				run = 0
+			}
+			prev = r
+			b.WriteRune(r)
+			run++
+			if run > 1 && strings.ContainsRune("/.-_?&=@#:,;", r) {
+				b.WriteRune('\u200b')
+				run = 0
 			}
 		}
-		s = s[i:]
-		if j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) }); j >= 0 {
-			b.WriteString(s[:j])
-			s = s[j:]
-		} else {
-			b.WriteString(s)
-			s = ""
-		}
-	}
-	return b.String()
+		return b.String()
+	})
 }
 
 func isLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-func hasLongWord(s string) bool {
-	run := 0
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			run = 0
-			continue
-		}
-		if run++; run > softRun {
-			return true
-		}
-	}
-	return false
-}
-
 // joinDot joins the non-empty parts with " · ".
 func joinDot(parts ...string) string {
-	var b strings.Builder
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteString(" · ")
-		}
-		b.WriteString(p)
-	}
-	return b.String()
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), " · ")
 }
 
 // wrap fills text into lines of at most width characters, breaking between words; a word longer
@@ -434,9 +385,8 @@ func textFuncs() map[string]any {
 // htmlFuncs are the functions digest.html.tmpl and its partials may call.
 func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
-		"joinDot": joinDot,
-		"mso":     mso,
-		"soft":    soft, // {{soft .Title}}: break opportunities in long words
+		"mso":  mso,
+		"soft": soft, // {{soft .Title}}: break opportunities in long words
 	}
 }
 

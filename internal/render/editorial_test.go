@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,8 @@ func TestIntroIsSanitised(t *testing.T) {
 		{"javascript link", "[click](javascript:alert(1))", []string{"javascript:"}},
 		{"iframe", "<iframe src=https://evil.example></iframe>", []string{"<iframe"}},
 		{"placeholder", "Your address: __NL_RECIPIENT_EMAIL__", []string{PlaceholderEmail}},
+		// Bytes that are not UTF-8 before a script once made the search for it panic.
+		{"invalid UTF-8", strings.Repeat("\xff", 10) + "<script>alert(1)</script> hi", []string{"<script", "alert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,5 +131,25 @@ func TestIntroLinksAndText(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSections: sections keep the order of first appearance and the first spelling, match
+// names ignoring case, and put the stories without one last.
+func TestSections(t *testing.T) {
+	in := []TemplateStory{{Title: "a", Section: "News"}, {Title: "b"}, {Title: "c", Section: "news"}, {Title: "d", Section: "Deals"}, {Title: "e"}}
+	var got []string
+	for _, s := range sections(in) {
+		titles := ""
+		for _, st := range s.Stories {
+			titles += st.Title
+		}
+		got = append(got, s.Name+":"+titles)
+	}
+	if want := []string{"News:ac", "Deals:d", "More this week:be"}; !slices.Equal(got, want) {
+		t.Errorf("sections = %q, want %q", got, want)
+	}
+	if got := sections([]TemplateStory{{Title: "a", Section: "News"}}); len(got) != 1 || got[0].Name != "News" {
+		t.Errorf("one section: %+v", got)
 	}
 }

@@ -51,7 +51,8 @@ func feedIssue(t testing.TB, path string) newsletter.Issue {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	_, stories, err := feed.Parse(f, nil)
+	res, err := feed.Parse(f, nil)
+	stories := res.Stories
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

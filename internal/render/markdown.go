@@ -52,74 +52,39 @@ var (
 // softHTML applies soft to the text between the tags of trusted, well-formed HTML (goldmark's
 // output, where a "<" in text is always escaped).
 func softHTML(h string) string {
-	var b strings.Builder
-	for h != "" {
-		i := strings.IndexByte(h, '<')
-		if i < 0 {
-			i = len(h)
+	return tagOrText.ReplaceAllStringFunc(h, func(s string) string {
+		if s[0] == '<' || !longWord.MatchString(s) {
+			return s
 		}
-		if text := h[:i]; hasLongWord(text) {
-			b.WriteString(html.EscapeString(soft(html.UnescapeString(text))))
-		} else {
-			b.WriteString(text)
-		}
-		h = h[i:]
-		if h == "" {
-			break
-		}
-		j := strings.IndexByte(h, '>')
-		if j < 0 {
-			b.WriteString(h)
-			break
-		}
-		b.WriteString(h[:j+1])
-		h = h[j+1:]
-	}
-	return b.String()
+		return html.EscapeString(soft(html.UnescapeString(s)))
+	})
 }
 
-// hiddenElements are raw HTML elements whose content a reader never sees; goldmark drops
-// their tags but would print what is between them ("alert(1)").
-var hiddenElements = []string{"script", "style", "iframe", "object", "template", "noscript", "textarea", "title", "svg", "math"}
+// tagOrText matches a tag (one left open runs to the end) or the text up to the next tag.
+var tagOrText = regexp.MustCompile(`<[^>]*>?|[^<]+`)
 
-// stripHidden removes those elements from Markdown source, content and all; one left open
-// runs to the end.
+// hiddenElements match the raw HTML elements whose content a reader never sees, content and
+// all (one left open runs to the end): goldmark drops their tags but would print what is
+// between them ("alert(1)").
+var hiddenElements = []*regexp.Regexp{hiddenElement("script"), hiddenElement("style"),
+	hiddenElement("iframe"), hiddenElement("object"), hiddenElement("template"), hiddenElement("noscript"),
+	hiddenElement("textarea"), hiddenElement("title"), hiddenElement("svg"), hiddenElement("math")}
+
+// hiddenElement matches an opening tag of name (followed by white space, "/", ">" or the end)
+// up to the end of its closing tag.
+func hiddenElement(name string) *regexp.Regexp {
+	return regexp.MustCompile(`(?is)<` + name + `(?:[ \t\r\n/>]|$).*?(?:</` + name + `[^>]*(?:>|$)|$)`)
+}
+
+// stripHidden removes hiddenElements from Markdown source, the leftmost first and again
+// from the start, so that removing one cannot join the halves of another around it.
 func stripHidden(md string) string {
-	lower := strings.ToLower(md)
-	for _, name := range hiddenElements {
-		for {
-			i := indexTag(lower, "<"+name)
-			if i < 0 {
-				break
-			}
-			end := len(md)
-			if j := strings.Index(lower[i:], "</"+name); j >= 0 {
-				end = i + j
-				if k := strings.IndexByte(lower[end:], '>'); k >= 0 {
-					end += k + 1
-				} else {
-					end = len(md)
-				}
-			}
-			md, lower = md[:i]+md[end:], lower[:i]+lower[end:]
+	for _, re := range hiddenElements {
+		for loc := re.FindStringIndex(md); loc != nil; loc = re.FindStringIndex(md) {
+			md = md[:loc[0]] + md[loc[1]:]
 		}
 	}
 	return md
-}
-
-// indexTag finds an opening tag: the name followed by white space, "/" or ">".
-func indexTag(s, open string) int {
-	for off := 0; ; {
-		i := strings.Index(s[off:], open)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if j := i + len(open); j == len(s) || strings.ContainsRune(" \t\r\n/>", rune(s[j])) {
-			return i
-		}
-		off = i + 1
-	}
 }
 
 // introText is the plain-text form of the rendered note: paragraphs and list items

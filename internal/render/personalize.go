@@ -12,12 +12,16 @@ type Recipient struct{ Email, UnsubscribeURL string }
 // inlines, so it is cheap enough to run once per subscriber, and it works on an Email rebuilt from
 // an issue's saved HTML and Text.
 func (e Email) Personalize(rc Recipient) (html, text string) {
-	return fill(e.HTML, escapeHTML(rc.UnsubscribeURL), escapeHTML(rc.Email)),
-		fill(e.Text, rc.UnsubscribeURL, rc.Email)
+	t, h := rc.Fills()
+	return fill(e.HTML, h[0], h[1]), fill(e.Text, t[0], t[1])
 }
 
-// escapeHTML escapes for both element text and quoted attribute values; the unsubscribe URL goes in an href.
-func escapeHTML(s string) string { return html.EscapeString(s) }
+// PublicHTML fills an issue's placeholders for a copy anyone may read (the archive): no
+// subscriber's address, and an unsubscribe link that goes nowhere.
+func PublicHTML(page string) string {
+	out, _ := Email{HTML: page}.Personalize(Recipient{Email: "a subscriber", UnsubscribeURL: "#"})
+	return out
+}
 
 // fill replaces each placeholder in s, scanning for the shared prefix with strings.Index: faster
 // on a whole message than a general strings.Replacer, and needing nothing precomputed.
@@ -57,7 +61,7 @@ func Placeholders() []string {
 }
 
 // Fills returns what replaces each of Placeholders for rc: raw in the text part, HTML-escaped
-// in the HTML part, as Personalize does.
-func (rc Recipient) Fills() (text, html []string) {
-	return []string{rc.UnsubscribeURL, rc.Email}, []string{escapeHTML(rc.UnsubscribeURL), escapeHTML(rc.Email)}
+// in the HTML part (for element text and quoted attributes alike: the URL goes in an href).
+func (rc Recipient) Fills() (text, escaped []string) {
+	return []string{rc.UnsubscribeURL, rc.Email}, []string{html.EscapeString(rc.UnsubscribeURL), html.EscapeString(rc.Email)}
 }

@@ -78,28 +78,13 @@ func New(pub Publication, overrideDir string) (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := loadTemplates(overrideDir)
-	if err != nil {
-		return nil, err
-	}
 	r := &Renderer{
 		pub:  pub,
 		html: htmltemplate.New("").Funcs(htmlFuncs()),
 		text: texttemplate.New("").Funcs(textFuncs()),
 	}
-	for _, f := range files {
-		switch {
-		case strings.HasSuffix(f.name, ".html.tmpl"):
-			_, err = r.html.New(f.name).Parse(f.body)
-		case strings.HasSuffix(f.name, ".txt.tmpl"):
-			_, err = r.text.New(f.name).Parse(f.body)
-		default:
-			continue
-		}
-		if err != nil {
-			// Parse errors read "template: NAME:LINE: ..."; the prefix says which copy, embedded or override.
-			return nil, fmt.Errorf("render: parse %s: %w", f.source, err)
-		}
+	if err := r.parse(overrideDir); err != nil {
+		return nil, err
 	}
 	if r.html.Lookup(htmlEntry) == nil || r.text.Lookup(textEntry) == nil {
 		return nil, fmt.Errorf("render: templates %s and %s are both required", htmlEntry, textEntry)
@@ -156,53 +141,48 @@ func siteHost(website string) string {
 	return strings.TrimPrefix(u.Hostname(), "www.")
 }
 
-type templateFile struct {
-	name   string // file name, also the template's name
-	source string // where it came from, for error messages
-	body   string
-}
-
-// loadTemplates reads the embedded email templates in name order, each replaced by its override.
-func loadTemplates(overrideDir string) ([]templateFile, error) {
+// parse parses the embedded email templates in name order, each replaced by its override.
+func (r *Renderer) parse(overrideDir string) error {
 	if overrideDir != "" {
 		st, err := os.Stat(overrideDir)
 		if err != nil {
-			return nil, fmt.Errorf("render: template override directory: %w", err)
+			return fmt.Errorf("render: template override directory: %w", err)
 		}
 		if !st.IsDir() {
-			return nil, fmt.Errorf("render: template override directory %s is not a directory", overrideDir)
+			return fmt.Errorf("render: template override directory %s is not a directory", overrideDir)
 		}
 	}
-	entries, err := fs.ReadDir(templates.Email, "email")
+	names, err := fs.Glob(templates.Email, "email/*.tmpl")
 	if err != nil {
-		return nil, fmt.Errorf("render: embedded templates: %w", err)
+		return fmt.Errorf("render: embedded templates: %w", err)
 	}
-	var files []templateFile
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
+	for _, name := range names {
+		source, base := path.Join("templates", name), path.Base(name)
+		body, err := fs.ReadFile(templates.Email, name)
+		if err != nil {
+			return fmt.Errorf("render: embedded template %s: %w", base, err)
 		}
-		f := templateFile{name: e.Name(), source: path.Join("templates/email", e.Name())}
 		if overrideDir != "" {
-			p := filepath.Join(overrideDir, e.Name())
-			b, err := os.ReadFile(p)
-			switch {
+			p := filepath.Join(overrideDir, base)
+			switch b, err := os.ReadFile(p); {
 			case err == nil:
-				f.source, f.body = p, string(b)
-				files = append(files, f)
-				continue
+				source, body = p, b
 			case !errors.Is(err, fs.ErrNotExist):
-				return nil, fmt.Errorf("render: template override: %w", err)
+				return fmt.Errorf("render: template override: %w", err)
 			}
 		}
-		b, err := fs.ReadFile(templates.Email, path.Join("email", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("render: embedded template %s: %w", e.Name(), err)
+		switch {
+		case strings.HasSuffix(base, ".html.tmpl"):
+			_, err = r.html.New(base).Parse(string(body))
+		case strings.HasSuffix(base, ".txt.tmpl"):
+			_, err = r.text.New(base).Parse(string(body))
 		}
-		f.body = string(b)
-		files = append(files, f)
+		if err != nil {
+			// Parse errors read "template: NAME:LINE: ..."; the prefix says which copy, embedded or override.
+			return fmt.Errorf("render: parse %s: %w", source, err)
+		}
 	}
-	return files, nil
+	return nil
 }
 
 // Email is one rendered issue, shared by all recipients.
