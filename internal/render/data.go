@@ -385,8 +385,9 @@ func textFuncs() map[string]any {
 // htmlFuncs are the functions digest.html.tmpl and its partials may call.
 func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
-		"mso":  mso,
-		"soft": soft, // {{soft .Title}}: break opportunities in long words
+		"joinDot": joinDot,
+		"mso":     mso,
+		"soft":    soft, // {{soft .Title}}: break opportunities in long words
 	}
 }
 
