@@ -51,16 +51,16 @@ func TestValidateWebhooks(t *testing.T) {
 			cfg := Defaults()
 			good(&cfg)
 			tt.modify(&cfg.Bounces.Webhooks)
-			err := cfg.Bounces.Webhooks.validate()
+			err := cfg.Validate()
 			if tt.key == "" {
 				if err != nil {
-					t.Fatalf("validate() = %v, want nil", err)
+					t.Fatalf("Validate() = %v, want nil", err)
 				}
 				return
 			}
 			var cerr *Error
 			if !errors.As(err, &cerr) || cerr.Key != tt.key {
-				t.Fatalf("validate() = %v, want an error for key %s", err, tt.key)
+				t.Fatalf("Validate() = %v, want an error for key %s", err, tt.key)
 			}
 		})
 	}
