@@ -221,11 +221,14 @@ func ParseRate(s string) (float64, error) {
 }
 
 // SMTPURLs splits smtp_url at commas: one URL per relay.
-func (c *Config) SMTPURLs() []string {
+func (c *Config) SMTPURLs() []string { return splitList(c.SMTPURL) }
+
+// splitList is the non-empty items of a comma-separated list, trimmed.
+func splitList(s string) []string {
 	var out []string
-	for _, u := range strings.Split(c.SMTPURL, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			out = append(out, u)
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
 	return out
@@ -328,81 +331,67 @@ func Load(path string) (Config, error) {
 	return cfg, nil
 }
 
-// Env names the environment overrides, applied after the file.
+// The variables the code names beside the override table (see envVars).
 const (
-	EnvConfig     = "NEWSLETTER_CONFIG"
-	EnvDatabase   = "NEWSLETTER_DATABASE"
-	EnvFeeds      = "NEWSLETTER_FEEDS"
-	EnvSMTPURL    = "NEWSLETTER_SMTP_URL"
-	EnvOutbox     = "NEWSLETTER_OUTBOX"
-	EnvHTTPAddr   = "NEWSLETTER_HTTP_ADDR"
-	EnvBaseURL    = "NEWSLETTER_BASE_URL"
-	EnvSecret     = "NEWSLETTER_SECRET"
-	EnvAdminToken = "NEWSLETTER_ADMIN_TOKEN"
-
-	EnvScheduleBuild    = "NEWSLETTER_SCHEDULE_BUILD"
-	EnvScheduleSend     = "NEWSLETTER_SCHEDULE_SEND"
-	EnvScheduleTimeZone = "NEWSLETTER_SCHEDULE_TIMEZONE"
-	EnvRequireApproval  = "NEWSLETTER_REQUIRE_APPROVAL"
-	EnvAllowInsecure    = "NEWSLETTER_ALLOW_INSECURE_LINKS"
+	EnvConfig        = "NEWSLETTER_CONFIG"
+	EnvSMTPURL       = "NEWSLETTER_SMTP_URL"
+	EnvSecret        = "NEWSLETTER_SECRET"
+	EnvAllowInsecure = "NEWSLETTER_ALLOW_INSECURE_LINKS"
 )
 
-// envString and envBool are the overrides of one key each: the variable, the key's path
-// in the file (for errors about its value) and the field.
-type envString struct {
+// envVar overrides one key: the variable, the key's path in the file (for errors about its
+// value) and the field, a *string, a *bool or a *[]string (comma-separated).
+type envVar struct {
 	name, key string
-	dst       *string
+	dst       any
 }
 
-type envBool struct {
-	name, key string
-	dst       *bool
-}
-
-func (c *Config) envOverrides() ([]envString, []envBool) {
+// envVars are the NEWSLETTER_* overrides, applied after the file; the webhooks' secrets are
+// best kept out of the file.
+func (c *Config) envVars() []envVar {
 	w := &c.Bounces.Webhooks
-	return []envString{
-			{EnvDatabase, "database", &c.Database}, {EnvSMTPURL, "smtp_url", &c.SMTPURL}, {EnvOutbox, "outbox", &c.Outbox},
-			{EnvHTTPAddr, "http_addr", &c.HTTPAddr}, {EnvBaseURL, "base_url", &c.BaseURL}, {EnvSecret, "secret", &c.Secret},
-			{EnvAdminToken, "admin_token", &c.AdminToken},
-			{EnvScheduleBuild, "schedule.build", &c.Schedule.Build}, {EnvScheduleSend, "schedule.send", &c.Schedule.Send},
-			{EnvScheduleTimeZone, "schedule.timezone", &c.Schedule.TimeZone},
-			{EnvWebhookSESTopicARN, "bounces.webhooks.ses.topic_arn", &w.SES.TopicARN},
-			{EnvWebhookPostmarkUser, "bounces.webhooks.postmark.user", &w.Postmark.User},
-			{EnvWebhookPostmarkPassword, "bounces.webhooks.postmark.password", &w.Postmark.Password},
-			{EnvWebhookSendGridKey, "bounces.webhooks.sendgrid.public_key", &w.SendGrid.PublicKey},
-			{EnvWebhookMailgunKey, "bounces.webhooks.mailgun.signing_key", &w.Mailgun.SigningKey},
-		}, []envBool{
-			{EnvRequireApproval, "editorial.require_approval", &c.Editorial.RequireApproval},
-			{EnvAllowInsecure, "sender.allow_insecure_links", &c.Sender.AllowInsecureLinks},
-			{EnvWebhookSESEnabled, "bounces.webhooks.ses.enabled", &w.SES.Enabled},
-		}
+	return []envVar{
+		{"NEWSLETTER_DATABASE", "database", &c.Database},
+		{"NEWSLETTER_FEEDS", "feeds", &c.Feeds},
+		{EnvSMTPURL, "smtp_url", &c.SMTPURL},
+		{"NEWSLETTER_OUTBOX", "outbox", &c.Outbox},
+		{"NEWSLETTER_HTTP_ADDR", "http_addr", &c.HTTPAddr},
+		{"NEWSLETTER_BASE_URL", "base_url", &c.BaseURL},
+		{EnvSecret, "secret", &c.Secret},
+		{"NEWSLETTER_ADMIN_TOKEN", "admin_token", &c.AdminToken},
+		{"NEWSLETTER_SCHEDULE_BUILD", "schedule.build", &c.Schedule.Build},
+		{"NEWSLETTER_SCHEDULE_SEND", "schedule.send", &c.Schedule.Send},
+		{"NEWSLETTER_SCHEDULE_TIMEZONE", "schedule.timezone", &c.Schedule.TimeZone},
+		{"NEWSLETTER_REQUIRE_APPROVAL", "editorial.require_approval", &c.Editorial.RequireApproval},
+		{EnvAllowInsecure, "sender.allow_insecure_links", &c.Sender.AllowInsecureLinks},
+		{"NEWSLETTER_WEBHOOK_SES_ENABLED", "bounces.webhooks.ses.enabled", &w.SES.Enabled},
+		{"NEWSLETTER_WEBHOOK_SES_TOPIC_ARN", "bounces.webhooks.ses.topic_arn", &w.SES.TopicARN},
+		{"NEWSLETTER_WEBHOOK_POSTMARK_USER", "bounces.webhooks.postmark.user", &w.Postmark.User},
+		{"NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD", "bounces.webhooks.postmark.password", &w.Postmark.Password},
+		{"NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY", "bounces.webhooks.sendgrid.public_key", &w.SendGrid.PublicKey},
+		{"NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY", "bounces.webhooks.mailgun.signing_key", &w.Mailgun.SigningKey},
+	}
 }
 
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
 // A variable that is set but empty is ignored; one that cannot be read is an *Error.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
-	strs, bools := c.envOverrides()
-	for _, s := range strs {
-		if v := strings.TrimSpace(getenv(s.name)); v != "" {
-			*s.dst = v
+	for _, e := range c.envVars() {
+		v := strings.TrimSpace(getenv(e.name))
+		if v == "" {
+			continue
 		}
-	}
-	if v := strings.TrimSpace(getenv(EnvFeeds)); v != "" {
-		c.Feeds = nil
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				c.Feeds = append(c.Feeds, f)
-			}
-		}
-	}
-	for _, b := range bools {
-		if v := strings.TrimSpace(getenv(b.name)); v != "" {
+		switch dst := e.dst.(type) {
+		case *string:
+			*dst = v
+		case *[]string:
+			*dst = splitList(v)
+		case *bool:
 			x, err := strconv.ParseBool(v)
 			if err != nil {
-				return &Error{Key: b.name, Reason: fmt.Sprintf("%q is not true or false", v)}
+				return &Error{Key: e.name, Reason: fmt.Sprintf("%q is not true or false", v)}
 			}
-			*b.dst = x
+			*dst = x
 		}
 	}
 	return nil
@@ -412,16 +401,10 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 // from the file or the defaults.
 func overridingEnv(key string, getenv func(string) string) string {
 	var c Config
-	strs, bools := c.envOverrides()
-	names := map[string]string{"feeds": EnvFeeds}
-	for _, s := range strs {
-		names[s.key] = s.name
-	}
-	for _, b := range bools {
-		names[b.key] = b.name
-	}
-	if name := names[key]; name != "" && strings.TrimSpace(getenv(name)) != "" {
-		return name
+	for _, e := range c.envVars() {
+		if e.key == key && strings.TrimSpace(getenv(e.name)) != "" {
+			return e.name
+		}
 	}
 	return ""
 }

@@ -43,16 +43,6 @@ type MailgunWebhook struct {
 	SigningKey string `yaml:"signing_key"`
 }
 
-// Environment overrides of the webhooks' settings (see ApplyEnv); secrets are best kept out of the file.
-const (
-	EnvWebhookSESEnabled       = "NEWSLETTER_WEBHOOK_SES_ENABLED"
-	EnvWebhookSESTopicARN      = "NEWSLETTER_WEBHOOK_SES_TOPIC_ARN"
-	EnvWebhookPostmarkUser     = "NEWSLETTER_WEBHOOK_POSTMARK_USER"
-	EnvWebhookPostmarkPassword = "NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD"
-	EnvWebhookSendGridKey      = "NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY"
-	EnvWebhookMailgunKey       = "NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY"
-)
-
 var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 // rules check the webhooks' settings.
