@@ -303,12 +303,11 @@ func Parse(data []byte) (Config, error) {
 	if len(doc.Content) == 0 {
 		return cfg, nil
 	}
-	var leaves []leaf
-	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), "", &leaves); err != nil {
+	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), ""); err != nil {
 		return Config{}, err
 	}
 	if err := doc.Content[0].Decode(&cfg); err != nil {
-		return Config{}, explain(err, leaves)
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
 }
