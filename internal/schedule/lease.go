@@ -15,9 +15,7 @@ type WaitOptions struct {
 	// crashed frees the lease within TTL, so a few TTLs tell a crash from a live send.
 	// Zero means three TTLs.
 	Patience time.Duration
-	// Poll is the pause between attempts (default 1s).
-	Poll time.Duration
-	Now  func() time.Time
+	Now      func() time.Time
 	// Sleep waits between attempts; tests replace it to move a fake clock. Renewal once
 	// the lease is held uses real timers.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -26,13 +24,13 @@ type WaitOptions struct {
 	Logger  *slog.Logger
 }
 
+// waitPoll is the pause between HoldWaiting's attempts.
+const waitPoll = time.Second
+
 // HoldWaiting is Hold that waits, on the injected clock, for a lease another process holds.
-// It gives up with ErrLeaseHeld once Patience has passed on that clock, or after
-// Patience/Poll attempts, so that a clock that does not move cannot make it wait forever.
+// It gives up with ErrLeaseHeld once Patience has passed on that clock, or after one attempt
+// a second of Patience, so that a clock that does not move cannot make it wait forever.
 func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOptions) (context.Context, func(), error) {
-	if o.Poll <= 0 {
-		o.Poll = time.Second
-	}
 	if o.TTL <= 0 {
 		o.TTL = LeaseTTL
 	}
@@ -46,7 +44,7 @@ func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOption
 		o.Sleep = sleepFor
 	}
 	deadline := o.Now().Add(o.Patience)
-	attempts := int(o.Patience / o.Poll)
+	attempts := int(o.Patience / waitPoll)
 	for i := 0; ; i++ {
 		held, release, err := Hold(ctx, leases, holder, o.TTL, o.Now, nil, o.Logger)
 		if !errors.Is(err, ErrLeaseHeld) {
@@ -58,7 +56,7 @@ func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOption
 		if i == 0 && o.Waiting != nil {
 			o.Waiting()
 		}
-		if err := o.Sleep(ctx, o.Poll); err != nil {
+		if err := o.Sleep(ctx, waitPoll); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -88,7 +88,7 @@ func TestHoldWaitingStopsOnAFrozenClock(t *testing.T) {
 		t.Fatalf("err = %v, want ErrLeaseHeld", err)
 	}
 	if pauses != 5 {
-		t.Errorf("%d pauses, want 5 (Patience/Poll)", pauses)
+		t.Errorf("%d pauses, want 5 (one a second of Patience)", pauses)
 	}
 }
 

@@ -71,11 +71,9 @@ type Options struct {
 	// Grace is how late a send slot may still go out: a slot missed while the process was
 	// down, or held (see Held) and retried on every check, is recorded missed after it.
 	// Zero means DefaultGrace.
-	Grace    time.Duration
-	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3); zero means LeaseTTL
-	Poll     time.Duration // longest sleep between checks: a held slot is retried this often
-	Week     func(Slot) string
-	Now      func() time.Time
+	Grace time.Duration
+	Week  func(Slot) string
+	Now   func() time.Time
 	// Sleep waits for d or until ctx is done; tests replace it to move a fake clock.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Holder string
@@ -91,16 +89,10 @@ type Runner struct {
 	opt    Options
 }
 
-// NewRunner returns a Runner with defaults filled in: DefaultGrace, LeaseTTL, 1 min poll.
+// NewRunner returns a Runner with defaults filled in: DefaultGrace, time.Now, a new Holder.
 func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
 	if opt.Grace <= 0 {
 		opt.Grace = DefaultGrace
-	}
-	if opt.LeaseTTL <= 0 {
-		opt.LeaseTTL = LeaseTTL
-	}
-	if opt.Poll <= 0 {
-		opt.Poll = time.Minute
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -129,6 +121,9 @@ func Holder() string {
 // lookback is how far back a start looks for a slot it missed: one weekly cycle.
 const lookback = 7 * 24 * time.Hour
 
+// poll is the longest sleep between checks: a held slot is retried this often.
+const poll = time.Minute
+
 // Run handles due slots until ctx is cancelled. It returns nil on cancellation.
 func (r *Runner) Run(ctx context.Context) error {
 	for {
@@ -136,7 +131,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			r.opt.Logger.Error("schedule tick failed", "err", err)
 		}
-		wait := min(r.opt.Poll, max(next.Sub(r.opt.Now()), time.Second))
+		wait := min(poll, max(next.Sub(r.opt.Now()), time.Second))
 		if err := r.opt.Sleep(ctx, wait); err != nil {
 			return nil
 		}
@@ -182,7 +177,7 @@ func (r *Runner) resume(ctx context.Context, rj Resumer) error {
 // lease takes the sender lease, then marks runs left "running" by a process that died as
 // interrupted: under the lease, since a holder that still lived would hold it.
 func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
-	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
