@@ -9,13 +9,7 @@ import (
 
 // WaitOptions say how HoldWaiting waits for a lease another process holds.
 type WaitOptions struct {
-	// TTL is the lease's lifetime without renewal (renewed every TTL/3); zero means LeaseTTL.
-	TTL time.Duration
-	// Patience is how long to wait before giving up with ErrLeaseHeld: a holder that
-	// crashed frees the lease within TTL, so a few TTLs tell a crash from a live send.
-	// Zero means three TTLs.
-	Patience time.Duration
-	Now      func() time.Time
+	Now func() time.Time
 	// Sleep waits between attempts; tests replace it to move a fake clock. Renewal once
 	// the lease is held uses real timers.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -24,29 +18,28 @@ type WaitOptions struct {
 	Logger  *slog.Logger
 }
 
-// waitPoll is the pause between HoldWaiting's attempts.
-const waitPoll = time.Second
+const (
+	// waitPoll is the pause between HoldWaiting's attempts.
+	waitPoll = time.Second
+	// patience is how long HoldWaiting waits: a holder that crashed frees the lease within
+	// LeaseTTL, so three of them tell a crash from a live send.
+	patience = 3 * LeaseTTL
+)
 
 // HoldWaiting is Hold that waits, on the injected clock, for a lease another process holds.
-// It gives up with ErrLeaseHeld once Patience has passed on that clock, or after one attempt
-// a second of Patience, so that a clock that does not move cannot make it wait forever.
+// It gives up with ErrLeaseHeld once patience has passed on that clock, or after one attempt
+// a second of it, so that a clock that does not move cannot make it wait forever.
 func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOptions) (context.Context, func(), error) {
-	if o.TTL <= 0 {
-		o.TTL = LeaseTTL
-	}
-	if o.Patience <= 0 {
-		o.Patience = 3 * o.TTL
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleepFor
 	}
-	deadline := o.Now().Add(o.Patience)
-	attempts := int(o.Patience / waitPoll)
+	deadline := o.Now().Add(patience)
+	attempts := int(patience / waitPoll)
 	for i := 0; ; i++ {
-		held, release, err := Hold(ctx, leases, holder, o.TTL, o.Now, nil, o.Logger)
+		held, release, err := Hold(ctx, leases, holder, o.Now, nil, o.Logger)
 		if !errors.Is(err, ErrLeaseHeld) {
 			return held, release, err
 		}

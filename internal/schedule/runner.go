@@ -177,7 +177,7 @@ func (r *Runner) resume(ctx context.Context, rj Resumer) error {
 // lease takes the sender lease, then marks runs left "running" by a process that died as
 // interrupted: under the lease, since a holder that still lived would hold it.
 func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
-	held, release, err := Hold(ctx, r.leases, r.opt.Holder, LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.Now, r.opt.Sleep, r.opt.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,15 +293,15 @@ const retryNote = "; tried again on every check until "
 // ErrLeaseHeld means another process holds the sender lease.
 var ErrLeaseHeld = errors.New("another process is sending (it holds the sender lease)")
 
-// Hold takes the sender lease for holder and renews it every ttl/3 until release is called.
+// Hold takes the sender lease for holder and renews it every LeaseTTL/3 until release is called.
 // The returned context is cancelled when the lease is lost (renewal failed or was refused),
 // so a send stops claiming before another process can take over. sleep may be nil.
-func Hold(ctx context.Context, leases Leases, holder string, ttl time.Duration, now func() time.Time,
+func Hold(ctx context.Context, leases Leases, holder string, now func() time.Time,
 	sleep func(context.Context, time.Duration) error, logger *slog.Logger) (context.Context, func(), error) {
 	if sleep == nil {
 		sleep = sleepFor
 	}
-	ok, err := leases.AcquireLease(ctx, LeaseName, holder, ttl, now())
+	ok, err := leases.AcquireLease(ctx, LeaseName, holder, LeaseTTL, now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,8 +312,8 @@ func Hold(ctx context.Context, leases Leases, holder string, ttl time.Duration, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for sleep(held, ttl/3) == nil {
-			ok, err := leases.AcquireLease(held, LeaseName, holder, ttl, now())
+		for sleep(held, LeaseTTL/3) == nil {
+			ok, err := leases.AcquireLease(held, LeaseName, holder, LeaseTTL, now())
 			if held.Err() != nil {
 				return
 			}
