@@ -16,14 +16,11 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	if n.Tag == "!!null" {
 		return nil
 	}
 	switch {
-	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]():
+	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			return &Error{Key: orTop(path), Line: n.Line, Reason: "want keys under it, got " + describe(n)}
 		}
@@ -53,18 +50,11 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 	return nil
 }
 
-// fieldFor is t's field whose YAML key is name.
+// fieldFor is t's field whose YAML key is name: every field of Config's types is exported
+// and tagged with its key alone.
 func fieldFor(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag == "" {
-			tag = strings.ToLower(f.Name)
-		}
-		if tag == name {
+		if f := t.Field(i); f.Tag.Get("yaml") == name {
 			return f, true
 		}
 	}
