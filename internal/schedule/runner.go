@@ -138,40 +138,34 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// Tick handles every slot that is due and not yet recorded (at most the latest of each kind
-// within the last week), and returns the time of the next slot.
+// Tick handles, under one hold of the sender lease, every slot that is due and not yet
+// recorded (at most the latest of each kind within the last week) and then the Resumer's
+// work, and returns the time of the next slot.
 func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 	now := r.opt.Now()
-	var errs []error
-	for _, k := range []Kind{Build, Send} {
-		if at, ok := r.sched.Last(k, now, lookback); ok {
-			if err := r.handle(ctx, Slot{Kind: k, At: at}); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if rj, ok := r.jobs.(Resumer); ok {
-		if err := r.resume(ctx, rj); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	next := r.sched.Next(Build, now)
 	if s := r.sched.Next(Send, now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
 		next = s
 	}
-	return next, errors.Join(errs...)
-}
-
-func (r *Runner) resume(ctx context.Context, rj Resumer) error {
 	held, release, err := r.lease(ctx)
 	if errors.Is(err, ErrLeaseHeld) {
-		return nil
+		r.opt.Logger.Debug("another process holds the sender lease")
+		return next, nil
 	}
 	if err != nil {
-		return err
+		return next, err
 	}
 	defer release()
-	return rj.Resume(held)
+	var errs []error
+	for _, k := range []Kind{Build, Send} {
+		if at, ok := r.sched.Last(k, now, lookback); ok && held.Err() == nil {
+			errs = append(errs, r.handle(ctx, held, Slot{Kind: k, At: at}))
+		}
+	}
+	if rj, ok := r.jobs.(Resumer); ok && held.Err() == nil {
+		errs = append(errs, rj.Resume(held))
+	}
+	return next, errors.Join(errs...)
 }
 
 // lease takes the sender lease, then marks runs left "running" by a process that died as
@@ -193,16 +187,8 @@ func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
 	return held, release, nil
 }
 
-func (r *Runner) handle(ctx context.Context, slot Slot) error {
-	jobCtx, release, err := r.lease(ctx)
-	if errors.Is(err, ErrLeaseHeld) {
-		r.opt.Logger.Debug("another process holds the sender lease", "kind", slot.Kind, "slot", slot.At)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
+// handle runs slot's job with jobCtx, the context of the lease, and records its outcome.
+func (r *Runner) handle(ctx, jobCtx context.Context, slot Slot) error {
 	now := r.opt.Now()
 	week := r.opt.Week(slot)
 	if slot.Kind == Send {
