@@ -147,7 +147,7 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 	if s := r.sched.Next(Send, now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
 		next = s
 	}
-	held, release, err := r.lease(ctx)
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.Now, r.opt.Sleep, r.opt.Logger)
 	if errors.Is(err, ErrLeaseHeld) {
 		r.opt.Logger.Debug("another process holds the sender lease")
 		return next, nil
@@ -156,6 +156,16 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 		return next, err
 	}
 	defer release()
+	// Under the lease no other process is handling a slot: runs still "running" under another
+	// holder died with their process.
+	n, err := r.runs.InterruptRuns(ctx, r.opt.Holder,
+		"its process stopped before the slot finished (crash or kill); an unfinished send is resumed", r.opt.Now())
+	if n > 0 {
+		r.opt.Logger.Warn("runs left running by a process that is gone marked interrupted", "runs", n)
+	}
+	if err != nil {
+		return next, err
+	}
 	var errs []error
 	for _, k := range []Kind{Build, Send} {
 		if at, ok := r.sched.Last(k, now, lookback); ok && held.Err() == nil {
@@ -166,25 +176,6 @@ func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 		errs = append(errs, rj.Resume(held))
 	}
 	return next, errors.Join(errs...)
-}
-
-// lease takes the sender lease, then marks runs left "running" by a process that died as
-// interrupted: under the lease, since a holder that still lived would hold it.
-func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
-	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.Now, r.opt.Sleep, r.opt.Logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, err := r.runs.InterruptRuns(ctx, r.opt.Holder,
-		"its process stopped before the slot finished (crash or kill); an unfinished send is resumed", r.opt.Now())
-	if n > 0 {
-		r.opt.Logger.Warn("runs left running by a process that is gone marked interrupted", "runs", n)
-	}
-	if err != nil {
-		release()
-		return nil, nil, err
-	}
-	return held, release, nil
 }
 
 // handle runs slot's job with jobCtx, the context of the lease, and records its outcome.
