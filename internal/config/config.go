@@ -697,10 +697,8 @@ func publicHTTPS(s string) error {
 		return fmt.Errorf("%q is not https", s)
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return fmt.Errorf("%q points at this machine", s)
-	}
-	if ip, err := netip.ParseAddr(host); err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+	ip, err := netip.ParseAddr(host)
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || (err == nil && (ip.IsLoopback() || ip.IsUnspecified())) {
 		return fmt.Errorf("%q points at this machine", s)
 	}
 	return nil
