@@ -3,6 +3,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -220,11 +221,14 @@ func ParseRate(s string) (float64, error) {
 }
 
 // SMTPURLs splits smtp_url at commas: one URL per relay.
-func (c *Config) SMTPURLs() []string {
+func (c *Config) SMTPURLs() []string { return splitList(c.SMTPURL) }
+
+// splitList is the non-empty items of a comma-separated list, trimmed.
+func splitList(s string) []string {
 	var out []string
-	for _, u := range strings.Split(c.SMTPURL, ",") {
-		if u = strings.TrimSpace(u); u != "" {
-			out = append(out, u)
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
 	return out
@@ -299,12 +303,11 @@ func Parse(data []byte) (Config, error) {
 	if len(doc.Content) == 0 {
 		return cfg, nil
 	}
-	var leaves []leaf
-	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), "", &leaves); err != nil {
+	if err := checkKeys(doc.Content[0], reflect.TypeFor[Config](), ""); err != nil {
 		return Config{}, err
 	}
 	if err := doc.Content[0].Decode(&cfg); err != nil {
-		return Config{}, explain(err, leaves)
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
 }
@@ -327,81 +330,67 @@ func Load(path string) (Config, error) {
 	return cfg, nil
 }
 
-// Env names the environment overrides, applied after the file.
+// The variables the code names beside the override table (see envVars).
 const (
-	EnvConfig     = "NEWSLETTER_CONFIG"
-	EnvDatabase   = "NEWSLETTER_DATABASE"
-	EnvFeeds      = "NEWSLETTER_FEEDS"
-	EnvSMTPURL    = "NEWSLETTER_SMTP_URL"
-	EnvOutbox     = "NEWSLETTER_OUTBOX"
-	EnvHTTPAddr   = "NEWSLETTER_HTTP_ADDR"
-	EnvBaseURL    = "NEWSLETTER_BASE_URL"
-	EnvSecret     = "NEWSLETTER_SECRET"
-	EnvAdminToken = "NEWSLETTER_ADMIN_TOKEN"
-
-	EnvScheduleBuild    = "NEWSLETTER_SCHEDULE_BUILD"
-	EnvScheduleSend     = "NEWSLETTER_SCHEDULE_SEND"
-	EnvScheduleTimeZone = "NEWSLETTER_SCHEDULE_TIMEZONE"
-	EnvRequireApproval  = "NEWSLETTER_REQUIRE_APPROVAL"
-	EnvAllowInsecure    = "NEWSLETTER_ALLOW_INSECURE_LINKS"
+	EnvConfig        = "NEWSLETTER_CONFIG"
+	EnvSMTPURL       = "NEWSLETTER_SMTP_URL"
+	EnvSecret        = "NEWSLETTER_SECRET"
+	EnvAllowInsecure = "NEWSLETTER_ALLOW_INSECURE_LINKS"
 )
 
-// envString and envBool are the overrides of one key each: the variable, the key's path
-// in the file (for errors about its value) and the field.
-type envString struct {
+// envVar overrides one key: the variable, the key's path in the file (for errors about its
+// value) and the field, a *string, a *bool or a *[]string (comma-separated).
+type envVar struct {
 	name, key string
-	dst       *string
+	dst       any
 }
 
-type envBool struct {
-	name, key string
-	dst       *bool
-}
-
-func (c *Config) envOverrides() ([]envString, []envBool) {
+// envVars are the NEWSLETTER_* overrides, applied after the file; the webhooks' secrets are
+// best kept out of the file.
+func (c *Config) envVars() []envVar {
 	w := &c.Bounces.Webhooks
-	return []envString{
-			{EnvDatabase, "database", &c.Database}, {EnvSMTPURL, "smtp_url", &c.SMTPURL}, {EnvOutbox, "outbox", &c.Outbox},
-			{EnvHTTPAddr, "http_addr", &c.HTTPAddr}, {EnvBaseURL, "base_url", &c.BaseURL}, {EnvSecret, "secret", &c.Secret},
-			{EnvAdminToken, "admin_token", &c.AdminToken},
-			{EnvScheduleBuild, "schedule.build", &c.Schedule.Build}, {EnvScheduleSend, "schedule.send", &c.Schedule.Send},
-			{EnvScheduleTimeZone, "schedule.timezone", &c.Schedule.TimeZone},
-			{EnvWebhookSESTopicARN, "bounces.webhooks.ses.topic_arn", &w.SES.TopicARN},
-			{EnvWebhookPostmarkUser, "bounces.webhooks.postmark.user", &w.Postmark.User},
-			{EnvWebhookPostmarkPassword, "bounces.webhooks.postmark.password", &w.Postmark.Password},
-			{EnvWebhookSendGridKey, "bounces.webhooks.sendgrid.public_key", &w.SendGrid.PublicKey},
-			{EnvWebhookMailgunKey, "bounces.webhooks.mailgun.signing_key", &w.Mailgun.SigningKey},
-		}, []envBool{
-			{EnvRequireApproval, "editorial.require_approval", &c.Editorial.RequireApproval},
-			{EnvAllowInsecure, "sender.allow_insecure_links", &c.Sender.AllowInsecureLinks},
-			{EnvWebhookSESEnabled, "bounces.webhooks.ses.enabled", &w.SES.Enabled},
-		}
+	return []envVar{
+		{"NEWSLETTER_DATABASE", "database", &c.Database},
+		{"NEWSLETTER_FEEDS", "feeds", &c.Feeds},
+		{EnvSMTPURL, "smtp_url", &c.SMTPURL},
+		{"NEWSLETTER_OUTBOX", "outbox", &c.Outbox},
+		{"NEWSLETTER_HTTP_ADDR", "http_addr", &c.HTTPAddr},
+		{"NEWSLETTER_BASE_URL", "base_url", &c.BaseURL},
+		{EnvSecret, "secret", &c.Secret},
+		{"NEWSLETTER_ADMIN_TOKEN", "admin_token", &c.AdminToken},
+		{"NEWSLETTER_SCHEDULE_BUILD", "schedule.build", &c.Schedule.Build},
+		{"NEWSLETTER_SCHEDULE_SEND", "schedule.send", &c.Schedule.Send},
+		{"NEWSLETTER_SCHEDULE_TIMEZONE", "schedule.timezone", &c.Schedule.TimeZone},
+		{"NEWSLETTER_REQUIRE_APPROVAL", "editorial.require_approval", &c.Editorial.RequireApproval},
+		{EnvAllowInsecure, "sender.allow_insecure_links", &c.Sender.AllowInsecureLinks},
+		{"NEWSLETTER_WEBHOOK_SES_ENABLED", "bounces.webhooks.ses.enabled", &w.SES.Enabled},
+		{"NEWSLETTER_WEBHOOK_SES_TOPIC_ARN", "bounces.webhooks.ses.topic_arn", &w.SES.TopicARN},
+		{"NEWSLETTER_WEBHOOK_POSTMARK_USER", "bounces.webhooks.postmark.user", &w.Postmark.User},
+		{"NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD", "bounces.webhooks.postmark.password", &w.Postmark.Password},
+		{"NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY", "bounces.webhooks.sendgrid.public_key", &w.SendGrid.PublicKey},
+		{"NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY", "bounces.webhooks.mailgun.signing_key", &w.Mailgun.SigningKey},
+	}
 }
 
 // ApplyEnv overrides fields from the environment (getenv is os.Getenv outside tests).
 // A variable that is set but empty is ignored; one that cannot be read is an *Error.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
-	strs, bools := c.envOverrides()
-	for _, s := range strs {
-		if v := strings.TrimSpace(getenv(s.name)); v != "" {
-			*s.dst = v
+	for _, e := range c.envVars() {
+		v := strings.TrimSpace(getenv(e.name))
+		if v == "" {
+			continue
 		}
-	}
-	if v := strings.TrimSpace(getenv(EnvFeeds)); v != "" {
-		c.Feeds = nil
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				c.Feeds = append(c.Feeds, f)
-			}
-		}
-	}
-	for _, b := range bools {
-		if v := strings.TrimSpace(getenv(b.name)); v != "" {
+		switch dst := e.dst.(type) {
+		case *string:
+			*dst = v
+		case *[]string:
+			*dst = splitList(v)
+		case *bool:
 			x, err := strconv.ParseBool(v)
 			if err != nil {
-				return &Error{Key: b.name, Reason: fmt.Sprintf("%q is not true or false", v)}
+				return &Error{Key: e.name, Reason: fmt.Sprintf("%q is not true or false", v)}
 			}
-			*b.dst = x
+			*dst = x
 		}
 	}
 	return nil
@@ -411,339 +400,252 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 // from the file or the defaults.
 func overridingEnv(key string, getenv func(string) string) string {
 	var c Config
-	strs, bools := c.envOverrides()
-	names := map[string]string{"feeds": EnvFeeds}
-	for _, s := range strs {
-		names[s.key] = s.name
-	}
-	for _, b := range bools {
-		names[b.key] = b.name
-	}
-	if name := names[key]; name != "" && strings.TrimSpace(getenv(name)) != "" {
-		return name
+	for _, e := range c.envVars() {
+		if e.key == key && strings.TrimSpace(getenv(e.name)) != "" {
+			return e.name
+		}
 	}
 	return ""
 }
 
 var colorPattern = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
+// rule is one check of a key: err is nil when the value passes, else why it is refused.
+type rule struct {
+	key string
+	err error
+}
+
+// unless is nil when ok, else the reason (format and args, as for fmt.Errorf).
+func unless(ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf(format, args...)
+}
+
+// optional checks s unless it is empty.
+func optional(s string, check func(string) error) error {
+	if s == "" {
+		return nil
+	}
+	return check(s)
+}
+
+func within[T cmp.Ordered](v, lo, hi T) bool { return lo <= v && v <= hi }
+
 // Validate checks every value and returns the first problem as an *Error naming its key.
-// Each section has its own method, checked in the order of the file's sections.
+// Each section has its own rules, checked in the order of the file's sections.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{
-		c.validatePublication,
-		c.validateSender,
-		c.validateFeeds,
-		c.validateSchedule,
-		c.validateIssue,
-		c.validateSubscribe,
-		c.validateStorage,
-		c.validateDelivery,
-		c.validateBounces,
-		c.validateCanary,
-		c.validateDKIM,
-		c.validateHTTP,
-		c.validateSecrets,
-		c.validateEditorial,
+	for _, section := range []func() []rule{
+		c.publicationRules, c.senderRules, c.feedRules, c.scheduleRules, c.issueRules, c.subscribeRules, c.storageRules,
+		c.deliveryRules, c.bounceRules, c.canaryRules, c.dkimRules, c.httpRules, c.secretRules, c.editorialRules,
 	} {
-		if err := check(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// bad is a validation error for key.
-func bad(key, format string, args ...any) error {
-	return &Error{Key: key, Reason: fmt.Sprintf(format, args...)}
-}
-
-// validatePublication checks publication: name, links, postal address, colour.
-func (c *Config) validatePublication() error {
-	if strings.TrimSpace(c.Publication.Name) == "" {
-		return bad("publication.name", "must not be empty")
-	}
-	if hasControl(c.Publication.Name) || hasControl(c.Sender.FromName) {
-		return bad("publication.name", "must not contain control characters")
-	}
-	if err := absoluteHTTP(c.Publication.WebsiteURL); err != nil {
-		return bad("publication.website_url", "%v", err)
-	}
-	if c.Publication.LogoURL != "" {
-		if err := absoluteHTTP(c.Publication.LogoURL); err != nil {
-			return bad("publication.logo_url", "%v", err)
-		}
-	}
-	if strings.TrimSpace(c.Publication.PostalAddress) == "" {
-		return bad("publication.postal_address", "must not be empty (CAN-SPAM requires a postal address in every issue)")
-	}
-	if c.Publication.AccentColor != "" && !colorPattern.MatchString(c.Publication.AccentColor) {
-		return bad("publication.accent_color", "%q is not a #rgb or #rrggbb colour", c.Publication.AccentColor)
-	}
-	return nil
-}
-
-// validateSender checks sender: addresses, VERP, Message-ID domain and List-Id.
-func (c *Config) validateSender() error {
-	if err := plainAddress(c.Sender.FromAddress); err != nil {
-		return bad("sender.from_address", "%v", err)
-	}
-	for _, opt := range []struct{ key, value string }{
-		{"sender.reply_to", c.Sender.ReplyTo},
-		{"sender.bounce_address", c.Sender.BounceAddress},
-		{"sender.unsubscribe_mailto", c.Sender.UnsubscribeMailto},
-	} {
-		if opt.value != "" {
-			if err := plainAddress(opt.value); err != nil {
-				return bad(opt.key, "%v", err)
+		for _, r := range section() {
+			if r.err != nil {
+				return &Error{Key: r.key, Reason: r.err.Error()}
 			}
 		}
 	}
-	if c.Sender.VERP {
-		local, _, _ := strings.Cut(c.Sender.BounceAddress, "@")
-		if c.Sender.BounceAddress == "" || strings.Contains(local, "+") || len(local) > 30 {
-			return bad("sender.verp", "needs sender.bounce_address, a plain address whose local part has no \"+\" and at most 30 characters (the token is added after a \"+\")")
-		}
-	}
-	if c.Sender.MessageIDDomain != "" && !isDomain(c.Sender.MessageIDDomain) {
-		return bad("sender.message_id_domain", "%q is not a domain name", c.Sender.MessageIDDomain)
-	}
-	if c.Sender.ListID != "" && !isDomain(c.Sender.ListID) {
-		return bad("sender.list_id", "%q is not a dot-atom like weekly.example.org (RFC 2919)", c.Sender.ListID)
-	}
 	return nil
 }
 
-// validateFeeds checks feeds and feed: the sources and the fetcher's limits.
-func (c *Config) validateFeeds() error {
-	if len(c.Feeds) == 0 {
-		return bad("feeds", "at least one feed URL or file is needed")
+func (c *Config) publicationRules() []rule {
+	p := c.Publication
+	return []rule{
+		{"publication.name", unless(strings.TrimSpace(p.Name) != "", "must not be empty")},
+		{"publication.name", unless(!hasControl(p.Name) && !hasControl(c.Sender.FromName), "must not contain control characters")},
+		{"publication.website_url", absoluteHTTP(p.WebsiteURL)},
+		{"publication.logo_url", optional(p.LogoURL, absoluteHTTP)},
+		{"publication.postal_address", unless(strings.TrimSpace(p.PostalAddress) != "",
+			"must not be empty (CAN-SPAM requires a postal address in every issue)")},
+		{"publication.accent_color", unless(p.AccentColor == "" || colorPattern.MatchString(p.AccentColor),
+			"%q is not a #rgb or #rrggbb colour", p.AccentColor)},
 	}
+}
+
+func (c *Config) senderRules() []rule {
+	s := c.Sender
+	local, _, _ := strings.Cut(s.BounceAddress, "@")
+	return []rule{
+		{"sender.from_address", plainAddress(s.FromAddress)},
+		{"sender.reply_to", optional(s.ReplyTo, plainAddress)},
+		{"sender.bounce_address", optional(s.BounceAddress, plainAddress)},
+		{"sender.unsubscribe_mailto", optional(s.UnsubscribeMailto, plainAddress)},
+		{"sender.verp", unless(!s.VERP || (s.BounceAddress != "" && !strings.Contains(local, "+") && len(local) <= 30),
+			"needs sender.bounce_address, a plain address whose local part has no \"+\" and at most 30 characters (the token is added after a \"+\")")},
+		{"sender.message_id_domain", unless(s.MessageIDDomain == "" || isDomain(s.MessageIDDomain), "%q is not a domain name", s.MessageIDDomain)},
+		{"sender.list_id", unless(s.ListID == "" || isDomain(s.ListID), "%q is not a dot-atom like weekly.example.org (RFC 2919)", s.ListID)},
+	}
+}
+
+func (c *Config) feedRules() []rule {
+	rules := []rule{{"feeds", unless(len(c.Feeds) > 0, "at least one feed URL or file is needed")}}
 	for i, f := range c.Feeds {
-		if strings.TrimSpace(f) == "" {
-			return bad(fmt.Sprintf("feeds[%d]", i), "must not be empty")
-		}
-		if u, err := url.Parse(f); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
-			switch u.Scheme {
-			case "http", "https", "file":
-			default:
-				return bad(fmt.Sprintf("feeds[%d]", i), "scheme %q is not http, https or file", u.Scheme)
-			}
-		}
+		rules = append(rules, rule{fmt.Sprintf("feeds[%d]", i), feedSource(f)})
 	}
-	if c.Feed.Timeout <= 0 {
-		return bad("feed.timeout", "must be positive, like 20s")
+	return append(rules,
+		rule{"feed.timeout", unless(c.Feed.Timeout > 0, "must be positive, like 20s")},
+		rule{"feed.max_bytes", unless(c.Feed.MaxBytes >= 1024, "must be at least 1024")})
+}
+
+// feedSource accepts a file's path or an http, https or file URL.
+func feedSource(f string) error {
+	if strings.TrimSpace(f) == "" {
+		return errors.New("must not be empty")
 	}
-	if c.Feed.MaxBytes < 1024 {
-		return bad("feed.max_bytes", "must be at least 1024")
+	if u, err := url.Parse(f); err == nil && len(u.Scheme) > 1 && u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file" {
+		return fmt.Errorf("scheme %q is not http, https or file", u.Scheme)
 	}
 	return nil
 }
 
-// validateSchedule checks schedule: time zone, grace and retention. The cron expressions are
-// the schedule package's to parse, once; the command checks them after Read.
-func (c *Config) validateSchedule() error {
-	if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil || c.Schedule.TimeZone == "" {
-		return bad("schedule.timezone", "%q is not an IANA time zone like Europe/Istanbul", c.Schedule.TimeZone)
+// scheduleRules leave the cron expressions to the schedule package, which parses them once
+// (the command, after Read).
+func (c *Config) scheduleRules() []rule {
+	s := c.Schedule
+	_, zoneErr := time.LoadLocation(s.TimeZone)
+	return []rule{
+		{"schedule.timezone", unless(zoneErr == nil && s.TimeZone != "", "%q is not an IANA time zone like Europe/Istanbul", s.TimeZone)},
+		// No zero: a slot is handled a moment after its time, so "no grace" would miss every
+		// send. No more than the week the runner looks back over for a slot it missed.
+		{"schedule.grace", unless(within(s.Grace, time.Minute, 7*24*time.Hour),
+			"must be between 1m and 168h (how late a missed or held send may still go out), got %s", s.Grace)},
+		{"schedule.min_stories", unless(s.MinStories >= 0, "must not be negative")},
+		{"schedule.keep_ledger_weeks", unless(s.KeepLedgerWeeks >= 0, "must not be negative")},
 	}
-	// No zero: a slot is handled a moment after its time, so "no grace" would miss every
-	// send. No more than the week the runner looks back over for a slot it missed.
-	if c.Schedule.Grace < time.Minute || c.Schedule.Grace > 7*24*time.Hour {
-		return bad("schedule.grace", "must be between 1m and 168h (how late a missed or held send may still go out), got %s", c.Schedule.Grace)
-	}
-	if c.Schedule.MinStories < 0 {
-		return bad("schedule.min_stories", "must not be negative")
-	}
-	if c.Schedule.KeepLedgerWeeks < 0 {
-		return bad("schedule.keep_ledger_weeks", "must not be negative")
-	}
-	return nil
 }
 
-// validateIssue checks issue: size and window (the subject rules are the newsletter package's,
-// checked by the command after Read).
-func (c *Config) validateIssue() error {
-	if c.Issue.MaxStories < 1 || c.Issue.MaxStories > 100 {
-		return bad("issue.max_stories", "must be between 1 and 100, got %d", c.Issue.MaxStories)
+// issueRules leave the subject to the newsletter package's rules (the command, after Read).
+func (c *Config) issueRules() []rule {
+	i := c.Issue
+	return []rule{
+		{"issue.max_stories", unless(within(i.MaxStories, 1, 100), "must be between 1 and 100, got %d", i.MaxStories)},
+		{"issue.lookback_days", unless(within(i.LookbackDays, 1, 366), "must be between 1 and 366, got %d", i.LookbackDays)},
 	}
-	if c.Issue.LookbackDays < 1 || c.Issue.LookbackDays > 366 {
-		return bad("issue.lookback_days", "must be between 1 and 366, got %d", c.Issue.LookbackDays)
-	}
-	return nil
 }
 
-// validateSubscribe checks subscribe: confirmation lifetime, rate limits and import size.
-func (c *Config) validateSubscribe() error {
-	if c.Subscribe.ConfirmTTL < time.Hour || c.Subscribe.ConfirmTTL > 30*24*time.Hour {
-		return bad("subscribe.confirm_ttl", "must be between 1h and 720h, got %s", c.Subscribe.ConfirmTTL)
+func (c *Config) subscribeRules() []rule {
+	s := c.Subscribe
+	return []rule{
+		{"subscribe.confirm_ttl", unless(within(s.ConfirmTTL, time.Hour, 30*24*time.Hour), "must be between 1h and 720h, got %s", s.ConfirmTTL)},
+		{"subscribe.per_ip_per_hour", unless(s.PerIPPerHour >= 0 && s.PerAddressPerHour >= 0, "rate limits must not be negative (0 turns one off)")},
+		{"subscribe.max_import_bytes", unless(s.MaxImportBytes >= 1024, "must be at least 1024")},
 	}
-	if c.Subscribe.PerIPPerHour < 0 || c.Subscribe.PerAddressPerHour < 0 {
-		return bad("subscribe.per_ip_per_hour", "rate limits must not be negative (0 turns one off)")
-	}
-	if c.Subscribe.MaxImportBytes < 1024 {
-		return bad("subscribe.max_import_bytes", "must be at least 1024")
-	}
-	return nil
 }
 
-// validateStorage checks database, outbox and smtp_url: where state and mail go.
-func (c *Config) validateStorage() error {
-	if strings.TrimSpace(c.Database) == "" {
-		return bad("database", "must name a file")
-	}
-	if c.SMTPURL == "" && strings.TrimSpace(c.Outbox) == "" {
-		return bad("outbox", "must name a directory when smtp_url is empty")
+func (c *Config) storageRules() []rule {
+	rules := []rule{
+		{"database", unless(strings.TrimSpace(c.Database) != "", "must name a file")},
+		{"outbox", unless(c.SMTPURL != "" || strings.TrimSpace(c.Outbox) != "", "must name a directory when smtp_url is empty")},
 	}
 	for _, s := range c.SMTPURLs() {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-			return bad("smtp_url", "want smtp://user:pass@host:port?tls=none|starttls|tls (several comma-separated)")
-		}
+		u, err := url.Parse(s)
+		rules = append(rules, rule{"smtp_url", unless(err == nil && (u.Scheme == "smtp" || u.Scheme == "smtps") && u.Host != "",
+			"want smtp://user:pass@host:port?tls=none|starttls|tls (several comma-separated)")})
 	}
-	return nil
+	return rules
 }
 
-// validateDelivery checks delivery: workers, pacing, retries and the bounce limit.
-func (c *Config) validateDelivery() error {
-	if c.Delivery.Workers < 1 || c.Delivery.Workers > 256 {
-		return bad("delivery.workers", "must be between 1 and 256, got %d", c.Delivery.Workers)
+func (c *Config) deliveryRules() []rule {
+	d := c.Delivery
+	_, rateErr := ParseRate(d.Rate)
+	_, domainRateErr := ParseRate(d.DomainRate)
+	return []rule{
+		{"delivery.workers", unless(within(d.Workers, 1, 256), "must be between 1 and 256, got %d", d.Workers)},
+		{"delivery.rate", rateErr},
+		{"delivery.domain_rate", domainRateErr},
+		{"delivery.in_doubt", unless(d.InDoubt == "resend" || d.InDoubt == "skip", "%q, want resend or skip", d.InDoubt)},
+		{"delivery.max_attempts", unless(within(d.MaxAttempts, 1, 100), "must be between 1 and 100, got %d", d.MaxAttempts)},
+		{"delivery.retry_horizon", unless(d.RetryHorizon > 0 && d.RetryBackoff > 0 && d.RetryWait >= 0,
+			"retry_horizon and retry_backoff must be positive, retry_wait not negative")},
+		{"delivery.bounce_limit", unless(d.BounceLimit >= 1, "must be at least 1, got %d", d.BounceLimit)},
 	}
-	for _, r := range []struct{ key, value string }{{"delivery.rate", c.Delivery.Rate}, {"delivery.domain_rate", c.Delivery.DomainRate}} {
-		if _, err := ParseRate(r.value); err != nil {
-			return bad(r.key, "%v", err)
-		}
-	}
-	if c.Delivery.InDoubt != "resend" && c.Delivery.InDoubt != "skip" {
-		return bad("delivery.in_doubt", "%q, want resend or skip", c.Delivery.InDoubt)
-	}
-	if c.Delivery.MaxAttempts < 1 || c.Delivery.MaxAttempts > 100 {
-		return bad("delivery.max_attempts", "must be between 1 and 100, got %d", c.Delivery.MaxAttempts)
-	}
-	if c.Delivery.RetryHorizon <= 0 || c.Delivery.RetryBackoff <= 0 || c.Delivery.RetryWait < 0 {
-		return bad("delivery.retry_horizon", "retry_horizon and retry_backoff must be positive, retry_wait not negative")
-	}
-	if c.Delivery.BounceLimit < 1 {
-		return bad("delivery.bounce_limit", "must be at least 1, got %d", c.Delivery.BounceLimit)
-	}
-	return nil
 }
 
-// validateBounces checks bounces: soft-bounce counting, polling and the report size cap.
-func (c *Config) validateBounces() error {
-	if c.Bounces.SoftLimit < 1 {
-		return bad("bounces.soft_limit", "must be at least 1, got %d", c.Bounces.SoftLimit)
-	}
-	if c.Bounces.SoftWindow <= 0 {
-		return bad("bounces.soft_window", "must be positive, e.g. 720h")
-	}
-	if c.Bounces.PollEvery < time.Minute {
-		return bad("bounces.poll_every", "must be at least 1m, got %s", c.Bounces.PollEvery)
-	}
-	if c.Bounces.MaxMessageBytes < 1<<10 {
-		return bad("bounces.max_message_bytes", "must be at least 1024, got %d", c.Bounces.MaxMessageBytes)
-	}
-	return c.Bounces.Webhooks.validate()
+func (c *Config) bounceRules() []rule {
+	b := c.Bounces
+	return append([]rule{
+		{"bounces.soft_limit", unless(b.SoftLimit >= 1, "must be at least 1, got %d", b.SoftLimit)},
+		{"bounces.soft_window", unless(b.SoftWindow > 0, "must be positive, e.g. 720h")},
+		{"bounces.poll_every", unless(b.PollEvery >= time.Minute, "must be at least 1m, got %s", b.PollEvery)},
+		{"bounces.max_message_bytes", unless(b.MaxMessageBytes >= 1024, "must be at least 1024, got %d", b.MaxMessageBytes)},
+	}, b.Webhooks.rules()...)
 }
 
-// validateCanary checks delivery.canary: the seeds, the share of the list and the thresholds that hold a send.
-func (c *Config) validateCanary() error {
-	for i, seed := range c.Delivery.Canary.Seeds {
-		if err := plainAddress(seed); err != nil {
-			return bad(fmt.Sprintf("delivery.canary.seeds[%d]", i), "%v", err)
-		}
+func (c *Config) canaryRules() []rule {
+	k := c.Delivery.Canary
+	var rules []rule
+	for i, seed := range k.Seeds {
+		rules = append(rules, rule{fmt.Sprintf("delivery.canary.seeds[%d]", i), plainAddress(seed)})
 	}
-	if c.Delivery.Canary.Share < 0 || c.Delivery.Canary.Share > 0.5 {
-		return bad("delivery.canary.share", "must be between 0 and 0.5 (a share of the list), got %g", c.Delivery.Canary.Share)
-	}
-	if c.Delivery.Canary.Wait < 0 {
-		return bad("delivery.canary.wait", "must not be negative")
-	}
-	for _, r := range []struct {
-		key string
-		v   float64
-	}{{"delivery.canary.max_bounce_rate", c.Delivery.Canary.MaxBounceRate}, {"delivery.canary.max_defer_rate", c.Delivery.Canary.MaxDeferRate},
-		{"delivery.canary.max_complaint_rate", c.Delivery.Canary.MaxComplaintRate}} {
-		if r.v < 0 || r.v > 1 {
-			return bad(r.key, "must be a fraction between 0 and 1, got %g", r.v)
-		}
-	}
-	return nil
+	return append(rules,
+		rule{"delivery.canary.share", unless(within(k.Share, 0, 0.5), "must be between 0 and 0.5 (a share of the list), got %g", k.Share)},
+		rule{"delivery.canary.wait", unless(k.Wait >= 0, "must not be negative")},
+		rule{"delivery.canary.max_bounce_rate", fraction(k.MaxBounceRate)},
+		rule{"delivery.canary.max_defer_rate", fraction(k.MaxDeferRate)},
+		rule{"delivery.canary.max_complaint_rate", fraction(k.MaxComplaintRate)})
 }
 
-// validateDKIM checks dkim: a key needs a domain and a selector.
-func (c *Config) validateDKIM() error {
-	if c.DKIM.KeyFile != "" && (!isDomain(c.DKIM.Domain) || c.DKIM.Selector == "" || strings.ContainsAny(c.DKIM.Selector, " ;=")) {
-		return bad("dkim", "key_file needs a domain and a selector")
-	}
-	if c.DKIM.Ed25519KeyFile != "" {
-		switch s := c.DKIM.Ed25519Selector; {
-		case c.DKIM.KeyFile == "":
-			return bad("dkim.ed25519_key_file", "needs dkim.key_file (an RSA key) beside it: not every receiver verifies Ed25519")
-		case s == "" || strings.ContainsAny(s, " ;=:"):
-			return bad("dkim.ed25519_selector", "%q is not a selector (a DNS label, needed with ed25519_key_file)", s)
-		case s == c.DKIM.Selector:
-			return bad("dkim.ed25519_selector", "must differ from dkim.selector: each key has its own DNS record")
-		}
-	}
-	return nil
+func fraction(v float64) error {
+	return unless(within(v, 0, 1), "must be a fraction between 0 and 1, got %g", v)
 }
 
-// validateHTTP checks http_addr and base_url, which must be a public https URL when mail goes over SMTP.
-func (c *Config) validateHTTP() error {
-	if !hasPort(c.HTTPAddr) {
-		return bad("http_addr", "%q is not host:port", c.HTTPAddr)
+func (c *Config) dkimRules() []rule {
+	k := c.DKIM
+	ed := k.Ed25519KeyFile != ""
+	return []rule{
+		{"dkim", unless(k.KeyFile == "" || (isDomain(k.Domain) && k.Selector != "" && !strings.ContainsAny(k.Selector, " ;=")),
+			"key_file needs a domain and a selector")},
+		{"dkim.ed25519_key_file", unless(!ed || k.KeyFile != "",
+			"needs dkim.key_file (an RSA key) beside it: not every receiver verifies Ed25519")},
+		{"dkim.ed25519_selector", unless(!ed || (k.Ed25519Selector != "" && !strings.ContainsAny(k.Ed25519Selector, " ;=:")),
+			"%q is not a selector (a DNS label, needed with ed25519_key_file)", k.Ed25519Selector)},
+		{"dkim.ed25519_selector", unless(!ed || k.Ed25519Selector != k.Selector, "must differ from dkim.selector: each key has its own DNS record")},
 	}
-	if err := absoluteHTTP(c.BaseURL); err != nil {
-		return bad("base_url", "%v", err)
-	}
+}
+
+// httpRules want base_url to be a public https URL when mail goes over SMTP.
+func (c *Config) httpRules() []rule {
+	var links error
 	if len(c.SMTPURLs()) > 0 && !c.Sender.AllowInsecureLinks {
 		if err := publicHTTPS(c.BaseURL); err != nil {
-			return bad("base_url", "%v: mail sent over SMTP would carry unsubscribe links readers cannot use "+
+			links = fmt.Errorf("%v: mail sent over SMTP would carry unsubscribe links readers cannot use "+
 				"(RFC 8058 one-click needs https); set a public https base_url, or sender.allow_insecure_links: true "+
 				"(%s=true) for a test relay", err, EnvAllowInsecure)
 		}
 	}
-	return nil
+	return []rule{
+		{"http_addr", unless(hasPort(c.HTTPAddr), "%q is not host:port", c.HTTPAddr)},
+		{"base_url", absoluteHTTP(c.BaseURL)},
+		{"base_url", links},
+	}
 }
 
-// validateSecrets checks secret_file, NEWSLETTER_SECRET and admin_token.
-func (c *Config) validateSecrets() error {
-	if c.Secret == "" && strings.TrimSpace(c.SecretFile) == "" {
-		return bad("secret_file", "must name a file when NEWSLETTER_SECRET is not set")
+func (c *Config) secretRules() []rule {
+	return []rule{
+		{"secret_file", unless(c.Secret != "" || strings.TrimSpace(c.SecretFile) != "", "must name a file when NEWSLETTER_SECRET is not set")},
+		{EnvSecret, unless(c.Secret == "" || len(c.Secret) >= 32, "must be at least 32 characters")},
+		{"admin_token", unless(c.AdminToken == "" || len(c.AdminToken) >= 16, "must be at least 16 characters")},
 	}
-	if c.Secret != "" && len(c.Secret) < 32 {
-		return bad(EnvSecret, "must be at least 32 characters")
-	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		return bad("admin_token", "must be at least 16 characters")
-	}
-	return nil
 }
 
-// validateEditorial checks editorial: editor accounts, editors_email and the subject template.
-func (c *Config) validateEditorial() error {
+func (c *Config) editorialRules() []rule {
+	var rules []rule
 	names := map[string]bool{}
 	for i, ed := range c.Editorial.Editors {
 		key := fmt.Sprintf("editorial.editors[%d]", i)
-		if strings.TrimSpace(ed.Name) == "" || strings.ContainsAny(ed.Name, ":") || hasControl(ed.Name) {
-			return bad(key+".name", "must be a non-empty name without ':' or control characters")
-		}
-		if names[ed.Name] {
-			return bad(key+".name", "%q appears twice", ed.Name)
-		}
+		rules = append(rules,
+			rule{key + ".name", unless(strings.TrimSpace(ed.Name) != "" && !strings.ContainsAny(ed.Name, ":") && !hasControl(ed.Name),
+				"must be a non-empty name without ':' or control characters")},
+			rule{key + ".name", unless(!names[ed.Name], "%q appears twice", ed.Name)},
+			rule{key + ".password_bcrypt", unless(strings.HasPrefix(ed.PasswordBcrypt, "$2") && len(ed.PasswordBcrypt) == 60,
+				"want a bcrypt hash ($2a$/$2b$..., 60 characters; see README)")})
 		names[ed.Name] = true
-		if !strings.HasPrefix(ed.PasswordBcrypt, "$2") || len(ed.PasswordBcrypt) != 60 {
-			return bad(key+".password_bcrypt", "want a bcrypt hash ($2a$/$2b$..., 60 characters; see README)")
-		}
 	}
-	if c.Editorial.EditorsEmail != "" {
-		if err := plainAddress(c.Editorial.EditorsEmail); err != nil {
-			return bad("editorial.editors_email", "%v", err)
-		}
-	}
-	if hasControl(c.Editorial.SubjectTemplate) {
-		return bad("editorial.subject_template", "must not contain control characters")
-	}
-	return nil
+	return append(rules,
+		rule{"editorial.editors_email", optional(c.Editorial.EditorsEmail, plainAddress)},
+		rule{"editorial.subject_template", unless(!hasControl(c.Editorial.SubjectTemplate), "must not contain control characters")})
 }
 
 // MessageIDDomain is the right-hand side of Message-IDs: configured, else the From domain.
@@ -795,10 +697,8 @@ func publicHTTPS(s string) error {
 		return fmt.Errorf("%q is not https", s)
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return fmt.Errorf("%q points at this machine", s)
-	}
-	if ip, err := netip.ParseAddr(host); err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+	ip, err := netip.ParseAddr(host)
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || (err == nil && (ip.IsLoopback() || ip.IsUnspecified())) {
 		return fmt.Errorf("%q points at this machine", s)
 	}
 	return nil

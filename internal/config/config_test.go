@@ -120,19 +120,19 @@ func TestValidateNamesTheKey(t *testing.T) {
 
 func TestApplyEnv(t *testing.T) {
 	env := map[string]string{
-		EnvDatabase:   "/tmp/x.db",
-		EnvFeeds:      " https://a.example/feed , ,b.xml",
-		EnvSMTPURL:    "smtp://u:p@127.0.0.1:2525?tls=none",
-		EnvOutbox:     "/tmp/out",
-		EnvHTTPAddr:   ":9999",
-		EnvBaseURL:    "https://news.example.org",
-		EnvSecret:     strings.Repeat("k", 40),
-		EnvAdminToken: "",
+		"NEWSLETTER_DATABASE":    "/tmp/x.db",
+		"NEWSLETTER_FEEDS":       " https://a.example/feed , ,b.xml",
+		EnvSMTPURL:               "smtp://u:p@127.0.0.1:2525?tls=none",
+		"NEWSLETTER_OUTBOX":      "/tmp/out",
+		"NEWSLETTER_HTTP_ADDR":   ":9999",
+		"NEWSLETTER_BASE_URL":    "https://news.example.org",
+		EnvSecret:                strings.Repeat("k", 40),
+		"NEWSLETTER_ADMIN_TOKEN": "",
 
-		EnvScheduleBuild:    "*/5 * * * *",
-		EnvScheduleSend:     "*/10 * * * *",
-		EnvScheduleTimeZone: "America/New_York",
-		EnvRequireApproval:  "false",
+		"NEWSLETTER_SCHEDULE_BUILD":    "*/5 * * * *",
+		"NEWSLETTER_SCHEDULE_SEND":     "*/10 * * * *",
+		"NEWSLETTER_SCHEDULE_TIMEZONE": "America/New_York",
+		"NEWSLETTER_REQUIRE_APPROVAL":  "false",
 	}
 	cfg := Defaults()
 	cfg.AdminToken = "from-the-file-0123456789"
@@ -157,14 +157,14 @@ func TestApplyEnv(t *testing.T) {
 func TestApplyEnvRejectsBadBool(t *testing.T) {
 	cfg := Defaults()
 	err := cfg.ApplyEnv(func(k string) string {
-		if k == EnvRequireApproval {
+		if k == "NEWSLETTER_REQUIRE_APPROVAL" {
 			return "sometimes"
 		}
 		return ""
 	})
 	var cerr *Error
-	if !errors.As(err, &cerr) || cerr.Key != EnvRequireApproval {
-		t.Fatalf("want an error naming %s, got %v", EnvRequireApproval, err)
+	if !errors.As(err, &cerr) || cerr.Key != "NEWSLETTER_REQUIRE_APPROVAL" {
+		t.Fatalf("want an error naming %s, got %v", "NEWSLETTER_REQUIRE_APPROVAL", err)
 	}
 }
 

@@ -2,11 +2,7 @@ package config
 
 import (
 	"cmp"
-	"errors"
-	"fmt"
 	"reflect"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,27 +10,17 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// leaf is a value of the file that decodes into one field: where it is and what it must be.
-type leaf struct {
-	key  string // its path, like delivery.workers or editorial.editors[0].name
-	node *yaml.Node
-	typ  reflect.Type
-}
-
-// checkKeys walks the document beside the type it decodes into: a key no field takes is an
-// *Error naming its path and line. It returns the leaves, for explaining decoding errors.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, leaves *[]leaf) error {
+// checkKeys walks the document beside the type it decodes into: a key no field takes, or a
+// value its field cannot take, is an *Error naming the key's path and line.
+func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
 	}
 	if n.Tag == "!!null" {
 		return nil
 	}
 	switch {
-	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]():
+	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			return &Error{Key: orTop(path), Line: n.Line, Reason: "want keys under it, got " + describe(n)}
 		}
@@ -45,35 +31,30 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, leaves *[]leaf) error 
 			if !ok {
 				return &Error{Key: key, Line: k.Line, Reason: "unknown key"}
 			}
-			if err := checkKeys(v, f.Type, key, leaves); err != nil {
+			if err := checkKeys(v, f.Type, key); err != nil {
 				return err
 			}
 		}
 		return nil
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
-			if err := checkKeys(item, t.Elem(), path+"["+strconv.Itoa(i)+"]", leaves); err != nil {
+			if err := checkKeys(item, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	*leaves = append(*leaves, leaf{key: orTop(path), node: n, typ: t})
+	if n.Decode(reflect.New(t).Interface()) != nil {
+		return &Error{Key: orTop(path), Line: n.Line, Reason: want(n, t)}
+	}
 	return nil
 }
 
-// fieldFor is t's field whose YAML key is name.
+// fieldFor is t's field whose YAML key is name: every field of Config's types is exported
+// and tagged with its key alone.
 func fieldFor(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag == "" {
-			tag = strings.ToLower(f.Name)
-		}
-		if tag == name {
+		if f := t.Field(i); f.Tag.Get("yaml") == name {
 			return f, true
 		}
 	}
@@ -104,57 +85,13 @@ func describe(n *yaml.Node) string {
 	return strconv.Quote(v)
 }
 
-// typeErrorRE reads one of yaml's type errors: "line 3: cannot unmarshal !!str `many` into
-// int", the value cut to its first 7 bytes and "..." when longer than 10.
-var typeErrorRE = regexp.MustCompile("^line (\\d+): cannot unmarshal (!!\\w+)(?: `(.*)`)? into ")
-
-// typeError is one of yaml's type errors, read.
-type typeError struct {
-	line       int
-	tag, value string
-}
-
-// matches reports whether l is the value e is about.
-func (e typeError) matches(l leaf) bool {
-	if l.node.Line != e.line || l.node.ShortTag() != e.tag {
-		return false
-	}
-	prefix, cut := strings.CutSuffix(e.value, "...")
-	return l.node.Value == e.value || (cut && strings.HasPrefix(l.node.Value, prefix)) || e.value == ""
-}
-
-// explain turns yaml's decoding error into an *Error naming the key, its line and what
-// was wanted, for the first value that did not decode; other errors pass through.
-func explain(err error, leaves []leaf) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return fmt.Errorf("config: %w", err)
-	}
-	var errs []typeError
-	for _, msg := range te.Errors {
-		if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			errs = append(errs, typeError{line: n, tag: m[2], value: m[3]})
-		}
-	}
-	slices.SortStableFunc(errs, func(a, b typeError) int { return a.line - b.line })
-	for _, e := range errs {
-		for _, l := range leaves {
-			if e.matches(l) {
-				return &Error{Key: l.key, Line: e.line, Reason: want(l)}
-			}
-		}
-	}
-	return fmt.Errorf("config: %w", err)
-}
-
-// want says what a leaf's value should have been.
-func want(l leaf) string {
-	got := describe(l.node)
-	switch t := l.typ; {
+// want says what n, which does not decode into t, should have been.
+func want(n *yaml.Node, t reflect.Type) string {
+	got := describe(n)
+	switch {
 	case t == reflect.TypeFor[time.Duration]():
 		return "not a duration like 30s or 12h: " + got
-	case l.node.Kind == yaml.SequenceNode || l.node.Kind == yaml.MappingNode:
+	case n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode:
 		if t.Kind() == reflect.Slice {
 			return "want a list of values, got " + got
 		}
@@ -166,7 +103,7 @@ func want(l leaf) string {
 	case t.Kind() == reflect.Slice:
 		return "want a list, got " + got
 	}
-	return "cannot be read as " + l.typ.String() + ": " + got
+	return "cannot be read as " + t.String() + ": " + got
 }
 
 // LineOf is the line of key (a path like delivery.workers) in the YAML of data, 0 when it

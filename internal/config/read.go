@@ -28,9 +28,8 @@ func Find(path string, getenv func(string) string) string {
 // own checks, such as parsing the relays' URLs as the sender will) and Validate. An error
 // found after parsing names the file and, for a key of the file, its line.
 func Read(path string, getenv func(string) string, check func(Config) error) (Config, error) {
-	cfg := Defaults()
+	cfg, err := Defaults(), error(nil)
 	if path != "" {
-		var err error
 		if cfg, err = Load(path); err != nil {
 			return cfg, err
 		}
@@ -38,7 +37,6 @@ func Read(path string, getenv func(string) string, check func(Config) error) (Co
 	if err := cfg.ApplyEnv(getenv); err != nil {
 		return cfg, err
 	}
-	var err error
 	if check != nil {
 		err = check(cfg)
 	}
@@ -56,26 +54,21 @@ func Read(path string, getenv func(string) string, check func(Config) error) (Co
 // a line; an *Error about a variable itself keeps no line either. Callers use it for the
 // checks other packages own (the cron expressions, the subject rules), made after Read.
 func Place(path string, getenv func(string) string, err error) error {
-	ce, ok := err.(*Error)
-	if !ok || strings.HasPrefix(ce.Key, "NEWSLETTER_") {
-		if path == "" {
-			return err
+	if ce, ok := err.(*Error); ok && !strings.HasPrefix(ce.Key, "NEWSLETTER_") {
+		base, _, _ := strings.Cut(ce.Key, " ")
+		if name := overridingEnv(base, getenv); name != "" {
+			ce.Key = name + " (" + ce.Key + ")"
+			return ce
 		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	base, _, _ := strings.Cut(ce.Key, " ")
-	if name := overridingEnv(base, getenv); name != "" {
-		ce.Key = name + " (" + ce.Key + ")"
-		return ce
+		if data, rerr := os.ReadFile(path); path != "" && rerr == nil {
+			if line := LineOf(data, base); line > 0 {
+				ce.File, ce.Line = path, line
+				return ce
+			}
+		}
 	}
 	if path == "" {
 		return err
-	}
-	if data, rerr := os.ReadFile(path); rerr == nil {
-		if line := LineOf(data, base); line > 0 {
-			ce.File, ce.Line = path, line
-			return ce
-		}
 	}
 	return fmt.Errorf("%s: %w", path, err)
 }

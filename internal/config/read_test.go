@@ -101,8 +101,8 @@ func TestReadNamesTheOverridingVariable(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, env, value, want string }{
 		{"from the file", "", "", ""},
-		{"address", EnvHTTPAddr, "bad:99999", `config: NEWSLETTER_HTTP_ADDR (http_addr): "bad:99999" is not host:port`},
-		{"time zone", EnvScheduleTimeZone, "Mars/Base", `config: NEWSLETTER_SCHEDULE_TIMEZONE (schedule.timezone): "Mars/Base" is not an IANA time zone`},
+		{"address", "NEWSLETTER_HTTP_ADDR", "bad:99999", `config: NEWSLETTER_HTTP_ADDR (http_addr): "bad:99999" is not host:port`},
+		{"time zone", "NEWSLETTER_SCHEDULE_TIMEZONE", "Mars/Base", `config: NEWSLETTER_SCHEDULE_TIMEZONE (schedule.timezone): "Mars/Base" is not an IANA time zone`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := func(k string) string {

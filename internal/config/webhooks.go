@@ -43,48 +43,27 @@ type MailgunWebhook struct {
 	SigningKey string `yaml:"signing_key"`
 }
 
-// Environment overrides of the webhooks' settings (see ApplyEnv); secrets are best kept out of the file.
-const (
-	EnvWebhookSESEnabled       = "NEWSLETTER_WEBHOOK_SES_ENABLED"
-	EnvWebhookSESTopicARN      = "NEWSLETTER_WEBHOOK_SES_TOPIC_ARN"
-	EnvWebhookPostmarkUser     = "NEWSLETTER_WEBHOOK_POSTMARK_USER"
-	EnvWebhookPostmarkPassword = "NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD"
-	EnvWebhookSendGridKey      = "NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY"
-	EnvWebhookMailgunKey       = "NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY"
-)
-
 var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
-// validate checks the webhooks' settings, naming the bad key.
-func (w *Webhooks) validate() error {
-	bad := func(key, format string, args ...any) error {
-		return &Error{Key: "bounces.webhooks." + key, Reason: fmt.Sprintf(format, args...)}
+// rules check the webhooks' settings.
+func (w *Webhooks) rules() []rule {
+	p, k := w.Postmark, w.Mailgun.SigningKey
+	off := p.User == "" && p.Password == ""
+	return []rule{
+		{"bounces.webhooks.ses.topic_arn", unless(!w.SES.Enabled || w.SES.TopicARN != "",
+			"is required with ses.enabled: SNS signs every AWS account's topics alike, so the topic says the notifications are yours")},
+		{"bounces.webhooks.ses.topic_arn", unless(w.SES.TopicARN == "" || topicARN.MatchString(w.SES.TopicARN),
+			"%q is not an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:ses-feedback", w.SES.TopicARN)},
+		{"bounces.webhooks.postmark", unless((p.User == "") == (p.Password == ""),
+			"user and password must both be set (or neither, to turn the webhook off)")},
+		{"bounces.webhooks.postmark.user", unless(off || (!strings.ContainsAny(p.User, ":") && !hasControl(p.User)),
+			"must not contain ':' or control characters")},
+		{"bounces.webhooks.postmark.password", unless(off || (len(p.Password) >= 16 && !hasControl(p.Password)),
+			"must be at least 16 characters without control characters")},
+		{"bounces.webhooks.sendgrid.public_key", optional(w.SendGrid.PublicKey, ecdsaP256)},
+		{"bounces.webhooks.mailgun.signing_key", unless(k == "" || (len(k) >= 16 && !strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f })),
+			"want the HTTP webhook signing key Mailgun shows (at least 16 characters, no spaces)")},
 	}
-	if w.SES.Enabled && w.SES.TopicARN == "" {
-		return bad("ses.topic_arn", "is required with ses.enabled: SNS signs every AWS account's topics alike, so the topic says the notifications are yours")
-	}
-	if w.SES.TopicARN != "" && !topicARN.MatchString(w.SES.TopicARN) {
-		return bad("ses.topic_arn", "%q is not an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:ses-feedback", w.SES.TopicARN)
-	}
-	p := w.Postmark
-	switch {
-	case p.User == "" && p.Password == "":
-	case p.User == "" || p.Password == "":
-		return bad("postmark", "user and password must both be set (or neither, to turn the webhook off)")
-	case strings.ContainsAny(p.User, ":") || hasControl(p.User):
-		return bad("postmark.user", "must not contain ':' or control characters")
-	case len(p.Password) < 16 || hasControl(p.Password):
-		return bad("postmark.password", "must be at least 16 characters without control characters")
-	}
-	if k := w.SendGrid.PublicKey; k != "" {
-		if err := ecdsaP256(k); err != nil {
-			return bad("sendgrid.public_key", "%v", err)
-		}
-	}
-	if k := w.Mailgun.SigningKey; k != "" && (len(k) < 16 || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f })) {
-		return bad("mailgun.signing_key", "want the HTTP webhook signing key Mailgun shows (at least 16 characters, no spaces)")
-	}
-	return nil
 }
 
 // ecdsaP256 checks a base64 DER public key, as SendGrid shows its verification key.

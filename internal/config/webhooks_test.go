@@ -51,16 +51,16 @@ func TestValidateWebhooks(t *testing.T) {
 			cfg := Defaults()
 			good(&cfg)
 			tt.modify(&cfg.Bounces.Webhooks)
-			err := cfg.Bounces.Webhooks.validate()
+			err := cfg.Validate()
 			if tt.key == "" {
 				if err != nil {
-					t.Fatalf("validate() = %v, want nil", err)
+					t.Fatalf("Validate() = %v, want nil", err)
 				}
 				return
 			}
 			var cerr *Error
 			if !errors.As(err, &cerr) || cerr.Key != tt.key {
-				t.Fatalf("validate() = %v, want an error for key %s", err, tt.key)
+				t.Fatalf("Validate() = %v, want an error for key %s", err, tt.key)
 			}
 		})
 	}
@@ -78,26 +78,26 @@ func TestValidateReachesWebhooks(t *testing.T) {
 
 func TestApplyEnvWebhooks(t *testing.T) {
 	env := map[string]string{
-		EnvWebhookSESEnabled:       "true",
-		EnvWebhookSESTopicARN:      "arn:aws:sns:us-east-1:123456789012:ses",
-		EnvWebhookPostmarkUser:     "pm",
-		EnvWebhookPostmarkPassword: "from-the-environment",
-		EnvWebhookSendGridKey:      "S0VZ",
-		EnvWebhookMailgunKey:       "key-from-the-environment",
+		"NEWSLETTER_WEBHOOK_SES_ENABLED":         "true",
+		"NEWSLETTER_WEBHOOK_SES_TOPIC_ARN":       "arn:aws:sns:us-east-1:123456789012:ses",
+		"NEWSLETTER_WEBHOOK_POSTMARK_USER":       "pm",
+		"NEWSLETTER_WEBHOOK_POSTMARK_PASSWORD":   "from-the-environment",
+		"NEWSLETTER_WEBHOOK_SENDGRID_PUBLIC_KEY": "S0VZ",
+		"NEWSLETTER_WEBHOOK_MAILGUN_SIGNING_KEY": "key-from-the-environment",
 	}
 	cfg := Defaults()
 	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
-	want := Webhooks{SES: SESWebhook{Enabled: true, TopicARN: env[EnvWebhookSESTopicARN]},
+	want := Webhooks{SES: SESWebhook{Enabled: true, TopicARN: env["NEWSLETTER_WEBHOOK_SES_TOPIC_ARN"]},
 		Postmark: PostmarkWebhook{User: "pm", Password: "from-the-environment"},
 		SendGrid: SendGridWebhook{PublicKey: "S0VZ"}, Mailgun: MailgunWebhook{SigningKey: "key-from-the-environment"}}
 	if cfg.Bounces.Webhooks != want {
 		t.Fatalf("webhooks %+v, want %+v", cfg.Bounces.Webhooks, want)
 	}
-	env[EnvWebhookSESEnabled] = "maybe"
+	env["NEWSLETTER_WEBHOOK_SES_ENABLED"] = "maybe"
 	var cerr *Error
-	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); !errors.As(err, &cerr) || cerr.Key != EnvWebhookSESEnabled {
-		t.Fatalf("ApplyEnv() = %v, want an error naming %s", err, EnvWebhookSESEnabled)
+	if err := cfg.ApplyEnv(func(k string) string { return env[k] }); !errors.As(err, &cerr) || cerr.Key != "NEWSLETTER_WEBHOOK_SES_ENABLED" {
+		t.Fatalf("ApplyEnv() = %v, want an error naming %s", err, "NEWSLETTER_WEBHOOK_SES_ENABLED")
 	}
 }

@@ -83,11 +83,8 @@ func checkCSS(doc *html.Node) Check {
 			}
 		}
 	})
-	c := Check{Name: "No leftover non-inlined CSS", OK: len(left) == 0 && links == 0, Detail: "only @media rules remain in <style>"}
-	if !c.OK {
-		c.Detail = fmt.Sprintf("%d rule block(s) outside @media, %d stylesheet link(s): %s", len(left), links, strings.Join(left, "; "))
-	}
-	return c
+	return verdict("No leftover non-inlined CSS", len(left) == 0 && links == 0, "only @media rules remain in <style>",
+		fmt.Sprintf("%d rule block(s) outside @media, %d stylesheet link(s): %s", len(left), links, strings.Join(left, "; ")))
 }
 
 func checkAlt(doc *html.Node) Check {
@@ -97,11 +94,7 @@ func checkAlt(doc *html.Node) Check {
 			missing = append(missing, attr(n, "src"))
 		}
 	})
-	c := Check{Name: "Every image has alt text", OK: len(missing) == 0, Detail: "all images described"}
-	if !c.OK {
-		c.Detail = "no alt: " + strings.Join(missing, ", ")
-	}
-	return c
+	return verdict("Every image has alt text", len(missing) == 0, "all images described", "no alt: "+strings.Join(missing, ", "))
 }
 
 // checkAccessibility applies the rules the Email Markup Consortium finds broken in most
@@ -143,11 +136,7 @@ func checkAccessibility(doc *html.Node) Check {
 	if images > 0 {
 		problems = append(problems, fmt.Sprintf("%d image(s) without an alt attribute", images))
 	}
-	c := Check{Name: "Accessible markup", OK: len(problems) == 0, Detail: "lang and dir, layout tables, alt attributes, heading order"}
-	if !c.OK {
-		c.Detail = strings.Join(problems, "; ")
-	}
-	return c
+	return verdict("Accessible markup", len(problems) == 0, "lang and dir, layout tables, alt attributes, heading order", strings.Join(problems, "; "))
 }
 
 func lookupAttr(n *html.Node, key string) (string, bool) {
@@ -168,11 +157,8 @@ func checkLinks(doc *html.Node) Check {
 			}
 		}
 	})
-	c := Check{Name: "Links are absolute http(s) or mailto:", OK: len(bad) == 0, Detail: "every link is absolute"}
-	if !c.OK {
-		c.Detail = "not absolute http(s) or mailto: with an address: " + strings.Join(bad, ", ")
-	}
-	return c
+	return verdict("Links are absolute http(s) or mailto:", len(bad) == 0, "every link is absolute",
+		"not absolute http(s) or mailto: with an address: "+strings.Join(bad, ", "))
 }
 
 // mailtoURL accepts mailto: with one or more addresses (RFC 6068), query or not.
@@ -197,11 +183,7 @@ func checkUnsubscribe(doc *html.Node, m Message) Check {
 		}
 	})
 	inText := m.UnsubscribeURL != "" && strings.Contains(m.Text, m.UnsubscribeURL)
-	c := Check{Name: "Unsubscribe link", OK: found && inText, Detail: "in the HTML and the plain text"}
-	if !c.OK {
-		c.Detail = fmt.Sprintf("working unsubscribe link: HTML %v, text %v", found, inText)
-	}
-	return c
+	return verdict("Unsubscribe link", found && inText, "in the HTML and the plain text", fmt.Sprintf("working unsubscribe link: HTML %v, text %v", found, inText))
 }
 
 func checkAddress(in CheckInput) Check {
@@ -214,11 +196,7 @@ func checkAddress(in CheckInput) Check {
 			missing = append(missing, line)
 		}
 	}
-	c := Check{Name: "Postal address", OK: in.PostalAddress != "" && len(missing) == 0, Detail: "in the HTML and the plain text"}
-	if !c.OK {
-		c.Detail = "missing: " + strings.Join(missing, " / ")
-	}
-	return c
+	return verdict("Postal address", in.PostalAddress != "" && len(missing) == 0, "in the HTML and the plain text", "missing: "+strings.Join(missing, " / "))
 }
 
 // checkSections counts the stories under each section heading of the rendered HTML.
@@ -244,11 +222,8 @@ func checkSections(doc *html.Node, is newsletter.Issue) Check {
 		}
 	})
 	flush()
-	c := Check{Name: "No empty sections", OK: len(empty) == 0 && len(is.Stories) > 0, Detail: fmt.Sprintf("%d stories", len(is.Stories))}
-	if !c.OK {
-		c.Detail = fmt.Sprintf("%d stories; empty: %s", len(is.Stories), strings.Join(empty, ", "))
-	}
-	return c
+	return verdict("No empty sections", len(empty) == 0 && len(is.Stories) > 0, fmt.Sprintf("%d stories", len(is.Stories)),
+		fmt.Sprintf("%d stories; empty: %s", len(is.Stories), strings.Join(empty, ", ")))
 }
 
 func checkSubject(s string) Check {
@@ -284,6 +259,14 @@ func diffPrevious(is newsletter.Issue, prev *newsletter.Issue) Check {
 		prev.Week, len(prev.Stories), len(is.Stories), added, len(prev.Stories)-kept))
 	c.Detail = strings.Join(parts, "; ")
 	return c
+}
+
+// verdict is a check that passed with pass as its detail, or failed with fail.
+func verdict(name string, ok bool, pass, fail string) Check {
+	if ok {
+		return Check{Name: name, OK: true, Detail: pass}
+	}
+	return Check{Name: name, Detail: fail}
 }
 
 func walk(n *html.Node, fn func(*html.Node)) {

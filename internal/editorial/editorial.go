@@ -252,35 +252,27 @@ func (d *Desk) Approve(ctx context.Context, week newsletter.Week, by string) (ne
 // refused with ErrFrozen. Unapproving a draft changes nothing.
 func (d *Desk) Unapprove(ctx context.Context, week newsletter.Week, by string) (newsletter.Issue, error) {
 	is, err := d.store.IssueByWeek(ctx, week)
-	if err != nil {
+	if err != nil || is.Status == newsletter.IssueDraft {
 		return is, err
 	}
-	switch is.Status {
-	case newsletter.IssueDraft:
-		return is, nil
-	case newsletter.IssueApproved:
-	default:
-		return is, fmt.Errorf("issue %s is %s: its send has started, so it can no longer be reopened: %w", week, is.Status, ErrFrozen)
-	}
-	reopened, err := d.store.UnapproveIssue(ctx, is.ID)
-	if err != nil {
-		return is, err
-	}
-	if !reopened {
-		// The send started (or another editor reopened it) since the issue was read.
-		if is, err = d.store.IssueByWeek(ctx, week); err != nil {
+	if is.Status == newsletter.IssueApproved {
+		reopened, err := d.store.UnapproveIssue(ctx, is.ID)
+		if err != nil {
 			return is, err
 		}
-		if is.Status != newsletter.IssueDraft {
-			return is, fmt.Errorf("issue %s is %s: its send has started, so it can no longer be reopened: %w", week, is.Status, ErrFrozen)
+		if reopened {
+			if _, err := d.store.AddEdit(ctx, newsletter.Edit{Week: week, Editor: by, Action: digest.ActionUnapprove, At: d.opt.Now()}); err != nil {
+				return is, err
+			}
+			is.Status, is.ApprovedBy = newsletter.IssueDraft, ""
+			return is, nil
 		}
-		return is, nil
+		// The send started (or another editor reopened it) since the issue was read.
+		if is, err = d.store.IssueByWeek(ctx, week); err != nil || is.Status == newsletter.IssueDraft {
+			return is, err
+		}
 	}
-	if _, err := d.store.AddEdit(ctx, newsletter.Edit{Week: week, Editor: by, Action: digest.ActionUnapprove, At: d.opt.Now()}); err != nil {
-		return is, err
-	}
-	is.Status, is.ApprovedBy = newsletter.IssueDraft, ""
-	return is, nil
+	return is, fmt.Errorf("issue %s is %s: its send has started, so it can no longer be reopened: %w", week, is.Status, ErrFrozen)
 }
 
 // ActionTestSend is logged for each test send; it does not change the draft.

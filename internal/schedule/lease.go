@@ -9,15 +9,7 @@ import (
 
 // WaitOptions say how HoldWaiting waits for a lease another process holds.
 type WaitOptions struct {
-	// TTL is the lease's lifetime without renewal (renewed every TTL/3); zero means LeaseTTL.
-	TTL time.Duration
-	// Patience is how long to wait before giving up with ErrLeaseHeld: a holder that
-	// crashed frees the lease within TTL, so a few TTLs tell a crash from a live send.
-	// Zero means three TTLs.
-	Patience time.Duration
-	// Poll is the pause between attempts (default 1s).
-	Poll time.Duration
-	Now  func() time.Time
+	Now func() time.Time
 	// Sleep waits between attempts; tests replace it to move a fake clock. Renewal once
 	// the lease is held uses real timers.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -26,29 +18,28 @@ type WaitOptions struct {
 	Logger  *slog.Logger
 }
 
+const (
+	// waitPoll is the pause between HoldWaiting's attempts.
+	waitPoll = time.Second
+	// patience is how long HoldWaiting waits: a holder that crashed frees the lease within
+	// LeaseTTL, so three of them tell a crash from a live send.
+	patience = 3 * LeaseTTL
+)
+
 // HoldWaiting is Hold that waits, on the injected clock, for a lease another process holds.
-// It gives up with ErrLeaseHeld once Patience has passed on that clock, or after
-// Patience/Poll attempts, so that a clock that does not move cannot make it wait forever.
+// It gives up with ErrLeaseHeld once patience has passed on that clock, or after one attempt
+// a second of it, so that a clock that does not move cannot make it wait forever.
 func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOptions) (context.Context, func(), error) {
-	if o.Poll <= 0 {
-		o.Poll = time.Second
-	}
-	if o.TTL <= 0 {
-		o.TTL = LeaseTTL
-	}
-	if o.Patience <= 0 {
-		o.Patience = 3 * o.TTL
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleepFor
 	}
-	deadline := o.Now().Add(o.Patience)
-	attempts := int(o.Patience / o.Poll)
+	deadline := o.Now().Add(patience)
+	attempts := int(patience / waitPoll)
 	for i := 0; ; i++ {
-		held, release, err := Hold(ctx, leases, holder, o.TTL, o.Now, nil, o.Logger)
+		held, release, err := Hold(ctx, leases, holder, o.Now, nil, o.Logger)
 		if !errors.Is(err, ErrLeaseHeld) {
 			return held, release, err
 		}
@@ -58,7 +49,7 @@ func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOption
 		if i == 0 && o.Waiting != nil {
 			o.Waiting()
 		}
-		if err := o.Sleep(ctx, o.Poll); err != nil {
+		if err := o.Sleep(ctx, waitPoll); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestHoldWaiting(t *testing.T) {
-	const ttl = 15 * time.Second
+	const ttl = schedule.LeaseTTL
 	tests := []struct {
 		name string
 		// renew keeps the other holder's lease alive at every pause, as a live send does.
@@ -42,7 +42,7 @@ func TestHoldWaiting(t *testing.T) {
 				return nil
 			}
 			held, release, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
-				TTL: ttl, Patience: 3 * ttl, Now: f.clock.Now, Sleep: sleep, Waiting: func() { waited++ },
+				Now: f.clock.Now, Sleep: sleep, Waiting: func() { waited++ },
 			})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -81,20 +81,19 @@ func TestHoldWaitingStopsOnAFrozenClock(t *testing.T) {
 	}
 	pauses := 0
 	_, _, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
-		TTL: time.Minute, Patience: 5 * time.Second, Now: f.clock.Now,
+		Now:   f.clock.Now,
 		Sleep: func(context.Context, time.Duration) error { pauses++; return nil },
 	})
 	if !errors.Is(err, schedule.ErrLeaseHeld) {
 		t.Fatalf("err = %v, want ErrLeaseHeld", err)
 	}
-	if pauses != 5 {
-		t.Errorf("%d pauses, want 5 (Patience/Poll)", pauses)
+	if want := int(3 * schedule.LeaseTTL / time.Second); pauses != want {
+		t.Errorf("%d pauses, want %d (one a second of three lease lifetimes)", pauses, want)
 	}
 }
 
-// Without TTL and Patience, HoldWaiting holds for LeaseTTL and waits three of them for a
-// live holder before it gives up.
-func TestHoldWaitingDefaults(t *testing.T) {
+// HoldWaiting waits three lease lifetimes for a live holder before it gives up.
+func TestHoldWaitingPatience(t *testing.T) {
 	f := newFixture(t)
 	now := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 	f.clock.Set(now)

@@ -71,11 +71,9 @@ type Options struct {
 	// Grace is how late a send slot may still go out: a slot missed while the process was
 	// down, or held (see Held) and retried on every check, is recorded missed after it.
 	// Zero means DefaultGrace.
-	Grace    time.Duration
-	LeaseTTL time.Duration // how long a lease lasts without renewal (renewed every TTL/3); zero means LeaseTTL
-	Poll     time.Duration // longest sleep between checks: a held slot is retried this often
-	Week     func(Slot) string
-	Now      func() time.Time
+	Grace time.Duration
+	Week  func(Slot) string
+	Now   func() time.Time
 	// Sleep waits for d or until ctx is done; tests replace it to move a fake clock.
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Holder string
@@ -91,16 +89,10 @@ type Runner struct {
 	opt    Options
 }
 
-// NewRunner returns a Runner with defaults filled in: DefaultGrace, LeaseTTL, 1 min poll.
+// NewRunner returns a Runner with defaults filled in: DefaultGrace, time.Now, a new Holder.
 func NewRunner(sched *Schedule, jobs Jobs, runs Runs, leases Leases, opt Options) *Runner {
 	if opt.Grace <= 0 {
 		opt.Grace = DefaultGrace
-	}
-	if opt.LeaseTTL <= 0 {
-		opt.LeaseTTL = LeaseTTL
-	}
-	if opt.Poll <= 0 {
-		opt.Poll = time.Minute
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -129,6 +121,9 @@ func Holder() string {
 // lookback is how far back a start looks for a slot it missed: one weekly cycle.
 const lookback = 7 * 24 * time.Hour
 
+// poll is the longest sleep between checks: a held slot is retried this often.
+const poll = time.Minute
+
 // Run handles due slots until ctx is cancelled. It returns nil on cancellation.
 func (r *Runner) Run(ctx context.Context) error {
 	for {
@@ -136,78 +131,55 @@ func (r *Runner) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			r.opt.Logger.Error("schedule tick failed", "err", err)
 		}
-		wait := min(r.opt.Poll, max(next.Sub(r.opt.Now()), time.Second))
+		wait := min(poll, max(next.Sub(r.opt.Now()), time.Second))
 		if err := r.opt.Sleep(ctx, wait); err != nil {
 			return nil
 		}
 	}
 }
 
-// Tick handles every slot that is due and not yet recorded (at most the latest of each kind
-// within the last week), and returns the time of the next slot.
+// Tick handles, under one hold of the sender lease, every slot that is due and not yet
+// recorded (at most the latest of each kind within the last week) and then the Resumer's
+// work, and returns the time of the next slot.
 func (r *Runner) Tick(ctx context.Context) (time.Time, error) {
 	now := r.opt.Now()
-	var errs []error
-	for _, k := range []Kind{Build, Send} {
-		if at, ok := r.sched.Last(k, now, lookback); ok {
-			if err := r.handle(ctx, Slot{Kind: k, At: at}); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if rj, ok := r.jobs.(Resumer); ok {
-		if err := r.resume(ctx, rj); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	next := r.sched.Next(Build, now)
 	if s := r.sched.Next(Send, now); !s.IsZero() && (next.IsZero() || s.Before(next)) {
 		next = s
 	}
-	return next, errors.Join(errs...)
-}
-
-func (r *Runner) resume(ctx context.Context, rj Resumer) error {
-	held, release, err := r.lease(ctx)
+	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.Now, r.opt.Sleep, r.opt.Logger)
 	if errors.Is(err, ErrLeaseHeld) {
-		return nil
+		r.opt.Logger.Debug("another process holds the sender lease")
+		return next, nil
 	}
 	if err != nil {
-		return err
+		return next, err
 	}
 	defer release()
-	return rj.Resume(held)
-}
-
-// lease takes the sender lease, then marks runs left "running" by a process that died as
-// interrupted: under the lease, since a holder that still lived would hold it.
-func (r *Runner) lease(ctx context.Context) (context.Context, func(), error) {
-	held, release, err := Hold(ctx, r.leases, r.opt.Holder, r.opt.LeaseTTL, r.opt.Now, r.opt.Sleep, r.opt.Logger)
-	if err != nil {
-		return nil, nil, err
-	}
+	// Under the lease no other process is handling a slot: runs still "running" under another
+	// holder died with their process.
 	n, err := r.runs.InterruptRuns(ctx, r.opt.Holder,
 		"its process stopped before the slot finished (crash or kill); an unfinished send is resumed", r.opt.Now())
 	if n > 0 {
 		r.opt.Logger.Warn("runs left running by a process that is gone marked interrupted", "runs", n)
 	}
 	if err != nil {
-		release()
-		return nil, nil, err
+		return next, err
 	}
-	return held, release, nil
+	var errs []error
+	for _, k := range []Kind{Build, Send} {
+		if at, ok := r.sched.Last(k, now, lookback); ok && held.Err() == nil {
+			errs = append(errs, r.handle(ctx, held, Slot{Kind: k, At: at}))
+		}
+	}
+	if rj, ok := r.jobs.(Resumer); ok && held.Err() == nil {
+		errs = append(errs, rj.Resume(held))
+	}
+	return next, errors.Join(errs...)
 }
 
-func (r *Runner) handle(ctx context.Context, slot Slot) error {
-	jobCtx, release, err := r.lease(ctx)
-	if errors.Is(err, ErrLeaseHeld) {
-		r.opt.Logger.Debug("another process holds the sender lease", "kind", slot.Kind, "slot", slot.At)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
+// handle runs slot's job with jobCtx, the context of the lease, and records its outcome.
+func (r *Runner) handle(ctx, jobCtx context.Context, slot Slot) error {
 	now := r.opt.Now()
 	week := r.opt.Week(slot)
 	if slot.Kind == Send {
@@ -298,15 +270,15 @@ const retryNote = "; tried again on every check until "
 // ErrLeaseHeld means another process holds the sender lease.
 var ErrLeaseHeld = errors.New("another process is sending (it holds the sender lease)")
 
-// Hold takes the sender lease for holder and renews it every ttl/3 until release is called.
+// Hold takes the sender lease for holder and renews it every LeaseTTL/3 until release is called.
 // The returned context is cancelled when the lease is lost (renewal failed or was refused),
 // so a send stops claiming before another process can take over. sleep may be nil.
-func Hold(ctx context.Context, leases Leases, holder string, ttl time.Duration, now func() time.Time,
+func Hold(ctx context.Context, leases Leases, holder string, now func() time.Time,
 	sleep func(context.Context, time.Duration) error, logger *slog.Logger) (context.Context, func(), error) {
 	if sleep == nil {
 		sleep = sleepFor
 	}
-	ok, err := leases.AcquireLease(ctx, LeaseName, holder, ttl, now())
+	ok, err := leases.AcquireLease(ctx, LeaseName, holder, LeaseTTL, now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,8 +289,8 @@ func Hold(ctx context.Context, leases Leases, holder string, ttl time.Duration, 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for sleep(held, ttl/3) == nil {
-			ok, err := leases.AcquireLease(held, LeaseName, holder, ttl, now())
+		for sleep(held, LeaseTTL/3) == nil {
+			ok, err := leases.AcquireLease(held, LeaseName, holder, LeaseTTL, now())
 			if held.Err() != nil {
 				return
 			}

@@ -345,12 +345,12 @@ func TestHoldCancelsWhenTheLeaseIsLost(t *testing.T) {
 			return nil
 		}
 	}
-	held, release, err := schedule.Hold(context.Background(), f.db, "manual", 30*time.Second, f.clock.Now, sleep, nil)
+	held, release, err := schedule.Hold(context.Background(), f.db, "manual", f.clock.Now, sleep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
-	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", 30*time.Second, f.clock.Now, sleep, nil); err != schedule.ErrLeaseHeld {
+	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", f.clock.Now, sleep, nil); err != schedule.ErrLeaseHeld {
 		t.Fatalf("second holder: %v, want ErrLeaseHeld", err)
 	}
 	// The holder stalls past its expiry; another process takes the lease; the next renewal fails.

@@ -287,14 +287,13 @@ func (b *Builder) build(ctx context.Context, week newsletter.Week, save bool) (B
 		b.opt.Logger.Warn("issue warning", "issue", week.String(), "warning", w)
 	}
 	issue.Subject, issue.Preheader, issue.HTML, issue.Text = email.Subject, email.Preheader, email.HTML, email.Text
-	if !save {
-		return Build{Issue: issue, Email: email, Window: window, Decisions: decisions}, nil
+	built := Build{Issue: issue, Email: email, Window: window, Decisions: decisions}
+	if save {
+		if built.Issue, err = b.store.SaveIssue(ctx, issue); err != nil {
+			return Build{}, err
+		}
 	}
-	saved, err := b.store.SaveIssue(ctx, issue)
-	if err != nil {
-		return Build{}, err
-	}
-	return Build{Issue: saved, Email: email, Window: window, Decisions: decisions}, nil
+	return built, nil
 }
 
 // splitStale separates the stories that were already older than lookback when a feed first
