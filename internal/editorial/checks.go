@@ -152,7 +152,7 @@ func checkLinks(doc *html.Node) Check {
 	var bad []string
 	walk(doc, func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "a" {
-			if h := attr(n, "href"); !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, h) {
+			if h := attr(n, "href"); !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, fmt.Sprintf("%q", h)) {
 				bad = append(bad, fmt.Sprintf("%q", h))
 			}
 		}

@@ -38,6 +38,17 @@ func TestCheckLinks(t *testing.T) {
 	}
 }
 
+func TestCheckLinksNamesEachBadLinkOnce(t *testing.T) {
+	doc, err := html.Parse(strings.NewReader(`<p><a href="/a">x</a> <a href="/a">y</a> <a href="/b">z</a></p>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkLinks(doc)
+	if c.OK || strings.Count(c.Detail, `"/a"`) != 1 || !strings.Contains(c.Detail, `"/b"`) {
+		t.Errorf("checkLinks detail = %q, want \"/a\" once and \"/b\"", c.Detail)
+	}
+}
+
 func TestCheckAccessibility(t *testing.T) {
 	const good = `<html lang="en" dir="ltr"><body><table role="presentation"><tr><td><img src="a" alt=""><h1>A</h1><h2>B</h2><h3>C</h3><h2>D</h2></td></tr></table></body></html>`
 	tests := []struct {
