@@ -674,13 +674,17 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		reply = "in doubt, to be resent (in_doubt: resend): " + reply
 	}
 	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
-		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
+		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase))}
 }
 
+// retryMax caps the doubling backoff, unless the first wait is longer already.
+const retryMax = time.Hour
+
 // Backoff is the wait before attempt n+1 after n failed ones: base doubled per attempt,
-// capped at limit, with "equal jitter" (half fixed, half random) so that rows deferred
-// together do not all come back in the same second.
-func Backoff(attempts int, base, limit time.Duration) time.Duration {
+// capped at retryMax (or base, when longer), with "equal jitter" (half fixed, half random)
+// so that rows deferred together do not all come back in the same second.
+func Backoff(attempts int, base time.Duration) time.Duration {
+	limit := max(retryMax, base)
 	d := base
 	for i := 1; i < attempts && d < limit; i++ {
 		d *= 2
