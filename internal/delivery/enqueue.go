@@ -48,14 +48,10 @@ func (e *enqueuer) next(ctx context.Context) error {
 
 // all queues the rest of the list.
 func (e *enqueuer) all(ctx context.Context) error {
-	if e.done {
-		return nil
+	for !e.done {
+		if err := e.next(ctx); err != nil {
+			return err
+		}
 	}
-	added, err := e.ledger.EnqueueDeliveries(ctx, e.issueID, e.now())
-	e.added += added
-	if err != nil {
-		return fmt.Errorf("delivery: enqueue: %w", err)
-	}
-	e.done = true
 	return nil
 }
