@@ -595,7 +595,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
 		default:
 			// The session is broken (dropped connection, timeout, 421): start a new one.
-			w.pacer.fail(w.relay, s.opt.Now(), s.opt.RelayRest)
+			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
 			(*conn).Close()
 			*conn = nil
 		}
@@ -627,7 +627,7 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
+		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
 			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
 			continue
 		}
