@@ -209,26 +209,13 @@ func (p *preparedPart) write(w io.Writer, fills []string, stuffed bool, sc *scra
 // size is the bytes of the body's static chunks; 0 for a nil Body.
 func (b *Body) size() int {
 	n := 0
-	for _, p := range []*preparedPart{b.textPart(), b.htmlPart()} {
-		if p != nil {
-			n += p.size
-		}
+	if b != nil && b.text != nil {
+		n += b.text.size
+	}
+	if b != nil && b.html != nil {
+		n += b.html.size
 	}
 	return n
-}
-
-func (b *Body) textPart() *preparedPart {
-	if b == nil {
-		return nil
-	}
-	return b.text
-}
-
-func (b *Body) htmlPart() *preparedPart {
-	if b == nil {
-		return nil
-	}
-	return b.html
 }
 
 // checkFills rejects fills that do not match the body's slots.
