@@ -218,14 +218,7 @@ func (b *Body) size() int {
 	return n
 }
 
-// checkFills rejects fills that do not match the body's slots.
-func (b *Body) checkFills(text, html []string) error {
-	if err := b.checkFill("TextFill", text); err != nil {
-		return err
-	}
-	return b.checkFill("HTMLFill", html)
-}
-
+// checkFill rejects fills (of the field name) that do not match the body's slots.
 func (b *Body) checkFill(name string, f []string) error {
 	if len(f) != len(b.slots) {
 		return fmt.Errorf("%w: %s: %d fill-ins for %d slots", ErrInvalidMessage, name, len(f), len(b.slots))

@@ -84,35 +84,26 @@ func (m Message) Validate() error {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, field, fmt.Sprintf(format, args...)))
 	}
-	checkAddress := func(field string, a Address) {
-		if err := checkText(a.Name); err != nil {
-			add(field+".Name", "%v", err)
-		}
-		if err := checkEmail(a.Email); err != nil {
-			add(field+".Email", "%v", err)
+	check := func(field string, err error) {
+		if err != nil {
+			add(field, "%v", err)
 		}
 	}
-	checkAddress("From", m.From)
-	checkAddress("To", m.To)
+	check("From.Name", checkText(m.From.Name))
+	check("From.Email", checkEmail(m.From.Email))
+	check("To.Name", checkText(m.To.Name))
+	check("To.Email", checkEmail(m.To.Email))
 	if m.ReplyTo != "" {
-		if err := checkEmail(m.ReplyTo); err != nil {
-			add("ReplyTo", "%v", err)
-		}
+		check("ReplyTo", checkEmail(m.ReplyTo))
 	}
 	if m.EnvelopeFrom != "" {
-		if err := checkEmail(m.EnvelopeFrom); err != nil {
-			add("EnvelopeFrom", "%v", err)
-		}
+		check("EnvelopeFrom", checkEmail(m.EnvelopeFrom))
 	}
-	if err := checkText(m.Subject); err != nil {
-		add("Subject", "%v", err)
-	}
+	check("Subject", checkText(m.Subject))
 	if m.Date.IsZero() {
 		add("Date", "missing")
 	}
-	if err := checkMessageID(m.MessageID); err != nil {
-		add("MessageID", "%v", err)
-	}
+	check("MessageID", checkMessageID(m.MessageID))
 	for i, h := range m.Headers {
 		// Field names are formatted only on failure: Validate runs once per message sent.
 		field := func() string { return "Headers[" + strconv.Itoa(i) + "]" }
@@ -134,7 +125,7 @@ func (m Message) Validate() error {
 	case m.Body != nil && (m.Text != "" || m.HTML != ""):
 		add("Text/HTML", "set together with a prepared Body")
 	case m.Body != nil:
-		if err := m.Body.checkFills(m.TextFill, m.HTMLFill); err != nil {
+		if err := errors.Join(m.Body.checkFill("TextFill", m.TextFill), m.Body.checkFill("HTMLFill", m.HTMLFill)); err != nil {
 			errs = append(errs, err)
 		}
 	case m.Text == "" && m.HTML == "":
