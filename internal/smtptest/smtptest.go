@@ -4,7 +4,6 @@ package smtptest
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"log"
 	"net"
@@ -41,7 +40,7 @@ func WithAuth(user, pass string) Option {
 }
 
 // WithStartTLS makes the server offer STARTTLS with a self-signed certificate for
-// 127.0.0.1 and localhost; clients must skip verification or trust CertPool.
+// 127.0.0.1 and localhost; clients must skip verification.
 func WithStartTLS() Option {
 	return func(c *config) { c.tls = startTLS }
 }
@@ -222,14 +221,6 @@ func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
-}
-
-// CertPool trusts the server's certificate; nil without a TLS option.
-func (s *Server) CertPool() *x509.CertPool {
-	if s.cert == nil {
-		return nil
-	}
-	return certPool(s.cert)
 }
 
 func checkCode(t testing.TB, code int) {
