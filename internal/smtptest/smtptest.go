@@ -3,10 +3,12 @@
 package smtptest
 
 import (
+	"bytes"
 	"crypto/tls"
 	"io"
 	"log"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,13 +145,9 @@ func (s *Server) Port() int { return s.addr.Port }
 func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Received, len(s.msgs))
-	for i, m := range s.msgs {
-		out[i] = Received{
-			From: m.From,
-			To:   append([]string(nil), m.To...),
-			Data: append([]byte(nil), m.Data...),
-		}
+	out := slices.Clone(s.msgs)
+	for i, m := range out {
+		out[i].To, out[i].Data = slices.Clone(m.To), bytes.Clone(m.Data)
 	}
 	return out
 }
