@@ -93,6 +93,16 @@ func preparePart(s string, slots []string) *preparedPart {
 	return p
 }
 
+// staticPart is s encoded as one chunk, without the dot-stuffed copy that only a Body
+// reused for SMTP needs; nil for an empty s.
+func staticPart(s string) *preparedPart {
+	if s == "" {
+		return nil
+	}
+	enc := encodeQP(nil, s)
+	return &preparedPart{chunks: []chunk{{encoded: enc}}, size: len(enc), endsLine: strings.HasSuffix(s, "\n")}
+}
+
 // splitSlots cuts line at every occurrence of a slot, earliest first; ok is false when it
 // holds none.
 func splitSlots(line string, slots []string) (c chunk, ok bool) {
