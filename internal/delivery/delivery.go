@@ -160,15 +160,6 @@ func Single(t mailer.Transport, n int) []Relay {
 	return []Relay{{Transport: t, Connections: n, Weight: 1}}
 }
 
-// Workers is the number of concurrent sessions a Send uses: the relays' connections.
-func (s *Sender) Workers() int {
-	n := 0
-	for _, r := range s.relays {
-		n += r.Connections
-	}
-	return n
-}
-
 // WithProgress returns a copy of s that reports to p.
 func (s *Sender) WithProgress(p Progress) *Sender {
 	c := *s
@@ -423,7 +414,11 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
 	body := prepareBody(email)
-	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq, s.Workers())
+	workers := 0
+	for _, r := range s.relays {
+		workers += r.Connections
+	}
+	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq, workers)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -453,7 +448,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 				report.Failed += w.report.Failed
 				report.Unanswered += w.report.Unanswered
 				report.FailedOver += w.report.FailedOver
-				if w.report.Unreachable != "" && unreachable == s.Workers() {
+				if w.report.Unreachable != "" && unreachable == workers {
 					report.Unreachable = w.report.Unreachable // every relay is down
 				}
 				if err != nil {
