@@ -217,7 +217,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	}
 	// Ledger rows are queued a chunk at a time as the workers need them, so the first
 	// message does not wait for the whole list to be queued.
-	enq := newEnqueuer(s.ledger, issue.ID, s.opt.Now, s.opt.EnqueueChunk)
+	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.opt.EnqueueChunk}
 	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
 		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
@@ -277,7 +277,9 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		// With a stopped test clock "now" never reaches next; having slept until next, it is due.
-		due = later(s.opt.Now(), next)
+		if due = s.opt.Now(); next.After(due) {
+			due = next
+		}
 	}
 
 	finish := context.WithoutCancel(ctx)
@@ -297,13 +299,6 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	}
 	report.Took = s.opt.Now().Sub(start)
 	return report, sendErr
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.

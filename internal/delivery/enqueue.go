@@ -24,10 +24,6 @@ type enqueuer struct {
 	added   int
 }
 
-func newEnqueuer(l Queuer, issueID int64, now func() time.Time, chunk int) *enqueuer {
-	return &enqueuer{ledger: l, issueID: issueID, now: now, chunk: chunk}
-}
-
 // next queues the next chunk; after the last one it sets done.
 func (e *enqueuer) next(ctx context.Context) error {
 	if e.done {
