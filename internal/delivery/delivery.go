@@ -35,9 +35,8 @@ type Identity struct {
 	ListName        string // phrase of List-Id
 	ListID          string // dot-atom of List-Id, e.g. weekly.technerdo.com
 	MessageIDDomain string
-	// InstallTag is fixed per install (token.Signer.InstallTag) and goes into every
-	// Message-ID, with the issue's creation time, so that a reset database, which numbers
-	// issues and subscribers from 1 again, does not repeat the Message-IDs of earlier sends.
+	// InstallTag (token.Signer.InstallTag) goes into every Message-ID, so that a reset
+	// database, numbering issues and subscribers from 1 again, repeats no earlier Message-ID.
 	InstallTag        string
 	BaseURL           string // public URL of the unsubscribe handler, no trailing slash
 	UnsubscribeMailto string // optional address for mailto: unsubscribes
@@ -79,22 +78,18 @@ type Options struct {
 	Identity Identity
 	// Token returns the signed unsubscribe token for a subscriber.
 	Token func(newsletter.Subscriber) string
-	// EnvelopeFrom, when set, returns the envelope sender of one issue's message to one
-	// subscriber (VERP: bounces+TOKEN@example.com); nil, or a copy outside the ledger,
-	// uses Identity.BounceAddress.
+	// EnvelopeFrom, when set, returns the envelope sender of a subscriber's message (VERP);
+	// nil, or a copy outside the ledger, uses Identity.BounceAddress.
 	EnvelopeFrom func(issue newsletter.Issue, sub newsletter.Subscriber) string
 	// LateReports, when set, counts the hard bounces and complaints about an issue that
-	// arrived after the send (bounce reports, ARF); the canary adds those that come during
-	// its wait.
+	// arrived after the send; the canary adds those that come during its wait.
 	LateReports func(ctx context.Context, issueID int64) (hard, complaints int, err error)
 
 	// Policy paces the send and decides retries (policy.go); zero fields take DefaultPolicy's.
 	Policy
-	// EnqueueChunk is how many subscribers one ledger transaction queues as the send goes;
-	// default 1000 (enqueueChunk).
+	// EnqueueChunk is how many subscribers one ledger transaction queues; default 1000.
 	EnqueueChunk int
-	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
-	// further failure up to relayRestMax; default 2s.
+	// RelayRest is a relay's first rest after failing twice in a row (see pacer.fail); default 2s.
 	RelayRest time.Duration
 
 	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
@@ -200,13 +195,11 @@ type Report struct {
 	Took   time.Duration
 }
 
-// Send freezes the issue (no more edits once the first message may leave), adds a ledger
-// row for every active subscriber not yet in it, resolves rows an earlier run left in
-// flight by the in-doubt policy, and delivers every pending row, then retries deferred
-// rows as they come due until Options.Wait has passed. Cancelling ctx stops new claims;
-// messages already handed to a relay are finished and recorded. The error is for what
-// retrying cannot fix (the ledger failing, a message that cannot be built); a relay that
-// stays down shows in Report.Unreachable.
+// Send freezes the issue, queues every active subscriber not yet in its ledger, resolves
+// rows an earlier run left in flight by the in-doubt policy, delivers every pending row, and
+// retries deferred rows as they come due until Options.Wait has passed. Cancelling ctx stops
+// new claims; messages already handed to a relay are finished and recorded. The error is for
+// what retrying cannot fix; a relay that stays down shows in Report.Unreachable.
 func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.Email) (report Report, err error) {
 	start := s.opt.Now()
 	deadline := start.Add(s.opt.Wait)
@@ -215,8 +208,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			return report, fmt.Errorf("delivery: freeze issue %s: %w", issue.Week, err)
 		}
 	}
-	// Ledger rows are queued a chunk at a time as the workers need them, so the first
-	// message does not wait for the whole list to be queued.
+	// Rows are queued a chunk at a time as the workers need them: the first message waits for no more.
 	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.opt.EnqueueChunk}
 	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
@@ -316,9 +308,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// canary runs on a fresh issue only (every row still pending: a resumed send has had its
-// canary): seeds first, then Share of the rows, then Wait; it holds the issue when the
-// bounce or deferral rate of what it sent is over the limits.
+// canary runs on a fresh issue only (a resumed send has had its canary): seeds, then Share
+// of the rows, then Wait; it holds the issue when what it sent is over a limit.
 func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, report *Report) error {
 	c := s.opt.Canary
 	counts, err := s.ledger.DeliveryCounts(ctx, issue.ID)
@@ -394,9 +385,8 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	return nil
 }
 
-// deliver runs every relay's workers over the ledger's pending rows until none is left (enq,
-// when not nil, queueing more as they run out), or until limit rows were claimed when
-// limit > 0 (a canary).
+// deliver runs every relay's workers until no row is pending (enq, when not nil, queueing
+// more), or until limit rows were claimed when limit > 0 (a canary).
 func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, limit int, enq *enqueuer, report *Report) error {
 	if s.opt.Progress != nil {
 		if enq != nil && !enq.done {
@@ -476,16 +466,14 @@ type worker struct {
 var errUnreachable = errors.New("relay unreachable")
 
 // run sends until no row is pending or ctx ends (SIGTERM, the round over, another
-// worker's fatal error).
+// worker's fatal error); in-flight work is finished and recorded all the same.
 func (w *worker) run(ctx context.Context) error {
-	// Finish and record in-flight work even when ctx is cancelled (SIGTERM).
 	finish := context.WithoutCancel(ctx)
 	var conn mailer.Sender
 	err := w.loop(ctx, finish, &conn)
 	if conn != nil {
 		conn.Close()
 	}
-	// The last outcome, not yet recorded with a next claim.
 	return errors.Join(err, w.flush(finish))
 }
 
@@ -528,9 +516,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if err := w.pacer.wait(ctx, w.relay); err != nil {
 			return nil
 		}
-		// The previous outcome is recorded in the same transaction as the next claim.
-		// Several workers' "record that, claim the next" share one transaction (group
-		// commit); each still holds at most one claimed row.
+		// The previous outcome is recorded in the transaction of the next claim (see claimer).
 		rows, err := w.claimer.recordAndClaim(ctx, w.carry)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -694,8 +680,8 @@ func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newslet
 	return s.message(issue, email, nil, sub)
 }
 
-// prepareBody encodes the issue's body once for the whole send; nil (each message then
-// encoded in full, and an unusable body reported per message) when it cannot be prepared.
+// prepareBody encodes the issue's body once per send; nil when it cannot be prepared (each
+// message is then encoded in full, and reports the problem itself).
 func prepareBody(email render.Email) *mailer.Body {
 	b, err := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
 	if err != nil {
@@ -704,8 +690,7 @@ func prepareBody(email render.Email) *mailer.Body {
 	return b
 }
 
-// message is Message, with the body prepared once per send when body is not nil: the same
-// bytes, for the cost of the headers and the lines that hold fill-ins.
+// message is Message with, when body is not nil, the body prepared once per send.
 func (s *Sender) message(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	id := s.opt.Identity
 	tok := s.opt.Token(sub)

@@ -50,8 +50,8 @@ func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
 }
 
 // reshare sets each relay's limit: its own rate, and with a global rate and several relays,
-// at most its weighted share of the global rate among the relays not resting. A resting
-// relay's share thus moves to the others. Call with p.mu held (or before sharing p).
+// at most its weighted share of it among the relays not resting. Call with p.mu held
+// (or before p is shared).
 func (p *pacer) reshare(now time.Time) {
 	total := 0
 	for _, r := range p.relays {
@@ -129,10 +129,9 @@ func (p *pacer) ok(i int) {
 // relayRestMax caps a failing relay's rest.
 const relayRestMax = 2 * time.Minute
 
-// fail records a connection-level failure of relay i (err, when not nil, its last error);
-// from the second in a row the relay rests, rest doubled per
-// further failure up to relayRestMax, with jitter. wentDown is true for the failure that starts
-// the first rest since the relay last worked, so that it is announced once.
+// fail records a connection-level failure of relay i and err, when not nil, as its last
+// error. From the second in a row the relay rests, rest doubled per further failure up to
+// relayRestMax, with jitter; wentDown is true for the first rest since it last worked.
 func (p *pacer) fail(i int, err error, now time.Time, rest time.Duration) (wentDown bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
