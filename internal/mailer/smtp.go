@@ -285,7 +285,7 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 	// go through its low-level client as bytes, so that they can be DKIM-signed first
 	// (go-mail v0.8.1's own signer folds long h= tags wrongly).
 	sc, err := client.DialToSMTPClientWithContext(ctx)
-	if !sender.stopDialWatch() {
+	if sender.dialStop != nil && !sender.dialStop() { // ctx was cancelled meanwhile
 		err = errors.Join(ctx.Err(), err)
 	}
 	if err != nil {
@@ -347,14 +347,6 @@ func (s *smtpSender) dial(ctx, dctx context.Context, network, addr string, impli
 	return conn, nil
 }
 
-// stopDialWatch ends the ctx watch of Open; false means ctx was cancelled meanwhile.
-func (s *smtpSender) stopDialWatch() bool {
-	if s.dialStop == nil {
-		return true
-	}
-	return s.dialStop()
-}
-
 func (s *smtpSender) closeConn() {
 	if s.raw != nil {
 		s.raw.Close()
@@ -367,7 +359,7 @@ var wirePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
 
 // Send delivers m over the open connection: MAIL, RCPT, DATA with the rendered (and,
-// with a Signer, signed) bytes, then RSET for the next message.
+// with a Signer, signed) bytes.
 func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
