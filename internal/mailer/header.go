@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"mime"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -179,12 +180,8 @@ func (m *Message) appendLayout(dst []byte, sc *headerScratch) (out []byte, midAt
 	for _, h := range m.Headers {
 		fields = append(fields, genField{name: h.Name, value: h.Value})
 	}
-	// Insertion sort: a handful of fields, and sort.Strings on a map's keys is what go-mail does.
-	for i := 1; i < len(fields); i++ {
-		for j := i; j > 0 && fields[j].name < fields[j-1].name; j-- {
-			fields[j], fields[j-1] = fields[j-1], fields[j]
-		}
-	}
+	// Byte order of the names, as go-mail's sort.Strings of its map keys (Validate makes them unique).
+	slices.SortFunc(fields, func(a, b genField) int { return strings.Compare(a.name, b.name) })
 	sc.fields = fields
 	for _, f := range fields {
 		v := sc.val[:0]
