@@ -35,9 +35,8 @@ type Identity struct {
 	ListName        string // phrase of List-Id
 	ListID          string // dot-atom of List-Id, e.g. weekly.technerdo.com
 	MessageIDDomain string
-	// InstallTag is fixed per install (token.Signer.InstallTag) and goes into every
-	// Message-ID, with the issue's creation time, so that a reset database, which numbers
-	// issues and subscribers from 1 again, does not repeat the Message-IDs of earlier sends.
+	// InstallTag (token.Signer.InstallTag) goes into every Message-ID, so that a reset
+	// database, numbering issues and subscribers from 1 again, repeats no earlier Message-ID.
 	InstallTag        string
 	BaseURL           string // public URL of the unsubscribe handler, no trailing slash
 	UnsubscribeMailto string // optional address for mailto: unsubscribes
@@ -79,22 +78,18 @@ type Options struct {
 	Identity Identity
 	// Token returns the signed unsubscribe token for a subscriber.
 	Token func(newsletter.Subscriber) string
-	// EnvelopeFrom, when set, returns the envelope sender of one issue's message to one
-	// subscriber (VERP: bounces+TOKEN@example.com); nil, or a copy outside the ledger,
-	// uses Identity.BounceAddress.
+	// EnvelopeFrom, when set, returns the envelope sender of a subscriber's message (VERP);
+	// nil, or a copy outside the ledger, uses Identity.BounceAddress.
 	EnvelopeFrom func(issue newsletter.Issue, sub newsletter.Subscriber) string
 	// LateReports, when set, counts the hard bounces and complaints about an issue that
-	// arrived after the send (bounce reports, ARF); the canary adds those that come during
-	// its wait.
+	// arrived after the send; the canary adds those that come during its wait.
 	LateReports func(ctx context.Context, issueID int64) (hard, complaints int, err error)
 
 	// Policy paces the send and decides retries (policy.go); zero fields take DefaultPolicy's.
 	Policy
-	// EnqueueChunk is how many subscribers one ledger transaction queues as the send goes;
-	// default 1000 (enqueueChunk).
+	// EnqueueChunk is how many subscribers one ledger transaction queues; default 1000.
 	EnqueueChunk int
-	// RelayRest is how long a relay rests after failing twice in a row, doubled on each
-	// further failure up to relayRestMax; default 2s.
+	// RelayRest is a relay's first rest after failing twice in a row (see pacer.fail); default 2s.
 	RelayRest time.Duration
 
 	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
@@ -160,15 +155,6 @@ func Single(t mailer.Transport, n int) []Relay {
 	return []Relay{{Transport: t, Connections: n, Weight: 1}}
 }
 
-// Workers is the number of concurrent sessions a Send uses: the relays' connections.
-func (s *Sender) Workers() int {
-	n := 0
-	for _, r := range s.relays {
-		n += r.Connections
-	}
-	return n
-}
-
 // WithProgress returns a copy of s that reports to p.
 func (s *Sender) WithProgress(p Progress) *Sender {
 	c := *s
@@ -209,13 +195,11 @@ type Report struct {
 	Took   time.Duration
 }
 
-// Send freezes the issue (no more edits once the first message may leave), adds a ledger
-// row for every active subscriber not yet in it, resolves rows an earlier run left in
-// flight by the in-doubt policy, and delivers every pending row, then retries deferred
-// rows as they come due until Options.Wait has passed. Cancelling ctx stops new claims;
-// messages already handed to a relay are finished and recorded. The error is for what
-// retrying cannot fix (the ledger failing, a message that cannot be built); a relay that
-// stays down shows in Report.Unreachable.
+// Send freezes the issue, queues every active subscriber not yet in its ledger, resolves
+// rows an earlier run left in flight by the in-doubt policy, delivers every pending row, and
+// retries deferred rows as they come due until Options.Wait has passed. Cancelling ctx stops
+// new claims; messages already handed to a relay are finished and recorded. The error is for
+// what retrying cannot fix; a relay that stays down shows in Report.Unreachable.
 func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.Email) (report Report, err error) {
 	start := s.opt.Now()
 	deadline := start.Add(s.opt.Wait)
@@ -224,9 +208,8 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			return report, fmt.Errorf("delivery: freeze issue %s: %w", issue.Week, err)
 		}
 	}
-	// Ledger rows are queued a chunk at a time as the workers need them, so the first
-	// message does not wait for the whole list to be queued.
-	enq := newEnqueuer(s.ledger, issue.ID, s.opt.Now, s.opt.EnqueueChunk)
+	// Rows are queued a chunk at a time as the workers need them: the first message waits for no more.
+	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.opt.EnqueueChunk}
 	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
 		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
@@ -286,7 +269,9 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			break
 		}
 		// With a stopped test clock "now" never reaches next; having slept until next, it is due.
-		due = later(s.opt.Now(), next)
+		if due = s.opt.Now(); next.After(due) {
+			due = next
+		}
 	}
 
 	finish := context.WithoutCancel(ctx)
@@ -308,13 +293,6 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	return report, sendErr
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // sleep waits d or until ctx ends; false when ctx ended.
 func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
@@ -330,9 +308,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// canary runs on a fresh issue only (every row still pending: a resumed send has had its
-// canary): seeds first, then Share of the rows, then Wait; it holds the issue when the
-// bounce or deferral rate of what it sent is over the limits.
+// canary runs on a fresh issue only (a resumed send has had its canary): seeds, then Share
+// of the rows, then Wait; it holds the issue when what it sent is over a limit.
 func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, report *Report) error {
 	c := s.opt.Canary
 	counts, err := s.ledger.DeliveryCounts(ctx, issue.ID)
@@ -408,9 +385,8 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 	return nil
 }
 
-// deliver runs every relay's workers over the ledger's pending rows until none is left (enq,
-// when not nil, queueing more as they run out), or until limit rows were claimed when
-// limit > 0 (a canary).
+// deliver runs every relay's workers until no row is pending (enq, when not nil, queueing
+// more), or until limit rows were claimed when limit > 0 (a canary).
 func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email render.Email, deadline time.Time, limit int, enq *enqueuer, report *Report) error {
 	if s.opt.Progress != nil {
 		if enq != nil && !enq.done {
@@ -423,7 +399,11 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
 	body := prepareBody(email)
-	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq, s.Workers())
+	workers := 0
+	for _, r := range s.relays {
+		workers += r.Connections
+	}
+	cl := newClaimer(s.ledger, issue.ID, s.opt.Now, enq, workers)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -453,7 +433,7 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 				report.Failed += w.report.Failed
 				report.Unanswered += w.report.Unanswered
 				report.FailedOver += w.report.FailedOver
-				if w.report.Unreachable != "" && unreachable == s.Workers() {
+				if w.report.Unreachable != "" && unreachable == workers {
 					report.Unreachable = w.report.Unreachable // every relay is down
 				}
 				if err != nil {
@@ -486,16 +466,14 @@ type worker struct {
 var errUnreachable = errors.New("relay unreachable")
 
 // run sends until no row is pending or ctx ends (SIGTERM, the round over, another
-// worker's fatal error).
+// worker's fatal error); in-flight work is finished and recorded all the same.
 func (w *worker) run(ctx context.Context) error {
-	// Finish and record in-flight work even when ctx is cancelled (SIGTERM).
 	finish := context.WithoutCancel(ctx)
 	var conn mailer.Sender
 	err := w.loop(ctx, finish, &conn)
 	if conn != nil {
 		conn.Close()
 	}
-	// The last outcome, not yet recorded with a next claim.
 	return errors.Join(err, w.flush(finish))
 }
 
@@ -538,9 +516,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if err := w.pacer.wait(ctx, w.relay); err != nil {
 			return nil
 		}
-		// The previous outcome is recorded in the same transaction as the next claim.
-		// Several workers' "record that, claim the next" share one transaction (group
-		// commit); each still holds at most one claimed row.
+		// The previous outcome is recorded in the transaction of the next claim (see claimer).
 		rows, err := w.claimer.recordAndClaim(ctx, w.carry)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -595,7 +571,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
 		default:
 			// The session is broken (dropped connection, timeout, 421): start a new one.
-			w.pacer.fail(w.relay, s.opt.Now(), s.opt.RelayRest)
+			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
 			(*conn).Close()
 			*conn = nil
 		}
@@ -627,7 +603,7 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		if !w.pacer.failWith(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
+		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
 			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
 			continue
 		}
@@ -674,13 +650,17 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		reply = "in doubt, to be resent (in_doubt: resend): " + reply
 	}
 	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
-		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase, s.opt.RetryMax))}
+		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase))}
 }
 
+// retryMax caps the doubling backoff, unless the first wait is longer already.
+const retryMax = time.Hour
+
 // Backoff is the wait before attempt n+1 after n failed ones: base doubled per attempt,
-// capped at limit, with "equal jitter" (half fixed, half random) so that rows deferred
-// together do not all come back in the same second.
-func Backoff(attempts int, base, limit time.Duration) time.Duration {
+// capped at retryMax (or base, when longer), with "equal jitter" (half fixed, half random)
+// so that rows deferred together do not all come back in the same second.
+func Backoff(attempts int, base time.Duration) time.Duration {
+	limit := max(retryMax, base)
 	d := base
 	for i := 1; i < attempts && d < limit; i++ {
 		d *= 2
@@ -700,8 +680,8 @@ func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newslet
 	return s.message(issue, email, nil, sub)
 }
 
-// prepareBody encodes the issue's body once for the whole send; nil (each message then
-// encoded in full, and an unusable body reported per message) when it cannot be prepared.
+// prepareBody encodes the issue's body once per send; nil when it cannot be prepared (each
+// message is then encoded in full, and reports the problem itself).
 func prepareBody(email render.Email) *mailer.Body {
 	b, err := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
 	if err != nil {
@@ -710,8 +690,7 @@ func prepareBody(email render.Email) *mailer.Body {
 	return b
 }
 
-// message is Message, with the body prepared once per send when body is not nil: the same
-// bytes, for the cost of the headers and the lines that hold fill-ins.
+// message is Message with, when body is not nil, the body prepared once per send.
 func (s *Sender) message(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	id := s.opt.Identity
 	tok := s.opt.Token(sub)

@@ -24,10 +24,6 @@ type enqueuer struct {
 	added   int
 }
 
-func newEnqueuer(l Queuer, issueID int64, now func() time.Time, chunk int) *enqueuer {
-	return &enqueuer{ledger: l, issueID: issueID, now: now, chunk: chunk}
-}
-
 // next queues the next chunk; after the last one it sets done.
 func (e *enqueuer) next(ctx context.Context) error {
 	if e.done {
@@ -48,14 +44,10 @@ func (e *enqueuer) next(ctx context.Context) error {
 
 // all queues the rest of the list.
 func (e *enqueuer) all(ctx context.Context) error {
-	if e.done {
-		return nil
+	for !e.done {
+		if err := e.next(ctx); err != nil {
+			return err
+		}
 	}
-	added, err := e.ledger.EnqueueDeliveries(ctx, e.issueID, e.now())
-	e.added += added
-	if err != nil {
-		return fmt.Errorf("delivery: enqueue: %w", err)
-	}
-	e.done = true
 	return nil
 }

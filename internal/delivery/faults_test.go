@@ -244,14 +244,24 @@ func TestFailoverToHealthyRelay(t *testing.T) {
 }
 
 func TestBackoffGrowsAndStaysCapped(t *testing.T) {
-	base, limit := time.Minute, time.Hour
-	for attempts, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 10: time.Hour} {
-		for range 20 {
-			d := delivery.Backoff(attempts, base, limit)
-			if d < want/2 || d > want {
-				t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", attempts, d, want/2, want)
+	for _, tc := range []struct {
+		name string
+		base time.Duration
+		want map[int]time.Duration // by attempts
+	}{
+		{"doubles up to an hour", time.Minute, map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 10: time.Hour}},
+		// A cap below the first wait would cut it short: a long retry_backoff is kept.
+		{"a first wait over the cap is not cut", 3 * time.Hour, map[int]time.Duration{1: 3 * time.Hour, 10: 3 * time.Hour}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for attempts, want := range tc.want {
+				for range 20 {
+					if d := delivery.Backoff(attempts, tc.base); d < want/2 || d > want {
+						t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", attempts, d, want/2, want)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 

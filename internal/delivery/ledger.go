@@ -9,8 +9,6 @@ import (
 
 // Queuer adds an issue's pending ledger rows, one per active subscriber without one.
 type Queuer interface {
-	// EnqueueDeliveries adds a pending row for every active subscriber without one.
-	EnqueueDeliveries(ctx context.Context, issueID int64, now time.Time) (int, error)
 	// EnqueueDeliveriesAfter adds a pending row for each of the next limit active
 	// subscribers (id > after) without one; last is the last id looked at, 0 at the end.
 	EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, now time.Time) (added int, last int64, err error)

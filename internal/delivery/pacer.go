@@ -50,8 +50,8 @@ func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
 }
 
 // reshare sets each relay's limit: its own rate, and with a global rate and several relays,
-// at most its weighted share of the global rate among the relays not resting. A resting
-// relay's share thus moves to the others. Call with p.mu held (or before sharing p).
+// at most its weighted share of it among the relays not resting. Call with p.mu held
+// (or before p is shared).
 func (p *pacer) reshare(now time.Time) {
 	total := 0
 	for _, r := range p.relays {
@@ -86,10 +86,7 @@ func (p *pacer) wait(ctx context.Context, i int) error {
 			return err
 		}
 	}
-	p.mu.Lock()
-	l := p.relays[i].limiter
-	p.mu.Unlock()
-	if l != nil {
+	if l := p.relays[i].limiter; l != nil { // set by newPacer only: no lock needed
 		return l.Wait(ctx)
 	}
 	return nil
@@ -97,8 +94,6 @@ func (p *pacer) wait(ctx context.Context, i int) error {
 
 // limited reports whether a worker of relay i may have to wait for a limit.
 func (p *pacer) limited(i int) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.global != nil || p.relays[i].limiter != nil || p.domainRate > 0
 }
 
@@ -131,18 +126,13 @@ func (p *pacer) ok(i int) {
 	p.reshare(time.Now())
 }
 
-// fail records a connection-level failure of relay i.
-func (p *pacer) fail(i int, now time.Time, rest time.Duration) {
-	p.failWith(i, nil, now, rest)
-}
-
 // relayRestMax caps a failing relay's rest.
 const relayRestMax = 2 * time.Minute
 
-// failWith records a failure; from the second in a row the relay rests, rest doubled per
-// further failure up to relayRestMax, with jitter. wentDown is true for the failure that starts
-// the first rest since the relay last worked, so that it is announced once.
-func (p *pacer) failWith(i int, err error, now time.Time, rest time.Duration) (wentDown bool) {
+// fail records a connection-level failure of relay i and err, when not nil, as its last
+// error. From the second in a row the relay rests, rest doubled per further failure up to
+// relayRestMax, with jitter; wentDown is true for the first rest since it last worked.
+func (p *pacer) fail(i int, err error, now time.Time, rest time.Duration) (wentDown bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := &p.relays[i]

@@ -15,12 +15,8 @@ type Policy struct {
 
 	MaxAttempts int           // attempts before a temporary failure is given up
 	Horizon     time.Duration // a row is given up this long after its first attempt
-	// RetryBase is the first backoff, doubled on each further attempt (with jitter, see
-	// Backoff) up to RetryMax.
+	// RetryBase is the first backoff, doubled on each further attempt (see Backoff).
 	RetryBase time.Duration
-	// RetryMax caps the doubling backoff. A cap below RetryBase would cut the first wait
-	// short, so the effective cap is the larger of the two: a long retry_backoff is kept.
-	RetryMax time.Duration
 	// Wait is how long Send keeps going for retries that come due, and for relays that are
 	// down, before it returns with rows still deferred. 0 returns after one pass.
 	Wait time.Duration
@@ -29,28 +25,25 @@ type Policy struct {
 }
 
 // DefaultPolicy is the policy of a send configured with nothing: no pacing, resend what a
-// crash left in doubt, 8 attempts within 48 hours, backoff from 1 minute doubling up to 1
-// hour, one pass, and a single hard bounce suppresses.
+// crash left in doubt, 8 attempts within 48 hours, backoff from 1 minute, one pass, and a
+// single hard bounce suppresses.
 func DefaultPolicy() Policy {
 	return Policy{
 		InDoubt:     InDoubtResend,
 		MaxAttempts: 8,
 		Horizon:     48 * time.Hour,
 		RetryBase:   time.Minute,
-		RetryMax:    time.Hour,
 		BounceLimit: 1,
 	}
 }
 
-// withDefaults fills zero fields from DefaultPolicy and applies RetryMax's rule.
+// withDefaults fills zero fields from DefaultPolicy.
 func (p Policy) withDefaults() Policy {
 	d := DefaultPolicy()
 	p.InDoubt = cmp.Or(p.InDoubt, d.InDoubt)
 	setDefault(&p.MaxAttempts, d.MaxAttempts)
 	setDefault(&p.Horizon, d.Horizon)
 	setDefault(&p.RetryBase, d.RetryBase)
-	setDefault(&p.RetryMax, d.RetryMax)
 	setDefault(&p.BounceLimit, d.BounceLimit)
-	p.RetryMax = max(p.RetryMax, p.RetryBase)
 	return p
 }

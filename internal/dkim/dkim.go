@@ -351,19 +351,6 @@ func relaxLine(dst, line []byte) []byte {
 	return dst
 }
 
-// String describes the signer for the plan printed before a send.
-func (s *Signer) String() string {
-	var b strings.Builder
-	b.WriteString("DKIM")
-	for i, k := range s.keys {
-		if i > 0 {
-			b.WriteString(" and")
-		}
-		fmt.Fprintf(&b, " %s d=%s s=%s", strings.TrimSuffix(k.algo, "-sha256"), s.domain, k.Selector)
-	}
-	return b.String()
-}
-
 // LoadKey reads a PEM private key (PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY", RSA
 // or Ed25519) from path.
 func LoadKey(path string) (crypto.Signer, error) {

@@ -93,6 +93,16 @@ func preparePart(s string, slots []string) *preparedPart {
 	return p
 }
 
+// staticPart is s encoded as one chunk, without the dot-stuffed copy that only a Body
+// reused for SMTP needs; nil for an empty s.
+func staticPart(s string) *preparedPart {
+	if s == "" {
+		return nil
+	}
+	enc := encodeQP(nil, s)
+	return &preparedPart{chunks: []chunk{{encoded: enc}}, size: len(enc), endsLine: strings.HasSuffix(s, "\n")}
+}
+
 // splitSlots cuts line at every occurrence of a slot, earliest first; ok is false when it
 // holds none.
 func splitSlots(line string, slots []string) (c chunk, ok bool) {
@@ -209,36 +219,16 @@ func (p *preparedPart) write(w io.Writer, fills []string, stuffed bool, sc *scra
 // size is the bytes of the body's static chunks; 0 for a nil Body.
 func (b *Body) size() int {
 	n := 0
-	for _, p := range []*preparedPart{b.textPart(), b.htmlPart()} {
-		if p != nil {
-			n += p.size
-		}
+	if b != nil && b.text != nil {
+		n += b.text.size
+	}
+	if b != nil && b.html != nil {
+		n += b.html.size
 	}
 	return n
 }
 
-func (b *Body) textPart() *preparedPart {
-	if b == nil {
-		return nil
-	}
-	return b.text
-}
-
-func (b *Body) htmlPart() *preparedPart {
-	if b == nil {
-		return nil
-	}
-	return b.html
-}
-
-// checkFills rejects fills that do not match the body's slots.
-func (b *Body) checkFills(text, html []string) error {
-	if err := b.checkFill("TextFill", text); err != nil {
-		return err
-	}
-	return b.checkFill("HTMLFill", html)
-}
-
+// checkFill rejects fills (of the field name) that do not match the body's slots.
 func (b *Body) checkFill(name string, f []string) error {
 	if len(f) != len(b.slots) {
 		return fmt.Errorf("%w: %s: %d fill-ins for %d slots", ErrInvalidMessage, name, len(f), len(b.slots))

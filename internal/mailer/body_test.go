@@ -9,10 +9,10 @@ import (
 )
 
 // sameRendering fails unless prep, a message with a prepared body, renders byte for byte as
-// full, the same message with its body filled in, and returns the rendering.
+// go-mail renders full, the same message with its body filled in, and returns the rendering.
 func sameRendering(t *testing.T, what string, full, prep Message) []byte {
 	t.Helper()
-	want, err := full.Render(nil)
+	want, err := goMailRender(full)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wneessen/go-mail"
 )
 
 // headerCase is a message whose header block is written both by go-mail (the full path) and
@@ -106,7 +108,7 @@ func checkSameAsGoMail(t *testing.T, full Message, text, html string) {
 		}
 		full.Boundary = string(m[1])
 	}
-	want, err := full.Render(nil)
+	want, err := goMailRender(full)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +169,86 @@ func BenchmarkPreparedMessage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// goMailMsg converts the message into go-mail's form, the reference the tests hold
+// WriteTo's bytes to.
+func goMailMsg(m Message) (*mail.Msg, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	opts := []mail.MsgOption{
+		// Otherwise go-mail adds "User-Agent" and "X-Mailer: go-mail v0.8.1 // https://…".
+		mail.WithNoDefaultUserAgent(),
+		mail.WithCharset(mail.CharsetUTF8),
+		mail.WithEncoding(mail.EncodingQP),
+	}
+	if m.Boundary != "" {
+		opts = append(opts, mail.WithBoundary(m.Boundary))
+	}
+	msg := mail.NewMsg(opts...)
+	// The *MailAddress setters take the address as is; the string setters re-parse it, and
+	// FromFormat does not escape quotes in the name.
+	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
+	msg.ToMailAddress(&netmail.Address{Name: m.To.Name, Address: m.To.Email})
+	if m.ReplyTo != "" {
+		msg.ReplyToMailAddress(&netmail.Address{Address: m.ReplyTo})
+	}
+	if m.EnvelopeFrom != "" {
+		msg.EnvelopeFromMailAddress(&netmail.Address{Address: m.EnvelopeFrom})
+	}
+	if m.Subject != "" {
+		msg.Subject(m.Subject)
+	}
+	msg.SetDateWithValue(m.Date)
+	msg.SetMessageIDWithValue(m.MessageID)
+	for _, h := range m.Headers {
+		// Validate allows printable ASCII only, which go-mail's RFC 2047 encoder leaves as is;
+		// SetGenHeader (unlike SetGenHeaderPreformatted) folds long values and writes in a
+		// stable order.
+		msg.SetGenHeader(mail.Header(h.Name), h.Value)
+	}
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// goMailRender is the message as go-mail writes it.
+func goMailRender(m Message) ([]byte, error) {
+	msg, err := goMailMsg(m)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	_, err = msg.WriteTo(&buf)
+	return buf.Bytes(), err
+}
+
+// FuzzWriteToMatchesGoMail: WriteTo writes every message, not only those with a prepared
+// body, as go-mail would, whatever the text and HTML.
+func FuzzWriteToMatchesGoMail(f *testing.F) {
+	f.Add("Hello\n.dot\r\nbare\rCR \n", "<p>ünï</p>\n")
+	f.Add("", "x")
+	f.Add(strings.Repeat("long line with words ", 8)+" \n", "")
+	f.Fuzz(func(t *testing.T, text, html string) {
+		m := sampleMessage()
+		m.Text, m.HTML = text, html
+		if m.Validate() != nil {
+			t.Skip()
+		}
+		want, err := goMailRender(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(t, m); !bytes.Equal(got, want) {
+			t.Fatalf("WriteTo differs from go-mail:\n got %q\nwant %q", got, want)
+		}
+	})
 }

@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/wneessen/go-mail"
 )
 
 // ErrInvalidMessage is wrapped by every error of Message.Validate. Sending such a message
@@ -50,8 +48,8 @@ type Message struct {
 	// Precedence. Values must be printable ASCII (encode a non-ASCII phrase with mime.QEncoding
 	// first): these are structured fields, and encoding a whole value would break them. Each
 	// name may appear once, and the fields this package writes itself (From, Subject,
-	// Content-Type, …) cannot be overridden. go-mail writes generic fields sorted by name, so
-	// the order of this slice is not kept; RFC 5322 gives these fields no meaning by order.
+	// Content-Type, …) cannot be overridden. Generic fields are written sorted by name, as
+	// go-mail does, so the order of this slice is not kept; RFC 5322 gives it no meaning.
 	Headers  []Header
 	Text     string
 	HTML     string
@@ -63,7 +61,7 @@ type Message struct {
 	TextFill, HTMLFill []string
 }
 
-// reservedHeaders are written from the Message fields or by go-mail (a second copy would
+// reservedHeaders are written from the Message fields or by WriteTo (a second copy would
 // clash with them, and a Content-Type would replace the multipart one), or have no place in
 // a message we send (Bcc, Return-Path).
 var reservedHeaders = []string{
@@ -84,35 +82,26 @@ func (m Message) Validate() error {
 	add := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidMessage, field, fmt.Sprintf(format, args...)))
 	}
-	checkAddress := func(field string, a Address) {
-		if err := checkText(a.Name); err != nil {
-			add(field+".Name", "%v", err)
-		}
-		if err := checkEmail(a.Email); err != nil {
-			add(field+".Email", "%v", err)
+	check := func(field string, err error) {
+		if err != nil {
+			add(field, "%v", err)
 		}
 	}
-	checkAddress("From", m.From)
-	checkAddress("To", m.To)
+	check("From.Name", checkText(m.From.Name))
+	check("From.Email", checkEmail(m.From.Email))
+	check("To.Name", checkText(m.To.Name))
+	check("To.Email", checkEmail(m.To.Email))
 	if m.ReplyTo != "" {
-		if err := checkEmail(m.ReplyTo); err != nil {
-			add("ReplyTo", "%v", err)
-		}
+		check("ReplyTo", checkEmail(m.ReplyTo))
 	}
 	if m.EnvelopeFrom != "" {
-		if err := checkEmail(m.EnvelopeFrom); err != nil {
-			add("EnvelopeFrom", "%v", err)
-		}
+		check("EnvelopeFrom", checkEmail(m.EnvelopeFrom))
 	}
-	if err := checkText(m.Subject); err != nil {
-		add("Subject", "%v", err)
-	}
+	check("Subject", checkText(m.Subject))
 	if m.Date.IsZero() {
 		add("Date", "missing")
 	}
-	if err := checkMessageID(m.MessageID); err != nil {
-		add("MessageID", "%v", err)
-	}
+	check("MessageID", checkMessageID(m.MessageID))
 	for i, h := range m.Headers {
 		// Field names are formatted only on failure: Validate runs once per message sent.
 		field := func() string { return "Headers[" + strconv.Itoa(i) + "]" }
@@ -134,7 +123,7 @@ func (m Message) Validate() error {
 	case m.Body != nil && (m.Text != "" || m.HTML != ""):
 		add("Text/HTML", "set together with a prepared Body")
 	case m.Body != nil:
-		if err := m.Body.checkFills(m.TextFill, m.HTMLFill); err != nil {
+		if err := errors.Join(m.Body.checkFill("TextFill", m.TextFill), m.Body.checkFill("HTMLFill", m.HTMLFill)); err != nil {
 			errs = append(errs, err)
 		}
 	case m.Text == "" && m.HTML == "":
@@ -167,7 +156,7 @@ func checkText(s string) error {
 	return checkWords(s)
 }
 
-// maxWord bounds a run without spaces: go-mail folds header fields only at spaces, and
+// maxWord bounds a run without spaces: header fields fold only at spaces (appendField), and
 // RFC 5322 §2.1.1 caps a line at 998 characters.
 const maxWord = 900
 
@@ -300,77 +289,18 @@ func (m *Message) sign(signer Signer, msg []byte) ([]byte, error) {
 // WriteTo renders the message as RFC 5322 text with CRLF line endings. It returns the
 // number of bytes written; an invalid message writes nothing.
 func (m Message) WriteTo(w io.Writer) (int64, error) {
-	if m.Body != nil {
-		if err := m.Validate(); err != nil {
-			return 0, err
-		}
-		cw := &countWriter{w: w}
-		if err := m.writeBody(cw, false); err != nil {
-			if errors.Is(err, ErrInvalidMessage) {
-				return cw.n, err
-			}
-			return cw.n, fmt.Errorf("mailer: write message %s: %w", m.MessageID, err)
-		}
-		return cw.n, nil
-	}
-	msg, err := m.msg()
-	if err != nil {
+	if err := m.Validate(); err != nil {
 		return 0, err
 	}
-	n, err := msg.WriteTo(w)
-	if err != nil {
-		return n, fmt.Errorf("mailer: write message %s: %w", m.MessageID, err)
+	if m.Body == nil {
+		// The body as a prepared one without slots: one MIME writer for every message.
+		m.Body, m.Text, m.HTML = &Body{text: staticPart(m.Text), html: staticPart(m.HTML)}, "", ""
 	}
-	return n, nil
-}
-
-// msg converts the message into go-mail's form; WriteTo, the outbox and SMTP all use it so
-// the bytes on disk and on the wire are the same.
-func (m Message) msg() (*mail.Msg, error) {
-	if err := m.Validate(); err != nil {
-		return nil, err
+	cw := &countWriter{w: w}
+	if err := m.writeBody(cw, false); err != nil {
+		return cw.n, fmt.Errorf("mailer: write message %s: %w", m.MessageID, err)
 	}
-	opts := []mail.MsgOption{
-		// Otherwise go-mail adds "User-Agent" and "X-Mailer: go-mail v0.8.1 // https://…".
-		mail.WithNoDefaultUserAgent(),
-		mail.WithCharset(mail.CharsetUTF8),
-		mail.WithEncoding(mail.EncodingQP),
-	}
-	if m.Boundary != "" {
-		opts = append(opts, mail.WithBoundary(m.Boundary))
-	}
-	msg := mail.NewMsg(opts...)
-	// The *MailAddress setters take the address as is; the string setters re-parse it, and
-	// FromFormat does not escape quotes in the name.
-	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
-	msg.ToMailAddress(&netmail.Address{Name: m.To.Name, Address: m.To.Email})
-	if m.ReplyTo != "" {
-		msg.ReplyToMailAddress(&netmail.Address{Address: m.ReplyTo})
-	}
-	if m.EnvelopeFrom != "" {
-		msg.EnvelopeFromMailAddress(&netmail.Address{Address: m.EnvelopeFrom})
-	}
-	if m.Subject != "" {
-		msg.Subject(m.Subject)
-	}
-	msg.SetDateWithValue(m.Date)
-	msg.SetMessageIDWithValue(m.MessageID)
-	for _, h := range m.Headers {
-		// Validate allows printable ASCII only, which go-mail's RFC 2047 encoder leaves as is;
-		// SetGenHeader (unlike SetGenHeaderPreformatted) folds long values and writes in a
-		// stable order.
-		msg.SetGenHeader(mail.Header(h.Name), h.Value)
-	}
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	case m.Text != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	default:
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
-	}
-	return msg, nil
+	return cw.n, nil
 }
 
 // countWriter counts the bytes written through it.

@@ -285,7 +285,7 @@ func (s *SMTP) Open(ctx context.Context) (Sender, error) {
 	// go through its low-level client as bytes, so that they can be DKIM-signed first
 	// (go-mail v0.8.1's own signer folds long h= tags wrongly).
 	sc, err := client.DialToSMTPClientWithContext(ctx)
-	if !sender.stopDialWatch() {
+	if sender.dialStop != nil && !sender.dialStop() { // ctx was cancelled meanwhile
 		err = errors.Join(ctx.Err(), err)
 	}
 	if err != nil {
@@ -347,14 +347,6 @@ func (s *smtpSender) dial(ctx, dctx context.Context, network, addr string, impli
 	return conn, nil
 }
 
-// stopDialWatch ends the ctx watch of Open; false means ctx was cancelled meanwhile.
-func (s *smtpSender) stopDialWatch() bool {
-	if s.dialStop == nil {
-		return true
-	}
-	return s.dialStop()
-}
-
 func (s *smtpSender) closeConn() {
 	if s.raw != nil {
 		s.raw.Close()
@@ -367,7 +359,7 @@ var wirePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 var errBroken = errors.New("connection unusable after an earlier failure; close and open a new one")
 
 // Send delivers m over the open connection: MAIL, RCPT, DATA with the rendered (and,
-// with a Signer, signed) bytes, then RSET for the next message.
+// with a Signer, signed) bytes.
 func (s *smtpSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -458,62 +450,40 @@ func (s *smtpSender) transact(from, to string, data func(io.Writer) error) (repl
 	codes := [3]int{250, 25, 354}
 	var refused error // the first refusal; later replies of a pipelined batch are read and dropped
 	granted := false  // the server said 354
-	if s.pipelining {
-		for _, c := range cmds {
+	for i := 0; i < len(cmds) && refused == nil; {
+		end := i + 1
+		if s.pipelining {
+			end = len(cmds)
+		}
+		for _, c := range cmds[i:end] {
 			text.W.WriteString(c)
 			text.W.WriteString("\r\n")
 		}
-		if err := text.W.Flush(); err != nil {
+		if err := text.W.Flush(); err != nil { // a failed write shows here too
 			return "", false, err
 		}
-		for i, code := range codes {
-			_, _, err := text.ReadResponse(code)
-			var tp *textproto.Error
+		for ; i < end; i++ {
+			_, _, err := text.ReadResponse(codes[i])
 			switch {
 			case err == nil:
 				granted = i == 2
-			case errors.As(err, &tp):
-				if refused == nil {
-					refused = err
-				}
-			default:
+			case !isReply(err):
 				return "", false, err
-			}
-		}
-	} else {
-		for i, c := range cmds {
-			if _, err := text.W.WriteString(c + "\r\n"); err != nil {
-				return "", false, err
-			}
-			if err := text.W.Flush(); err != nil {
-				return "", false, err
-			}
-			if _, _, err := text.ReadResponse(codes[i]); err != nil {
-				var tp *textproto.Error
-				if !errors.As(err, &tp) {
-					return "", false, err
-				}
+			case refused == nil:
 				refused = err
-				break
 			}
-			granted = i == 2
 		}
 	}
 	if refused != nil {
 		if granted {
 			// A server that granted DATA after refusing the recipient gets an empty message
 			// ended at once, which it must refuse for want of recipients; RSET follows.
-			if _, err := text.W.WriteString(".\r\n"); err != nil {
-				return "", false, err
-			}
+			text.W.WriteString(".\r\n")
 			if err := text.W.Flush(); err != nil {
 				return "", false, err
 			}
-			if _, _, err := text.ReadResponse(0); err != nil {
-				var tp *textproto.Error
-				if !errors.As(err, &tp) {
-					return "", false, err
-				}
+			if _, _, err := text.ReadResponse(0); err != nil && !isReply(err) {
+				return "", false, err
 			}
 		}
 		return "", false, s.reset(refused)
@@ -530,14 +500,19 @@ func (s *smtpSender) transact(from, to string, data func(io.Writer) error) (repl
 		return "", false, &noReplyError{err: err}
 	}
 	_, msg, err := text.ReadResponse(250)
-	if err != nil {
-		var tp *textproto.Error
-		if !errors.As(err, &tp) {
-			return "", false, &noReplyError{err: err}
-		}
-		return "", false, s.reset(err)
+	switch {
+	case err == nil:
+		return msg, true, nil
+	case !isReply(err):
+		return "", false, &noReplyError{err: err}
 	}
-	return msg, true, nil
+	return "", false, s.reset(err)
+}
+
+// isReply reports whether err is the server's reply rather than a failure of the connection.
+func isReply(err error) bool {
+	var tp *textproto.Error
+	return errors.As(err, &tp)
 }
 
 // noReplyError is a timeout or a lost connection after the end of DATA was sent.

@@ -42,9 +42,3 @@ func selfSigned() (*tls.Certificate, error) {
 	}
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
-
-func certPool(cert *tls.Certificate) *x509.CertPool {
-	pool := x509.NewCertPool()
-	pool.AddCert(cert.Leaf)
-	return pool
-}

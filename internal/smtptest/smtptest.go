@@ -3,11 +3,12 @@
 package smtptest
 
 import (
+	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"log"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func WithAuth(user, pass string) Option {
 }
 
 // WithStartTLS makes the server offer STARTTLS with a self-signed certificate for
-// 127.0.0.1 and localhost; clients must skip verification or trust CertPool.
+// 127.0.0.1 and localhost; clients must skip verification.
 func WithStartTLS() Option {
 	return func(c *config) { c.tls = startTLS }
 }
@@ -144,13 +145,9 @@ func (s *Server) Port() int { return s.addr.Port }
 func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Received, len(s.msgs))
-	for i, m := range s.msgs {
-		out[i] = Received{
-			From: m.From,
-			To:   append([]string(nil), m.To...),
-			Data: append([]byte(nil), m.Data...),
-		}
+	out := slices.Clone(s.msgs)
+	for i, m := range out {
+		out[i].To, out[i].Data = slices.Clone(m.To), bytes.Clone(m.Data)
 	}
 	return out
 }
@@ -222,14 +219,6 @@ func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
-}
-
-// CertPool trusts the server's certificate; nil without a TLS option.
-func (s *Server) CertPool() *x509.CertPool {
-	if s.cert == nil {
-		return nil
-	}
-	return certPool(s.cert)
 }
 
 func checkCode(t testing.TB, code int) {

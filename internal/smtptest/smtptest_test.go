@@ -2,6 +2,7 @@ package smtptest
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/smtp"
@@ -326,4 +327,14 @@ func TestPauseAfter(t *testing.T) {
 	if n := len(srv.Messages()); n != 2 {
 		t.Fatalf("%d messages after release, want 2", n)
 	}
+}
+
+// CertPool trusts the server's certificate; nil without a TLS option.
+func (s *Server) CertPool() *x509.CertPool {
+	if s.cert == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(s.cert.Leaf)
+	return pool
 }
