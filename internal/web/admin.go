@@ -20,31 +20,17 @@ import (
 	"newsletter/internal/token"
 )
 
-// SubscriberQueries reads the list for the dashboard, a subscriber's page and the API.
-type SubscriberQueries interface {
+// AdminRoster is the part of the list's rules that the operator pages and the API use: reading
+// the list, changing one subscriber, and the list as CSV.
+type AdminRoster interface {
 	List(ctx context.Context, f roster.Filter) ([]newsletter.Subscriber, int, error)
 	Show(ctx context.Context, email string) (roster.Record, error)
 	Stats(ctx context.Context, weeks int) (roster.Stats, error)
-}
-
-// SubscriberEdits changes one subscriber at the API's request.
-type SubscriberEdits interface {
 	Add(ctx context.Context, req roster.AddRequest) (sub newsletter.Subscriber, created bool, err error)
 	Remove(ctx context.Context, email, source string) (newsletter.Subscriber, bool, error)
 	Erase(ctx context.Context, email string) (existed bool, err error)
-}
-
-// SubscriberFiles reads and writes the list as CSV.
-type SubscriberFiles interface {
 	Import(ctx context.Context, r io.Reader, opt roster.ImportOptions) (roster.ImportReport, error)
 	Export(ctx context.Context, w io.Writer, f roster.Filter) (int, error)
-}
-
-// AdminRoster is the part of the list's rules that the operator pages and the API use.
-type AdminRoster interface {
-	SubscriberQueries
-	SubscriberEdits
-	SubscriberFiles
 }
 
 // AdminOptions configure the operator pages and the JSON API.
