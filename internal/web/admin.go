@@ -209,42 +209,23 @@ func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusUnsupportedMediaType, "want a multipart/form-data upload with a file field")
 		return
 	}
-	mr, err := r.MultipartReader()
+	part, fields, err := upload(r)
 	if err != nil {
-		a.fail(w, http.StatusBadRequest, "want a multipart/form-data upload with a file field")
+		a.fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	fields := map[string]string{}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			a.fail(w, http.StatusBadRequest, "the upload ended without a file field (fields go before the file)")
-			return
-		}
-		name := part.FormName()
-		if name != "file" {
-			value, err := io.ReadAll(io.LimitReader(part, 4096))
-			if err != nil {
-				a.fail(w, http.StatusBadRequest, "could not read the form")
-				return
-			}
-			fields[name] = string(value)
-			continue
-		}
-		if a.opt.Tokens.CheckForm(token.AdminForm, fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
-			a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
-			return
-		}
-		opt := roster.ImportOptions{DryRun: fields["dry_run"] != "", Resubscribe: fields["resubscribe"] != "", Source: "admin"}
-		rep, err := a.opt.Roster.Import(r.Context(), part, opt)
-		if err != nil {
-			a.failErr(w, err)
-			return
-		}
-		a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", rep.BadRows, "dry_run", opt.DryRun)
-		a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
+	if a.opt.Tokens.CheckForm(token.AdminForm, fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
+		a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
 		return
 	}
+	opt := roster.ImportOptions{DryRun: fields["dry_run"] != "", Resubscribe: fields["resubscribe"] != "", Source: "admin"}
+	rep, err := a.opt.Roster.Import(r.Context(), part, opt)
+	if err != nil {
+		a.failErr(w, err)
+		return
+	}
+	a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", rep.BadRows, "dry_run", opt.DryRun)
+	a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
 }
 
 func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {

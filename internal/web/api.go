@@ -194,20 +194,27 @@ type apiRowError struct {
 	Error string `json:"error"`
 }
 
-// filePart is the part named "file" of r's multipart body, the fields before it skipped.
-func filePart(r *http.Request) (*multipart.Part, error) {
+// upload reads r's multipart body up to its part named "file" and returns that part and the
+// short fields sent before it.
+func upload(r *http.Request) (*multipart.Part, map[string]string, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errors.New("body: want a multipart/form-data upload with a file field")
+		return nil, nil, errors.New("want a multipart/form-data upload with a file field")
 	}
+	fields := map[string]string{}
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
-			return nil, errors.New("body: the upload has no file field")
+			return nil, nil, errors.New("the upload ended without a file field (fields go before the file)")
 		}
 		if part.FormName() == "file" {
-			return part, nil
+			return part, fields, nil
 		}
+		value, err := io.ReadAll(io.LimitReader(part, 4096))
+		if err != nil {
+			return nil, nil, errors.New("could not read the form")
+		}
+		fields[part.FormName()] = string(value)
 	}
 }
 
@@ -234,9 +241,9 @@ func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 	}
 	body := io.Reader(r.Body)
 	if bodyTypeIn(r, []string{typeMultipart}) {
-		part, err := filePart(r)
+		part, _, err := upload(r)
 		if err != nil {
-			a.apiBad(w, err.Error())
+			a.apiBad(w, "body: "+err.Error())
 			return
 		}
 		body = part
