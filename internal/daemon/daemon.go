@@ -84,10 +84,8 @@ type Jobs struct {
 	lastRefresh time.Time // of the draft, in this process
 }
 
-var (
-	_ schedule.Jobs    = (*Jobs)(nil)
-	_ schedule.Resumer = (*Jobs)(nil)
-)
+// The runner finds Resume by a type assertion; schedule.NewRunner checks the rest.
+var _ schedule.Resumer = (*Jobs)(nil)
 
 // New returns Jobs.
 func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
