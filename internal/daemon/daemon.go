@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"newsletter/internal/delivery"
@@ -201,15 +200,12 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 // heldNotice tells the editors that a send waits for their approval, and until when the
 // scheduler keeps trying it (until is zero when it does not).
 func heldNotice(week newsletter.Week, reason string, until time.Time, loc *time.Location) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The scheduled send of %s was held: %s.\n\n", week, reason)
+	head := fmt.Sprintf("The scheduled send of %s was held: %s.\n\n", week, reason)
 	if until.IsZero() {
-		fmt.Fprintf(&b, "The scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, week)
-		return b.String()
+		return head + fmt.Sprintf("The scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, week)
 	}
-	fmt.Fprintf(&b, "The scheduler tries it again every minute until %s (schedule.grace). Approve it before then, on the preview page or with `newsletter draft approve --week %s`, and it goes out at once.\n\n", until.In(loc).Format("Mon 2006-01-02 15:04 MST"), week)
-	fmt.Fprintf(&b, "After that the slot is missed: send it by hand with `newsletter send --issue %s`, or leave it, and its stories go in the next issue.\n", week)
-	return b.String()
+	return head + fmt.Sprintf("The scheduler tries it again every minute until %s (schedule.grace). Approve it before then, on the preview page or with `newsletter draft approve --week %s`, and it goes out at once.\n\n"+
+		"After that the slot is missed: send it by hand with `newsletter send --issue %s`, or leave it, and its stories go in the next issue.\n", until.In(loc).Format("Mon 2006-01-02 15:04 MST"), week, week)
 }
 
 // Resume continues every issue still sending: after a crash, or when deferred deliveries
