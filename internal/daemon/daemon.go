@@ -262,21 +262,19 @@ func (j *Jobs) refresh(ctx context.Context) error {
 		return nil
 	}
 	week := newsletter.WeekOf(next.In(j.opt.Location))
-	list, err := j.issues.ListIssues(ctx)
+	is, err := j.issues.IssueByWeek(ctx, week)
+	if errors.Is(err, newsletter.ErrNotFound) || (err == nil && is.Status != newsletter.IssueDraft) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	for _, is := range list {
-		if is.Week != week || is.Status != newsletter.IssueDraft {
-			continue
-		}
-		j.gather(ctx)
-		built, err := j.builder.Build(ctx, week)
-		if err != nil && !errors.Is(err, weekly.ErrNoStories) {
-			return err
-		}
-		j.opt.Logger.Info("draft refreshed", "issue", week.String(), "stories", len(built.Issue.Stories))
+	j.gather(ctx)
+	built, err := j.builder.Build(ctx, week)
+	if err != nil && !errors.Is(err, weekly.ErrNoStories) {
+		return err
 	}
+	j.opt.Logger.Info("draft refreshed", "issue", week.String(), "stories", len(built.Issue.Stories))
 	return nil
 }
 
