@@ -237,29 +237,25 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.PageFor(a.publication())
+	site := web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Now: a.now, Logger: a.logger}
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt
 	}
 	preview, err := web.NewPreview(web.PreviewOptions{
+		Site:      site,
 		Desk:      desk,
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
-		Templates: templates.Web,
-		Page:      page,
 		NextIssue: b.Upcoming,
-		Logger:    a.logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	archive, err := web.NewArchive(web.ArchiveOptions{
-		Issues:    a.db,
-		Templates: templates.Web,
-		Page:      page,
-		BaseURL:   a.cfg.BaseURL,
-		Fill:      render.PublicHTML,
-		Logger:    a.logger,
+		Site:    site,
+		Issues:  a.db,
+		BaseURL: a.cfg.BaseURL,
+		Fill:    render.PublicHTML,
 	})
 	if err != nil {
 		return nil, err

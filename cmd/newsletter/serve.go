@@ -73,12 +73,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	srv, err := web.New(web.Options{
+		Site:        web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger},
 		Subscribers: rs,
-		Tokens:      sg,
-		Templates:   templates.Web,
-		Page:        page,
-		Now:         a.now,
-		Logger:      a.logger,
 	})
 	if err != nil {
 		return err

@@ -33,37 +33,27 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		return nil, nil, err
 	}
 	rs := a.roster(sg, confirmations)
+	site := web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger}
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
+		Site:       site,
 		Roster:     rs,
-		Tokens:     sg,
-		Templates:  templates.Web,
-		Page:       page,
 		PerIP:      a.cfg.Subscribe.PerIPPerHour,
 		PerAddress: a.cfg.Subscribe.PerAddressPerHour,
-		Now:        a.now,
-		Logger:     a.logger,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	admin, err := web.NewAdmin(web.AdminOptions{
+		Site:      site,
 		Roster:    rs,
 		Token:     a.cfg.AdminToken,
-		Tokens:    sg,
-		Templates: templates.Web,
-		Page:      page,
 		BaseURL:   a.cfg.BaseURL,
 		MaxImport: a.cfg.Subscribe.MaxImportBytes,
-		Now:       a.now,
-		Logger:    a.logger,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	home, err := web.NewHome(web.HomeOptions{
-		Issues: a.db, Tokens: sg, Templates: templates.Web, Page: page,
-		Tagline: a.cfg.Publication.Tagline, Now: a.now, Logger: a.logger,
-	})
+	home, err := web.NewHome(web.HomeOptions{Site: site, Issues: a.db, Tagline: a.cfg.Publication.Tagline})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,17 +32,13 @@ type AdminRoster interface {
 
 // AdminOptions configure the operator pages and the JSON API.
 type AdminOptions struct {
-	Roster    AdminRoster
-	Token     string        // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
-	Tokens    *token.Signer // signs the admin forms
-	Templates fs.FS         // holds web/admin.html.tmpl
-	Page      Page
+	Site
+	Roster AdminRoster
+	Token  string // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
 	// BaseURL is the address the pages are served at (base_url); a browser's Origin may
 	// name it when a proxy in front rewrites the Host header.
 	BaseURL   string
 	MaxImport int64 // largest CSV accepted, bytes; default 64 MiB
-	Now       func() time.Time
-	Logger    *slog.Logger
 }
 
 // Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
@@ -57,17 +50,13 @@ type Admin struct {
 
 // NewAdmin parses the admin template.
 func NewAdmin(opt AdminOptions) (*Admin, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.MaxImport <= 0 {
 		opt.MaxImport = 64 << 20
 	}
-	page, err := template.New("admin.html.tmpl").Funcs(template.FuncMap{
+	page, err := opt.parse("admin.html.tmpl", template.FuncMap{
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	}).ParseFS(opt.Templates, "web/admin.html.tmpl")
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -90,9 +90,9 @@ func TestAPIAnswersRosterErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			admin, err := web.NewAdmin(web.AdminOptions{
-				Roster: failingRoster{tc.err}, Token: adminToken, Tokens: signer,
-				Templates: os.DirFS(filepath.Join("..", "..", "templates")),
-				Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+				Site: web.Site{Templates: os.DirFS(filepath.Join("..", "..", "templates")), Tokens: signer,
+					Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+				Roster: failingRoster{tc.err}, Token: adminToken,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,14 +23,12 @@ type ArchiveStore interface {
 
 // ArchiveOptions configure the public archive.
 type ArchiveOptions struct {
-	Issues    ArchiveStore
-	Templates fs.FS // holds web/archive.html.tmpl
-	Page      Page
-	BaseURL   string // public URL of this server, for the feed's links
+	Site
+	Issues  ArchiveStore
+	BaseURL string // public URL of this server, for the feed's links
 	// Fill replaces an issue's per-recipient placeholders with neutral values: the archive
 	// carries no address and no working unsubscribe link.
-	Fill   func(html string) string
-	Logger *slog.Logger
+	Fill func(html string) string
 }
 
 // Archive serves the public pages of sent issues: /issues, /issues/{week}, and the feeds
@@ -44,9 +40,8 @@ type Archive struct {
 
 // NewArchive parses the archive template.
 func NewArchive(opt ArchiveOptions) (*Archive, error) {
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
-	index, err := template.ParseFS(opt.Templates, "web/archive.html.tmpl")
+	index, err := opt.parse("archive.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -302,13 +297,9 @@ func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
 
 // HomeOptions configure the publication's home page.
 type HomeOptions struct {
-	Issues    ArchiveStore
-	Tokens    *token.Signer // signs the sign-up form, as on /subscribe
-	Templates fs.FS         // holds web/home.html.tmpl
-	Page      Page
-	Tagline   string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Site
+	Issues  ArchiveStore
+	Tagline string
 }
 
 // homeLatest is how many issues the home page lists.
@@ -323,12 +314,7 @@ type Home struct {
 
 // NewHome parses the home page template.
 func NewHome(opt HomeOptions) (*Home, error) {
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/home.html.tmpl")
+	page, err := opt.parse("home.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}

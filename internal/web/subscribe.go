@@ -2,11 +2,9 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,14 +25,10 @@ type SignUps interface {
 
 // SubscribeOptions configure the sign-up pages.
 type SubscribeOptions struct {
-	Roster    SignUps
-	Tokens    *token.Signer // signs the form tokens
-	Templates fs.FS         // holds web/subscribe.html.tmpl
-	Page      Page
+	Site
+	Roster SignUps
 	// Per-IP and per-address sign-up limits per hour; 0 turns one off.
 	PerIP, PerAddress int
-	Now               func() time.Time
-	Logger            *slog.Logger
 }
 
 // Subscribe serves GET/POST /subscribe and GET/POST /confirm/{token}.
@@ -51,12 +45,7 @@ const (
 
 // NewSubscribe parses the page template.
 func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
+	page, err := opt.parse("subscribe.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}

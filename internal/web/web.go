@@ -99,14 +99,29 @@ func contrast(a, b [3]float64) float64 {
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
+// Site is what every group of pages shares.
+type Site struct {
+	Templates fs.FS // holds the web/*.html.tmpl pages
+	Page      Page
+	Tokens    *token.Signer // signs the links' and forms' tokens
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// parse fills in the defaults of what was left unset and parses the page template web/name.
+func (s *Site) parse(name string, funcs template.FuncMap) (*template.Template, error) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.Logger = cmp.Or(s.Logger, slog.New(slog.DiscardHandler))
+	s.Page.Lang = cmp.Or(s.Page.Lang, "en")
+	return template.New(name).Funcs(funcs).ParseFS(s.Templates, "web/"+name)
+}
+
 // Options configure a Server.
 type Options struct {
+	Site
 	Subscribers Subscribers
-	Tokens      *token.Signer
-	Templates   fs.FS // holds web/unsubscribe.html.tmpl
-	Page        Page
-	Now         func() time.Time
-	Logger      *slog.Logger
 }
 
 // Server holds the handlers' dependencies.
@@ -120,12 +135,7 @@ const maxBody = 64 << 10
 
 // New parses the page templates and returns a Server.
 func New(opt Options) (*Server, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/unsubscribe.html.tmpl")
+	page, err := opt.parse("unsubscribe.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
