@@ -12,7 +12,6 @@ import (
 	"newsletter/internal/digest"
 	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
-	"newsletter/internal/render"
 	"newsletter/internal/web"
 	"newsletter/internal/weekly"
 	"newsletter/templates"
@@ -227,7 +226,7 @@ func (a *app) desk() (*editorial.Desk, error) {
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 
-// editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
+// editorialRoutes builds the editors' preview (behind editor auth).
 func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	desk, err := a.desk()
 	if err != nil {
@@ -237,13 +236,12 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	site := web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Now: a.now, Logger: a.logger}
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt
 	}
 	preview, err := web.NewPreview(web.PreviewOptions{
-		Site:      site,
+		Site:      web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Now: a.now, Logger: a.logger},
 		Desk:      desk,
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
 		NextIssue: b.Upcoming,
@@ -251,14 +249,5 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	archive, err := web.NewArchive(web.ArchiveOptions{
-		Site:    site,
-		Issues:  a.db,
-		BaseURL: a.cfg.BaseURL,
-		Fill:    render.PublicHTML,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return []web.Registrar{preview, archive}, nil
+	return []web.Registrar{preview}, nil
 }

@@ -83,7 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The editors' preview (behind editor auth) and the public archive of sent issues.
+	// The editors' preview, behind editor auth.
 	editorialGroups, err := a.editorialRoutes()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"newsletter/internal/mailer"
+	"newsletter/internal/render"
 	"newsletter/internal/roster"
 	"newsletter/internal/token"
 	"newsletter/internal/web"
@@ -9,8 +10,8 @@ import (
 )
 
 // subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
-// the route groups on top of it: the public sign-up and home page, and the token-guarded
-// admin pages and API.
+// the route groups on top of it: the public sign-up, home page and archive of sent issues,
+// and the token-guarded admin pages and API.
 func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
 	tr, err := a.transport()
 	if err != nil {
@@ -53,9 +54,15 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	home, err := web.NewHome(web.HomeOptions{Site: site, Issues: a.db, Tagline: a.cfg.Publication.Tagline})
+	archive, err := web.NewArchive(web.ArchiveOptions{
+		Site:    site,
+		Issues:  a.db,
+		BaseURL: a.cfg.BaseURL,
+		Fill:    render.PublicHTML,
+		Tagline: a.cfg.Publication.Tagline,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return rs, []web.Registrar{signup, admin, home}, nil
+	return rs, []web.Registrar{signup, admin, archive}, nil
 }

@@ -154,7 +154,7 @@ func TestHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, err := NewHome(HomeOptions{Site: site, Issues: f.db, Tagline: "Analysis worth reading, delivered every Monday."})
+	home, err := NewArchive(ArchiveOptions{Site: site, Issues: f.db, Tagline: "Analysis worth reading, delivered every Monday."})
 	if err != nil {
 		t.Fatal(err)
 	}

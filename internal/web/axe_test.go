@@ -59,16 +59,12 @@ func TestPublicPagesAxe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, err := NewHome(HomeOptions{Site: site, Issues: f.db, Tagline: "Analysis worth reading, delivered every Monday."})
-	if err != nil {
-		t.Fatal(err)
-	}
 	archive, err := NewArchive(ArchiveOptions{Site: site, Issues: f.db, BaseURL: "https://news.example.org",
-		Fill: func(h string) string { return h }})
+		Fill: func(h string) string { return h }, Tagline: "Analysis worth reading, delivered every Monday."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Handler(unsub, signup, home, archive))
+	srv := httptest.NewServer(Handler(unsub, signup, archive))
 	defer srv.Close()
 
 	active, _, err := f.db.AddSubscriber(ctx, newsletter.Subscriber{Email: "ada@example.com", Status: newsletter.StatusActive}, now)
