@@ -38,6 +38,11 @@ type Page struct {
 	Lang        string
 }
 
+// PageFor is the look of the pages of pub: its name, website, accent and language.
+func PageFor(pub newsletter.Publication) Page {
+	return Page{Publication: pub.Name, WebsiteURL: pub.WebsiteURL, Accent: pub.AccentColor, Lang: pub.Language}
+}
+
 // darkPage is the background of the pages' content in dark mode (main).
 const darkPage = "#1e1e1e"
 
