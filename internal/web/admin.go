@@ -235,15 +235,7 @@ func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
 // errorStatus maps a service error to an HTTP status and a message safe to show, logging
 // an internal error as what and setting Retry-After for a busy database.
 func (a *Admin) errorStatus(w http.ResponseWriter, err error, what string) (int, string) {
-	busy(w, err)
-	code, msg := statusOf(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error(what, "err", err)
-	}
-	return code, msg
-}
-
-func statusOf(err error) (int, string) {
+	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(err, roster.ErrBadInput):
 		return http.StatusBadRequest, err.Error()
@@ -251,12 +243,11 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, newsletter.ErrNotFound):
 		return http.StatusNotFound, "no such subscriber"
-	case errors.Is(err, newsletter.ErrBusy):
+	case busy(w, err):
 		return http.StatusServiceUnavailable, "the database is busy and nothing was changed; try again in a moment"
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)
 	}
+	a.opt.Logger.Error(what, "err", err)
 	return http.StatusInternalServerError, "internal error; see the server log"
 }
