@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -48,16 +47,6 @@ func (a *Admin) writeJSON(w http.ResponseWriter, code int, v any) {
 func (a *Admin) apiError(w http.ResponseWriter, err error) {
 	code, msg := a.errorStatus(w, err, "web: api")
 	a.writeJSON(w, code, map[string]string{"error": msg})
-}
-
-// clipQuote shortens an error message that may quote the request (a JSON decoder's names
-// an unknown field) to about 100 bytes of it.
-func clipQuote(msg string) string {
-	const keep = 120
-	if len(msg) <= keep {
-		return msg
-	}
-	return strings.ToValidUTF8(msg[:keep], "") + "..."
 }
 
 func (a *Admin) apiBad(w http.ResponseWriter, msg string) {
@@ -119,7 +108,7 @@ func (a *Admin) apiAdd(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clipQuote(err.Error()))
+		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clip(err.Error(), 120, "..."))
 		return
 	}
 	if dec.More() {

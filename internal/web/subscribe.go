@@ -106,7 +106,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			msg = "That name is too long."
 		}
-		s.form(w, http.StatusBadRequest, pageData{Email: clipField(email), Name: clipField(name), Message: msg})
+		s.form(w, http.StatusBadRequest, pageData{Email: clip(email, 254, ""), Name: clip(name, 254, ""), Message: msg})
 		return
 	}
 	if !s.perEmail.Allow(strings.ToLower(addr)) {
@@ -200,10 +200,11 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// clipField keeps echoed form input short.
-func clipField(s string) string {
-	if len(s) > 254 {
-		return strings.ToValidUTF8(s[:254], "")
+// clip keeps request text echoed back short and valid UTF-8: at most n bytes of s, then
+// more when it was cut. A JSON decoder's error, for one, quotes the request's unknown field.
+func clip(s string, n int, more string) string {
+	if len(s) <= n {
+		return strings.ToValidUTF8(s, "")
 	}
-	return strings.ToValidUTF8(s, "")
+	return strings.ToValidUTF8(s[:n], "") + more
 }
