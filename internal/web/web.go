@@ -1,5 +1,6 @@
-// Package web serves the public HTTP endpoints: the one-click unsubscribe of RFC 8058
-// (GET shows a confirmation button and changes nothing, POST acts) and the health check.
+// Package web serves the HTTP endpoints: the one-click unsubscribe of RFC 8058 (GET shows a
+// confirmation button and changes nothing, POST acts), sign-up, the public archive, the
+// editors' preview, the admin pages and API, and the health and readiness checks.
 package web
 
 import (
