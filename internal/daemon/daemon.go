@@ -93,6 +93,9 @@ func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Observe == nil {
+		opt.Observe = func(delivery.Report) {}
+	}
 	return &Jobs{builder: builder, sender: sender, issues: issues, opt: opt}
 }
 
@@ -180,7 +183,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		built.Email = weekly.Stored(is)
 	}
 	rep, err := j.sender.Send(ctx, is, built.Email)
-	j.observe(rep)
+	j.opt.Observe(rep)
 	if err != nil {
 		return schedule.Outcome{}, err
 	}
@@ -226,7 +229,7 @@ func (j *Jobs) Resume(ctx context.Context) error {
 			continue
 		}
 		rep, err := j.sender.Send(ctx, is, weekly.Stored(is))
-		j.observe(rep)
+		j.opt.Observe(rep)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("resume %s: %w", is.Week, err))
 			continue
@@ -301,12 +304,6 @@ func (j *Jobs) gather(ctx context.Context) string {
 		return ""
 	}
 	return fmt.Sprintf("; %d of %d feeds failed", n, len(reports))
-}
-
-func (j *Jobs) observe(r delivery.Report) {
-	if j.opt.Observe != nil {
-		j.opt.Observe(r)
-	}
 }
 
 func summary(week newsletter.Week, r delivery.Report) string {
