@@ -133,6 +133,7 @@ func (j *Jobs) Build(ctx context.Context, slot schedule.Slot) (schedule.Outcome,
 // still waits it does not rebuild it either: it runs on every check of the scheduler.
 func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, error) {
 	week := j.Week(slot)
+	var failed string
 	if slot.Retry {
 		is, err := j.issues.IssueByWeek(ctx, week)
 		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
@@ -141,9 +142,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		if ok, reason := editorial.Ready(is, j.opt.RequireApproval); err == nil && !ok && is.Status == newsletter.IssueDraft {
 			return schedule.Outcome{Status: schedule.Held, Detail: reason}, nil
 		}
-	}
-	var failed string
-	if !slot.Retry {
+	} else {
 		failed = j.gather(ctx)
 	}
 	built, err := j.builder.Build(ctx, week)
