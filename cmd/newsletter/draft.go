@@ -12,7 +12,6 @@ import (
 	"newsletter/internal/digest"
 	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
-	"newsletter/internal/render"
 	"newsletter/internal/web"
 	"newsletter/internal/weekly"
 	"newsletter/templates"
@@ -227,7 +226,7 @@ func (a *app) desk() (*editorial.Desk, error) {
 		editorial.Options{PostalAddress: a.cfg.Publication.PostalAddress, Now: a.now}), nil
 }
 
-// editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
+// editorialRoutes builds the editors' preview (behind editor auth).
 func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	desk, err := a.desk()
 	if err != nil {
@@ -237,32 +236,18 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.PageFor(a.publication())
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt
 	}
 	preview, err := web.NewPreview(web.PreviewOptions{
+		Site:      web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Now: a.now, Logger: a.logger},
 		Desk:      desk,
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
-		Templates: templates.Web,
-		Page:      page,
 		NextIssue: b.Upcoming,
-		Logger:    a.logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	archive, err := web.NewArchive(web.ArchiveOptions{
-		Issues:    a.db,
-		Templates: templates.Web,
-		Page:      page,
-		BaseURL:   a.cfg.BaseURL,
-		Fill:      render.PublicHTML,
-		Logger:    a.logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return []web.Registrar{preview, archive}, nil
+	return []web.Registrar{preview}, nil
 }

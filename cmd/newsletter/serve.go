@@ -73,12 +73,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	srv, err := web.New(web.Options{
+		Site:        web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger},
 		Subscribers: rs,
-		Tokens:      sg,
-		Templates:   templates.Web,
-		Page:        page,
-		Now:         a.now,
-		Logger:      a.logger,
 	})
 	if err != nil {
 		return err
@@ -87,7 +83,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The editors' preview (behind editor auth) and the public archive of sent issues.
+	// The editors' preview, behind editor auth.
 	editorialGroups, err := a.editorialRoutes()
 	if err != nil {
 		return err

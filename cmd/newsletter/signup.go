@@ -2,6 +2,7 @@ package main
 
 import (
 	"newsletter/internal/mailer"
+	"newsletter/internal/render"
 	"newsletter/internal/roster"
 	"newsletter/internal/token"
 	"newsletter/internal/web"
@@ -9,8 +10,8 @@ import (
 )
 
 // subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
-// the route groups on top of it: the public sign-up and home page, and the token-guarded
-// admin pages and API.
+// the route groups on top of it: the public sign-up, home page and archive of sent issues,
+// and the token-guarded admin pages and API.
 func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
 	tr, err := a.transport()
 	if err != nil {
@@ -32,39 +33,35 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 		return nil, nil, err
 	}
 	rs := a.roster(sg, confirmations)
+	site := web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger}
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
+		Site:       site,
 		Roster:     rs,
-		Tokens:     sg,
-		Templates:  templates.Web,
-		Page:       page,
 		PerIP:      a.cfg.Subscribe.PerIPPerHour,
 		PerAddress: a.cfg.Subscribe.PerAddressPerHour,
-		Now:        a.now,
-		Logger:     a.logger,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	admin, err := web.NewAdmin(web.AdminOptions{
+		Site:      site,
 		Roster:    rs,
 		Token:     a.cfg.AdminToken,
-		Tokens:    sg,
-		Templates: templates.Web,
-		Page:      page,
 		BaseURL:   a.cfg.BaseURL,
 		MaxImport: a.cfg.Subscribe.MaxImportBytes,
-		Now:       a.now,
-		Logger:    a.logger,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	home, err := web.NewHome(web.HomeOptions{
-		Issues: a.db, Tokens: sg, Templates: templates.Web, Page: page,
-		Tagline: a.cfg.Publication.Tagline, Now: a.now, Logger: a.logger,
+	archive, err := web.NewArchive(web.ArchiveOptions{
+		Site:    site,
+		Issues:  a.db,
+		BaseURL: a.cfg.BaseURL,
+		Fill:    render.PublicHTML,
+		Tagline: a.cfg.Publication.Tagline,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return rs, []web.Registrar{signup, admin, home}, nil
+	return rs, []web.Registrar{signup, admin, archive}, nil
 }

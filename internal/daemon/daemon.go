@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"newsletter/internal/delivery"
@@ -84,10 +83,8 @@ type Jobs struct {
 	lastRefresh time.Time // of the draft, in this process
 }
 
-var (
-	_ schedule.Jobs    = (*Jobs)(nil)
-	_ schedule.Resumer = (*Jobs)(nil)
-)
+// The runner finds Resume by a type assertion; schedule.NewRunner checks the rest.
+var _ schedule.Resumer = (*Jobs)(nil)
 
 // New returns Jobs.
 func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
@@ -95,6 +92,9 @@ func New(builder Builder, sender Sender, issues Issues, opt Options) *Jobs {
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Observe == nil {
+		opt.Observe = func(delivery.Report) {}
 	}
 	return &Jobs{builder: builder, sender: sender, issues: issues, opt: opt}
 }
@@ -133,6 +133,7 @@ func (j *Jobs) Build(ctx context.Context, slot schedule.Slot) (schedule.Outcome,
 // still waits it does not rebuild it either: it runs on every check of the scheduler.
 func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, error) {
 	week := j.Week(slot)
+	var failed string
 	if slot.Retry {
 		is, err := j.issues.IssueByWeek(ctx, week)
 		if err != nil && !errors.Is(err, newsletter.ErrNotFound) {
@@ -141,9 +142,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		if ok, reason := editorial.Ready(is, j.opt.RequireApproval); err == nil && !ok && is.Status == newsletter.IssueDraft {
 			return schedule.Outcome{Status: schedule.Held, Detail: reason}, nil
 		}
-	}
-	var failed string
-	if !slot.Retry {
+	} else {
 		failed = j.gather(ctx)
 	}
 	built, err := j.builder.Build(ctx, week)
@@ -183,7 +182,7 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 		built.Email = weekly.Stored(is)
 	}
 	rep, err := j.sender.Send(ctx, is, built.Email)
-	j.observe(rep)
+	j.opt.Observe(rep)
 	if err != nil {
 		return schedule.Outcome{}, err
 	}
@@ -203,15 +202,12 @@ func (j *Jobs) Send(ctx context.Context, slot schedule.Slot) (schedule.Outcome, 
 // heldNotice tells the editors that a send waits for their approval, and until when the
 // scheduler keeps trying it (until is zero when it does not).
 func heldNotice(week newsletter.Week, reason string, until time.Time, loc *time.Location) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The scheduled send of %s was held: %s.\n\n", week, reason)
+	head := fmt.Sprintf("The scheduled send of %s was held: %s.\n\n", week, reason)
 	if until.IsZero() {
-		fmt.Fprintf(&b, "The scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, week)
-		return b.String()
+		return head + fmt.Sprintf("The scheduler does not try this slot again. Approve it on the preview page or with `newsletter draft approve --week %s`, then send it with `newsletter send --issue %s`; or leave it, and its stories go in the next issue.\n", week, week)
 	}
-	fmt.Fprintf(&b, "The scheduler tries it again every minute until %s (schedule.grace). Approve it before then, on the preview page or with `newsletter draft approve --week %s`, and it goes out at once.\n\n", until.In(loc).Format("Mon 2006-01-02 15:04 MST"), week)
-	fmt.Fprintf(&b, "After that the slot is missed: send it by hand with `newsletter send --issue %s`, or leave it, and its stories go in the next issue.\n", week)
-	return b.String()
+	return head + fmt.Sprintf("The scheduler tries it again every minute until %s (schedule.grace). Approve it before then, on the preview page or with `newsletter draft approve --week %s`, and it goes out at once.\n\n"+
+		"After that the slot is missed: send it by hand with `newsletter send --issue %s`, or leave it, and its stories go in the next issue.\n", until.In(loc).Format("Mon 2006-01-02 15:04 MST"), week, week)
 }
 
 // Resume continues every issue still sending: after a crash, or when deferred deliveries
@@ -232,7 +228,7 @@ func (j *Jobs) Resume(ctx context.Context) error {
 			continue
 		}
 		rep, err := j.sender.Send(ctx, is, weekly.Stored(is))
-		j.observe(rep)
+		j.opt.Observe(rep)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("resume %s: %w", is.Week, err))
 			continue
@@ -268,21 +264,19 @@ func (j *Jobs) refresh(ctx context.Context) error {
 		return nil
 	}
 	week := newsletter.WeekOf(next.In(j.opt.Location))
-	list, err := j.issues.ListIssues(ctx)
+	is, err := j.issues.IssueByWeek(ctx, week)
+	if errors.Is(err, newsletter.ErrNotFound) || (err == nil && is.Status != newsletter.IssueDraft) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	for _, is := range list {
-		if is.Week != week || is.Status != newsletter.IssueDraft {
-			continue
-		}
-		j.gather(ctx)
-		built, err := j.builder.Build(ctx, week)
-		if err != nil && !errors.Is(err, weekly.ErrNoStories) {
-			return err
-		}
-		j.opt.Logger.Info("draft refreshed", "issue", week.String(), "stories", len(built.Issue.Stories))
+	j.gather(ctx)
+	built, err := j.builder.Build(ctx, week)
+	if err != nil && !errors.Is(err, weekly.ErrNoStories) {
+		return err
 	}
+	j.opt.Logger.Info("draft refreshed", "issue", week.String(), "stories", len(built.Issue.Stories))
 	return nil
 }
 
@@ -309,12 +303,6 @@ func (j *Jobs) gather(ctx context.Context) string {
 		return ""
 	}
 	return fmt.Sprintf("; %d of %d feeds failed", n, len(reports))
-}
-
-func (j *Jobs) observe(r delivery.Report) {
-	if j.opt.Observe != nil {
-		j.opt.Observe(r)
-	}
 }
 
 func summary(week newsletter.Week, r delivery.Report) string {

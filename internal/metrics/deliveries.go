@@ -19,8 +19,11 @@ type Deliveries struct {
 // Start implements delivery.Progress; a round's size is not counted.
 func (Deliveries) Start(int) {}
 
-// Outcome implements delivery.Progress.
-func (d Deliveries) Outcome(st newsletter.DeliveryStatus) { d.m.ObserveDelivery(string(st), d.relay) }
+// Outcome implements delivery.Progress: it counts one outcome (sent, deferred, bounced,
+// failed) as it is made, so that the counter follows a long send instead of jumping at its end.
+func (d Deliveries) Outcome(st newsletter.DeliveryStatus) {
+	d.m.deliveries.WithLabelValues(string(st), d.relay).Inc()
+}
 
 // RelayLabel is the relay label of a send's counters: the relay's name when it is the one
 // SMTP relay, "all" when there are several (outcomes are counted for the whole send), and

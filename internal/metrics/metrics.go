@@ -79,12 +79,6 @@ func (m *Metrics) ObserveSend(took time.Duration) {
 	m.sendDuration.Observe(took.Seconds())
 }
 
-// ObserveDelivery counts one delivery outcome (sent, deferred, bounced, failed) as it is
-// made, so that the counter follows a long send instead of jumping at its end.
-func (m *Metrics) ObserveDelivery(outcome, relay string) {
-	m.deliveries.WithLabelValues(outcome, relay).Inc()
-}
-
 // Register adds GET /metrics, open to all, to a route table (it satisfies web.Registrar).
 func (m *Metrics) Register(mux *http.ServeMux) {
 	mux.Handle(Route, m.Handler())

@@ -64,8 +64,9 @@ func TestScrape(t *testing.T) {
 		resp.Body.Close()
 	}
 	m.ObserveSend(90 * time.Second)
-	for _, outcome := range []string{"sent", "sent", "bounced", "sent", "sent"} {
-		m.ObserveDelivery(outcome, "smtp.example.org:587")
+	relay := m.Deliveries("smtp.example.org:587")
+	for _, outcome := range []newsletter.DeliveryStatus{"sent", "sent", "bounced", "sent", "sent"} {
+		relay.Outcome(outcome)
 	}
 
 	resp, err := http.Get(srv.URL + "/metrics")

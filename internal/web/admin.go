@@ -1,14 +1,11 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,46 +17,28 @@ import (
 	"newsletter/internal/token"
 )
 
-// SubscriberQueries reads the list for the dashboard, a subscriber's page and the API.
-type SubscriberQueries interface {
+// AdminRoster is the part of the list's rules that the operator pages and the API use: reading
+// the list, changing one subscriber, and the list as CSV.
+type AdminRoster interface {
 	List(ctx context.Context, f roster.Filter) ([]newsletter.Subscriber, int, error)
 	Show(ctx context.Context, email string) (roster.Record, error)
 	Stats(ctx context.Context, weeks int) (roster.Stats, error)
-}
-
-// SubscriberEdits changes one subscriber at the API's request.
-type SubscriberEdits interface {
 	Add(ctx context.Context, req roster.AddRequest) (sub newsletter.Subscriber, created bool, err error)
 	Remove(ctx context.Context, email, source string) (newsletter.Subscriber, bool, error)
 	Erase(ctx context.Context, email string) (existed bool, err error)
-}
-
-// SubscriberFiles reads and writes the list as CSV.
-type SubscriberFiles interface {
 	Import(ctx context.Context, r io.Reader, opt roster.ImportOptions) (roster.ImportReport, error)
 	Export(ctx context.Context, w io.Writer, f roster.Filter) (int, error)
 }
 
-// AdminRoster is the part of the list's rules that the operator pages and the API use.
-type AdminRoster interface {
-	SubscriberQueries
-	SubscriberEdits
-	SubscriberFiles
-}
-
 // AdminOptions configure the operator pages and the JSON API.
 type AdminOptions struct {
-	Roster    AdminRoster
-	Token     string        // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
-	Tokens    *token.Signer // signs the admin forms
-	Templates fs.FS         // holds web/admin.html.tmpl
-	Page      Page
+	Site
+	Roster AdminRoster
+	Token  string // NEWSLETTER_ADMIN_TOKEN; empty turns /admin and /api off (404)
 	// BaseURL is the address the pages are served at (base_url); a browser's Origin may
 	// name it when a proxy in front rewrites the Host header.
 	BaseURL   string
 	MaxImport int64 // largest CSV accepted, bytes; default 64 MiB
-	Now       func() time.Time
-	Logger    *slog.Logger
 }
 
 // Admin serves /admin (HTML) and /api/ (JSON), both behind the admin token.
@@ -71,17 +50,13 @@ type Admin struct {
 
 // NewAdmin parses the admin template.
 func NewAdmin(opt AdminOptions) (*Admin, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	if opt.MaxImport <= 0 {
 		opt.MaxImport = 64 << 20
 	}
-	page, err := template.New("admin.html.tmpl").Funcs(template.FuncMap{
+	page, err := opt.parse("admin.html.tmpl", template.FuncMap{
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	}).ParseFS(opt.Templates, "web/admin.html.tmpl")
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -223,42 +198,23 @@ func (a *Admin) importPage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusUnsupportedMediaType, "want a multipart/form-data upload with a file field")
 		return
 	}
-	mr, err := r.MultipartReader()
+	part, fields, err := upload(r)
 	if err != nil {
-		a.fail(w, http.StatusBadRequest, "want a multipart/form-data upload with a file field")
+		a.fail(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	fields := map[string]string{}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			a.fail(w, http.StatusBadRequest, "the upload ended without a file field (fields go before the file)")
-			return
-		}
-		name := part.FormName()
-		if name != "file" {
-			value, err := io.ReadAll(io.LimitReader(part, 4096))
-			if err != nil {
-				a.fail(w, http.StatusBadRequest, "could not read the form")
-				return
-			}
-			fields[name] = string(value)
-			continue
-		}
-		if a.opt.Tokens.CheckForm(token.AdminForm, fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
-			a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
-			return
-		}
-		opt := roster.ImportOptions{DryRun: fields["dry_run"] != "", Resubscribe: fields["resubscribe"] != "", Source: "admin"}
-		rep, err := a.opt.Roster.Import(r.Context(), part, opt)
-		if err != nil {
-			a.failErr(w, err)
-			return
-		}
-		a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", rep.BadRows, "dry_run", opt.DryRun)
-		a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
+	if a.opt.Tokens.CheckForm(token.AdminForm, fields["form_token"], a.opt.Now(), 12*time.Hour) != nil {
+		a.fail(w, http.StatusForbidden, "the form has expired; reload the page and upload again")
 		return
 	}
+	opt := roster.ImportOptions{DryRun: fields["dry_run"] != "", Resubscribe: fields["resubscribe"] != "", Source: "admin"}
+	rep, err := a.opt.Roster.Import(r.Context(), part, opt)
+	if err != nil {
+		a.failErr(w, err)
+		return
+	}
+	a.opt.Logger.Info("admin import", "added", rep.Added, "updated", rep.Updated, "bad_rows", rep.BadRows, "dry_run", opt.DryRun)
+	a.render(w, http.StatusOK, adminPage{Title: "Import report", State: "import", Report: rep, DryRun: opt.DryRun})
 }
 
 func (a *Admin) fail(w http.ResponseWriter, code int, msg string) {
@@ -279,15 +235,7 @@ func (a *Admin) render(w http.ResponseWriter, code int, p adminPage) {
 // errorStatus maps a service error to an HTTP status and a message safe to show, logging
 // an internal error as what and setting Retry-After for a busy database.
 func (a *Admin) errorStatus(w http.ResponseWriter, err error, what string) (int, string) {
-	busy(w, err)
-	code, msg := statusOf(err)
-	if code == http.StatusInternalServerError {
-		a.opt.Logger.Error(what, "err", err)
-	}
-	return code, msg
-}
-
-func statusOf(err error) (int, string) {
+	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(err, roster.ErrBadInput):
 		return http.StatusBadRequest, err.Error()
@@ -295,12 +243,11 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, newsletter.ErrNotFound):
 		return http.StatusNotFound, "no such subscriber"
-	case errors.Is(err, newsletter.ErrBusy):
+	case busy(w, err):
 		return http.StatusServiceUnavailable, "the database is busy and nothing was changed; try again in a moment"
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", mbe.Limit)
 	}
+	a.opt.Logger.Error(what, "err", err)
 	return http.StatusInternalServerError, "internal error; see the server log"
 }

@@ -20,14 +20,11 @@ import (
 	"newsletter/internal/web"
 )
 
-// The roster service is what the admin is given in production: each part must keep matching.
+// The roster service is what the handlers are given in production: it must keep matching.
 var (
-	_ web.SubscriberQueries = (*roster.Service)(nil)
-	_ web.SubscriberEdits   = (*roster.Service)(nil)
-	_ web.SubscriberFiles   = (*roster.Service)(nil)
-	_ web.AdminRoster       = (*roster.Service)(nil)
-	_ web.SignUps           = (*roster.Service)(nil)
-	_ web.Subscribers       = (*roster.Service)(nil)
+	_ web.AdminRoster = (*roster.Service)(nil)
+	_ web.SignUps     = (*roster.Service)(nil)
+	_ web.Subscribers = (*roster.Service)(nil)
 )
 
 // failingRoster answers every call with err, as the roster does when its database fails;
@@ -93,9 +90,9 @@ func TestAPIAnswersRosterErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			admin, err := web.NewAdmin(web.AdminOptions{
-				Roster: failingRoster{tc.err}, Token: adminToken, Tokens: signer,
-				Templates: os.DirFS(filepath.Join("..", "..", "templates")),
-				Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+				Site: web.Site{Templates: os.DirFS(filepath.Join("..", "..", "templates")), Tokens: signer,
+					Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+				Roster: failingRoster{tc.err}, Token: adminToken,
 			})
 			if err != nil {
 				t.Fatal(err)

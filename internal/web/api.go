@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -48,16 +47,6 @@ func (a *Admin) writeJSON(w http.ResponseWriter, code int, v any) {
 func (a *Admin) apiError(w http.ResponseWriter, err error) {
 	code, msg := a.errorStatus(w, err, "web: api")
 	a.writeJSON(w, code, map[string]string{"error": msg})
-}
-
-// clipQuote shortens an error message that may quote the request (a JSON decoder's names
-// an unknown field) to about 100 bytes of it.
-func clipQuote(msg string) string {
-	const keep = 120
-	if len(msg) <= keep {
-		return msg
-	}
-	return strings.ToValidUTF8(msg[:keep], "") + "..."
 }
 
 func (a *Admin) apiBad(w http.ResponseWriter, msg string) {
@@ -119,7 +108,7 @@ func (a *Admin) apiAdd(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clipQuote(err.Error()))
+		a.apiBad(w, "body: want JSON {\"email\": ..., \"name\": ..., \"status\": ...}: "+clip(err.Error(), 120, "..."))
 		return
 	}
 	if dec.More() {
@@ -194,20 +183,27 @@ type apiRowError struct {
 	Error string `json:"error"`
 }
 
-// filePart is the part named "file" of r's multipart body, the fields before it skipped.
-func filePart(r *http.Request) (*multipart.Part, error) {
+// upload reads r's multipart body up to its part named "file" and returns that part and the
+// short fields sent before it.
+func upload(r *http.Request) (*multipart.Part, map[string]string, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errors.New("body: want a multipart/form-data upload with a file field")
+		return nil, nil, errors.New("want a multipart/form-data upload with a file field")
 	}
+	fields := map[string]string{}
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
-			return nil, errors.New("body: the upload has no file field")
+			return nil, nil, errors.New("the upload ended without a file field (fields go before the file)")
 		}
 		if part.FormName() == "file" {
-			return part, nil
+			return part, fields, nil
 		}
+		value, err := io.ReadAll(io.LimitReader(part, 4096))
+		if err != nil {
+			return nil, nil, errors.New("could not read the form")
+		}
+		fields[part.FormName()] = string(value)
 	}
 }
 
@@ -234,9 +230,9 @@ func (a *Admin) apiImport(w http.ResponseWriter, r *http.Request) {
 	}
 	body := io.Reader(r.Body)
 	if bodyTypeIn(r, []string{typeMultipart}) {
-		part, err := filePart(r)
+		part, _, err := upload(r)
 		if err != nil {
-			a.apiBad(w, err.Error())
+			a.apiBad(w, "body: "+err.Error())
 			return
 		}
 		body = part

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"html/template"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -25,45 +22,45 @@ type ArchiveStore interface {
 
 // ArchiveOptions configure the public archive.
 type ArchiveOptions struct {
-	Issues    ArchiveStore
-	Templates fs.FS // holds web/archive.html.tmpl
-	Page      Page
-	BaseURL   string // public URL of this server, for the feed's links
+	Site
+	Issues  ArchiveStore
+	BaseURL string // public URL of this server, for the feed's links
 	// Fill replaces an issue's per-recipient placeholders with neutral values: the archive
 	// carries no address and no working unsubscribe link.
-	Fill   func(html string) string
-	Logger *slog.Logger
+	Fill    func(html string) string
+	Tagline string // the home page's line under the publication's name
 }
 
-// Archive serves the public pages of sent issues: /issues, /issues/{week}, and the feeds
-// /issues/feed.atom and /issues/feed.json.
+// Archive serves the public pages of sent issues: the home page at / (the name and tagline,
+// the latest issues and the sign-up form, which posts to /subscribe), /issues,
+// /issues/{week}, and the feeds /issues/feed.atom and /issues/feed.json.
 type Archive struct {
-	opt   ArchiveOptions
-	index *template.Template
+	opt         ArchiveOptions
+	index, home *template.Template
 }
 
-// NewArchive parses the archive template.
+// NewArchive parses the archive's and the home page's templates.
 func NewArchive(opt ArchiveOptions) (*Archive, error) {
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
-	index, err := template.ParseFS(opt.Templates, "web/archive.html.tmpl")
+	index, err := opt.parse("archive.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Archive{opt: opt, index: index}, nil
+	home, err := opt.parse("home.html.tmpl", nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Archive{opt: opt, index: index, home: home}, nil
 }
 
-// Register adds the archive routes; they are public.
+// Register adds the archive routes; they are public. GET / is the root only; other unknown
+// paths stay 404.
 func (a *Archive) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", a.serveHome)
 	mux.HandleFunc("GET "+newsletter.ArchivePath, a.list)
 	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.atom)
 	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.jsonFeed)
 	mux.HandleFunc("GET "+newsletter.ArchivePath+"/{week}", a.issue)
-}
-
-type archiveData struct {
-	Page
-	Issues []archiveEntry
 }
 
 type archiveEntry struct {
@@ -77,10 +74,10 @@ func entryOf(is newsletter.Issue) archiveEntry {
 }
 
 // sentIssues loads the archive, answering 500 itself on failure.
-func sentIssues(w http.ResponseWriter, r *http.Request, st ArchiveStore, logger *slog.Logger) ([]newsletter.Issue, bool) {
-	issues, err := st.SentIssues(r.Context())
+func (a *Archive) sentIssues(w http.ResponseWriter, r *http.Request) ([]newsletter.Issue, bool) {
+	issues, err := a.opt.Issues.SentIssues(r.Context())
 	if err != nil {
-		logger.Error("web: sent issues", "path", r.URL.Path, "err", err)
+		a.opt.Logger.Error("web: sent issues", "path", r.URL.Path, "err", err)
 		http.Error(w, "500 internal error", http.StatusInternalServerError)
 		return nil, false
 	}
@@ -88,11 +85,11 @@ func sentIssues(w http.ResponseWriter, r *http.Request, st ArchiveStore, logger 
 }
 
 func (a *Archive) list(w http.ResponseWriter, r *http.Request) {
-	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
+	issues, ok := a.sentIssues(w, r)
 	if !ok {
 		return
 	}
-	d := archiveData{Page: a.opt.Page}
+	d := homeData{Page: a.opt.Page}
 	for _, is := range issues {
 		d.Issues = append(d.Issues, entryOf(is))
 	}
@@ -203,7 +200,7 @@ func storyTitles(is newsletter.Issue) string {
 }
 
 func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
-	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
+	issues, ok := a.sentIssues(w, r)
 	if !ok {
 		return
 	}
@@ -276,7 +273,7 @@ type jsonItem struct {
 }
 
 func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
-	issues, ok := sentIssues(w, r, a.opt.Issues, a.opt.Logger)
+	issues, ok := a.sentIssues(w, r)
 	if !ok {
 		return
 	}
@@ -300,46 +297,10 @@ func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
 	a.writeFeed(w, "application/feed+json; charset=utf-8", out, err)
 }
 
-// HomeOptions configure the publication's home page.
-type HomeOptions struct {
-	Issues    ArchiveStore
-	Tokens    *token.Signer // signs the sign-up form, as on /subscribe
-	Templates fs.FS         // holds web/home.html.tmpl
-	Page      Page
-	Tagline   string
-	Now       func() time.Time
-	Logger    *slog.Logger
-}
-
 // homeLatest is how many issues the home page lists.
 const homeLatest = 5
 
-// Home serves GET /: the publication's name and tagline, its latest issues and the sign-up
-// form, which posts to /subscribe.
-type Home struct {
-	opt  HomeOptions
-	page *template.Template
-}
-
-// NewHome parses the home page template.
-func NewHome(opt HomeOptions) (*Home, error) {
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/home.html.tmpl")
-	if err != nil {
-		return nil, err
-	}
-	return &Home{opt: opt, page: page}, nil
-}
-
-// Register adds GET / (the root only; other unknown paths stay 404).
-func (h *Home) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", h.serve)
-}
-
+// homeData is what the home page and the archive's list show.
 type homeData struct {
 	Page
 	Tagline   string
@@ -348,12 +309,12 @@ type homeData struct {
 	FormToken string
 }
 
-func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
-	issues, ok := sentIssues(w, r, h.opt.Issues, h.opt.Logger)
+func (a *Archive) serveHome(w http.ResponseWriter, r *http.Request) {
+	issues, ok := a.sentIssues(w, r)
 	if !ok {
 		return
 	}
-	d := homeData{Page: h.opt.Page, Tagline: h.opt.Tagline, FormToken: h.opt.Tokens.MakeForm(token.PublicForm, h.opt.Now())}
+	d := homeData{Page: a.opt.Page, Tagline: a.opt.Tagline, FormToken: a.opt.Tokens.MakeForm(token.PublicForm, a.opt.Now())}
 	for i, is := range issues {
 		if i == homeLatest {
 			d.More = true
@@ -361,5 +322,5 @@ func (h *Home) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Issues = append(d.Issues, entryOf(is))
 	}
-	renderPage(w, h.page, http.StatusOK, d, h.opt.Logger)
+	renderPage(w, a.home, http.StatusOK, d, a.opt.Logger)
 }

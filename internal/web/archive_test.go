@@ -149,12 +149,12 @@ func TestHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := roster.New(roster.Options{Store: f.db, Tokens: signer, Confirmations: mc, BaseURL: "https://news.example.org", Now: now})
-	signup, err := NewSubscribe(SubscribeOptions{Roster: svc, Tokens: signer, Templates: templates.Web, Page: page, Now: now})
+	site := Site{Templates: templates.Web, Page: page, Tokens: signer, Now: now}
+	signup, err := NewSubscribe(SubscribeOptions{Site: site, Roster: svc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, err := NewHome(HomeOptions{Issues: f.db, Tokens: signer, Templates: templates.Web, Page: page,
-		Tagline: "Analysis worth reading, delivered every Monday.", Now: now})
+	home, err := NewArchive(ArchiveOptions{Site: site, Issues: f.db, Tagline: "Analysis worth reading, delivered every Monday."})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,25 +50,21 @@ func TestPublicPagesAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := roster.New(roster.Options{Store: f.db, Tokens: signer, Confirmations: mc, BaseURL: "https://news.example.org", Now: clock})
-	unsub, err := New(Options{Subscribers: svc, Tokens: signer, Templates: templates.Web, Page: page, Now: clock})
+	site := Site{Templates: templates.Web, Page: page, Tokens: signer, Now: clock}
+	unsub, err := New(Options{Site: site, Subscribers: svc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	signup, err := NewSubscribe(SubscribeOptions{Roster: svc, Tokens: signer, Templates: templates.Web, Page: page, Now: clock})
+	signup, err := NewSubscribe(SubscribeOptions{Site: site, Roster: svc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, err := NewHome(HomeOptions{Issues: f.db, Tokens: signer, Templates: templates.Web, Page: page,
-		Tagline: "Analysis worth reading, delivered every Monday.", Now: clock})
+	archive, err := NewArchive(ArchiveOptions{Site: site, Issues: f.db, BaseURL: "https://news.example.org",
+		Fill: func(h string) string { return h }, Tagline: "Analysis worth reading, delivered every Monday."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, err := NewArchive(ArchiveOptions{Issues: f.db, Templates: templates.Web, Page: page, BaseURL: "https://news.example.org",
-		Fill: func(h string) string { return h }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(Handler(unsub, signup, home, archive))
+	srv := httptest.NewServer(Handler(unsub, signup, archive))
 	defer srv.Close()
 
 	active, _, err := f.db.AddSubscriber(ctx, newsletter.Subscriber{Email: "ada@example.com", Status: newsletter.StatusActive}, now)

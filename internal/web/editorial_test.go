@@ -91,12 +91,13 @@ func setupDeskAt(t *testing.T, now *time.Time) *deskFixture {
 	desk := editorial.New(db, b, msgs, editorial.Options{PostalAddress: testPostal, Now: clock})
 	week := newsletter.Week{Year: 2026, Num: 19}
 	page := Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e", Lang: "en"}
-	preview, err := NewPreview(PreviewOptions{Desk: desk, Templates: templates.Web, Page: page, NextIssue: func(context.Context) (newsletter.Week, error) { return week, nil },
+	site := Site{Templates: templates.Web, Page: page}
+	preview, err := NewPreview(PreviewOptions{Site: site, Desk: desk, NextIssue: func(context.Context) (newsletter.Week, error) { return week, nil },
 		Auth: EditorAuth{Editors: map[string]string{"ayse": testEditorHash}, AdminToken: testAdminToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive, err := NewArchive(ArchiveOptions{Issues: db, Templates: templates.Web, Page: page, BaseURL: "https://news.example.org",
+	archive, err := NewArchive(ArchiveOptions{Site: site, Issues: db, BaseURL: "https://news.example.org",
 		Fill: render.PublicHTML})
 	if err != nil {
 		t.Fatal(err)

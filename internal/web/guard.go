@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"mime"
 	"net/http"
 	"net/url"
@@ -47,6 +48,19 @@ func sameOrigin(r *http.Request, trusted string) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, r.Host) || (trusted != "" && strings.EqualFold(o, trusted))
+}
+
+// adminAuth reports whether r carries tok, as a bearer token or as the Basic password with
+// any user name, compared in constant time; never for an empty tok.
+func adminAuth(r *http.Request, tok string) bool {
+	if tok == "" {
+		return false
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		_, got, ok = r.BasicAuth()
+	}
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 }
 
 // bodyTypeIn reports whether r's Content-Type is one of types, parameters aside.

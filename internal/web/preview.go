@@ -1,12 +1,9 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"html/template"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -30,13 +27,11 @@ type Desk interface {
 
 // PreviewOptions configure the editors' preview pages.
 type PreviewOptions struct {
-	Desk      Desk
-	Auth      EditorAuth
-	Templates fs.FS // holds web/preview.html.tmpl
-	Page      Page
+	Site
+	Desk Desk
+	Auth EditorAuth
 	// NextIssue names the issue that goes out next: what /preview without a week shows.
 	NextIssue func(ctx context.Context) (newsletter.Week, error)
-	Logger    *slog.Logger
 }
 
 // Preview serves /preview: the week's draft as it will be sent, its checks, its edits and
@@ -48,10 +43,7 @@ type Preview struct {
 
 // NewPreview parses the preview template.
 func NewPreview(opt PreviewOptions) (*Preview, error) {
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	page, err := template.New("preview.html.tmpl").Funcs(template.FuncMap{
-		"inc": func(i int) int { return i + 1 },
-	}).ParseFS(opt.Templates, "web/preview.html.tmpl")
+	page, err := opt.parse("preview.html.tmpl", template.FuncMap{"inc": func(i int) int { return i + 1 }})
 	if err != nil {
 		return nil, err
 	}

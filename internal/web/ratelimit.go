@@ -25,17 +25,14 @@ type bucket struct {
 // that have refilled completely (and so carry no information) are dropped.
 const maxBuckets = 100_000
 
-// NewRateLimiter returns a limiter; a limit of 0 or less allows everything.
+// NewRateLimiter returns a limiter over a positive window; a limit of 0 or less allows everything.
 func NewRateLimiter(limit int, window time.Duration, now func() time.Time) *RateLimiter {
-	if now == nil {
-		now = time.Now
-	}
 	return &RateLimiter{limit: float64(limit), window: window, now: now, buckets: make(map[string]*bucket)}
 }
 
 // Allow takes one request from key's bucket and reports whether there was one.
 func (l *RateLimiter) Allow(key string) bool {
-	if l == nil || l.limit <= 0 || l.window <= 0 {
+	if l.limit <= 0 {
 		return true
 	}
 	now := l.now()

@@ -2,11 +2,9 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,20 +25,16 @@ type SignUps interface {
 
 // SubscribeOptions configure the sign-up pages.
 type SubscribeOptions struct {
-	Roster    SignUps
-	Tokens    *token.Signer // signs the form tokens
-	Templates fs.FS         // holds web/subscribe.html.tmpl
-	Page      Page
+	Site
+	Roster SignUps
 	// Per-IP and per-address sign-up limits per hour; 0 turns one off.
 	PerIP, PerAddress int
-	Now               func() time.Time
-	Logger            *slog.Logger
 }
 
 // Subscribe serves GET/POST /subscribe and GET/POST /confirm/{token}.
 type Subscribe struct {
-	opt             SubscribeOptions
-	page            *template.Template
+	opt SubscribeOptions
+	pages
 	perIP, perEmail *RateLimiter
 }
 
@@ -51,17 +45,12 @@ const (
 
 // NewSubscribe parses the page template.
 func NewSubscribe(opt SubscribeOptions) (*Subscribe, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/subscribe.html.tmpl")
+	page, err := opt.parse("subscribe.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
 	return &Subscribe{
-		opt: opt, page: page,
+		opt: opt, pages: pages{page, opt.Page, opt.Logger},
 		perIP:    NewRateLimiter(opt.PerIP, time.Hour, opt.Now),
 		perEmail: NewRateLimiter(opt.PerAddress, time.Hour, opt.Now),
 	}, nil
@@ -75,18 +64,14 @@ func (s *Subscribe) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /confirm/{token}", s.postConfirm)
 }
 
-type subscribePage struct {
-	Page
-	Title     string
-	State     string // form, sent, confirm, confirmed, error
-	Email     string
-	Name      string
-	FormToken string
-	Message   string
+func (s *Subscribe) showForm(w http.ResponseWriter, r *http.Request) {
+	s.form(w, http.StatusOK, pageData{})
 }
 
-func (s *Subscribe) showForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, subscribePage{Title: "Subscribe", State: "form"})
+// form answers code with the sign-up form, freshly signed, showing d's input and message.
+func (s *Subscribe) form(w http.ResponseWriter, code int, d pageData) {
+	d.Title, d.State, d.FormToken = "Subscribe", "form", s.opt.Tokens.MakeForm(token.PublicForm, s.opt.Now())
+	s.render(w, code, d)
 }
 
 // postForm stores a sign-up. Whatever the address's standing, a valid request gets the
@@ -112,7 +97,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 	// ordinary answer and nothing happens.
 	if r.PostForm.Get("website") != "" {
 		s.opt.Logger.Info("sign-up honeypot", "ip", ip)
-		s.render(w, http.StatusOK, subscribePage{Title: "Check your inbox", State: "sent"})
+		s.render(w, http.StatusOK, pageData{Title: "Check your inbox", State: "sent"})
 		return
 	}
 	addr, err := roster.Normalize(email)
@@ -121,7 +106,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			msg = "That name is too long."
 		}
-		s.render(w, http.StatusBadRequest, subscribePage{Title: "Subscribe", State: "form", Email: clipField(email), Name: clipField(name), Message: msg})
+		s.form(w, http.StatusBadRequest, pageData{Email: clip(email, 254, ""), Name: clip(name, 254, ""), Message: msg})
 		return
 	}
 	if !s.perEmail.Allow(strings.ToLower(addr)) {
@@ -137,7 +122,7 @@ func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("sign-up", "outcome", string(outcome), "ip", ip)
-	s.render(w, http.StatusOK, subscribePage{Title: "Check your inbox", State: "sent"})
+	s.render(w, http.StatusOK, pageData{Title: "Check your inbox", State: "sent"})
 }
 
 // showConfirm answers GET with a button: link scanners fetch every URL in a message,
@@ -148,10 +133,10 @@ func (s *Subscribe) showConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub.Status == newsletter.StatusActive {
-		s.render(w, http.StatusOK, subscribePage{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
+		s.render(w, http.StatusOK, pageData{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
 		return
 	}
-	s.render(w, http.StatusOK, subscribePage{Title: "Confirm your subscription", State: "confirm", Email: sub.Email})
+	s.render(w, http.StatusOK, pageData{Title: "Confirm your subscription", State: "confirm", Email: sub.Email})
 }
 
 func (s *Subscribe) postConfirm(w http.ResponseWriter, r *http.Request) {
@@ -165,7 +150,7 @@ func (s *Subscribe) postConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opt.Logger.Info("confirmed", "subscriber_id", sub.ID)
-	s.render(w, http.StatusOK, subscribePage{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
+	s.render(w, http.StatusOK, pageData{Title: "You are subscribed", State: "confirmed", Email: sub.Email})
 }
 
 // target answers a confirmation link that does not check out and reports whether it did.
@@ -177,12 +162,8 @@ func (s *Subscribe) target(w http.ResponseWriter, err error) bool {
 		s.fail(w, http.StatusGone, "This confirmation link has expired. Please sign up again to get a new one.")
 	case errors.Is(err, roster.ErrLinkInvalid):
 		s.fail(w, http.StatusNotFound, "This confirmation link is not valid. If you copied it from an email, please check that it is complete.")
-	case busy(w, err):
-		s.opt.Logger.Warn("web: confirm: database busy", "err", err)
-		s.fail(w, http.StatusServiceUnavailable, busyMessage)
 	default:
-		s.opt.Logger.Error("web: confirm", "err", err)
-		s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
+		s.internal(w, "confirm", err)
 	}
 	return false
 }
@@ -190,18 +171,6 @@ func (s *Subscribe) target(w http.ResponseWriter, err error) bool {
 func (s *Subscribe) tooMany(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "3600")
 	s.fail(w, http.StatusTooManyRequests, "Too many sign-up attempts. Please try again later.")
-}
-
-func (s *Subscribe) fail(w http.ResponseWriter, code int, msg string) {
-	s.render(w, code, subscribePage{Title: http.StatusText(code), State: "error", Message: msg})
-}
-
-func (s *Subscribe) render(w http.ResponseWriter, code int, data subscribePage) {
-	data.Page = s.opt.Page
-	if data.State == "form" {
-		data.FormToken = s.opt.Tokens.MakeForm(token.PublicForm, s.opt.Now())
-	}
-	renderPage(w, s.page, code, data, s.opt.Logger)
 }
 
 // renderPage answers code with t executed on data, setting the header pairs kv first; a
@@ -231,10 +200,11 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// clipField keeps echoed form input short.
-func clipField(s string) string {
-	if len(s) > 254 {
-		return strings.ToValidUTF8(s[:254], "")
+// clip keeps request text echoed back short and valid UTF-8: at most n bytes of s, then
+// more when it was cut. A JSON decoder's error, for one, quotes the request's unknown field.
+func clip(s string, n int, more string) string {
+	if len(s) <= n {
+		return strings.ToValidUTF8(s, "")
 	}
-	return strings.ToValidUTF8(s, "")
+	return strings.ToValidUTF8(s[:n], "") + more
 }

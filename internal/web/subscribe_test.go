@@ -76,16 +76,17 @@ func setupSignupImport(t *testing.T, perIP, perAddress int, maxImport int64) *si
 	}
 	svc := roster.New(roster.Options{Store: db, Tokens: signer, Confirmations: mc, BaseURL: "https://news.example.org", Now: clk.Now})
 	page := web.Page{Publication: "The Weekly", WebsiteURL: "https://example.org", Accent: "#c8102e"}
-	unsub, err := web.New(web.Options{Subscribers: svc, Tokens: signer, Templates: tpl, Page: page, Now: clk.Now})
+	site := web.Site{Templates: tpl, Page: page, Tokens: signer, Now: clk.Now}
+	unsub, err := web.New(web.Options{Site: site, Subscribers: svc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	signup, err := web.NewSubscribe(web.SubscribeOptions{Roster: svc, Tokens: signer, Templates: tpl, Page: page, PerIP: perIP, PerAddress: perAddress, Now: clk.Now})
+	signup, err := web.NewSubscribe(web.SubscribeOptions{Site: site, Roster: svc, PerIP: perIP, PerAddress: perAddress})
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := web.NewAdmin(web.AdminOptions{Roster: svc, Token: adminToken, Tokens: signer, Templates: tpl, Page: page,
-		BaseURL: "https://news.example.org/letters", MaxImport: maxImport, Now: clk.Now})
+	admin, err := web.NewAdmin(web.AdminOptions{Site: site, Roster: svc, Token: adminToken,
+		BaseURL: "https://news.example.org/letters", MaxImport: maxImport})
 	if err != nil {
 		t.Fatal(err)
 	}

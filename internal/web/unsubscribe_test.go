@@ -73,11 +73,13 @@ func newList(tb testing.TB, n int) *list {
 	}
 	rs := roster.New(roster.Options{Store: db, Tokens: sg, Now: func() time.Time { return now }})
 	s, err := web.New(web.Options{
+		Site: web.Site{
+			Templates: os.DirFS(filepath.Join("..", "..", "templates")),
+			Page:      web.Page{Publication: "The Technerdo Weekly", Accent: "#c8102e"},
+			Tokens:    sg,
+			Now:       func() time.Time { return now },
+		},
 		Subscribers: rs,
-		Tokens:      sg,
-		Templates:   os.DirFS(filepath.Join("..", "..", "templates")),
-		Page:        web.Page{Publication: "The Technerdo Weekly", Accent: "#c8102e"},
-		Now:         func() time.Time { return now },
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -312,7 +314,7 @@ func TestBusyDatabaseAnswers503(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := web.New(web.Options{Subscribers: busyList{sub: newsletter.Subscriber{ID: 7, Email: "reader@example.com", Status: newsletter.StatusActive}},
-		Tokens: sg, Templates: os.DirFS(filepath.Join("..", "..", "templates"))})
+		Site: web.Site{Tokens: sg, Templates: os.DirFS(filepath.Join("..", "..", "templates"))}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,6 @@
-// Package web serves the public HTTP endpoints: the one-click unsubscribe of RFC 8058
-// (GET shows a confirmation button and changes nothing, POST acts) and the health check.
+// Package web serves the HTTP endpoints: the one-click unsubscribe of RFC 8058 (GET shows a
+// confirmation button and changes nothing, POST acts), sign-up, the public archive, the
+// editors' preview, the admin pages and API, and the health and readiness checks.
 package web
 
 import (
@@ -36,6 +37,11 @@ type Page struct {
 	WebsiteURL  string
 	Accent      string
 	Lang        string
+}
+
+// PageFor is the look of the pages of pub: its name, website, accent and language.
+func PageFor(pub newsletter.Publication) Page {
+	return Page{Publication: pub.Name, WebsiteURL: pub.WebsiteURL, Accent: pub.AccentColor, Lang: pub.Language}
 }
 
 // darkPage is the background of the pages' content in dark mode (main).
@@ -99,20 +105,35 @@ func contrast(a, b [3]float64) float64 {
 	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 }
 
+// Site is what every group of pages shares.
+type Site struct {
+	Templates fs.FS // holds the web/*.html.tmpl pages
+	Page      Page
+	Tokens    *token.Signer // signs the links' and forms' tokens
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// parse fills in the defaults of what was left unset and parses the page template web/name.
+func (s *Site) parse(name string, funcs template.FuncMap) (*template.Template, error) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.Logger = cmp.Or(s.Logger, slog.New(slog.DiscardHandler))
+	s.Page.Lang = cmp.Or(s.Page.Lang, "en")
+	return template.New(name).Funcs(funcs).ParseFS(s.Templates, "web/"+name)
+}
+
 // Options configure a Server.
 type Options struct {
+	Site
 	Subscribers Subscribers
-	Tokens      *token.Signer
-	Templates   fs.FS // holds web/unsubscribe.html.tmpl
-	Page        Page
-	Now         func() time.Time
-	Logger      *slog.Logger
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	opt  Options
-	page *template.Template
+	opt Options
+	pages
 }
 
 // maxBody caps request bodies; a one-click POST is a few dozen bytes.
@@ -120,16 +141,11 @@ const maxBody = 64 << 10
 
 // New parses the page templates and returns a Server.
 func New(opt Options) (*Server, error) {
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
-	opt.Page.Lang = cmp.Or(opt.Page.Lang, "en")
-	page, err := template.ParseFS(opt.Templates, "web/unsubscribe.html.tmpl")
+	page, err := opt.parse("unsubscribe.html.tmpl", nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Server{opt: opt, page: page}, nil
+	return &Server{opt: opt, pages: pages{page, opt.Page, opt.Logger}}, nil
 }
 
 // Registrar is a group of routes; each feature (unsubscribe, sign-up, admin, preview, archive)
@@ -158,33 +174,6 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+newsletter.UnsubscribePath+"{token}", s.postUnsubscribe)
 }
 
-type pageData struct {
-	Page
-	Title   string
-	State   string // confirm, unsubscribed, resubscribed, error
-	Email   string
-	Message string
-}
-
-// The states of a subscriber's page and their titles; the error state has its own.
-const (
-	stateConfirm      = "confirm"
-	stateUnsubscribed = "unsubscribed"
-	stateResubscribed = "resubscribed"
-)
-
-func stateTitle(state string) string {
-	switch state {
-	case stateConfirm:
-		return "Unsubscribe?"
-	case stateUnsubscribed:
-		return "You are unsubscribed"
-	case stateResubscribed:
-		return "You are subscribed again"
-	}
-	return state
-}
-
 // showUnsubscribe answers GET (and HEAD): a confirmation form, never a state change,
 // because mail scanners and previewers fetch every link in a message.
 func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
@@ -192,9 +181,9 @@ func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	state := stateConfirm
+	state := "confirm"
 	if sub.Status == newsletter.StatusUnsubscribed {
-		state = stateUnsubscribed
+		state = "unsubscribed"
 	}
 	s.renderState(w, state, sub.Email)
 }
@@ -217,7 +206,7 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	case oneClick || action == "unsubscribe":
 		if sub.Status == newsletter.StatusBounced {
 			// Mailed nothing already; made "unsubscribed", the page's resubscribe would bring it back.
-			s.renderState(w, stateUnsubscribed, sub.Email)
+			s.renderState(w, "unsubscribed", sub.Email)
 			return
 		}
 		changed, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusUnsubscribed, s.opt.Now())
@@ -226,7 +215,7 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.opt.Logger.Info("unsubscribed", "subscriber_id", sub.ID, "one_click", oneClick, "changed", changed)
-		s.renderState(w, stateUnsubscribed, sub.Email)
+		s.renderState(w, "unsubscribed", sub.Email)
 	case action == "resubscribe":
 		// ChangeStatus refuses anyone who did not leave by choice (bounced, complained).
 		_, err := s.opt.Subscribers.ChangeStatus(r.Context(), sub, newsletter.StatusActive, s.opt.Now())
@@ -239,7 +228,7 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.opt.Logger.Info("resubscribed", "subscriber_id", sub.ID)
-		s.renderState(w, stateResubscribed, sub.Email)
+		s.renderState(w, "resubscribed", sub.Email)
 	default:
 		s.fail(w, http.StatusBadRequest, "Expected List-Unsubscribe=One-Click.")
 	}
@@ -247,12 +236,8 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 
 // parseForm reads urlencoded and multipart bodies alike.
 func parseForm(r *http.Request) error {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "multipart/form-data" {
-		if err := r.ParseMultipartForm(maxBody); err != nil {
-			return err
-		}
-		return nil
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == typeMultipart {
+		return r.ParseMultipartForm(maxBody)
 	}
 	return r.ParseForm()
 }
@@ -277,18 +262,42 @@ func (s *Server) subscriber(w http.ResponseWriter, r *http.Request) (newsletter.
 	return newsletter.Subscriber{}, false
 }
 
-func (s *Server) fail(w http.ResponseWriter, code int, msg string) {
-	s.render(w, code, pageData{Title: http.StatusText(code), State: "error", Message: msg})
+// pageData is what the unsubscribe and sign-up pages show.
+type pageData struct {
+	Page
+	Title     string
+	State     string // unsubscribe: confirm, unsubscribed, resubscribed; sign-up: form, sent, confirm, confirmed; error
+	Email     string
+	Name      string
+	FormToken string
+	Message   string
 }
 
-func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+// pages renders the unsubscribe or the sign-up template in the publication's look.
+type pages struct {
+	page   *template.Template
+	look   Page
+	logger *slog.Logger
+}
+
+func (p pages) render(w http.ResponseWriter, code int, data pageData) {
+	data.Page = p.look
+	renderPage(w, p.page, code, data, p.logger)
+}
+
+func (p pages) fail(w http.ResponseWriter, code int, msg string) {
+	p.render(w, code, pageData{Title: http.StatusText(code), State: "error", Message: msg})
+}
+
+// internal answers an unexpected error of what: 503 when the database was busy, 500 otherwise.
+func (p pages) internal(w http.ResponseWriter, what string, err error) {
 	if busy(w, err) {
-		s.opt.Logger.Warn("web: "+what+": database busy", "err", err)
-		s.fail(w, http.StatusServiceUnavailable, busyMessage)
+		p.logger.Warn("web: "+what+": database busy", "err", err)
+		p.fail(w, http.StatusServiceUnavailable, busyMessage)
 		return
 	}
-	s.opt.Logger.Error("web: "+what, "err", err)
-	s.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
+	p.logger.Error("web: "+what, "err", err)
+	p.fail(w, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a minute.")
 }
 
 // busyMessage is the page's text for a 503 from a busy database.
@@ -304,14 +313,10 @@ func busy(w http.ResponseWriter, err error) bool {
 	return true
 }
 
-func (s *Server) render(w http.ResponseWriter, code int, data pageData) {
-	data.Page = s.opt.Page
-	renderPage(w, s.page, code, data, s.opt.Logger)
-}
-
 // renderState answers 200 with the page of a subscriber's state.
 func (s *Server) renderState(w http.ResponseWriter, state, email string) {
-	s.render(w, http.StatusOK, pageData{Title: stateTitle(state), State: state, Email: email})
+	title := map[string]string{"confirm": "Unsubscribe?", "unsubscribed": "You are unsubscribed", "resubscribed": "You are subscribed again"}[state]
+	s.render(w, http.StatusOK, pageData{Title: title, State: state, Email: email})
 }
 
 func secureHeaders(next http.Handler) http.Handler {

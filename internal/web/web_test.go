@@ -56,11 +56,13 @@ func setup(t *testing.T) *fixture {
 	// suppression list and the consent log.
 	rs := roster.New(roster.Options{Store: db, Tokens: signer, Now: func() time.Time { return now }})
 	s, err := web.New(web.Options{
+		Site: web.Site{
+			Templates: os.DirFS(filepath.Join("..", "..", "templates")),
+			Page:      web.Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e"},
+			Tokens:    signer,
+			Now:       func() time.Time { return now },
+		},
 		Subscribers: rs,
-		Tokens:      signer,
-		Templates:   os.DirFS(filepath.Join("..", "..", "templates")),
-		Page:        web.Page{Publication: "The Technerdo Weekly", WebsiteURL: "https://technerdo.com", Accent: "#c8102e"},
-		Now:         func() time.Time { return now },
 	})
 	if err != nil {
 		t.Fatal(err)
