@@ -128,7 +128,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		return err
 	})
 	if err != nil {
-		return cfg, nil, nil, usageError{err}
+		return cfg, nil, nil, exitError{exitUsage, err}
 	}
 	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 	var se *schedule.SpecError
@@ -142,7 +142,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 	}
 	if err != nil {
-		return cfg, nil, nil, usageError{config.Place(file, e.getenv, err)}
+		return cfg, nil, nil, exitError{exitUsage, config.Place(file, e.getenv, err)}
 	}
 	return cfg, sched, smtp, nil
 }
@@ -241,7 +241,7 @@ func (a *app) renderer() (*render.Renderer, error) {
 		ArchiveURL:  newsletter.ArchiveURL(a.cfg.BaseURL),
 	}, a.cfg.TemplatesDir)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("templates: %w", err)}
+		return nil, usagef("templates: %w", err)
 	}
 	return r, nil
 }
@@ -335,7 +335,7 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 	if weekFlag == "" {
 		week, err = b.Upcoming(ctx)
 	} else if week, err = newsletter.ParseWeek(weekFlag); err != nil {
-		err = usageError{fmt.Errorf("--week: %w", err)}
+		err = usagef("--week: %w", err)
 	}
 	if err == nil {
 		err = a.announce(ctx, w, b, week, sendingNow)

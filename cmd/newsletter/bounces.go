@@ -64,11 +64,10 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	}
 	a, err := openApp(ctx, e, *cfgPath)
 	if err != nil {
-		var ue usageError
-		if !errors.As(err, &ue) {
+		if x := (exitError{}); !errors.As(err, &x) {
 			// Not the configuration: the database could not be opened (locked by a migration,
 			// unwritable, disk full), which an operator can fix while the MTA keeps the message.
-			err = tempFailError{err}
+			err = exitError{exitTempFail, err}
 		}
 		return err
 	}
@@ -87,7 +86,7 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		err = p.Path(ctx, pos[0])
 	}
 	if nr := (*inbox.NotRecordedError)(nil); errors.As(err, &nr) {
-		return tempFailError{err}
+		return exitError{exitTempFail, err}
 	}
 	if err != nil {
 		return err
@@ -97,14 +96,6 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	}
 	return nil
 }
-
-// tempFailError marks a failure that may pass, with nothing of the message applied: exit
-// 75, which Postfix's and Exim's pipe transports take as "keep the message, try later",
-// where exit 1 would bounce the report and lose it.
-type tempFailError struct{ err error }
-
-func (t tempFailError) Error() string { return t.err.Error() }
-func (t tempFailError) Unwrap() error { return t.err }
 
 // bounceRun returns what reads reports for `bounces process`, `bounces poll` and serve,
 // printing a line per message on out.
@@ -124,7 +115,7 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 		return mailbox.Options{}, false, nil
 	}
 	if err := mailbox.Check(a.cfg.Bounces.Mailbox); err != nil {
-		return mailbox.Options{}, false, usageError{fmt.Errorf("bounces.mailbox: %w", err)}
+		return mailbox.Options{}, false, usagef("bounces.mailbox: %w", err)
 	}
 	return mailbox.Options{URL: a.cfg.Bounces.Mailbox, MaxBytes: a.cfg.Bounces.MaxMessageBytes}, true, nil
 }
@@ -142,7 +133,7 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !ok {
-		return usageError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
+		return usagef("bounces.mailbox is not set: there is no mailbox to poll")
 	}
 	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {

@@ -165,7 +165,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 // draftErr turns an editor's mistake into a usage error (exit 2).
 func draftErr(err error) error {
 	if errors.Is(err, editorial.ErrInvalid) || errors.Is(err, editorial.ErrFrozen) {
-		return usageError{err}
+		return exitError{exitUsage, err}
 	}
 	return err
 }
@@ -212,7 +212,7 @@ func (a *app) transportName() string {
 func (a *app) desk() (*editorial.Desk, error) {
 	if t := a.cfg.Editorial.SubjectTemplate; t != "" {
 		if err := weekly.CheckSubjectTemplate(t); err != nil {
-			return nil, usageError{fmt.Errorf("editorial.subject_template: %w", err)}
+			return nil, usagef("editorial.subject_template: %w", err)
 		}
 	}
 	b, err := a.builder()

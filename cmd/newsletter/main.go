@@ -25,7 +25,9 @@ const (
 	exitFailure  = 1
 	exitUsage    = 2 // bad usage or configuration
 	exitDeferred = 3 // some deliveries failed temporarily and wait for a retry
-	// exitTempFail is sysexits' EX_TEMPFAIL: an MTA's pipe keeps the message and retries it.
+	// exitTempFail is sysexits' EX_TEMPFAIL, for a failure that may pass with nothing of the
+	// message applied: Postfix's and Exim's pipe transports keep the message and try later,
+	// where exit 1 would bounce the report and lose it.
 	exitTempFail = 75
 )
 
@@ -161,44 +163,32 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults), before or after it, and --help.\nnewsletter --version prints the version.")
 }
 
-// usageError marks bad flags, arguments or configuration: exit 2.
-type usageError struct{ err error }
+// exitError ends the process with its code rather than 1: exitUsage, exitDeferred or exitTempFail.
+type exitError struct {
+	code int
+	err  error
+}
 
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
+func (x exitError) Error() string { return x.err.Error() }
+func (x exitError) Unwrap() error { return x.err }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-// deferredError marks a run that left deliveries for a retry: exit 3.
-type deferredError struct{ msg string }
-
-func (d deferredError) Error() string { return d.msg }
+// usagef is a usage or configuration error: exit 2.
+func usagef(format string, args ...any) error {
+	return exitError{exitUsage, fmt.Errorf(format, args...)}
+}
 
 func exitCode(stderr io.Writer, err error) int {
-	var ue usageError
-	var de deferredError
-	var tf tempFailError
-	switch {
-	case err == nil:
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
-	case errors.Is(err, errHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitUsage
-	case errors.As(err, &de):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitDeferred
-	case errors.As(err, &tf):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitTempFail
-	default:
-		fmt.Fprintln(stderr, "newsletter:", err)
-		if errors.Is(err, store.ErrJournalDamaged) {
-			fmt.Fprintln(stderr, damagedJournalHint)
-		}
-		return exitFailure
 	}
+	fmt.Fprintln(stderr, "newsletter:", err)
+	if x := (exitError{}); errors.As(err, &x) {
+		return x.code
+	}
+	if errors.Is(err, store.ErrJournalDamaged) {
+		fmt.Fprintln(stderr, damagedJournalHint)
+	}
+	return exitFailure
 }
 
 // damagedJournalHint tells the operator how to get past store.ErrJournalDamaged.

@@ -129,7 +129,7 @@ func (a *app) loadDKIM() (mailer.Signer, error) {
 	}
 	s, err := dkim.Load(f)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, exitError{exitUsage, err}
 	}
 	return s, nil
 }
@@ -235,11 +235,11 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	}
 	switch {
 	case rep.Held != "":
-		return deferredError{fmt.Sprintf("issue %s is held (%s); look into it, then `newsletter send --issue %s --release`", is.Week, rep.Held, is.Week)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s is held (%s); look into it, then `newsletter send --issue %s --release`", is.Week, rep.Held, is.Week)}
 	case rep.Unreachable != "":
-		return deferredError{fmt.Sprintf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
 	case !rep.Done:
-		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run it again, or let serve, to retry the deferred deliveries", is.Week)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s is not fully delivered; run it again, or let serve, to retry the deferred deliveries", is.Week)}
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 		},
 	})
 	if errors.Is(err, schedule.ErrLeaseHeld) {
-		return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
 	}
 	return held, release, err
 }

@@ -77,7 +77,7 @@ func statusFlag[T ~string](s string, parse func(string) (T, error)) (T, error) {
 	}
 	st, err := parse(s)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--status: %w", err)}
+		return "", usagef("--status: %w", err)
 	}
 	return st, nil
 }
@@ -193,7 +193,7 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
 		if errors.Is(err, roster.ErrBadInput) {
-			return usageError{fmt.Errorf("--reason: %w", err)}
+			return usagef("--reason: %w", err)
 		}
 		return err
 	}
