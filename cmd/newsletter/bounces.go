@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"newsletter/internal/bounce"
 	"newsletter/internal/editorial"
@@ -15,44 +14,23 @@ import (
 	"newsletter/internal/roster"
 )
 
-const bouncesUsage = `Usage: newsletter bounces SUBCOMMAND [flags]
-
-Subcommands:
-  process [FILE]    read bounce reports (DSNs), spam complaints (ARF) and messages to
-                    sender.unsubscribe_mailto, and apply them:
-                    one message from FILE, or from standard input when FILE is absent
-                    (a Postfix pipe transport or an aliases entry), or every message of
-                    an mbox file or a Maildir directory given as FILE.
-                    Prints one line per message. Exit 0 when every message was handled
-                    or recognised as irrelevant, 1 when some input could not be read,
-                    75 (EX_TEMPFAIL: the MTA keeps the message and retries) when the
-                    database could not be opened or could not record a report; the
-                    reports applied before it stay, and applying one again changes nothing.
-  poll              read every unseen message of bounces.mailbox (IMAP) the same way and
-                    flag it seen; serve does this every bounces.poll_every.
-
-Every subcommand takes --config FILE and --help.`
-
 func cmdBounces(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, bouncesUsage)
-		return usagef("bounces: missing subcommand")
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stdout, bouncesUsage)
-		return errHelp
-	case "process":
-		return bouncesProcess(ctx, e, args[1:], os.Stdin)
-	case "poll":
-		return bouncesPoll(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, bouncesUsage)
-	return usagef("bounces: unknown subcommand %q", args[0])
+	return group(ctx, e, "bounces", args, []command{
+		{"process [FILE]", `read bounce reports (DSNs), spam complaints (ARF) and messages to
+sender.unsubscribe_mailto, and apply them: one message from FILE, or from standard input
+when FILE is absent (a Postfix pipe transport or an aliases entry), or every message of
+an mbox file or a Maildir directory given as FILE. Prints one line per message.
+Exit 0 when every message was handled or recognised as irrelevant, 1 when some input
+could not be read, 75 (EX_TEMPFAIL: the MTA keeps the message and retries) when the
+database could not be opened or could not record a report; the reports applied before
+it stay, and applying one again changes nothing.`, bouncesProcess},
+		{"poll", "read every unseen message of bounces.mailbox (IMAP) the same way and\n" +
+			"flag it seen; serve does this every bounces.poll_every.", bouncesPoll},
+	}, "")
 }
 
 // bouncesProcess is `bounces process`, reading stdin when no FILE is given.
-func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) error {
+func bouncesProcess(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "bounces process", "[FILE]",
 		"Apply the bounce reports and complaints in one message (FILE or standard input), an mbox file or a Maildir.")
 	pos, err := parse(e, fs, args)
@@ -81,7 +59,7 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 		return err
 	}
 	if len(pos) == 0 {
-		err = p.Message(ctx, "stdin", stdin)
+		err = p.Message(ctx, "stdin", e.stdin)
 	} else {
 		err = p.Path(ctx, pos[0])
 	}

@@ -40,6 +40,7 @@ func main() {
 
 // env is what every subcommand gets from the outside world.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
@@ -50,10 +51,11 @@ type env struct {
 	logLevel  slog.Leveler
 }
 
+// command is a line of a usage table and what runs it; a subcommand's name is followed by
+// its arguments.
 type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e env, args []string) error
+	name, summary string
+	run           func(ctx context.Context, e env, args []string) error
 }
 
 func commands() []command {
@@ -75,7 +77,7 @@ func commands() []command {
 
 // run is main without the process: testable end to end.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
-	e := env{stdout: stdout, stderr: stderr, getenv: getenv, now: now}
+	e := env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now}
 	args, err := globalFlags(args)
 	if err != nil {
 		return exitCode(stderr, err)
@@ -153,6 +155,32 @@ func version() string {
 		}
 	}
 	return v + " " + bi.GoVersion
+}
+
+// group runs one of a command's subcommands, or prints their usage with the note under it.
+func group(ctx context.Context, e env, name string, args []string, subs []command, note string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		groupUsage(e.stdout, name, subs, note)
+		return errHelp
+	}
+	for _, c := range subs {
+		if name, _, _ := strings.Cut(c.name, " "); len(args) > 0 && name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	groupUsage(e.stderr, name, subs, note)
+	if len(args) == 0 {
+		return usagef("%s: missing subcommand", name)
+	}
+	return usagef("%s: unknown subcommand %q", name, args[0])
+}
+
+func groupUsage(w io.Writer, name string, subs []command, note string) {
+	fmt.Fprintf(w, "Usage: newsletter %s SUBCOMMAND [flags]\n\nSubcommands:\n", name)
+	for _, c := range subs {
+		fmt.Fprintf(w, "  %s\n      %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n      "))
+	}
+	fmt.Fprintf(w, "\n%sEvery subcommand takes --config FILE and --help.\n", note)
 }
 
 func usage(w io.Writer) {

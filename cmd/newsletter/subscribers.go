@@ -17,49 +17,22 @@ import (
 	"newsletter/internal/token"
 )
 
-const subscribersUsage = `Usage: newsletter subscribers SUBCOMMAND [flags]
-
-Subcommands:
-  add EMAIL [--name NAME] [--status S] [--force]
-                                         add one address (active unless --status says otherwise;
-                                         a suppressed address only with --force)
-  remove EMAIL [--erase]                 unsubscribe an address (kept, so an import cannot re-add it);
-                                         --erase deletes it instead (GDPR), keeping only a hash
-  erase EMAIL                            the same as remove --erase
-  suppress EMAIL [--reason R]            put an address on the suppression list (complained, bounced, manual, unsubscribed)
-  show EMAIL                             print one subscriber and their consent log
-  list [--status S] [--search TEXT] [--limit N]
-                                         print addresses with their status
-  import FILE [--dry-run] [--strict] [--resubscribe]
-                                         add or update from a CSV with a header row
-                                         (email, name, status, subscribed_at)
-  export [--status S] [--search TEXT] [--output FILE]
-                                         write a CSV that import reads back
-  stats [--weeks N]                      count subscribers by status, and joins and departures by week
-
-Statuses: active, pending, unsubscribed, bounced; filters also take suppressed
-(unsubscribed, bounced or complained: everyone the list will not mail).
-Every subcommand takes --config FILE and --help.`
-
 func cmdSubscribers(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, subscribersUsage)
-		return usagef("subscribers: missing subcommand")
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stdout, subscribersUsage)
-		return errHelp
-	}
-	run, ok := map[string]func(context.Context, env, []string) error{
-		"add": subscribersAdd, "remove": subscribersRemove, "list": subscribersList,
-		"import": subscribersImport, "export": subscribersExport, "stats": subscribersStats,
-		"erase": subscribersErase, "suppress": subscribersSuppress, "show": subscribersShow,
-	}[args[0]]
-	if !ok {
-		fmt.Fprintln(e.stderr, subscribersUsage)
-		return usagef("subscribers: unknown subcommand %q", args[0])
-	}
-	return run(ctx, e, args[1:])
+	return group(ctx, e, "subscribers", args, []command{
+		{"add EMAIL [--name NAME] [--status S] [--force]",
+			"add one address (active unless --status says otherwise;\na suppressed address only with --force)", subscribersAdd},
+		{"remove EMAIL [--erase]", "unsubscribe an address (kept, so an import cannot re-add it);\n" +
+			"--erase deletes it instead (GDPR), keeping only a hash", subscribersRemove},
+		{"erase EMAIL", "the same as remove --erase", subscribersErase},
+		{"suppress EMAIL [--reason R]", "put an address on the suppression list (complained, bounced, manual, unsubscribed)", subscribersSuppress},
+		{"show EMAIL", "print one subscriber and their consent log", subscribersShow},
+		{"list [--status S] [--search TEXT] [--limit N]", "print addresses with their status", subscribersList},
+		{"import FILE [--dry-run] [--strict] [--resubscribe]",
+			"add or update from a CSV with a header row (email, name, status, subscribed_at)", subscribersImport},
+		{"export [--status S] [--search TEXT] [--output FILE]", "write a CSV that import reads back", subscribersExport},
+		{"stats [--weeks N]", "count subscribers by status, and joins and departures by week", subscribersStats},
+	}, "Statuses: active, pending, unsubscribed, bounced; filters also take suppressed\n"+
+		"(unsubscribed, bounced or complained: everyone the list will not mail).\n")
 }
 
 // roster builds the list service the CLI shares with the admin API; serve's also sends
@@ -299,7 +272,7 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	var in io.Reader
 	name := pos[0]
 	if name == "-" {
-		in, name = os.Stdin, "stdin"
+		in, name = e.stdin, "stdin"
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
