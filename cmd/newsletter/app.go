@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"newsletter/internal/roster"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
+	"newsletter/internal/subscriber"
 	"newsletter/internal/token"
 	"newsletter/internal/weekly"
 )
@@ -28,93 +30,99 @@ import (
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = flag.ErrHelp
 
-// flags returns a FlagSet with --config, printing usage to stdout on --help.
-func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
+// flagSet is a command's flags, --config among them, and its positional arguments once parsed.
+type flagSet struct {
+	*flag.FlagSet
+	e         env
+	config    *string
+	argsUsage string
+	pos       []string
+}
+
+// flags returns a command's flags with --config; --help prints its usage to stdout.
+func flags(e env, name, argsUsage, summary string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfg := fs.String("config", "", "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: newsletter %s [flags] %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
 		fs.PrintDefaults()
 	}
-	return fs, cfg
+	cfg := fs.String("config", "", "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
+	return &flagSet{FlagSet: fs, e: e, config: cfg, argsUsage: argsUsage}
 }
 
 // addWeekFlag adds --week to build, draft and preview.
-func addWeekFlag(fs *flag.FlagSet) *string {
+func addWeekFlag(fs *flagSet) *string {
 	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
 
 // parse parses flags, which may come before or after positional arguments, and returns the
-// positional ones. --help prints to stdout and stops with errHelp; bad flags are usage errors.
-func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
-			return nil, errHelp
-		}
+// positional ones, which must be n (0 or 1; any when n < 0); then it runs the command's usage
+// checks. --help prints to stdout and stops with errHelp; bad flags are usage errors.
+func (f *flagSet) parse(args []string, n int, checks ...func() error) ([]string, error) {
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		f.SetOutput(f.e.stdout)
+		f.Usage()
+		return nil, errHelp
 	}
 	// The flag package would print the error and the usage itself; the error is printed
 	// once, where every other is, with a pointer to --help.
-	fs.SetOutput(io.Discard)
-	var positional []string
+	f.SetOutput(io.Discard)
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%s: %v (see newsletter %s --help)", fs.Name(), err, fs.Name())
+		if err := f.Parse(args); err != nil {
+			return nil, usagef("%s: %v (see newsletter %s --help)", f.Name(), err, f.Name())
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
+		if f.NArg() == 0 {
+			break
 		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
+		f.pos, args = append(f.pos, f.Arg(0)), f.Args()[1:]
 	}
-}
-
-// openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
-// (before the database is touched, so that a bad flag changes nothing), then opens the app.
-func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
-	if err := parseNoArgs(e, fs, args, checks...); err != nil {
-		return nil, err
-	}
-	return openApp(ctx, e, *cfgPath)
-}
-
-// parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
-func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
-	pos, err := parse(e, fs, args)
-	if err == nil && len(pos) > 0 {
-		err = usagef("%s takes no arguments, got %q", fs.Name(), pos)
+	var err error
+	switch {
+	case n == 0 && len(f.pos) > 0:
+		err = usagef("%s takes no arguments, got %q", f.Name(), f.pos)
+	case n == 1 && len(f.pos) != 1:
+		err = usagef("%s: want exactly one %s, got %d arguments", f.Name(), f.argsUsage, len(f.pos))
 	}
 	for _, check := range checks {
 		if err == nil {
 			err = check()
 		}
 	}
-	return err
+	return f.pos, err
 }
 
-// openRosterNoArgs is openNoArgs with the roster service too; close the app when done.
-func openRosterNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, *roster.Service, error) {
-	if err := parseNoArgs(e, fs, args, checks...); err != nil {
-		return nil, nil, err
+// open parses the flags and n arguments and runs the usage checks, before the database is
+// touched so that a bad flag changes nothing, then opens the app; close it when done.
+func (f *flagSet) open(ctx context.Context, args []string, n int, checks ...func() error) (*app, error) {
+	if _, err := f.parse(args, n, checks...); err != nil {
+		return nil, err
 	}
-	return openRoster(ctx, e, *cfgPath)
+	return openApp(ctx, f.e, *f.config)
 }
 
-// openRoster opens the app and its roster service; close the app when done.
-func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
-	a, err := openApp(ctx, e, cfgPath)
+// openRoster is open with the roster service too.
+func (f *flagSet) openRoster(ctx context.Context, args []string, n int, checks ...func() error) (*app, *roster.Service, error) {
+	a, err := f.open(ctx, args, n, checks...)
 	if err != nil {
 		return nil, nil, err
 	}
-	sg, err := a.signer()
+	r, err := a.roster(nil)
 	if err != nil {
 		a.Close()
 		return nil, nil, err
 	}
-	return a, a.roster(sg, nil), nil
+	return a, r, nil
+}
+
+// address is the usage check of a command whose one argument is an EMAIL: it stores the
+// address, normalized, in *addr.
+func (f *flagSet) address(addr *string) func() error {
+	return func() (err error) {
+		if *addr, err = subscriber.NormalizeAddress(f.pos[0]); err != nil {
+			return usagef("%s: %v", f.Name(), err) // the error quotes the address, clipped
+		}
+		return nil
+	}
 }
 
 // loadConfig finds, reads, overrides from the environment and validates the configuration,
@@ -183,6 +191,8 @@ type app struct {
 	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
 	// once however many transports, senders and notices it builds.
 	dkim func() (mailer.Signer, error)
+	// signer loads or creates the token key the first time a command needs it.
+	signer func() (*token.Signer, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -195,7 +205,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
-	a.dkim = sync.OnceValues(a.loadDKIM)
+	a.dkim, a.signer = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -223,7 +233,7 @@ func (a *app) Close() error { return a.db.Close() }
 // publication is the configured identity as every other package takes it.
 func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
 
-func (a *app) signer() (*token.Signer, error) {
+func (a *app) loadSigner() (*token.Signer, error) {
 	key := []byte(a.cfg.Secret)
 	if len(key) == 0 {
 		var err error

@@ -31,37 +31,35 @@ it stay, and applying one again changes nothing.`, bouncesProcess},
 
 // bouncesProcess is `bounces process`, reading stdin when no FILE is given.
 func bouncesProcess(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "bounces process", "[FILE]",
+	fs := flags(e, "bounces process", "[FILE]",
 		"Apply the bounce reports and complaints in one message (FILE or standard input), an mbox file or a Maildir.")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("bounces process takes at most one FILE, got %q", pos)
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := fs.open(ctx, args, -1, func() error {
+		if len(fs.pos) > 1 {
+			return usagef("bounces process takes at most one FILE, got %q", fs.pos)
+		}
+		return nil
+	})
 	if err != nil {
 		if x := (exitError{}); !errors.As(err, &x) {
-			// Not the configuration: the database could not be opened (locked by a migration,
+			// Not usage or the configuration: the database could not be opened (locked by a migration,
 			// unwritable, disk full), which an operator can fix while the MTA keeps the message.
 			err = exitError{exitTempFail, err}
 		}
 		return err
 	}
 	defer a.Close()
-	sg, err := a.signer()
+	r, err := a.roster(nil)
 	if err != nil {
 		return err
 	}
-	p, err := a.bounceRun(a.roster(sg, nil), e.stdout)
+	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
+	if len(fs.pos) == 0 {
 		err = p.Message(ctx, "stdin", e.stdin)
 	} else {
-		err = p.Path(ctx, pos[0])
+		err = p.Path(ctx, fs.pos[0])
 	}
 	if nr := (*inbox.NotRecordedError)(nil); errors.As(err, &nr) {
 		return exitError{exitTempFail, err}
@@ -100,8 +98,8 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 
 // bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
 func bouncesPoll(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
+	a, r, err := fs.openRoster(ctx, args, 0)
 	if err != nil {
 		return err
 	}

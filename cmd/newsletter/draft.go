@@ -23,7 +23,7 @@ const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TE
        remove ID | group on|off | approve | unapprove | test ADDRESS...`
 
 func cmdDraft(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
+	fs := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
 	weekFlag := addWeekFlag(fs)
 	as := fs.String("as", "", "editor `NAME` recorded with the edit (default cli:$USER, else the account's or the host's name)")
 	file := fs.String("file", "", "read set-intro's Markdown from `FILE`")
@@ -33,14 +33,12 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	imageAlt := fs.String("image-alt", "", "add: the image's alt `TEXT`")
 	section := fs.String("section", "", "add: the pick's `SECTION`")
 	at := fs.Int("at", 0, "add: the pick's `POSITION`, 1 for the lead (default: after the pinned stories)")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("draft: which action? %s", draftUsage)
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := fs.open(ctx, args, -1, func() error {
+		if len(fs.pos) == 0 {
+			return usagef("draft: which action? %s", draftUsage)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -54,7 +52,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
-	action, rest := pos[0], pos[1:]
+	action, rest := fs.pos[0], fs.pos[1:]
 	storyID := func() (int64, error) {
 		if len(rest) == 0 {
 			return 0, usagef("draft %s: which story ID?", action)

@@ -38,22 +38,20 @@ func sendingHeld(db *store.DB) func() string {
 }
 
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
+	fs := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
 	logFormat := fs.String("log-format", "text", "log as `text` or json")
 	logLevel := fs.String("log-level", "info", "log at `LEVEL` and above: debug, info, warn or error")
 	noScheduler := fs.Bool("no-scheduler", false, "serve HTTP only; builds and sends stay manual")
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	if *logFormat != "text" && *logFormat != "json" {
-		return usagef("--log-format: want text or json, got %q", *logFormat)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
-	}
-	e.logFormat, e.logLevel = *logFormat, level
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := fs.open(ctx, args, 0, func() error {
+		var level slog.Level
+		if *logFormat != "text" && *logFormat != "json" {
+			return usagef("--log-format: want text or json, got %q", *logFormat)
+		} else if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
+		}
+		fs.e.logFormat, fs.e.logLevel = *logFormat, level
+		return nil
+	})
 	if err != nil {
 		return err
 	}

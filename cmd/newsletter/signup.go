@@ -32,7 +32,10 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	rs := a.roster(sg, confirmations)
+	rs, err := a.roster(confirmations)
+	if err != nil {
+		return nil, nil, err
+	}
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
 		Roster:     rs,
 		Tokens:     sg,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
-	"newsletter/internal/subscriber"
-	"newsletter/internal/token"
 )
 
 func cmdSubscribers(ctx context.Context, e env, args []string) error {
@@ -37,9 +34,13 @@ func cmdSubscribers(ctx context.Context, e env, args []string) error {
 
 // roster builds the list service the CLI shares with the admin API; serve's also sends
 // confirmations.
-func (a *app) roster(sg *token.Signer, confirmations roster.Confirmations) *roster.Service {
+func (a *app) roster(confirmations roster.Confirmations) (*roster.Service, error) {
+	sg, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
 	return roster.New(roster.Options{Store: a.db, Tokens: sg, Confirmations: confirmations, BaseURL: a.cfg.BaseURL,
-		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger})
+		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger}), nil
 }
 
 // statusFlag parses --status with parse (newsletter.ParseSubscriberStatus for a status to
@@ -55,36 +56,14 @@ func statusFlag[T ~string](s string, parse func(string) (T, error)) (T, error) {
 	return st, nil
 }
 
-// openAddress parses a subcommand's flags and its single EMAIL argument, runs its usage
-// checks, then opens the app and its roster service; close the app when done.
-func openAddress(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (string, *app, *roster.Service, error) {
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	if len(pos) != 1 {
-		return "", nil, nil, usagef("%s: want exactly one EMAIL, got %d arguments", fs.Name(), len(pos))
-	}
-	addr, err := subscriber.NormalizeAddress(pos[0])
-	if err != nil {
-		return "", nil, nil, usagef("%s: %v", fs.Name(), err) // the error quotes the address, clipped
-	}
-	for _, check := range checks {
-		if err := check(); err != nil {
-			return "", nil, nil, err
-		}
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
-	return addr, a, r, err
-}
-
 func subscribersAdd(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers add", "EMAIL", "Add one subscriber.")
+	fs := flags(e, "subscribers add", "EMAIL", "Add one subscriber.")
 	name := fs.String("name", "", "the subscriber's `NAME`")
 	status := fs.String("status", "active", "initial `STATUS`")
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	var st newsletter.SubscriberStatus
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args, func() (err error) {
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr), func() (err error) {
 		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
 	})
@@ -108,9 +87,10 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersRemove(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
+	fs := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -134,8 +114,9 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -157,9 +138,10 @@ func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) er
 }
 
 func subscribersSuppress(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
+	fs := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -175,8 +157,9 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -207,20 +190,18 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 	return tw.Flush()
 }
 
-func filterFlags(fs interface {
-	String(name, value, usage string) *string
-}) (status, search *string) {
+func filterFlags(fs *flagSet) (status, search *string) {
 	status = fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
 	search = fs.String("search", "", "only addresses or names containing `TEXT`")
 	return status, search
 }
 
 func subscribersList(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
+	fs := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
 	status, search := filterFlags(fs)
 	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
 	var st string
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
+	a, r, err := fs.openRoster(ctx, args, 0, func() (err error) {
 		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
 	}, func() error {
@@ -252,7 +233,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
+	fs := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
 		"The file is written %d rows to a transaction; an import that stops part way (an interrupt, a read failure) keeps\n"+
 		"the rows it wrote, says how many, and can be run again. --strict checks the whole file before writing.\n"+
 		"Bad rows are reported with their line number (the first %d listed, all counted); the good rows are kept unless --strict.\n"+
@@ -262,7 +243,7 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "check the whole file first and write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
-	pos, err := parse(e, fs, args)
+	pos, err := fs.parse(args, -1)
 	if err != nil {
 		return err
 	}
@@ -281,11 +262,15 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, err := openApp(ctx, e, *fs.config)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	r, err := a.roster(nil)
+	if err != nil {
+		return err
+	}
 	rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -315,11 +300,11 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersExport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
+	fs := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
 	status, search := filterFlags(fs)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
 	var st string
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
+	a, r, err := fs.openRoster(ctx, args, 0, func() (err error) {
 		st, err = statusFlag(*status, roster.ParseStatus)
 		return err
 	})
@@ -342,9 +327,9 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersStats(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
+	fs := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
 	weeks := fs.Int("weeks", 0, "also print the last `N` weeks' joins and departures (0: none)")
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() error {
+	a, r, err := fs.openRoster(ctx, args, 0, func() error {
 		if *weeks < 0 || *weeks > 520 {
 			return usagef("--weeks must be between 0 and 520")
 		}
