@@ -46,7 +46,7 @@ func flags(e env, name, argsUsage, summary string) *flagSet {
 		fmt.Fprintf(fs.Output(), "Usage: newsletter %s [flags] %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
 		fs.PrintDefaults()
 	}
-	cfg := fs.String("config", "", "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
+	cfg := fs.String("config", e.config, "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
 	return &flagSet{FlagSet: fs, e: e, config: cfg, argsUsage: argsUsage}
 }
 

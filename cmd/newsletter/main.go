@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +40,7 @@ func main() {
 // env is what every subcommand gets from the outside world.
 type env struct {
 	stdin          io.Reader
+	config         string // --config given before the command
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
@@ -78,7 +78,7 @@ func commands() []command {
 // run is main without the process: testable end to end.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
 	e := env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now}
-	args, err := globalFlags(args)
+	args, err := globalConfig(&e, args)
 	if err != nil {
 		return exitCode(stderr, err)
 	}
@@ -103,35 +103,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitUsage
 }
 
-// globalFlags moves --config FILE, given before the command as in
-// `newsletter --config FILE status`, behind it, where every command reads it.
-func globalFlags(args []string) ([]string, error) {
-	var moved []string
+// globalConfig takes --config FILE given before the command, as in
+// `newsletter --config FILE status`: the command's --config defaults to it.
+func globalConfig(e *env, args []string) ([]string, error) {
 	for len(args) > 0 {
-		a := args[0]
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "config" {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || name != "config" {
 			break
 		}
 		if !hasValue {
 			if len(args) < 2 {
-				return nil, usagef("%s needs a FILE", a)
+				return nil, usagef("%s needs a FILE", args[0])
 			}
 			value, args = args[1], args[1:]
 		}
-		moved = append(moved, "--config="+value)
-		args = args[1:]
+		e.config, args = value, args[1:]
 	}
-	if len(moved) == 0 || len(args) == 0 {
-		return args, nil
-	}
-	// After the command's own arguments, but before a "--" that ends its flags.
-	out := append([]string{}, args...)
-	end := slices.Index(out, "--")
-	if end < 0 {
-		end = len(out)
-	}
-	return slices.Concat(out[:end], moved, out[end:]), nil
+	return args, nil
 }
 
 // version is the module version and the commit the binary was built from, as Go recorded them.
