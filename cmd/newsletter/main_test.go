@@ -520,7 +520,15 @@ func TestSendRefusesAPlainDraft(t *testing.T) {
 		t.Fatalf("%d messages sent", len(files))
 	}
 	c.mustRun("draft", "approve", "--week", "2026-W19")
-	c.mustRun("send", "--issue", "2026-W19")
+	// Test copies leave the ledger alone; --release on an issue nobody held says so.
+	for addrs, want := range map[string]string{"a@example.com": "Sent 1 test copy of 2026-W19", "a@example.com, b@example.com": "Sent 2 test copies of 2026-W19"} {
+		if out := c.mustRun("send", "--issue", "2026-W19", "--test", addrs); !strings.Contains(out, want) {
+			t.Fatalf("send --test %s:\n%s", addrs, out)
+		}
+	}
+	if out := c.mustRun("send", "--issue", "2026-W19", "--release"); !strings.Contains(out, "Issue 2026-W19 was not held.") {
+		t.Fatalf("send --release:\n%s", out)
+	}
 }
 
 // TestApproveSaysWhenTheIssueGoesOut: approving ahead of the send slot, within the grace

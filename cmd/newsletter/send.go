@@ -68,7 +68,8 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		if failed > 0 {
 			return fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
 		}
-		fmt.Fprintf(out, "Sent %d test cop%s of %s (the ledger is unchanged).\n", len(results), plural(len(results), "y", "ies"), is.Week)
+		either(out, len(results) == 1, "Sent %d test copy of %s (the ledger is unchanged).\n",
+			"Sent %d test copies of %s (the ledger is unchanged).\n", len(results), is.Week)
 		return nil
 	}
 	if *dryRun {
@@ -79,11 +80,7 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if released {
-			fmt.Fprintf(out, "Released the hold on %s.\n", is.Week)
-		} else {
-			fmt.Fprintf(out, "Issue %s was not held.\n", is.Week)
-		}
+		either(out, released, "Released the hold on %s.\n", "Issue %s was not held.\n", is.Week)
 	}
 	if is.Status == newsletter.IssueDraft {
 		// A plain draft's saved email may be stale (a later draft can take its stories);
@@ -293,11 +290,4 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 	if rep.Unreachable != "" {
 		fmt.Fprintf(out, "  Relay unreachable: %s\n", rep.Unreachable)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

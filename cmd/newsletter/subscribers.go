@@ -78,11 +78,7 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !created {
-		fmt.Fprintf(e.stdout, "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Added %s (%s).\n", s.Email, s.Status)
+	either(e.stdout, created, "Added %s (%s).\n", "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
 	return nil
 }
 
@@ -105,11 +101,7 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !changed {
-		fmt.Fprintf(e.stdout, "%s was already unsubscribed.\n", s.Email)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Unsubscribed %s.\n", s.Email)
+	either(e.stdout, changed, "Unsubscribed %s.\n", "%s was already unsubscribed.\n", s.Email)
 	return nil
 }
 
@@ -129,11 +121,8 @@ func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) er
 	if err != nil {
 		return err
 	}
-	if !existed {
-		fmt.Fprintf(e.stdout, "%s was not on the list; it is now suppressed.\n", addr)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Erased %s; only a hash of the address is kept, on the suppression list.\n", addr)
+	either(e.stdout, existed, "Erased %s; only a hash of the address is kept, on the suppression list.\n",
+		"%s was not on the list; it is now suppressed.\n", addr)
 	return nil
 }
 
