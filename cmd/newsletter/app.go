@@ -244,7 +244,7 @@ func (a *app) loadSigner() (*token.Signer, error) {
 	return token.NewSigner(key)
 }
 
-func (a *app) renderer() (*render.Renderer, error) {
+func (a *app) builder() (*weekly.Builder, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
@@ -252,14 +252,6 @@ func (a *app) renderer() (*render.Renderer, error) {
 	}, a.cfg.TemplatesDir)
 	if err != nil {
 		return nil, usagef("templates: %w", err)
-	}
-	return r, nil
-}
-
-func (a *app) builder() (*weekly.Builder, error) {
-	r, err := a.renderer()
-	if err != nil {
-		return nil, err
 	}
 	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
 	return weekly.New(a.db, f, r, weekly.Options{
@@ -299,8 +291,8 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	if err != nil {
 		return nil, err
 	}
-	s := a.cfg.Sender
-	opts := a.deliveryOptions(delivery.Options{
+	s, d := a.cfg.Sender, a.cfg.Delivery
+	opts := delivery.Options{
 		Identity: delivery.Identity{
 			From:              mailer.Address{Name: s.FromName, Email: s.FromAddress},
 			ReplyTo:           s.ReplyTo,
@@ -315,12 +307,19 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 		Token: func(sub newsletter.Subscriber) string {
 			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
 		},
+		Policy: delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
+			RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit},
+		Canary: delivery.Canary(d.Canary),
+		LateReports: func(ctx context.Context, issueID int64) (int, int, error) {
+			r, err := a.db.IssueBounces(ctx, issueID)
+			return r.Hard, r.Complaints, err
+		},
 		Now:    a.now,
 		Logger: a.logger,
-	})
-	opts.LateReports = func(ctx context.Context, issueID int64) (int, int, error) {
-		r, err := a.db.IssueBounces(ctx, issueID)
-		return r.Hard, r.Complaints, err
+	}
+	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
+		opts.Rate, _ = config.ParseRate(d.Rate)
+		opts.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
 	if s.VERP {
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {

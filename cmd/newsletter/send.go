@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/dkim"
 	"newsletter/internal/editorial"
@@ -129,19 +128,6 @@ func (a *app) loadDKIM() (mailer.Signer, error) {
 		return nil, exitError{exitUsage, err}
 	}
 	return s, nil
-}
-
-// deliveryOptions adds the configured pacing, retry and bounce policy to o.
-func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
-	d := a.cfg.Delivery
-	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
-		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
-	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
-		o.Rate, _ = config.ParseRate(d.Rate)
-		o.DomainRate, _ = config.ParseRate(d.DomainRate)
-	}
-	o.Canary = delivery.Canary(d.Canary)
-	return o
 }
 
 // printPlan prints what a send is about to do: recipients, relays, rate, duration.
