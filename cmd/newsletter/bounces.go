@@ -7,10 +7,8 @@ import (
 	"io"
 
 	"newsletter/internal/bounce"
-	"newsletter/internal/editorial"
 	"newsletter/internal/inbox"
 	"newsletter/internal/mailbox"
-	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 )
 
@@ -122,32 +120,6 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
 	if p.Unreadable > 0 {
 		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
-	}
-	return nil
-}
-
-// pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
-func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
-	mailbox.Watch(ctx, opt, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
-		p, err := a.bounceRun(r, out)
-		if err != nil {
-			return nil, err
-		}
-		return p.Message, nil
-	}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
-}
-
-// printIssueReports prints, for status, the bounces and complaints that came back after an
-// issue was sent; nothing when none did.
-func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue) error {
-	c, r, err := editorial.IssueComplaints(ctx, a.db, is)
-	if err != nil || r == (newsletter.IssueReports{}) {
-		return err
-	}
-	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
-		r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
-	if c.Over() {
-		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
-	"newsletter/internal/web"
 )
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
@@ -73,13 +72,4 @@ func (a *app) editorNotice() (*editorial.Notice, error) {
 	s := a.cfg.Sender
 	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
 		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
-}
-
-// metricsRoute is GET /metrics behind the admin token, or open with metrics.public: its
-// subscriber counts are business data.
-func (a *app) metricsRoute(m *metrics.Metrics) web.Registrar {
-	if a.cfg.Metrics.Public {
-		return m
-	}
-	return web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
 }

@@ -106,7 +106,11 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		if err := desk.SendTest(ctx, week, editor, rest); err != nil {
 			return draftErr(err)
 		}
-		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), a.transportName())
+		tr, err := a.transport() // built already, for the desk's sender
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), tr)
 		return nil
 	case "add":
 		if len(rest) != 1 {
@@ -196,14 +200,6 @@ func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week ne
 		}
 	}
 	return nil
-}
-
-func (a *app) transportName() string {
-	tr, err := a.transport()
-	if err != nil {
-		return "?"
-	}
-	return tr.String()
 }
 
 // desk wires the editors' workflow: the builder, and messages built by the delivery sender.

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
 )
@@ -96,8 +97,17 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := a.printIssueReports(ctx, out, is); err != nil {
+		// The bounces and complaints that came back after the send, if any.
+		c, r, err := editorial.IssueComplaints(ctx, a.db, is)
+		if err != nil {
 			return err
+		}
+		if r != (newsletter.IssueReports{}) {
+			fmt.Fprintf(out, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
+				r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
+		}
+		if c.Over() {
+			fmt.Fprintf(out, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 		}
 	}
 

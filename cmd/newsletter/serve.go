@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"newsletter/internal/mailbox"
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
@@ -26,16 +27,6 @@ const confirmPoll = 30 * time.Second
 // sending back; it is public, so the path and the addresses stay in the log.
 const journalHeld = "sending is held: the unsubscribe journal an older version left beside the database " +
 	"(DATABASE-transitions) has damaged records; see the log, then run `newsletter migrate --drop-damaged-transitions`"
-
-// sendingHeld tells /readyz why the store refuses deliveries, if it does.
-func sendingHeld(db *store.DB) func() string {
-	return func() string {
-		if errors.Is(db.SendingHeld(), store.ErrJournalDamaged) {
-			return journalHeld
-		}
-		return ""
-	}
-}
 
 func cmdServe(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
@@ -91,7 +82,17 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	m := metrics.New(a.db, a.logger)
-	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Held: sendingHeld(a.db), Logger: a.logger}}
+	// Its subscriber counts are business data: behind the admin token unless metrics.public.
+	var metricsRoute web.Registrar = m
+	if !a.cfg.Metrics.Public {
+		metricsRoute = web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
+	}
+	ops := []web.Registrar{metricsRoute, web.Readiness{Check: a.db.Ready, Logger: a.logger, Held: func() string {
+		if errors.Is(a.db.SendingHeld(), store.ErrJournalDamaged) {
+			return journalHeld
+		}
+		return ""
+	}}}
 	var runner *schedule.Runner
 	if !*noScheduler {
 		if runner, err = a.scheduler(m); err != nil {
@@ -113,7 +114,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// Sign-ups are answered at once; their confirmation mails go out from the queue here.
 	loops.Go(func() { rs.RunConfirmations(runCtx, confirmPoll) })
 	if pollBox {
-		loops.Go(func() { a.pollBounces(runCtx, rs, bounceBox, e.stdout) })
+		loops.Go(func() {
+			mailbox.Watch(runCtx, bounceBox, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
+				p, err := a.bounceRun(rs, e.stdout)
+				if err != nil {
+					return nil, err
+				}
+				return p.Message, nil
+			}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
+		})
 	}
 	if runner != nil {
 		a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),
