@@ -179,22 +179,24 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 	return tw.Flush()
 }
 
-func filterFlags(fs *flagSet) (status, search *string) {
-	status = fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
-	search = fs.String("search", "", "only addresses or names containing `TEXT`")
-	return status, search
+// filterFlags adds --status and --search; the usage check it returns fills in *f.
+func filterFlags(fs *flagSet, f *roster.Filter) func() error {
+	status := fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
+	search := fs.String("search", "", "only addresses or names containing `TEXT`")
+	return func() (err error) {
+		f.Search = *search
+		f.Status, err = statusFlag(*status, roster.ParseStatus)
+		return err
+	}
 }
 
 func subscribersList(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
-	status, search := filterFlags(fs)
-	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
-	var st string
-	a, r, err := fs.openRoster(ctx, args, 0, func() (err error) {
-		st, err = statusFlag(*status, roster.ParseStatus)
-		return err
-	}, func() error {
-		if *limit < 0 {
+	var filter roster.Filter
+	filterCheck := filterFlags(fs, &filter)
+	fs.IntVar(&filter.Limit, "limit", 0, "print at most `N` (0: all)")
+	a, r, err := fs.openRoster(ctx, args, 0, filterCheck, func() error {
+		if filter.Limit < 0 {
 			return usagef("--limit must not be negative")
 		}
 		return nil
@@ -206,7 +208,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tSTATUS\tNAME\tJOINED")
 	n := 0
-	err = r.Each(ctx, roster.Filter{Status: st, Search: *search, Limit: *limit}, func(s newsletter.Subscriber) error {
+	err = r.Each(ctx, filter, func(s newsletter.Subscriber) error {
 		n++
 		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Status, s.Name, s.CreatedAt.Format("2006-01-02"))
 		return err
@@ -290,18 +292,14 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 
 func subscribersExport(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
-	status, search := filterFlags(fs)
+	var filter roster.Filter
+	filterCheck := filterFlags(fs, &filter)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
-	var st string
-	a, r, err := fs.openRoster(ctx, args, 0, func() (err error) {
-		st, err = statusFlag(*status, roster.ParseStatus)
-		return err
-	})
+	a, r, err := fs.openRoster(ctx, args, 0, filterCheck)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	filter := roster.Filter{Status: st, Search: *search}
 	var n int
 	if *output != "" {
 		n, err = r.ExportFile(ctx, *output, filter)
