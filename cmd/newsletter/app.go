@@ -382,8 +382,11 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	return err
 }
 
-// printGather reports each feed on w and returns an error naming the failed ones when all failed.
-func printGather(w io.Writer, reports []weekly.FeedReport) error {
+// gather fetches the feeds, reporting each on w, and returns an error naming the failed
+// ones when all failed.
+func (a *app) gather(ctx context.Context, w io.Writer, b *weekly.Builder) error {
+	fmt.Fprintf(w, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
+	reports := b.Gather(ctx, a.cfg.Feeds)
 	for _, r := range reports {
 		switch {
 		case r.Err != nil:

@@ -24,8 +24,7 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 	}
 	var gatherErr error
 	if !*noFetch {
-		fmt.Fprintf(e.stdout, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
-		gatherErr = printGather(e.stdout, b.Gather(ctx, a.cfg.Feeds))
+		gatherErr = a.gather(ctx, e.stdout, b)
 	}
 	built, err := b.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {

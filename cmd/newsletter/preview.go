@@ -27,7 +27,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !*noFetch {
-		if err := printGather(e.stderr, b.Gather(ctx, a.cfg.Feeds)); err != nil {
+		if err := a.gather(ctx, e.stderr, b); err != nil {
 			return err
 		}
 	}

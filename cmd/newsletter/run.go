@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,9 +29,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	}
 
 	out := e.stdout
-	fmt.Fprintf(out, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
-	gatherErr := printGather(out, b.Gather(ctx, a.cfg.Feeds))
-
+	gatherErr := a.gather(ctx, out, b)
 	built, err := b.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {
 		fmt.Fprintf(out, "No issue for %s: no new stories were published between %s.\n", week, built.Window.In(a.cfg.Location()))
@@ -46,14 +45,11 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(out, "Built issue %s: %d stories published %s.\n", is.Week, len(is.Stories), built.Window.In(a.cfg.Location()))
 	}
 	fmt.Fprintf(out, "  Subject: %s\n", is.Subject)
+	for _, w := range built.Email.Warnings {
+		fmt.Fprintf(out, "  Warning: %s\n", w)
+	}
 	if *dryRun {
-		for _, w := range built.Email.Warnings {
-			fmt.Fprintf(out, "  Warning: %s\n", w)
-		}
-		if err := a.dryRun(ctx, out, sender, is, built.Email); err != nil {
-			return err
-		}
-		return gatherErr
+		return cmp.Or(a.dryRun(ctx, out, sender, is, built.Email), gatherErr)
 	}
 	if is.Status == newsletter.IssueDraft {
 		// An operator's explicit run is the approval that require_approval asks for.
@@ -62,12 +58,5 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(out, "  Approved by this explicit run (editorial.require_approval governs scheduled sends only).\n")
 	}
-	for _, w := range built.Email.Warnings {
-		fmt.Fprintf(out, "  Warning: %s\n", w)
-	}
-
-	if err := a.deliverIssue(ctx, out, sender, is, built.Email); err != nil {
-		return err
-	}
-	return gatherErr
+	return cmp.Or(a.deliverIssue(ctx, out, sender, is, built.Email), gatherErr)
 }
