@@ -53,16 +53,6 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	}
 	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
 	action, rest := fs.pos[0], fs.pos[1:]
-	storyID := func() (int64, error) {
-		if len(rest) == 0 {
-			return 0, usagef("draft %s: which story ID?", action)
-		}
-		id, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
-		if err != nil || id <= 0 {
-			return 0, usagef("draft %s: story ID %q is not a number", action, rest[0])
-		}
-		return id, nil
-	}
 	edit := newsletter.Edit{Week: week, Editor: editor, Action: action}
 	switch action {
 	case "show":
@@ -128,27 +118,27 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	case digest.ActionSubject, digest.ActionPreheader:
 		edit.Value = strings.Join(rest, " ")
 	case digest.ActionIntro:
+		edit.Value = strings.Join(rest, " ")
 		if *file != "" {
 			b, err := os.ReadFile(*file)
 			if err != nil {
 				return err
 			}
 			edit.Value = string(b)
-		} else {
-			edit.Value = strings.Join(rest, " ")
 		}
-	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove:
-		if edit.StoryID, err = storyID(); err != nil {
-			return err
+	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove, digest.ActionMove:
+		if len(rest) == 0 {
+			return usagef("draft %s: which story ID?", action)
 		}
-	case digest.ActionMove:
-		if edit.StoryID, err = storyID(); err != nil {
-			return err
+		if edit.StoryID, err = strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64); err != nil || edit.StoryID <= 0 {
+			return usagef("draft %s: story ID %q is not a number", action, rest[0])
 		}
-		if len(rest) != 2 {
-			return usagef("draft move: give a story ID and a position (1 = lead)")
+		if action == digest.ActionMove {
+			if len(rest) != 2 {
+				return usagef("draft move: give a story ID and a position (1 = lead)")
+			}
+			edit.Value = rest[1]
 		}
-		edit.Value = rest[1]
 	case digest.ActionGroup:
 		if len(rest) != 1 {
 			return usagef("draft group: on or off")
