@@ -47,7 +47,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	desk, err := a.desk()
+	desk, err := a.desk(b)
 	if err != nil {
 		return err
 	}
@@ -192,16 +192,12 @@ func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week ne
 	return nil
 }
 
-// desk wires the editors' workflow: the builder, and messages built by the delivery sender.
-func (a *app) desk() (*editorial.Desk, error) {
+// desk wires the editors' workflow to b and to messages built by the delivery sender.
+func (a *app) desk(b *weekly.Builder) (*editorial.Desk, error) {
 	if t := a.cfg.Editorial.SubjectTemplate; t != "" {
 		if err := weekly.CheckSubjectTemplate(t); err != nil {
 			return nil, usagef("editorial.subject_template: %w", err)
 		}
-	}
-	b, err := a.builder()
-	if err != nil {
-		return nil, err
 	}
 	sender, err := a.sender()
 	if err != nil {
@@ -213,11 +209,11 @@ func (a *app) desk() (*editorial.Desk, error) {
 
 // editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
 func (a *app) editorialRoutes() ([]web.Registrar, error) {
-	desk, err := a.desk()
+	b, err := a.builder()
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.builder()
+	desk, err := a.desk(b)
 	if err != nil {
 		return nil, err
 	}
