@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -217,11 +218,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 
 // newLogger builds the one logger of the process: text for people, JSON for collectors.
 func newLogger(e env) *slog.Logger {
-	var level slog.Leveler = slog.LevelWarn
-	if e.logLevel != nil {
-		level = e.logLevel
-	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: cmp.Or[slog.Leveler](e.logLevel, slog.LevelWarn)}
 	if e.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -165,12 +166,8 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	s := rec.Subscriber
-	suppressed := "no"
-	if rec.Suppressed != "" {
-		suppressed = rec.Suppressed
-	}
 	fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
-		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), suppressed)
+		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), cmp.Or(rec.Suppressed, "no"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP\tDETAIL")
 	for _, ev := range rec.Events {
