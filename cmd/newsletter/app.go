@@ -329,9 +329,9 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(a.db, relays, opts), nil
 }
 
-// weekBuilder builds the weekly builder, resolves --week and announces the issue on w (see
-// announce): what build, draft, preview and run share. Without --week it is the issue
-// that goes out next (the one the scheduler will send, or is sending).
+// weekBuilder builds the weekly builder, resolves --week (without it, the issue that goes
+// out next) and says on w when that issue goes out, or that its slot passed and the
+// scheduler will not send it; sendingNow is true for run, which sends it.
 func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sendingNow bool) (newsletter.Week, *weekly.Builder, error) {
 	b, err := a.builder()
 	if err != nil {
@@ -343,19 +343,13 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 	} else if week, err = newsletter.ParseWeek(weekFlag); err != nil {
 		err = usagef("--week: %w", err)
 	}
-	if err == nil {
-		err = a.announce(ctx, w, b, week, sendingNow)
+	if err != nil {
+		return week, nil, err
 	}
-	return week, b, err
-}
-
-// announce says which issue a command acts on and when it goes out, or that its send slot
-// passed and the scheduler will not send it. sendingNow is true for run, which sends it.
-func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week, sendingNow bool) error {
 	now := a.now()
 	o, err := b.Outlook(ctx, week, now)
 	if err != nil {
-		return err
+		return week, nil, err
 	}
 	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
 	when := stamp(o.SendAt)
@@ -376,7 +370,7 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	default:
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
 	}
-	return err
+	return week, b, err
 }
 
 // gather fetches the feeds, reporting each on w, and returns an error naming the failed

@@ -31,7 +31,12 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	is, err := a.sendIssue(ctx, *issueFlag)
+	var is newsletter.Issue
+	if *issueFlag != "" {
+		is, err = a.issueByFlag(ctx, *issueFlag)
+	} else if is, err = a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location()))); err != nil {
+		err = usagef("--issue is required when this week has no issue (%v)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -90,18 +95,6 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
 	}
 	return a.deliverIssue(ctx, out, sender, is, email)
-}
-
-// sendIssue resolves --issue; without it, the latest issue.
-func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue, error) {
-	if flagValue != "" {
-		return a.issueByFlag(ctx, flagValue)
-	}
-	is, err := a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location())))
-	if err != nil {
-		return is, usagef("--issue is required when this week has no issue (%v)", err)
-	}
-	return is, nil
 }
 
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
