@@ -56,9 +56,8 @@ func addWeekFlag(fs *flagSet) *string {
 	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
 
-// parse parses flags, which may come before or after positional arguments, and returns the
-// positional ones, which must be n (0 or 1; any when n < 0); then it runs the command's usage
-// checks. --help prints to stdout and stops with errHelp; bad flags are usage errors.
+// parse parses flags, before or after the positional arguments, which must be n (0 or 1; any
+// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with errHelp.
 func (f *flagSet) parse(args []string, n int, checks ...func() error) ([]string, error) {
 	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
 		f.SetOutput(f.e.stdout)
@@ -115,8 +114,7 @@ func (f *flagSet) openRoster(ctx context.Context, args []string, n int, checks .
 	return a, r, nil
 }
 
-// address is the usage check of a command whose one argument is an EMAIL: it stores the
-// address, normalized, in *addr.
+// address is the usage check of the EMAIL commands: it normalizes the argument into *addr.
 func (f *flagSet) address(addr *string) func() error {
 	return func() (err error) {
 		if *addr, err = subscriber.NormalizeAddress(f.pos[0]); err != nil {
@@ -126,8 +124,7 @@ func (f *flagSet) address(addr *string) func() error {
 	}
 }
 
-// loadConfig finds, reads, overrides from the environment and validates the configuration,
-// then parses its schedule (the one time the cron expressions are parsed) and checks the
+// loadConfig reads and validates the configuration, parses its schedule once and checks the
 // subject with the rules of the packages that own them, naming the file, line and key.
 func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer.SMTPConfig, error) {
 	file := config.Find(path, e.getenv)

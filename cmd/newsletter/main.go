@@ -44,9 +44,8 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
-	// logFormat and logLevel shape the app's logger: text (default) or json; serve logs at
-	// info (or its --log-level), one-shot commands at warn (nil) so their own output stays
-	// readable.
+	// logFormat and logLevel shape the logger: serve's come from its flags; one-shot commands
+	// log text at warn (nil) so that their own output stays readable.
 	logFormat string
 	logLevel  slog.Leveler
 }

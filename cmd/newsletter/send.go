@@ -220,9 +220,8 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	return nil
 }
 
-// holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
-// and `serve` never send at once; it waits up to three lease lifetimes for a holder that
-// crashed, then gives up with exit 3.
+// holdSenderLease takes the scheduler's lease too, so that a manual run and `serve` never
+// send at once; it waits up to three lease lifetimes for a crashed holder, then exits 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
 	other := func() string {
 		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {

@@ -8,9 +8,8 @@ import (
 	"newsletter/templates"
 )
 
-// subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
-// the route groups on top of it: the public sign-up and home page, and the token-guarded
-// admin pages and API.
+// subscriberRoutes builds serve's list service, which mails confirmations, and its routes:
+// sign-up and home page, and the token-guarded admin pages and API.
 func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
 	tr, err := a.transport()
 	if err != nil {
