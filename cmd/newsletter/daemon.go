@@ -43,7 +43,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	} else if n != nil {
 		notifier = n
 	}
-	jobs := daemon.New(b, sender, a.db, daemon.Options{
+	return daemon.New(b, sender, a.db, daemon.Options{
 		Feeds:           a.cfg.Feeds,
 		Location:        a.cfg.Location(),
 		MinStories:      a.cfg.Schedule.MinStories,
@@ -56,8 +56,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		KeepLedger:      time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
 		Now:             a.now,
 		Logger:          a.logger,
-	})
-	return jobs, nil
+	}), nil
 }
 
 // editorNotice mails editorial.editors_email; nil when it is not set.

@@ -208,7 +208,7 @@ func (a *app) desk(b *weekly.Builder) (*editorial.Desk, error) {
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth) and the public archive.
-func (a *app) editorialRoutes() ([]web.Registrar, error) {
+func (a *app) editorialRoutes(page web.Page) ([]web.Registrar, error) {
 	b, err := a.builder()
 	if err != nil {
 		return nil, err
@@ -217,7 +217,6 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := web.PageFor(a.publication())
 	editors := map[string]string{}
 	for _, ed := range a.cfg.Editorial.Editors {
 		editors[ed.Name] = ed.PasswordBcrypt

@@ -77,7 +77,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// The editors' preview (behind editor auth) and the public archive of sent issues.
-	editorialGroups, err := a.editorialRoutes()
+	editorialGroups, err := a.editorialRoutes(page)
 	if err != nil {
 		return err
 	}
