@@ -127,28 +127,26 @@ func (f *flagSet) address(addr *string) func() error {
 // loadConfig reads and validates the configuration, parses its schedule once and checks the
 // subject with the rules of the packages that own them, naming the file, line and key.
 func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer.SMTPConfig, error) {
-	file := config.Find(path, e.getenv)
 	var smtp []mailer.SMTPConfig
-	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) (err error) {
-		smtp, err = parseSMTPURLs(e, cfg)
-		return err
+	var sched *schedule.Schedule
+	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) (err error) {
+		if smtp, err = parseSMTPURLs(e, cfg); err != nil {
+			return err
+		}
+		sched, err = schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+		if se := (*schedule.SpecError)(nil); errors.As(err, &se) {
+			example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
+			return &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+		} else if err != nil {
+			return err
+		}
+		if err := newsletter.CheckSubject(cfg.Issue.Subject); err != nil {
+			return &config.Error{Key: "issue.subject", Reason: err.Error()}
+		}
+		return nil
 	})
 	if err != nil {
 		return cfg, nil, nil, exitError{exitUsage, err}
-	}
-	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
-	var se *schedule.SpecError
-	if errors.As(err, &se) {
-		example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
-		err = &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
-	}
-	if err == nil {
-		if serr := newsletter.CheckSubject(cfg.Issue.Subject); serr != nil {
-			err = &config.Error{Key: "issue.subject", Reason: serr.Error()}
-		}
-	}
-	if err != nil {
-		return cfg, nil, nil, exitError{exitUsage, config.Place(file, e.getenv, err)}
 	}
 	return cfg, sched, smtp, nil
 }
