@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"newsletter/internal/roster"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
+	"newsletter/internal/subscriber"
 	"newsletter/internal/token"
 	"newsletter/internal/weekly"
 )
@@ -28,121 +31,122 @@ import (
 // errHelp is returned after --help printed the usage: exit 0.
 var errHelp = flag.ErrHelp
 
-// flags returns a FlagSet with --config, printing usage to stdout on --help.
-func flags(e env, name, argsUsage, summary string) (*flag.FlagSet, *string) {
+// flagSet is a command's flags, --config among them, and its positional arguments once parsed.
+type flagSet struct {
+	*flag.FlagSet
+	e         env
+	config    *string
+	argsUsage string
+	pos       []string
+}
+
+// flags returns a command's flags with --config; --help prints its usage to stdout.
+func flags(e env, name, argsUsage, summary string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfg := fs.String("config", "", "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: newsletter %s [flags] %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
 		fs.PrintDefaults()
 	}
-	return fs, cfg
+	cfg := fs.String("config", e.config, "configuration `FILE` (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml)")
+	return &flagSet{FlagSet: fs, e: e, config: cfg, argsUsage: argsUsage}
 }
 
 // addWeekFlag adds --week to build, draft and preview.
-func addWeekFlag(fs *flag.FlagSet) *string {
+func addWeekFlag(fs *flagSet) *string {
 	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
 
-// parse parses flags, which may come before or after positional arguments, and returns the
-// positional ones. --help prints to stdout and stops with errHelp; bad flags are usage errors.
-func parse(e env, fs *flag.FlagSet, args []string) ([]string, error) {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
-			return nil, errHelp
-		}
+// parse parses flags, before or after the positional arguments, which must be n (0 or 1; any
+// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with errHelp.
+func (f *flagSet) parse(args []string, n int, checks ...func() error) ([]string, error) {
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		f.SetOutput(f.e.stdout)
+		f.Usage()
+		return nil, errHelp
 	}
 	// The flag package would print the error and the usage itself; the error is printed
 	// once, where every other is, with a pointer to --help.
-	fs.SetOutput(io.Discard)
-	var positional []string
+	f.SetOutput(io.Discard)
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%s: %v (see newsletter %s --help)", fs.Name(), err, fs.Name())
+		if err := f.Parse(args); err != nil {
+			return nil, usagef("%s: %v (see newsletter %s --help)", f.Name(), err, f.Name())
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
+		if f.NArg() == 0 {
+			break
 		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
+		f.pos, args = append(f.pos, f.Arg(0)), f.Args()[1:]
 	}
-}
-
-// openNoArgs parses the flags of a command that takes no arguments, runs its usage checks
-// (before the database is touched, so that a bad flag changes nothing), then opens the app.
-func openNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, error) {
-	if err := parseNoArgs(e, fs, args, checks...); err != nil {
-		return nil, err
-	}
-	return openApp(ctx, e, *cfgPath)
-}
-
-// parseNoArgs parses the flags of a command that takes no arguments and runs its checks.
-func parseNoArgs(e env, fs *flag.FlagSet, args []string, checks ...func() error) error {
-	pos, err := parse(e, fs, args)
-	if err == nil && len(pos) > 0 {
-		err = usagef("%s takes no arguments, got %q", fs.Name(), pos)
+	var err error
+	switch {
+	case n == 0 && len(f.pos) > 0:
+		err = usagef("%s takes no arguments, got %q", f.Name(), f.pos)
+	case n == 1 && len(f.pos) != 1:
+		err = usagef("%s: want exactly one %s, got %d arguments", f.Name(), f.argsUsage, len(f.pos))
 	}
 	for _, check := range checks {
 		if err == nil {
 			err = check()
 		}
 	}
-	return err
+	return f.pos, err
 }
 
-// openRosterNoArgs is openNoArgs with the roster service too; close the app when done.
-func openRosterNoArgs(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (*app, *roster.Service, error) {
-	if err := parseNoArgs(e, fs, args, checks...); err != nil {
-		return nil, nil, err
+// open parses the flags and n arguments and runs the usage checks, before the database is
+// touched so that a bad flag changes nothing, then opens the app; close it when done.
+func (f *flagSet) open(ctx context.Context, args []string, n int, checks ...func() error) (*app, error) {
+	if _, err := f.parse(args, n, checks...); err != nil {
+		return nil, err
 	}
-	return openRoster(ctx, e, *cfgPath)
+	return openApp(ctx, f.e, *f.config)
 }
 
-// openRoster opens the app and its roster service; close the app when done.
-func openRoster(ctx context.Context, e env, cfgPath string) (*app, *roster.Service, error) {
-	a, err := openApp(ctx, e, cfgPath)
+// openRoster is open with the roster service too.
+func (f *flagSet) openRoster(ctx context.Context, args []string, n int, checks ...func() error) (*app, *roster.Service, error) {
+	a, err := f.open(ctx, args, n, checks...)
 	if err != nil {
 		return nil, nil, err
 	}
-	sg, err := a.signer()
+	r, err := a.roster(nil)
 	if err != nil {
 		a.Close()
 		return nil, nil, err
 	}
-	return a, a.roster(sg, nil), nil
+	return a, r, nil
 }
 
-// loadConfig finds, reads, overrides from the environment and validates the configuration,
-// then parses its schedule (the one time the cron expressions are parsed) and checks the
+// address is the usage check of the EMAIL commands: it normalizes the argument into *addr.
+func (f *flagSet) address(addr *string) func() error {
+	return func() (err error) {
+		if *addr, err = subscriber.NormalizeAddress(f.pos[0]); err != nil {
+			return usagef("%s: %v", f.Name(), err) // the error quotes the address, clipped
+		}
+		return nil
+	}
+}
+
+// loadConfig reads and validates the configuration, parses its schedule once and checks the
 // subject with the rules of the packages that own them, naming the file, line and key.
 func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer.SMTPConfig, error) {
-	file := config.Find(path, e.getenv)
 	var smtp []mailer.SMTPConfig
-	cfg, err := config.Read(file, e.getenv, func(cfg config.Config) (err error) {
-		smtp, err = parseSMTPURLs(e, cfg)
-		return err
+	var sched *schedule.Schedule
+	cfg, err := config.Read(config.Find(path, e.getenv), e.getenv, func(cfg config.Config) (err error) {
+		if smtp, err = parseSMTPURLs(e, cfg); err != nil {
+			return err
+		}
+		sched, err = schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
+		if se := (*schedule.SpecError)(nil); errors.As(err, &se) {
+			example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
+			return &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+		} else if err != nil {
+			return err
+		}
+		if err := newsletter.CheckSubject(cfg.Issue.Subject); err != nil {
+			return &config.Error{Key: "issue.subject", Reason: err.Error()}
+		}
+		return nil
 	})
 	if err != nil {
-		return cfg, nil, nil, usageError{err}
-	}
-	sched, err := schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
-	var se *schedule.SpecError
-	if errors.As(err, &se) {
-		example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
-		err = &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
-	}
-	if err == nil {
-		if serr := newsletter.CheckSubject(cfg.Issue.Subject); serr != nil {
-			err = &config.Error{Key: "issue.subject", Reason: serr.Error()}
-		}
-	}
-	if err != nil {
-		return cfg, nil, nil, usageError{config.Place(file, e.getenv, err)}
+		return cfg, nil, nil, exitError{exitUsage, err}
 	}
 	return cfg, sched, smtp, nil
 }
@@ -183,6 +187,8 @@ type app struct {
 	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
 	// once however many transports, senders and notices it builds.
 	dkim func() (mailer.Signer, error)
+	// signer loads or creates the token key the first time a command needs it.
+	signer func() (*token.Signer, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -195,7 +201,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
-	a.dkim = sync.OnceValues(a.loadDKIM)
+	a.dkim, a.signer = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -207,11 +213,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 
 // newLogger builds the one logger of the process: text for people, JSON for collectors.
 func newLogger(e env) *slog.Logger {
-	var level slog.Leveler = slog.LevelWarn
-	if e.logLevel != nil {
-		level = e.logLevel
-	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: cmp.Or[slog.Leveler](e.logLevel, slog.LevelWarn)}
 	if e.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}
@@ -223,7 +225,7 @@ func (a *app) Close() error { return a.db.Close() }
 // publication is the configured identity as every other package takes it.
 func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
 
-func (a *app) signer() (*token.Signer, error) {
+func (a *app) loadSigner() (*token.Signer, error) {
 	key := []byte(a.cfg.Secret)
 	if len(key) == 0 {
 		var err error
@@ -234,22 +236,14 @@ func (a *app) signer() (*token.Signer, error) {
 	return token.NewSigner(key)
 }
 
-func (a *app) renderer() (*render.Renderer, error) {
+func (a *app) builder() (*weekly.Builder, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
 		ArchiveURL:  newsletter.ArchiveURL(a.cfg.BaseURL),
 	}, a.cfg.TemplatesDir)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("templates: %w", err)}
-	}
-	return r, nil
-}
-
-func (a *app) builder() (*weekly.Builder, error) {
-	r, err := a.renderer()
-	if err != nil {
-		return nil, err
+		return nil, usagef("templates: %w", err)
 	}
 	f := &feed.Fetcher{Timeout: a.cfg.Feed.Timeout, MaxBytes: a.cfg.Feed.MaxBytes}
 	return weekly.New(a.db, f, r, weekly.Options{
@@ -289,8 +283,8 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	if err != nil {
 		return nil, err
 	}
-	s := a.cfg.Sender
-	opts := a.deliveryOptions(delivery.Options{
+	s, d := a.cfg.Sender, a.cfg.Delivery
+	opts := delivery.Options{
 		Identity: delivery.Identity{
 			From:              mailer.Address{Name: s.FromName, Email: s.FromAddress},
 			ReplyTo:           s.ReplyTo,
@@ -305,12 +299,19 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 		Token: func(sub newsletter.Subscriber) string {
 			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
 		},
+		Policy: delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
+			RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit},
+		Canary: delivery.Canary(d.Canary),
+		LateReports: func(ctx context.Context, issueID int64) (int, int, error) {
+			r, err := a.db.IssueBounces(ctx, issueID)
+			return r.Hard, r.Complaints, err
+		},
 		Now:    a.now,
 		Logger: a.logger,
-	})
-	opts.LateReports = func(ctx context.Context, issueID int64) (int, int, error) {
-		r, err := a.db.IssueBounces(ctx, issueID)
-		return r.Hard, r.Complaints, err
+	}
+	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
+		opts.Rate, _ = config.ParseRate(d.Rate)
+		opts.DomainRate, _ = config.ParseRate(d.DomainRate)
 	}
 	if s.VERP {
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
@@ -323,9 +324,9 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	return delivery.New(a.db, relays, opts), nil
 }
 
-// weekBuilder builds the weekly builder, resolves --week and announces the issue on w (see
-// announce): what build, draft, preview and run share. Without --week it is the issue
-// that goes out next (the one the scheduler will send, or is sending).
+// weekBuilder builds the weekly builder, resolves --week (without it, the issue that goes
+// out next) and says on w when that issue goes out, or that its slot passed and the
+// scheduler will not send it; sendingNow is true for run, which sends it.
 func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sendingNow bool) (newsletter.Week, *weekly.Builder, error) {
 	b, err := a.builder()
 	if err != nil {
@@ -335,21 +336,15 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 	if weekFlag == "" {
 		week, err = b.Upcoming(ctx)
 	} else if week, err = newsletter.ParseWeek(weekFlag); err != nil {
-		err = usageError{fmt.Errorf("--week: %w", err)}
+		err = usagef("--week: %w", err)
 	}
-	if err == nil {
-		err = a.announce(ctx, w, b, week, sendingNow)
+	if err != nil {
+		return week, nil, err
 	}
-	return week, b, err
-}
-
-// announce says which issue a command acts on and when it goes out, or that its send slot
-// passed and the scheduler will not send it. sendingNow is true for run, which sends it.
-func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week newsletter.Week, sendingNow bool) error {
 	now := a.now()
 	o, err := b.Outlook(ctx, week, now)
 	if err != nil {
-		return err
+		return week, nil, err
 	}
 	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
 	when := stamp(o.SendAt)
@@ -370,11 +365,14 @@ func (a *app) announce(ctx context.Context, w io.Writer, b *weekly.Builder, week
 	default:
 		_, err = fmt.Fprintf(w, "Issue %s was due %s; the scheduler still sends it within schedule.grace (%s).\n", week, when, a.cfg.Schedule.Grace)
 	}
-	return err
+	return week, b, err
 }
 
-// printGather reports each feed on w and returns an error naming the failed ones when all failed.
-func printGather(w io.Writer, reports []weekly.FeedReport) error {
+// gather fetches the feeds, reporting each on w, and returns an error naming the failed
+// ones when all failed.
+func (a *app) gather(ctx context.Context, w io.Writer, b *weekly.Builder) error {
+	fmt.Fprintf(w, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
+	reports := b.Gather(ctx, a.cfg.Feeds)
 	for _, r := range reports {
 		switch {
 		case r.Err != nil:

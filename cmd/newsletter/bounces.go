@@ -5,89 +5,62 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"newsletter/internal/bounce"
-	"newsletter/internal/editorial"
 	"newsletter/internal/inbox"
 	"newsletter/internal/mailbox"
-	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 )
 
-const bouncesUsage = `Usage: newsletter bounces SUBCOMMAND [flags]
-
-Subcommands:
-  process [FILE]    read bounce reports (DSNs), spam complaints (ARF) and messages to
-                    sender.unsubscribe_mailto, and apply them:
-                    one message from FILE, or from standard input when FILE is absent
-                    (a Postfix pipe transport or an aliases entry), or every message of
-                    an mbox file or a Maildir directory given as FILE.
-                    Prints one line per message. Exit 0 when every message was handled
-                    or recognised as irrelevant, 1 when some input could not be read,
-                    75 (EX_TEMPFAIL: the MTA keeps the message and retries) when the
-                    database could not be opened or could not record a report; the
-                    reports applied before it stay, and applying one again changes nothing.
-  poll              read every unseen message of bounces.mailbox (IMAP) the same way and
-                    flag it seen; serve does this every bounces.poll_every.
-
-Every subcommand takes --config FILE and --help.`
-
 func cmdBounces(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, bouncesUsage)
-		return usagef("bounces: missing subcommand")
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stdout, bouncesUsage)
-		return errHelp
-	case "process":
-		return bouncesProcess(ctx, e, args[1:], os.Stdin)
-	case "poll":
-		return bouncesPoll(ctx, e, args[1:])
-	}
-	fmt.Fprintln(e.stderr, bouncesUsage)
-	return usagef("bounces: unknown subcommand %q", args[0])
+	return group(ctx, e, "bounces", args, []command{
+		{"process [FILE]", `read bounce reports (DSNs), spam complaints (ARF) and messages to
+sender.unsubscribe_mailto, and apply them: one message from FILE, or from standard input
+when FILE is absent (a Postfix pipe transport or an aliases entry), or every message of
+an mbox file or a Maildir directory given as FILE. Prints one line per message.
+Exit 0 when every message was handled or recognised as irrelevant, 1 when some input
+could not be read, 75 (EX_TEMPFAIL: the MTA keeps the message and retries) when the
+database could not be opened or could not record a report; the reports applied before
+it stay, and applying one again changes nothing.`, bouncesProcess},
+		{"poll", "read every unseen message of bounces.mailbox (IMAP) the same way and\n" +
+			"flag it seen; serve does this every bounces.poll_every.", bouncesPoll},
+	}, "")
 }
 
 // bouncesProcess is `bounces process`, reading stdin when no FILE is given.
-func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) error {
-	fs, cfgPath := flags(e, "bounces process", "[FILE]",
+func bouncesProcess(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "bounces process", "[FILE]",
 		"Apply the bounce reports and complaints in one message (FILE or standard input), an mbox file or a Maildir.")
-	pos, err := parse(e, fs, args)
+	a, err := fs.open(ctx, args, -1, func() error {
+		if len(fs.pos) > 1 {
+			return usagef("bounces process takes at most one FILE, got %q", fs.pos)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("bounces process takes at most one FILE, got %q", pos)
-	}
-	a, err := openApp(ctx, e, *cfgPath)
-	if err != nil {
-		var ue usageError
-		if !errors.As(err, &ue) {
-			// Not the configuration: the database could not be opened (locked by a migration,
+		if x := (exitError{}); !errors.As(err, &x) {
+			// Not usage or the configuration: the database could not be opened (locked by a migration,
 			// unwritable, disk full), which an operator can fix while the MTA keeps the message.
-			err = tempFailError{err}
+			err = exitError{exitTempFail, err}
 		}
 		return err
 	}
 	defer a.Close()
-	sg, err := a.signer()
+	r, err := a.roster(nil)
 	if err != nil {
 		return err
 	}
-	p, err := a.bounceRun(a.roster(sg, nil), e.stdout)
+	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		err = p.Message(ctx, "stdin", stdin)
+	if len(fs.pos) == 0 {
+		err = p.Message(ctx, "stdin", e.stdin)
 	} else {
-		err = p.Path(ctx, pos[0])
+		err = p.Path(ctx, fs.pos[0])
 	}
 	if nr := (*inbox.NotRecordedError)(nil); errors.As(err, &nr) {
-		return tempFailError{err}
+		return exitError{exitTempFail, err}
 	}
 	if err != nil {
 		return err
@@ -97,14 +70,6 @@ func bouncesProcess(ctx context.Context, e env, args []string, stdin io.Reader) 
 	}
 	return nil
 }
-
-// tempFailError marks a failure that may pass, with nothing of the message applied: exit
-// 75, which Postfix's and Exim's pipe transports take as "keep the message, try later",
-// where exit 1 would bounce the report and lose it.
-type tempFailError struct{ err error }
-
-func (t tempFailError) Error() string { return t.err.Error() }
-func (t tempFailError) Unwrap() error { return t.err }
 
 // bounceRun returns what reads reports for `bounces process`, `bounces poll` and serve,
 // printing a line per message on out.
@@ -124,15 +89,15 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 		return mailbox.Options{}, false, nil
 	}
 	if err := mailbox.Check(a.cfg.Bounces.Mailbox); err != nil {
-		return mailbox.Options{}, false, usageError{fmt.Errorf("bounces.mailbox: %w", err)}
+		return mailbox.Options{}, false, usagef("bounces.mailbox: %w", err)
 	}
 	return mailbox.Options{URL: a.cfg.Bounces.Mailbox, MaxBytes: a.cfg.Bounces.MaxMessageBytes}, true, nil
 }
 
 // bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
 func bouncesPoll(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
+	a, r, err := fs.openRoster(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -142,7 +107,7 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !ok {
-		return usageError{errors.New("bounces.mailbox is not set: there is no mailbox to poll")}
+		return usagef("bounces.mailbox is not set: there is no mailbox to poll")
 	}
 	p, err := a.bounceRun(r, e.stdout)
 	if err != nil {
@@ -155,32 +120,6 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
 	if p.Unreadable > 0 {
 		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
-	}
-	return nil
-}
-
-// pollBounces reads bounces.mailbox every bounces.poll_every until ctx is done: serve's loop.
-func (a *app) pollBounces(ctx context.Context, r *roster.Service, opt mailbox.Options, out io.Writer) {
-	mailbox.Watch(ctx, opt, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
-		p, err := a.bounceRun(r, out)
-		if err != nil {
-			return nil, err
-		}
-		return p.Message, nil
-	}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
-}
-
-// printIssueReports prints, for status, the bounces and complaints that came back after an
-// issue was sent; nothing when none did.
-func (a *app) printIssueReports(ctx context.Context, w io.Writer, is newsletter.Issue) error {
-	c, r, err := editorial.IssueComplaints(ctx, a.db, is)
-	if err != nil || r == (newsletter.IssueReports{}) {
-		return err
-	}
-	fmt.Fprintf(w, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
-		r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
-	if c.Over() {
-		fmt.Fprintf(w, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 	}
 	return nil
 }

@@ -126,8 +126,8 @@ func mboxOf(msgs ...string) string {
 func (c *cli) bouncesStdin(stdin io.Reader, args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	e := env{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, now: func() time.Time { return c.now }}
-	code = exitCode(&errb, bouncesProcess(context.Background(), e, args, stdin))
+	e := env{stdin: stdin, stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, now: func() time.Time { return c.now }}
+	code = exitCode(&errb, bouncesProcess(context.Background(), e, args))
 	return code, out.String(), errb.String()
 }
 

@@ -10,10 +10,10 @@ import (
 )
 
 func cmdBuild(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "build", "", "Gather the feeds and create or refresh the week's draft, keeping every editor's edit.\nPrints the draft and the inclusion report; sends nothing.")
+	fs := flags(e, "build", "", "Gather the feeds and create or refresh the week's draft, keeping every editor's edit.\nPrints the draft and the inclusion report; sends nothing.")
 	weekFlag := addWeekFlag(fs)
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
+	a, err := fs.open(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -24,8 +24,7 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 	}
 	var gatherErr error
 	if !*noFetch {
-		fmt.Fprintf(e.stdout, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
-		gatherErr = printGather(e.stdout, b.Gather(ctx, a.cfg.Feeds))
+		gatherErr = a.gather(ctx, e.stdout, b)
 	}
 	built, err := b.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {

@@ -94,3 +94,31 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupUsage: a command group prints its subcommands' table on --help (exit 0) and on
+// a missing or unknown subcommand (stderr, exit 2).
+func TestGroupUsage(t *testing.T) {
+	c := newCLI(t)
+	tests := []struct {
+		args       []string
+		code       int
+		out, err   string
+		subcommand string
+	}{
+		{[]string{"subscribers", "--help"}, exitOK, "Usage: newsletter subscribers SUBCOMMAND", "", "import FILE [--dry-run]"},
+		{[]string{"subscribers", "help"}, exitOK, "filters also take suppressed", "", "stats [--weeks N]"},
+		{[]string{"bounces"}, exitUsage, "", "bounces: missing subcommand", "process [FILE]"},
+		{[]string{"bounces", "frob"}, exitUsage, "", `bounces: unknown subcommand "frob"`, "75 (EX_TEMPFAIL"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := c.run(tt.args...)
+		usage := out
+		if tt.code != exitOK {
+			usage = errOut
+		}
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) ||
+			!strings.Contains(usage, tt.subcommand) || !strings.Contains(usage, "Every subcommand takes --config FILE") {
+			t.Errorf("%q: exit %d, stdout\n%s\nstderr\n%s", tt.args, code, out, errOut)
+		}
+	}
+}

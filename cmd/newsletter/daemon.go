@@ -9,7 +9,6 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
-	"newsletter/internal/web"
 )
 
 // scheduler wires the schedule runner to the weekly build and the delivery engine.
@@ -44,7 +43,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 	} else if n != nil {
 		notifier = n
 	}
-	jobs := daemon.New(b, sender, a.db, daemon.Options{
+	return daemon.New(b, sender, a.db, daemon.Options{
 		Feeds:           a.cfg.Feeds,
 		Location:        a.cfg.Location(),
 		MinStories:      a.cfg.Schedule.MinStories,
@@ -57,8 +56,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		KeepLedger:      time.Duration(a.cfg.Schedule.KeepLedgerWeeks) * 7 * 24 * time.Hour,
 		Now:             a.now,
 		Logger:          a.logger,
-	})
-	return jobs, nil
+	}), nil
 }
 
 // editorNotice mails editorial.editors_email; nil when it is not set.
@@ -73,13 +71,4 @@ func (a *app) editorNotice() (*editorial.Notice, error) {
 	s := a.cfg.Sender
 	return &editorial.Notice{Transport: tr, From: mailer.Address{Name: s.FromName, Email: s.FromAddress},
 		To: a.cfg.Editorial.EditorsEmail, MessageIDDomain: a.cfg.MessageIDDomain(), Now: a.now}, nil
-}
-
-// metricsRoute is GET /metrics behind the admin token, or open with metrics.public: its
-// subscriber counts are business data.
-func (a *app) metricsRoute(m *metrics.Metrics) web.Registrar {
-	if a.cfg.Metrics.Public {
-		return m
-	}
-	return web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
 }

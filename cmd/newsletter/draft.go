@@ -22,7 +22,7 @@ const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TE
        remove ID | group on|off | approve | unapprove | test ADDRESS...`
 
 func cmdDraft(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
+	fs := flags(e, "draft", draftUsage, "Shape the week's draft: every edit is recorded (who, when, what) and kept across rebuilds.\nStory IDs are those `draft show` and `build` print. `approve` freezes the issue for sending;\n`unapprove` reopens it as a draft until its send starts.")
 	weekFlag := addWeekFlag(fs)
 	as := fs.String("as", "", "editor `NAME` recorded with the edit (default cli:$USER, else the account's or the host's name)")
 	file := fs.String("file", "", "read set-intro's Markdown from `FILE`")
@@ -32,14 +32,12 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	imageAlt := fs.String("image-alt", "", "add: the image's alt `TEXT`")
 	section := fs.String("section", "", "add: the pick's `SECTION`")
 	at := fs.Int("at", 0, "add: the pick's `POSITION`, 1 for the lead (default: after the pinned stories)")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("draft: which action? %s", draftUsage)
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := fs.open(ctx, args, -1, func() error {
+		if len(fs.pos) == 0 {
+			return usagef("draft: which action? %s", draftUsage)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -48,22 +46,12 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	desk, err := a.desk()
+	desk, err := a.desk(b)
 	if err != nil {
 		return err
 	}
 	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
-	action, rest := pos[0], pos[1:]
-	storyID := func() (int64, error) {
-		if len(rest) == 0 {
-			return 0, usagef("draft %s: which story ID?", action)
-		}
-		id, err := strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64)
-		if err != nil || id <= 0 {
-			return 0, usagef("draft %s: story ID %q is not a number", action, rest[0])
-		}
-		return id, nil
-	}
+	action, rest := fs.pos[0], fs.pos[1:]
 	edit := newsletter.Edit{Week: week, Editor: editor, Action: action}
 	switch action {
 	case "show":
@@ -107,7 +95,11 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		if err := desk.SendTest(ctx, week, editor, rest); err != nil {
 			return draftErr(err)
 		}
-		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), a.transportName())
+		tr, err := a.transport() // built already, for the desk's sender
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), tr)
 		return nil
 	case "add":
 		if len(rest) != 1 {
@@ -125,27 +117,27 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	case digest.ActionSubject, digest.ActionPreheader:
 		edit.Value = strings.Join(rest, " ")
 	case digest.ActionIntro:
+		edit.Value = strings.Join(rest, " ")
 		if *file != "" {
 			b, err := os.ReadFile(*file)
 			if err != nil {
 				return err
 			}
 			edit.Value = string(b)
-		} else {
-			edit.Value = strings.Join(rest, " ")
 		}
-	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove:
-		if edit.StoryID, err = storyID(); err != nil {
-			return err
+	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove, digest.ActionMove:
+		if len(rest) == 0 {
+			return usagef("draft %s: which story ID?", action)
 		}
-	case digest.ActionMove:
-		if edit.StoryID, err = storyID(); err != nil {
-			return err
+		if edit.StoryID, err = strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64); err != nil || edit.StoryID <= 0 {
+			return usagef("draft %s: story ID %q is not a number", action, rest[0])
 		}
-		if len(rest) != 2 {
-			return usagef("draft move: give a story ID and a position (1 = lead)")
+		if action == digest.ActionMove {
+			if len(rest) != 2 {
+				return usagef("draft move: give a story ID and a position (1 = lead)")
+			}
+			edit.Value = rest[1]
 		}
-		edit.Value = rest[1]
 	case digest.ActionGroup:
 		if len(rest) != 1 {
 			return usagef("draft group: on or off")
@@ -164,7 +156,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 // draftErr turns an editor's mistake into a usage error (exit 2).
 func draftErr(err error) error {
 	if errors.Is(err, editorial.ErrInvalid) || errors.Is(err, editorial.ErrFrozen) {
-		return usageError{err}
+		return exitError{exitUsage, err}
 	}
 	return err
 }
@@ -199,24 +191,12 @@ func showDraft(ctx context.Context, e env, a *app, desk *editorial.Desk, week ne
 	return nil
 }
 
-func (a *app) transportName() string {
-	tr, err := a.transport()
-	if err != nil {
-		return "?"
-	}
-	return tr.String()
-}
-
-// desk wires the editors' workflow: the builder, and messages built by the delivery sender.
-func (a *app) desk() (*editorial.Desk, error) {
+// desk wires the editors' workflow to b and to messages built by the delivery sender.
+func (a *app) desk(b *weekly.Builder) (*editorial.Desk, error) {
 	if t := a.cfg.Editorial.SubjectTemplate; t != "" {
 		if err := weekly.CheckSubjectTemplate(t); err != nil {
-			return nil, usageError{fmt.Errorf("editorial.subject_template: %w", err)}
+			return nil, usagef("editorial.subject_template: %w", err)
 		}
-	}
-	b, err := a.builder()
-	if err != nil {
-		return nil, err
 	}
 	sender, err := a.sender()
 	if err != nil {
@@ -227,12 +207,12 @@ func (a *app) desk() (*editorial.Desk, error) {
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth).
-func (a *app) editorialRoutes() ([]web.Registrar, error) {
-	desk, err := a.desk()
+func (a *app) editorialRoutes(page web.Page) ([]web.Registrar, error) {
+	b, err := a.builder()
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.builder()
+	desk, err := a.desk(b)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +221,7 @@ func (a *app) editorialRoutes() ([]web.Registrar, error) {
 		editors[ed.Name] = ed.PasswordBcrypt
 	}
 	preview, err := web.NewPreview(web.PreviewOptions{
-		Site:      web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Now: a.now, Logger: a.logger},
+		Site:      web.Site{Templates: templates.Web, Page: page, Now: a.now, Logger: a.logger},
 		Desk:      desk,
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
 		NextIssue: b.Upcoming,

@@ -284,6 +284,20 @@ func TestDraftEditorsControls(t *testing.T) {
 		}
 	}
 
+	for args, want := range map[string]string{"pin": "draft pin: which story ID?", "exclude x7": `draft exclude: story ID "x7" is not a number`,
+		"move " + ids[1]: "draft move: give a story ID and a position", "group": "draft group: on or off"} {
+		if code, _, errOut := draft(strings.Fields(args)...); code != exitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("draft %s: exit %d, want 2 and %q\n%s", args, code, want, errOut)
+		}
+	}
+	if out := c.mustRun("draft", "--week", "2026-W19", "move", "#"+ids[1], "1"); !strings.Contains(out, "Recorded move") {
+		t.Errorf("move:\n%s", out)
+	}
+	intro := filepath.Join(c.dir, "intro.md")
+	os.WriteFile(intro, []byte("From a *file*."), 0o600)
+	if out := c.mustRun("draft", "--week", "2026-W19", "set-intro", "--file", intro); !strings.Contains(out, `set-intro "From a *file*."`) {
+		t.Errorf("set-intro --file:\n%s", out)
+	}
 	c.mustRun("draft", "--week", "2026-W19", "approve")
 	if out := c.mustRun("draft", "--week", "2026-W19", "unapprove"); !strings.Contains(out, "Reopened issue 2026-W19") {
 		t.Errorf("unapprove:\n%s", out)

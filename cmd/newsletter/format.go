@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -23,4 +24,12 @@ func formatCounts[K ~string](m map[K]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[K(k)])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// either prints yes when ok, else no, with the same arguments.
+func either(w io.Writer, ok bool, yes, no string, args ...any) {
+	if !ok {
+		yes = no
+	}
+	fmt.Fprintf(w, yes, args...)
 }

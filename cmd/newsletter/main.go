@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,7 +24,9 @@ const (
 	exitFailure  = 1
 	exitUsage    = 2 // bad usage or configuration
 	exitDeferred = 3 // some deliveries failed temporarily and wait for a retry
-	// exitTempFail is sysexits' EX_TEMPFAIL: an MTA's pipe keeps the message and retries it.
+	// exitTempFail is sysexits' EX_TEMPFAIL, for a failure that may pass with nothing of the
+	// message applied: Postfix's and Exim's pipe transports keep the message and try later,
+	// where exit 1 would bounce the report and lose it.
 	exitTempFail = 75
 )
 
@@ -38,20 +39,22 @@ func main() {
 
 // env is what every subcommand gets from the outside world.
 type env struct {
+	stdin          io.Reader
+	config         string // --config given before the command
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
-	// logFormat and logLevel shape the app's logger: text (default) or json; serve logs at
-	// info (or its --log-level), one-shot commands at warn (nil) so their own output stays
-	// readable.
+	// logFormat and logLevel shape the logger: serve's come from its flags; one-shot commands
+	// log text at warn (nil) so that their own output stays readable.
 	logFormat string
 	logLevel  slog.Leveler
 }
 
+// command is a line of a usage table and what runs it; a subcommand's name is followed by
+// its arguments.
 type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e env, args []string) error
+	name, summary string
+	run           func(ctx context.Context, e env, args []string) error
 }
 
 func commands() []command {
@@ -73,8 +76,8 @@ func commands() []command {
 
 // run is main without the process: testable end to end.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) int {
-	e := env{stdout: stdout, stderr: stderr, getenv: getenv, now: now}
-	args, err := globalFlags(args)
+	e := env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: now}
+	args, err := globalConfig(&e, args)
 	if err != nil {
 		return exitCode(stderr, err)
 	}
@@ -99,35 +102,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitUsage
 }
 
-// globalFlags moves --config FILE, given before the command as in
-// `newsletter --config FILE status`, behind it, where every command reads it.
-func globalFlags(args []string) ([]string, error) {
-	var moved []string
+// globalConfig takes --config FILE given before the command, as in
+// `newsletter --config FILE status`: the command's --config defaults to it.
+func globalConfig(e *env, args []string) ([]string, error) {
 	for len(args) > 0 {
-		a := args[0]
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "config" {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || name != "config" {
 			break
 		}
 		if !hasValue {
 			if len(args) < 2 {
-				return nil, usagef("%s needs a FILE", a)
+				return nil, usagef("%s needs a FILE", args[0])
 			}
 			value, args = args[1], args[1:]
 		}
-		moved = append(moved, "--config="+value)
-		args = args[1:]
+		e.config, args = value, args[1:]
 	}
-	if len(moved) == 0 || len(args) == 0 {
-		return args, nil
-	}
-	// After the command's own arguments, but before a "--" that ends its flags.
-	out := append([]string{}, args...)
-	end := slices.Index(out, "--")
-	if end < 0 {
-		end = len(out)
-	}
-	return slices.Concat(out[:end], moved, out[end:]), nil
+	return args, nil
 }
 
 // version is the module version and the commit the binary was built from, as Go recorded them.
@@ -153,6 +144,32 @@ func version() string {
 	return v + " " + bi.GoVersion
 }
 
+// group runs one of a command's subcommands, or prints their usage with the note under it.
+func group(ctx context.Context, e env, name string, args []string, subs []command, note string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		groupUsage(e.stdout, name, subs, note)
+		return errHelp
+	}
+	for _, c := range subs {
+		if name, _, _ := strings.Cut(c.name, " "); len(args) > 0 && name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	groupUsage(e.stderr, name, subs, note)
+	if len(args) == 0 {
+		return usagef("%s: missing subcommand", name)
+	}
+	return usagef("%s: unknown subcommand %q", name, args[0])
+}
+
+func groupUsage(w io.Writer, name string, subs []command, note string) {
+	fmt.Fprintf(w, "Usage: newsletter %s SUBCOMMAND [flags]\n\nSubcommands:\n", name)
+	for _, c := range subs {
+		fmt.Fprintf(w, "  %s\n      %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n      "))
+	}
+	fmt.Fprintf(w, "\n%sEvery subcommand takes --config FILE and --help.\n", note)
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: newsletter COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
@@ -161,44 +178,32 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nEvery command takes --config FILE (default $NEWSLETTER_CONFIG, else config.yaml, else config.example.yaml, else built-in defaults), before or after it, and --help.\nnewsletter --version prints the version.")
 }
 
-// usageError marks bad flags, arguments or configuration: exit 2.
-type usageError struct{ err error }
+// exitError ends the process with its code rather than 1: exitUsage, exitDeferred or exitTempFail.
+type exitError struct {
+	code int
+	err  error
+}
 
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
+func (x exitError) Error() string { return x.err.Error() }
+func (x exitError) Unwrap() error { return x.err }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-// deferredError marks a run that left deliveries for a retry: exit 3.
-type deferredError struct{ msg string }
-
-func (d deferredError) Error() string { return d.msg }
+// usagef is a usage or configuration error: exit 2.
+func usagef(format string, args ...any) error {
+	return exitError{exitUsage, fmt.Errorf(format, args...)}
+}
 
 func exitCode(stderr io.Writer, err error) int {
-	var ue usageError
-	var de deferredError
-	var tf tempFailError
-	switch {
-	case err == nil:
+	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
-	case errors.Is(err, errHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitUsage
-	case errors.As(err, &de):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitDeferred
-	case errors.As(err, &tf):
-		fmt.Fprintln(stderr, "newsletter:", err)
-		return exitTempFail
-	default:
-		fmt.Fprintln(stderr, "newsletter:", err)
-		if errors.Is(err, store.ErrJournalDamaged) {
-			fmt.Fprintln(stderr, damagedJournalHint)
-		}
-		return exitFailure
 	}
+	fmt.Fprintln(stderr, "newsletter:", err)
+	if x := (exitError{}); errors.As(err, &x) {
+		return x.code
+	}
+	if errors.Is(err, store.ErrJournalDamaged) {
+		fmt.Fprintln(stderr, damagedJournalHint)
+	}
+	return exitFailure
 }
 
 // damagedJournalHint tells the operator how to get past store.ErrJournalDamaged.

@@ -335,6 +335,9 @@ func TestBadUsageAndConfig(t *testing.T) {
 		{"bad week", []string{"run", "--week", "2026-48"}, nil, exitUsage, "--week"},
 		{"bad format", []string{"preview", "--format", "pdf"}, nil, exitUsage, "--format"},
 		{"help", []string{"run", "--help"}, nil, exitOK, ""},
+		{"send with no issue this week", []string{"send"}, nil, exitUsage, "--issue is required when this week has no issue"},
+		{"send a bad issue", []string{"send", "--issue", "W19"}, nil, exitUsage, "neither an issue id nor a week"},
+		{"send a missing issue", []string{"send", "--issue", "2026-W19"}, nil, exitFailure, "issue 2026-W19 does not exist"},
 		{"bad env value", []string{"migrate"}, map[string]string{"NEWSLETTER_BASE_URL": "news.example.org"}, exitUsage, "base_url"},
 		{"smtp with loopback links", []string{"run", "--week", "2026-W19"}, map[string]string{"NEWSLETTER_SMTP_URL": "smtp://127.0.0.1:1?tls=none", "NEWSLETTER_BASE_URL": "http://127.0.0.1:8080"}, exitUsage, "allow_insecure_links"},
 		{"missing config file", []string{"migrate", "--config", "/nonexistent.yaml"}, nil, exitUsage, "nonexistent"},
@@ -520,7 +523,15 @@ func TestSendRefusesAPlainDraft(t *testing.T) {
 		t.Fatalf("%d messages sent", len(files))
 	}
 	c.mustRun("draft", "approve", "--week", "2026-W19")
-	c.mustRun("send", "--issue", "2026-W19")
+	// Test copies leave the ledger alone; --release on an issue nobody held says so.
+	for addrs, want := range map[string]string{"a@example.com": "Sent 1 test copy of 2026-W19", "a@example.com, b@example.com": "Sent 2 test copies of 2026-W19"} {
+		if out := c.mustRun("send", "--issue", "2026-W19", "--test", addrs); !strings.Contains(out, want) {
+			t.Fatalf("send --test %s:\n%s", addrs, out)
+		}
+	}
+	if out := c.mustRun("send", "--issue", "2026-W19", "--release"); !strings.Contains(out, "Issue 2026-W19 was not held.") {
+		t.Fatalf("send --release:\n%s", out)
+	}
 }
 
 // TestApproveSaysWhenTheIssueGoesOut: approving ahead of the send slot, within the grace

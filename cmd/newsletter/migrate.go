@@ -6,9 +6,9 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "migrate", "", "Create the database or apply pending migrations, then print the schema version.")
+	fs := flags(e, "migrate", "", "Create the database or apply pending migrations, then print the schema version.")
 	drop := fs.Bool("drop-damaged-transitions", false, "remove the unsubscribe journal (DATABASE-transitions) an older version left with damaged records,\nonce you have dealt with them: sending is refused until then")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
+	a, err := fs.open(ctx, args, 0)
 	if err != nil {
 		return err
 	}

@@ -10,14 +10,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
 	"newsletter/internal/schedule"
 )
 
 func cmdStatus(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "status", "", "Print the schedule (next build and send, local and UTC), the current issue, its ledger and recent scheduled runs.")
+	fs := flags(e, "status", "", "Print the schedule (next build and send, local and UTC), the current issue, its ledger and recent scheduled runs.")
 	issueFlag := fs.String("issue", "", "show this issue (id or week like 2026-W19) instead of the current ones")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
+	a, err := fs.open(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -96,8 +97,17 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			}
 			fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 		}
-		if err := a.printIssueReports(ctx, out, is); err != nil {
+		// The bounces and complaints that came back after the send, if any.
+		c, r, err := editorial.IssueComplaints(ctx, a.db, is)
+		if err != nil {
 			return err
+		}
+		if r != (newsletter.IssueReports{}) {
+			fmt.Fprintf(out, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
+				r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
+		}
+		if c.Over() {
+			fmt.Fprintf(out, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 		}
 	}
 
@@ -117,20 +127,13 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 }
 
 func cmdBackup(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "backup", "FILE", "Write a consistent copy of the database to FILE (SQLite VACUUM INTO), safe while the daemon runs.\nRestore: stop the daemon, move FILE over the database path, start it again.")
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("backup: want exactly one FILE")
-	}
-	a, err := openApp(ctx, e, *cfgPath)
+	fs := flags(e, "backup", "FILE", "Write a consistent copy of the database to FILE (SQLite VACUUM INTO), safe while the daemon runs.\nRestore: stop the daemon, move FILE over the database path, start it again.")
+	a, err := fs.open(ctx, args, 1)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	target, err := filepath.Abs(pos[0])
+	target, err := filepath.Abs(fs.pos[0])
 	if err != nil {
 		return err
 	}
@@ -143,9 +146,9 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 }
 
 func cmdCompact(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "compact", "", "Fold the per-recipient delivery rows of issues sent more than --weeks ago into per-issue totals.")
+	fs := flags(e, "compact", "", "Fold the per-recipient delivery rows of issues sent more than --weeks ago into per-issue totals.")
 	weeks := fs.Int("weeks", 8, "keep per-recipient rows of issues sent in the last `N` weeks")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args, func() error {
+	a, err := fs.open(ctx, args, 0, func() error {
 		if *weeks < 1 {
 			return usagef("--weeks must be at least 1")
 		}

@@ -8,11 +8,11 @@ import (
 )
 
 func cmdPreview(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "preview", "", "Print the week's issue as one subscriber will get it. Builds (or refreshes) the draft first;\na frozen issue is shown as it was sent.")
+	fs := flags(e, "preview", "", "Print the week's issue as one subscriber will get it. Builds (or refreshes) the draft first;\na frozen issue is shown as it was sent.")
 	weekFlag := addWeekFlag(fs)
 	format := fs.String("format", "html", "what to print: html, text or eml (the whole message)")
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args, func() error {
+	a, err := fs.open(ctx, args, 0, func() error {
 		if *format != "html" && *format != "text" && *format != "eml" {
 			return usagef("--format: want html, text or eml, got %q", *format)
 		}
@@ -27,7 +27,7 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !*noFetch {
-		if err := printGather(e.stderr, b.Gather(ctx, a.cfg.Feeds)); err != nil {
+		if err := a.gather(ctx, e.stderr, b); err != nil {
 			return err
 		}
 	}

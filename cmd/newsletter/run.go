@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,10 +11,10 @@ import (
 )
 
 func cmdRun(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "run", "", "Gather the feeds, build the week's issue and send it to every active subscriber who has not had it.\nSafe to run again: nobody gets an issue twice; an interrupted run resumes where it stopped.")
+	fs := flags(e, "run", "", "Gather the feeds, build the week's issue and send it to every active subscriber who has not had it.\nSafe to run again: nobody gets an issue twice; an interrupted run resumes where it stopped.")
 	weekFlag := fs.String("week", "", "issue `WEEK` to build and send, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 	dryRun := fs.Bool("dry-run", false, "gather and build, then print what would be sent: no SMTP, no ledger change, no approval")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
+	a, err := fs.open(ctx, args, 0)
 	if err != nil {
 		return err
 	}
@@ -28,9 +29,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	}
 
 	out := e.stdout
-	fmt.Fprintf(out, "Gathering %d feed(s):\n", len(a.cfg.Feeds))
-	gatherErr := printGather(out, b.Gather(ctx, a.cfg.Feeds))
-
+	gatherErr := a.gather(ctx, out, b)
 	built, err := b.Build(ctx, week)
 	if errors.Is(err, weekly.ErrNoStories) {
 		fmt.Fprintf(out, "No issue for %s: no new stories were published between %s.\n", week, built.Window.In(a.cfg.Location()))
@@ -46,14 +45,11 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(out, "Built issue %s: %d stories published %s.\n", is.Week, len(is.Stories), built.Window.In(a.cfg.Location()))
 	}
 	fmt.Fprintf(out, "  Subject: %s\n", is.Subject)
+	for _, w := range built.Email.Warnings {
+		fmt.Fprintf(out, "  Warning: %s\n", w)
+	}
 	if *dryRun {
-		for _, w := range built.Email.Warnings {
-			fmt.Fprintf(out, "  Warning: %s\n", w)
-		}
-		if err := a.dryRun(ctx, out, sender, is, built.Email); err != nil {
-			return err
-		}
-		return gatherErr
+		return cmp.Or(a.dryRun(ctx, out, sender, is, built.Email), gatherErr)
 	}
 	if is.Status == newsletter.IssueDraft {
 		// An operator's explicit run is the approval that require_approval asks for.
@@ -62,12 +58,5 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(out, "  Approved by this explicit run (editorial.require_approval governs scheduled sends only).\n")
 	}
-	for _, w := range built.Email.Warnings {
-		fmt.Fprintf(out, "  Warning: %s\n", w)
-	}
-
-	if err := a.deliverIssue(ctx, out, sender, is, built.Email); err != nil {
-		return err
-	}
-	return gatherErr
+	return cmp.Or(a.deliverIssue(ctx, out, sender, is, built.Email), gatherErr)
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"newsletter/internal/config"
 	"newsletter/internal/delivery"
 	"newsletter/internal/dkim"
 	"newsletter/internal/editorial"
@@ -22,17 +21,22 @@ import (
 )
 
 func cmdSend(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "send", "", "Send (or resume) one saved issue to every active subscriber who has not had it,\nor a test copy of it to some addresses (--test; the ledger is not touched).")
+	fs := flags(e, "send", "", "Send (or resume) one saved issue to every active subscriber who has not had it,\nor a test copy of it to some addresses (--test; the ledger is not touched).")
 	issueFlag := fs.String("issue", "", "the issue: an id or a week like 2026-W19 (default: the latest issue)")
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
 	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")
-	a, err := openNoArgs(ctx, e, fs, cfgPath, args)
+	a, err := fs.open(ctx, args, 0)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	is, err := a.sendIssue(ctx, *issueFlag)
+	var is newsletter.Issue
+	if *issueFlag != "" {
+		is, err = a.issueByFlag(ctx, *issueFlag)
+	} else if is, err = a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location()))); err != nil {
+		err = usagef("--issue is required when this week has no issue (%v)", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -68,7 +72,8 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		if failed > 0 {
 			return fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
 		}
-		fmt.Fprintf(out, "Sent %d test cop%s of %s (the ledger is unchanged).\n", len(results), plural(len(results), "y", "ies"), is.Week)
+		either(out, len(results) == 1, "Sent %d test copy of %s (the ledger is unchanged).\n",
+			"Sent %d test copies of %s (the ledger is unchanged).\n", len(results), is.Week)
 		return nil
 	}
 	if *dryRun {
@@ -79,11 +84,7 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if released {
-			fmt.Fprintf(out, "Released the hold on %s.\n", is.Week)
-		} else {
-			fmt.Fprintf(out, "Issue %s was not held.\n", is.Week)
-		}
+		either(out, released, "Released the hold on %s.\n", "Issue %s was not held.\n", is.Week)
 	}
 	if is.Status == newsletter.IssueDraft {
 		// A plain draft's saved email may be stale (a later draft can take its stories);
@@ -94,18 +95,6 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
 	}
 	return a.deliverIssue(ctx, out, sender, is, email)
-}
-
-// sendIssue resolves --issue; without it, the latest issue.
-func (a *app) sendIssue(ctx context.Context, flagValue string) (newsletter.Issue, error) {
-	if flagValue != "" {
-		return a.issueByFlag(ctx, flagValue)
-	}
-	is, err := a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location())))
-	if err != nil {
-		return is, usagef("--issue is required when this week has no issue (%v)", err)
-	}
-	return is, nil
 }
 
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
@@ -129,22 +118,9 @@ func (a *app) loadDKIM() (mailer.Signer, error) {
 	}
 	s, err := dkim.Load(f)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, exitError{exitUsage, err}
 	}
 	return s, nil
-}
-
-// deliveryOptions adds the configured pacing, retry and bounce policy to o.
-func (a *app) deliveryOptions(o delivery.Options) delivery.Options {
-	d := a.cfg.Delivery
-	o.Policy = delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
-		RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit}
-	if len(a.smtp) > 0 { // the outbox is a disk, not a relay: no pacing
-		o.Rate, _ = config.ParseRate(d.Rate)
-		o.DomainRate, _ = config.ParseRate(d.DomainRate)
-	}
-	o.Canary = delivery.Canary(d.Canary)
-	return o
 }
 
 // printPlan prints what a send is about to do: recipients, relays, rate, duration.
@@ -235,18 +211,17 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	}
 	switch {
 	case rep.Held != "":
-		return deferredError{fmt.Sprintf("issue %s is held (%s); look into it, then `newsletter send --issue %s --release`", is.Week, rep.Held, is.Week)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s is held (%s); look into it, then `newsletter send --issue %s --release`", is.Week, rep.Held, is.Week)}
 	case rep.Unreachable != "":
-		return deferredError{fmt.Sprintf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s: no relay could be reached within delivery.retry_wait (%s); nothing was lost, run again later", is.Week, rep.Unreachable)}
 	case !rep.Done:
-		return deferredError{fmt.Sprintf("issue %s is not fully delivered; run it again, or let serve, to retry the deferred deliveries", is.Week)}
+		return exitError{exitDeferred, fmt.Errorf("issue %s is not fully delivered; run it again, or let serve, to retry the deferred deliveries", is.Week)}
 	}
 	return nil
 }
 
-// holdSenderLease takes the lease the daemon's scheduler also takes, so that a manual run
-// and `serve` never send at once; it waits up to three lease lifetimes for a holder that
-// crashed, then gives up with exit 3.
+// holdSenderLease takes the scheduler's lease too, so that a manual run and `serve` never
+// send at once; it waits up to three lease lifetimes for a crashed holder, then exits 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
 	other := func() string {
 		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {
@@ -261,7 +236,7 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 		},
 	})
 	if errors.Is(err, schedule.ErrLeaseHeld) {
-		return nil, nil, deferredError{fmt.Sprintf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
 	}
 	return held, release, err
 }
@@ -293,11 +268,4 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 	if rep.Unreachable != "" {
 		fmt.Fprintf(out, "  Relay unreachable: %s\n", rep.Unreachable)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"newsletter/internal/mailbox"
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
 	"newsletter/internal/store"
@@ -27,33 +28,21 @@ const confirmPoll = 30 * time.Second
 const journalHeld = "sending is held: the unsubscribe journal an older version left beside the database " +
 	"(DATABASE-transitions) has damaged records; see the log, then run `newsletter migrate --drop-damaged-transitions`"
 
-// sendingHeld tells /readyz why the store refuses deliveries, if it does.
-func sendingHeld(db *store.DB) func() string {
-	return func() string {
-		if errors.Is(db.SendingHeld(), store.ErrJournalDamaged) {
-			return journalHeld
-		}
-		return ""
-	}
-}
-
 func cmdServe(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
+	fs := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
 	logFormat := fs.String("log-format", "text", "log as `text` or json")
 	logLevel := fs.String("log-level", "info", "log at `LEVEL` and above: debug, info, warn or error")
 	noScheduler := fs.Bool("no-scheduler", false, "serve HTTP only; builds and sends stay manual")
-	if err := parseNoArgs(e, fs, args); err != nil {
-		return err
-	}
-	if *logFormat != "text" && *logFormat != "json" {
-		return usagef("--log-format: want text or json, got %q", *logFormat)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
-	}
-	e.logFormat, e.logLevel = *logFormat, level
-	a, err := openApp(ctx, e, *cfgPath)
+	a, err := fs.open(ctx, args, 0, func() error {
+		var level slog.Level
+		if *logFormat != "text" && *logFormat != "json" {
+			return usagef("--log-format: want text or json, got %q", *logFormat)
+		} else if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			return usagef("--log-level: want debug, info, warn or error, got %q", *logLevel)
+		}
+		fs.e.logFormat, fs.e.logLevel = *logFormat, level
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -84,12 +73,22 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// The editors' preview, behind editor auth.
-	editorialGroups, err := a.editorialRoutes()
+	editorialGroups, err := a.editorialRoutes(page)
 	if err != nil {
 		return err
 	}
 	m := metrics.New(a.db, a.logger)
-	ops := []web.Registrar{a.metricsRoute(m), web.Readiness{Check: a.db.Ready, Held: sendingHeld(a.db), Logger: a.logger}}
+	// Its subscriber counts are business data: behind the admin token unless metrics.public.
+	var metricsRoute web.Registrar = m
+	if !a.cfg.Metrics.Public {
+		metricsRoute = web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
+	}
+	ops := []web.Registrar{metricsRoute, web.Readiness{Check: a.db.Ready, Logger: a.logger, Held: func() string {
+		if errors.Is(a.db.SendingHeld(), store.ErrJournalDamaged) {
+			return journalHeld
+		}
+		return ""
+	}}}
 	var runner *schedule.Runner
 	if !*noScheduler {
 		if runner, err = a.scheduler(m); err != nil {
@@ -111,7 +110,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	// Sign-ups are answered at once; their confirmation mails go out from the queue here.
 	loops.Go(func() { rs.RunConfirmations(runCtx, confirmPoll) })
 	if pollBox {
-		loops.Go(func() { a.pollBounces(runCtx, rs, bounceBox, e.stdout) })
+		loops.Go(func() {
+			mailbox.Watch(runCtx, bounceBox, a.cfg.Bounces.PollEvery, func() (mailbox.Handle, error) {
+				p, err := a.bounceRun(rs, e.stdout)
+				if err != nil {
+					return nil, err
+				}
+				return p.Message, nil
+			}, func(err error) { a.logger.Error("bounce mailbox", "err", err) })
+		})
 	}
 	if runner != nil {
 		a.logger.Info("scheduler started", "timezone", a.cfg.Location().String(),

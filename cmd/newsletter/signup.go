@@ -32,7 +32,10 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	rs := a.roster(sg, confirmations)
+	rs, err := a.roster(confirmations)
+	if err != nil {
+		return nil, nil, err
+	}
 	site := web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger}
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
 		Site:       site,

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,60 +13,35 @@ import (
 	"newsletter/internal/newsletter"
 	"newsletter/internal/roster"
 	"newsletter/internal/store"
-	"newsletter/internal/subscriber"
-	"newsletter/internal/token"
 )
 
-const subscribersUsage = `Usage: newsletter subscribers SUBCOMMAND [flags]
-
-Subcommands:
-  add EMAIL [--name NAME] [--status S] [--force]
-                                         add one address (active unless --status says otherwise;
-                                         a suppressed address only with --force)
-  remove EMAIL [--erase]                 unsubscribe an address (kept, so an import cannot re-add it);
-                                         --erase deletes it instead (GDPR), keeping only a hash
-  erase EMAIL                            the same as remove --erase
-  suppress EMAIL [--reason R]            put an address on the suppression list (complained, bounced, manual, unsubscribed)
-  show EMAIL                             print one subscriber and their consent log
-  list [--status S] [--search TEXT] [--limit N]
-                                         print addresses with their status
-  import FILE [--dry-run] [--strict] [--resubscribe]
-                                         add or update from a CSV with a header row
-                                         (email, name, status, subscribed_at)
-  export [--status S] [--search TEXT] [--output FILE]
-                                         write a CSV that import reads back
-  stats [--weeks N]                      count subscribers by status, and joins and departures by week
-
-Statuses: active, pending, unsubscribed, bounced; filters also take suppressed
-(unsubscribed, bounced or complained: everyone the list will not mail).
-Every subcommand takes --config FILE and --help.`
-
 func cmdSubscribers(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, subscribersUsage)
-		return usagef("subscribers: missing subcommand")
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(e.stdout, subscribersUsage)
-		return errHelp
-	}
-	run, ok := map[string]func(context.Context, env, []string) error{
-		"add": subscribersAdd, "remove": subscribersRemove, "list": subscribersList,
-		"import": subscribersImport, "export": subscribersExport, "stats": subscribersStats,
-		"erase": subscribersErase, "suppress": subscribersSuppress, "show": subscribersShow,
-	}[args[0]]
-	if !ok {
-		fmt.Fprintln(e.stderr, subscribersUsage)
-		return usagef("subscribers: unknown subcommand %q", args[0])
-	}
-	return run(ctx, e, args[1:])
+	return group(ctx, e, "subscribers", args, []command{
+		{"add EMAIL [--name NAME] [--status S] [--force]",
+			"add one address (active unless --status says otherwise;\na suppressed address only with --force)", subscribersAdd},
+		{"remove EMAIL [--erase]", "unsubscribe an address (kept, so an import cannot re-add it);\n" +
+			"--erase deletes it instead (GDPR), keeping only a hash", subscribersRemove},
+		{"erase EMAIL", "the same as remove --erase", subscribersErase},
+		{"suppress EMAIL [--reason R]", "put an address on the suppression list (complained, bounced, manual, unsubscribed)", subscribersSuppress},
+		{"show EMAIL", "print one subscriber and their consent log", subscribersShow},
+		{"list [--status S] [--search TEXT] [--limit N]", "print addresses with their status", subscribersList},
+		{"import FILE [--dry-run] [--strict] [--resubscribe]",
+			"add or update from a CSV with a header row (email, name, status, subscribed_at)", subscribersImport},
+		{"export [--status S] [--search TEXT] [--output FILE]", "write a CSV that import reads back", subscribersExport},
+		{"stats [--weeks N]", "count subscribers by status, and joins and departures by week", subscribersStats},
+	}, "Statuses: active, pending, unsubscribed, bounced; filters also take suppressed\n"+
+		"(unsubscribed, bounced or complained: everyone the list will not mail).\n")
 }
 
 // roster builds the list service the CLI shares with the admin API; serve's also sends
 // confirmations.
-func (a *app) roster(sg *token.Signer, confirmations roster.Confirmations) *roster.Service {
+func (a *app) roster(confirmations roster.Confirmations) (*roster.Service, error) {
+	sg, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
 	return roster.New(roster.Options{Store: a.db, Tokens: sg, Confirmations: confirmations, BaseURL: a.cfg.BaseURL,
-		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger})
+		ConfirmTTL: a.cfg.Subscribe.ConfirmTTL, Now: a.now, Logger: a.logger}), nil
 }
 
 // statusFlag parses --status with parse (newsletter.ParseSubscriberStatus for a status to
@@ -77,41 +52,19 @@ func statusFlag[T ~string](s string, parse func(string) (T, error)) (T, error) {
 	}
 	st, err := parse(s)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--status: %w", err)}
+		return "", usagef("--status: %w", err)
 	}
 	return st, nil
 }
 
-// openAddress parses a subcommand's flags and its single EMAIL argument, runs its usage
-// checks, then opens the app and its roster service; close the app when done.
-func openAddress(ctx context.Context, e env, fs *flag.FlagSet, cfgPath *string, args []string, checks ...func() error) (string, *app, *roster.Service, error) {
-	pos, err := parse(e, fs, args)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	if len(pos) != 1 {
-		return "", nil, nil, usagef("%s: want exactly one EMAIL, got %d arguments", fs.Name(), len(pos))
-	}
-	addr, err := subscriber.NormalizeAddress(pos[0])
-	if err != nil {
-		return "", nil, nil, usagef("%s: %v", fs.Name(), err) // the error quotes the address, clipped
-	}
-	for _, check := range checks {
-		if err := check(); err != nil {
-			return "", nil, nil, err
-		}
-	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
-	return addr, a, r, err
-}
-
 func subscribersAdd(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers add", "EMAIL", "Add one subscriber.")
+	fs := flags(e, "subscribers add", "EMAIL", "Add one subscriber.")
 	name := fs.String("name", "", "the subscriber's `NAME`")
 	status := fs.String("status", "active", "initial `STATUS`")
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	var st newsletter.SubscriberStatus
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args, func() (err error) {
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr), func() (err error) {
 		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
 	})
@@ -126,18 +79,15 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !created {
-		fmt.Fprintf(e.stdout, "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Added %s (%s).\n", s.Email, s.Status)
+	either(e.stdout, created, "Added %s (%s).\n", "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
 	return nil
 }
 
 func subscribersRemove(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
+	fs := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -152,17 +102,14 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !changed {
-		fmt.Fprintf(e.stdout, "%s was already unsubscribed.\n", s.Email)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Unsubscribed %s.\n", s.Email)
+	either(e.stdout, changed, "Unsubscribed %s.\n", "%s was already unsubscribed.\n", s.Email)
 	return nil
 }
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -175,25 +122,23 @@ func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) er
 	if err != nil {
 		return err
 	}
-	if !existed {
-		fmt.Fprintf(e.stdout, "%s was not on the list; it is now suppressed.\n", addr)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Erased %s; only a hash of the address is kept, on the suppression list.\n", addr)
+	either(e.stdout, existed, "Erased %s; only a hash of the address is kept, on the suppression list.\n",
+		"%s was not on the list; it is now suppressed.\n", addr)
 	return nil
 }
 
 func subscribersSuppress(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
+	fs := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
 		if errors.Is(err, roster.ErrBadInput) {
-			return usageError{fmt.Errorf("--reason: %w", err)}
+			return usagef("--reason: %w", err)
 		}
 		return err
 	}
@@ -202,8 +147,9 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
-	addr, a, r, err := openAddress(ctx, e, fs, cfgPath, args)
+	fs := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
+	var addr string
+	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
 	if err != nil {
 		return err
 	}
@@ -220,12 +166,8 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	s := rec.Subscriber
-	suppressed := "no"
-	if rec.Suppressed != "" {
-		suppressed = rec.Suppressed
-	}
 	fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
-		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), suppressed)
+		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), cmp.Or(rec.Suppressed, "no"))
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP\tDETAIL")
 	for _, ev := range rec.Events {
@@ -234,24 +176,24 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 	return tw.Flush()
 }
 
-func filterFlags(fs interface {
-	String(name, value, usage string) *string
-}) (status, search *string) {
-	status = fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
-	search = fs.String("search", "", "only addresses or names containing `TEXT`")
-	return status, search
+// filterFlags adds --status and --search; the usage check it returns fills in *f.
+func filterFlags(fs *flagSet, f *roster.Filter) func() error {
+	status := fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
+	search := fs.String("search", "", "only addresses or names containing `TEXT`")
+	return func() (err error) {
+		f.Search = *search
+		f.Status, err = statusFlag(*status, roster.ParseStatus)
+		return err
+	}
 }
 
 func subscribersList(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
-	status, search := filterFlags(fs)
-	limit := fs.Int("limit", 0, "print at most `N` (0: all)")
-	var st string
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
-		st, err = statusFlag(*status, roster.ParseStatus)
-		return err
-	}, func() error {
-		if *limit < 0 {
+	fs := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
+	var filter roster.Filter
+	filterCheck := filterFlags(fs, &filter)
+	fs.IntVar(&filter.Limit, "limit", 0, "print at most `N` (0: all)")
+	a, r, err := fs.openRoster(ctx, args, 0, filterCheck, func() error {
+		if filter.Limit < 0 {
 			return usagef("--limit must not be negative")
 		}
 		return nil
@@ -263,7 +205,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tSTATUS\tNAME\tJOINED")
 	n := 0
-	err = r.Each(ctx, roster.Filter{Status: st, Search: *search, Limit: *limit}, func(s newsletter.Subscriber) error {
+	err = r.Each(ctx, filter, func(s newsletter.Subscriber) error {
 		n++
 		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Status, s.Name, s.CreatedAt.Format("2006-01-02"))
 		return err
@@ -279,7 +221,7 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
+	fs := flags(e, "subscribers import", "FILE", fmt.Sprintf("Add or update subscribers from a CSV file (header row: email, name, status, subscribed_at; only email is required).\n"+
 		"The file is written %d rows to a transaction; an import that stops part way (an interrupt, a read failure) keeps\n"+
 		"the rows it wrote, says how many, and can be run again. --strict checks the whole file before writing.\n"+
 		"Bad rows are reported with their line number (the first %d listed, all counted); the good rows are kept unless --strict.\n"+
@@ -289,7 +231,7 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "check the whole file first and write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
-	pos, err := parse(e, fs, args)
+	pos, err := fs.parse(args, -1)
 	if err != nil {
 		return err
 	}
@@ -299,7 +241,7 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	var in io.Reader
 	name := pos[0]
 	if name == "-" {
-		in, name = os.Stdin, "stdin"
+		in, name = e.stdin, "stdin"
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -308,11 +250,15 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	a, r, err := openRoster(ctx, e, *cfgPath)
+	a, err := openApp(ctx, e, *fs.config)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	r, err := a.roster(nil)
+	if err != nil {
+		return err
+	}
 	rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -342,19 +288,15 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersExport(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
-	status, search := filterFlags(fs)
+	fs := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
+	var filter roster.Filter
+	filterCheck := filterFlags(fs, &filter)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
-	var st string
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() (err error) {
-		st, err = statusFlag(*status, roster.ParseStatus)
-		return err
-	})
+	a, r, err := fs.openRoster(ctx, args, 0, filterCheck)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	filter := roster.Filter{Status: st, Search: *search}
 	var n int
 	if *output != "" {
 		n, err = r.ExportFile(ctx, *output, filter)
@@ -369,9 +311,9 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 }
 
 func subscribersStats(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
+	fs := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
 	weeks := fs.Int("weeks", 0, "also print the last `N` weeks' joins and departures (0: none)")
-	a, r, err := openRosterNoArgs(ctx, e, fs, cfgPath, args, func() error {
+	a, r, err := fs.openRoster(ctx, args, 0, func() error {
 		if *weeks < 0 || *weeks > 520 {
 			return usagef("--weeks must be between 0 and 520")
 		}
