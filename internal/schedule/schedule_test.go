@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -641,5 +642,66 @@ func TestRunnerZeroGraceIsTheDefault(t *testing.T) {
 				t.Errorf("run %+v, want %s", run, tt.want)
 			}
 		})
+	}
+}
+
+// resumingJobs is jobs with a Resumer that counts its calls.
+type resumingJobs struct {
+	*jobs
+	resumes atomic.Int32
+}
+
+func (r *resumingJobs) Resume(context.Context) error {
+	r.resumes.Add(1)
+	return nil
+}
+
+// A send whose process loses the sender lease mid-slot is stopped through its context,
+// recorded interrupted with the lost lease as the reason, and the tick does no more work
+// (no resume) without the lease.
+func TestRunnerStopsASendWhenTheLeaseIsLost(t *testing.T) {
+	f := newFixture(t)
+	monday := time.Date(2026, 5, 4, 8, 0, 0, 0, f.loc)
+	f.clock.Set(monday.Add(time.Minute))
+	renew := make(chan struct{})
+	j := &resumingJobs{jobs: &jobs{}}
+	j.send = func(ctx context.Context) (schedule.Outcome, error) {
+		// The holder stalls past its lease; another process takes it; the next renewal fails.
+		f.clock.Set(monday.Add(5 * time.Minute))
+		if ok, err := f.db.AcquireLease(context.Background(), schedule.LeaseName, "manual", schedule.LeaseTTL, f.clock.Now()); !ok || err != nil {
+			t.Errorf("expired lease not taken over: %v %v", ok, err)
+		}
+		renew <- struct{}{}
+		select {
+		case <-ctx.Done():
+			return schedule.Outcome{}, ctx.Err()
+		case <-time.After(10 * time.Second):
+			t.Error("losing the lease did not cancel the send's context")
+			return schedule.Outcome{}, nil
+		}
+	}
+	r := schedule.NewRunner(f.sched, j, f.db, f.db, schedule.Options{
+		Grace: 12 * time.Hour, Holder: "daemon", Now: f.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-renew:
+				return nil
+			}
+		},
+	})
+	if _, err := r.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	run := f.runOf(t, "send", monday)
+	if run.Outcome != "interrupted" || !strings.Contains(run.Detail, "the sender lease was lost") {
+		t.Errorf("run %+v, want interrupted by the lost lease", run)
+	}
+	if n := j.resumes.Load(); n != 0 {
+		t.Errorf("Resume called %d times after the lease was lost", n)
+	}
+	if l, err := f.db.LeaseHolder(context.Background(), schedule.LeaseName); err != nil || l.Holder != "manual" {
+		t.Errorf("lease %+v, %v: want it left with its new holder", l, err)
 	}
 }
