@@ -542,12 +542,12 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		cpus = append(cpus, perMsg(r.cpu, b.n))
 	}
 	fmt.Fprintf(b.out, "send %s: n=%d connections=%d message %d bytes\n", sh, b.n, b.conns, size)
-	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", stats(ours))
-	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", stats(theirs))
+	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", statsf(ours, "%.0f"))
+	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", statsf(theirs, "%.0f"))
 	if len(sigs) > 0 {
-		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", stats(sigs))
+		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", statsf(sigs, "%.0f"))
 	}
-	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", stats(cpus))
+	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", statsf(cpus, "%.0f"))
 	fmt.Fprintf(b.out, "  ratio to ceiling min/median/max: %s\n", statsf(ratios, "%.2f"))
 	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(slices.Max(rss))/1024)
 	ceilingName := "smtp-source"
@@ -555,22 +555,26 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		ceilingName = "min(smtp-source, " + sh.dkim + " sigs)"
 	}
 	return fmt.Sprintf("%-22s %6d bytes  %s %s msgs/s  newsletter %s msgs/s  ratio %s  CPU %s µs/msg  peak RSS %.1f MiB",
-		sh, size, ceilingName, medianRange(ceilings), medianRange(ours), medianRange2(ratios), medianRange(cpus), float64(slices.Max(rss))/1024), nil
+		sh, size, ceilingName, medianRange(ceilings, "%.0f"), medianRange(ours, "%.0f"), medianRange(ratios, "%.2f"), medianRange(cpus, "%.0f"), float64(slices.Max(rss))/1024), nil
 }
 
 // perMsg is a process's CPU time per message sent, in microseconds: unlike its rate, it
 // hardly moves with the other work on the machine.
 func perMsg(cpu time.Duration, n int) float64 { return float64(cpu.Microseconds()) / float64(n) }
 
-// medianRange is "median (min-max)".
-func medianRange(v []float64) string {
+// medianRange is "median (min-max)" of v, each in format f.
+func medianRange(v []float64, f string) string {
 	lo, med, hi := spread(v)
-	return fmt.Sprintf("%.0f (%.0f-%.0f)", med, lo, hi)
+	return fmt.Sprintf(f+" ("+f+"-"+f+")", med, lo, hi)
 }
 
-func medianRange2(v []float64) string {
+// statsf is "min / median / max" of v, each in format f; "-" when v is empty.
+func statsf(v []float64, f string) string {
+	if len(v) == 0 {
+		return "-"
+	}
 	lo, med, hi := spread(v)
-	return fmt.Sprintf("%.2f (%.2f-%.2f)", med, lo, hi)
+	return fmt.Sprintf(f+" / "+f+" / "+f, lo, med, hi)
 }
 
 func spread(v []float64) (lo, med, hi float64) {
@@ -581,21 +585,6 @@ func spread(v []float64) (lo, med, hi float64) {
 		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return s[0], med, s[len(s)-1]
-}
-
-func stats(v []float64) string { return statsf(v, "%.0f") }
-
-func statsf(v []float64, f string) string {
-	if len(v) == 0 {
-		return "-"
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return fmt.Sprintf(f+" / "+f+" / "+f, s[0], med, s[len(s)-1])
 }
 
 // importExport times a CSV import of n rows into an empty database and its export.

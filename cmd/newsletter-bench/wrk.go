@@ -190,7 +190,7 @@ func (b *bench) wrk(ctx context.Context) error {
 			p99 = append(p99, ms(r.p99))
 			mx = append(mx, ms(r.max))
 		}
-		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms; max %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"), statsf(mx, "%.0f"))
+		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms; max %s ms\n", run.label, statsf(rps, "%.0f"), statsf(p50, "%.1f"), statsf(p99, "%.1f"), statsf(mx, "%.0f"))
 	}
 	return nil
 }
