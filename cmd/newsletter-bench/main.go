@@ -241,9 +241,21 @@ type result struct {
 	out    string
 }
 
-func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ...string) (result, error) {
+// command is name with args in the bench's environment and extraEnv.
+func (b *bench) command(ctx context.Context, extraEnv []string, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(slices.Clone(b.env), extraEnv...)
+	return cmd
+}
+
+// smtpEnv points the newsletter at the SMTP server at addr over the bench's connections.
+func (b *bench) smtpEnv(addr string) string {
+	return fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
+}
+
+// cmd runs name with args to its end and measures it.
+func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ...string) (result, error) {
+	cmd := b.command(ctx, extraEnv, name, args...)
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	own := selfRSS()
@@ -388,22 +400,21 @@ func (b *bench) postfix(ctx context.Context) (sink, source string, env []string,
 	return sink, source, env, nil
 }
 
-func freePort() (int, error) {
+// freeAddr is a loopback address with a port nobody listens on.
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().String(), nil
 }
 
 // startSink starts smtp-sink on a free loopback port and waits for it to listen.
 func startSink(ctx context.Context, sink string, pfxEnv []string) (addr string, stop func(), err error) {
-	port, err := freePort()
-	if err != nil {
+	if addr, err = freeAddr(); err != nil {
 		return "", nil, err
 	}
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
 	sinkArgs := []string{addr, "1024"}
 	if os.Geteuid() == 0 {
 		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
@@ -420,6 +431,44 @@ func startSink(ctx context.Context, sink string, pfxEnv []string) (addr string, 
 		return "", nil, fmt.Errorf("smtp-sink: %w", err)
 	}
 	return addr, func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }, nil
+}
+
+// removeDB removes the SQLite database at db with its WAL files.
+func removeDB(db string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+}
+
+// background is a process started by startBackground.
+type background struct {
+	cmd          *exec.Cmd
+	out          strings.Builder
+	began, ended time.Time
+	err          error         // how it exited
+	done         chan struct{} // closed when it exited
+}
+
+// startBackground starts cmd, collecting its output, and closes done when it exits.
+func startBackground(cmd *exec.Cmd) (*background, error) {
+	bg := &background{cmd: cmd, done: make(chan struct{}), began: time.Now()}
+	cmd.Stdout, cmd.Stderr = &bg.out, &bg.out
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		bg.err = cmd.Wait()
+		bg.ended = time.Now()
+		close(bg.done)
+	}()
+	return bg, nil
+}
+
+// interrupt stops bg as Ctrl-C would and waits for its exit.
+func (bg *background) interrupt() {
+	_ = bg.cmd.Process.Signal(os.Interrupt)
+	<-bg.done
 }
 
 // waitListen waits at most 5 s for a listener on addr.
@@ -496,7 +545,7 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		fmt.Fprintf(b.out, "send %s: smtp-source sends a generated message of the same size (-l %d)\n", sh, size)
 	}
 	srcArgs = append(srcArgs, addr)
-	smtpURL := fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
+	smtpURL := b.smtpEnv(addr)
 	var ours, theirs, sigs, ceilings, ratios, cpus []float64
 	var rss []int64
 	for i := range b.repeats {
@@ -516,9 +565,7 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		if err != nil {
 			return "", err
 		}
-		os.Remove(db)
-		os.Remove(db + "-wal")
-		os.Remove(db + "-shm")
+		removeDB(db)
 		o := float64(b.n) / r.took.Seconds()
 		s, err := b.cmd(ctx, pfxEnv, source, srcArgs...)
 		if err != nil {

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"slices"
 	"sync"
 	"time"
 )
@@ -40,27 +37,20 @@ func (b *bench) start(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { l.Close(); wg.Wait() }()
 	wg.Go(func() { relay(l, sinkAddr, first) })
-	send := exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
-	send.Env = append(slices.Clone(b.env), "NEWSLETTER_DATABASE="+db,
-		fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", l.Addr(), b.conns))
-	send.WaitDelay = 10 * time.Second
-	began := time.Now()
-	if err := send.Start(); err != nil {
+	send, err := startBackground(b.command(ctx, []string{"NEWSLETTER_DATABASE=" + db, b.smtpEnv(l.Addr().String())}, b.bin, "send", "--issue", b.week))
+	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- send.Wait() }()
 	select {
 	case at := <-first:
-		_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
-		<-done
-		fmt.Fprintf(b.out, "start: n=%d: first message delivered %s after `newsletter send` started\n", b.n, at.Sub(began).Round(time.Millisecond))
+		send.interrupt() // a throwaway database: stop where it is
+		fmt.Fprintf(b.out, "start: n=%d: first message delivered %s after `newsletter send` started\n", b.n, at.Sub(send.began).Round(time.Millisecond))
 		return nil
-	case err := <-done:
-		return fmt.Errorf("send ended before any message: %v", err)
+	case <-send.done:
+		return fmt.Errorf("send ended before any message: %v", send.err)
 	case <-time.After(5 * time.Minute):
-		_ = send.Process.Kill()
-		<-done
+		_ = send.cmd.Process.Kill()
+		<-send.done
 		return errors.New("no message within 5 minutes")
 	}
 }

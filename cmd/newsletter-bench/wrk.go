@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -105,21 +104,14 @@ type wrkRun struct {
 	paths  string // token file in the scratch directory
 	conns  int
 	rate   int // the paced runs' requests per second; 0: a closed loop
-	during busyKind
+	// beside is what else writes to the database during the run: "send" (`newsletter
+	// send` in its own process), "import" (of wrkImportRows new addresses) or "" (nothing).
+	beside string
 	// The target: at least minRate requests a second (closed loops), a p99 under maxP99
 	// (paced runs); no errors either way.
 	minRate float64
 	maxP99  time.Duration
 }
-
-// busyKind is what else writes to the database while a run runs.
-type busyKind int
-
-const (
-	idle         busyKind = iota
-	sendBeside            // `newsletter send` in its own process
-	importBeside          // `newsletter subscribers import` of wrkImportRows new addresses
-)
 
 // wrk measures `newsletter serve`'s unsubscribe endpoints with wrk on loopback: one-click
 // POSTs and the page's GET idle in a closed loop, and POSTs at a fixed rate beside a send
@@ -147,9 +139,9 @@ func (b *bench) wrk(ctx context.Context) error {
 		{label: "POST idle", method: "POST", paths: "wrk-post.txt", conns: wrkConnections, minRate: 1500},
 		{label: "GET idle", method: "GET", paths: "wrk-get.txt", conns: wrkConnections, minRate: 3000},
 		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, during: sendBeside, maxP99: 100 * time.Millisecond},
+			rate: b.wrkRate, beside: "send", maxP99: 100 * time.Millisecond},
 		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, during: importBeside, maxP99: 100 * time.Millisecond},
+			rate: b.wrkRate, beside: "import", maxP99: 100 * time.Millisecond},
 	}
 	// The closed-loop POSTs get three shares of the subscribers, the others one each.
 	slots := []string{"wrk-post.txt", "wrk-post.txt", "wrk-post.txt", "wrk-get.txt", "wrk-send.txt", "wrk-import.txt"}
@@ -199,26 +191,21 @@ func (b *bench) wrk(ctx context.Context) error {
 // the import a run is beside before it and stopping it after.
 func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr string, runs []wrkRun, rep int) ([]wrkResult, error) {
 	db := filepath.Join(b.dir, "wrk.db")
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(db + suffix)
-	}
+	removeDB(db)
 	if err := copyFile(db, tmpl); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", port)
-	env := append(slices.Clone(b.env), "NEWSLETTER_DATABASE="+db, "NEWSLETTER_HTTP_ADDR="+httpAddr,
-		fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", smtpAddr, b.conns))
+	env := []string{"NEWSLETTER_DATABASE=" + db, "NEWSLETTER_HTTP_ADDR=" + httpAddr, b.smtpEnv(smtpAddr)}
 	logFile, err := os.OpenFile(filepath.Join(b.dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	serve := exec.CommandContext(ctx, b.bin, "serve", "--no-scheduler")
-	serve.Env = env
+	serve := b.command(ctx, env, b.bin, "serve", "--no-scheduler")
 	serve.Stderr = logFile
 	if err := serve.Start(); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
@@ -232,41 +219,27 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 	}
 	var results []wrkResult
 	for _, run := range runs {
-		var beside *exec.Cmd
-		var besideOut strings.Builder
-		switch run.during {
-		case sendBeside:
-			beside = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
-		case importBeside:
-			beside = exec.CommandContext(ctx, b.bin, "subscribers", "import", importCSV)
-		}
-		var besideStart time.Time
-		var besideDone chan besideEnd
-		if beside != nil {
-			beside.Env = env
-			beside.Stdout, beside.Stderr = &besideOut, &besideOut
-			beside.WaitDelay = 10 * time.Second
-			if err := beside.Start(); err != nil {
+		var beside *background
+		if run.beside != "" {
+			args := []string{"send", "--issue", b.week}
+			if run.beside == "import" {
+				args = []string{"subscribers", "import", importCSV}
+			}
+			if beside, err = startBackground(b.command(ctx, env, b.bin, args...)); err != nil {
 				return results, fmt.Errorf("%s: %w", run.label, err)
 			}
-			besideStart = time.Now()
-			besideDone = make(chan besideEnd, 1)
-			go func(cmd *exec.Cmd) {
-				err := cmd.Wait()
-				besideDone <- besideEnd{at: time.Now(), err: err}
-			}(beside)
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
 		wrkStart := time.Now()
 		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
 		wrkEnd := time.Now()
 		if beside != nil {
-			end := b.stopBeside(ctx, rep, run, beside, besideDone, besideStart, &besideOut, db)
+			b.stopBeside(ctx, rep, run.beside, beside, db)
 			// A paced run is judged beside the import only if the import outlasted it.
-			if end.at.Before(wrkEnd) && err == nil {
-				covered := max(0, end.at.Sub(wrkStart)) * 100 / wrkEnd.Sub(wrkStart)
+			if ended := beside.ended; ended.Before(wrkEnd) && err == nil {
+				covered := max(0, ended.Sub(wrkStart)) * 100 / wrkEnd.Sub(wrkStart)
 				r.line += fmt.Sprintf("; NOT JUDGED: the %s ended %s before wrk did (%d%% of the run beside it): shorten -wrk-duration or raise -wrk-import-rows",
-					besideName(run.during), wrkEnd.Sub(end.at).Round(100*time.Millisecond), covered)
+					run.beside, wrkEnd.Sub(ended).Round(100*time.Millisecond), covered)
 			}
 		}
 		if err != nil {
@@ -278,40 +251,26 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 	return results, nil
 }
 
-// besideEnd is when the send or import beside a run exited, and how.
-type besideEnd struct {
-	at  time.Time
-	err error
-}
-
-func besideName(d busyKind) string {
-	if d == importBeside {
-		return "import"
-	}
-	return "send"
-}
-
 // stopBeside ends what ran beside a run and reports how far it got: a send is interrupted
-// (the database is a throwaway), an import is waited for. It returns when it exited.
-func (b *bench) stopBeside(ctx context.Context, rep int, run wrkRun, cmd *exec.Cmd, done <-chan besideEnd, start time.Time, out *strings.Builder, db string) besideEnd {
-	if run.during == sendBeside {
-		_ = cmd.Process.Signal(os.Interrupt)
+// (the database is a throwaway), an import is waited for.
+func (b *bench) stopBeside(ctx context.Context, rep int, kind string, bg *background, db string) {
+	if kind == "send" {
+		bg.interrupt()
 	}
-	end := <-done
-	took := end.at.Sub(start)
-	if run.during == importBeside {
+	<-bg.done
+	took, last := bg.ended.Sub(bg.began), lastLine(bg.out.String())
+	if kind == "import" {
 		fmt.Fprintf(b.out, "wrk %d: import beside it: %d rows in %s, %.0f rows/s, exit %v (%s)\n",
-			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), end.err, lastLine(out.String()))
-		return end
+			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), bg.err, last)
+		return
 	}
-	sent, cerr := countSent(ctx, db)
-	if cerr != nil {
-		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(out.String()), cerr)
-		return end
+	sent, err := countSent(ctx, db)
+	if err != nil {
+		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, last, err)
+		return
 	}
 	fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
-		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(out.String()))
-	return end
+		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), last)
 }
 
 // wrkOnce makes one run; for POSTs it checks that every answered one is in the database
