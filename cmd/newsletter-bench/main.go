@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		"NEWSLETTER_OUTBOX="+filepath.Join(dir, "outbox"),
 		"NEWSLETTER_BASE_URL=https://news.example.org",
 	)
-	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, load %s, scratch %s\n", b.n, b.conns, b.repeats, runtimeCPUs(), loadAvg(), dir)
+	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, load %s, scratch %s\n", b.n, b.conns, b.repeats, runtime.NumCPU(), loadAvg(), dir)
 	defer func() { fmt.Fprintf(out, "newsletter-bench: done, load %s\n", loadAvg()) }()
 	if err := b.build(ctx); err != nil {
 		return err
@@ -120,20 +120,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func runtimeCPUs() int {
-	n := 0
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "processor") {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // loadAvg is the first three fields of /proc/loadavg: the other work on the machine.
