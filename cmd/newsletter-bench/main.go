@@ -7,6 +7,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"flag"
 	"fmt"
 	"io"
@@ -51,8 +53,9 @@ type bench struct {
 	// shapes are the messages the send part measures, each against its own ceiling: every
 	// -stories value with every -dkim value. The other parts use the first, unsigned.
 	shapes []shape
-	keys   map[string]string // PEM files of the bench's DKIM keys by kind ("rsa", "ed25519")
-	root   string            // the module's directory
+	rsaKey *rsa.PrivateKey // the DKIM keys, also in the PEM files of keyFile
+	edKey  ed25519.PrivateKey
+	root   string // the module's directory
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -146,7 +149,7 @@ func (b *bench) build(ctx context.Context) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
 	}
-	if b.keys, err = writeKeys(b.dir); err != nil {
+	if err := b.makeKeys(); err != nil {
 		return err
 	}
 	return b.configure(shape{stories: b.shapes[0].stories})
