@@ -291,21 +291,11 @@ func tail(s string) string {
 	return s
 }
 
-// prepared is a copy, named name in the scratch directory, of a template with n subscribers.
-func (b *bench) prepared(ctx context.Context, n int, name string) (string, error) {
-	tmpl, err := b.prepare(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	db := filepath.Join(b.dir, name)
-	return db, copyFile(db, tmpl)
-}
-
 // prepare makes template.db: the sample issue built with nobody subscribed (so it is saved
 // and sent to no one), then n subscribers imported; each send starts from a copy.
 func (b *bench) prepare(ctx context.Context, n int) (string, error) {
 	db := filepath.Join(b.dir, "template.db")
-	os.Remove(db)
+	removeDB(db)
 	if _, err := b.cmd(ctx, nil, b.bin, "run", "--week", b.week); err != nil {
 		return "", err
 	}

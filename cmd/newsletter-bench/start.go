@@ -20,7 +20,7 @@ func (b *bench) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := b.prepared(ctx, b.n, "start.db")
+	db, err := b.prepare(ctx, b.n) // the next part to need it makes it anew
 	if err != nil {
 		return err
 	}
