@@ -101,22 +101,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := b.build(ctx); err != nil {
 		return err
 	}
+	measure := map[string]func(context.Context) error{"send": b.send, "import": b.importExport, "build": b.buildIssue, "wrk": b.wrk, "start": b.start}
 	for _, p := range strings.Split(*parts, ",") {
-		var err error
-		switch strings.TrimSpace(p) {
-		case "send":
-			err = b.send(ctx)
-		case "import":
-			err = b.importExport(ctx)
-		case "build":
-			err = b.buildIssue(ctx)
-		case "wrk":
-			err = b.wrk(ctx)
-		case "start":
-			err = b.start(ctx)
-		case "":
-		default:
-			err = fmt.Errorf("unknown part %q", p)
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		err := fmt.Errorf("unknown part %q", p)
+		if m, ok := measure[p]; ok {
+			err = m(ctx)
 		}
 		if err != nil {
 			fmt.Fprintf(out, "%s: %v\n", p, err) // report and go on: a benchmark, not a test
