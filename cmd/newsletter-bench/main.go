@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -312,11 +313,7 @@ func writeCSV(path, prefix string, n int) error {
 	for i := range n {
 		fmt.Fprintf(w, "%s%07d@example.com,Reader %d,active\n", prefix, i, i)
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return errors.Join(w.Flush(), f.Close())
 }
 
 // copyFile streams src to dst. It must not read the file into memory: a child started
@@ -333,11 +330,8 @@ func copyFile(dst, src string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }
 
 // postfix finds smtp-sink and smtp-source, unpacking the Debian package into the cache
