@@ -84,22 +84,20 @@ func (b *bench) dkimConfig(kind string) string {
 }
 
 // signatureRate is how many messages per second this machine can sign with kind's keys
-// (both: one RSA and one Ed25519 signature each) on every core, with Go's crypto, for d.
-func (b *bench) signatureRate(kind string, d time.Duration) (float64, error) {
+// (both: one RSA and one Ed25519 signature each) on every core, with Go's crypto, for a
+// second. rsa.SignPKCS1v15 fails only for a short key or a digest of the wrong length,
+// neither of which the bench makes.
+func (b *bench) signatureRate(kind string) float64 {
 	digest := sha256.Sum256([]byte("newsletter-bench"))
 	var n atomic.Int64
 	var wg sync.WaitGroup
-	var failed atomic.Value
 	start := time.Now()
-	deadline := start.Add(d)
+	deadline := start.Add(time.Second)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				if kind != "ed25519" {
-					if _, err := rsa.SignPKCS1v15(nil, b.rsaKey, crypto.SHA256, digest[:]); err != nil {
-						failed.Store(err)
-						return
-					}
+					_, _ = rsa.SignPKCS1v15(nil, b.rsaKey, crypto.SHA256, digest[:])
 				}
 				if kind != "rsa" {
 					ed25519.Sign(b.edKey, digest[:])
@@ -109,8 +107,5 @@ func (b *bench) signatureRate(kind string, d time.Duration) (float64, error) {
 		})
 	}
 	wg.Wait()
-	if err, ok := failed.Load().(error); ok {
-		return 0, err
-	}
-	return float64(n.Load()) / time.Since(start).Seconds(), nil
+	return float64(n.Load()) / time.Since(start).Seconds()
 }
