@@ -43,6 +43,9 @@ type bench struct {
 	dir        string // scratch directory
 	bin        string // the newsletter binary
 	pfx        string // unpacked postfix tools
+	sink       string // Postfix's smtp-sink and smtp-source, found by postfix
+	source     string
+	pfxEnv     []string // the environment they need
 	week       string
 	env        []string
 	wrkSubs    int
@@ -336,33 +339,34 @@ func copyFile(dst, src string) error {
 
 // postfix finds smtp-sink and smtp-source, unpacking the Debian package into the cache
 // (apt-get download and dpkg-deb -x: no install, no mail server) when they are missing.
-func (b *bench) postfix(ctx context.Context) (sink, source string, env []string, err error) {
+func (b *bench) postfix(ctx context.Context) error {
 	root := filepath.Join(b.pfx, "root")
-	sink, source = filepath.Join(root, "usr/sbin/smtp-sink"), filepath.Join(root, "usr/sbin/smtp-source")
-	env = []string{"LD_LIBRARY_PATH=" + filepath.Join(root, "usr/lib/postfix")}
-	if _, err := os.Stat(source); err == nil {
-		return sink, source, env, nil
+	b.sink, b.source = filepath.Join(root, "usr/sbin/smtp-sink"), filepath.Join(root, "usr/sbin/smtp-source")
+	b.pfxEnv = []string{"LD_LIBRARY_PATH=" + filepath.Join(root, "usr/lib/postfix")}
+	if _, err := os.Stat(b.source); err == nil {
+		return nil
 	}
 	if p, err := exec.LookPath("smtp-source"); err == nil {
 		s, _ := exec.LookPath("smtp-sink")
-		return s, p, nil, nil
+		b.sink, b.source, b.pfxEnv = s, p, nil
+		return nil
 	}
 	if err := os.MkdirAll(b.pfx, 0o755); err != nil {
-		return "", "", nil, err
+		return err
 	}
 	dl := exec.CommandContext(ctx, "apt-get", "download", "postfix")
 	dl.Dir = b.pfx
 	if out, err := dl.CombinedOutput(); err != nil {
-		return "", "", nil, fmt.Errorf("apt-get download postfix: %w\n%s", err, out)
+		return fmt.Errorf("apt-get download postfix: %w\n%s", err, out)
 	}
 	debs, _ := filepath.Glob(filepath.Join(b.pfx, "postfix_*.deb"))
 	if len(debs) == 0 {
-		return "", "", nil, fmt.Errorf("no postfix .deb in %s", b.pfx)
+		return fmt.Errorf("no postfix .deb in %s", b.pfx)
 	}
 	if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return "", "", nil, fmt.Errorf("dpkg-deb -x: %w\n%s", err, out)
+		return fmt.Errorf("dpkg-deb -x: %w\n%s", err, out)
 	}
-	return sink, source, env, nil
+	return nil
 }
 
 // freeAddr is a loopback address with a port nobody listens on.
@@ -375,27 +379,31 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// startSink starts smtp-sink on a free loopback port and waits for it to listen.
-func startSink(ctx context.Context, sink string, pfxEnv []string) (addr string, stop func(), err error) {
+// startSink finds Postfix's tools, starts smtp-sink on a free loopback port and waits for
+// it to listen.
+func (b *bench) startSink(ctx context.Context) (addr string, stop func(), err error) {
+	if err := b.postfix(ctx); err != nil {
+		return "", nil, err
+	}
 	if addr, err = freeAddr(); err != nil {
 		return "", nil, err
 	}
-	sinkArgs := []string{addr, "1024"}
+	args := []string{addr, "1024"}
 	if os.Geteuid() == 0 {
-		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
+		args = append([]string{"-u", "nobody"}, args...)
 	}
-	sinkCmd := exec.CommandContext(ctx, sink, sinkArgs...)
-	sinkCmd.Env = append(os.Environ(), pfxEnv...)
-	sinkCmd.Stderr = os.Stderr
-	if err := sinkCmd.Start(); err != nil {
+	cmd := exec.CommandContext(ctx, b.sink, args...)
+	cmd.Env = append(os.Environ(), b.pfxEnv...)
+	cmd.Stderr = os.Stderr
+	sink, err := startBackground(cmd)
+	if err != nil {
 		return "", nil, fmt.Errorf("smtp-sink: %w", err)
 	}
 	if err := waitListen(addr); err != nil {
-		_ = sinkCmd.Process.Kill()
-		_ = sinkCmd.Wait()
+		sink.stop(os.Kill)
 		return "", nil, fmt.Errorf("smtp-sink: %w", err)
 	}
-	return addr, func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }, nil
+	return addr, func() { sink.stop(os.Kill) }, nil
 }
 
 // removeDB removes the SQLite database at db with its WAL files.
@@ -414,10 +422,13 @@ type background struct {
 	done         chan struct{} // closed when it exited
 }
 
-// startBackground starts cmd, collecting its output, and closes done when it exits.
+// startBackground starts cmd, collecting its output in out unless its Stderr goes
+// elsewhere, and closes done when it exits.
 func startBackground(cmd *exec.Cmd) (*background, error) {
 	bg := &background{cmd: cmd, done: make(chan struct{}), began: time.Now()}
-	cmd.Stdout, cmd.Stderr = &bg.out, &bg.out
+	if cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = &bg.out, &bg.out
+	}
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -430,9 +441,9 @@ func startBackground(cmd *exec.Cmd) (*background, error) {
 	return bg, nil
 }
 
-// interrupt stops bg as Ctrl-C would and waits for its exit.
-func (bg *background) interrupt() {
-	_ = bg.cmd.Process.Signal(os.Interrupt)
+// stop sends bg sig (os.Interrupt as Ctrl-C would, os.Kill) and waits for its exit.
+func (bg *background) stop(sig os.Signal) {
+	_ = bg.cmd.Process.Signal(sig)
 	<-bg.done
 }
 
@@ -451,11 +462,7 @@ func waitListen(addr string) error {
 // send measures each shape: newsletter send alternated with smtp-source into one smtp-sink
 // and, for a signed shape, with the signatures per second of the same keys on every core.
 func (b *bench) send(ctx context.Context) error {
-	sink, source, pfxEnv, err := b.postfix(ctx)
-	if err != nil {
-		return err
-	}
-	addr, stopSink, err := startSink(ctx, sink, pfxEnv)
+	addr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
@@ -464,7 +471,7 @@ func (b *bench) send(ctx context.Context) error {
 	defer b.configure(shape{stories: b.shapes[0].stories})
 	var rows []string
 	for _, sh := range b.shapes {
-		row, err := b.sendShape(ctx, sh, addr, source, pfxEnv)
+		row, err := b.sendShape(ctx, sh, addr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sh, err)
 		}
@@ -478,7 +485,7 @@ func (b *bench) send(ctx context.Context) error {
 }
 
 // sendShape measures one shape and returns its summary line.
-func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pfxEnv []string) (string, error) {
+func (b *bench) sendShape(ctx context.Context, sh shape, addr string) (string, error) {
 	if err := b.configure(sh); err != nil {
 		return "", err
 	}
@@ -502,7 +509,7 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 	}
 	// smtp-source -F sends a file as the message where supported; otherwise -l gives the size.
 	srcArgs := []string{"-d", "-s", fmt.Sprint(b.conns), "-m", fmt.Sprint(b.n), "-f", "weekly@example.org", "-t", "reader@example.com"}
-	if _, err := b.cmd(ctx, pfxEnv, source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
+	if _, err := b.cmd(ctx, b.pfxEnv, b.source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
 		srcArgs = append(srcArgs, "-F", msgFile)
 		fmt.Fprintf(b.out, "send %s: smtp-source sends the newsletter message itself (-F, %d bytes)\n", sh, size)
 	} else {
@@ -530,7 +537,7 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		}
 		removeDB(db)
 		o := float64(b.n) / r.took.Seconds()
-		s, err := b.cmd(ctx, pfxEnv, source, srcArgs...)
+		s, err := b.cmd(ctx, b.pfxEnv, b.source, srcArgs...)
 		if err != nil {
 			return "", err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -16,19 +17,15 @@ import (
 // interrupts it: the start-up cost (opening the database, queueing n ledger rows, claiming,
 // connecting) without the rest of the send.
 func (b *bench) start(ctx context.Context) error {
-	sink, _, pfxEnv, err := b.postfix(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := b.prepare(ctx, b.n) // the next part to need it makes it anew
-	if err != nil {
-		return err
-	}
-	sinkAddr, stopSink, err := startSink(ctx, sink, pfxEnv)
+	sinkAddr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopSink()
+	db, err := b.prepare(ctx, b.n) // the next part to need it makes it anew
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -43,14 +40,13 @@ func (b *bench) start(ctx context.Context) error {
 	}
 	select {
 	case at := <-first:
-		send.interrupt() // a throwaway database: stop where it is
+		send.stop(os.Interrupt) // a throwaway database: stop where it is
 		fmt.Fprintf(b.out, "start: n=%d: first message delivered %s after `newsletter send` started\n", b.n, at.Sub(send.began).Round(time.Millisecond))
 		return nil
 	case <-send.done:
 		return fmt.Errorf("send ended before any message: %v", send.err)
 	case <-time.After(5 * time.Minute):
-		_ = send.cmd.Process.Kill()
-		<-send.done
+		send.stop(os.Kill)
 		return errors.New("no message within 5 minutes")
 	}
 }

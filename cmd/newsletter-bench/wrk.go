@@ -123,10 +123,11 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return errors.New("wrk not found (Debian: apt-get install -y wrk)")
 	}
-	sink, _, pfxEnv, err := b.postfix(ctx)
+	smtpAddr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
+	defer stopSink()
 	tmpl, err := b.prepare(ctx, b.wrkSubs)
 	if err != nil {
 		return err
@@ -156,11 +157,6 @@ func (b *bench) wrk(ctx context.Context) error {
 			return err
 		}
 	}
-	smtpAddr, stopSink, err := startSink(ctx, sink, pfxEnv)
-	if err != nil {
-		return err
-	}
-	defer stopSink()
 	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, an import of %d rows; serve's log in %s\n",
 		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, b.wrkImportRows, filepath.Join(b.dir, "serve.log"))
 	results := make([][]wrkResult, len(runs))
@@ -207,13 +203,11 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 	defer logFile.Close()
 	serve := b.command(ctx, env, b.bin, "serve", "--no-scheduler")
 	serve.Stderr = logFile
-	if err := serve.Start(); err != nil {
+	bg, err := startBackground(serve)
+	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	defer func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	}()
+	defer bg.stop(os.Interrupt)
 	if err := waitListen(httpAddr); err != nil {
 		return nil, fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
 	}
@@ -255,7 +249,7 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 // (the database is a throwaway), an import is waited for.
 func (b *bench) stopBeside(ctx context.Context, rep int, kind string, bg *background, db string) {
 	if kind == "send" {
-		bg.interrupt()
+		bg.stop(os.Interrupt)
 	}
 	<-bg.done
 	took, last := bg.ended.Sub(bg.began), lastLine(bg.out.String())
