@@ -258,7 +258,7 @@ func (b *bench) stopBeside(ctx context.Context, rep int, kind string, bg *backgr
 			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), bg.err, last)
 		return
 	}
-	sent, err := countSent(ctx, db)
+	_, sent, err := counts(ctx, db)
 	if err != nil {
 		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, last, err)
 		return
@@ -278,7 +278,7 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
 		"--timeout", "5s", "-s", filepath.Join(b.dir, script), "http://" + httpAddr, "--", paths, fmt.Sprint(wrkThreads), fmt.Sprint(run.rate), run.method}
 	var r wrkResult
-	before, err := countUnsubscribed(ctx, db)
+	before, _, err := counts(ctx, db)
 	if err != nil {
 		return r, err
 	}
@@ -293,7 +293,7 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 	if err != nil {
 		return r, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
-	after, err := countUnsubscribed(ctx, db)
+	after, _, err := counts(ctx, db)
 	if err != nil {
 		return r, err
 	}
@@ -419,29 +419,20 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	return nil
 }
 
-// countSent is how many messages the ledger records as sent.
-func countSent(ctx context.Context, dbPath string) (int, error) {
-	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
-		counts, err := db.LedgerCounts(ctx)
-		return counts[newsletter.DeliverySent], err
-	})
-}
-
-func countUnsubscribed(ctx context.Context, dbPath string) (int, error) {
-	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
-		counts, err := db.CountSubscribers(ctx)
-		return counts[newsletter.StatusUnsubscribed], err
-	})
-}
-
-// countIn opens the database at dbPath for count and closes it.
-func countIn(ctx context.Context, dbPath string, count func(*store.DB) (int, error)) (int, error) {
+// counts is how many subscribers of the database at dbPath have unsubscribed, and how
+// many messages its ledger records as sent.
+func counts(ctx context.Context, dbPath string) (unsubscribed, sent int, err error) {
 	db, err := store.Open(ctx, dbPath)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer db.Close()
-	return count(db)
+	subscribers, err := db.CountSubscribers(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	ledger, err := db.LedgerCounts(ctx)
+	return subscribers[newsletter.StatusUnsubscribed], ledger[newsletter.DeliverySent], err
 }
 
 func countLines(path string) (int, error) {
