@@ -137,13 +137,9 @@ func (b *bench) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
-	b.bin = filepath.Join(b.dir, "newsletter")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/newsletter")
-	b.root = filepath.Dir(strings.TrimSpace(string(root)))
-	cmd.Dir = b.root
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	b.root, b.bin = filepath.Dir(strings.TrimSpace(string(root))), filepath.Join(b.dir, "newsletter")
+	if _, err := b.cmd(ctx, nil, "go", "build", "-C", b.root, "-o", b.bin, "./cmd/newsletter"); err != nil {
+		return err
 	}
 	if err := b.makeKeys(); err != nil {
 		return err
