@@ -102,8 +102,7 @@ type wrkRun struct {
 	label  string
 	method string // POST (one-click) or GET (the page)
 	paths  string // token file in the scratch directory
-	conns  int
-	rate   int // the paced runs' requests per second; 0: a closed loop
+	rate   int    // the paced runs' requests per second; 0: a closed loop, over fewer connections
 	// beside is what else writes to the database during the run: "send" (`newsletter
 	// send` in its own process), "import" (of wrkImportRows new addresses) or "" (nothing).
 	beside string
@@ -137,12 +136,10 @@ func (b *bench) wrk(ctx context.Context) error {
 		return err
 	}
 	runs := []wrkRun{
-		{label: "POST idle", method: "POST", paths: "wrk-post.txt", conns: wrkConnections, minRate: 1500},
-		{label: "GET idle", method: "GET", paths: "wrk-get.txt", conns: wrkConnections, minRate: 3000},
-		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, beside: "send", maxP99: 100 * time.Millisecond},
-		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, beside: "import", maxP99: 100 * time.Millisecond},
+		{label: "POST idle", method: "POST", paths: "wrk-post.txt", minRate: 1500},
+		{label: "GET idle", method: "GET", paths: "wrk-get.txt", minRate: 3000},
+		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", rate: b.wrkRate, beside: "send", maxP99: 100 * time.Millisecond},
+		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", rate: b.wrkRate, beside: "import", maxP99: 100 * time.Millisecond},
 	}
 	// The closed-loop POSTs get three shares of the subscribers, the others one each.
 	slots := []string{"wrk-post.txt", "wrk-post.txt", "wrk-post.txt", "wrk-get.txt", "wrk-send.txt", "wrk-import.txt"}
@@ -270,12 +267,12 @@ func (b *bench) stopBeside(ctx context.Context, rep int, kind string, bg *backgr
 // wrkOnce makes one run; for POSTs it checks that every answered one is in the database
 // when wrk returns.
 func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wrkRun) (wrkResult, error) {
-	script := "closed.lua"
+	script, conns := "closed.lua", wrkConnections
 	if run.rate > 0 {
-		script = "paced.lua"
+		script, conns = "paced.lua", wrkPacedConnections
 	}
 	paths := filepath.Join(b.dir, run.paths)
-	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
+	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
 		"--timeout", "5s", "-s", filepath.Join(b.dir, script), "http://" + httpAddr, "--", paths, fmt.Sprint(wrkThreads), fmt.Sprint(run.rate), run.method}
 	var r wrkResult
 	before, _, err := counts(ctx, db)
@@ -308,7 +305,7 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 		switch {
 		case ok > tokens:
 			notes = append(notes, fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens))
-		case recorded < ok || recorded > ok+run.conns:
+		case recorded < ok || recorded > ok+conns:
 			notes = append(notes, fmt.Sprintf("MISMATCH: %d answered, %d in the database", ok, recorded))
 		default:
 			notes = append(notes, fmt.Sprintf("%d in the database at once, every answered POST", recorded))
