@@ -269,7 +269,7 @@ func selfRSS() int64 {
 	for line := range strings.Lines(string(data)) {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			var kb int64
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			fmt.Sscan(rest, &kb) // "  1234 kB": the number, then a unit Sscan leaves unread
 			return kb
 		}
 	}
