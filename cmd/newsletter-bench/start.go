@@ -68,25 +68,28 @@ func relay(l net.Listener, sinkAddr string, first chan<- time.Time) {
 			}
 			defer up.Close()
 			go func() { _, _ = io.Copy(c, up); c.Close() }()
-			end := []byte("\r\n.\r\n")
-			var tail []byte // the last bytes of the previous read, for a marker split across reads
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					seen := append(tail, buf[:min(n, len(end))]...)
-					if bytes.Contains(seen, end) || bytes.Contains(buf[:n], end) {
-						once.Do(func() { first <- time.Now() })
-					}
-					tail = append(tail[:0], buf[max(0, n-len(end)+1):n]...)
-					if _, werr := up.Write(buf[:n]); werr != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
+			seen := &dataEnd{found: func() { once.Do(func() { first <- time.Now() }) }}
+			_, _ = io.Copy(up, io.TeeReader(c, seen))
 		}()
 	}
+}
+
+// dataEnd is a writer that calls found whenever "\r\n.\r\n", the end of a message's DATA,
+// passes through it.
+type dataEnd struct {
+	tail  []byte // the last bytes written, for a marker split across writes
+	found func()
+}
+
+func (d *dataEnd) Write(p []byte) (int, error) {
+	end := []byte("\r\n.\r\n")
+	seen := append(d.tail, p[:min(len(p), len(end)-1)]...)
+	if bytes.Contains(seen, end) || bytes.Contains(p, end) {
+		d.found()
+	}
+	if len(p) >= len(end)-1 {
+		seen = p
+	}
+	d.tail = append(d.tail[:0], seen[max(0, len(seen)-len(end)+1):]...)
+	return len(p), nil
 }
