@@ -143,10 +143,7 @@ func (b *bench) wrk(ctx context.Context) error {
 	}
 	// The closed-loop POSTs get three shares of the subscribers, the others one each.
 	slots := []string{"wrk-post.txt", "wrk-post.txt", "wrk-post.txt", "wrk-get.txt", "wrk-send.txt", "wrk-import.txt"}
-	for i := range slots {
-		slots[i] = filepath.Join(b.dir, slots[i])
-	}
-	if err := writeTokenPaths(ctx, tmpl, slots); err != nil {
+	if err := writeTokenPaths(ctx, tmpl, b.dir, slots); err != nil {
 		return err
 	}
 	for name, text := range map[string]string{"closed.lua": wrkScript, "paced.lua": wrkPacedScript} {
@@ -375,8 +372,8 @@ func (r *wrkResult) parse(out string) error {
 }
 
 // writeTokenPaths writes the unsubscribe path of every subscriber, signed as the mail signs
-// it, into the files of slots in turn (a file named twice takes twice the share).
-func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
+// it, into the files of slots in dir in turn (a file named twice takes twice the share).
+func writeTokenPaths(ctx context.Context, dbPath, dir string, slots []string) error {
 	sg, err := token.NewSigner([]byte(benchSecret))
 	if err != nil {
 		return err
@@ -390,7 +387,7 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	ws := make([]*bufio.Writer, len(slots))
 	for i, name := range slots {
 		if writers[name] == nil {
-			f, err := os.Create(name)
+			f, err := os.Create(filepath.Join(dir, name))
 			if err != nil {
 				return err
 			}
