@@ -7,6 +7,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +43,9 @@ type bench struct {
 	dir        string // scratch directory
 	bin        string // the newsletter binary
 	pfx        string // unpacked postfix tools
+	sink       string // Postfix's smtp-sink and smtp-source, found by postfix
+	source     string
+	pfxEnv     []string // the environment they need
 	week       string
 	env        []string
 	wrkSubs    int
@@ -51,8 +57,9 @@ type bench struct {
 	// shapes are the messages the send part measures, each against its own ceiling: every
 	// -stories value with every -dkim value. The other parts use the first, unsigned.
 	shapes []shape
-	keys   map[string]string // PEM files of the bench's DKIM keys by kind ("rsa", "ed25519")
-	root   string            // the module's directory
+	rsaKey *rsa.PrivateKey // the DKIM keys, also in the PEM files of keyFile
+	edKey  ed25519.PrivateKey
+	root   string // the module's directory
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -93,47 +100,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		"NEWSLETTER_OUTBOX="+filepath.Join(dir, "outbox"),
 		"NEWSLETTER_BASE_URL=https://news.example.org",
 	)
-	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, load %s, scratch %s\n", b.n, b.conns, b.repeats, runtimeCPUs(), loadAvg(), dir)
+	fmt.Fprintf(out, "newsletter-bench: n=%d connections=%d repeats=%d, %d CPUs, load %s, scratch %s\n", b.n, b.conns, b.repeats, runtime.NumCPU(), loadAvg(), dir)
 	defer func() { fmt.Fprintf(out, "newsletter-bench: done, load %s\n", loadAvg()) }()
 	if err := b.build(ctx); err != nil {
 		return err
 	}
+	measure := map[string]func(context.Context) error{"send": b.send, "import": b.importExport, "build": b.buildIssue, "wrk": b.wrk, "start": b.start}
 	for _, p := range strings.Split(*parts, ",") {
-		var err error
-		switch strings.TrimSpace(p) {
-		case "send":
-			err = b.send(ctx)
-		case "import":
-			err = b.importExport(ctx)
-		case "build":
-			err = b.buildIssue(ctx)
-		case "wrk":
-			err = b.wrk(ctx)
-		case "start":
-			err = b.start(ctx)
-		case "":
-		default:
-			err = fmt.Errorf("unknown part %q", p)
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		err := fmt.Errorf("unknown part %q", p)
+		if m, ok := measure[p]; ok {
+			err = m(ctx)
 		}
 		if err != nil {
 			fmt.Fprintf(out, "%s: %v\n", p, err) // report and go on: a benchmark, not a test
 		}
 	}
 	return nil
-}
-
-func runtimeCPUs() int {
-	n := 0
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "processor") {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // loadAvg is the first three fields of /proc/loadavg: the other work on the machine.
@@ -152,15 +137,11 @@ func (b *bench) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
-	b.bin = filepath.Join(b.dir, "newsletter")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/newsletter")
-	b.root = filepath.Dir(strings.TrimSpace(string(root)))
-	cmd.Dir = b.root
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	b.root, b.bin = filepath.Dir(strings.TrimSpace(string(root))), filepath.Join(b.dir, "newsletter")
+	if _, err := b.cmd(ctx, nil, "go", "build", "-C", b.root, "-o", b.bin, "./cmd/newsletter"); err != nil {
+		return err
 	}
-	if b.keys, err = writeKeys(b.dir); err != nil {
+	if err := b.makeKeys(); err != nil {
 		return err
 	}
 	return b.configure(shape{stories: b.shapes[0].stories})
@@ -241,9 +222,21 @@ type result struct {
 	out    string
 }
 
-func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ...string) (result, error) {
+// command is name with args in the bench's environment and extraEnv.
+func (b *bench) command(ctx context.Context, extraEnv []string, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(slices.Clone(b.env), extraEnv...)
+	return cmd
+}
+
+// smtpEnv points the newsletter at the SMTP server at addr over the bench's connections.
+func (b *bench) smtpEnv(addr string) string {
+	return fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
+}
+
+// cmd runs name with args to its end and measures it.
+func (b *bench) cmd(ctx context.Context, extraEnv []string, name string, args ...string) (result, error) {
+	cmd := b.command(ctx, extraEnv, name, args...)
 	var buf strings.Builder
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	own := selfRSS()
@@ -276,7 +269,7 @@ func selfRSS() int64 {
 	for line := range strings.Lines(string(data)) {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			var kb int64
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			fmt.Sscan(rest, &kb) // "  1234 kB": the number, then a unit Sscan leaves unread
 			return kb
 		}
 	}
@@ -290,21 +283,11 @@ func tail(s string) string {
 	return s
 }
 
-// prepared is a copy, named name in the scratch directory, of a template with n subscribers.
-func (b *bench) prepared(ctx context.Context, n int, name string) (string, error) {
-	tmpl, err := b.prepare(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	db := filepath.Join(b.dir, name)
-	return db, copyFile(db, tmpl)
-}
-
 // prepare makes template.db: the sample issue built with nobody subscribed (so it is saved
 // and sent to no one), then n subscribers imported; each send starts from a copy.
 func (b *bench) prepare(ctx context.Context, n int) (string, error) {
 	db := filepath.Join(b.dir, "template.db")
-	os.Remove(db)
+	removeDB(db)
 	if _, err := b.cmd(ctx, nil, b.bin, "run", "--week", b.week); err != nil {
 		return "", err
 	}
@@ -329,17 +312,12 @@ func writeCSV(path, prefix string, n int) error {
 	for i := range n {
 		fmt.Fprintf(w, "%s%07d@example.com,Reader %d,active\n", prefix, i, i)
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return errors.Join(w.Flush(), f.Close())
 }
 
 // copyFile streams src to dst. It must not read the file into memory: a child started
 // while this process is large reports this process's size as its own peak RSS, because
-// Linux counts the memory a vfork-style child shares until exec in its ru_maxrss (that is
-// how a 1,000,000-subscriber send once seemed to peak at 183 MiB).
+// Linux counts the memory a vfork-style child shares until exec in its ru_maxrss.
 func copyFile(dst, src string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -350,76 +328,118 @@ func copyFile(dst, src string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }
 
 // postfix finds smtp-sink and smtp-source, unpacking the Debian package into the cache
 // (apt-get download and dpkg-deb -x: no install, no mail server) when they are missing.
-func (b *bench) postfix(ctx context.Context) (sink, source string, env []string, err error) {
+func (b *bench) postfix(ctx context.Context) error {
 	root := filepath.Join(b.pfx, "root")
-	sink, source = filepath.Join(root, "usr/sbin/smtp-sink"), filepath.Join(root, "usr/sbin/smtp-source")
-	env = []string{"LD_LIBRARY_PATH=" + filepath.Join(root, "usr/lib/postfix")}
-	if _, err := os.Stat(source); err == nil {
-		return sink, source, env, nil
+	b.sink, b.source = filepath.Join(root, "usr/sbin/smtp-sink"), filepath.Join(root, "usr/sbin/smtp-source")
+	b.pfxEnv = []string{"LD_LIBRARY_PATH=" + filepath.Join(root, "usr/lib/postfix")}
+	if _, err := os.Stat(b.source); err == nil {
+		return nil
 	}
 	if p, err := exec.LookPath("smtp-source"); err == nil {
 		s, _ := exec.LookPath("smtp-sink")
-		return s, p, nil, nil
+		b.sink, b.source, b.pfxEnv = s, p, nil
+		return nil
 	}
 	if err := os.MkdirAll(b.pfx, 0o755); err != nil {
-		return "", "", nil, err
+		return err
 	}
 	dl := exec.CommandContext(ctx, "apt-get", "download", "postfix")
 	dl.Dir = b.pfx
 	if out, err := dl.CombinedOutput(); err != nil {
-		return "", "", nil, fmt.Errorf("apt-get download postfix: %w\n%s", err, out)
+		return fmt.Errorf("apt-get download postfix: %w\n%s", err, out)
 	}
 	debs, _ := filepath.Glob(filepath.Join(b.pfx, "postfix_*.deb"))
 	if len(debs) == 0 {
-		return "", "", nil, fmt.Errorf("no postfix .deb in %s", b.pfx)
+		return fmt.Errorf("no postfix .deb in %s", b.pfx)
 	}
 	if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		return "", "", nil, fmt.Errorf("dpkg-deb -x: %w\n%s", err, out)
+		return fmt.Errorf("dpkg-deb -x: %w\n%s", err, out)
 	}
-	return sink, source, env, nil
+	return nil
 }
 
-func freePort() (int, error) {
+// freeAddr is a loopback address with a port nobody listens on.
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().String(), nil
 }
 
-// startSink starts smtp-sink on a free loopback port and waits for it to listen.
-func startSink(ctx context.Context, sink string, pfxEnv []string) (addr string, stop func(), err error) {
-	port, err := freePort()
-	if err != nil {
+// startSink finds Postfix's tools, starts smtp-sink on a free loopback port and waits for
+// it to listen.
+func (b *bench) startSink(ctx context.Context) (addr string, stop func(), err error) {
+	if err := b.postfix(ctx); err != nil {
 		return "", nil, err
 	}
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
-	sinkArgs := []string{addr, "1024"}
-	if os.Geteuid() == 0 {
-		sinkArgs = append([]string{"-u", "nobody"}, sinkArgs...)
+	if addr, err = freeAddr(); err != nil {
+		return "", nil, err
 	}
-	sinkCmd := exec.CommandContext(ctx, sink, sinkArgs...)
-	sinkCmd.Env = append(os.Environ(), pfxEnv...)
-	sinkCmd.Stderr = os.Stderr
-	if err := sinkCmd.Start(); err != nil {
+	args := []string{addr, "1024"}
+	if os.Geteuid() == 0 {
+		args = append([]string{"-u", "nobody"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, b.sink, args...)
+	cmd.Env = append(os.Environ(), b.pfxEnv...)
+	cmd.Stderr = os.Stderr
+	sink, err := startBackground(cmd)
+	if err != nil {
 		return "", nil, fmt.Errorf("smtp-sink: %w", err)
 	}
 	if err := waitListen(addr); err != nil {
-		_ = sinkCmd.Process.Kill()
-		_ = sinkCmd.Wait()
+		sink.stop(os.Kill)
 		return "", nil, fmt.Errorf("smtp-sink: %w", err)
 	}
-	return addr, func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }, nil
+	return addr, func() { sink.stop(os.Kill) }, nil
+}
+
+// removeDB removes the SQLite database at db with its WAL files.
+func removeDB(db string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+}
+
+// background is a process started by startBackground.
+type background struct {
+	cmd          *exec.Cmd
+	out          strings.Builder
+	began, ended time.Time
+	err          error         // how it exited
+	done         chan struct{} // closed when it exited
+}
+
+// startBackground starts cmd, collecting its output in out unless its Stderr goes
+// elsewhere, and closes done when it exits.
+func startBackground(cmd *exec.Cmd) (*background, error) {
+	bg := &background{cmd: cmd, done: make(chan struct{}), began: time.Now()}
+	if cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = &bg.out, &bg.out
+	}
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		bg.err = cmd.Wait()
+		bg.ended = time.Now()
+		close(bg.done)
+	}()
+	return bg, nil
+}
+
+// stop sends bg sig (os.Interrupt as Ctrl-C would, os.Kill) and waits for its exit.
+func (bg *background) stop(sig os.Signal) {
+	_ = bg.cmd.Process.Signal(sig)
+	<-bg.done
 }
 
 // waitListen waits at most 5 s for a listener on addr.
@@ -437,11 +457,7 @@ func waitListen(addr string) error {
 // send measures each shape: newsletter send alternated with smtp-source into one smtp-sink
 // and, for a signed shape, with the signatures per second of the same keys on every core.
 func (b *bench) send(ctx context.Context) error {
-	sink, source, pfxEnv, err := b.postfix(ctx)
-	if err != nil {
-		return err
-	}
-	addr, stopSink, err := startSink(ctx, sink, pfxEnv)
+	addr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
@@ -450,7 +466,7 @@ func (b *bench) send(ctx context.Context) error {
 	defer b.configure(shape{stories: b.shapes[0].stories})
 	var rows []string
 	for _, sh := range b.shapes {
-		row, err := b.sendShape(ctx, sh, addr, source, pfxEnv)
+		row, err := b.sendShape(ctx, sh, addr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sh, err)
 		}
@@ -464,7 +480,7 @@ func (b *bench) send(ctx context.Context) error {
 }
 
 // sendShape measures one shape and returns its summary line.
-func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pfxEnv []string) (string, error) {
+func (b *bench) sendShape(ctx context.Context, sh shape, addr string) (string, error) {
 	if err := b.configure(sh); err != nil {
 		return "", err
 	}
@@ -488,7 +504,7 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 	}
 	// smtp-source -F sends a file as the message where supported; otherwise -l gives the size.
 	srcArgs := []string{"-d", "-s", fmt.Sprint(b.conns), "-m", fmt.Sprint(b.n), "-f", "weekly@example.org", "-t", "reader@example.com"}
-	if _, err := b.cmd(ctx, pfxEnv, source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
+	if _, err := b.cmd(ctx, b.pfxEnv, b.source, append(append(slices.Clone(srcArgs), "-m", "1", "-F", msgFile), addr)...); err == nil {
 		srcArgs = append(srcArgs, "-F", msgFile)
 		fmt.Fprintf(b.out, "send %s: smtp-source sends the newsletter message itself (-F, %d bytes)\n", sh, size)
 	} else {
@@ -496,9 +512,9 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		fmt.Fprintf(b.out, "send %s: smtp-source sends a generated message of the same size (-l %d)\n", sh, size)
 	}
 	srcArgs = append(srcArgs, addr)
-	smtpURL := fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", addr, b.conns)
+	smtpURL := b.smtpEnv(addr)
 	var ours, theirs, sigs, ceilings, ratios, cpus []float64
-	var rss []int64
+	var peakRSS int64 // KiB
 	for i := range b.repeats {
 		db := filepath.Join(b.dir, fmt.Sprintf("send%d.db", i))
 		if err := copyFile(db, tmpl); err != nil {
@@ -508,69 +524,65 @@ func (b *bench) sendShape(ctx context.Context, sh shape, addr, source string, pf
 		// so that both see much the same load from the rest of the machine.
 		var sigBefore float64
 		if sh.dkim != "none" {
-			if sigBefore, err = b.signatureRate(sh.dkim, time.Second); err != nil {
-				return "", err
-			}
+			sigBefore = b.signatureRate(sh.dkim)
 		}
 		r, err := b.cmd(ctx, []string{smtpURL, "NEWSLETTER_DATABASE=" + db}, b.bin, "send", "--issue", b.week)
 		if err != nil {
 			return "", err
 		}
-		os.Remove(db)
-		os.Remove(db + "-wal")
-		os.Remove(db + "-shm")
+		removeDB(db)
 		o := float64(b.n) / r.took.Seconds()
-		s, err := b.cmd(ctx, pfxEnv, source, srcArgs...)
+		s, err := b.cmd(ctx, b.pfxEnv, b.source, srcArgs...)
 		if err != nil {
 			return "", err
 		}
 		t := float64(b.n) / s.took.Seconds()
 		ceiling, sigNote := t, ""
 		if sh.dkim != "none" {
-			sg, err := b.signatureRate(sh.dkim, time.Second)
-			if err != nil {
-				return "", err
-			}
-			sg = (sg + sigBefore) / 2
+			sg := (sigBefore + b.signatureRate(sh.dkim)) / 2
 			sigs = append(sigs, sg)
 			ceiling = min(t, sg)
 			sigNote = fmt.Sprintf(", %s signatures %.0f/s on %d cores", sh.dkim, sg, runtime.GOMAXPROCS(0))
 		}
-		ours, theirs, ceilings, ratios, rss = append(ours, o), append(theirs, t), append(ceilings, ceiling), append(ratios, o/ceiling), append(rss, r.maxRSS)
+		ours, theirs, ceilings, ratios, cpus = append(ours, o), append(theirs, t), append(ceilings, ceiling), append(ratios, o/ceiling), append(cpus, perMsg(r.cpu, b.n))
+		peakRSS = max(peakRSS, r.maxRSS)
 		fmt.Fprintf(b.out, "send %s: run %d: newsletter %.0f msgs/s (%s, CPU %.0f µs/msg, peak RSS %.1f MiB), smtp-source %.0f msgs/s (%s, CPU %.0f µs/msg)%s, ratio %.2f\n",
 			sh, i+1, o, r.took.Round(time.Millisecond), perMsg(r.cpu, b.n), float64(r.maxRSS)/1024, t, s.took.Round(time.Millisecond), perMsg(s.cpu, b.n), sigNote, o/ceiling)
-		cpus = append(cpus, perMsg(r.cpu, b.n))
 	}
 	fmt.Fprintf(b.out, "send %s: n=%d connections=%d message %d bytes\n", sh, b.n, b.conns, size)
-	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", stats(ours))
-	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", stats(theirs))
+	fmt.Fprintf(b.out, "  newsletter send  msgs/s min/median/max: %s\n", statsf(ours, "%.0f"))
+	fmt.Fprintf(b.out, "  smtp-source      msgs/s min/median/max: %s\n", statsf(theirs, "%.0f"))
 	if len(sigs) > 0 {
-		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", stats(sigs))
+		fmt.Fprintf(b.out, "  %-16s min/median/max: %s\n", sh.dkim+" sigs/s", statsf(sigs, "%.0f"))
 	}
-	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", stats(cpus))
+	fmt.Fprintf(b.out, "  newsletter CPU µs/msg min/median/max: %s\n", statsf(cpus, "%.0f"))
 	fmt.Fprintf(b.out, "  ratio to ceiling min/median/max: %s\n", statsf(ratios, "%.2f"))
-	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(slices.Max(rss))/1024)
+	fmt.Fprintf(b.out, "  newsletter peak RSS max: %.1f MiB\n", float64(peakRSS)/1024)
 	ceilingName := "smtp-source"
 	if len(sigs) > 0 {
 		ceilingName = "min(smtp-source, " + sh.dkim + " sigs)"
 	}
 	return fmt.Sprintf("%-22s %6d bytes  %s %s msgs/s  newsletter %s msgs/s  ratio %s  CPU %s µs/msg  peak RSS %.1f MiB",
-		sh, size, ceilingName, medianRange(ceilings), medianRange(ours), medianRange2(ratios), medianRange(cpus), float64(slices.Max(rss))/1024), nil
+		sh, size, ceilingName, medianRange(ceilings, "%.0f"), medianRange(ours, "%.0f"), medianRange(ratios, "%.2f"), medianRange(cpus, "%.0f"), float64(peakRSS)/1024), nil
 }
 
 // perMsg is a process's CPU time per message sent, in microseconds: unlike its rate, it
 // hardly moves with the other work on the machine.
 func perMsg(cpu time.Duration, n int) float64 { return float64(cpu.Microseconds()) / float64(n) }
 
-// medianRange is "median (min-max)".
-func medianRange(v []float64) string {
+// medianRange is "median (min-max)" of v, each in format f.
+func medianRange(v []float64, f string) string {
 	lo, med, hi := spread(v)
-	return fmt.Sprintf("%.0f (%.0f-%.0f)", med, lo, hi)
+	return fmt.Sprintf(f+" ("+f+"-"+f+")", med, lo, hi)
 }
 
-func medianRange2(v []float64) string {
+// statsf is "min / median / max" of v, each in format f; "-" when v is empty.
+func statsf(v []float64, f string) string {
+	if len(v) == 0 {
+		return "-"
+	}
 	lo, med, hi := spread(v)
-	return fmt.Sprintf("%.2f (%.2f-%.2f)", med, lo, hi)
+	return fmt.Sprintf(f+" / "+f+" / "+f, lo, med, hi)
 }
 
 func spread(v []float64) (lo, med, hi float64) {
@@ -581,21 +593,6 @@ func spread(v []float64) (lo, med, hi float64) {
 		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return s[0], med, s[len(s)-1]
-}
-
-func stats(v []float64) string { return statsf(v, "%.0f") }
-
-func statsf(v []float64, f string) string {
-	if len(v) == 0 {
-		return "-"
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return fmt.Sprintf(f+" / "+f+" / "+f, s[0], med, s[len(s)-1])
 }
 
 // importExport times a CSV import of n rows into an empty database and its export.

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"slices"
 	"sync"
 	"time"
 )
@@ -19,19 +17,15 @@ import (
 // interrupts it: the start-up cost (opening the database, queueing n ledger rows, claiming,
 // connecting) without the rest of the send.
 func (b *bench) start(ctx context.Context) error {
-	sink, _, pfxEnv, err := b.postfix(ctx)
-	if err != nil {
-		return err
-	}
-	db, err := b.prepared(ctx, b.n, "start.db")
-	if err != nil {
-		return err
-	}
-	sinkAddr, stopSink, err := startSink(ctx, sink, pfxEnv)
+	sinkAddr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopSink()
+	db, err := b.prepare(ctx, b.n) // the next part to need it makes it anew
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -40,27 +34,19 @@ func (b *bench) start(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { l.Close(); wg.Wait() }()
 	wg.Go(func() { relay(l, sinkAddr, first) })
-	send := exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
-	send.Env = append(slices.Clone(b.env), "NEWSLETTER_DATABASE="+db,
-		fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", l.Addr(), b.conns))
-	send.WaitDelay = 10 * time.Second
-	began := time.Now()
-	if err := send.Start(); err != nil {
+	send, err := startBackground(b.command(ctx, []string{"NEWSLETTER_DATABASE=" + db, b.smtpEnv(l.Addr().String())}, b.bin, "send", "--issue", b.week))
+	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- send.Wait() }()
 	select {
 	case at := <-first:
-		_ = send.Process.Signal(os.Interrupt) // a throwaway database: stop where it is
-		<-done
-		fmt.Fprintf(b.out, "start: n=%d: first message delivered %s after `newsletter send` started\n", b.n, at.Sub(began).Round(time.Millisecond))
+		send.stop(os.Interrupt) // a throwaway database: stop where it is
+		fmt.Fprintf(b.out, "start: n=%d: first message delivered %s after `newsletter send` started\n", b.n, at.Sub(send.began).Round(time.Millisecond))
 		return nil
-	case err := <-done:
-		return fmt.Errorf("send ended before any message: %v", err)
+	case <-send.done:
+		return fmt.Errorf("send ended before any message: %v", send.err)
 	case <-time.After(5 * time.Minute):
-		_ = send.Process.Kill()
-		<-done
+		send.stop(os.Kill)
 		return errors.New("no message within 5 minutes")
 	}
 }
@@ -82,25 +68,28 @@ func relay(l net.Listener, sinkAddr string, first chan<- time.Time) {
 			}
 			defer up.Close()
 			go func() { _, _ = io.Copy(c, up); c.Close() }()
-			end := []byte("\r\n.\r\n")
-			var tail []byte // the last bytes of the previous read, for a marker split across reads
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					seen := append(tail, buf[:min(n, len(end))]...)
-					if bytes.Contains(seen, end) || bytes.Contains(buf[:n], end) {
-						once.Do(func() { first <- time.Now() })
-					}
-					tail = append(tail[:0], buf[max(0, n-len(end)+1):n]...)
-					if _, werr := up.Write(buf[:n]); werr != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
+			seen := &dataEnd{found: func() { once.Do(func() { first <- time.Now() }) }}
+			_, _ = io.Copy(up, io.TeeReader(c, seen))
 		}()
 	}
+}
+
+// dataEnd is a writer that calls found whenever "\r\n.\r\n", the end of a message's DATA,
+// passes through it.
+type dataEnd struct {
+	tail  []byte // the last bytes written, for a marker split across writes
+	found func()
+}
+
+func (d *dataEnd) Write(p []byte) (int, error) {
+	end := []byte("\r\n.\r\n")
+	seen := append(d.tail, p[:min(len(p), len(end)-1)]...)
+	if bytes.Contains(seen, end) || bytes.Contains(p, end) {
+		d.found()
+	}
+	if len(p) >= len(end)-1 {
+		seen = p
+	}
+	d.tail = append(d.tail[:0], seen[max(0, len(seen)-len(end)+1):]...)
+	return len(p), nil
 }

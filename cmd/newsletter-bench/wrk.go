@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -103,23 +102,15 @@ type wrkRun struct {
 	label  string
 	method string // POST (one-click) or GET (the page)
 	paths  string // token file in the scratch directory
-	conns  int
-	rate   int // the paced runs' requests per second; 0: a closed loop
-	during busyKind
+	rate   int    // the paced runs' requests per second; 0: a closed loop, over fewer connections
+	// beside is what else writes to the database during the run: "send" (`newsletter
+	// send` in its own process), "import" (of wrkImportRows new addresses) or "" (nothing).
+	beside string
 	// The target: at least minRate requests a second (closed loops), a p99 under maxP99
 	// (paced runs); no errors either way.
 	minRate float64
 	maxP99  time.Duration
 }
-
-// busyKind is what else writes to the database while a run runs.
-type busyKind int
-
-const (
-	idle         busyKind = iota
-	sendBeside            // `newsletter send` in its own process
-	importBeside          // `newsletter subscribers import` of wrkImportRows new addresses
-)
 
 // wrk measures `newsletter serve`'s unsubscribe endpoints with wrk on loopback: one-click
 // POSTs and the page's GET idle in a closed loop, and POSTs at a fixed rate beside a send
@@ -131,10 +122,11 @@ func (b *bench) wrk(ctx context.Context) error {
 	if err != nil {
 		return errors.New("wrk not found (Debian: apt-get install -y wrk)")
 	}
-	sink, _, pfxEnv, err := b.postfix(ctx)
+	smtpAddr, stopSink, err := b.startSink(ctx)
 	if err != nil {
 		return err
 	}
+	defer stopSink()
 	tmpl, err := b.prepare(ctx, b.wrkSubs)
 	if err != nil {
 		return err
@@ -144,19 +136,14 @@ func (b *bench) wrk(ctx context.Context) error {
 		return err
 	}
 	runs := []wrkRun{
-		{label: "POST idle", method: "POST", paths: "wrk-post.txt", conns: wrkConnections, minRate: 1500},
-		{label: "GET idle", method: "GET", paths: "wrk-get.txt", conns: wrkConnections, minRate: 3000},
-		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, during: sendBeside, maxP99: 100 * time.Millisecond},
-		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", conns: wrkPacedConnections,
-			rate: b.wrkRate, during: importBeside, maxP99: 100 * time.Millisecond},
+		{label: "POST idle", method: "POST", paths: "wrk-post.txt", minRate: 1500},
+		{label: "GET idle", method: "GET", paths: "wrk-get.txt", minRate: 3000},
+		{label: fmt.Sprintf("POST %d/s beside send", b.wrkRate), method: "POST", paths: "wrk-send.txt", rate: b.wrkRate, beside: "send", maxP99: 100 * time.Millisecond},
+		{label: fmt.Sprintf("POST %d/s beside import", b.wrkRate), method: "POST", paths: "wrk-import.txt", rate: b.wrkRate, beside: "import", maxP99: 100 * time.Millisecond},
 	}
 	// The closed-loop POSTs get three shares of the subscribers, the others one each.
 	slots := []string{"wrk-post.txt", "wrk-post.txt", "wrk-post.txt", "wrk-get.txt", "wrk-send.txt", "wrk-import.txt"}
-	for i := range slots {
-		slots[i] = filepath.Join(b.dir, slots[i])
-	}
-	if err := writeTokenPaths(ctx, tmpl, slots); err != nil {
+	if err := writeTokenPaths(ctx, tmpl, b.dir, slots); err != nil {
 		return err
 	}
 	for name, text := range map[string]string{"closed.lua": wrkScript, "paced.lua": wrkPacedScript} {
@@ -164,11 +151,6 @@ func (b *bench) wrk(ctx context.Context) error {
 			return err
 		}
 	}
-	smtpAddr, stopSink, err := startSink(ctx, sink, pfxEnv)
-	if err != nil {
-		return err
-	}
-	defer stopSink()
 	fmt.Fprintf(b.out, "wrk: %d subscribers, %d threads, %d connections (%d paced), %s per run, %d repeats, an import of %d rows; serve's log in %s\n",
 		b.wrkSubs, wrkThreads, wrkConnections, wrkPacedConnections, b.wrkDur, b.wrkRepeats, b.wrkImportRows, filepath.Join(b.dir, "serve.log"))
 	results := make([][]wrkResult, len(runs))
@@ -190,7 +172,7 @@ func (b *bench) wrk(ctx context.Context) error {
 			p99 = append(p99, ms(r.p99))
 			mx = append(mx, ms(r.max))
 		}
-		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms; max %s ms\n", run.label, stats(rps), statsf(p50, "%.1f"), statsf(p99, "%.1f"), statsf(mx, "%.0f"))
+		fmt.Fprintf(b.out, "  %-26s req/s %s; p50 %s ms; p99 %s ms; max %s ms\n", run.label, statsf(rps, "%.0f"), statsf(p50, "%.1f"), statsf(p99, "%.1f"), statsf(mx, "%.0f"))
 	}
 	return nil
 }
@@ -199,74 +181,53 @@ func (b *bench) wrk(ctx context.Context) error {
 // the import a run is beside before it and stopping it after.
 func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr string, runs []wrkRun, rep int) ([]wrkResult, error) {
 	db := filepath.Join(b.dir, "wrk.db")
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(db + suffix)
-	}
+	removeDB(db)
 	if err := copyFile(db, tmpl); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", port)
-	env := append(slices.Clone(b.env), "NEWSLETTER_DATABASE="+db, "NEWSLETTER_HTTP_ADDR="+httpAddr,
-		fmt.Sprintf("NEWSLETTER_SMTP_URL=smtp://%s?tls=none&connections=%d&rate=0", smtpAddr, b.conns))
+	env := []string{"NEWSLETTER_DATABASE=" + db, "NEWSLETTER_HTTP_ADDR=" + httpAddr, b.smtpEnv(smtpAddr)}
 	logFile, err := os.OpenFile(filepath.Join(b.dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	serve := exec.CommandContext(ctx, b.bin, "serve", "--no-scheduler")
-	serve.Env = env
+	serve := b.command(ctx, env, b.bin, "serve", "--no-scheduler")
 	serve.Stderr = logFile
-	if err := serve.Start(); err != nil {
+	bg, err := startBackground(serve)
+	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	defer func() {
-		_ = serve.Process.Signal(os.Interrupt)
-		_ = serve.Wait()
-	}()
+	defer bg.stop(os.Interrupt)
 	if err := waitListen(httpAddr); err != nil {
 		return nil, fmt.Errorf("serve: %w (its log: %s)", err, logFile.Name())
 	}
 	var results []wrkResult
 	for _, run := range runs {
-		var beside *exec.Cmd
-		var besideOut strings.Builder
-		switch run.during {
-		case sendBeside:
-			beside = exec.CommandContext(ctx, b.bin, "send", "--issue", b.week)
-		case importBeside:
-			beside = exec.CommandContext(ctx, b.bin, "subscribers", "import", importCSV)
-		}
-		var besideStart time.Time
-		var besideDone chan besideEnd
-		if beside != nil {
-			beside.Env = env
-			beside.Stdout, beside.Stderr = &besideOut, &besideOut
-			beside.WaitDelay = 10 * time.Second
-			if err := beside.Start(); err != nil {
+		var beside *background
+		if run.beside != "" {
+			args := []string{"send", "--issue", b.week}
+			if run.beside == "import" {
+				args = []string{"subscribers", "import", importCSV}
+			}
+			if beside, err = startBackground(b.command(ctx, env, b.bin, args...)); err != nil {
 				return results, fmt.Errorf("%s: %w", run.label, err)
 			}
-			besideStart = time.Now()
-			besideDone = make(chan besideEnd, 1)
-			go func(cmd *exec.Cmd) {
-				err := cmd.Wait()
-				besideDone <- besideEnd{at: time.Now(), err: err}
-			}(beside)
 			time.Sleep(500 * time.Millisecond) // let it get going
 		}
 		wrkStart := time.Now()
 		r, err := b.wrkOnce(ctx, wrkBin, db, httpAddr, run)
 		wrkEnd := time.Now()
 		if beside != nil {
-			end := b.stopBeside(ctx, rep, run, beside, besideDone, besideStart, &besideOut, db)
+			b.stopBeside(ctx, rep, run.beside, beside, db)
 			// A paced run is judged beside the import only if the import outlasted it.
-			if end.at.Before(wrkEnd) && err == nil {
-				covered := max(0, end.at.Sub(wrkStart)) * 100 / wrkEnd.Sub(wrkStart)
+			if ended := beside.ended; ended.Before(wrkEnd) && err == nil {
+				covered := max(0, ended.Sub(wrkStart)) * 100 / wrkEnd.Sub(wrkStart)
 				r.line += fmt.Sprintf("; NOT JUDGED: the %s ended %s before wrk did (%d%% of the run beside it): shorten -wrk-duration or raise -wrk-import-rows",
-					besideName(run.during), wrkEnd.Sub(end.at).Round(100*time.Millisecond), covered)
+					run.beside, wrkEnd.Sub(ended).Round(100*time.Millisecond), covered)
 			}
 		}
 		if err != nil {
@@ -278,54 +239,40 @@ func (b *bench) wrkRepeat(ctx context.Context, wrkBin, tmpl, importCSV, smtpAddr
 	return results, nil
 }
 
-// besideEnd is when the send or import beside a run exited, and how.
-type besideEnd struct {
-	at  time.Time
-	err error
-}
-
-func besideName(d busyKind) string {
-	if d == importBeside {
-		return "import"
-	}
-	return "send"
-}
-
 // stopBeside ends what ran beside a run and reports how far it got: a send is interrupted
-// (the database is a throwaway), an import is waited for. It returns when it exited.
-func (b *bench) stopBeside(ctx context.Context, rep int, run wrkRun, cmd *exec.Cmd, done <-chan besideEnd, start time.Time, out *strings.Builder, db string) besideEnd {
-	if run.during == sendBeside {
-		_ = cmd.Process.Signal(os.Interrupt)
+// (the database is a throwaway), an import is waited for.
+func (b *bench) stopBeside(ctx context.Context, rep int, kind string, bg *background, db string) {
+	if kind == "send" {
+		bg.stop(os.Interrupt)
 	}
-	end := <-done
-	took := end.at.Sub(start)
-	if run.during == importBeside {
+	<-bg.done
+	took, last := bg.ended.Sub(bg.began), lastLine(bg.out.String())
+	if kind == "import" {
 		fmt.Fprintf(b.out, "wrk %d: import beside it: %d rows in %s, %.0f rows/s, exit %v (%s)\n",
-			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), end.err, lastLine(out.String()))
-		return end
+			rep+1, b.wrkImportRows, took.Round(100*time.Millisecond), float64(b.wrkImportRows)/took.Seconds(), bg.err, last)
+		return
 	}
-	sent, cerr := countSent(ctx, db)
-	if cerr != nil {
-		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, lastLine(out.String()), cerr)
-		return end
+	_, sent, err := counts(ctx, db)
+	if err != nil {
+		fmt.Fprintf(b.out, "wrk %d: send beside it: %s (ledger: %v)\n", rep+1, last, err)
+		return
 	}
 	fmt.Fprintf(b.out, "wrk %d: send beside it: %d messages in %s, %.0f msgs/s (%s)\n",
-		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), lastLine(out.String()))
-	return end
+		rep+1, sent, took.Round(100*time.Millisecond), float64(sent)/took.Seconds(), last)
 }
 
 // wrkOnce makes one run; for POSTs it checks that every answered one is in the database
 // when wrk returns.
 func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wrkRun) (wrkResult, error) {
-	script := "closed.lua"
+	script, conns := "closed.lua", wrkConnections
 	if run.rate > 0 {
-		script = "paced.lua"
+		script, conns = "paced.lua", wrkPacedConnections
 	}
 	paths := filepath.Join(b.dir, run.paths)
-	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(run.conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
+	args := []string{"-t", fmt.Sprint(wrkThreads), "-c", fmt.Sprint(conns), "-d", fmt.Sprintf("%ds", int(b.wrkDur.Seconds())),
 		"--timeout", "5s", "-s", filepath.Join(b.dir, script), "http://" + httpAddr, "--", paths, fmt.Sprint(wrkThreads), fmt.Sprint(run.rate), run.method}
 	var r wrkResult
-	before, err := countUnsubscribed(ctx, db)
+	before, _, err := counts(ctx, db)
 	if err != nil {
 		return r, err
 	}
@@ -340,7 +287,7 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 	if err != nil {
 		return r, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
-	after, err := countUnsubscribed(ctx, db)
+	after, _, err := counts(ctx, db)
 	if err != nil {
 		return r, err
 	}
@@ -355,7 +302,7 @@ func (b *bench) wrkOnce(ctx context.Context, wrkBin, db, httpAddr string, run wr
 		switch {
 		case ok > tokens:
 			notes = append(notes, fmt.Sprintf("wrapped: %d answers for %d tokens, cannot check", ok, tokens))
-		case recorded < ok || recorded > ok+run.conns:
+		case recorded < ok || recorded > ok+conns:
 			notes = append(notes, fmt.Sprintf("MISMATCH: %d answered, %d in the database", ok, recorded))
 		default:
 			notes = append(notes, fmt.Sprintf("%d in the database at once, every answered POST", recorded))
@@ -425,8 +372,8 @@ func (r *wrkResult) parse(out string) error {
 }
 
 // writeTokenPaths writes the unsubscribe path of every subscriber, signed as the mail signs
-// it, into the files of slots in turn (a file named twice takes twice the share).
-func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
+// it, into the files of slots in dir in turn (a file named twice takes twice the share).
+func writeTokenPaths(ctx context.Context, dbPath, dir string, slots []string) error {
 	sg, err := token.NewSigner([]byte(benchSecret))
 	if err != nil {
 		return err
@@ -440,7 +387,7 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	ws := make([]*bufio.Writer, len(slots))
 	for i, name := range slots {
 		if writers[name] == nil {
-			f, err := os.Create(name)
+			f, err := os.Create(filepath.Join(dir, name))
 			if err != nil {
 				return err
 			}
@@ -466,29 +413,20 @@ func writeTokenPaths(ctx context.Context, dbPath string, slots []string) error {
 	return nil
 }
 
-// countSent is how many messages the ledger records as sent.
-func countSent(ctx context.Context, dbPath string) (int, error) {
-	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
-		counts, err := db.LedgerCounts(ctx)
-		return counts[newsletter.DeliverySent], err
-	})
-}
-
-func countUnsubscribed(ctx context.Context, dbPath string) (int, error) {
-	return countIn(ctx, dbPath, func(db *store.DB) (int, error) {
-		counts, err := db.CountSubscribers(ctx)
-		return counts[newsletter.StatusUnsubscribed], err
-	})
-}
-
-// countIn opens the database at dbPath for count and closes it.
-func countIn(ctx context.Context, dbPath string, count func(*store.DB) (int, error)) (int, error) {
+// counts is how many subscribers of the database at dbPath have unsubscribed, and how
+// many messages its ledger records as sent.
+func counts(ctx context.Context, dbPath string) (unsubscribed, sent int, err error) {
 	db, err := store.Open(ctx, dbPath)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer db.Close()
-	return count(db)
+	subscribers, err := db.CountSubscribers(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	ledger, err := db.LedgerCounts(ctx)
+	return subscribers[newsletter.StatusUnsubscribed], ledger[newsletter.DeliverySent], err
 }
 
 func countLines(path string) (int, error) {
