@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"strconv"
+	"slices"
 	"strings"
 
 	"newsletter/internal/digest"
@@ -52,7 +52,6 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	}
 	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
 	action, rest := fs.pos[0], fs.pos[1:]
-	edit := newsletter.Edit{Week: week, Editor: editor, Action: action}
 	switch action {
 	case "show":
 		return showDraft(ctx, e, a, desk, week)
@@ -114,38 +113,15 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "Added #%d %s to %s.\n", st.ID, st.Title, week)
 		return showDraft(ctx, e, a, desk, week)
-	case digest.ActionSubject, digest.ActionPreheader:
-		edit.Value = strings.Join(rest, " ")
-	case digest.ActionIntro:
-		edit.Value = strings.Join(rest, " ")
-		if *file != "" {
-			b, err := os.ReadFile(*file)
-			if err != nil {
-				return err
-			}
-			edit.Value = string(b)
-		}
-	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove, digest.ActionMove:
-		if len(rest) == 0 {
-			return usagef("draft %s: which story ID?", action)
-		}
-		if edit.StoryID, err = strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64); err != nil || edit.StoryID <= 0 {
-			return usagef("draft %s: story ID %q is not a number", action, rest[0])
-		}
-		if action == digest.ActionMove {
-			if len(rest) != 2 {
-				return usagef("draft move: give a story ID and a position (1 = lead)")
-			}
-			edit.Value = rest[1]
-		}
-	case digest.ActionGroup:
-		if len(rest) != 1 {
-			return usagef("draft group: on or off")
-		}
-		edit.Value = rest[0]
-	default:
+	}
+	if !slices.Contains(digest.Actions, action) {
 		return usagef("draft: unknown action %q; want %s", action, draftUsage)
 	}
+	edit, err := editorial.ParseEdit(action, rest, *file)
+	if err != nil {
+		return draftErr(fmt.Errorf("draft: %w", err))
+	}
+	edit.Week, edit.Editor = week, editor
 	if err := desk.Edit(ctx, edit); err != nil {
 		return draftErr(err)
 	}
