@@ -135,8 +135,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 		sched, err = schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 		if se := (*schedule.SpecError)(nil); errors.As(err, &se) {
-			example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
-			return &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+			return &config.Error{Key: "schedule." + string(se.Kind), Reason: se.Reason()}
 		} else if err != nil {
 			return err
 		}
