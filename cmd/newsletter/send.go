@@ -57,10 +57,8 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 			return usagef("--test: no address given")
 		}
 		results, err := sender.SendTest(ctx, is, email, addrs)
-		failed := 0
 		for _, r := range results {
 			if r.Err != nil {
-				failed++
 				fmt.Fprintf(out, "  %s: FAILED %v\n", r.Email, r.Err)
 			} else {
 				fmt.Fprintf(out, "  %s: %s\n", r.Email, r.Reply)
@@ -68,9 +66,6 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 		}
 		if err != nil {
 			return err
-		}
-		if failed > 0 {
-			return fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
 		}
 		either(out, len(results) == 1, "Sent %d test copy of %s (the ledger is unchanged).\n",
 			"Sent %d test copies of %s (the ledger is unchanged).\n", len(results), is.Week)
