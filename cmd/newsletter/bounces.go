@@ -65,8 +65,8 @@ func bouncesProcess(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if p.Unreadable > 0 {
-		return fmt.Errorf("bounces process: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
+	if err := p.Err(); err != nil {
+		return fmt.Errorf("bounces process: %w", err)
 	}
 	return nil
 }
@@ -118,8 +118,8 @@ func bouncesPoll(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("bounces poll: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
-	if p.Unreadable > 0 {
-		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
+	if err := p.Err(); err != nil {
+		return fmt.Errorf("bounces poll: %w", err)
 	}
 	return nil
 }
