@@ -205,7 +205,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
 	if lj := db.LegacyJournal(); len(lj.Damaged) > 0 {
-		a.logger.Error(lj.Error() + ". " + damagedJournalHint)
+		a.logger.Error(lj.Error() + ". " + store.JournalDamagedHint)
 	}
 	return a, nil
 }

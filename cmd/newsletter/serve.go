@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"newsletter/internal/mailbox"
 	"newsletter/internal/metrics"
 	"newsletter/internal/schedule"
-	"newsletter/internal/store"
 
 	"newsletter/internal/web"
 	"newsletter/templates"
@@ -22,11 +20,6 @@ import (
 
 // confirmPoll is how often serve looks for confirmation mails to retry.
 const confirmPoll = 30 * time.Second
-
-// journalHeld is what /readyz answers while a damaged journal of an older version holds
-// sending back; it is public, so the path and the addresses stay in the log.
-const journalHeld = "sending is held: the unsubscribe journal an older version left beside the database " +
-	"(DATABASE-transitions) has damaged records; see the log, then run `newsletter migrate --drop-damaged-transitions`"
 
 func cmdServe(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "serve", "", "Run the daemon until SIGTERM: the scheduler (build and send at their cron times) and the HTTP\nserver (unsubscribe, sign-up, preview, archive, admin, /healthz, /readyz, /metrics) on http_addr.")
@@ -83,12 +76,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if !a.cfg.Metrics.Public {
 		metricsRoute = web.Route{Pattern: metrics.Route, Handler: web.RequireAdmin(a.cfg.AdminToken, m.Handler())}
 	}
-	ops := []web.Registrar{metricsRoute, web.Readiness{Check: a.db.Ready, Logger: a.logger, Held: func() string {
-		if errors.Is(a.db.SendingHeld(), store.ErrJournalDamaged) {
-			return journalHeld
-		}
-		return ""
-	}}}
+	ops := []web.Registrar{metricsRoute, web.Readiness{Check: a.db.Ready, Logger: a.logger, Held: a.db.HeldReason}}
 	var runner *schedule.Runner
 	if !*noScheduler {
 		if runner, err = a.scheduler(m); err != nil {
