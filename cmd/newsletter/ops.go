@@ -36,8 +36,8 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(out, "Schedule (%s):\n", loc)
 	fmt.Fprintf(out, "  next build  %s  [%s]\n", when(sched.Next(schedule.Build, now)), a.cfg.Schedule.Build)
 	fmt.Fprintf(out, "  next send   %s  [%s]\n", when(nextSend), a.cfg.Schedule.Send)
-	if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil && l.ExpiresAt.After(now) {
-		fmt.Fprintf(out, "  sender lease held by %s until %s\n", l.Holder, when(l.ExpiresAt))
+	if holder, until, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil && until.After(now) {
+		fmt.Fprintf(out, "  sender lease held by %s until %s\n", holder, when(until))
 	}
 
 	week := newsletter.WeekOf(nextSend.In(loc))

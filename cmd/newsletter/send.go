@@ -218,20 +218,14 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 // holdSenderLease takes the scheduler's lease too, so that a manual run and `serve` never
 // send at once; it waits up to three lease lifetimes for a crashed holder, then exits 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
-	other := func() string {
-		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {
-			return l.Holder
-		}
-		return "another process"
-	}
 	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
 		Now: a.now, Logger: a.logger,
-		Waiting: func() {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), schedule.LeaseTTL)
+		Waiting: func(holder string) {
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", holder, schedule.LeaseTTL)
 		},
 	})
-	if errors.Is(err, schedule.ErrLeaseHeld) {
-		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+	if h := (*schedule.LeaseHeldError)(nil); errors.As(err, &h) {
+		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, h.Holder)}
 	}
 	return held, release, err
 }

@@ -353,7 +353,7 @@ func TestHoldCancelsWhenTheLeaseIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", f.clock.Now, sleep, nil); err != schedule.ErrLeaseHeld {
+	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", f.clock.Now, sleep, nil); !errors.Is(err, schedule.ErrLeaseHeld) {
 		t.Fatalf("second holder: %v, want ErrLeaseHeld", err)
 	}
 	// The holder stalls past its expiry; another process takes the lease; the next renewal fails.
