@@ -38,6 +38,7 @@ type flagSet struct {
 	config    *string
 	argsUsage string
 	pos       []string
+	checks    []func() error // run's usage checks, added by check
 }
 
 // flags returns a command's flags with --config; --help prints its usage to stdout.
@@ -100,18 +101,28 @@ func (f *flagSet) open(ctx context.Context, args []string, n int, checks ...func
 	return openApp(ctx, f.e, *f.config)
 }
 
-// openRoster is open with the roster service too.
-func (f *flagSet) openRoster(ctx context.Context, args []string, n int, checks ...func() error) (*app, *roster.Service, error) {
-	a, err := f.open(ctx, args, n, checks...)
+// check adds usage checks for run and runRoster to apply after the flags.
+func (f *flagSet) check(checks ...func() error) { f.checks = append(f.checks, checks...) }
+
+// run opens the app as open does, with the checks added, runs body with it and closes it.
+func (f *flagSet) run(ctx context.Context, args []string, n int, body func(a *app) error) error {
+	a, err := f.open(ctx, args, n, f.checks...)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	r, err := a.roster(nil)
-	if err != nil {
-		a.Close()
-		return nil, nil, err
-	}
-	return a, r, nil
+	defer a.Close()
+	return body(a)
+}
+
+// runRoster is run with the roster service too.
+func (f *flagSet) runRoster(ctx context.Context, args []string, n int, body func(a *app, r *roster.Service) error) error {
+	return f.run(ctx, args, n, func(a *app) error {
+		r, err := a.roster(nil)
+		if err != nil {
+			return err
+		}
+		return body(a, r)
+	})
 }
 
 // address is the usage check of the EMAIL commands: it normalizes the argument into *addr.
@@ -135,8 +146,7 @@ func loadConfig(e env, path string) (config.Config, *schedule.Schedule, []mailer
 		}
 		sched, err = schedule.Parse(cfg.Schedule.Build, cfg.Schedule.Send, cfg.Location())
 		if se := (*schedule.SpecError)(nil); errors.As(err, &se) {
-			example := map[schedule.Kind]string{schedule.Build: "0 12 * * FRI", schedule.Send: "0 8 * * MON"}[se.Kind]
-			return &config.Error{Key: "schedule." + string(se.Kind), Reason: fmt.Sprintf("%q is not a cron expression like %q: %v", se.Spec, example, se.Err)}
+			return &config.Error{Key: "schedule." + string(se.Kind), Reason: se.Reason()}
 		} else if err != nil {
 			return err
 		}
@@ -206,7 +216,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
 	if lj := db.LegacyJournal(); len(lj.Damaged) > 0 {
-		a.logger.Error(lj.Error() + ". " + damagedJournalHint)
+		a.logger.Error(lj.Error() + ". " + store.JournalDamagedHint)
 	}
 	return a, nil
 }

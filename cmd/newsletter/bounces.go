@@ -65,8 +65,8 @@ func bouncesProcess(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if p.Unreadable > 0 {
-		return fmt.Errorf("bounces process: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
+	if err := p.Err(); err != nil {
+		return fmt.Errorf("bounces process: %w", err)
 	}
 	return nil
 }
@@ -97,29 +97,26 @@ func (a *app) mailboxOptions() (opt mailbox.Options, ok bool, err error) {
 // bouncesPoll is `bounces poll`: one pass over bounces.mailbox.
 func bouncesPoll(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "bounces poll", "", "Apply the bounce reports and complaints among the unseen messages of bounces.mailbox, flagging each seen.")
-	a, r, err := fs.openRoster(ctx, args, 0)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	opt, ok, err := a.mailboxOptions()
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return usagef("bounces.mailbox is not set: there is no mailbox to poll")
-	}
-	p, err := a.bounceRun(r, e.stdout)
-	if err != nil {
-		return err
-	}
-	n, err := mailbox.Poll(ctx, opt, p.Message)
-	if err != nil {
-		return fmt.Errorf("bounces poll: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
-	if p.Unreadable > 0 {
-		return fmt.Errorf("bounces poll: %d of %d message(s) could not be read", p.Unreadable, p.Seen)
-	}
-	return nil
+	return fs.runRoster(ctx, args, 0, func(a *app, r *roster.Service) error {
+		opt, ok, err := a.mailboxOptions()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return usagef("bounces.mailbox is not set: there is no mailbox to poll")
+		}
+		p, err := a.bounceRun(r, e.stdout)
+		if err != nil {
+			return err
+		}
+		n, err := mailbox.Poll(ctx, opt, p.Message)
+		if err != nil {
+			return fmt.Errorf("bounces poll: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "%d message(s) read from the bounce mailbox.\n", n)
+		if err := p.Err(); err != nil {
+			return fmt.Errorf("bounces poll: %w", err)
+		}
+		return nil
+	})
 }

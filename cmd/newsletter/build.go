@@ -13,29 +13,26 @@ func cmdBuild(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "build", "", "Gather the feeds and create or refresh the week's draft, keeping every editor's edit.\nPrints the draft and the inclusion report; sends nothing.")
 	weekFlag := addWeekFlag(fs)
 	noFetch := fs.Bool("no-fetch", false, "build from the stories already stored, without fetching the feeds")
-	a, err := fs.open(ctx, args, 0)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
-	if err != nil {
-		return err
-	}
-	var gatherErr error
-	if !*noFetch {
-		gatherErr = a.gather(ctx, e.stdout, b)
-	}
-	built, err := b.Build(ctx, week)
-	if errors.Is(err, weekly.ErrNoStories) {
-		fmt.Fprintf(e.stdout, "No draft for %s: no new stories were published between %s.\n", week, built.Window.In(a.cfg.Location()))
+	return fs.run(ctx, args, 0, func(a *app) error {
+		week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
+		if err != nil {
+			return err
+		}
+		var gatherErr error
+		if !*noFetch {
+			gatherErr = a.gather(ctx, e.stdout, b)
+		}
+		built, err := b.Build(ctx, week)
+		if errors.Is(err, weekly.ErrNoStories) {
+			fmt.Fprintf(e.stdout, "No draft for %s: no new stories were published between %s.\n", week, built.Window.In(a.cfg.Location()))
+			return gatherErr
+		}
+		if err != nil {
+			return err
+		}
+		printBuild(e.stdout, a, built)
 		return gatherErr
-	}
-	if err != nil {
-		return err
-	}
-	printBuild(e.stdout, a, built)
-	return gatherErr
+	})
 }
 
 // printBuild shows a draft: status, subject, stories and the inclusion report.

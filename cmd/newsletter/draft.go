@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"strconv"
+	"slices"
 	"strings"
 
 	"newsletter/internal/digest"
@@ -32,125 +32,99 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 	imageAlt := fs.String("image-alt", "", "add: the image's alt `TEXT`")
 	section := fs.String("section", "", "add: the pick's `SECTION`")
 	at := fs.Int("at", 0, "add: the pick's `POSITION`, 1 for the lead (default: after the pinned stories)")
-	a, err := fs.open(ctx, args, -1, func() error {
+	fs.check(func() error {
 		if len(fs.pos) == 0 {
 			return usagef("draft: which action? %s", draftUsage)
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
-	if err != nil {
-		return err
-	}
-	desk, err := a.desk(b)
-	if err != nil {
-		return err
-	}
-	editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
-	action, rest := fs.pos[0], fs.pos[1:]
-	edit := newsletter.Edit{Week: week, Editor: editor, Action: action}
-	switch action {
-	case "show":
-		return showDraft(ctx, e, a, desk, week)
-	case "approve":
-		is, err := desk.Approve(ctx, week, editor)
+	return fs.run(ctx, args, -1, func(a *app) error {
+		week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, false)
 		if err != nil {
 			return err
 		}
-		o, err := b.Outlook(ctx, week, a.now())
+		desk, err := a.desk(b)
 		if err != nil {
 			return err
 		}
-		when := "goes out at its send time"
-		switch o.Standing {
-		case weekly.StandingDue:
-			when = "its send slot has passed: a running `newsletter serve` sends it within a minute while schedule.grace lasts; after that, send it with `newsletter send --issue " + week.String() + "`"
-		case weekly.StandingMissed:
-			when = "its send slot and schedule.grace have passed, so the scheduler will not send it: send it with `newsletter send --issue " + week.String() + "`"
-		}
-		fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen; %s.\n", is.Week, len(is.Stories), is.Subject, when)
-		return nil
-	case digest.ActionUnapprove:
-		before, err := a.db.IssueByWeek(ctx, week)
-		if err != nil {
-			return err
-		}
-		if _, err := desk.Unapprove(ctx, week, editor); err != nil {
-			return draftErr(err)
-		}
-		if before.Status == newsletter.IssueDraft {
-			fmt.Fprintf(e.stdout, "Issue %s is a draft already: nothing to reopen.\n", week)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "Reopened issue %s as a draft (it was approved by %s): edit it, then approve it again for it to go out.\n", week, before.ApprovedBy)
-		return showDraft(ctx, e, a, desk, week)
-	case "test":
-		if len(rest) == 0 {
-			return usagef("draft test: to which addresses?")
-		}
-		if err := desk.SendTest(ctx, week, editor, rest); err != nil {
-			return draftErr(err)
-		}
-		tr, err := a.transport() // built already, for the desk's sender
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), tr)
-		return nil
-	case "add":
-		if len(rest) != 1 {
-			return usagef("draft add: give one URL")
-		}
-		if *at < 0 {
-			return usagef("draft add: --at %d: want 1 (the lead) or more", *at)
-		}
-		st, err := desk.AddPick(ctx, week, editor, editorial.Pick{URL: rest[0], Title: *title, Summary: *summary, ImageURL: *image, ImageAlt: *imageAlt, Section: *section, Position: *at})
-		if err != nil {
-			return draftErr(err)
-		}
-		fmt.Fprintf(e.stdout, "Added #%d %s to %s.\n", st.ID, st.Title, week)
-		return showDraft(ctx, e, a, desk, week)
-	case digest.ActionSubject, digest.ActionPreheader:
-		edit.Value = strings.Join(rest, " ")
-	case digest.ActionIntro:
-		edit.Value = strings.Join(rest, " ")
-		if *file != "" {
-			b, err := os.ReadFile(*file)
+		editor := editorial.EditorName(*as, e.getenv, user.Current, os.Hostname)
+		action, rest := fs.pos[0], fs.pos[1:]
+		switch action {
+		case "show":
+			return showDraft(ctx, e, a, desk, week)
+		case "approve":
+			is, err := desk.Approve(ctx, week, editor)
 			if err != nil {
 				return err
 			}
-			edit.Value = string(b)
-		}
-	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove, digest.ActionMove:
-		if len(rest) == 0 {
-			return usagef("draft %s: which story ID?", action)
-		}
-		if edit.StoryID, err = strconv.ParseInt(strings.TrimPrefix(rest[0], "#"), 10, 64); err != nil || edit.StoryID <= 0 {
-			return usagef("draft %s: story ID %q is not a number", action, rest[0])
-		}
-		if action == digest.ActionMove {
-			if len(rest) != 2 {
-				return usagef("draft move: give a story ID and a position (1 = lead)")
+			o, err := b.Outlook(ctx, week, a.now())
+			if err != nil {
+				return err
 			}
-			edit.Value = rest[1]
+			when := "goes out at its send time"
+			switch o.Standing {
+			case weekly.StandingDue:
+				when = "its send slot has passed: a running `newsletter serve` sends it within a minute while schedule.grace lasts; after that, send it with `newsletter send --issue " + week.String() + "`"
+			case weekly.StandingMissed:
+				when = "its send slot and schedule.grace have passed, so the scheduler will not send it: send it with `newsletter send --issue " + week.String() + "`"
+			}
+			fmt.Fprintf(e.stdout, "Approved issue %s (%d stories, subject %q): it is frozen; %s.\n", is.Week, len(is.Stories), is.Subject, when)
+			return nil
+		case digest.ActionUnapprove:
+			before, err := a.db.IssueByWeek(ctx, week)
+			if err != nil {
+				return err
+			}
+			if _, err := desk.Unapprove(ctx, week, editor); err != nil {
+				return draftErr(err)
+			}
+			if before.Status == newsletter.IssueDraft {
+				fmt.Fprintf(e.stdout, "Issue %s is a draft already: nothing to reopen.\n", week)
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "Reopened issue %s as a draft (it was approved by %s): edit it, then approve it again for it to go out.\n", week, before.ApprovedBy)
+			return showDraft(ctx, e, a, desk, week)
+		case "test":
+			if len(rest) == 0 {
+				return usagef("draft test: to which addresses?")
+			}
+			if err := desk.SendTest(ctx, week, editor, rest); err != nil {
+				return draftErr(err)
+			}
+			tr, err := a.transport() // built already, for the desk's sender
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Sent a [TEST] of %s to %s via %s.\n", week, strings.Join(rest, ", "), tr)
+			return nil
+		case "add":
+			if len(rest) != 1 {
+				return usagef("draft add: give one URL")
+			}
+			if *at < 0 {
+				return usagef("draft add: --at %d: want 1 (the lead) or more", *at)
+			}
+			st, err := desk.AddPick(ctx, week, editor, editorial.Pick{URL: rest[0], Title: *title, Summary: *summary, ImageURL: *image, ImageAlt: *imageAlt, Section: *section, Position: *at})
+			if err != nil {
+				return draftErr(err)
+			}
+			fmt.Fprintf(e.stdout, "Added #%d %s to %s.\n", st.ID, st.Title, week)
+			return showDraft(ctx, e, a, desk, week)
 		}
-	case digest.ActionGroup:
-		if len(rest) != 1 {
-			return usagef("draft group: on or off")
+		if !slices.Contains(digest.Actions, action) {
+			return usagef("draft: unknown action %q; want %s", action, draftUsage)
 		}
-		edit.Value = rest[0]
-	default:
-		return usagef("draft: unknown action %q; want %s", action, draftUsage)
-	}
-	if err := desk.Edit(ctx, edit); err != nil {
-		return draftErr(err)
-	}
-	fmt.Fprintf(e.stdout, "Recorded %s by %s on %s.\n", action, editor, week)
-	return showDraft(ctx, e, a, desk, week)
+		edit, err := editorial.ParseEdit(action, rest, *file)
+		if err != nil {
+			return draftErr(fmt.Errorf("draft: %w", err))
+		}
+		edit.Week, edit.Editor = week, editor
+		if err := desk.Edit(ctx, edit); err != nil {
+			return draftErr(err)
+		}
+		fmt.Fprintf(e.stdout, "Recorded %s by %s on %s.\n", action, editor, week)
+		return showDraft(ctx, e, a, desk, week)
+	})
 }
 
 // draftErr turns an editor's mistake into a usage error (exit 2).

@@ -284,8 +284,8 @@ func TestDraftEditorsControls(t *testing.T) {
 		}
 	}
 
-	for args, want := range map[string]string{"pin": "draft pin: which story ID?", "exclude x7": `draft exclude: story ID "x7" is not a number`,
-		"move " + ids[1]: "draft move: give a story ID and a position", "group": "draft group: on or off"} {
+	for args, want := range map[string]string{"pin": "pin: which story ID?", "exclude x7": `exclude: story ID "x7" is not a number`,
+		"move " + ids[1]: "move: give a story ID and a position", "group": "group: on or off"} {
 		if code, _, errOut := draft(strings.Fields(args)...); code != exitUsage || !strings.Contains(errOut, want) {
 			t.Errorf("draft %s: exit %d, want 2 and %q\n%s", args, code, want, errOut)
 		}

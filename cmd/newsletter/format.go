@@ -3,25 +3,21 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
-// formatCounts prints a status→count map in a stable order: "sent 5, bounced 1".
+// formatCounts prints a status→count map in a stable order: "bounced 1, sent 5".
 func formatCounts[K ~string](m map[K]int) string {
-	keys := make([]string, 0, len(m))
-	for k, n := range m {
-		if n > 0 {
-			keys = append(keys, string(k))
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 		}
 	}
-	if len(keys) == 0 {
+	if len(parts) == 0 {
 		return "empty"
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[K(k)])
 	}
 	return strings.Join(parts, ", ")
 }

@@ -201,12 +201,7 @@ func exitCode(stderr io.Writer, err error) int {
 		return x.code
 	}
 	if errors.Is(err, store.ErrJournalDamaged) {
-		fmt.Fprintln(stderr, damagedJournalHint)
+		fmt.Fprintln(stderr, store.JournalDamagedHint)
 	}
 	return exitFailure
 }
-
-// damagedJournalHint tells the operator how to get past store.ErrJournalDamaged.
-const damagedJournalHint = "Check the subscribers the damaged records may name (listed above when they could be read), " +
-	"unsubscribe them by hand if need be (newsletter subscribers remove ADDRESS), then run " +
-	"`newsletter migrate --drop-damaged-transitions` to remove the file and send again."

@@ -26,75 +26,68 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
 	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")
-	a, err := fs.open(ctx, args, 0)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	var is newsletter.Issue
-	if *issueFlag != "" {
-		is, err = a.issueByFlag(ctx, *issueFlag)
-	} else if is, err = a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location()))); err != nil {
-		err = usagef("--issue is required when this week has no issue (%v)", err)
-	}
-	if err != nil {
-		return err
-	}
-	sender, err := a.sender()
-	if err != nil {
-		return err
-	}
-	email := weekly.Stored(is)
-	out := e.stdout
-	if *testFlag != "" {
-		var addrs []string
-		for _, s := range strings.Split(*testFlag, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				addrs = append(addrs, s)
-			}
-		}
-		if len(addrs) == 0 {
-			return usagef("--test: no address given")
-		}
-		results, err := sender.SendTest(ctx, is, email, addrs)
-		failed := 0
-		for _, r := range results {
-			if r.Err != nil {
-				failed++
-				fmt.Fprintf(out, "  %s: FAILED %v\n", r.Email, r.Err)
-			} else {
-				fmt.Fprintf(out, "  %s: %s\n", r.Email, r.Reply)
-			}
+	return fs.run(ctx, args, 0, func(a *app) error {
+		var is newsletter.Issue
+		var err error
+		if *issueFlag != "" {
+			is, err = a.issueByFlag(ctx, *issueFlag)
+		} else if is, err = a.db.IssueByWeek(ctx, newsletter.WeekOf(a.now().In(a.cfg.Location()))); err != nil {
+			err = usagef("--issue is required when this week has no issue (%v)", err)
 		}
 		if err != nil {
 			return err
 		}
-		if failed > 0 {
-			return fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
-		}
-		either(out, len(results) == 1, "Sent %d test copy of %s (the ledger is unchanged).\n",
-			"Sent %d test copies of %s (the ledger is unchanged).\n", len(results), is.Week)
-		return nil
-	}
-	if *dryRun {
-		return a.dryRun(ctx, out, sender, is, email)
-	}
-	if *release {
-		released, err := a.db.ReleaseIssue(ctx, is.ID)
+		sender, err := a.sender()
 		if err != nil {
 			return err
 		}
-		either(out, released, "Released the hold on %s.\n", "Issue %s was not held.\n", is.Week)
-	}
-	if is.Status == newsletter.IssueDraft {
-		// A plain draft's saved email may be stale (a later draft can take its stories);
-		// approving rebuilds it, and run rebuilds it too.
-		return usagef("issue %s is a draft nobody approved: approve it (newsletter draft approve --week %s) and send it again, or use newsletter run --week %s", is.Week, is.Week, is.Week)
-	}
-	if is.Status == newsletter.IssueSent {
-		fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
-	}
-	return a.deliverIssue(ctx, out, sender, is, email)
+		email := weekly.Stored(is)
+		out := e.stdout
+		if *testFlag != "" {
+			var addrs []string
+			for _, s := range strings.Split(*testFlag, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					addrs = append(addrs, s)
+				}
+			}
+			if len(addrs) == 0 {
+				return usagef("--test: no address given")
+			}
+			results, err := sender.SendTest(ctx, is, email, addrs)
+			for _, r := range results {
+				if r.Err != nil {
+					fmt.Fprintf(out, "  %s: FAILED %v\n", r.Email, r.Err)
+				} else {
+					fmt.Fprintf(out, "  %s: %s\n", r.Email, r.Reply)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			either(out, len(results) == 1, "Sent %d test copy of %s (the ledger is unchanged).\n",
+				"Sent %d test copies of %s (the ledger is unchanged).\n", len(results), is.Week)
+			return nil
+		}
+		if *dryRun {
+			return a.dryRun(ctx, out, sender, is, email)
+		}
+		if *release {
+			released, err := a.db.ReleaseIssue(ctx, is.ID)
+			if err != nil {
+				return err
+			}
+			either(out, released, "Released the hold on %s.\n", "Issue %s was not held.\n", is.Week)
+		}
+		if is.Status == newsletter.IssueDraft {
+			// A plain draft's saved email may be stale (a later draft can take its stories);
+			// approving rebuilds it, and run rebuilds it too.
+			return usagef("issue %s is a draft nobody approved: approve it (newsletter draft approve --week %s) and send it again, or use newsletter run --week %s", is.Week, is.Week, is.Week)
+		}
+		if is.Status == newsletter.IssueSent {
+			fmt.Fprintf(out, "Issue %s is already sent; resuming finds anyone still owed it.\n", is.Week)
+		}
+		return a.deliverIssue(ctx, out, sender, is, email)
+	})
 }
 
 // relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
@@ -223,20 +216,14 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 // holdSenderLease takes the scheduler's lease too, so that a manual run and `serve` never
 // send at once; it waits up to three lease lifetimes for a crashed holder, then exits 3.
 func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newsletter.Week) (context.Context, func(), error) {
-	other := func() string {
-		if l, err := a.db.LeaseHolder(ctx, schedule.LeaseName); err == nil {
-			return l.Holder
-		}
-		return "another process"
-	}
 	held, release, err := schedule.HoldWaiting(ctx, a.db, schedule.Holder(), schedule.WaitOptions{
 		Now: a.now, Logger: a.logger,
-		Waiting: func() {
-			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", other(), schedule.LeaseTTL)
+		Waiting: func(holder string) {
+			fmt.Fprintf(out, "Waiting for %s, which holds the sender lease (a crashed holder frees it within %s)...\n", holder, schedule.LeaseTTL)
 		},
 	})
-	if errors.Is(err, schedule.ErrLeaseHeld) {
-		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, other())}
+	if h := (*schedule.LeaseHeldError)(nil); errors.As(err, &h) {
+		return nil, nil, exitError{exitDeferred, fmt.Errorf("issue %s: %s is still sending (it holds the sender lease); nothing was sent, run again later", week, h.Holder)}
 	}
 	return held, release, err
 }

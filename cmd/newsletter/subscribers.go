@@ -64,57 +64,51 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	var st newsletter.SubscriberStatus
 	var addr string
-	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr), func() (err error) {
+	fs.check(fs.address(&addr), func() (err error) {
 		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	s, created, err := r.Add(ctx, roster.AddRequest{Email: addr, Name: *name, Status: string(st), Source: "cli", Force: *force})
-	if errors.Is(err, roster.ErrSuppressed) {
-		return fmt.Errorf("subscribers add: %w; use --force if they asked to come back", err)
-	}
-	if err != nil {
-		return err
-	}
-	either(e.stdout, created, "Added %s (%s).\n", "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
-	return nil
+	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
+		s, created, err := r.Add(ctx, roster.AddRequest{Email: addr, Name: *name, Status: string(st), Source: "cli", Force: *force})
+		if errors.Is(err, roster.ErrSuppressed) {
+			return fmt.Errorf("subscribers add: %w; use --force if they asked to come back", err)
+		}
+		if err != nil {
+			return err
+		}
+		either(e.stdout, created, "Added %s (%s).\n", "%s is already on the list (%s); nothing changed.\n", s.Email, s.Status)
+		return nil
+	})
 }
 
 func subscribersRemove(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
 	var addr string
-	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *erase {
-		return eraseAddress(ctx, e, r, addr)
-	}
-	s, changed, err := r.Remove(ctx, addr, "cli")
-	if errors.Is(err, newsletter.ErrNotFound) {
-		return fmt.Errorf("subscribers remove: %s is not on the list", addr)
-	}
-	if err != nil {
-		return err
-	}
-	either(e.stdout, changed, "Unsubscribed %s.\n", "%s was already unsubscribed.\n", s.Email)
-	return nil
+	fs.check(fs.address(&addr))
+	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
+		if *erase {
+			return eraseAddress(ctx, e, r, addr)
+		}
+		s, changed, err := r.Remove(ctx, addr, "cli")
+		if errors.Is(err, newsletter.ErrNotFound) {
+			return fmt.Errorf("subscribers remove: %s is not on the list", addr)
+		}
+		if err != nil {
+			return err
+		}
+		either(e.stdout, changed, "Unsubscribed %s.\n", "%s was already unsubscribed.\n", s.Email)
+		return nil
+	})
 }
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
 	var addr string
-	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return eraseAddress(ctx, e, r, addr)
+	fs.check(fs.address(&addr))
+	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
+		return eraseAddress(ctx, e, r, addr)
+	})
 }
 
 func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) error {
@@ -131,49 +125,45 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
 	var addr string
-	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
-		if errors.Is(err, roster.ErrBadInput) {
-			return usagef("--reason: %w", err)
+	fs.check(fs.address(&addr))
+	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
+		if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
+			if errors.Is(err, roster.ErrBadInput) {
+				return usagef("--reason: %w", err)
+			}
+			return err
 		}
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", addr, *reason)
-	return nil
+		fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", addr, *reason)
+		return nil
+	})
 }
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
 	var addr string
-	a, r, err := fs.openRoster(ctx, args, 1, fs.address(&addr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	rec, err := r.Show(ctx, addr)
-	if errors.Is(err, roster.ErrSuppressed) {
-		fmt.Fprintf(e.stdout, "%s is not on the list; its hash is on the suppression list (%s).\n", addr, rec.Suppressed)
-		return nil
-	}
-	if errors.Is(err, newsletter.ErrNotFound) {
-		return fmt.Errorf("subscribers show: %s is not on the list", addr)
-	}
-	if err != nil {
-		return err
-	}
-	s := rec.Subscriber
-	fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
-		s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), cmp.Or(rec.Suppressed, "no"))
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP\tDETAIL")
-	for _, ev := range rec.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Event, ev.Source, ev.IP, ev.Detail)
-	}
-	return tw.Flush()
+	fs.check(fs.address(&addr))
+	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
+		rec, err := r.Show(ctx, addr)
+		if errors.Is(err, roster.ErrSuppressed) {
+			fmt.Fprintf(e.stdout, "%s is not on the list; its hash is on the suppression list (%s).\n", addr, rec.Suppressed)
+			return nil
+		}
+		if errors.Is(err, newsletter.ErrNotFound) {
+			return fmt.Errorf("subscribers show: %s is not on the list", addr)
+		}
+		if err != nil {
+			return err
+		}
+		s := rec.Subscriber
+		fmt.Fprintf(e.stdout, "Email:       %s\nName:        %s\nStatus:      %s\nSource:      %s\nJoined:      %s\nUpdated:     %s\nSuppressed:  %s\n\n",
+			s.Email, s.Name, s.Status, s.Source, s.CreatedAt.Format(time.RFC3339), s.UpdatedAt.Format(time.RFC3339), cmp.Or(rec.Suppressed, "no"))
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "WHEN\tEVENT\tSOURCE\tIP\tDETAIL")
+		for _, ev := range rec.Events {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Event, ev.Source, ev.IP, ev.Detail)
+		}
+		return tw.Flush()
+	})
 }
 
 // filterFlags adds --status and --search; the usage check it returns fills in *f.
@@ -192,32 +182,30 @@ func subscribersList(ctx context.Context, e env, args []string) error {
 	var filter roster.Filter
 	filterCheck := filterFlags(fs, &filter)
 	fs.IntVar(&filter.Limit, "limit", 0, "print at most `N` (0: all)")
-	a, r, err := fs.openRoster(ctx, args, 0, filterCheck, func() error {
+	fs.check(filterCheck, func() error {
 		if filter.Limit < 0 {
 			return usagef("--limit must not be negative")
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tSTATUS\tNAME\tJOINED")
-	n := 0
-	err = r.Each(ctx, filter, func(s newsletter.Subscriber) error {
-		n++
-		_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Status, s.Name, s.CreatedAt.Format("2006-01-02"))
-		return err
+	return fs.runRoster(ctx, args, 0, func(a *app, r *roster.Service) error {
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tSTATUS\tNAME\tJOINED")
+		n := 0
+		err := r.Each(ctx, filter, func(s newsletter.Subscriber) error {
+			n++
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Email, s.Status, s.Name, s.CreatedAt.Format("2006-01-02"))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "%d subscriber(s)\n", n)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "%d subscriber(s)\n", n)
-	return nil
 }
 
 func subscribersImport(ctx context.Context, e env, args []string) error {
@@ -292,52 +280,49 @@ func subscribersExport(ctx context.Context, e env, args []string) error {
 	var filter roster.Filter
 	filterCheck := filterFlags(fs, &filter)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
-	a, r, err := fs.openRoster(ctx, args, 0, filterCheck)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	var n int
-	if *output != "" {
-		n, err = r.ExportFile(ctx, *output, filter)
-	} else {
-		n, err = r.Export(ctx, e.stdout, filter)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "Exported %d subscriber(s).\n", n)
-	return nil
+	fs.check(filterCheck)
+	return fs.runRoster(ctx, args, 0, func(a *app, r *roster.Service) error {
+		var n int
+		var err error
+		if *output != "" {
+			n, err = r.ExportFile(ctx, *output, filter)
+		} else {
+			n, err = r.Export(ctx, e.stdout, filter)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "Exported %d subscriber(s).\n", n)
+		return nil
+	})
 }
 
 func subscribersStats(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers stats", "", "Count subscribers by status, the suppression list, and joins and departures per week (UTC, weeks starting Monday).")
 	weeks := fs.Int("weeks", 0, "also print the last `N` weeks' joins and departures (0: none)")
-	a, r, err := fs.openRoster(ctx, args, 0, func() error {
+	fs.check(func() error {
 		if *weeks < 0 || *weeks > 520 {
 			return usagef("--weeks must be between 0 and 520")
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	st, err := r.Stats(ctx, *weeks)
-	if err != nil {
-		return err
-	}
-	for _, s := range roster.Statuses {
-		fmt.Fprintf(e.stdout, "%-13s %d\n", s, st.ByStatus[s])
-	}
-	fmt.Fprintf(e.stdout, "%-13s %d\n", "total", st.Total)
-	fmt.Fprintf(e.stdout, "%-13s %d\n", "suppressed", st.Suppressed)
-	fmt.Fprintf(e.stdout, "%-13s %d\n", "erased", st.Suppression[store.SuppressErased])
-	if len(st.Weeks) > 0 {
-		fmt.Fprintf(e.stdout, "\n%-10s  %7s  %7s\n", "WEEK OF", "JOINED", "LEFT")
-		for _, w := range st.Weeks {
-			fmt.Fprintf(e.stdout, "%-10s  %7d  %7d\n", w.Start.Format("2006-01-02"), w.Joined, w.Left)
+	return fs.runRoster(ctx, args, 0, func(a *app, r *roster.Service) error {
+		st, err := r.Stats(ctx, *weeks)
+		if err != nil {
+			return err
 		}
-	}
-	return nil
+		for _, s := range roster.Statuses {
+			fmt.Fprintf(e.stdout, "%-13s %d\n", s, st.ByStatus[s])
+		}
+		fmt.Fprintf(e.stdout, "%-13s %d\n", "total", st.Total)
+		fmt.Fprintf(e.stdout, "%-13s %d\n", "suppressed", st.Suppressed)
+		fmt.Fprintf(e.stdout, "%-13s %d\n", "erased", st.Suppression[store.SuppressErased])
+		if len(st.Weeks) > 0 {
+			fmt.Fprintf(e.stdout, "\n%-10s  %7s  %7s\n", "WEEK OF", "JOINED", "LEFT")
+			for _, w := range st.Weeks {
+				fmt.Fprintf(e.stdout, "%-10s  %7d  %7d\n", w.Start.Format("2006-01-02"), w.Joined, w.Left)
+			}
+		}
+		return nil
+	})
 }

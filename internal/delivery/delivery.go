@@ -769,9 +769,20 @@ type TestResult struct {
 }
 
 // SendTest sends a test copy of the issue to each address through the first relay, with
-// "[TEST] " before the subject. The ledger is not touched.
+// "[TEST] " before the subject. The ledger is not touched. When copies failed (each result
+// says why) the error counts them.
 func (s *Sender) SendTest(ctx context.Context, issue newsletter.Issue, email render.Email, addrs []string) ([]TestResult, error) {
-	return s.sendCopies(ctx, issue, email, addrs, "[TEST] ", "test")
+	res, err := s.sendCopies(ctx, issue, email, addrs, "[TEST] ", "test")
+	failed := 0
+	for _, r := range res {
+		if r.Err != nil {
+			failed++
+		}
+	}
+	if err == nil && failed > 0 {
+		err = fmt.Errorf("%d of %d test copies failed", failed, len(addrs))
+	}
+	return res, err
 }
 
 // sendCopies sends the issue to addresses outside the ledger (test copies, canary seeds),

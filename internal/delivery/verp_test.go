@@ -66,3 +66,21 @@ func TestVERPEnvelopeSender(t *testing.T) {
 		t.Errorf("test copy MAIL FROM %s, want the plain bounce address", got)
 	}
 }
+
+// TestSendTestCountsFailedCopies: a refused copy is named in its result and counted in the error.
+func TestSendTestCountsFailedCopies(t *testing.T) {
+	f := setup(t, 1)
+	srv := smtptest.Start(t)
+	srv.FailRcpt("bad@example.org", 550)
+	s := f.sender(smtpTransport(t, srv), 1)
+	res, err := s.SendTest(context.Background(), f.issue, f.email, []string{"editor@example.org", "bad@example.org"})
+	if err == nil || err.Error() != "1 of 2 test copies failed" {
+		t.Fatalf("err = %v, want 1 of 2 test copies failed", err)
+	}
+	if len(res) != 2 || res[0].Err != nil || res[1].Email != "bad@example.org" || res[1].Err == nil {
+		t.Fatalf("results = %+v", res)
+	}
+	if got := srv.Messages(); len(got) != 1 || got[0].To[0] != "editor@example.org" {
+		t.Fatalf("received %+v, want the one good copy", got)
+	}
+}

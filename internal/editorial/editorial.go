@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -330,6 +331,44 @@ func ParsePosition(s string) (int, error) {
 		return 0, fmt.Errorf("%w: position %q: want 1 or more", ErrInvalid, s)
 	}
 	return n, nil
+}
+
+// ParseEdit reads an edit as typed on the command line: its action, then the arguments ("pin 12",
+// "move #12 3", "group on", "set-intro" and its text, or introFile's text when set); other actions
+// take none. A missing or malformed argument is ErrInvalid, named after the action.
+func ParseEdit(action string, args []string, introFile string) (newsletter.Edit, error) {
+	e := newsletter.Edit{Action: action}
+	switch action {
+	case digest.ActionSubject, digest.ActionPreheader, digest.ActionIntro:
+		e.Value = strings.Join(args, " ")
+		if action == digest.ActionIntro && introFile != "" {
+			b, err := os.ReadFile(introFile)
+			if err != nil {
+				return e, err
+			}
+			e.Value = string(b)
+		}
+	case digest.ActionPin, digest.ActionUnpin, digest.ActionExclude, digest.ActionInclude, digest.ActionRemove, digest.ActionMove:
+		if len(args) == 0 {
+			return e, fmt.Errorf("%w: %s: which story ID?", ErrInvalid, action)
+		}
+		var err error
+		if e.StoryID, err = strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64); err != nil || e.StoryID <= 0 {
+			return e, fmt.Errorf("%w: %s: story ID %q is not a number", ErrInvalid, action, args[0])
+		}
+		if action == digest.ActionMove {
+			if len(args) != 2 {
+				return e, fmt.Errorf("%w: move: give a story ID and a position (1 = lead)", ErrInvalid)
+			}
+			e.Value = args[1]
+		}
+	case digest.ActionGroup:
+		if len(args) != 1 {
+			return e, fmt.Errorf("%w: group: on or off", ErrInvalid)
+		}
+		e.Value = args[0]
+	}
+	return e, nil
 }
 
 func httpURL(s string) bool {

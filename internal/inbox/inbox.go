@@ -42,6 +42,14 @@ type Run struct {
 // New returns a Run.
 func New(opt Options) *Run { return &Run{opt: opt} }
 
+// Err says how many of the messages seen could not be read; nil when all could.
+func (r *Run) Err() error {
+	if r.Unreadable == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d message(s) could not be read", r.Unreadable, r.Seen)
+}
+
 // Path applies every message of a Maildir, an mbox or a single message file.
 func (r *Run) Path(ctx context.Context, name string) error {
 	var handleErr error // already says "bounces process"

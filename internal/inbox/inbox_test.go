@@ -82,6 +82,9 @@ func TestMessage(t *testing.T) {
 			if r.Seen != 1 || r.Unreadable != tc.unreadable {
 				t.Errorf("seen %d, unreadable %d; want 1, %d", r.Seen, r.Unreadable, tc.unreadable)
 			}
+			if err := r.Err(); (err != nil) != (tc.unreadable > 0) || err != nil && err.Error() != "1 of 1 message(s) could not be read" {
+				t.Errorf("Err() = %v with %d unreadable", err, tc.unreadable)
+			}
 			if tc.unreadable > 0 && (len(a.got) != 0 || body.Len() != 0) {
 				t.Errorf("an unreadable message reached the list (%v) or stdin was not drained (%d bytes left)", a.got, body.Len())
 			}

@@ -13,8 +13,8 @@ type WaitOptions struct {
 	// Sleep waits between attempts; tests replace it to move a fake clock. Renewal once
 	// the lease is held uses real timers.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Waiting is called once, when the first attempt finds the lease held.
-	Waiting func()
+	// Waiting is called once, with the holder's name, when the first attempt finds the lease held.
+	Waiting func(holder string)
 	Logger  *slog.Logger
 }
 
@@ -46,8 +46,8 @@ func HoldWaiting(ctx context.Context, leases Leases, holder string, o WaitOption
 		if i >= attempts || o.Now().After(deadline) {
 			return nil, nil, err
 		}
-		if i == 0 && o.Waiting != nil {
-			o.Waiting()
+		if h := (*LeaseHeldError)(nil); i == 0 && o.Waiting != nil && errors.As(err, &h) {
+			o.Waiting(h.Holder)
 		}
 		if err := o.Sleep(ctx, waitPoll); err != nil {
 			return nil, nil, err

@@ -30,7 +30,7 @@ func TestHoldWaiting(t *testing.T) {
 			if ok, err := f.db.AcquireLease(ctx, schedule.LeaseName, "other", ttl, now); !ok || err != nil {
 				t.Fatal("could not take the lease", err)
 			}
-			waited, pauses := 0, 0
+			waited, waitedFor, pauses := 0, "", 0
 			sleep := func(ctx context.Context, d time.Duration) error {
 				pauses++
 				f.clock.Set(f.clock.Now().Add(d))
@@ -42,13 +42,16 @@ func TestHoldWaiting(t *testing.T) {
 				return nil
 			}
 			held, release, err := schedule.HoldWaiting(ctx, f.db, "manual", schedule.WaitOptions{
-				Now: f.clock.Now, Sleep: sleep, Waiting: func() { waited++ },
+				Now: f.clock.Now, Sleep: sleep, Waiting: func(holder string) { waited++; waitedFor = holder },
 			})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
-			if waited != tc.wantWait {
-				t.Errorf("Waiting called %d times, want %d", waited, tc.wantWait)
+			if waited != tc.wantWait || waitedFor != "other" {
+				t.Errorf("Waiting called %d times for %q, want %d for other", waited, waitedFor, tc.wantWait)
+			}
+			if h := (*schedule.LeaseHeldError)(nil); err != nil && (!errors.As(err, &h) || h.Holder != "other") {
+				t.Errorf("err = %v, want the holder named", err)
 			}
 			if err != nil {
 				if got := f.clock.Now().Sub(now); got < 3*ttl {
@@ -60,9 +63,8 @@ func TestHoldWaiting(t *testing.T) {
 			if held.Err() != nil {
 				t.Fatal("held context is already done")
 			}
-			l, err := f.db.LeaseHolder(ctx, schedule.LeaseName)
-			if err != nil || l.Holder != "manual" {
-				t.Fatalf("lease holder %q (%v), want manual", l.Holder, err)
+			if h, _, err := f.db.LeaseHolder(ctx, schedule.LeaseName); err != nil || h != "manual" {
+				t.Fatalf("lease holder %q (%v), want manual", h, err)
 			}
 			if pauses < int(ttl/time.Second) {
 				t.Errorf("took the lease after %d pauses, before the other's %s expired", pauses, ttl)

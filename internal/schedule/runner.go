@@ -56,6 +56,7 @@ type Runs interface {
 type Leases interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLease(ctx context.Context, name, holder string) error
+	LeaseHolder(ctx context.Context, name string) (holder string, expires time.Time, err error)
 }
 
 // LeaseName is the lease that guards sending; `newsletter run` takes the same one.
@@ -267,8 +268,22 @@ func (r *Runner) handle(ctx, jobCtx context.Context, slot Slot) error {
 // retryNote ends a held run's detail, before the time its retries stop.
 const retryNote = "; tried again on every check until "
 
-// ErrLeaseHeld means another process holds the sender lease.
+// ErrLeaseHeld means another process holds the sender lease; a *LeaseHeldError names it.
 var ErrLeaseHeld = errors.New("another process is sending (it holds the sender lease)")
+
+// LeaseHeldError is ErrLeaseHeld with the holder's name ("another process" when unknown).
+type LeaseHeldError struct{ Holder string }
+
+func (e *LeaseHeldError) Error() string        { return e.Holder + " is sending (it holds the sender lease)" }
+func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
+
+// heldBy is the LeaseHeldError naming the lease's holder.
+func heldBy(ctx context.Context, leases Leases) error {
+	if h, _, err := leases.LeaseHolder(ctx, LeaseName); err == nil {
+		return &LeaseHeldError{Holder: h}
+	}
+	return &LeaseHeldError{Holder: "another process"}
+}
 
 // Hold takes the sender lease for holder and renews it every LeaseTTL/3 until release is called.
 // The returned context is cancelled when the lease is lost (renewal failed or was refused),
@@ -283,7 +298,7 @@ func Hold(ctx context.Context, leases Leases, holder string, now func() time.Tim
 		return nil, nil, err
 	}
 	if !ok {
-		return nil, nil, ErrLeaseHeld
+		return nil, nil, heldBy(ctx, leases)
 	}
 	held, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -83,10 +83,10 @@ func TestParseErrorsNameTheExpression(t *testing.T) {
 	tests := []struct {
 		name, build, send string
 		kind              schedule.Kind
-		spec              string
+		spec, example     string
 	}{
-		{"bad send", "0 12 * * FRI", "0 8 * * MONDAYS", schedule.Send, "0 8 * * MONDAYS"},
-		{"bad build", "61 * * * *", "0 8 * * MON", schedule.Build, "61 * * * *"},
+		{"bad send", "0 12 * * FRI", "0 8 * * MONDAYS", schedule.Send, "0 8 * * MONDAYS", "0 8 * * MON"},
+		{"bad build", "61 * * * *", "0 8 * * MON", schedule.Build, "61 * * * *", "0 12 * * FRI"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,6 +97,9 @@ func TestParseErrorsNameTheExpression(t *testing.T) {
 			}
 			if want := fmt.Sprintf("schedule: %s %q: ", tc.kind, tc.spec); !strings.HasPrefix(err.Error(), want) {
 				t.Fatalf("error %q, want it to start %q", err, want)
+			}
+			if want := fmt.Sprintf("%q is not a cron expression like %q: ", tc.spec, tc.example); !strings.HasPrefix(se.Reason(), want) {
+				t.Fatalf("Reason() = %q, want it to start %q", se.Reason(), want)
 			}
 		})
 	}
@@ -351,7 +354,7 @@ func TestHoldCancelsWhenTheLeaseIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", f.clock.Now, sleep, nil); err != schedule.ErrLeaseHeld {
+	if _, _, err := schedule.Hold(context.Background(), f.db, "daemon", f.clock.Now, sleep, nil); !errors.Is(err, schedule.ErrLeaseHeld) {
 		t.Fatalf("second holder: %v, want ErrLeaseHeld", err)
 	}
 	// The holder stalls past its expiry; another process takes the lease; the next renewal fails.

@@ -12,3 +12,9 @@ type SpecError struct {
 
 func (e *SpecError) Error() string { return fmt.Sprintf("schedule: %s %q: %v", e.Kind, e.Spec, e.Err) }
 func (e *SpecError) Unwrap() error { return e.Err }
+
+// Reason says what is wrong for the configuration's error, with an example of the kind's expression.
+func (e *SpecError) Reason() string {
+	example := map[Kind]string{Build: "0 12 * * FRI", Send: "0 8 * * MON"}[e.Kind]
+	return fmt.Sprintf("%q is not a cron expression like %q: %v", e.Spec, example, e.Err)
+}

@@ -22,20 +22,9 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	return err
 }
 
-// Lease describes who holds a lease.
-type Lease struct {
-	Name, Holder string
-	ExpiresAt    time.Time
-}
-
-// LeaseHolder returns the lease's current row; ErrNotFound when nobody ever took it.
-func (db *DB) LeaseHolder(ctx context.Context, name string) (Lease, error) {
-	l := Lease{Name: name}
+// LeaseHolder returns who holds the lease and until when; ErrNotFound when nobody ever took it.
+func (db *DB) LeaseHolder(ctx context.Context, name string) (holder string, expires time.Time, err error) {
 	var exp int64
-	err := db.scanRow(ctx, "lease "+name, []any{&l.Holder, &exp}, `SELECT holder, expires_at FROM leases WHERE name = ?`, name)
-	if err != nil {
-		return l, err
-	}
-	l.ExpiresAt = fromUnix(exp)
-	return l, nil
+	err = db.scanRow(ctx, "lease "+name, []any{&holder, &exp}, `SELECT holder, expires_at FROM leases WHERE name = ?`, name)
+	return holder, fromUnix(exp), err
 }

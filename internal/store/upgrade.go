@@ -39,6 +39,11 @@ const (
 // journal with damaged records is beside the database.
 var ErrJournalDamaged = errors.New("an older version's unsubscribe journal is damaged")
 
+// JournalDamagedHint tells the operator how to get past ErrJournalDamaged.
+const JournalDamagedHint = "Check the subscribers the damaged records may name (listed above when they could be read), " +
+	"unsubscribe them by hand if need be (newsletter subscribers remove ADDRESS), then run " +
+	"`newsletter migrate --drop-damaged-transitions` to remove the file and send again."
+
 // JournalDamage is a stretch of an old journal that could not be applied.
 type JournalDamage struct {
 	Offset int64 // bytes from the start of the file
@@ -102,6 +107,16 @@ func (db *DB) SendingHeld() error {
 		return nil // removed meanwhile, by another process
 	}
 	return db.legacy
+}
+
+// HeldReason is what a public readiness probe answers while SendingHeld, "" otherwise; the
+// path and the addresses stay in the log.
+func (db *DB) HeldReason() string {
+	if db.SendingHeld() == nil {
+		return ""
+	}
+	return "sending is held: the unsubscribe journal an older version left beside the database " +
+		"(DATABASE-transitions) has damaged records; see the log, then run `newsletter migrate --drop-damaged-transitions`"
 }
 
 // legacyRecord is an old journal record's payload.

@@ -127,6 +127,9 @@ func TestUpgradeWithADamagedJournal(t *testing.T) {
 		if _, err := os.Stat(journal); err != nil {
 			t.Fatalf("round %d: the damaged journal was not kept: %v", round, err)
 		}
+		if r := db.HeldReason(); !strings.Contains(r, "sending is held") || strings.Contains(r, journal) {
+			t.Errorf("round %d: HeldReason %q, want the hold said without the file's path", round, r)
+		}
 		db.Close()
 	}
 	checkLeft(t, path, []int64{ids[0], ids[2]})
@@ -137,6 +140,9 @@ func TestUpgradeWithADamagedJournal(t *testing.T) {
 	}
 	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("journal after DropLegacyJournal: %v", err)
+	}
+	if r := db.HeldReason(); r != "" {
+		t.Errorf("HeldReason after the drop: %q, want none", r)
 	}
 	rows, err := db.ClaimDeliveries(ctx, is.ID, 5, t0)
 	if err != nil || len(rows) != 2 {
