@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -40,36 +41,68 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		if nextSend.IsZero() {
 			week = newsletter.WeekOf(now.In(loc))
 		}
+		weeks := []newsletter.Week{week.Prev(), week}
+		// An issue still being sent (say, a week sent late by hand) is shown too.
+		list, err := a.db.ListIssues(ctx)
+		if err != nil {
+			return err
+		}
+		for _, is := range list {
+			if is.Status == newsletter.IssueSending && !slices.Contains(weeks, is.Week) {
+				weeks = append([]newsletter.Week{is.Week}, weeks...)
+			}
+		}
 		if *issueFlag != "" {
 			is, err := a.issueByFlag(ctx, *issueFlag)
 			if err != nil {
 				return err
 			}
-			week = is.Week
+			weeks = []newsletter.Week{is.Week}
 		}
-		issues, err := editorial.Status(ctx, a.db, week, *issueFlag != "")
+		subs, err := a.db.CountSubscribers(ctx)
 		if err != nil {
 			return err
 		}
-		for _, st := range issues {
-			is := st.Issue
-			if is == nil {
-				fmt.Fprintf(out, "Issue %s: not built yet\n", st.Week)
+		active := subs[newsletter.StatusActive]
+		for _, w := range weeks {
+			is, err := a.db.IssueByWeek(ctx, w)
+			if errors.Is(err, newsletter.ErrNotFound) {
+				fmt.Fprintf(out, "Issue %s: not built yet\n", w)
 				continue
 			}
-			fmt.Fprintf(out, "Issue %s: %s, %d stories, subject %q\n", st.Week, is.Status, len(is.Stories), is.Subject)
-			if st.Hold != "" {
-				fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", st.Hold, st.Week)
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(out, "  ledger: %s\n", formatCounts(st.Counts))
+			fmt.Fprintf(out, "Issue %s: %s, %d stories, subject %q\n", w, is.Status, len(is.Stories), is.Subject)
+			if reason, err := a.db.IssueHold(ctx, is.ID); err != nil {
+				return err
+			} else if reason != "" {
+				fmt.Fprintf(out, "  HELD: %s (release: newsletter send --issue %s --release)\n", reason, w)
+			}
+			counts, err := a.db.IssueCounts(ctx, is.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  ledger: %s\n", formatCounts(counts))
 			if is.Status != newsletter.IssueSent {
-				fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", st.Left, st.Active)
+				// The ledger is queued a chunk at a time as the send goes, so its rows alone
+				// undercount what is left: count against every active subscriber.
+				left, err := a.db.DeliveryBacklog(ctx, is.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "  still to send: %d of %d active subscribers\n", left, active)
 			}
-			if r, c := st.Reports, st.Complaints; r != (newsletter.IssueReports{}) {
+			// The bounces and complaints that came back after the send, if any.
+			c, r, err := editorial.IssueComplaints(ctx, a.db, is)
+			if err != nil {
+				return err
+			}
+			if r != (newsletter.IssueReports{}) {
 				fmt.Fprintf(out, "  after the send: %d hard bounce(s), %d soft bounce(s), %d complaint(s) (%.2f%% of %d delivered)\n",
 					r.Hard, r.Soft, r.Complaints, 100*c.Rate(), c.Delivered)
 			}
-			if st.Complaints.Over() {
+			if c.Over() {
 				fmt.Fprintf(out, "  COMPLAINTS over %.1f%% of delivered messages: mailbox providers count them against the sender (keep under 0.3%%)\n", 100*editorial.ComplaintAlarm)
 			}
 		}
