@@ -704,7 +704,7 @@ func TestRunnerStopsASendWhenTheLeaseIsLost(t *testing.T) {
 	if n := j.resumes.Load(); n != 0 {
 		t.Errorf("Resume called %d times after the lease was lost", n)
 	}
-	if l, err := f.db.LeaseHolder(context.Background(), schedule.LeaseName); err != nil || l.Holder != "manual" {
-		t.Errorf("lease %+v, %v: want it left with its new holder", l, err)
+	if holder, _, err := f.db.LeaseHolder(context.Background(), schedule.LeaseName); err != nil || holder != "manual" {
+		t.Errorf("lease held by %q, %v: want it left with its new holder", holder, err)
 	}
 }
