@@ -432,10 +432,8 @@ func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error
 	f.Limit, f.Offset = 0, 0
 	q, args := f.query()
 	var n int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+q+`)`, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	return n, nil
+	err := db.scanRow(ctx, "count subscribers", []any{&n}, `SELECT COUNT(*) FROM (`+q+`)`, args...)
+	return n, err
 }
 
 // ListSubscribers returns the subscribers matching f, in id order.
