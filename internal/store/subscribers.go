@@ -217,7 +217,7 @@ type importer struct {
 	// known maps a folded address to its state in the current chunk, found or written,
 	// so that a second row for an address updates what the first wrote.
 	known map[string]knownSubscriber
-	// added holds the chunk's new addresses not yet inserted, written together.
+	// added holds the chunk's new addresses not yet inserted, written together; flush empties it.
 	added []newsletter.Subscriber
 }
 
@@ -256,7 +256,6 @@ func importEvent(st newsletter.SubscriberStatus) string {
 
 // chunk writes rows in tx and counts them in res.
 func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
-	imp.added = imp.added[:0]
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
 		return err
@@ -336,22 +335,23 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 
 // flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
 func (imp *importer) flush(ctx context.Context, tx *sql.Tx) error {
-	for len(imp.added) > 0 {
+	rest := imp.added
+	for len(rest) > 0 {
 		n := maxInsertRows
-		for n > len(imp.added) {
+		for n > len(rest) {
 			n /= 2
 		}
 		args := imp.args[:0]
-		for _, r := range imp.added[:n] {
+		for _, r := range rest[:n] {
 			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
 			args = insertArgs(args, r, imp.now)
 		}
 		if _, err := tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
-			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
+			return fmt.Errorf("add %s and %d more: %w", rest[0].Email, n-1, err)
 		}
-		imp.added = imp.added[n:]
+		rest = rest[n:]
 	}
-	imp.added = imp.added[:0:cap(imp.added)]
+	imp.added = imp.added[:0]
 	return nil
 }
 
