@@ -136,8 +136,7 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 func (db *DB) AddSubscriberLogged(ctx context.Context, s newsletter.Subscriber, ev ConsentEvent, now time.Time) (newsletter.Subscriber, bool, error) {
 	var out newsletter.Subscriber
 	var created bool
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		out, created, err = addSubscriber(ctx, tx, s, now)
 		if err != nil || !created || ev.Event == "" {
 			return err
