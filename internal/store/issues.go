@@ -294,11 +294,9 @@ func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now t
 // IssueHold returns the reason an issue is held, or "" when it is not.
 func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 	var reason string
-	err := db.db.QueryRowContext(ctx, `SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID).Scan(&reason)
-	if err := absent(err); err != nil {
-		return "", fmt.Errorf("store: issue %d hold: %w", issueID, err)
-	}
-	return reason, nil
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d hold", issueID), []any{&reason},
+		`SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID)
+	return reason, absent(err)
 }
 
 // ReleaseIssue lifts a hold; it reports whether there was one.

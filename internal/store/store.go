@@ -377,9 +377,10 @@ func notFound(err error) error {
 	return err
 }
 
-// absent is err with sql.ErrNoRows read as no error, for a lookup whose answer may be none.
+// absent is err with no row (sql.ErrNoRows, or scanRow's ErrNotFound) read as no error, for
+// a lookup whose answer may be none.
 func absent(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, newsletter.ErrNotFound) {
 		return nil
 	}
 	return err
