@@ -116,7 +116,6 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 	return claimed, nil
 }
 
-// claimTx claims up to limit pending rows.
 func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error) {
 	var claimed []newsletter.Delivery
 	nowUnix := unix(now)

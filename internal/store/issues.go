@@ -16,7 +16,6 @@ import (
 const issueStatus = `CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
 		THEN 'approved' ELSE status END`
 
-// issueColumns reads an issue row.
 const issueColumns = `id, week, subject, preheader, window_start, cutoff, ` + issueStatus + `,
 	created_at, COALESCE(sent_at, 0),
 	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
@@ -195,7 +194,6 @@ const (
 		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT ` + frozenIssue + `)`
 )
 
-// saveIssueReport replaces the inclusion report of issue id.
 func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newsletter.Verdict) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM issue_report WHERE issue_id = ?`, id); err != nil {
 		return fmt.Errorf("report: %w", err)

@@ -56,7 +56,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return open(ctx, path, busyTimeout)
 }
 
-// open is Open with the busy timeout given.
 func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")

@@ -122,7 +122,6 @@ const offerColumns = storyColumns + `,
 	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
 		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
 
-// scanOffer reads a row of offerColumns.
 func scanOffer(r rowScanner) (newsletter.Offer, error) {
 	var week string
 	st, err := scanStory(scanWith{r, []any{&week}})

@@ -254,7 +254,6 @@ func importEvent(st newsletter.SubscriberStatus) string {
 	return "resubscribed"
 }
 
-// chunk writes rows in tx and counts them in res.
 func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
