@@ -101,9 +101,7 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 		return newsletter.Issue{}, errors.New("store: save issue: no week")
 	}
 	week := is.Week.String()
-	if is.Status == "" {
-		is.Status = newsletter.IssueDraft
-	}
+	is.Status = cmp.Or(is.Status, newsletter.IssueDraft)
 	switch is.Status {
 	case newsletter.IssueDraft, newsletter.IssueSending, newsletter.IssueSent:
 	default:

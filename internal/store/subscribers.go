@@ -42,9 +42,7 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if s.Email == "" {
 		return newsletter.Subscriber{}, false, errors.New("store: add subscriber: empty email")
 	}
-	if s.Status == "" {
-		s.Status = newsletter.StatusActive
-	}
+	s.Status = cmp.Or(s.Status, newsletter.StatusActive)
 	if err := validSubscriberStatus(s.Status); err != nil {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
