@@ -54,10 +54,8 @@ func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) 
 }
 
 func validTransition(t Transition) error {
-	if t.Status != "" {
-		if err := validSubscriberStatus(t.Status); err != nil {
-			return fmt.Errorf("store: subscriber %d: %w", t.ID, err)
-		}
+	if err := validSubscriberStatus(t.Status); err != nil {
+		return fmt.Errorf("store: subscriber %d: %w", t.ID, err)
 	}
 	if (t.Suppress != "" || t.Unsuppress) && len(t.Hash) == 0 {
 		return fmt.Errorf("store: subscriber %d: suppression change without a hash", t.ID)

@@ -24,8 +24,9 @@ func scanSubscriber(r rowScanner) (newsletter.Subscriber, error) {
 	return s, nil
 }
 
+// validSubscriberStatus accepts a status as stored, or "" (kept, or the default).
 func validSubscriberStatus(st newsletter.SubscriberStatus) error {
-	if parsed, err := newsletter.ParseSubscriberStatus(string(st)); err != nil || parsed != st {
+	if parsed, err := newsletter.ParseSubscriberStatus(string(st)); st != "" && (err != nil || parsed != st) {
 		return fmt.Errorf("subscriber status %q is not valid", st)
 	}
 	return nil
@@ -146,10 +147,8 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 		if r.Email == "" {
 			return fmt.Errorf("row %d: empty email", n)
 		}
-		if r.Status != "" {
-			if err := validSubscriberStatus(r.Status); err != nil {
-				return fmt.Errorf("%s: %w", r.Email, err)
-			}
+		if err := validSubscriberStatus(r.Status); err != nil {
+			return fmt.Errorf("%s: %w", r.Email, err)
 		}
 		chunk = append(chunk, r)
 		if len(chunk) < ImportChunk {
