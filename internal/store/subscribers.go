@@ -126,13 +126,11 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 	flush := func() error {
 		committed := res // what a failed chunk leaves counted
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			if err := imp.chunk(ctx, tx, chunk, &res); err != nil {
-				return err
+			err := imp.chunk(ctx, tx, chunk, &res)
+			if err == nil && opt.DryRun {
+				err = errDryRun
 			}
-			if opt.DryRun {
-				return errDryRun
-			}
-			return nil
+			return err
 		})
 		if err != nil && !errors.Is(err, errDryRun) {
 			res = committed
