@@ -159,14 +159,10 @@ func logConsent(ctx context.Context, tx *sql.Tx, id int64, ev ConsentEvent, now 
 
 // ConsentLog returns a subscriber's consent events, oldest first.
 func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (ev ConsentEvent, err error) {
+	return list(ctx, db, fmt.Sprintf("consent log %d", id), func(r rowScanner) (ev ConsentEvent, err error) {
 		var at int64
 		err = r.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail)
 		ev.At = fromUnix(at)
 		return ev, err
 	}, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-	}
-	return out, nil
 }

@@ -77,14 +77,10 @@ func (db *DB) PreviousIssue(ctx context.Context, week newsletter.Week) (newslett
 
 // IssueReport returns the inclusion report saved with issue id's last build.
 func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (v newsletter.Verdict, err error) {
+	return list(ctx, db, fmt.Sprintf("issue %d: report", id), func(r rowScanner) (v newsletter.Verdict, err error) {
 		err = r.Scan(&v.StoryID, &v.Included, &v.Reason)
 		return v, err
 	}, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-	}
-	return out, nil
 }
 
 // ErrIssueFrozen is wrapped by SaveIssue's and ApproveIssue's errors for a frozen issue.
@@ -231,11 +227,7 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 
 // ListIssues returns every issue, newest week first, without stories or content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list issues: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list issues", scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 }
 
 // ApproveIssue freezes draft id, which then reads as approved; approving again changes

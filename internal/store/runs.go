@@ -60,7 +60,7 @@ func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time
 
 // RecentRuns returns the latest handled slots, newest first.
 func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
-	out, err := queryAll(ctx, db.db, func(row rowScanner) (r ScheduleRun, err error) {
+	return list(ctx, db, "recent runs", func(row rowScanner) (r ScheduleRun, err error) {
 		var sched, started int64
 		var finished sql.NullInt64
 		err = row.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder)
@@ -71,8 +71,4 @@ func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) 
 		return r, err
 	}, `SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
 		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent runs: %w", err)
-	}
-	return out, nil
 }

@@ -334,6 +334,15 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 	return out, rows.Err()
 }
 
+// list is queryAll on the pool, its error named by what.
+func list[T any](ctx context.Context, db *DB, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	out, err := queryAll(ctx, db.db, scan, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // queryMap runs a query of (key, value) rows into m; what names it in errors.
 func queryMap[K comparable, V any](ctx context.Context, q querier, what string, m map[K]V, query string, args ...any) (map[K]V, error) {
 	type pair struct {

@@ -433,11 +433,7 @@ func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error
 // ListSubscribers returns the subscribers matching f, in id order.
 func (db *DB) ListSubscribers(ctx context.Context, f SubscriberFilter) ([]newsletter.Subscriber, error) {
 	q, args := f.query()
-	out, err := queryAll(ctx, db.db, scanSubscriber, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list subscribers: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list subscribers", scanSubscriber, q, args...)
 }
 
 // EachSubscriber calls fn for every subscriber matching f, in id order, one row at a time
