@@ -66,8 +66,7 @@ func (db *DB) RecordBounce(ctx context.Context, ev BounceEvent, hash []byte, rul
 	}
 	rules.HardLimit, rules.SoftLimit = max(rules.HardLimit, 1), max(rules.SoftLimit, 1)
 	var res BounceResult
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		res, err = recordBounceTx(ctx, tx, ev, hash, rules, now)
 		return err
 	})

@@ -27,15 +27,11 @@ func (db *DB) QueueConfirmation(ctx context.Context, id int64, now time.Time) er
 
 // DueConfirmations returns up to limit queued confirmations due by now, oldest first.
 func (db *DB) DueConfirmations(ctx context.Context, now time.Time, limit int) ([]QueuedConfirmation, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (q QueuedConfirmation, err error) {
+	return list(ctx, db, "due confirmations", func(r rowScanner) (q QueuedConfirmation, err error) {
 		err = r.Scan(&q.SubscriberID, &q.Attempts)
 		return q, err
 	}, `SELECT subscriber_id, attempts FROM confirmation_queue WHERE due_at <= ? ORDER BY due_at, subscriber_id LIMIT ?`,
 		unix(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: due confirmations: %w", err)
-	}
-	return out, nil
 }
 
 // ClaimConfirmation takes subscriber id's due confirmation until until, so that two

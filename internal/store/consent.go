@@ -54,10 +54,8 @@ func (db *DB) ApplyTransition(ctx context.Context, t Transition, now time.Time) 
 }
 
 func validTransition(t Transition) error {
-	if t.Status != "" {
-		if err := validSubscriberStatus(t.Status); err != nil {
-			return fmt.Errorf("store: subscriber %d: %w", t.ID, err)
-		}
+	if err := validSubscriberStatus(t.Status); err != nil {
+		return fmt.Errorf("store: subscriber %d: %w", t.ID, err)
 	}
 	if (t.Suppress != "" || t.Unsuppress) && len(t.Hash) == 0 {
 		return fmt.Errorf("store: subscriber %d: suppression change without a hash", t.ID)
@@ -136,8 +134,7 @@ func transitionTx(ctx context.Context, tx *sql.Tx, t Transition, now time.Time) 
 func (db *DB) AddSubscriberLogged(ctx context.Context, s newsletter.Subscriber, ev ConsentEvent, now time.Time) (newsletter.Subscriber, bool, error) {
 	var out newsletter.Subscriber
 	var created bool
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
+	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		out, created, err = addSubscriber(ctx, tx, s, now)
 		if err != nil || !created || ev.Event == "" {
 			return err
@@ -162,14 +159,10 @@ func logConsent(ctx context.Context, tx *sql.Tx, id int64, ev ConsentEvent, now 
 
 // ConsentLog returns a subscriber's consent events, oldest first.
 func (db *DB) ConsentLog(ctx context.Context, id int64) ([]ConsentEvent, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (ev ConsentEvent, err error) {
+	return list(ctx, db, fmt.Sprintf("consent log %d", id), func(r rowScanner) (ev ConsentEvent, err error) {
 		var at int64
 		err = r.Scan(&ev.Event, &ev.Source, &ev.IP, &at, &ev.Detail)
 		ev.At = fromUnix(at)
 		return ev, err
 	}, `SELECT event, source, ip, at, detail FROM consent_events WHERE subscriber_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: consent log %d: %w", id, err)
-	}
-	return out, nil
 }

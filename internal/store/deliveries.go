@@ -116,7 +116,6 @@ func (db *DB) RecordAndClaim(ctx context.Context, issueID int64, outcomes []Outc
 	return claimed, nil
 }
 
-// claimTx claims up to limit pending rows.
 func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time.Time) ([]newsletter.Delivery, error) {
 	var claimed []newsletter.Delivery
 	nowUnix := unix(now)
@@ -160,16 +159,15 @@ func claimTx(ctx context.Context, tx *sql.Tx, issueID int64, limit int, now time
 func pendingBatch(ctx context.Context, tx *sql.Tx, issueID int64, n int) ([]newsletter.Delivery, error) {
 	return queryAll(ctx, tx, func(r rowScanner) (newsletter.Delivery, error) {
 		d := newsletter.Delivery{IssueID: issueID, Status: newsletter.DeliveryPending}
-		s := &d.Subscriber
-		var first, created, updated int64
-		err := r.Scan(&d.ID, &d.Attempts, &first, &s.ID, &s.Email, &s.Name, &s.Status, &s.Source, &created, &updated)
-		s.CreatedAt, s.UpdatedAt = fromUnix(created), fromUnix(updated)
+		var first int64
+		s, err := scanSubscriber(scanWith{r, []any{&d.ID, &d.Attempts, &first}})
+		d.Subscriber = s
 		if first != 0 {
 			d.FirstAttemptAt = fromUnix(first)
 		}
 		return d, err
 	}, `
-		SELECT d.id, d.attempts, COALESCE(d.first_attempt_at, 0), s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at
+		SELECT s.id, s.email, s.name, s.status, s.source, s.created_at, s.updated_at, d.id, d.attempts, COALESCE(d.first_attempt_at, 0)
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.issue_id = ? AND d.status = 'pending'
 		ORDER BY d.id

@@ -28,7 +28,7 @@ func (db *DB) AddEdit(ctx context.Context, e newsletter.Edit) (newsletter.Edit, 
 
 // Edits returns the week's editor actions, oldest first.
 func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edit, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (newsletter.Edit, error) {
+	return list(ctx, db, fmt.Sprintf("edits of %s", week), func(r rowScanner) (newsletter.Edit, error) {
 		e := newsletter.Edit{Week: week}
 		var at int64
 		err := r.Scan(&e.ID, &e.Editor, &e.Action, &e.StoryID, &e.Value, &at)
@@ -36,8 +36,4 @@ func (db *DB) Edits(ctx context.Context, week newsletter.Week) ([]newsletter.Edi
 		return e, err
 	}, `SELECT id, editor, action, COALESCE(story_id, 0), value, created_at
 		FROM editorial_edits WHERE week = ? ORDER BY id`, week.String())
-	if err != nil {
-		return nil, fmt.Errorf("store: edits of %s: %w", week, err)
-	}
-	return out, nil
 }

@@ -16,7 +16,6 @@ import (
 const issueStatus = `CASE WHEN status = 'draft' AND EXISTS (SELECT 1 FROM issue_approvals a WHERE a.issue_id = issues.id)
 		THEN 'approved' ELSE status END`
 
-// issueColumns reads an issue row.
 const issueColumns = `id, week, subject, preheader, window_start, cutoff, ` + issueStatus + `,
 	created_at, COALESCE(sent_at, 0),
 	COALESCE((SELECT approved_by FROM issue_approvals a WHERE a.issue_id = issues.id), '')`
@@ -78,14 +77,10 @@ func (db *DB) PreviousIssue(ctx context.Context, week newsletter.Week) (newslett
 
 // IssueReport returns the inclusion report saved with issue id's last build.
 func (db *DB) IssueReport(ctx context.Context, id int64) ([]newsletter.Verdict, error) {
-	out, err := queryAll(ctx, db.db, func(r rowScanner) (v newsletter.Verdict, err error) {
+	return list(ctx, db, fmt.Sprintf("issue %d: report", id), func(r rowScanner) (v newsletter.Verdict, err error) {
 		err = r.Scan(&v.StoryID, &v.Included, &v.Reason)
 		return v, err
 	}, `SELECT story_id, included, reason FROM issue_report WHERE issue_id = ? ORDER BY story_id`, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: issue %d: report: %w", id, err)
-	}
-	return out, nil
 }
 
 // ErrIssueFrozen is wrapped by SaveIssue's and ApproveIssue's errors for a frozen issue.
@@ -102,9 +97,7 @@ func (db *DB) SaveIssue(ctx context.Context, is newsletter.Issue) (newsletter.Is
 		return newsletter.Issue{}, errors.New("store: save issue: no week")
 	}
 	week := is.Week.String()
-	if is.Status == "" {
-		is.Status = newsletter.IssueDraft
-	}
+	is.Status = cmp.Or(is.Status, newsletter.IssueDraft)
 	switch is.Status {
 	case newsletter.IssueDraft, newsletter.IssueSending, newsletter.IssueSent:
 	default:
@@ -195,7 +188,6 @@ const (
 		  AND issue_id IN (SELECT o.id FROM issues o WHERE NOT ` + frozenIssue + `)`
 )
 
-// saveIssueReport replaces the inclusion report of issue id.
 func saveIssueReport(ctx context.Context, tx *sql.Tx, id int64, report []newsletter.Verdict) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM issue_report WHERE issue_id = ?`, id); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -235,11 +227,7 @@ func (db *DB) SetIssueStatus(ctx context.Context, id int64, st newsletter.IssueS
 
 // ListIssues returns every issue, newest week first, without stories or content.
 func (db *DB) ListIssues(ctx context.Context) ([]newsletter.Issue, error) {
-	out, err := queryAll(ctx, db.db, scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list issues: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list issues", scanIssue, `SELECT `+issueColumns+` FROM issues ORDER BY week DESC`)
 }
 
 // ApproveIssue freezes draft id, which then reads as approved; approving again changes
@@ -294,11 +282,9 @@ func (db *DB) HoldIssue(ctx context.Context, issueID int64, reason string, now t
 // IssueHold returns the reason an issue is held, or "" when it is not.
 func (db *DB) IssueHold(ctx context.Context, issueID int64) (string, error) {
 	var reason string
-	err := db.db.QueryRowContext(ctx, `SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID).Scan(&reason)
-	if err := absent(err); err != nil {
-		return "", fmt.Errorf("store: issue %d hold: %w", issueID, err)
-	}
-	return reason, nil
+	err := db.scanRow(ctx, fmt.Sprintf("issue %d hold", issueID), []any{&reason},
+		`SELECT reason FROM issue_holds WHERE issue_id = ?`, issueID)
+	return reason, absent(err)
 }
 
 // ReleaseIssue lifts a hold; it reports whether there was one.

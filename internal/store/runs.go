@@ -24,14 +24,11 @@ type ScheduleRun struct {
 // already recorded (by this or another process): it must not run again.
 func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, week, holder string, now time.Time) (int64, bool, error) {
 	var id int64
-	err := db.db.QueryRowContext(ctx, `
+	err := db.scanRow(ctx, "start "+kind+" run", []any{&id}, `
 		INSERT INTO schedule_runs (kind, scheduled_at, week, outcome, started_at, holder) VALUES (?, ?, ?, 'running', ?, ?)
 		ON CONFLICT (kind, scheduled_at) DO NOTHING
-		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder).Scan(&id)
-	if err := absent(err); err != nil {
-		return 0, false, fmt.Errorf("store: start %s run: %w", kind, err)
-	}
-	return id, id != 0, nil
+		RETURNING id`, kind, unix(scheduledAt), week, unix(now), holder)
+	return id, id != 0, absent(err)
 }
 
 // RetryRun takes a slot held back for holder to try again, returning its id and detail;
@@ -39,14 +36,11 @@ func (db *DB) StartRun(ctx context.Context, kind string, scheduledAt time.Time, 
 func (db *DB) RetryRun(ctx context.Context, kind string, scheduledAt time.Time, holder string, now time.Time) (int64, string, bool, error) {
 	var id int64
 	var detail string
-	err := db.db.QueryRowContext(ctx, `
+	err := db.scanRow(ctx, "retry "+kind+" run", []any{&id, &detail}, `
 		UPDATE schedule_runs SET outcome = 'running', holder = ?, started_at = ?, finished_at = NULL
 		WHERE kind = ? AND scheduled_at = ? AND outcome = 'held'
-		RETURNING id, detail`, holder, unix(now), kind, unix(scheduledAt)).Scan(&id, &detail)
-	if err := absent(err); err != nil {
-		return 0, "", false, fmt.Errorf("store: retry %s run: %w", kind, err)
-	}
-	return id, detail, id != 0, nil
+		RETURNING id, detail`, holder, unix(now), kind, unix(scheduledAt))
+	return id, detail, id != 0, absent(err)
 }
 
 // FinishRun records a slot's outcome.
@@ -66,7 +60,7 @@ func (db *DB) InterruptRuns(ctx context.Context, holder, detail string, now time
 
 // RecentRuns returns the latest handled slots, newest first.
 func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) {
-	out, err := queryAll(ctx, db.db, func(row rowScanner) (r ScheduleRun, err error) {
+	return list(ctx, db, "recent runs", func(row rowScanner) (r ScheduleRun, err error) {
 		var sched, started int64
 		var finished sql.NullInt64
 		err = row.Scan(&r.ID, &r.Kind, &sched, &r.Week, &r.Outcome, &r.Detail, &started, &finished, &r.Holder)
@@ -77,8 +71,4 @@ func (db *DB) RecentRuns(ctx context.Context, limit int) ([]ScheduleRun, error) 
 		return r, err
 	}, `SELECT id, kind, scheduled_at, week, outcome, detail, started_at, finished_at, holder
 		FROM schedule_runs ORDER BY scheduled_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: recent runs: %w", err)
-	}
-	return out, nil
 }

@@ -56,7 +56,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return open(ctx, path, busyTimeout)
 }
 
-// open is Open with the busy timeout given.
 func open(ctx context.Context, path string, timeout time.Duration) (_ *DB, err error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")
@@ -335,6 +334,15 @@ func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, e
 	return out, rows.Err()
 }
 
+// list is queryAll on the pool, its error named by what.
+func list[T any](ctx context.Context, db *DB, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	out, err := queryAll(ctx, db.db, scan, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // queryMap runs a query of (key, value) rows into m; what names it in errors.
 func queryMap[K comparable, V any](ctx context.Context, q querier, what string, m map[K]V, query string, args ...any) (map[K]V, error) {
 	type pair struct {
@@ -377,9 +385,10 @@ func notFound(err error) error {
 	return err
 }
 
-// absent is err with sql.ErrNoRows read as no error, for a lookup whose answer may be none.
+// absent is err with no row (sql.ErrNoRows, or scanRow's ErrNotFound) read as no error, for
+// a lookup whose answer may be none.
 func absent(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, newsletter.ErrNotFound) {
 		return nil
 	}
 	return err

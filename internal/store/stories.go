@@ -81,7 +81,7 @@ const frozenIssue = `(o.status <> 'draft' OR EXISTS (SELECT 1 FROM issue_approva
 // A frozen issue decides every story its last build considered (carried, or in its report),
 // so a story first seen after that build, whatever its date, is still on offer.
 func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID int64) ([]newsletter.Story, error) {
-	stories, err := queryAll(ctx, db.db, scanStory, `
+	return list(ctx, db, "unsent stories", scanStory, `
 		SELECT `+storyColumns+`
 		FROM stories s
 		WHERE s.published_at <= ?1
@@ -91,10 +91,6 @@ func (db *DB) UnsentStories(ctx context.Context, upTo time.Time, exceptIssueID i
 			WHERE r.story_id = s.id AND r.issue_id <> ?2 AND `+frozenIssue+`)
 		ORDER BY s.pinned DESC, s.published_at DESC, s.id DESC`,
 		unix(upTo), exceptIssueID)
-	if err != nil {
-		return nil, fmt.Errorf("store: unsent stories: %w", err)
-	}
-	return stories, nil
 }
 
 // DraftHolds returns, for each story that a plain draft other than exceptIssueID holds,
@@ -122,7 +118,6 @@ const offerColumns = storyColumns + `,
 	COALESCE((SELECT o.week FROM issue_stories i JOIN issues o ON o.id = i.issue_id
 		WHERE i.story_id = s.id AND i.issue_id <> ?1 AND ` + frozenIssue + `), '')`
 
-// scanOffer reads a row of offerColumns.
 func scanOffer(r rowScanner) (newsletter.Offer, error) {
 	var week string
 	st, err := scanStory(scanWith{r, []any{&week}})
@@ -136,15 +131,11 @@ func scanOffer(r rowScanner) (newsletter.Offer, error) {
 // OfferedStories returns every story published or fetched after since, newest first, each
 // with the week of an issue other than exceptIssueID that carries it.
 func (db *DB) OfferedStories(ctx context.Context, since time.Time, exceptIssueID int64) ([]newsletter.Offer, error) {
-	offers, err := queryAll(ctx, db.db, scanOffer, `
+	return list(ctx, db, "offered stories", scanOffer, `
 		SELECT `+offerColumns+`
 		FROM stories s
 		WHERE s.published_at > ?2 OR s.fetched_at > ?2
 		ORDER BY s.published_at DESC, s.id DESC`, exceptIssueID, unix(since))
-	if err != nil {
-		return nil, fmt.Errorf("store: offered stories: %w", err)
-	}
-	return offers, nil
 }
 
 // StoriesByID returns the stories with the given IDs (missing ones are left out), each with
@@ -157,13 +148,9 @@ func (db *DB) StoriesByID(ctx context.Context, ids []int64, exceptIssueID int64)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	offers, err := queryAll(ctx, db.db, scanOffer, `
+	return list(ctx, db, "stories by id", scanOffer, `
 		SELECT `+offerColumns+`
 		FROM stories s WHERE s.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: stories by id: %w", err)
-	}
-	return offers, nil
 }
 
 // StoryByURL returns the story stored under url (as its URL or GUID).

@@ -24,8 +24,9 @@ func scanSubscriber(r rowScanner) (newsletter.Subscriber, error) {
 	return s, nil
 }
 
+// validSubscriberStatus accepts a status as stored, or "" (kept, or the default).
 func validSubscriberStatus(st newsletter.SubscriberStatus) error {
-	if parsed, err := newsletter.ParseSubscriberStatus(string(st)); err != nil || parsed != st {
+	if parsed, err := newsletter.ParseSubscriberStatus(string(st)); st != "" && (err != nil || parsed != st) {
 		return fmt.Errorf("subscriber status %q is not valid", st)
 	}
 	return nil
@@ -42,9 +43,7 @@ func addSubscriber(ctx context.Context, q querier, s newsletter.Subscriber, now 
 	if s.Email == "" {
 		return newsletter.Subscriber{}, false, errors.New("store: add subscriber: empty email")
 	}
-	if s.Status == "" {
-		s.Status = newsletter.StatusActive
-	}
+	s.Status = cmp.Or(s.Status, newsletter.StatusActive)
 	if err := validSubscriberStatus(s.Status); err != nil {
 		return newsletter.Subscriber{}, false, fmt.Errorf("store: add subscriber %s: %w", s.Email, err)
 	}
@@ -127,13 +126,11 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 	flush := func() error {
 		committed := res // what a failed chunk leaves counted
 		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			if err := imp.chunk(ctx, tx, chunk, &res); err != nil {
-				return err
+			err := imp.chunk(ctx, tx, chunk, &res)
+			if err == nil && opt.DryRun {
+				err = errDryRun
 			}
-			if opt.DryRun {
-				return errDryRun
-			}
-			return nil
+			return err
 		})
 		if err != nil && !errors.Is(err, errDryRun) {
 			res = committed
@@ -148,10 +145,8 @@ func (db *DB) ImportSubscribers(ctx context.Context, rows SubscriberStream, opt 
 		if r.Email == "" {
 			return fmt.Errorf("row %d: empty email", n)
 		}
-		if r.Status != "" {
-			if err := validSubscriberStatus(r.Status); err != nil {
-				return fmt.Errorf("%s: %w", r.Email, err)
-			}
+		if err := validSubscriberStatus(r.Status); err != nil {
+			return fmt.Errorf("%s: %w", r.Email, err)
 		}
 		chunk = append(chunk, r)
 		if len(chunk) < ImportChunk {
@@ -217,7 +212,7 @@ type importer struct {
 	// known maps a folded address to its state in the current chunk, found or written,
 	// so that a second row for an address updates what the first wrote.
 	known map[string]knownSubscriber
-	// added holds the chunk's new addresses not yet inserted, written together.
+	// added holds the chunk's new addresses not yet inserted, written together; flush empties it.
 	added []newsletter.Subscriber
 }
 
@@ -254,9 +249,7 @@ func importEvent(st newsletter.SubscriberStatus) string {
 	return "resubscribed"
 }
 
-// chunk writes rows in tx and counts them in res.
 func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Subscriber, res *ImportResult) error {
-	imp.added = imp.added[:0]
 	var lastID int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM subscribers`).Scan(&lastID); err != nil {
 		return err
@@ -336,22 +329,23 @@ func (imp *importer) chunk(ctx context.Context, tx *sql.Tx, rows []newsletter.Su
 
 // flush inserts imp.added, in order, in statements of up to maxInsertRows rows.
 func (imp *importer) flush(ctx context.Context, tx *sql.Tx) error {
-	for len(imp.added) > 0 {
+	rest := imp.added
+	for len(rest) > 0 {
 		n := maxInsertRows
-		for n > len(imp.added) {
+		for n > len(rest) {
 			n /= 2
 		}
 		args := imp.args[:0]
-		for _, r := range imp.added[:n] {
+		for _, r := range rest[:n] {
 			r.Status, r.Source = cmp.Or(r.Status, newsletter.StatusActive), cmp.Or(r.Source, "import")
 			args = insertArgs(args, r, imp.now)
 		}
 		if _, err := tx.ExecContext(ctx, insertStatement(n), args...); err != nil {
-			return fmt.Errorf("add %s and %d more: %w", imp.added[0].Email, n-1, err)
+			return fmt.Errorf("add %s and %d more: %w", rest[0].Email, n-1, err)
 		}
-		imp.added = imp.added[n:]
+		rest = rest[n:]
 	}
-	imp.added = imp.added[:0:cap(imp.added)]
+	imp.added = imp.added[:0]
 	return nil
 }
 
@@ -432,20 +426,14 @@ func (db *DB) CountMatching(ctx context.Context, f SubscriberFilter) (int, error
 	f.Limit, f.Offset = 0, 0
 	q, args := f.query()
 	var n int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+q+`)`, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count subscribers: %w", err)
-	}
-	return n, nil
+	err := db.scanRow(ctx, "count subscribers", []any{&n}, `SELECT COUNT(*) FROM (`+q+`)`, args...)
+	return n, err
 }
 
 // ListSubscribers returns the subscribers matching f, in id order.
 func (db *DB) ListSubscribers(ctx context.Context, f SubscriberFilter) ([]newsletter.Subscriber, error) {
 	q, args := f.query()
-	out, err := queryAll(ctx, db.db, scanSubscriber, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list subscribers: %w", err)
-	}
-	return out, nil
+	return list(ctx, db, "list subscribers", scanSubscriber, q, args...)
 }
 
 // EachSubscriber calls fn for every subscriber matching f, in id order, one row at a time

@@ -26,11 +26,8 @@ func addSuppression(ctx context.Context, tx *sql.Tx, hash []byte, reason string,
 // Suppression returns the reason hash is on the suppression list, "" when it is not.
 func (db *DB) Suppression(ctx context.Context, hash []byte) (string, error) {
 	var reason string
-	err := db.db.QueryRowContext(ctx, `SELECT reason FROM suppressions WHERE hash = ?`, hash).Scan(&reason)
-	if err := absent(err); err != nil {
-		return "", fmt.Errorf("store: suppression: %w", err)
-	}
-	return reason, nil
+	err := db.scanRow(ctx, "suppression", []any{&reason}, `SELECT reason FROM suppressions WHERE hash = ?`, hash)
+	return reason, absent(err)
 }
 
 // SubscriberSuppression returns why subscriber id may not be mailed, "" when it may.

@@ -231,23 +231,21 @@ func decodeLegacy(data []byte) (epoch string, entries []legacyEntry, damaged []J
 	}
 	for off := int64(legacyHeaderLen); off < int64(len(data)); {
 		e, n, reason := readLegacyRecord(data[off:])
-		switch {
-		case n > 0 && reason == "":
-			closeBad(off)
-			e.end = off + n
-			entries = append(entries, e)
-			off += n
-		case n > 0:
-			// Intact but not a change that can be applied.
-			closeBad(off)
-			damaged = append(damaged, JournalDamage{Offset: off, Length: n, Reason: reason})
-			off += n
-		default:
+		if n == 0 {
 			if bad < 0 {
 				bad, badReason = off, reason
 			}
 			off++
+			continue
 		}
+		closeBad(off)
+		if reason == "" {
+			e.end = off + n
+			entries = append(entries, e)
+		} else { // intact but not a change that can be applied
+			damaged = append(damaged, JournalDamage{Offset: off, Length: n, Reason: reason})
+		}
+		off += n
 	}
 	closeBad(int64(len(data)))
 	return epoch, entries, damaged
