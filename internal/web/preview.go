@@ -148,8 +148,6 @@ func (p *Preview) email(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(body))
 }
 
-const maxForm = 64 << 10
-
 // done redirects back to the preview (POST-redirect-GET) with a message or an error.
 func (p *Preview) done(w http.ResponseWriter, r *http.Request, wk newsletter.Week, msg string, err error) {
 	target := "/preview/" + wk.String()
@@ -173,8 +171,7 @@ func (p *Preview) act(f func(r *http.Request, wk newsletter.Week) (string, error
 		if !ok {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
+		if err := readForm(w, r, maxBody); err != nil {
 			http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
 			return
 		}

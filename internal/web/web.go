@@ -192,8 +192,7 @@ func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
 // urlencoded or multipart without cookies) and on the page's own buttons. It answers 200
 // without a redirect (RFC 8058 §3.1) and is idempotent.
 func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	if err := parseForm(r); err != nil {
+	if err := readForm(w, r, maxBody); err != nil {
 		s.fail(w, http.StatusBadRequest, "The request could not be read.")
 		return
 	}
@@ -234,10 +233,11 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// parseForm reads urlencoded and multipart bodies alike.
-func parseForm(r *http.Request) error {
+// readForm reads an urlencoded or multipart body of at most limit bytes into r.PostForm.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == typeMultipart {
-		return r.ParseMultipartForm(maxBody)
+		return r.ParseMultipartForm(limit)
 	}
 	return r.ParseForm()
 }
