@@ -68,9 +68,13 @@ type archiveEntry struct {
 	Stories                        int
 }
 
-func entryOf(is newsletter.Issue) archiveEntry {
-	return archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
-		Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)}
+func entries(issues []newsletter.Issue) []archiveEntry {
+	out := make([]archiveEntry, len(issues))
+	for i, is := range issues {
+		out[i] = archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
+			Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)}
+	}
+	return out
 }
 
 // sentIssues loads the archive, answering 500 itself on failure.
@@ -89,10 +93,7 @@ func (a *Archive) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := homeData{Page: a.opt.Page}
-	for _, is := range issues {
-		d.Issues = append(d.Issues, entryOf(is))
-	}
+	d := homeData{Page: a.opt.Page, Issues: entries(issues)}
 	renderPage(w, a.index, http.StatusOK, d, a.opt.Logger, "Content-Security-Policy", archiveCSP, "Cache-Control", archiveCache)
 }
 
@@ -305,7 +306,6 @@ type homeData struct {
 	Page
 	Tagline   string
 	Issues    []archiveEntry
-	More      bool // older issues than those listed
 	FormToken string
 }
 
@@ -314,13 +314,7 @@ func (a *Archive) serveHome(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := homeData{Page: a.opt.Page, Tagline: a.opt.Tagline, FormToken: a.opt.Tokens.MakeForm(token.PublicForm, a.opt.Now())}
-	for i, is := range issues {
-		if i == homeLatest {
-			d.More = true
-			break
-		}
-		d.Issues = append(d.Issues, entryOf(is))
-	}
+	d := homeData{Page: a.opt.Page, Tagline: a.opt.Tagline, Issues: entries(issues[:min(len(issues), homeLatest)]),
+		FormToken: a.opt.Tokens.MakeForm(token.PublicForm, a.opt.Now())}
 	renderPage(w, a.home, http.StatusOK, d, a.opt.Logger)
 }
