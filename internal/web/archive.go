@@ -58,8 +58,8 @@ func NewArchive(opt ArchiveOptions) (*Archive, error) {
 func (a *Archive) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", a.serveHome)
 	mux.HandleFunc("GET "+newsletter.ArchivePath, a.list)
-	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.atom)
-	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.jsonFeed)
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.feed("application/atom+xml; charset=utf-8", a.atom))
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.feed("application/feed+json; charset=utf-8", a.jsonFeed))
 	mux.HandleFunc("GET "+newsletter.ArchivePath+"/{week}", a.issue)
 }
 
@@ -200,11 +200,7 @@ func storyTitles(is newsletter.Issue) string {
 	return strings.Join(titles, " · ")
 }
 
-func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
-	if !ok {
-		return
-	}
+func (a *Archive) atom(issues []newsletter.Issue) ([]byte, error) {
 	pub := a.opt.Page.Publication
 	f := atomFeed{
 		Lang:     a.opt.Page.Lang,
@@ -232,19 +228,26 @@ func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)
 	out, err := xml.MarshalIndent(f, "", "  ")
-	a.writeFeed(w, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), out...), err)
+	return append([]byte(xml.Header), out...), err
 }
 
-// writeFeed answers with a marshalled feed, or 500 when marshalling failed.
-func (a *Archive) writeFeed(w http.ResponseWriter, contentType string, out []byte, err error) {
-	if err != nil {
-		a.opt.Logger.Error("web: archive feed", "err", err)
-		http.Error(w, "500 internal error", http.StatusInternalServerError)
-		return
+// feed serves the sent issues as the feed that marshal makes of them, or 500 when it fails.
+func (a *Archive) feed(contentType string, marshal func([]newsletter.Issue) ([]byte, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		issues, ok := a.sentIssues(w, r)
+		if !ok {
+			return
+		}
+		out, err := marshal(issues)
+		if err != nil {
+			a.opt.Logger.Error("web: archive feed", "err", err)
+			http.Error(w, "500 internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Cache-Control", archiveCache)
+		w.Header().Set("Content-Type", contentType)
+		w.Write(out)
 	}
-	w.Header().Set("Cache-Control", archiveCache)
-	w.Header().Set("Content-Type", contentType)
-	w.Write(out)
 }
 
 // The JSON Feed of the archive (https://jsonfeed.org/version/1.1).
@@ -273,11 +276,7 @@ type jsonItem struct {
 	DatePublished string `json:"date_published"`
 }
 
-func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
-	if !ok {
-		return
-	}
+func (a *Archive) jsonFeed(issues []newsletter.Issue) ([]byte, error) {
 	pub := a.opt.Page.Publication
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
@@ -294,8 +293,7 @@ func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
 		f.Items = append(f.Items, jsonItem{ID: link, URL: link, Title: is.Subject, Summary: is.Preheader,
 			ContentText: storyTitles(is), DatePublished: is.SentAt.UTC().Format(time.RFC3339)})
 	}
-	out, err := json.MarshalIndent(f, "", "  ")
-	a.writeFeed(w, "application/feed+json; charset=utf-8", out, err)
+	return json.MarshalIndent(f, "", "  ")
 }
 
 // homeLatest is how many issues the home page lists.
