@@ -6,6 +6,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,7 +15,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,19 +69,16 @@ func (p Page) AccentOnDark() string {
 
 func parseHex(s string) ([3]float64, bool) {
 	var rgb [3]float64
-	h := strings.TrimPrefix(s, "#")
+	h, hash := strings.CutPrefix(s, "#")
 	if len(h) == 3 {
 		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
 	}
-	if len(h) != 6 || !strings.HasPrefix(s, "#") {
+	v, err := hex.DecodeString(h)
+	if !hash || err != nil || len(v) != 3 {
 		return rgb, false
 	}
 	for i := range rgb {
-		v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-		if err != nil {
-			return rgb, false
-		}
-		rgb[i] = float64(v)
+		rgb[i] = float64(v[i])
 	}
 	return rgb, true
 }
