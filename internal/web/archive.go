@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -135,20 +136,17 @@ func (a *Archive) banner() string {
 		`<a href="/subscribe" style="color:#ffffff;font-weight:700">Subscribe</a> to get each issue by email</div>`
 }
 
+// bodyTag is an HTML <body> start tag in any case.
+var bodyTag = regexp.MustCompile(`(?i)<body[^>]*>`)
+
 // withBanner puts banner first in the body of an email's HTML (at the top when it has no
 // <body> tag).
 func withBanner(page, banner string) string {
-	lower := strings.ToLower(page)
-	i := strings.Index(lower, "<body")
-	if i < 0 {
+	at := bodyTag.FindStringIndex(page)
+	if at == nil {
 		return banner + page
 	}
-	j := strings.IndexByte(page[i:], '>')
-	if j < 0 {
-		return banner + page
-	}
-	at := i + j + 1
-	return page[:at] + banner + page[at:]
+	return page[:at[1]] + banner + page[at[1]:]
 }
 
 // The Atom feed of the archive (RFC 4287), written out here for the parts a reader needs:
