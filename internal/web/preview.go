@@ -182,9 +182,7 @@ func (p *Preview) act(f func(r *http.Request, wk newsletter.Week) (string, error
 
 func (p *Preview) edit(r *http.Request, wk newsletter.Week) (string, error) {
 	e := newsletter.Edit{Week: wk, Editor: Editor(r), Action: r.PostForm.Get("action"), Value: r.PostForm.Get("value")}
-	if id := r.PostForm.Get("story"); id != "" {
-		e.StoryID, _ = strconv.ParseInt(id, 10, 64)
-	}
+	e.StoryID, _ = strconv.ParseInt(r.PostForm.Get("story"), 10, 64) // none or not a number: 0, which CheckEdit names
 	return "Saved: " + e.Action, p.opt.Desk.Edit(r.Context(), e)
 }
 
