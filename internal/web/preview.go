@@ -12,6 +12,7 @@ import (
 
 	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
+	"newsletter/internal/weekly"
 )
 
 // Desk is the editors' workflow the preview pages drive (package editorial).
@@ -113,7 +114,7 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 				d.Failed++
 			}
 		}
-	case errors.Is(err, newsletter.ErrNotFound), strings.Contains(err.Error(), "no new stories"):
+	case errors.Is(err, newsletter.ErrNotFound), errors.Is(err, weekly.ErrNoStories):
 		d.Missing = err.Error()
 		d.View.Edits = v.Edits
 	default:
