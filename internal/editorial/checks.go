@@ -38,15 +38,16 @@ func Run(in CheckInput) []Check {
 	if err != nil {
 		return []Check{{Name: "HTML parses", Detail: err.Error()}}
 	}
+	els := elements(doc)
 	return []Check{
 		checkSize(in.Message.HTML),
-		checkCSS(doc),
-		checkAlt(doc),
-		checkAccessibility(doc),
-		checkLinks(doc),
-		checkUnsubscribe(doc, in.Message),
+		checkCSS(els),
+		checkAlt(els),
+		checkAccessibility(els),
+		checkLinks(els),
+		checkUnsubscribe(els, in.Message),
 		checkAddress(in),
-		checkSections(doc, in.Issue),
+		checkSections(els, in.Issue),
 		checkSubject(in.Message.Subject),
 		diffPrevious(in.Issue, in.Previous),
 	}
@@ -62,51 +63,40 @@ var mediaBlock = regexp.MustCompile(`(?s)@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]
 
 // checkCSS finds style rules that were not inlined: anything in <style> outside @media
 // (which must stay there) is lost in Gmail apps for non-Google accounts and Outlook.
-func checkCSS(doc *html.Node) Check {
+func checkCSS(els []*html.Node) Check {
 	var left []string
 	var links int
-	walk(doc, func(n *html.Node) {
-		if n.Type != html.ElementNode {
-			return
-		}
-		switch n.Data {
-		case "style":
-			if n.FirstChild != nil {
-				rest := strings.TrimSpace(mediaBlock.ReplaceAllString(n.FirstChild.Data, ""))
-				if strings.Contains(rest, "{") {
-					left = append(left, truncate(rest, 80))
-				}
+	for _, n := range els {
+		switch {
+		case n.Data == "style" && n.FirstChild != nil:
+			if rest := strings.TrimSpace(mediaBlock.ReplaceAllString(n.FirstChild.Data, "")); strings.Contains(rest, "{") {
+				left = append(left, truncate(rest, 80))
 			}
-		case "link":
-			if strings.EqualFold(attr(n, "rel"), "stylesheet") {
-				links++
-			}
+		case n.Data == "link" && strings.EqualFold(attr(n, "rel"), "stylesheet"):
+			links++
 		}
-	})
+	}
 	return verdict("No leftover non-inlined CSS", len(left) == 0 && links == 0, "only @media rules remain in <style>",
 		fmt.Sprintf("%d rule block(s) outside @media, %d stylesheet link(s): %s", len(left), links, strings.Join(left, "; ")))
 }
 
-func checkAlt(doc *html.Node) Check {
+func checkAlt(els []*html.Node) Check {
 	var missing []string
-	walk(doc, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "img" && strings.TrimSpace(attr(n, "alt")) == "" {
+	for _, n := range els {
+		if n.Data == "img" && strings.TrimSpace(attr(n, "alt")) == "" {
 			missing = append(missing, attr(n, "src"))
 		}
-	})
+	}
 	return verdict("Every image has alt text", len(missing) == 0, "all images described", "no alt: "+strings.Join(missing, ", "))
 }
 
 // checkAccessibility applies the rules the Email Markup Consortium finds broken in most
 // newsletters: lang and dir on <html>, layout tables marked role="presentation", an alt
 // attribute on every image (empty for decoration), headings from h1 without skipped levels.
-func checkAccessibility(doc *html.Node) Check {
+func checkAccessibility(els []*html.Node) Check {
 	var problems []string
 	tables, images, level := 0, 0, 0
-	walk(doc, func(n *html.Node) {
-		if n.Type != html.ElementNode {
-			return
-		}
+	for _, n := range els {
 		switch n.Data {
 		case "html":
 			for _, a := range []string{"lang", "dir"} {
@@ -119,7 +109,7 @@ func checkAccessibility(doc *html.Node) Check {
 				tables++
 			}
 		case "img":
-			if _, ok := lookupAttr(n, "alt"); !ok {
+			if !slices.ContainsFunc(n.Attr, func(a html.Attribute) bool { return a.Key == "alt" }) {
 				images++
 			}
 		case "h1", "h2", "h3", "h4", "h5", "h6":
@@ -129,7 +119,7 @@ func checkAccessibility(doc *html.Node) Check {
 			}
 			level = l
 		}
-	})
+	}
 	if tables > 0 {
 		problems = append(problems, fmt.Sprintf("%d layout table(s) without role=presentation", tables))
 	}
@@ -139,24 +129,13 @@ func checkAccessibility(doc *html.Node) Check {
 	return verdict("Accessible markup", len(problems) == 0, "lang and dir, layout tables, alt attributes, heading order", strings.Join(problems, "; "))
 }
 
-func lookupAttr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
+func checkLinks(els []*html.Node) Check {
+	var bad []string
+	for _, n := range els {
+		if h := attr(n, "href"); n.Data == "a" && !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, fmt.Sprintf("%q", h)) {
+			bad = append(bad, fmt.Sprintf("%q", h))
 		}
 	}
-	return "", false
-}
-
-func checkLinks(doc *html.Node) Check {
-	var bad []string
-	walk(doc, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "a" {
-			if h := attr(n, "href"); !httpURL(h) && !mailtoURL(h) && !slices.Contains(bad, fmt.Sprintf("%q", h)) {
-				bad = append(bad, fmt.Sprintf("%q", h))
-			}
-		}
-	})
 	return verdict("Links are absolute http(s) or mailto:", len(bad) == 0, "every link is absolute",
 		"not absolute http(s) or mailto: with an address: "+strings.Join(bad, ", "))
 }
@@ -175,12 +154,9 @@ func mailtoURL(s string) bool {
 	return err == nil
 }
 
-func checkUnsubscribe(doc *html.Node, m Message) Check {
-	found := false
-	walk(doc, func(n *html.Node) {
-		if n.Type == html.ElementNode && n.Data == "a" && m.UnsubscribeURL != "" && attr(n, "href") == m.UnsubscribeURL {
-			found = true
-		}
+func checkUnsubscribe(els []*html.Node, m Message) Check {
+	found := m.UnsubscribeURL != "" && slices.ContainsFunc(els, func(n *html.Node) bool {
+		return n.Data == "a" && attr(n, "href") == m.UnsubscribeURL
 	})
 	inText := m.UnsubscribeURL != "" && strings.Contains(m.Text, m.UnsubscribeURL)
 	return verdict("Unsubscribe link", found && inText, "in the HTML and the plain text", fmt.Sprintf("working unsubscribe link: HTML %v, text %v", found, inText))
@@ -200,7 +176,7 @@ func checkAddress(in CheckInput) Check {
 }
 
 // checkSections counts the stories under each section heading of the rendered HTML.
-func checkSections(doc *html.Node, is newsletter.Issue) Check {
+func checkSections(els []*html.Node, is newsletter.Issue) Check {
 	var empty []string
 	current, count := "", 0
 	flush := func() {
@@ -208,19 +184,17 @@ func checkSections(doc *html.Node, is newsletter.Issue) Check {
 			empty = append(empty, current)
 		}
 	}
-	walk(doc, func(n *html.Node) {
-		if n.Type != html.ElementNode || n.Data != "td" {
-			return
-		}
+	for _, n := range els {
 		cls := " " + attr(n, "class") + " "
 		switch {
+		case n.Data != "td":
 		case strings.Contains(cls, " section-head "):
 			flush()
 			current, count = strings.TrimSpace(text(n)), 0
 		case strings.Contains(cls, " story "):
 			count++
 		}
-	})
+	}
 	flush()
 	return verdict("No empty sections", len(empty) == 0 && len(is.Stories) > 0, fmt.Sprintf("%d stories", len(is.Stories)),
 		fmt.Sprintf("%d stories; empty: %s", len(is.Stories), strings.Join(empty, ", ")))
@@ -269,6 +243,17 @@ func verdict(name string, ok bool, pass, fail string) Check {
 	return Check{Name: name, Detail: fail}
 }
 
+// elements lists doc's elements in document order, so that the checks walk the tree once.
+func elements(doc *html.Node) []*html.Node {
+	var els []*html.Node
+	walk(doc, func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			els = append(els, n)
+		}
+	})
+	return els
+}
+
 func walk(n *html.Node, fn func(*html.Node)) {
 	fn(n)
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -277,8 +262,12 @@ func walk(n *html.Node, fn func(*html.Node)) {
 }
 
 func attr(n *html.Node, key string) string {
-	v, _ := lookupAttr(n, key)
-	return v
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
 }
 
 func text(n *html.Node) string {

@@ -31,7 +31,7 @@ func TestCheckLinks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c := checkLinks(doc); c.OK != tc.ok {
+			if c := checkLinks(elements(doc)); c.OK != tc.ok {
 				t.Errorf("checkLinks(%q).OK = %v, want %v (%s)", tc.href, c.OK, tc.ok, c.Detail)
 			}
 		})
@@ -43,7 +43,7 @@ func TestCheckLinksNamesEachBadLinkOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := checkLinks(doc)
+	c := checkLinks(elements(doc))
 	if c.OK || strings.Count(c.Detail, `"/a"`) != 1 || !strings.Contains(c.Detail, `"/b"`) {
 		t.Errorf("checkLinks detail = %q, want \"/a\" once and \"/b\"", c.Detail)
 	}
@@ -67,7 +67,7 @@ func TestCheckAccessibility(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := checkAccessibility(doc)
+			c := checkAccessibility(elements(doc))
 			if c.OK != (tc.want == "") || (tc.want != "" && c.Detail != tc.want) {
 				t.Errorf("OK %v, detail %q; want %q", c.OK, c.Detail, tc.want)
 			}
@@ -94,7 +94,7 @@ func TestRenderedEmailIsAccessible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := checkAccessibility(doc); !c.OK {
+	if c := checkAccessibility(elements(doc)); !c.OK {
 		t.Errorf("rendered email: %s", c.Detail)
 	}
 }

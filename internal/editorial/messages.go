@@ -49,8 +49,5 @@ func (m SenderMessages) SendTest(ctx context.Context, is newsletter.Issue, email
 			failed = append(failed, fmt.Errorf("test send to %s: %w", r.Email, r.Err))
 		}
 	}
-	if err != nil {
-		failed = append(failed, err)
-	}
-	return errors.Join(failed...)
+	return errors.Join(append(failed, err)...) // Join drops a nil err
 }

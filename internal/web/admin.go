@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"newsletter/internal/newsletter"
@@ -162,17 +161,16 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request) {
 
 // pageQuery is the query string for f at offset (none when offset < 0).
 func pageQuery(f roster.Filter, offset int) string {
-	v := make([]string, 0, 3)
-	if f.Status != "" {
-		v = append(v, "status="+url.QueryEscape(f.Status))
-	}
-	if f.Search != "" {
-		v = append(v, "search="+url.QueryEscape(f.Search))
+	v := url.Values{}
+	for k, s := range map[string]string{"status": f.Status, "search": f.Search} {
+		if s != "" {
+			v.Set(k, s)
+		}
 	}
 	if offset > 0 {
-		v = append(v, "offset="+strconv.Itoa(offset))
+		v.Set("offset", strconv.Itoa(offset))
 	}
-	return strings.Join(v, "&")
+	return v.Encode()
 }
 
 func (a *Admin) subscriberPage(w http.ResponseWriter, r *http.Request) {

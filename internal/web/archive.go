@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -58,8 +59,8 @@ func NewArchive(opt ArchiveOptions) (*Archive, error) {
 func (a *Archive) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", a.serveHome)
 	mux.HandleFunc("GET "+newsletter.ArchivePath, a.list)
-	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.atom)
-	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.jsonFeed)
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.atom", a.feed("application/atom+xml; charset=utf-8", a.atom))
+	mux.HandleFunc("GET "+newsletter.ArchivePath+"/feed.json", a.feed("application/feed+json; charset=utf-8", a.jsonFeed))
 	mux.HandleFunc("GET "+newsletter.ArchivePath+"/{week}", a.issue)
 }
 
@@ -68,9 +69,13 @@ type archiveEntry struct {
 	Stories                        int
 }
 
-func entryOf(is newsletter.Issue) archiveEntry {
-	return archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
-		Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)}
+func entries(issues []newsletter.Issue) []archiveEntry {
+	out := make([]archiveEntry, len(issues))
+	for i, is := range issues {
+		out[i] = archiveEntry{Week: is.Week.String(), Subject: is.Subject, Preheader: is.Preheader,
+			Date: is.SentAt.Format("January 2, 2006"), Stories: len(is.Stories)}
+	}
+	return out
 }
 
 // sentIssues loads the archive, answering 500 itself on failure.
@@ -89,10 +94,7 @@ func (a *Archive) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := homeData{Page: a.opt.Page}
-	for _, is := range issues {
-		d.Issues = append(d.Issues, entryOf(is))
-	}
+	d := homeData{Page: a.opt.Page, Issues: entries(issues)}
 	renderPage(w, a.index, http.StatusOK, d, a.opt.Logger, "Content-Security-Policy", archiveCSP, "Cache-Control", archiveCache)
 }
 
@@ -134,20 +136,17 @@ func (a *Archive) banner() string {
 		`<a href="/subscribe" style="color:#ffffff;font-weight:700">Subscribe</a> to get each issue by email</div>`
 }
 
+// bodyTag is an HTML <body> start tag in any case.
+var bodyTag = regexp.MustCompile(`(?i)<body[^>]*>`)
+
 // withBanner puts banner first in the body of an email's HTML (at the top when it has no
 // <body> tag).
 func withBanner(page, banner string) string {
-	lower := strings.ToLower(page)
-	i := strings.Index(lower, "<body")
-	if i < 0 {
+	at := bodyTag.FindStringIndex(page)
+	if at == nil {
 		return banner + page
 	}
-	j := strings.IndexByte(page[i:], '>')
-	if j < 0 {
-		return banner + page
-	}
-	at := i + j + 1
-	return page[:at] + banner + page[at:]
+	return page[:at[1]] + banner + page[at[1]:]
 }
 
 // The Atom feed of the archive (RFC 4287), written out here for the parts a reader needs:
@@ -199,11 +198,7 @@ func storyTitles(is newsletter.Issue) string {
 	return strings.Join(titles, " · ")
 }
 
-func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
-	if !ok {
-		return
-	}
+func (a *Archive) atom(issues []newsletter.Issue) ([]byte, error) {
 	pub := a.opt.Page.Publication
 	f := atomFeed{
 		Lang:     a.opt.Page.Lang,
@@ -231,19 +226,26 @@ func (a *Archive) atom(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)
 	out, err := xml.MarshalIndent(f, "", "  ")
-	a.writeFeed(w, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), out...), err)
+	return append([]byte(xml.Header), out...), err
 }
 
-// writeFeed answers with a marshalled feed, or 500 when marshalling failed.
-func (a *Archive) writeFeed(w http.ResponseWriter, contentType string, out []byte, err error) {
-	if err != nil {
-		a.opt.Logger.Error("web: archive feed", "err", err)
-		http.Error(w, "500 internal error", http.StatusInternalServerError)
-		return
+// feed serves the sent issues as the feed that marshal makes of them, or 500 when it fails.
+func (a *Archive) feed(contentType string, marshal func([]newsletter.Issue) ([]byte, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		issues, ok := a.sentIssues(w, r)
+		if !ok {
+			return
+		}
+		out, err := marshal(issues)
+		if err != nil {
+			a.opt.Logger.Error("web: archive feed", "err", err)
+			http.Error(w, "500 internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Cache-Control", archiveCache)
+		w.Header().Set("Content-Type", contentType)
+		w.Write(out)
 	}
-	w.Header().Set("Cache-Control", archiveCache)
-	w.Header().Set("Content-Type", contentType)
-	w.Write(out)
 }
 
 // The JSON Feed of the archive (https://jsonfeed.org/version/1.1).
@@ -272,11 +274,7 @@ type jsonItem struct {
 	DatePublished string `json:"date_published"`
 }
 
-func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
-	issues, ok := a.sentIssues(w, r)
-	if !ok {
-		return
-	}
+func (a *Archive) jsonFeed(issues []newsletter.Issue) ([]byte, error) {
 	pub := a.opt.Page.Publication
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
@@ -293,8 +291,7 @@ func (a *Archive) jsonFeed(w http.ResponseWriter, r *http.Request) {
 		f.Items = append(f.Items, jsonItem{ID: link, URL: link, Title: is.Subject, Summary: is.Preheader,
 			ContentText: storyTitles(is), DatePublished: is.SentAt.UTC().Format(time.RFC3339)})
 	}
-	out, err := json.MarshalIndent(f, "", "  ")
-	a.writeFeed(w, "application/feed+json; charset=utf-8", out, err)
+	return json.MarshalIndent(f, "", "  ")
 }
 
 // homeLatest is how many issues the home page lists.
@@ -305,7 +302,6 @@ type homeData struct {
 	Page
 	Tagline   string
 	Issues    []archiveEntry
-	More      bool // older issues than those listed
 	FormToken string
 }
 
@@ -314,13 +310,7 @@ func (a *Archive) serveHome(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := homeData{Page: a.opt.Page, Tagline: a.opt.Tagline, FormToken: a.opt.Tokens.MakeForm(token.PublicForm, a.opt.Now())}
-	for i, is := range issues {
-		if i == homeLatest {
-			d.More = true
-			break
-		}
-		d.Issues = append(d.Issues, entryOf(is))
-	}
+	d := homeData{Page: a.opt.Page, Tagline: a.opt.Tagline, Issues: entries(issues[:min(len(issues), homeLatest)]),
+		FormToken: a.opt.Tokens.MakeForm(token.PublicForm, a.opt.Now())}
 	renderPage(w, a.home, http.StatusOK, d, a.opt.Logger)
 }

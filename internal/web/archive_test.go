@@ -124,8 +124,14 @@ func TestArchivePagesLinkToSubscribe(t *testing.T) {
 	if !strings.HasPrefix(page[body[1]:], `<div class="archive-banner"`) || !strings.Contains(page, `href="/subscribe"`) {
 		t.Errorf("archived issue does not start with the subscribe banner: %.300s", page[body[1]:])
 	}
-	if got := withBanner("<p>no body</p>", "<b>B</b>"); got != "<b>B</b><p>no body</p>" {
-		t.Errorf("withBanner without <body> = %q", got)
+	for page, want := range map[string]string{
+		"<p>no body</p>": "<b>B</b><p>no body</p>",
+		// "İ" grows when lower-cased: the banner still goes right after the tag.
+		`<title>İİİ</title><BODY class="x"><p>`: `<title>İİİ</title><BODY class="x"><b>B</b><p>`,
+	} {
+		if got := withBanner(page, "<b>B</b>"); got != want {
+			t.Errorf("withBanner(%q) = %q, want %q", page, got, want)
+		}
 	}
 }
 

@@ -516,3 +516,13 @@ func TestPreviewGetWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewOfAWeekWithoutStories: a week whose window holds no story shows why, not a 500.
+func TestPreviewOfAWeekWithoutStories(t *testing.T) {
+	f := setupDesk(t)
+	code, page := f.do(t, "GET", "/preview/2026-W10", nil, asEditor)
+	if code != http.StatusOK || !strings.Contains(page, `id="missing"`) || !strings.Contains(page, "no new stories") {
+		i := max(0, strings.Index(page, "<body"))
+		t.Fatalf("preview of an empty week: %d\n%.900s", code, page[i:])
+	}
+}

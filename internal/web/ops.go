@@ -11,7 +11,7 @@ import (
 // holds sending back.
 type Readiness struct {
 	Check func(ctx context.Context) error
-	// Held, when set, returns one sentence fit for anyone who polls (no paths, no
+	// Held returns one sentence fit for anyone who polls (no paths, no
 	// addresses) saying what holds sending back and how to clear it, or "" when nothing
 	// does. It is called on every poll, so it must be cheap.
 	Held   func() string
@@ -34,12 +34,10 @@ func (rd Readiness) Register(mux *http.ServeMux) {
 		}
 		// Not logged here: whatever holds sending was logged in full when it was found,
 		// and a probe polling every few seconds would repeat it without end.
-		if rd.Held != nil {
-			if reason := rd.Held(); reason != "" {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				w.Write([]byte("not ready: " + reason + "\n"))
-				return
-			}
+		if reason := rd.Held(); reason != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready: " + reason + "\n"))
+			return
 		}
 		w.Write([]byte("ready\n"))
 	})

@@ -12,6 +12,7 @@ import (
 
 	"newsletter/internal/editorial"
 	"newsletter/internal/newsletter"
+	"newsletter/internal/weekly"
 )
 
 // Desk is the editors' workflow the preview pages drive (package editorial).
@@ -113,7 +114,7 @@ func (p *Preview) show(w http.ResponseWriter, r *http.Request) {
 				d.Failed++
 			}
 		}
-	case errors.Is(err, newsletter.ErrNotFound), strings.Contains(err.Error(), "no new stories"):
+	case errors.Is(err, newsletter.ErrNotFound), errors.Is(err, weekly.ErrNoStories):
 		d.Missing = err.Error()
 		d.View.Edits = v.Edits
 	default:
@@ -148,8 +149,6 @@ func (p *Preview) email(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(body))
 }
 
-const maxForm = 64 << 10
-
 // done redirects back to the preview (POST-redirect-GET) with a message or an error.
 func (p *Preview) done(w http.ResponseWriter, r *http.Request, wk newsletter.Week, msg string, err error) {
 	target := "/preview/" + wk.String()
@@ -173,8 +172,7 @@ func (p *Preview) act(f func(r *http.Request, wk newsletter.Week) (string, error
 		if !ok {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
+		if err := readForm(w, r, maxBody); err != nil {
 			http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
 			return
 		}
@@ -185,9 +183,7 @@ func (p *Preview) act(f func(r *http.Request, wk newsletter.Week) (string, error
 
 func (p *Preview) edit(r *http.Request, wk newsletter.Week) (string, error) {
 	e := newsletter.Edit{Week: wk, Editor: Editor(r), Action: r.PostForm.Get("action"), Value: r.PostForm.Get("value")}
-	if id := r.PostForm.Get("story"); id != "" {
-		e.StoryID, _ = strconv.ParseInt(id, 10, 64)
-	}
+	e.StoryID, _ = strconv.ParseInt(r.PostForm.Get("story"), 10, 64) // none or not a number: 0, which CheckEdit names
 	return "Saved: " + e.Action, p.opt.Desk.Edit(r.Context(), e)
 }
 

@@ -77,8 +77,7 @@ func (s *Subscribe) form(w http.ResponseWriter, code int, d pageData) {
 // postForm stores a sign-up. Whatever the address's standing, a valid request gets the
 // same "check your inbox" page, so the form cannot be used to learn who is subscribed.
 func (s *Subscribe) postForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxSignUpBody)
-	if err := parseForm(r); err != nil {
+	if err := readForm(w, r, maxSignUpBody); err != nil {
 		s.fail(w, http.StatusBadRequest, "The form could not be read. Please reload the page and try again.")
 		return
 	}
@@ -140,8 +139,7 @@ func (s *Subscribe) showConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Subscribe) postConfirm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxSignUpBody)
-	if err := parseForm(r); err != nil {
+	if err := readForm(w, r, maxSignUpBody); err != nil {
 		s.fail(w, http.StatusBadRequest, "The request could not be read.")
 		return
 	}

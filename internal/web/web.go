@@ -6,6 +6,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,7 +15,6 @@ import (
 	"math"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,19 +69,16 @@ func (p Page) AccentOnDark() string {
 
 func parseHex(s string) ([3]float64, bool) {
 	var rgb [3]float64
-	h := strings.TrimPrefix(s, "#")
+	h, hash := strings.CutPrefix(s, "#")
 	if len(h) == 3 {
 		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
 	}
-	if len(h) != 6 || !strings.HasPrefix(s, "#") {
+	v, err := hex.DecodeString(h)
+	if !hash || err != nil || len(v) != 3 {
 		return rgb, false
 	}
 	for i := range rgb {
-		v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-		if err != nil {
-			return rgb, false
-		}
-		rgb[i] = float64(v)
+		rgb[i] = float64(v[i])
 	}
 	return rgb, true
 }
@@ -192,8 +189,7 @@ func (s *Server) showUnsubscribe(w http.ResponseWriter, r *http.Request) {
 // urlencoded or multipart without cookies) and on the page's own buttons. It answers 200
 // without a redirect (RFC 8058 §3.1) and is idempotent.
 func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	if err := parseForm(r); err != nil {
+	if err := readForm(w, r, maxBody); err != nil {
 		s.fail(w, http.StatusBadRequest, "The request could not be read.")
 		return
 	}
@@ -234,10 +230,11 @@ func (s *Server) postUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// parseForm reads urlencoded and multipart bodies alike.
-func parseForm(r *http.Request) error {
+// readForm reads an urlencoded or multipart body of at most limit bytes into r.PostForm.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == typeMultipart {
-		return r.ParseMultipartForm(maxBody)
+		return r.ParseMultipartForm(limit)
 	}
 	return r.ParseForm()
 }
