@@ -194,9 +194,10 @@ type app struct {
 	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
-	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
-	// once however many transports, senders and notices it builds.
+	// dkim loads the DKIM keys the first time a command needs them (nil: none configured).
 	dkim func() (mailer.Signer, error)
+	// relays builds the relays once, however many senders, notices and confirmations share them.
+	relays func() ([]delivery.Relay, error)
 	// signer loads or creates the token key the first time a command needs it.
 	signer func() (*token.Signer, error)
 }
@@ -211,7 +212,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
-	a.dkim, a.signer = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner)
+	a.dkim, a.signer, a.relays = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner), sync.OnceValues(a.loadRelays)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -331,7 +332,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 	if adjust != nil {
 		adjust(&opts)
 	}
-	return delivery.New(a.db, relays, opts), nil
+	return delivery.New(a.db, slices.Clone(relays), opts), nil // New fills in defaults in place
 }
 
 // weekBuilder builds the weekly builder, resolves --week (without it, the issue that goes

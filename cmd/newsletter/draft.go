@@ -90,7 +90,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 			if err := desk.SendTest(ctx, week, editor, rest); err != nil {
 				return draftErr(err)
 			}
-			tr, err := a.transport() // built already, for the desk's sender
+			tr, err := a.transport()
 			if err != nil {
 				return err
 			}

@@ -90,9 +90,9 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	})
 }
 
-// relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
-// signing with DKIM when a key is configured.
-func (a *app) relays() ([]delivery.Relay, error) {
+// loadRelays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
+// signing with DKIM when a key is configured; see app.relays.
+func (a *app) loadRelays() ([]delivery.Relay, error) {
 	signer, err := a.dkim()
 	if err != nil {
 		return nil, err
