@@ -233,6 +233,11 @@ func newLogger(e env) *slog.Logger {
 
 func (a *app) Close() error { return a.db.Close() }
 
+// stamp is t as the commands print a moment: in the publication's time zone, with the weekday.
+func (a *app) stamp(t time.Time) string {
+	return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST")
+}
+
 // publication is the configured identity as every other package takes it.
 func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
 
@@ -357,11 +362,10 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 	if err != nil {
 		return week, nil, err
 	}
-	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
-	when := stamp(o.SendAt)
+	when := a.stamp(o.SendAt)
 	switch {
 	case o.Standing == weekly.StandingSent:
-		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, stamp(o.SentAt))
+		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, a.stamp(o.SentAt))
 	case o.Standing == weekly.StandingSending:
 		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
 	case sendingNow && !o.SendAt.After(now):
