@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -219,60 +218,52 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "check the whole file first and write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
-	pos, err := fs.parse(args, -1)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("subscribers import: want exactly one FILE (use - for standard input)")
-	}
-	var in io.Reader
-	name := pos[0]
-	if name == "-" {
-		in, name = e.stdin, "stdin"
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
+	// The file is opened by the usage check, before the database is: a wrong name changes nothing.
+	in, name := e.stdin, "stdin"
+	var file *os.File
+	defer func() {
+		if file != nil {
+			file.Close()
 		}
-		defer f.Close()
-		in = f
-	}
-	a, err := openApp(ctx, e, *fs.config)
-	if err != nil {
+	}()
+	fs.check(func() (err error) {
+		if len(fs.pos) != 1 {
+			return usagef("subscribers import: want exactly one FILE (use - for standard input)")
+		}
+		if fs.pos[0] != "-" {
+			file, err = os.Open(fs.pos[0])
+			in, name = file, fs.pos[0]
+		}
 		return err
-	}
-	defer a.Close()
-	r, err := a.roster(nil)
-	if err != nil {
-		return err
-	}
-	rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for _, re := range rep.Errors {
-		fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
-	}
-	if rep.ErrorsCut() {
-		fmt.Fprintf(e.stderr, "%s: %d more bad row(s) not listed (only the first %d are)\n", name, rep.BadRows-len(rep.Errors), len(rep.Errors))
-	}
-	if *strict && rep.BadRows > 0 {
-		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, rep.BadRows)
-	}
-	verb := "Imported"
-	if *dryRun {
-		verb = "Dry run, nothing written: would import"
-	}
-	fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
-		verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, rep.BadRows)
-	if rep.Suppressed > 0 {
-		fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
-	}
-	if rep.BadRows > 0 {
-		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, rep.BadRows)
-	}
-	return nil
+	})
+	return fs.runRoster(ctx, args, -1, func(a *app, r *roster.Service) error {
+		rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, re := range rep.Errors {
+			fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
+		}
+		if rep.ErrorsCut() {
+			fmt.Fprintf(e.stderr, "%s: %d more bad row(s) not listed (only the first %d are)\n", name, rep.BadRows-len(rep.Errors), len(rep.Errors))
+		}
+		if *strict && rep.BadRows > 0 {
+			return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, rep.BadRows)
+		}
+		verb := "Imported"
+		if *dryRun {
+			verb = "Dry run, nothing written: would import"
+		}
+		fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
+			verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, rep.BadRows)
+		if rep.Suppressed > 0 {
+			fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
+		}
+		if rep.BadRows > 0 {
+			return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, rep.BadRows)
+		}
+		return nil
+	})
 }
 
 func subscribersExport(ctx context.Context, e env, args []string) error {
