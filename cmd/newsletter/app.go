@@ -125,14 +125,17 @@ func (f *flagSet) runRoster(ctx context.Context, args []string, n int, body func
 	})
 }
 
-// address is the usage check of the EMAIL commands: it normalizes the argument into *addr.
-func (f *flagSet) address(addr *string) func() error {
-	return func() (err error) {
+// address adds the usage check of the EMAIL commands, which normalizes the argument into
+// the string it returns.
+func (f *flagSet) address() *string {
+	addr := new(string)
+	f.check(func() (err error) {
 		if *addr, err = subscriber.NormalizeAddress(f.pos[0]); err != nil {
 			return usagef("%s: %v", f.Name(), err) // the error quotes the address, clipped
 		}
 		return nil
-	}
+	})
+	return addr
 }
 
 // loadConfig reads and validates the configuration, parses its schedule once and checks the
