@@ -52,7 +52,7 @@ func flags(e env, name, argsUsage, summary string) *flagSet {
 	return &flagSet{FlagSet: fs, e: e, config: cfg, argsUsage: argsUsage}
 }
 
-// addWeekFlag adds --week to build, draft and preview.
+// addWeekFlag adds --week to run, build, draft and preview.
 func addWeekFlag(fs *flagSet) *string {
 	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
