@@ -203,6 +203,8 @@ type app struct {
 	relays func() ([]delivery.Relay, error)
 	// signer loads or creates the token key the first time a command needs it.
 	signer func() (*token.Signer, error)
+	// builder parses the templates once though serve's preview and scheduler both build issues.
+	builder func() (*weekly.Builder, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -216,6 +218,7 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
 	a.dkim, a.signer, a.relays = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner), sync.OnceValues(a.loadRelays)
+	a.builder = sync.OnceValues(a.loadBuilder)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -255,7 +258,7 @@ func (a *app) loadSigner() (*token.Signer, error) {
 	return token.NewSigner(key)
 }
 
-func (a *app) builder() (*weekly.Builder, error) {
+func (a *app) loadBuilder() (*weekly.Builder, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
