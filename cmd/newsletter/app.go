@@ -28,9 +28,6 @@ import (
 	"newsletter/internal/weekly"
 )
 
-// errHelp is returned after --help printed the usage: exit 0.
-var errHelp = flag.ErrHelp
-
 // flagSet is a command's flags, --config among them, and its positional arguments once parsed.
 type flagSet struct {
 	*flag.FlagSet
@@ -58,12 +55,12 @@ func addWeekFlag(fs *flagSet) *string {
 }
 
 // parse parses flags, before or after the positional arguments, which must be n (0 or 1; any
-// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with errHelp.
+// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with flag.ErrHelp.
 func (f *flagSet) parse(args []string, n int, checks ...func() error) ([]string, error) {
 	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
 		f.SetOutput(f.e.stdout)
 		f.Usage()
-		return nil, errHelp
+		return nil, flag.ErrHelp
 	}
 	// The flag package would print the error and the usage itself; the error is printed
 	// once, where every other is, with a pointer to --help.
