@@ -289,11 +289,11 @@ func (a *app) transport() (mailer.Transport, error) {
 	return relays[0].Transport, nil
 }
 
-func (a *app) sender() (*delivery.Sender, error) { return a.newSender(nil) }
+func (a *app) sender() (*delivery.Sender, error) { return a.newSender(a.cfg.Delivery.RetryWait) }
 
-// newSender builds the delivery engine from the configuration; adjust, when set, changes
-// its options (the daemon sends with no retry wait: it resumes deferred rows between slots).
-func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error) {
+// newSender builds the delivery engine from the configuration; wait is how long a send keeps
+// retrying what comes due (delivery.retry_wait; the daemon's is 0, see daemonJobs).
+func (a *app) newSender(wait time.Duration) (*delivery.Sender, error) {
 	sg, err := a.signer()
 	if err != nil {
 		return nil, err
@@ -319,7 +319,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
 		},
 		Policy: delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
-			RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit},
+			RetryBase: d.RetryBackoff, Wait: wait, BounceLimit: d.BounceLimit},
 		Canary: delivery.Canary(d.Canary),
 		LateReports: func(ctx context.Context, issueID int64) (int, int, error) {
 			r, err := a.db.IssueBounces(ctx, issueID)
@@ -336,9 +336,6 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 		opts.EnvelopeFrom = func(is newsletter.Issue, sub newsletter.Subscriber) string {
 			return bounce.VERPAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
 		}
-	}
-	if adjust != nil {
-		adjust(&opts)
 	}
 	return delivery.New(a.db, slices.Clone(relays), opts), nil // New fills in defaults in place
 }
