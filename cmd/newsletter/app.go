@@ -194,13 +194,12 @@ type app struct {
 	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
-	// dkim loads the DKIM keys the first time a command needs them (nil: none configured).
-	dkim func() (mailer.Signer, error)
-	// relays builds the relays once, however many senders, notices and confirmations share them.
-	relays func() ([]delivery.Relay, error)
-	// signer loads or creates the token key the first time a command needs it.
-	signer func() (*token.Signer, error)
-	// builder parses the templates once though serve's preview and scheduler both build issues.
+	// Each of these builds its part the first time a command needs it, and then shares it
+	// (serve's confirmations, preview, scheduler and notices): the DKIM signer (nil: no key
+	// configured), the relays, the token signer (loading or creating its key) and the builder.
+	dkim    func() (mailer.Signer, error)
+	relays  func() ([]delivery.Relay, error)
+	signer  func() (*token.Signer, error)
 	builder func() (*weekly.Builder, error)
 }
 
