@@ -28,9 +28,6 @@ import (
 	"newsletter/internal/weekly"
 )
 
-// errHelp is returned after --help printed the usage: exit 0.
-var errHelp = flag.ErrHelp
-
 // flagSet is a command's flags, --config among them, and its positional arguments once parsed.
 type flagSet struct {
 	*flag.FlagSet
@@ -52,18 +49,18 @@ func flags(e env, name, argsUsage, summary string) *flagSet {
 	return &flagSet{FlagSet: fs, e: e, config: cfg, argsUsage: argsUsage}
 }
 
-// addWeekFlag adds --week to build, draft and preview.
+// addWeekFlag adds --week to run, build, draft and preview.
 func addWeekFlag(fs *flagSet) *string {
 	return fs.String("week", "", "issue `WEEK`, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
 }
 
 // parse parses flags, before or after the positional arguments, which must be n (0 or 1; any
-// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with errHelp.
+// when n < 0), then runs the usage checks; --help prints the usage to stdout, stops with flag.ErrHelp.
 func (f *flagSet) parse(args []string, n int, checks ...func() error) ([]string, error) {
 	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
 		f.SetOutput(f.e.stdout)
 		f.Usage()
-		return nil, errHelp
+		return nil, flag.ErrHelp
 	}
 	// The flag package would print the error and the usage itself; the error is printed
 	// once, where every other is, with a pointer to --help.
@@ -125,14 +122,17 @@ func (f *flagSet) runRoster(ctx context.Context, args []string, n int, body func
 	})
 }
 
-// address is the usage check of the EMAIL commands: it normalizes the argument into *addr.
-func (f *flagSet) address(addr *string) func() error {
-	return func() (err error) {
+// address adds the usage check of the EMAIL commands, which normalizes the argument into
+// the string it returns.
+func (f *flagSet) address() *string {
+	addr := new(string)
+	f.check(func() (err error) {
 		if *addr, err = subscriber.NormalizeAddress(f.pos[0]); err != nil {
 			return usagef("%s: %v", f.Name(), err) // the error quotes the address, clipped
 		}
 		return nil
-	}
+	})
+	return addr
 }
 
 // loadConfig reads and validates the configuration, parses its schedule once and checks the
@@ -194,11 +194,13 @@ type app struct {
 	smtp   []mailer.SMTPConfig
 	db     *store.DB
 	logger *slog.Logger
-	// dkim loads the DKIM keys the first time a command needs them (nil: none configured),
-	// once however many transports, senders and notices it builds.
-	dkim func() (mailer.Signer, error)
-	// signer loads or creates the token key the first time a command needs it.
-	signer func() (*token.Signer, error)
+	// Each of these builds its part the first time a command needs it, and then shares it
+	// (serve's confirmations, preview, scheduler and notices): the DKIM signer (nil: no key
+	// configured), the relays, the token signer (loading or creating its key) and the builder.
+	dkim    func() (mailer.Signer, error)
+	relays  func() ([]delivery.Relay, error)
+	signer  func() (*token.Signer, error)
+	builder func() (*weekly.Builder, error)
 }
 
 func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
@@ -211,7 +213,8 @@ func openApp(ctx context.Context, e env, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a := &app{env: e, cfg: cfg, sched: sched, smtp: smtp, db: db, logger: newLogger(e)}
-	a.dkim, a.signer = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner)
+	a.dkim, a.signer, a.relays = sync.OnceValues(a.loadDKIM), sync.OnceValues(a.loadSigner), sync.OnceValues(a.loadRelays)
+	a.builder = sync.OnceValues(a.loadBuilder)
 	if lj := db.LegacyJournal(); lj.Applied > 0 {
 		a.logger.Warn("applied the unsubscribes an older version left in its journal", "file", lj.Path, "applied", lj.Applied)
 	}
@@ -232,6 +235,11 @@ func newLogger(e env) *slog.Logger {
 
 func (a *app) Close() error { return a.db.Close() }
 
+// stamp is t as the commands print a moment: in the publication's time zone, with the weekday.
+func (a *app) stamp(t time.Time) string {
+	return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST")
+}
+
 // publication is the configured identity as every other package takes it.
 func (a *app) publication() newsletter.Publication { return newsletter.Publication(a.cfg.Publication) }
 
@@ -246,7 +254,7 @@ func (a *app) loadSigner() (*token.Signer, error) {
 	return token.NewSigner(key)
 }
 
-func (a *app) builder() (*weekly.Builder, error) {
+func (a *app) loadBuilder() (*weekly.Builder, error) {
 	r, err := render.New(render.Publication{
 		Publication: a.publication(),
 		TimeZone:    a.cfg.Location(),
@@ -280,11 +288,11 @@ func (a *app) transport() (mailer.Transport, error) {
 	return relays[0].Transport, nil
 }
 
-func (a *app) sender() (*delivery.Sender, error) { return a.newSender(nil) }
+func (a *app) sender() (*delivery.Sender, error) { return a.newSender(a.cfg.Delivery.RetryWait) }
 
-// newSender builds the delivery engine from the configuration; adjust, when set, changes
-// its options (the daemon sends with no retry wait: it resumes deferred rows between slots).
-func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error) {
+// newSender builds the delivery engine from the configuration; wait is how long a send keeps
+// retrying what comes due (delivery.retry_wait; the daemon's is 0, see daemonJobs).
+func (a *app) newSender(wait time.Duration) (*delivery.Sender, error) {
 	sg, err := a.signer()
 	if err != nil {
 		return nil, err
@@ -310,7 +318,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 			return sg.Make(token.Unsubscribe, sub.ID, sub.Email)
 		},
 		Policy: delivery.Policy{InDoubt: d.InDoubt, MaxAttempts: d.MaxAttempts, Horizon: d.RetryHorizon,
-			RetryBase: d.RetryBackoff, Wait: d.RetryWait, BounceLimit: d.BounceLimit},
+			RetryBase: d.RetryBackoff, Wait: wait, BounceLimit: d.BounceLimit},
 		Canary: delivery.Canary(d.Canary),
 		LateReports: func(ctx context.Context, issueID int64) (int, int, error) {
 			r, err := a.db.IssueBounces(ctx, issueID)
@@ -328,10 +336,7 @@ func (a *app) newSender(adjust func(*delivery.Options)) (*delivery.Sender, error
 			return bounce.VERPAddress(s.BounceAddress, sg.MakeVERP(is.ID, sub.ID, sub.Email))
 		}
 	}
-	if adjust != nil {
-		adjust(&opts)
-	}
-	return delivery.New(a.db, relays, opts), nil
+	return delivery.New(a.db, slices.Clone(relays), opts), nil // New fills in defaults in place
 }
 
 // weekBuilder builds the weekly builder, resolves --week (without it, the issue that goes
@@ -356,11 +361,10 @@ func (a *app) weekBuilder(ctx context.Context, w io.Writer, weekFlag string, sen
 	if err != nil {
 		return week, nil, err
 	}
-	stamp := func(t time.Time) string { return t.In(a.cfg.Location()).Format("Mon 2006-01-02 15:04 MST") }
-	when := stamp(o.SendAt)
+	when := a.stamp(o.SendAt)
 	switch {
 	case o.Standing == weekly.StandingSent:
-		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, stamp(o.SentAt))
+		_, err = fmt.Fprintf(w, "Issue %s was sent %s.\n", week, a.stamp(o.SentAt))
 	case o.Standing == weekly.StandingSending:
 		_, err = fmt.Fprintf(w, "Issue %s is being sent.\n", week)
 	case sendingNow && !o.SendAt.After(now):

@@ -32,7 +32,7 @@ func (a *app) daemonJobs(m *metrics.Metrics) (*daemon.Jobs, error) {
 		return nil, err
 	}
 	// No retry wait inside a slot: Resume picks deferred rows up as they come due.
-	sender, err := a.newSender(func(o *delivery.Options) { o.Wait = 0 })
+	sender, err := a.newSender(0)
 	if err != nil {
 		return nil, err
 	}

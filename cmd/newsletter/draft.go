@@ -14,7 +14,6 @@ import (
 	"newsletter/internal/newsletter"
 	"newsletter/internal/web"
 	"newsletter/internal/weekly"
-	"newsletter/templates"
 )
 
 const draftUsage = `show | set-subject TEXT | set-preheader TEXT | set-intro (TEXT | --file F) | pin ID | unpin ID |
@@ -91,7 +90,7 @@ func cmdDraft(ctx context.Context, e env, args []string) error {
 			if err := desk.SendTest(ctx, week, editor, rest); err != nil {
 				return draftErr(err)
 			}
-			tr, err := a.transport() // built already, for the desk's sender
+			tr, err := a.transport()
 			if err != nil {
 				return err
 			}
@@ -181,7 +180,7 @@ func (a *app) desk(b *weekly.Builder) (*editorial.Desk, error) {
 }
 
 // editorialRoutes builds the editors' preview (behind editor auth).
-func (a *app) editorialRoutes(page web.Page) ([]web.Registrar, error) {
+func (a *app) editorialRoutes(site web.Site) ([]web.Registrar, error) {
 	b, err := a.builder()
 	if err != nil {
 		return nil, err
@@ -195,7 +194,7 @@ func (a *app) editorialRoutes(page web.Page) ([]web.Registrar, error) {
 		editors[ed.Name] = ed.PasswordBcrypt
 	}
 	preview, err := web.NewPreview(web.PreviewOptions{
-		Site:      web.Site{Templates: templates.Web, Page: page, Now: a.now, Logger: a.logger},
+		Site:      site,
 		Desk:      desk,
 		Auth:      web.EditorAuth{Editors: editors, AdminToken: a.cfg.AdminToken},
 		NextIssue: b.Upcoming,

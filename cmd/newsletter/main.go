@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,7 +149,7 @@ func version() string {
 func group(ctx context.Context, e env, name string, args []string, subs []command, note string) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		groupUsage(e.stdout, name, subs, note)
-		return errHelp
+		return flag.ErrHelp
 	}
 	for _, c := range subs {
 		if name, _, _ := strings.Cut(c.name, " "); len(args) > 0 && name == args[0] {
@@ -193,7 +194,7 @@ func usagef(format string, args ...any) error {
 }
 
 func exitCode(stderr io.Writer, err error) int {
-	if err == nil || errors.Is(err, errHelp) {
+	if err == nil || errors.Is(err, flag.ErrHelp) { // --help printed the usage
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "newsletter:", err)

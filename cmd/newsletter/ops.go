@@ -27,7 +27,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			if t.IsZero() {
 				return "never"
 			}
-			return fmt.Sprintf("%s (%s UTC)", t.In(loc).Format("Mon 2006-01-02 15:04 MST"), t.UTC().Format("2006-01-02 15:04"))
+			return fmt.Sprintf("%s (%s UTC)", a.stamp(t), t.UTC().Format("2006-01-02 15:04"))
 		}
 		nextSend := sched.Next(schedule.Send, now)
 		fmt.Fprintf(out, "Schedule (%s):\n", loc)

@@ -12,7 +12,7 @@ import (
 
 func cmdRun(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "run", "", "Gather the feeds, build the week's issue and send it to every active subscriber who has not had it.\nSafe to run again: nobody gets an issue twice; an interrupted run resumes where it stopped.")
-	weekFlag := fs.String("week", "", "issue `WEEK` to build and send, like 2026-W48 (default: the next issue to go out: the one being sent, else the week of the next send slot)")
+	weekFlag := addWeekFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "gather and build, then print what would be sent: no SMTP, no ledger change, no approval")
 	return fs.run(ctx, args, 0, func(a *app) error {
 		week, b, err := a.weekBuilder(ctx, e.stdout, *weekFlag, !*dryRun)

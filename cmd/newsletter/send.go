@@ -90,9 +90,9 @@ func cmdSend(ctx context.Context, e env, args []string) error {
 	})
 }
 
-// relays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
-// signing with DKIM when a key is configured.
-func (a *app) relays() ([]delivery.Relay, error) {
+// loadRelays turns smtp_url (one or several, comma-separated) or the outbox into relays, each
+// signing with DKIM when a key is configured; see app.relays.
+func (a *app) loadRelays() ([]delivery.Relay, error) {
 	signer, err := a.dkim()
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func (a *app) deliverIssue(ctx context.Context, out io.Writer, sender *delivery.
 	sender = sender.WithProgress(prog)
 	rep, sendErr := sender.Send(ctx, is, email)
 	prog.Finish()
-	printSummary(out, a.cfg.Location(), is.Week, rep)
+	a.printSummary(out, is.Week, rep)
 	if len(a.smtp) == 0 && rep.Sent > 0 {
 		abs, _ := filepath.Abs(a.cfg.Outbox)
 		fmt.Fprintf(out, "Messages were written to the outbox: %s\n  (one .eml file per recipient; open one in a mail client, or run `newsletter preview --week %s --format html`)\n", abs, is.Week)
@@ -229,7 +229,7 @@ func (a *app) holdSenderLease(ctx context.Context, out io.Writer, week newslette
 }
 
 // printSummary is the one-screen result of a send.
-func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep delivery.Report) {
+func (a *app) printSummary(out io.Writer, week newsletter.Week, rep delivery.Report) {
 	rate := 0.0
 	if rep.Took > 0 {
 		rate = float64(rep.Sent) / rep.Took.Seconds()
@@ -250,7 +250,7 @@ func printSummary(out io.Writer, loc *time.Location, week newsletter.Week, rep d
 	}
 	fmt.Fprintf(out, "  Ledger: %s\n", formatCounts(rep.Ledger))
 	if n := rep.Ledger[newsletter.DeliveryDeferred]; n > 0 && !rep.NextRetry.IsZero() {
-		fmt.Fprintf(out, "  %d deferred, next retry due %s\n", n, rep.NextRetry.In(loc).Format("Mon 2006-01-02 15:04 MST"))
+		fmt.Fprintf(out, "  %d deferred, next retry due %s\n", n, a.stamp(rep.NextRetry))
 	}
 	if rep.Unreachable != "" {
 		fmt.Fprintf(out, "  Relay unreachable: %s\n", rep.Unreachable)

@@ -41,9 +41,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		page := web.PageFor(a.publication())
+		site := web.Site{Templates: templates.Web, Page: web.PageFor(a.publication()), Tokens: sg, Now: a.now, Logger: a.logger}
 		// The roster service puts one-click unsubscribes on the suppression list and the consent log.
-		rs, subscriberGroups, err := a.subscriberRoutes(sg, page)
+		rs, subscriberGroups, err := a.subscriberRoutes(site)
 		if err != nil {
 			return err
 		}
@@ -51,10 +51,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		srv, err := web.New(web.Options{
-			Site:        web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger},
-			Subscribers: rs,
-		})
+		srv, err := web.New(web.Options{Site: site, Subscribers: rs})
 		if err != nil {
 			return err
 		}
@@ -62,8 +59,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		// The editors' preview, behind editor auth.
-		editorialGroups, err := a.editorialRoutes(page)
+		editorialGroups, err := a.editorialRoutes(site)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"newsletter/internal/mailer"
 	"newsletter/internal/render"
 	"newsletter/internal/roster"
-	"newsletter/internal/token"
 	"newsletter/internal/web"
 	"newsletter/templates"
 )
@@ -12,7 +11,7 @@ import (
 // subscriberRoutes builds the list service for `serve`, with the confirmation mailer, and
 // the route groups on top of it: the public sign-up, home page and archive of sent issues,
 // and the token-guarded admin pages and API.
-func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service, []web.Registrar, error) {
+func (a *app) subscriberRoutes(site web.Site) (*roster.Service, []web.Registrar, error) {
 	tr, err := a.transport()
 	if err != nil {
 		return nil, nil, err
@@ -36,7 +35,6 @@ func (a *app) subscriberRoutes(sg *token.Signer, page web.Page) (*roster.Service
 	if err != nil {
 		return nil, nil, err
 	}
-	site := web.Site{Templates: templates.Web, Page: page, Tokens: sg, Now: a.now, Logger: a.logger}
 	signup, err := web.NewSubscribe(web.SubscribeOptions{
 		Site:       site,
 		Roster:     rs,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -63,13 +62,13 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 	status := fs.String("status", "active", "initial `STATUS`")
 	force := fs.Bool("force", false, "add the address even if it is on the suppression list (and take it off)")
 	var st newsletter.SubscriberStatus
-	var addr string
-	fs.check(fs.address(&addr), func() (err error) {
+	addr := fs.address()
+	fs.check(func() (err error) {
 		st, err = statusFlag(*status, newsletter.ParseSubscriberStatus)
 		return err
 	})
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
-		s, created, err := r.Add(ctx, roster.AddRequest{Email: addr, Name: *name, Status: string(st), Source: "cli", Force: *force})
+		s, created, err := r.Add(ctx, roster.AddRequest{Email: *addr, Name: *name, Status: string(st), Source: "cli", Force: *force})
 		if errors.Is(err, roster.ErrSuppressed) {
 			return fmt.Errorf("subscribers add: %w; use --force if they asked to come back", err)
 		}
@@ -84,15 +83,14 @@ func subscribersAdd(ctx context.Context, e env, args []string) error {
 func subscribersRemove(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers remove", "EMAIL", "Unsubscribe one address. The row is kept as unsubscribed so that no import mails it again.")
 	erase := fs.Bool("erase", false, "delete the subscriber's personal data and history (GDPR erase), keeping only a keyed hash of the address on the suppression list")
-	var addr string
-	fs.check(fs.address(&addr))
+	addr := fs.address()
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
 		if *erase {
-			return eraseAddress(ctx, e, r, addr)
+			return eraseAddress(ctx, e, r, *addr)
 		}
-		s, changed, err := r.Remove(ctx, addr, "cli")
+		s, changed, err := r.Remove(ctx, *addr, "cli")
 		if errors.Is(err, newsletter.ErrNotFound) {
-			return fmt.Errorf("subscribers remove: %s is not on the list", addr)
+			return fmt.Errorf("subscribers remove: %s is not on the list", *addr)
 		}
 		if err != nil {
 			return err
@@ -104,10 +102,9 @@ func subscribersRemove(ctx context.Context, e env, args []string) error {
 
 func subscribersErase(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers erase", "EMAIL", "Delete a subscriber's personal data and history (GDPR erase). A keyed hash of the address stays on the suppression list, so no import can add it again.")
-	var addr string
-	fs.check(fs.address(&addr))
+	addr := fs.address()
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
-		return eraseAddress(ctx, e, r, addr)
+		return eraseAddress(ctx, e, r, *addr)
 	})
 }
 
@@ -124,32 +121,30 @@ func eraseAddress(ctx context.Context, e env, r *roster.Service, addr string) er
 func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
-	var addr string
-	fs.check(fs.address(&addr))
+	addr := fs.address()
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
-		if err := r.Suppress(ctx, addr, *reason, "cli"); err != nil {
+		if err := r.Suppress(ctx, *addr, *reason, "cli"); err != nil {
 			if errors.Is(err, roster.ErrBadInput) {
 				return usagef("--reason: %w", err)
 			}
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", addr, *reason)
+		fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", *addr, *reason)
 		return nil
 	})
 }
 
 func subscribersShow(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers show", "EMAIL", "Print one subscriber and their consent log: when and how they joined, confirmed and left.")
-	var addr string
-	fs.check(fs.address(&addr))
+	addr := fs.address()
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
-		rec, err := r.Show(ctx, addr)
+		rec, err := r.Show(ctx, *addr)
 		if errors.Is(err, roster.ErrSuppressed) {
-			fmt.Fprintf(e.stdout, "%s is not on the list; its hash is on the suppression list (%s).\n", addr, rec.Suppressed)
+			fmt.Fprintf(e.stdout, "%s is not on the list; its hash is on the suppression list (%s).\n", *addr, rec.Suppressed)
 			return nil
 		}
 		if errors.Is(err, newsletter.ErrNotFound) {
-			return fmt.Errorf("subscribers show: %s is not on the list", addr)
+			return fmt.Errorf("subscribers show: %s is not on the list", *addr)
 		}
 		if err != nil {
 			return err
@@ -166,23 +161,23 @@ func subscribersShow(ctx context.Context, e env, args []string) error {
 	})
 }
 
-// filterFlags adds --status and --search; the usage check it returns fills in *f.
-func filterFlags(fs *flagSet, f *roster.Filter) func() error {
+// filterFlags adds --status and --search, and the usage check that fills in *f.
+func filterFlags(fs *flagSet, f *roster.Filter) {
 	status := fs.String("status", "", "only subscribers with this `STATUS` (active, pending, unsubscribed, bounced, suppressed)")
 	search := fs.String("search", "", "only addresses or names containing `TEXT`")
-	return func() (err error) {
+	fs.check(func() (err error) {
 		f.Search = *search
 		f.Status, err = statusFlag(*status, roster.ParseStatus)
 		return err
-	}
+	})
 }
 
 func subscribersList(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers list", "", "Print subscribers: address, status, name, date joined.")
 	var filter roster.Filter
-	filterCheck := filterFlags(fs, &filter)
+	filterFlags(fs, &filter)
 	fs.IntVar(&filter.Limit, "limit", 0, "print at most `N` (0: all)")
-	fs.check(filterCheck, func() error {
+	fs.check(func() error {
 		if filter.Limit < 0 {
 			return usagef("--limit must not be negative")
 		}
@@ -219,68 +214,59 @@ func subscribersImport(ctx context.Context, e env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	strict := fs.Bool("strict", false, "check the whole file first and write nothing when any row is bad")
 	resub := fs.Bool("resubscribe", false, "let rows re-activate addresses that unsubscribed, bounced or are suppressed")
-	pos, err := fs.parse(args, -1)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("subscribers import: want exactly one FILE (use - for standard input)")
-	}
-	var in io.Reader
-	name := pos[0]
-	if name == "-" {
-		in, name = e.stdin, "stdin"
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
+	// The file is opened by the usage check, before the database is: a wrong name changes nothing.
+	in, name := e.stdin, "stdin"
+	var file *os.File
+	defer func() {
+		if file != nil {
+			file.Close()
 		}
-		defer f.Close()
-		in = f
-	}
-	a, err := openApp(ctx, e, *fs.config)
-	if err != nil {
+	}()
+	fs.check(func() (err error) {
+		if len(fs.pos) != 1 {
+			return usagef("subscribers import: want exactly one FILE (use - for standard input)")
+		}
+		if fs.pos[0] != "-" {
+			file, err = os.Open(fs.pos[0])
+			in, name = file, fs.pos[0]
+		}
 		return err
-	}
-	defer a.Close()
-	r, err := a.roster(nil)
-	if err != nil {
-		return err
-	}
-	rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for _, re := range rep.Errors {
-		fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
-	}
-	if rep.ErrorsCut() {
-		fmt.Fprintf(e.stderr, "%s: %d more bad row(s) not listed (only the first %d are)\n", name, rep.BadRows-len(rep.Errors), len(rep.Errors))
-	}
-	if *strict && rep.BadRows > 0 {
-		return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, rep.BadRows)
-	}
-	verb := "Imported"
-	if *dryRun {
-		verb = "Dry run, nothing written: would import"
-	}
-	fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
-		verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, rep.BadRows)
-	if rep.Suppressed > 0 {
-		fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
-	}
-	if rep.BadRows > 0 {
-		return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, rep.BadRows)
-	}
-	return nil
+	})
+	return fs.runRoster(ctx, args, -1, func(a *app, r *roster.Service) error {
+		rep, err := r.Import(ctx, in, roster.ImportOptions{DryRun: *dryRun, Strict: *strict, Resubscribe: *resub, Source: "import"})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, re := range rep.Errors {
+			fmt.Fprintf(e.stderr, "%s:%v\n", name, re.Error())
+		}
+		if rep.ErrorsCut() {
+			fmt.Fprintf(e.stderr, "%s: %d more bad row(s) not listed (only the first %d are)\n", name, rep.BadRows-len(rep.Errors), len(rep.Errors))
+		}
+		if *strict && rep.BadRows > 0 {
+			return fmt.Errorf("%s: %d bad row(s); nothing imported (--strict)", name, rep.BadRows)
+		}
+		verb := "Imported"
+		if *dryRun {
+			verb = "Dry run, nothing written: would import"
+		}
+		fmt.Fprintf(e.stdout, "%s %s: %d added, %d updated, %d unchanged, %d kept unsubscribed/bounced, %d bad row(s).\n",
+			verb, name, rep.Added, rep.Updated, rep.Unchanged, rep.Kept, rep.BadRows)
+		if rep.Suppressed > 0 {
+			fmt.Fprintf(e.stdout, "%d row(s) skipped: the address is on the suppression list (--resubscribe to override).\n", rep.Suppressed)
+		}
+		if rep.BadRows > 0 {
+			return fmt.Errorf("%s: %d bad row(s) skipped (see above)", name, rep.BadRows)
+		}
+		return nil
+	})
 }
 
 func subscribersExport(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers export", "", "Write subscribers as CSV (email, name, status, subscribed_at); `subscribers import` reads it back.")
 	var filter roster.Filter
-	filterCheck := filterFlags(fs, &filter)
+	filterFlags(fs, &filter)
 	output := fs.String("output", "", "write to `FILE` instead of standard output (written whole, then renamed into place)")
-	fs.check(filterCheck)
 	return fs.runRoster(ctx, args, 0, func(a *app, r *roster.Service) error {
 		var n int
 		var err error

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -281,4 +283,29 @@ func awaitMail(t *testing.T, dir string, n int) []string {
 		t.Fatalf("%d mails in the outbox, want %d", len(files), n)
 	}
 	return emlFiles(t, dir)
+}
+
+// TestSubscribersImportFileOrStdin: a FILE that cannot be opened is reported before the
+// database is touched; "-" reads standard input and names it "stdin".
+func TestSubscribersImportFileOrStdin(t *testing.T) {
+	c := newCLI(t)
+	missing := filepath.Join(c.dir, "missing.csv")
+	if code, _, errOut := c.run("subscribers", "import", missing); code != exitFailure || !strings.Contains(errOut, missing) {
+		t.Fatalf("missing file: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "nl.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the database was touched for a file that cannot be opened: %v", err)
+	}
+	var out, errb bytes.Buffer
+	e := env{stdin: strings.NewReader("email,name\nada@example.com,Ada\n"), stdout: &out, stderr: &errb,
+		getenv: func(k string) string { return c.env[k] }, now: func() time.Time { return c.now }}
+	if code := exitCode(&errb, subscribersImport(context.Background(), e, []string{"-"})); code != exitOK {
+		t.Fatalf("import -: exit %d, stderr %q", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "Imported stdin: 1 added") {
+		t.Fatalf("import -: %q", out.String())
+	}
+	if list := c.mustRun("subscribers", "list"); !strings.Contains(list, "ada@example.com") {
+		t.Fatalf("list after import -:\n%s", list)
+	}
 }
