@@ -254,7 +254,7 @@ func (b *Builder) build(ctx context.Context, week newsletter.Week, save bool) (B
 			s.Published.In(b.opt.Location).Format("2006-01-02 15:04"), days(b.opt.Lookback))})
 	}
 	if len(stories) == 0 {
-		return Build{Window: window, Decisions: decisions}, fmt.Errorf("issue %s: %w published between %s", week, ErrNoStories, window)
+		return Build{Window: window, Decisions: decisions}, fmt.Errorf("issue %s: %w published between %s", week, ErrNoStories, window.In(b.opt.Location))
 	}
 	report := make([]newsletter.Verdict, 0, len(decisions))
 	for _, d := range decisions {

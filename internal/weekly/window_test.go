@@ -249,8 +249,13 @@ func TestUpcomingIsTheIssueThatGoesOutNext(t *testing.T) {
 	if got, err := c.b.Upcoming(ctx); err != nil || got != w19 {
 		t.Fatalf("while sending: %s, %v", got, err)
 	}
-	if _, err := c.b.Build(ctx, w20); !errors.Is(err, weekly.ErrNoStories) {
+	_, err := c.b.Build(ctx, w20)
+	if !errors.Is(err, weekly.ErrNoStories) {
 		t.Fatalf("week 20 while 19 is sending: %v, want no stories (19 holds them)", err)
+	}
+	// The window is said as people read it, not as a Go struct.
+	if msg := err.Error(); strings.ContainsAny(msg, "{}") || !strings.Contains(msg, " – ") {
+		t.Errorf("error %q does not give the window as dates", msg)
 	}
 }
 
