@@ -543,40 +543,35 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
-		var se *mailer.SendError
-		sessionBroken := err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
-		if now := s.opt.Now(); sessionBroken && out.Status == newsletter.DeliveryDeferred && !mailer.IsInDoubt(err) &&
-			w.pacer.healthyOther(w.relay, now) {
-			// The relay failed, not the recipient: a healthy relay can take it now rather
-			// than after the backoff (an in-doubt row keeps it: it may have arrived).
-			out.RetryAt = now
-			w.report.FailedOver++
-		}
-		if mailer.IsInDoubt(err) {
-			s.opt.Logger.Warn("no reply to a message sent in full; it may have arrived", "issue", w.issue.Week.String(),
-				"subscriber_id", d.Subscriber.ID, "relay", s.relays[w.relay].Transport.String(), "status", out.Status,
+		if err != nil {
+			msg := "delivery failed"
+			if mailer.IsInDoubt(err) {
+				msg = "no reply to a message sent in full; it may have arrived"
+			}
+			s.opt.Logger.Warn(msg, "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
+				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts,
 				"policy", s.opt.InDoubt, "err", err)
-		} else if err != nil {
-			s.opt.Logger.Warn("delivery failed", "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
-				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts, "err", err)
 		}
 		w.carry = []Outcome{out}
 		if s.opt.Progress != nil {
 			s.opt.Progress.Outcome(out.Status)
 		}
-		switch {
-		case err == nil || mailer.IsPermanent(err):
-			w.pacer.ok(w.relay)
-		case !sessionBroken:
-			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
-		default:
-			// The session is broken (dropped connection, timeout, 421): start a new one.
+		if sessionBroken(err) {
+			// A dropped connection, a timeout or a 421: start a new session.
 			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
 			(*conn).Close()
 			*conn = nil
-		}
+		} else if err == nil || mailer.IsPermanent(err) {
+			w.pacer.ok(w.relay)
+		} // else a 4xx for this recipient (greylisting, mailbox full): the session is fine.
 	}
 	return nil
+}
+
+// sessionBroken reports whether err is the relay's failure rather than the recipient's.
+func sessionBroken(err error) bool {
+	var se *mailer.SendError
+	return err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
 }
 
 // open opens a session through the worker's relay, waiting out its rest after failures.
@@ -627,6 +622,7 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		w.report.Bounced++
 		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
 	}
+	reply := err.Error()
 	if mailer.IsInDoubt(err) {
 		// The relay may have queued it: the in-doubt policy decides, as after a crash.
 		w.report.Unanswered++
@@ -634,6 +630,7 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			return Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySkipped,
 				Reply: fmt.Sprintf("in doubt, not resent (in_doubt: skip): %v", err)}
 		}
+		reply = "in doubt, to be resent (in_doubt: resend): " + reply
 	}
 	first := d.FirstAttemptAt
 	if first.IsZero() {
@@ -645,12 +642,14 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
 	}
 	w.report.Deferred++
-	reply := err.Error()
-	if mailer.IsInDoubt(err) {
-		reply = "in doubt, to be resent (in_doubt: resend): " + reply
+	retry := now.Add(Backoff(d.Attempts, s.opt.RetryBase))
+	if !mailer.IsInDoubt(err) && sessionBroken(err) && w.pacer.healthyOther(w.relay, now) {
+		// The relay failed, not the recipient: a healthy relay can take it now rather than
+		// after the backoff (an in-doubt row keeps it: it may have arrived).
+		retry = now
+		w.report.FailedOver++
 	}
-	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
-		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase))}
+	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply, RetryAt: retry}
 }
 
 // retryMax caps the doubling backoff, unless the first wait is longer already.
