@@ -139,7 +139,6 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	opt.Policy = opt.Policy.withDefaults()
 	setDefault(&opt.EnqueueChunk, enqueueChunk)
 	setDefault(&opt.RelayRest, 2*time.Second)
-	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
 	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
 		feedbackTail: feedbackTail(opt.Identity)}
 }
@@ -398,7 +397,9 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 		}
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
-	body := prepareBody(email)
+	// The body is encoded once per round; when it cannot be (nil), each message is encoded
+	// in full and reports the problem itself.
+	body, _ := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
 	workers := 0
 	for _, r := range s.relays {
 		workers += r.Connections
@@ -677,16 +678,6 @@ func Backoff(attempts int, base time.Duration) time.Duration {
 // and RFC 8058.
 func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newsletter.Subscriber) mailer.Message {
 	return s.message(issue, email, nil, sub)
-}
-
-// prepareBody encodes the issue's body once per send; nil when it cannot be prepared (each
-// message is then encoded in full, and reports the problem itself).
-func prepareBody(email render.Email) *mailer.Body {
-	b, err := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
-	if err != nil {
-		return nil
-	}
-	return b
 }
 
 // message is Message with, when body is not nil, the body prepared once per send.

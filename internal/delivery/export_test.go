@@ -7,7 +7,10 @@ import (
 )
 
 // PrepareBodyForTest and MessageWithBody expose the per-send fast path to the external tests.
-func PrepareBodyForTest(e render.Email) *mailer.Body { return prepareBody(e) }
+func PrepareBodyForTest(e render.Email) *mailer.Body {
+	b, _ := mailer.PrepareBody(e.Text, e.HTML, render.Placeholders()...)
+	return b
+}
 
 func (s *Sender) MessageWithBody(issue newsletter.Issue, email render.Email, body *mailer.Body, sub newsletter.Subscriber) mailer.Message {
 	return s.message(issue, email, body, sub)
