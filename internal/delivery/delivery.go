@@ -235,15 +235,10 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			return report, err
 		}
 	}
-	if report.Held != "" {
-		report.Ledger, err = s.ledger.DeliveryCounts(context.WithoutCancel(ctx), issue.ID)
-		report.Took = s.opt.Now().Sub(start)
-		return report, err
-	}
-
+	// A held issue sends nothing more, and its report has no retry due and is not done.
 	var sendErr error
 	due := start
-	for {
+	for report.Held == "" {
 		n, err := s.ledger.RequeueDue(ctx, issue.ID, due)
 		if err != nil {
 			sendErr = fmt.Errorf("delivery: requeue: %w", err)
@@ -277,12 +272,12 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	if report.Ledger, err = s.ledger.DeliveryCounts(finish, issue.ID); err != nil {
 		return report, errors.Join(sendErr, fmt.Errorf("delivery: counts: %w", err))
 	}
-	if next, ok, err := s.ledger.NextRetry(finish, issue.ID); err == nil && ok {
+	if next, ok, err := s.ledger.NextRetry(finish, issue.ID); err == nil && ok && report.Held == "" {
 		report.NextRetry = next
 	}
 	open := report.Ledger[newsletter.DeliveryPending] + report.Ledger[newsletter.DeliverySending] + report.Ledger[newsletter.DeliveryDeferred]
 	// Not done while subscribers are left unqueued (the send was stopped between chunks).
-	if sendErr == nil && open == 0 && enq.done {
+	if sendErr == nil && open == 0 && enq.done && report.Held == "" {
 		if err := s.ledger.SetIssueStatus(finish, issue.ID, newsletter.IssueSent, s.opt.Now()); err != nil {
 			return report, fmt.Errorf("delivery: mark sent: %w", err)
 		}
