@@ -24,13 +24,12 @@ type pacer struct {
 }
 
 type relayState struct {
+	Relay                   // its own rate and weight
 	limiter   *rate.Limiter // nil: no limit of its own and no global share
-	ownRate   float64
-	weight    int
-	failures  int       // consecutive connection-level failures
-	restUntil time.Time // zero when not resting
-	lastErr   string
-	down      bool // its rest has been announced; a working session ends it
+	failures  int           // consecutive connection-level failures
+	restUntil time.Time     // zero when not resting
+	lastErr   string        // the last failure; "relay failing" until one has an error
+	down      bool          // its rest has been announced; a working session ends it
 }
 
 func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
@@ -40,7 +39,7 @@ func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
 	}
 	p.relays = make([]relayState, len(relays))
 	for i, r := range relays {
-		p.relays[i] = relayState{ownRate: r.Rate, weight: r.Weight}
+		p.relays[i] = relayState{Relay: r, lastErr: "relay failing"}
 		if r.Rate > 0 || (globalRate > 0 && len(relays) > 1) {
 			p.relays[i].limiter = rate.NewLimiter(rate.Inf, 1)
 		}
@@ -56,7 +55,7 @@ func (p *pacer) reshare(now time.Time) {
 	total := 0
 	for _, r := range p.relays {
 		if !r.resting(now) {
-			total += r.weight
+			total += r.Weight
 		}
 	}
 	for i := range p.relays {
@@ -65,11 +64,11 @@ func (p *pacer) reshare(now time.Time) {
 			continue
 		}
 		limit := rate.Inf
-		if r.ownRate > 0 {
-			limit = rate.Limit(r.ownRate)
+		if r.Rate > 0 {
+			limit = rate.Limit(r.Rate)
 		}
 		if p.globalRate > 0 && len(p.relays) > 1 && total > 0 && !r.resting(now) {
-			limit = min(limit, rate.Limit(p.globalRate*float64(r.weight)/float64(total)))
+			limit = min(limit, rate.Limit(p.globalRate*float64(r.Weight)/float64(total)))
 		}
 		r.limiter.SetLimit(limit)
 	}
@@ -167,9 +166,6 @@ func (p *pacer) restingUntil(i int) time.Time {
 func (p *pacer) lastError(i int) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.relays[i].lastErr == "" {
-		return "relay failing"
-	}
 	return p.relays[i].lastErr
 }
 
