@@ -455,6 +455,7 @@ type worker struct {
 	deadline time.Time
 	endRound context.CancelFunc
 	quota    *atomic.Int64 // rows this round may still claim; nil: no limit
+	conn     mailer.Sender // the open session; nil before the first and after a broken one
 	report   Report
 	carry    []Outcome // the last outcome, recorded with the next claim
 }
@@ -465,10 +466,9 @@ var errUnreachable = errors.New("relay unreachable")
 // worker's fatal error); in-flight work is finished and recorded all the same.
 func (w *worker) run(ctx context.Context) error {
 	finish := context.WithoutCancel(ctx)
-	var conn mailer.Sender
-	err := w.loop(ctx, finish, &conn)
-	if conn != nil {
-		conn.Close()
+	err := w.loop(ctx, finish)
+	if w.conn != nil {
+		w.conn.Close()
 	}
 	return errors.Join(err, w.flush(finish))
 }
@@ -485,24 +485,21 @@ func (w *worker) flush(ctx context.Context) error {
 	return nil
 }
 
-func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
+func (w *worker) loop(ctx, finish context.Context) error {
 	s := w.s
 	for ctx.Err() == nil {
-		if *conn == nil {
-			// Opening may wait out a relay's rest: record the last outcome first.
+		// Opening may wait out a relay's rest, and a paced worker waits below: record the
+		// last outcome first, not after the wait.
+		if w.conn == nil || w.pacer.limited(w.relay) {
 			if err := w.flush(finish); err != nil {
 				return err
-			}
-			// A connection before a claim: a relay that is down costs no row an attempt.
-			var err error
-			if *conn, err = w.open(ctx); err != nil {
-				return nil // unreachable until the deadline (w.report says so), or the round ended
 			}
 		}
-		if w.pacer.limited(w.relay) && len(w.carry) > 0 {
-			// A paced worker may wait below: record the last outcome first, not after the wait.
-			if err := w.flush(finish); err != nil {
-				return err
+		if w.conn == nil {
+			// A connection before a claim: a relay that is down costs no row an attempt.
+			var err error
+			if w.conn, err = w.open(ctx); err != nil {
+				return nil // unreachable until the deadline (w.report says so), or the round ended
 			}
 		}
 		if w.quota != nil && w.quota.Add(-1) < 0 {
@@ -531,7 +528,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if err := w.pacer.waitDomain(finish, d.Subscriber.Email); err != nil {
 			return err
 		}
-		receipt, err := (*conn).Send(finish, s.message(w.issue, w.email, w.body, d.Subscriber))
+		receipt, err := w.conn.Send(finish, s.message(w.issue, w.email, w.body, d.Subscriber))
 		if errors.Is(err, mailer.ErrInvalidMessage) {
 			// A message that cannot be built is a data or configuration problem, not the
 			// recipient's: stop the run and put the row back rather than retry it forever.
@@ -555,8 +552,8 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if sessionBroken(err) {
 			// A dropped connection, a timeout or a 421: start a new session.
 			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
-			(*conn).Close()
-			*conn = nil
+			w.conn.Close()
+			w.conn = nil
 		} else if err == nil || mailer.IsPermanent(err) {
 			w.pacer.ok(w.relay)
 		} // else a 4xx for this recipient (greylisting, mailbox full): the session is fine.
