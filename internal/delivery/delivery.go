@@ -87,10 +87,6 @@ type Options struct {
 
 	// Policy paces the send and decides retries (policy.go); zero fields take DefaultPolicy's.
 	Policy
-	// EnqueueChunk is how many subscribers one ledger transaction queues; default 1000.
-	EnqueueChunk int
-	// RelayRest is a relay's first rest after failing twice in a row (see pacer.fail); default 2s.
-	RelayRest time.Duration
 
 	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
 	// waits, and goes on only while bounces and deferrals stay under its limits.
@@ -124,6 +120,8 @@ type Sender struct {
 	listID string // the List-Id header's value, the same for every message
 	// feedbackTail follows the issue in Feedback-ID: ":list:publication".
 	feedbackTail string
+	chunk        int           // subscribers one ledger transaction queues (enqueueChunk; tests shrink it)
+	relayRest    time.Duration // a failing relay's first rest (relayRest; tests shrink it)
 }
 
 // New returns a Sender. It needs at least one relay.
@@ -137,10 +135,8 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	}
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Policy = opt.Policy.withDefaults()
-	setDefault(&opt.EnqueueChunk, enqueueChunk)
-	setDefault(&opt.RelayRest, 2*time.Second)
 	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
-		feedbackTail: feedbackTail(opt.Identity)}
+		feedbackTail: feedbackTail(opt.Identity), chunk: enqueueChunk, relayRest: relayRest}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -208,7 +204,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 		}
 	}
 	// Rows are queued a chunk at a time as the workers need them: the first message waits for no more.
-	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.opt.EnqueueChunk}
+	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.chunk}
 	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
 		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
@@ -551,7 +547,7 @@ func (w *worker) loop(ctx, finish context.Context) error {
 		}
 		if sessionBroken(err) {
 			// A dropped connection, a timeout or a 421: start a new session.
-			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
+			w.pacer.fail(w.relay, nil, s.opt.Now(), s.relayRest)
 			w.conn.Close()
 			w.conn = nil
 		} else if err == nil || mailer.IsPermanent(err) {
@@ -591,7 +587,7 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
+		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.relayRest) {
 			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
 			continue
 		}

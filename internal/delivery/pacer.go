@@ -125,8 +125,8 @@ func (p *pacer) ok(i int) {
 	p.reshare(time.Now())
 }
 
-// relayRestMax caps a failing relay's rest.
-const relayRestMax = 2 * time.Minute
+// relayRest is a failing relay's first rest, doubled per further failure up to relayRestMax.
+const relayRest, relayRestMax = 2 * time.Second, 2 * time.Minute
 
 // fail records a connection-level failure of relay i and err, when not nil, as its last
 // error. From the second in a row the relay rests, rest doubled per further failure up to
