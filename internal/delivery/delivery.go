@@ -569,9 +569,9 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 	s := w.s
 	tr := s.relays[w.relay].Transport
 	for {
-		if until := w.pacer.restingUntil(w.relay); !until.IsZero() {
+		if until, lastErr := w.pacer.rest(w.relay); !until.IsZero() {
 			if until.After(w.deadline) {
-				w.report.Unreachable = w.pacer.lastError(w.relay)
+				w.report.Unreachable = lastErr
 				return nil, errUnreachable
 			}
 			if !sleep(ctx, until.Sub(s.opt.Now())) {

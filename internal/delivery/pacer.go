@@ -156,17 +156,11 @@ func (p *pacer) fail(i int, err error, now time.Time, rest time.Duration) (wentD
 	return wentDown
 }
 
-// restingUntil is when relay i's rest ends; zero when it is not resting.
-func (p *pacer) restingUntil(i int) time.Time {
+// rest is when relay i's rest ends (zero when it is not resting) and its last error.
+func (p *pacer) rest(i int) (until time.Time, lastErr string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.relays[i].restUntil
-}
-
-func (p *pacer) lastError(i int) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.relays[i].lastErr
+	return p.relays[i].restUntil, p.relays[i].lastErr
 }
 
 // healthyOther reports whether a relay other than i is not resting at now.
