@@ -354,15 +354,14 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 		report.Canary += fmt.Sprintf("; during the wait %d late bounce(s), %d complaint(s)", hard, n)
 	}
 	var reasons []string
-	if tried > 0 && float64(bounced)/float64(tried) > c.MaxBounceRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d bounced (limit %.1f%%)", bounced, tried, 100*c.MaxBounceRate))
+	over := func(n int, what string, limit float64) {
+		if tried > 0 && float64(n)/float64(tried) > limit {
+			reasons = append(reasons, fmt.Sprintf("%d of %d %s (limit %.1f%%)", n, tried, what, 100*limit))
+		}
 	}
-	if tried > 0 && float64(deferred)/float64(tried) > c.MaxDeferRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d deferred (limit %.1f%%)", deferred, tried, 100*c.MaxDeferRate))
-	}
-	if tried > 0 && float64(complained)/float64(tried) > c.MaxComplaintRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d complained (limit %.1f%%)", complained, tried, 100*c.MaxComplaintRate))
-	}
+	over(bounced, "bounced", c.MaxBounceRate)
+	over(deferred, "deferred", c.MaxDeferRate)
+	over(complained, "complained", c.MaxComplaintRate)
 	if len(reasons) == 0 {
 		s.opt.Logger.Info("canary passed", "issue", issue.Week.String(), "canary", report.Canary)
 		return nil
