@@ -107,9 +107,7 @@ func (c *claimer) gather() []*claimRequest {
 				return batch
 			}
 			if timeout == nil {
-				t := time.NewTimer(gatherWait)
-				defer t.Stop()
-				timeout = t.C
+				timeout = time.After(gatherWait) // collected unfired since Go 1.23: no Stop needed
 			}
 			select {
 			case r = <-c.reqs:

@@ -87,10 +87,6 @@ type Options struct {
 
 	// Policy paces the send and decides retries (policy.go); zero fields take DefaultPolicy's.
 	Policy
-	// EnqueueChunk is how many subscribers one ledger transaction queues; default 1000.
-	EnqueueChunk int
-	// RelayRest is a relay's first rest after failing twice in a row (see pacer.fail); default 2s.
-	RelayRest time.Duration
 
 	// Canary, when enabled, sends a fresh issue to its seeds and a share of the list first,
 	// waits, and goes on only while bounces and deferrals stay under its limits.
@@ -124,6 +120,8 @@ type Sender struct {
 	listID string // the List-Id header's value, the same for every message
 	// feedbackTail follows the issue in Feedback-ID: ":list:publication".
 	feedbackTail string
+	chunk        int           // subscribers one ledger transaction queues (enqueueChunk; tests shrink it)
+	relayRest    time.Duration // a failing relay's first rest (relayRest; tests shrink it)
 }
 
 // New returns a Sender. It needs at least one relay.
@@ -137,11 +135,8 @@ func New(ledger Ledger, relays []Relay, opt Options) *Sender {
 	}
 	opt.Logger = cmp.Or(opt.Logger, slog.New(slog.DiscardHandler))
 	opt.Policy = opt.Policy.withDefaults()
-	setDefault(&opt.EnqueueChunk, enqueueChunk)
-	setDefault(&opt.RelayRest, 2*time.Second)
-	opt.Identity.BaseURL = strings.TrimRight(opt.Identity.BaseURL, "/")
 	return &Sender{ledger: ledger, relays: relays, opt: opt, listID: listIDValue(opt.Identity.ListName, opt.Identity.ListID),
-		feedbackTail: feedbackTail(opt.Identity)}
+		feedbackTail: feedbackTail(opt.Identity), chunk: enqueueChunk, relayRest: relayRest}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -209,7 +204,7 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 		}
 	}
 	// Rows are queued a chunk at a time as the workers need them: the first message waits for no more.
-	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.opt.EnqueueChunk}
+	enq := &enqueuer{ledger: s.ledger, issueID: issue.ID, now: s.opt.Now, chunk: s.chunk}
 	defer func() { report.Enqueued = enq.added }()
 	if s.opt.InDoubt == InDoubtSkip {
 		report.InDoubt, err = s.ledger.SkipInFlight(ctx, issue.ID, start)
@@ -236,15 +231,10 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 			return report, err
 		}
 	}
-	if report.Held != "" {
-		report.Ledger, err = s.ledger.DeliveryCounts(context.WithoutCancel(ctx), issue.ID)
-		report.Took = s.opt.Now().Sub(start)
-		return report, err
-	}
-
+	// A held issue sends nothing more, and its report has no retry due and is not done.
 	var sendErr error
 	due := start
-	for {
+	for report.Held == "" {
 		n, err := s.ledger.RequeueDue(ctx, issue.ID, due)
 		if err != nil {
 			sendErr = fmt.Errorf("delivery: requeue: %w", err)
@@ -278,12 +268,12 @@ func (s *Sender) Send(ctx context.Context, issue newsletter.Issue, email render.
 	if report.Ledger, err = s.ledger.DeliveryCounts(finish, issue.ID); err != nil {
 		return report, errors.Join(sendErr, fmt.Errorf("delivery: counts: %w", err))
 	}
-	if next, ok, err := s.ledger.NextRetry(finish, issue.ID); err == nil && ok {
+	if next, ok, err := s.ledger.NextRetry(finish, issue.ID); err == nil && ok && report.Held == "" {
 		report.NextRetry = next
 	}
 	open := report.Ledger[newsletter.DeliveryPending] + report.Ledger[newsletter.DeliverySending] + report.Ledger[newsletter.DeliveryDeferred]
 	// Not done while subscribers are left unqueued (the send was stopped between chunks).
-	if sendErr == nil && open == 0 && enq.done {
+	if sendErr == nil && open == 0 && enq.done && report.Held == "" {
 		if err := s.ledger.SetIssueStatus(finish, issue.ID, newsletter.IssueSent, s.opt.Now()); err != nil {
 			return report, fmt.Errorf("delivery: mark sent: %w", err)
 		}
@@ -364,15 +354,14 @@ func (s *Sender) canary(ctx context.Context, issue newsletter.Issue, email rende
 		report.Canary += fmt.Sprintf("; during the wait %d late bounce(s), %d complaint(s)", hard, n)
 	}
 	var reasons []string
-	if tried > 0 && float64(bounced)/float64(tried) > c.MaxBounceRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d bounced (limit %.1f%%)", bounced, tried, 100*c.MaxBounceRate))
+	over := func(n int, what string, limit float64) {
+		if tried > 0 && float64(n)/float64(tried) > limit {
+			reasons = append(reasons, fmt.Sprintf("%d of %d %s (limit %.1f%%)", n, tried, what, 100*limit))
+		}
 	}
-	if tried > 0 && float64(deferred)/float64(tried) > c.MaxDeferRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d deferred (limit %.1f%%)", deferred, tried, 100*c.MaxDeferRate))
-	}
-	if tried > 0 && float64(complained)/float64(tried) > c.MaxComplaintRate {
-		reasons = append(reasons, fmt.Sprintf("%d of %d complained (limit %.1f%%)", complained, tried, 100*c.MaxComplaintRate))
-	}
+	over(bounced, "bounced", c.MaxBounceRate)
+	over(deferred, "deferred", c.MaxDeferRate)
+	over(complained, "complained", c.MaxComplaintRate)
 	if len(reasons) == 0 {
 		s.opt.Logger.Info("canary passed", "issue", issue.Week.String(), "canary", report.Canary)
 		return nil
@@ -398,7 +387,9 @@ func (s *Sender) deliver(ctx context.Context, issue newsletter.Issue, email rend
 		}
 	}
 	p := newPacer(s.relays, s.opt.Rate, s.opt.DomainRate)
-	body := prepareBody(email)
+	// The body is encoded once per round; when it cannot be (nil), each message is encoded
+	// in full and reports the problem itself.
+	body, _ := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
 	workers := 0
 	for _, r := range s.relays {
 		workers += r.Connections
@@ -459,6 +450,7 @@ type worker struct {
 	deadline time.Time
 	endRound context.CancelFunc
 	quota    *atomic.Int64 // rows this round may still claim; nil: no limit
+	conn     mailer.Sender // the open session; nil before the first and after a broken one
 	report   Report
 	carry    []Outcome // the last outcome, recorded with the next claim
 }
@@ -469,10 +461,9 @@ var errUnreachable = errors.New("relay unreachable")
 // worker's fatal error); in-flight work is finished and recorded all the same.
 func (w *worker) run(ctx context.Context) error {
 	finish := context.WithoutCancel(ctx)
-	var conn mailer.Sender
-	err := w.loop(ctx, finish, &conn)
-	if conn != nil {
-		conn.Close()
+	err := w.loop(ctx, finish)
+	if w.conn != nil {
+		w.conn.Close()
 	}
 	return errors.Join(err, w.flush(finish))
 }
@@ -489,24 +480,21 @@ func (w *worker) flush(ctx context.Context) error {
 	return nil
 }
 
-func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
+func (w *worker) loop(ctx, finish context.Context) error {
 	s := w.s
 	for ctx.Err() == nil {
-		if *conn == nil {
-			// Opening may wait out a relay's rest: record the last outcome first.
+		// Opening may wait out a relay's rest, and a paced worker waits below: record the
+		// last outcome first, not after the wait.
+		if w.conn == nil || w.pacer.limited(w.relay) {
 			if err := w.flush(finish); err != nil {
 				return err
-			}
-			// A connection before a claim: a relay that is down costs no row an attempt.
-			var err error
-			if *conn, err = w.open(ctx); err != nil {
-				return nil // unreachable until the deadline (w.report says so), or the round ended
 			}
 		}
-		if w.pacer.limited(w.relay) && len(w.carry) > 0 {
-			// A paced worker may wait below: record the last outcome first, not after the wait.
-			if err := w.flush(finish); err != nil {
-				return err
+		if w.conn == nil {
+			// A connection before a claim: a relay that is down costs no row an attempt.
+			var err error
+			if w.conn, err = w.open(ctx); err != nil {
+				return nil // unreachable until the deadline (w.report says so), or the round ended
 			}
 		}
 		if w.quota != nil && w.quota.Add(-1) < 0 {
@@ -535,7 +523,7 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 		if err := w.pacer.waitDomain(finish, d.Subscriber.Email); err != nil {
 			return err
 		}
-		receipt, err := (*conn).Send(finish, s.message(w.issue, w.email, w.body, d.Subscriber))
+		receipt, err := w.conn.Send(finish, s.message(w.issue, w.email, w.body, d.Subscriber))
 		if errors.Is(err, mailer.ErrInvalidMessage) {
 			// A message that cannot be built is a data or configuration problem, not the
 			// recipient's: stop the run and put the row back rather than retry it forever.
@@ -543,40 +531,35 @@ func (w *worker) loop(ctx, finish context.Context, conn *mailer.Sender) error {
 			return fmt.Errorf("delivery: subscriber %d: %w", d.Subscriber.ID, err)
 		}
 		out := w.outcome(d, receipt, err)
-		var se *mailer.SendError
-		sessionBroken := err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
-		if now := s.opt.Now(); sessionBroken && out.Status == newsletter.DeliveryDeferred && !mailer.IsInDoubt(err) &&
-			w.pacer.healthyOther(w.relay, now) {
-			// The relay failed, not the recipient: a healthy relay can take it now rather
-			// than after the backoff (an in-doubt row keeps it: it may have arrived).
-			out.RetryAt = now
-			w.report.FailedOver++
-		}
-		if mailer.IsInDoubt(err) {
-			s.opt.Logger.Warn("no reply to a message sent in full; it may have arrived", "issue", w.issue.Week.String(),
-				"subscriber_id", d.Subscriber.ID, "relay", s.relays[w.relay].Transport.String(), "status", out.Status,
+		if err != nil {
+			msg := "delivery failed"
+			if mailer.IsInDoubt(err) {
+				msg = "no reply to a message sent in full; it may have arrived"
+			}
+			s.opt.Logger.Warn(msg, "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
+				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts,
 				"policy", s.opt.InDoubt, "err", err)
-		} else if err != nil {
-			s.opt.Logger.Warn("delivery failed", "issue", w.issue.Week.String(), "subscriber_id", d.Subscriber.ID,
-				"relay", s.relays[w.relay].Transport.String(), "status", out.Status, "attempt", d.Attempts, "err", err)
 		}
 		w.carry = []Outcome{out}
 		if s.opt.Progress != nil {
 			s.opt.Progress.Outcome(out.Status)
 		}
-		switch {
-		case err == nil || mailer.IsPermanent(err):
+		if sessionBroken(err) {
+			// A dropped connection, a timeout or a 421: start a new session.
+			w.pacer.fail(w.relay, nil, s.opt.Now(), s.relayRest)
+			w.conn.Close()
+			w.conn = nil
+		} else if err == nil || mailer.IsPermanent(err) {
 			w.pacer.ok(w.relay)
-		case !sessionBroken:
-			// A 4xx for this recipient (greylisting, mailbox full): the session is fine.
-		default:
-			// The session is broken (dropped connection, timeout, 421): start a new one.
-			w.pacer.fail(w.relay, nil, s.opt.Now(), s.opt.RelayRest)
-			(*conn).Close()
-			*conn = nil
-		}
+		} // else a 4xx for this recipient (greylisting, mailbox full): the session is fine.
 	}
 	return nil
+}
+
+// sessionBroken reports whether err is the relay's failure rather than the recipient's.
+func sessionBroken(err error) bool {
+	var se *mailer.SendError
+	return err != nil && !mailer.IsPermanent(err) && (!errors.As(err, &se) || se.Code == 0 || se.Code == 421)
 }
 
 // open opens a session through the worker's relay, waiting out its rest after failures.
@@ -585,9 +568,9 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 	s := w.s
 	tr := s.relays[w.relay].Transport
 	for {
-		if until := w.pacer.restingUntil(w.relay); !until.IsZero() {
+		if until, lastErr := w.pacer.rest(w.relay); !until.IsZero() {
 			if until.After(w.deadline) {
-				w.report.Unreachable = w.pacer.lastError(w.relay)
+				w.report.Unreachable = lastErr
 				return nil, errUnreachable
 			}
 			if !sleep(ctx, until.Sub(s.opt.Now())) {
@@ -603,7 +586,7 @@ func (w *worker) open(ctx context.Context) (mailer.Sender, error) {
 		}
 		// The first failure retries at once (an idle connection dropped by the relay is
 		// normal); from the second on, the relay rests, longer each time: never a spin.
-		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.opt.RelayRest) {
+		if !w.pacer.fail(w.relay, err, s.opt.Now(), s.relayRest) {
 			s.opt.Logger.Debug("relay failed to open a session", "relay", tr.String(), "err", err)
 			continue
 		}
@@ -627,6 +610,7 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 		w.report.Bounced++
 		return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryBounced, Reply: err.Error(), BounceLimit: s.opt.BounceLimit}
 	}
+	reply := err.Error()
 	if mailer.IsInDoubt(err) {
 		// The relay may have queued it: the in-doubt policy decides, as after a crash.
 		w.report.Unanswered++
@@ -634,6 +618,7 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			return Outcome{DeliveryID: d.ID, Status: newsletter.DeliverySkipped,
 				Reply: fmt.Sprintf("in doubt, not resent (in_doubt: skip): %v", err)}
 		}
+		reply = "in doubt, to be resent (in_doubt: resend): " + reply
 	}
 	first := d.FirstAttemptAt
 	if first.IsZero() {
@@ -645,12 +630,14 @@ func (w *worker) outcome(d newsletter.Delivery, receipt mailer.Receipt, err erro
 			Reply: fmt.Sprintf("gave up after %d attempts: %v", d.Attempts, err)}
 	}
 	w.report.Deferred++
-	reply := err.Error()
-	if mailer.IsInDoubt(err) {
-		reply = "in doubt, to be resent (in_doubt: resend): " + reply
+	retry := now.Add(Backoff(d.Attempts, s.opt.RetryBase))
+	if !mailer.IsInDoubt(err) && sessionBroken(err) && w.pacer.healthyOther(w.relay, now) {
+		// The relay failed, not the recipient: a healthy relay can take it now rather than
+		// after the backoff (an in-doubt row keeps it: it may have arrived).
+		retry = now
+		w.report.FailedOver++
 	}
-	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply,
-		RetryAt: now.Add(Backoff(d.Attempts, s.opt.RetryBase))}
+	return Outcome{DeliveryID: d.ID, Status: newsletter.DeliveryDeferred, Reply: reply, RetryAt: retry}
 }
 
 // retryMax caps the doubling backoff, unless the first wait is longer already.
@@ -678,16 +665,6 @@ func Backoff(attempts int, base time.Duration) time.Duration {
 // and RFC 8058.
 func (s *Sender) Message(issue newsletter.Issue, email render.Email, sub newsletter.Subscriber) mailer.Message {
 	return s.message(issue, email, nil, sub)
-}
-
-// prepareBody encodes the issue's body once per send; nil when it cannot be prepared (each
-// message is then encoded in full, and reports the problem itself).
-func prepareBody(email render.Email) *mailer.Body {
-	b, err := mailer.PrepareBody(email.Text, email.HTML, render.Placeholders()...)
-	if err != nil {
-		return nil
-	}
-	return b
 }
 
 // message is Message with, when body is not nil, the body prepared once per send.

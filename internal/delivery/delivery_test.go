@@ -130,16 +130,15 @@ func (f *fixture) options() delivery.Options {
 			InstallTag:      f.signer.InstallTag(),
 			BaseURL:         "https://news.technerdo.com/",
 		},
-		Token:     func(s newsletter.Subscriber) string { return f.signer.Make(token.Unsubscribe, s.ID, s.Email) },
-		Now:       f.clock.Now,
-		RelayRest: 5 * time.Millisecond,
+		Token: func(s newsletter.Subscriber) string { return f.signer.Make(token.Unsubscribe, s.ID, s.Email) },
+		Now:   f.clock.Now,
 	}
 }
 
 func (f *fixture) senderWith(relays []delivery.Relay, modify func(*delivery.Options)) *delivery.Sender {
 	opt := f.options()
 	modify(&opt)
-	return delivery.New(ledger{f.db}, relays, opt)
+	return delivery.New(ledger{f.db}, relays, opt).WithRelayRest(5 * time.Millisecond)
 }
 
 func smtpTransport(t testing.TB, srv *smtptest.Server) mailer.Transport {
@@ -350,7 +349,7 @@ func TestSendQueuesTheListInChunks(t *testing.T) {
 	}
 	srv := smtptest.Start(t)
 	prog := &progressLog{}
-	sender := f.senderWith(delivery.Single(smtpTransport(t, srv), 3), func(o *delivery.Options) { o.EnqueueChunk = 7 })
+	sender := f.senderWith(delivery.Single(smtpTransport(t, srv), 3), func(*delivery.Options) {}).WithChunk(7)
 	rep, err := sender.WithProgress(prog).Send(context.Background(), f.issue, f.email)
 	if err != nil {
 		t.Fatal(err)
@@ -376,8 +375,10 @@ func TestStopBetweenChunksIsNotDone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	prog := &progressLog{stopAfter: 5, cancel: cancel}
-	chunked := func(o *delivery.Options) { o.EnqueueChunk = 5 }
-	rep, err := f.senderWith(delivery.Single(smtpTransport(t, srv), 1), chunked).WithProgress(prog).Send(ctx, f.issue, f.email)
+	chunked := func(workers int) *delivery.Sender {
+		return f.senderWith(delivery.Single(smtpTransport(t, srv), workers), func(*delivery.Options) {}).WithChunk(5)
+	}
+	rep, err := chunked(1).WithProgress(prog).Send(ctx, f.issue, f.email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestStopBetweenChunksIsNotDone(t *testing.T) {
 	if err != nil || is.Status != newsletter.IssueSending {
 		t.Fatalf("issue status %s (%v), want sending", is.Status, err)
 	}
-	rep2, err := f.senderWith(delivery.Single(smtpTransport(t, srv), 2), chunked).Send(context.Background(), is, f.email)
+	rep2, err := chunked(2).Send(context.Background(), is, f.email)
 	if err != nil || !rep2.Done || rep.Sent+rep2.Sent != 30 {
 		t.Fatalf("resumed send: %+v %v (first sent %d)", rep2, err, rep.Sent)
 	}

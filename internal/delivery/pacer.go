@@ -24,13 +24,12 @@ type pacer struct {
 }
 
 type relayState struct {
+	Relay                   // its own rate and weight
 	limiter   *rate.Limiter // nil: no limit of its own and no global share
-	ownRate   float64
-	weight    int
-	failures  int       // consecutive connection-level failures
-	restUntil time.Time // zero when not resting
-	lastErr   string
-	down      bool // its rest has been announced; a working session ends it
+	failures  int           // consecutive connection-level failures
+	restUntil time.Time     // zero when not resting
+	lastErr   string        // the last failure; "relay failing" until one has an error
+	down      bool          // its rest has been announced; a working session ends it
 }
 
 func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
@@ -40,7 +39,7 @@ func newPacer(relays []Relay, globalRate, domainRate float64) *pacer {
 	}
 	p.relays = make([]relayState, len(relays))
 	for i, r := range relays {
-		p.relays[i] = relayState{ownRate: r.Rate, weight: r.Weight}
+		p.relays[i] = relayState{Relay: r, lastErr: "relay failing"}
 		if r.Rate > 0 || (globalRate > 0 && len(relays) > 1) {
 			p.relays[i].limiter = rate.NewLimiter(rate.Inf, 1)
 		}
@@ -56,7 +55,7 @@ func (p *pacer) reshare(now time.Time) {
 	total := 0
 	for _, r := range p.relays {
 		if !r.resting(now) {
-			total += r.weight
+			total += r.Weight
 		}
 	}
 	for i := range p.relays {
@@ -65,11 +64,11 @@ func (p *pacer) reshare(now time.Time) {
 			continue
 		}
 		limit := rate.Inf
-		if r.ownRate > 0 {
-			limit = rate.Limit(r.ownRate)
+		if r.Rate > 0 {
+			limit = rate.Limit(r.Rate)
 		}
 		if p.globalRate > 0 && len(p.relays) > 1 && total > 0 && !r.resting(now) {
-			limit = min(limit, rate.Limit(p.globalRate*float64(r.weight)/float64(total)))
+			limit = min(limit, rate.Limit(p.globalRate*float64(r.Weight)/float64(total)))
 		}
 		r.limiter.SetLimit(limit)
 	}
@@ -126,8 +125,8 @@ func (p *pacer) ok(i int) {
 	p.reshare(time.Now())
 }
 
-// relayRestMax caps a failing relay's rest.
-const relayRestMax = 2 * time.Minute
+// relayRest is a failing relay's first rest, doubled per further failure up to relayRestMax.
+const relayRest, relayRestMax = 2 * time.Second, 2 * time.Minute
 
 // fail records a connection-level failure of relay i and err, when not nil, as its last
 // error. From the second in a row the relay rests, rest doubled per further failure up to
@@ -157,20 +156,11 @@ func (p *pacer) fail(i int, err error, now time.Time, rest time.Duration) (wentD
 	return wentDown
 }
 
-// restingUntil is when relay i's rest ends; zero when it is not resting.
-func (p *pacer) restingUntil(i int) time.Time {
+// rest is when relay i's rest ends (zero when it is not resting) and its last error.
+func (p *pacer) rest(i int) (until time.Time, lastErr string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.relays[i].restUntil
-}
-
-func (p *pacer) lastError(i int) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.relays[i].lastErr == "" {
-		return "relay failing"
-	}
-	return p.relays[i].lastErr
+	return p.relays[i].restUntil, p.relays[i].lastErr
 }
 
 // healthyOther reports whether a relay other than i is not resting at now.

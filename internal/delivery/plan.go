@@ -18,16 +18,12 @@ type Plan struct {
 // Plan estimates a send of backlog messages with this Sender's relays and policy.
 func (s *Sender) Plan(backlog int) Plan {
 	p := Plan{Backlog: backlog, Relays: s.relays, Rate: s.opt.Rate, DomainRate: s.opt.DomainRate}
-	open := false
 	for _, r := range s.relays {
-		if r.Rate > 0 {
-			p.Limit += r.Rate
-		} else {
-			open = true
+		if r.Rate <= 0 { // a relay without a rate leaves the sum open
+			p.Limit = 0
+			break
 		}
-	}
-	if open {
-		p.Limit = 0
+		p.Limit += r.Rate
 	}
 	if p.Rate > 0 && (p.Limit == 0 || p.Rate < p.Limit) {
 		p.Limit = p.Rate

@@ -26,6 +26,7 @@ func TestPlan(t *testing.T) {
 		{"the relays' rates add up", []delivery.Relay{relay(5), relay(15)}, 0, 100, 20, 5 * time.Second},
 		{"the lower of relays and rate", []delivery.Relay{relay(5), relay(15)}, 4, 100, 4, 25 * time.Second},
 		{"one relay without a rate leaves it to the overall rate", []delivery.Relay{relay(5), relay(0)}, 50, 100, 50, 2 * time.Second},
+		{"a relay without a rate first leaves it open", []delivery.Relay{relay(0), relay(5)}, 0, 100, 0, 0},
 		{"nothing to send", []delivery.Relay{relay(5)}, 0, 0, 5, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
