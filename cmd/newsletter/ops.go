@@ -17,7 +17,7 @@ import (
 
 func cmdStatus(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "status", "", "Print the schedule (next build and send, local and UTC), the current issue, its ledger and recent scheduled runs.")
-	issueFlag := fs.String("issue", "", "show this issue (id or week like 2026-W19) instead of the current ones")
+	issueFlag := fs.issueFlag("show this issue (id or week like 2026-W19) instead of the current ones")
 	return fs.run(ctx, args, 0, func(a *app) error {
 		sched := a.sched
 		now := a.now()
@@ -158,16 +158,42 @@ func cmdCompact(ctx context.Context, e env, args []string) error {
 	})
 }
 
+// parseIssueFlag reads --issue as an id ("7") or a week ("2026-W19").
+func parseIssueFlag(v string) (int64, newsletter.Week, error) {
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return id, newsletter.Week{}, nil
+	}
+	if w, err := newsletter.ParseWeek(v); err == nil {
+		return 0, w, nil
+	}
+	return 0, newsletter.Week{}, usagef("--issue: %q is neither an issue id nor a week like 2026-W19", v)
+}
+
+// issueFlag adds --issue with its usage check, run before the database is opened.
+func (f *flagSet) issueFlag(usage string) *string {
+	v := f.String("issue", "", usage)
+	f.check(func() error {
+		if *v == "" {
+			return nil
+		}
+		_, _, err := parseIssueFlag(*v)
+		return err
+	})
+	return v
+}
+
 // issueByFlag finds an issue by id ("7") or week ("2026-W19").
 func (a *app) issueByFlag(ctx context.Context, v string) (newsletter.Issue, error) {
 	var is newsletter.Issue
 	var err error
-	if id, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+	id, w, err := parseIssueFlag(v)
+	if err != nil {
+		return is, err
+	}
+	if w == (newsletter.Week{}) {
 		is, err = a.db.IssueByID(ctx, id)
-	} else if w, werr := newsletter.ParseWeek(v); werr == nil {
-		is, err = a.db.IssueByWeek(ctx, w)
 	} else {
-		return is, usagef("--issue: %q is neither an issue id nor a week like 2026-W19", v)
+		is, err = a.db.IssueByWeek(ctx, w)
 	}
 	if errors.Is(err, newsletter.ErrNotFound) {
 		return is, fmt.Errorf("issue %s does not exist", v)

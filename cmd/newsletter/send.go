@@ -22,7 +22,7 @@ import (
 
 func cmdSend(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "send", "", "Send (or resume) one saved issue to every active subscriber who has not had it,\nor a test copy of it to some addresses (--test; the ledger is not touched).")
-	issueFlag := fs.String("issue", "", "the issue: an id or a week like 2026-W19 (default: this calendar week's issue)")
+	issueFlag := fs.issueFlag("the issue: an id or a week like 2026-W19 (default: this calendar week's issue)")
 	testFlag := fs.String("test", "", "send a test copy (subject \"[TEST] …\") to these `ADDRESSES`, comma-separated, and nothing else")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; send nothing and change nothing")
 	release := fs.Bool("release", false, "lift the hold a failed canary put on the issue, then send the rest")

@@ -122,11 +122,14 @@ func subscribersSuppress(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "subscribers suppress", "EMAIL", "Put an address on the suppression list (a complaint, a bounce reported elsewhere, a request by other means). Its subscriber, if any, stops getting mail.")
 	reason := fs.String("reason", "manual", "`REASON`: complained, bounced, manual or unsubscribed")
 	addr := fs.address()
+	fs.check(func() error {
+		if err := roster.CheckSuppressReason(*reason); err != nil {
+			return usagef("--reason: %w", err)
+		}
+		return nil
+	})
 	return fs.runRoster(ctx, args, 1, func(a *app, r *roster.Service) error {
 		if err := r.Suppress(ctx, *addr, *reason, "cli"); err != nil {
-			if errors.Is(err, roster.ErrBadInput) {
-				return usagef("--reason: %w", err)
-			}
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Suppressed %s (%s).\n", *addr, *reason)

@@ -309,3 +309,22 @@ func TestSubscribersImportFileOrStdin(t *testing.T) {
 		t.Fatalf("list after import -:\n%s", list)
 	}
 }
+
+// TestBadValuesTouchNoDatabase: a bad --reason or --issue is a usage error found before the
+// database (or the secret beside it) is created.
+func TestBadValuesTouchNoDatabase(t *testing.T) {
+	for _, args := range [][]string{
+		{"subscribers", "suppress", "ada@example.com", "--reason", "nope"},
+		{"status", "--issue", "nope"},
+		{"send", "--issue", "2026-W99x"},
+	} {
+		c := newCLI(t)
+		code, _, errOut := c.run(args...)
+		if code != exitUsage || !strings.Contains(errOut, "nope") && !strings.Contains(errOut, "2026-W99x") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 naming the value", args, code, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(c.dir, "nl.db")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%q: the database was created for a bad value: %v", args, err)
+		}
+	}
+}

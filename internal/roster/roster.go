@@ -239,6 +239,15 @@ func (s *Service) Remove(ctx context.Context, email, source string) (newsletter.
 	return sub, changed, err
 }
 
+// CheckSuppressReason says whether reason is one Suppress takes: ErrBadInput if not.
+func CheckSuppressReason(reason string) error {
+	switch reason {
+	case store.SuppressBounced, store.SuppressComplained, store.SuppressManual, store.SuppressUnsubscribed:
+		return nil
+	}
+	return badInput("suppression reason %q (want bounced, complained, manual or unsubscribed)", reason)
+}
+
 // Suppress puts an address on the suppression list for a reason (bounced, complained,
 // manual): its subscriber, if any, is marked unsubscribed (bounced for a bounce).
 func (s *Service) Suppress(ctx context.Context, email, reason, source string) error {
@@ -246,13 +255,12 @@ func (s *Service) Suppress(ctx context.Context, email, reason, source string) er
 	if err != nil {
 		return err
 	}
+	if err := CheckSuppressReason(reason); err != nil {
+		return err
+	}
 	st := newsletter.StatusUnsubscribed
-	switch reason {
-	case store.SuppressBounced:
+	if reason == store.SuppressBounced {
 		st = newsletter.StatusBounced
-	case store.SuppressComplained, store.SuppressManual, store.SuppressUnsubscribed:
-	default:
-		return badInput("suppression reason %q (want bounced, complained, manual or unsubscribed)", reason)
 	}
 	hash := s.opt.Tokens.Digest(addr)
 	if !found {
